@@ -1,0 +1,77 @@
+/**
+ * What a function sees of the subtask it runs in. Implemented by the runtime.
+ */
+import type {
+  AggregatingStateDescriptor,
+  ListStateDescriptor,
+  MapStateDescriptor,
+  ReducingStateDescriptor,
+  ValueStateDescriptor,
+} from './state-descriptors.js';
+
+/** Keyed or operator state holding one value. */
+export interface ValueState<T> {
+  value(): T | undefined;
+  update(value: T): void;
+  clear(): void;
+}
+
+/** Keyed or operator state holding a list. */
+export interface ListState<T> {
+  get(): Iterable<T>;
+  add(value: T): void;
+  addAll(values: Iterable<T>): void;
+  update(values: Iterable<T>): void;
+  clear(): void;
+}
+
+/** Keyed state holding a map. */
+export interface MapState<UK, UV> {
+  get(key: UK): UV | undefined;
+  put(key: UK, value: UV): void;
+  putAll(entries: Iterable<[UK, UV]>): void;
+  remove(key: UK): void;
+  contains(key: UK): boolean;
+  entries(): Iterable<[UK, UV]>;
+  keys(): Iterable<UK>;
+  values(): Iterable<UV>;
+  isEmpty(): boolean;
+  clear(): void;
+}
+
+/** Keyed state folding added values with a reduce function. */
+export interface ReducingState<T> {
+  get(): T | undefined;
+  add(value: T): void;
+  clear(): void;
+}
+
+/** Keyed state folding added values with an aggregate function. */
+export interface AggregatingState<IN, OUT> {
+  get(): OUT | undefined;
+  add(value: IN): void;
+  clear(): void;
+}
+
+/** Information about the running subtask, handed to `open`. */
+export interface OpenContext {
+  readonly taskName: string;
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  readonly maxParallelism: number;
+  readonly attemptNumber: number;
+  readonly jobId: string;
+}
+
+/** State and information of the subtask a function runs in. */
+export interface RuntimeContext extends OpenContext {
+  /** Keyed state: only inside keyed operators, scoped to the current key. */
+  getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T>;
+  getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T>;
+  getMapState<UK, UV>(descriptor: MapStateDescriptor<UK, UV>): MapState<UK, UV>;
+  getReducingState<T>(descriptor: ReducingStateDescriptor<T>): ReducingState<T>;
+  getAggregatingState<IN, ACC, OUT>(descriptor: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT>;
+  /** Operator state (per subtask, redistributed on rescale) — used by sinks and sources. */
+  getOperatorListState<T>(descriptor: ListStateDescriptor<T>): ListState<T>;
+  getUnionListState<T>(descriptor: ListStateDescriptor<T>): ListState<T>;
+}

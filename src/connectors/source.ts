@@ -1,0 +1,55 @@
+/**
+ * The source interface (a small version of Flink's FLIP-27): a `Source` is the user-facing,
+ * serialisation-free description; every source subtask creates one `SourceReader` that the
+ * task polls from its mailbox loop. Readers never block: when nothing is ready they return
+ * `NOTHING_AVAILABLE` and the task awaits `isAvailable()`.
+ */
+
+/** Whether a source ends. */
+export type Boundedness = 'BOUNDED' | 'CONTINUOUS_UNBOUNDED';
+
+/** Where a reader emits records. */
+export interface ReaderOutput<T> {
+  collect(value: T, timestamp?: number): void;
+}
+
+/** Result of one poll. */
+export type InputStatus = 'MORE_AVAILABLE' | 'NOTHING_AVAILABLE' | 'END_OF_INPUT';
+
+/** What a reader knows of its subtask. */
+export interface SourceReaderContext {
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  /** Source name, for logs and errors. */
+  readonly sourceName: string;
+}
+
+/** Reads one subtask's share of a source. */
+export interface SourceReader<T> {
+  /** Opens files / sockets; may be async. */
+  start(): void | Promise<void>;
+  /** Emits at most `maxRecords` records into `output`, synchronously. */
+  pollNext(output: ReaderOutput<T>, maxRecords: number): InputStatus;
+  /** Resolves when `pollNext` may have data again after NOTHING_AVAILABLE. */
+  isAvailable(): Promise<void>;
+  /** Position to checkpoint (opaque, JSON-serialisable). */
+  snapshotState(): unknown;
+  /** Restores the position saved by `snapshotState` (before `start`). */
+  restoreState(state: unknown): void;
+  close(): void | Promise<void>;
+}
+
+/** A source of records. */
+export interface Source<T> {
+  readonly boundedness: Boundedness;
+  /** Display name used when the job does not name the source. */
+  readonly defaultName: string;
+  /** Highest useful parallelism (e.g. 1 for a socket or an element list), or undefined. */
+  readonly maxParallelism?: number;
+  createReader(ctx: SourceReaderContext): SourceReader<T>;
+}
+
+/** True when `x` implements {@link Source}. */
+export function isSource(x: unknown): x is Source<unknown> {
+  return typeof x === 'object' && x !== null && typeof (x as Source<unknown>).createReader === 'function';
+}

@@ -1,0 +1,197 @@
+/**
+ * Cluster configuration: one zod schema with defaults, read from (in increasing precedence)
+ * a YAML config file, the `FLUSS_PROPERTIES` environment variable and `-D key=value` flags.
+ * Keys use Flink's names where Flink has them. Unknown or ill-typed keys fail with the key named.
+ */
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigurationError } from './errors.js';
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1, milli: 1, millis: 1, millisecond: 1, milliseconds: 1,
+  s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
+  min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000, m: 60_000,
+  h: 3_600_000, hour: 3_600_000, hours: 3_600_000,
+  d: 86_400_000, day: 86_400_000, days: 86_400_000,
+};
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1, bytes: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2,
+  g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3,
+};
+
+/** Parses `500`, `"500 ms"`, `"10 s"`, `"1 min"` into milliseconds. */
+export function parseDuration(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  if (!m) return undefined;
+  const unit = (m[2] ?? '').toLowerCase() || 'ms';
+  const factor = DURATION_UNITS[unit];
+  return factor === undefined ? undefined : Math.round(Number(m[1]) * factor);
+}
+
+/** Parses `1048576`, `"256 mb"`, `"1g"` into bytes. */
+export function parseMemorySize(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
+  if (typeof value !== 'string') return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  if (!m) return undefined;
+  const unit = (m[2] ?? '').toLowerCase() || 'b';
+  const factor = SIZE_UNITS[unit];
+  return factor === undefined ? undefined : Math.round(Number(m[1]) * factor);
+}
+
+const duration = (def: number) =>
+  z.preprocess((v) => parseDuration(v) ?? v, z.number({ error: 'expected a duration such as 500 ms or 10 s' }).nonnegative()).default(def);
+const memory = (def: number) =>
+  z.preprocess((v) => parseMemorySize(v) ?? v, z.number({ error: 'expected a size such as 256 mb' }).nonnegative()).default(def);
+const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.preprocess((v) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v), z.number().int().min(min).max(max)).default(def);
+const bool = (def: boolean) =>
+  z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()).default(def);
+const str = (def: string) => z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().min(1)).default(def);
+
+/** The configuration schema. Keys are flat, dotted, Flink-style. */
+export const configSchema = z.strictObject({
+  'jobmanager.rpc.address': str('localhost'),
+  'jobmanager.rpc.port': int(6123, 0, 65535),
+  'jobmanager.bind-host': str('127.0.0.1'),
+  'rest.port': int(8081, 0, 65535),
+  'rest.address': str('localhost'),
+  'rest.bind-address': str('127.0.0.1'),
+  'taskmanager.rpc.port': int(0, 0, 65535),
+  'taskmanager.bind-host': str('127.0.0.1'),
+  'taskmanager.host': z.string().optional(),
+  'taskmanager.numberOfTaskSlots': int(1, 1, 1024),
+  'taskmanager.registration.initial-backoff': duration(200),
+  'taskmanager.registration.max-backoff': duration(5_000),
+  'taskmanager.network.memory.buffers-per-channel': int(4, 1, 1024),
+  'taskmanager.network.memory.buffer-size': memory(32 * 1024),
+  'taskmanager.network.request-timeout': duration(30_000),
+  'io.tmp.dirs': str(join(tmpdir(), 'fluss')),
+  'state.checkpoints.dir': z.string().optional(),
+  'state.savepoints.dir': z.string().optional(),
+  'state.checkpoints.num-retained': int(1, 1),
+  'state.backend.type': z.enum(['leveldb', 'memory']).default('leveldb'),
+  'state.backend.leveldb.cache.size': memory(64 * 1024 * 1024),
+  'high-availability.storageDir': z.string().optional(),
+  'heartbeat.interval': duration(1_000),
+  'heartbeat.timeout': duration(5_000),
+  'parallelism.default': int(1, 1, 32768),
+  'slot.request.timeout': duration(30_000),
+  'execution.buffer-timeout': duration(5),
+  'pipeline.auto-watermark-interval': duration(200),
+  'metrics.port': int(0, 0, 65535),
+  'log.level': z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  'log.format': z.enum(['json', 'pretty']).default('json'),
+});
+
+/** A validated configuration. */
+export type FlussConfig = z.infer<typeof configSchema>;
+
+/** Raw, unvalidated key/value pairs from one source. */
+export type RawConfig = Record<string, unknown>;
+
+/** Flattens nested YAML maps into dotted keys (`a: {b: 1}` → `a.b: 1`). */
+export function flattenConfig(obj: unknown, prefix = '', out: RawConfig = {}): RawConfig {
+  if (obj === null || obj === undefined) return out;
+  if (typeof obj !== 'object' || Array.isArray(obj)) {
+    if (prefix) out[prefix] = obj;
+    return out;
+  }
+  for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(key in configSchema.shape)) {
+      flattenConfig(v, key, out);
+    } else {
+      out[key] = v;
+    }
+  }
+  return out;
+}
+
+/** Parses `key: value` lines (FLUSS_PROPERTIES, as docker-compose passes it). */
+export function parseProperties(text: string): RawConfig {
+  const out: RawConfig = {};
+  for (const [i, rawLine] of text.split(/\r?\n/).entries()) {
+    const line = rawLine.trim();
+    if (!line || line.startsWith('#')) continue;
+    const idx = line.indexOf(':');
+    if (idx <= 0) throw new ConfigurationError(`FLUSS_PROPERTIES line ${i + 1} is not "key: value": ${line}`);
+    out[line.slice(0, idx).trim()] = unquote(line.slice(idx + 1).trim());
+  }
+  return out;
+}
+
+/** Parses `-D key=value` flags. */
+export function parseDynamicProperties(flags: readonly string[]): RawConfig {
+  const out: RawConfig = {};
+  for (const flag of flags) {
+    const idx = flag.indexOf('=');
+    if (idx <= 0) throw new ConfigurationError(`-D expects key=value, got "${flag}"`);
+    out[flag.slice(0, idx).trim()] = unquote(flag.slice(idx + 1).trim());
+  }
+  return out;
+}
+
+function unquote(v: string): string {
+  return v.length >= 2 && ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) ? v.slice(1, -1) : v;
+}
+
+/** Reads and flattens a YAML config file. */
+export function readConfigFile(path: string): RawConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigurationError(`cannot read config file ${path}: ${(cause as Error).message}`, { cause });
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (cause) {
+    throw new ConfigurationError(`config file ${path} is not valid YAML: ${(cause as Error).message}`, { cause });
+  }
+  return flattenConfig(doc);
+}
+
+/** Validates merged raw key/values; the error names the first bad key. */
+export function validateConfig(raw: RawConfig): FlussConfig {
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys;
+    throw new ConfigurationError(`unknown configuration key${keys.length > 1 ? 's' : ''}: ${keys.join(', ')}`);
+  }
+  const key = issue.path.join('.');
+  throw new ConfigurationError(`invalid value for configuration key ${key}: ${JSON.stringify(raw[key])} (${issue.message})`);
+}
+
+/** Where configuration comes from. */
+export interface ConfigSources {
+  /** Path of a YAML config file. */
+  configFile?: string;
+  /** Text of FLUSS_PROPERTIES; defaults to `process.env.FLUSS_PROPERTIES`. */
+  properties?: string;
+  /** `-D key=value` flags. */
+  dynamic?: readonly string[];
+  /** Programmatic overrides, highest precedence (mini-cluster, tests). */
+  overrides?: RawConfig;
+}
+
+/** Loads configuration from all sources in precedence order. */
+export function loadConfig(sources: ConfigSources = {}): FlussConfig {
+  const props = sources.properties ?? process.env['FLUSS_PROPERTIES'];
+  const raw: RawConfig = {
+    ...(sources.configFile ? readConfigFile(sources.configFile) : {}),
+    ...(props ? parseProperties(props) : {}),
+    ...(sources.dynamic ? parseDynamicProperties(sources.dynamic) : {}),
+    ...(sources.overrides ?? {}),
+  };
+  return validateConfig(raw);
+}

@@ -1,0 +1,102 @@
+/**
+ * The contract between tasks and the data plane. A producer subtask writes into one
+ * {@link ResultPartition} per outgoing JobEdge (one subpartition per consumer subtask); a
+ * consumer subtask reads one {@link InputGate} per incoming JobEdge (one channel per producer
+ * subtask). Channels between tasks of one TaskManager hand batches over as objects; channels
+ * between TaskManagers travel as msgpack-encoded batches over gRPC streams with credit-based
+ * flow control. Nothing here awaits per record.
+ */
+import type { ChannelEvent, ChannelItem } from '../runtime/stream-element.js';
+
+/** Builds the id of a result partition: one per (job, edge, producer subtask, attempt). */
+export function resultPartitionId(jobId: string, edgeId: string, producerSubtask: number, attempt: number): string {
+  return `${jobId}/${edgeId}/${producerSubtask}/${attempt}`;
+}
+
+/** Options of one result partition. */
+export interface ResultPartitionOptions {
+  /** Flush a non-empty buffer at the latest after this many ms (0: after every record). */
+  bufferTimeoutMs: number;
+  /** Flush a buffer once it holds this many records (default 1024). */
+  maxRecordsPerBatch?: number;
+}
+
+/** The producer side of one JobEdge for one producer subtask. */
+export interface ResultPartition {
+  readonly id: string;
+  readonly numberOfSubpartitions: number;
+  /** Appends a record to the open buffer of `subpartition`; the buffer is flushed when full. */
+  emitRecord(subpartition: number, value: unknown, timestamp: number): void;
+  /** Appends a record to every subpartition (broadcast partitioning). */
+  broadcastRecord(value: unknown, timestamp: number): void;
+  /** Flushes open buffers, then enqueues `event` on every subpartition, in order. */
+  broadcastEvent(event: ChannelEvent): void;
+  /** Flushes every open buffer now. */
+  flushAll(): void;
+  /**
+   * False while some subpartition has more queued batches than its consumer granted credit for
+   * (plus a small bound): the producing task must stop and wait for {@link whenAvailable}.
+   */
+  isAvailable(): boolean;
+  /** Resolves once {@link isAvailable} is true again (or the partition was released). */
+  whenAvailable(): Promise<void>;
+  /** Flushes, sends end-of-partition, resolves when every consumer received everything. */
+  finish(): Promise<void>;
+  /** Drops queued data and frees the partition; readers see `cause` as a failure. */
+  release(cause?: Error): void;
+}
+
+/** Where a consumer finds one producer subtask's subpartition. */
+export interface InputChannelDescriptor {
+  /** {@link resultPartitionId} of the producer's partition. */
+  partitionId: string;
+  /** The consumer's subtask index (= the subpartition it reads). */
+  subpartition: number;
+  /** Id of the TaskManager running the producer. */
+  producerTaskManagerId: string;
+  /** `host:port` of that TaskManager's data server. */
+  producerAddress: string;
+}
+
+/** One item delivered by an input gate, tagged with its channel. */
+export interface GateItem {
+  channel: number;
+  item: ChannelItem;
+}
+
+/** The consumer side of one JobEdge for one consumer subtask. */
+export interface InputGate {
+  readonly numberOfChannels: number;
+  /**
+   * The next item of any unblocked channel, or undefined when none is ready. Taking a record
+   * batch gives its credit back to the producer. Items of one channel come in order.
+   */
+  pollNext(): GateItem | undefined;
+  /** Resolves when {@link pollNext} may return an item; rejects when a channel failed. */
+  whenAvailable(): Promise<void>;
+  /** Stops delivering items of `channel` (barrier alignment) until {@link unblockChannel}. */
+  blockChannel(channel: number): void;
+  unblockChannel(channel: number): void;
+  /** True once every channel delivered end-of-partition and everything was polled. */
+  isFinished(): boolean;
+  /** Stops reading, cancels remote subscriptions. */
+  close(): void;
+}
+
+/** Options of an input gate. */
+export interface InputGateOptions {
+  /** Credits (buffers) granted per channel; default from `taskmanager.network.memory.buffers-per-channel`. */
+  creditsPerChannel?: number;
+}
+
+/** The data plane of one TaskManager. */
+export interface ShuffleEnvironment {
+  readonly taskManagerId: string;
+  /** `host:port` other TaskManagers use to subscribe to this one's partitions. */
+  readonly dataAddress: string;
+  createResultPartition(partitionId: string, numberOfSubpartitions: number, options: ResultPartitionOptions): ResultPartition;
+  createInputGate(channels: InputChannelDescriptor[], options?: InputGateOptions): InputGate;
+  /** Releases every partition and gate of a job (cancel, failover). */
+  releaseJob(jobId: string, cause?: Error): void;
+  close(): Promise<void>;
+}
