@@ -1,0 +1,58 @@
+/**
+ * Evaluates CommonJS code (a job bundle) in this process's realm, so that classes and errors
+ * it uses are the same as the runtime's. `require('fluss')` resolves to this package's own
+ * public module instance: `instanceof KeyedProcessFunction` holds across the boundary.
+ */
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { runInThisContext } from 'node:vm';
+import { describeError, JobBuildError } from '../core/errors.js';
+// The public module; only read when a bundle is evaluated (never at import time), which keeps
+// the cycle index → api → executeLocally → … → job-loader → index harmless.
+import * as fluss from '../index.js';
+
+/** The module ids a bundle may require to reach the fluss API. */
+function isFlussModule(id: string): boolean {
+  return id === 'fluss' || id === 'fluss/index' || id === 'fluss/index.js';
+}
+
+/** Builds the `require` a bundle sees: `fluss` → this package, anything else → Node. */
+export function bundleRequire(filename: string): NodeJS.Require {
+  const nodeRequire = createRequire(filename);
+  const req = ((id: string): unknown => {
+    if (isFlussModule(id)) return fluss;
+    if (id.startsWith('fluss/')) {
+      throw new JobBuildError(`Cannot import "${id}": a job imports the API from "fluss" only`);
+    }
+    return nodeRequire(id);
+  }) as NodeJS.Require;
+  req.resolve = nodeRequire.resolve;
+  req.cache = nodeRequire.cache;
+  req.main = nodeRequire.main;
+  req.extensions = nodeRequire.extensions;
+  return req;
+}
+
+/**
+ * Runs `code` as a CommonJS module named `filename` and returns its `module.exports`.
+ * Throws {@link JobBuildError} when the module's top-level code throws.
+ */
+export function evaluateCommonJs(code: string, filename: string): unknown {
+  const absolute = isAbsolute(filename) ? filename : resolve(filename);
+  const wrapper = `(function (exports, require, module, __filename, __dirname) {${code}\n})`;
+  const module = { exports: {} as unknown };
+  try {
+    const fn = runInThisContext(wrapper, { filename: absolute }) as (
+      exports: unknown,
+      require: NodeJS.Require,
+      module: { exports: unknown },
+      filename: string,
+      dirname: string,
+    ) => void;
+    fn.call(module.exports, module.exports, bundleRequire(absolute), module, absolute, dirname(absolute));
+  } catch (err) {
+    if (err instanceof JobBuildError) throw err;
+    throw new JobBuildError(`Job file ${filename} failed to load: ${describeError(err)}`, { cause: err });
+  }
+  return module.exports;
+}
