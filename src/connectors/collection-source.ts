@@ -1,0 +1,48 @@
+/**
+ * A bounded source over an in-memory list (`fromElements`, `fromCollection`). Runs with
+ * parallelism 1; its position is the index of the next element, so it is replayable.
+ */
+import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from './source.js';
+
+/** Emits the given items in order, then ends. */
+export class CollectionSource<T> implements Source<T> {
+  readonly boundedness = 'BOUNDED' as const;
+  readonly defaultName = 'Collection Source';
+  readonly maxParallelism = 1;
+
+  constructor(private readonly items: readonly T[]) {}
+
+  /** Creates the reader of subtask 0 (every other subtask would read nothing). */
+  createReader(ctx: SourceReaderContext): SourceReader<T> {
+    return new CollectionSourceReader(ctx.subtaskIndex === 0 ? this.items : []);
+  }
+}
+
+/** Reads a {@link CollectionSource}. */
+class CollectionSourceReader<T> implements SourceReader<T> {
+  private next = 0;
+
+  constructor(private readonly items: readonly T[]) {}
+
+  start(): void {}
+
+  pollNext(output: ReaderOutput<T>, maxRecords: number): InputStatus {
+    const end = Math.min(this.items.length, this.next + maxRecords);
+    while (this.next < end) output.collect(this.items[this.next++] as T);
+    return this.next < this.items.length ? 'MORE_AVAILABLE' : 'END_OF_INPUT';
+  }
+
+  isAvailable(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  snapshotState(): unknown {
+    return { next: this.next };
+  }
+
+  restoreState(state: unknown): void {
+    this.next = (state as { next: number }).next;
+  }
+
+  close(): void {}
+}

@@ -1,0 +1,212 @@
+/**
+ * A bounded source of the lines of a file or of every file under a directory
+ * (`FileSource.forLines`, `readTextFile`). Splits are files, sorted by path and assigned
+ * round-robin to subtasks. A reader's position is (file, byte offset of the next line), so the
+ * source is replayable. Files are read with non-blocking reads into a bounded buffer: `pollNext`
+ * only hands out lines already read and never blocks.
+ */
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { NotFoundError } from '../core/errors.js';
+import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from './source.js';
+
+/** Bytes read per file read. */
+const READ_CHUNK = 64 * 1024;
+/** Read-ahead bound: no new read while this many unconsumed bytes are buffered. */
+const MAX_BUFFERED = 1024 * 1024;
+const NEWLINE = 0x0a;
+
+/** One file still to read, from a byte offset. */
+export interface FileSplit {
+  path: string;
+  offset: number;
+}
+
+/** Reads text files line by line. */
+export class FileSource<T> implements Source<T> {
+  readonly boundedness = 'BOUNDED' as const;
+  readonly defaultName: string;
+
+  private constructor(readonly path: string, private readonly decode: (line: string) => T) {
+    this.defaultName = `FileSource(${path})`;
+  }
+
+  /** A source of the lines (without line terminators) of `pathOrDir`. */
+  static forLines(pathOrDir: string): FileSource<string> {
+    return new FileSource<string>(pathOrDir, (line) => line);
+  }
+
+  createReader(ctx: SourceReaderContext): SourceReader<T> {
+    return new FileSourceReader(this.path, ctx, this.decode);
+  }
+}
+
+/** Lists the files of `pathOrDir` (recursively, skipping hidden `.`/`_` entries), sorted. */
+export async function enumerateFiles(pathOrDir: string): Promise<string[]> {
+  let info;
+  try {
+    info = await stat(pathOrDir);
+  } catch (cause) {
+    throw new NotFoundError(`FileSource: path does not exist: ${pathOrDir}`, { cause });
+  }
+  if (!info.isDirectory()) return [pathOrDir];
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const e of entries) {
+      if (e.name.startsWith('.') || e.name.startsWith('_')) continue;
+      const full = join(dir, e.name);
+      if (e.isDirectory()) await walk(full);
+      else if (e.isFile()) out.push(full);
+    }
+  };
+  await walk(pathOrDir);
+  return out.sort();
+}
+
+/** Reads the splits of one subtask. */
+class FileSourceReader<T> implements SourceReader<T> {
+  private splits: FileSplit[] | undefined;
+  private handle: FileHandle | undefined;
+  /** Unconsumed bytes of the current file; `buffer[scan]` is at file offset `bufferOffset + scan`. */
+  private buffer: Buffer = Buffer.alloc(0);
+  private bufferOffset = 0;
+  private scan = 0;
+  private eof = false;
+  private reading: Promise<void> | undefined;
+  private error: Error | undefined;
+  private opening = false;
+
+  constructor(
+    private readonly path: string,
+    private readonly ctx: SourceReaderContext,
+    private readonly decode: (line: string) => T,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.splits) return;
+    const files = await enumerateFiles(this.path);
+    this.splits = files
+      .filter((_, i) => i % this.ctx.parallelism === this.ctx.subtaskIndex)
+      .map((path) => ({ path, offset: 0 }));
+  }
+
+  pollNext(output: ReaderOutput<T>, maxRecords: number): InputStatus {
+    if (this.error) throw this.error;
+    const splits = this.splits!;
+    let emitted = 0;
+    while (emitted < maxRecords) {
+      const split = splits[0];
+      if (!split) return 'END_OF_INPUT';
+      if (!this.handle) {
+        this.openCurrent(split);
+        return emitted > 0 ? 'MORE_AVAILABLE' : 'NOTHING_AVAILABLE';
+      }
+      const nl = this.buffer.indexOf(NEWLINE, this.scan);
+      if (nl >= 0) {
+        output.collect(this.decode(lineOf(this.buffer, this.scan, nl)));
+        this.scan = nl + 1;
+        split.offset = this.bufferOffset + this.scan;
+        emitted++;
+        continue;
+      }
+      if (this.eof) {
+        if (this.scan < this.buffer.length) {
+          output.collect(this.decode(lineOf(this.buffer, this.scan, this.buffer.length)));
+          emitted++;
+        }
+        this.closeCurrent();
+        splits.shift();
+        continue;
+      }
+      this.readMore();
+      return emitted > 0 ? 'MORE_AVAILABLE' : 'NOTHING_AVAILABLE';
+    }
+    if (this.handle && !this.eof && this.buffer.length - this.scan < MAX_BUFFERED) this.readMore();
+    return 'MORE_AVAILABLE';
+  }
+
+  private openCurrent(split: FileSplit): void {
+    if (this.opening) return;
+    this.opening = true;
+    this.reading = open(split.path, 'r').then(
+      (h) => {
+        this.opening = false;
+        this.handle = h;
+        this.buffer = Buffer.alloc(0);
+        this.bufferOffset = split.offset;
+        this.scan = 0;
+        this.eof = false;
+        this.reading = undefined;
+        this.readMore();
+      },
+      (cause) => {
+        this.opening = false;
+        this.reading = undefined;
+        this.error = new NotFoundError(`FileSource: cannot open ${split.path}: ${(cause as Error).message}`, { cause });
+      },
+    );
+  }
+
+  /** Starts one read unless one is in flight; appends its bytes to the buffer when done. */
+  private readMore(): void {
+    if (this.reading || !this.handle || this.eof) return;
+    const handle = this.handle;
+    const position = this.bufferOffset + this.buffer.length;
+    const chunk = Buffer.allocUnsafe(READ_CHUNK);
+    this.reading = handle.read(chunk, 0, READ_CHUNK, position).then(
+      ({ bytesRead }) => {
+        this.reading = undefined;
+        if (handle !== this.handle) return;
+        if (bytesRead === 0) {
+          this.eof = true;
+          return;
+        }
+        // Drop the consumed prefix, then append what was read.
+        const rest = this.buffer.subarray(this.scan);
+        this.bufferOffset += this.scan;
+        this.scan = 0;
+        this.buffer = rest.length === 0 ? chunk.subarray(0, bytesRead) : Buffer.concat([rest, chunk.subarray(0, bytesRead)]);
+        if (this.buffer.length < MAX_BUFFERED && this.buffer.indexOf(NEWLINE) < 0) this.readMore();
+      },
+      (cause) => {
+        this.reading = undefined;
+        this.error = new Error(`FileSource: read failed: ${(cause as Error).message}`, { cause });
+      },
+    );
+  }
+
+  private closeCurrent(): void {
+    const h = this.handle;
+    this.handle = undefined;
+    this.buffer = Buffer.alloc(0);
+    this.scan = 0;
+    this.eof = false;
+    void h?.close().catch(() => undefined);
+  }
+
+  isAvailable(): Promise<void> {
+    return this.reading ? this.reading.then(() => undefined) : Promise.resolve();
+  }
+
+  snapshotState(): unknown {
+    return { splits: (this.splits ?? []).map((s) => ({ path: s.path, offset: s.offset })) };
+  }
+
+  restoreState(state: unknown): void {
+    this.splits = (state as { splits: FileSplit[] }).splits.map((s) => ({ path: s.path, offset: s.offset }));
+  }
+
+  async close(): Promise<void> {
+    const h = this.handle;
+    this.handle = undefined;
+    this.splits = [];
+    await h?.close().catch(() => undefined);
+  }
+}
+
+/** Decodes `buf[start, end)` as UTF-8, without a trailing `\r`. */
+function lineOf(buf: Buffer, start: number, end: number): string {
+  if (end > start && buf[end - 1] === 0x0d) end--;
+  return buf.toString('utf8', start, end);
+}
