@@ -1,0 +1,164 @@
+/**
+ * TypeScript shapes of the `fluss.v1` protobuf messages, exactly as @grpc/proto-loader delivers
+ * them with the options of src/core/proto.ts: camelCase field names, int64 as `number`,
+ * defaults filled in (empty string, 0, false, empty list) and oneofs named by a `message` field.
+ * Domain-level fields (status strings) are narrowed to their TypeScript unions; servers still
+ * validate whatever arrives on the wire.
+ */
+import type { ExecutionState, JobStatus } from '../../runtime/task-deployment.js';
+
+// ---------------------------------------------------------------- JobManagerService
+
+/** `SubmitJobRequest`: a bundle plus its JobGraph as JSON. */
+export interface SubmitJobRequest {
+  bundle: Buffer;
+  jobGraphJson: string;
+  programArgs: string[];
+  /** Empty string: let the JobManager generate one. */
+  jobId: string;
+}
+
+/** `SubmitJobResponse`. */
+export interface SubmitJobResponse {
+  jobId: string;
+}
+
+/** `ListJobsRequest`. */
+export interface ListJobsRequest {
+  includeTerminated: boolean;
+}
+
+/** `ListJobsResponse`: newest first. */
+export interface ListJobsResponse {
+  jobs: JobInfo[];
+}
+
+/** `GetJobRequest` (also the request of `WatchJob`). */
+export interface GetJobRequest {
+  jobId: string;
+}
+
+/** Status of one job vertex: the aggregate state of its subtasks. */
+export interface VertexInfo {
+  id: string;
+  name: string;
+  parallelism: number;
+  status: ExecutionState;
+}
+
+/** `JobInfo`: status and details of one job. */
+export interface JobInfo {
+  jobId: string;
+  name: string;
+  status: JobStatus;
+  /** ms since epoch. */
+  startTime: number;
+  /** ms since epoch; 0 while the job is not terminal. */
+  endTime: number;
+  /** One line; empty unless the job failed. */
+  failureCause: string;
+  vertices: VertexInfo[];
+}
+
+/** `CancelJobRequest`. */
+export interface CancelJobRequest {
+  jobId: string;
+}
+
+/** `CancelJobResponse` (empty). */
+export type CancelJobResponse = Record<string, never>;
+
+/** `RunningTask`: a task a (re-)registering TaskManager still runs. */
+export interface RunningTask {
+  jobId: string;
+  vertexId: string;
+  subtaskIndex: number;
+  attempt: number;
+}
+
+/** `RegisterTaskManagerRequest`. */
+export interface RegisterTaskManagerRequest {
+  taskManagerId: string;
+  /** `host:port` of its TaskManagerService / DataExchange server. */
+  rpcAddress: string;
+  numberOfSlots: number;
+  runningTasks: RunningTask[];
+}
+
+/** `RegisterTaskManagerResponse`. */
+export interface RegisterTaskManagerResponse {
+  registrationId: string;
+  heartbeatIntervalMs: number;
+}
+
+/** `HeartbeatRequest`. */
+export interface HeartbeatRequest {
+  taskManagerId: string;
+  registrationId: string;
+}
+
+/** `HeartbeatResponse` (empty). */
+export type HeartbeatResponse = Record<string, never>;
+
+/** `TaskExecutionStateUpdate`: a task changed state. */
+export interface TaskExecutionStateUpdate {
+  taskManagerId: string;
+  jobId: string;
+  vertexId: string;
+  subtaskIndex: number;
+  attempt: number;
+  state: ExecutionState;
+  /** One line; empty unless `state` is FAILED. */
+  failureCause: string;
+}
+
+/** `Ack` (empty). */
+export type Ack = Record<string, never>;
+
+/** `FetchBundleRequest`. */
+export interface FetchBundleRequest {
+  bundleHash: string;
+}
+
+/** `FetchBundleResponse`. */
+export interface FetchBundleResponse {
+  bundle: Buffer;
+}
+
+// ---------------------------------------------------------------- TaskManagerService
+
+/** `SubmitTaskRequest`: a TaskDeploymentDescriptor and the job's JobGraph, both as JSON. */
+export interface SubmitTaskRequest {
+  deploymentJson: string;
+  jobGraphJson: string;
+}
+
+/** `CancelTaskRequest`. */
+export interface CancelTaskRequest {
+  jobId: string;
+  vertexId: string;
+  subtaskIndex: number;
+  attempt: number;
+}
+
+// ---------------------------------------------------------------- DataExchange
+
+/** `SubscribePartition`: the first message of a consumer's stream. */
+export interface SubscribePartition {
+  partitionId: string;
+  subpartition: number;
+  initialCredit: number;
+}
+
+/** `ConsumerMessage`: a subscription or a credit grant (oneof `message`). */
+export interface ConsumerMessage {
+  subscribe?: SubscribePartition | null;
+  credit?: number;
+  message?: 'subscribe' | 'credit';
+}
+
+/** `ProducerMessage`: one msgpack frame, or an error. */
+export interface ProducerMessage {
+  frame: Buffer;
+  error: string;
+}
