@@ -1,0 +1,96 @@
+/**
+ * Windows: a time window `[start, end)` or the single global window. Pure values.
+ */
+
+/** A window of event or processing time, `[start, end)`. Fires at `end - 1`. */
+export class TimeWindow {
+  constructor(
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  /** The largest timestamp that belongs to this window: `end - 1`. */
+  maxTimestamp(): number {
+    return this.end - 1;
+  }
+
+  /** True when the two windows overlap (session windows merge such windows). */
+  intersects(other: TimeWindow): boolean {
+    return this.start <= other.end && this.end >= other.start;
+  }
+
+  /** The smallest window containing both. */
+  cover(other: TimeWindow): TimeWindow {
+    return new TimeWindow(Math.min(this.start, other.start), Math.max(this.end, other.end));
+  }
+
+  equals(other: unknown): boolean {
+    return other instanceof TimeWindow && other.start === this.start && other.end === this.end;
+  }
+
+  toString(): string {
+    return `TimeWindow{start=${this.start}, end=${this.end}}`;
+  }
+
+  /** Flink's `getWindowStartWithOffset`: the start of the window of `size` containing `timestamp`. */
+  static getWindowStartWithOffset(timestamp: number, offset: number, size: number): number {
+    const remainder = (timestamp - offset) % size;
+    // JS `%` keeps the dividend's sign; windows before the epoch still align to `offset`.
+    return remainder < 0 ? timestamp - (remainder + size) : timestamp - remainder;
+  }
+}
+
+/** The one window of `GlobalWindows`: never ends by time. */
+export class GlobalWindow {
+  static readonly INSTANCE = new GlobalWindow();
+  private constructor() {}
+
+  maxTimestamp(): number {
+    return Number.MAX_SAFE_INTEGER;
+  }
+
+  equals(other: unknown): boolean {
+    return other === GlobalWindow.INSTANCE;
+  }
+
+  toString(): string {
+    return 'GlobalWindow';
+  }
+}
+
+/** Any window. */
+export type Window = TimeWindow | GlobalWindow;
+
+/** A stable string id of a window (state namespace, timer namespace). */
+export function windowId(w: Window): string {
+  return w instanceof TimeWindow ? `${w.start}:${w.end}` : 'global';
+}
+
+/** Parses {@link windowId} back into a window. */
+export function windowFromId(id: string): Window {
+  if (id === 'global') return GlobalWindow.INSTANCE;
+  const i = id.indexOf(':');
+  return new TimeWindow(Number(id.slice(0, i)), Number(id.slice(i + 1)));
+}
+
+/**
+ * Merges overlapping time windows (Flink's `TimeWindow.mergeWindows`): calls `onMerge(result,
+ * mergedWindows)` for every group of two or more windows that collapse into one.
+ */
+export function mergeTimeWindows(windows: readonly TimeWindow[], onMerge: (result: TimeWindow, merged: TimeWindow[]) => void): void {
+  const sorted = [...windows].sort((a, b) => a.start - b.start);
+  let current: { cover: TimeWindow; members: TimeWindow[] } | undefined;
+  const flush = () => {
+    if (current && current.members.length > 1) onMerge(current.cover, current.members);
+  };
+  for (const w of sorted) {
+    if (current && current.cover.intersects(w)) {
+      current.cover = current.cover.cover(w);
+      current.members.push(w);
+    } else {
+      flush();
+      current = { cover: w, members: [w] };
+    }
+  }
+  flush();
+}
