@@ -1,0 +1,197 @@
+/**
+ * The TaskExecutor: accepts task deployments, rebuilds each subtask's functions by running the
+ * job's builder anew, checks the rebuilt graph's fingerprint against the submitted one, runs
+ * the {@link Task}, reports every state change to the JobManager, and cleans a job's temp
+ * files when its last task on this TaskManager ends. A task failure never escapes this class.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { buildJob } from '../../api/build-job.js';
+import type { FlussConfig } from '../../core/config.js';
+import { describeError, JobBuildError } from '../../core/errors.js';
+import type { BuiltJob } from '../../graph/built-job.js';
+import type { JobGraph } from '../../graph/job-graph.js';
+import type { ShuffleEnvironment } from '../../network/shuffle-types.js';
+import { Task } from '../../runtime/task.js';
+import type { ExecutionState, TaskDeploymentDescriptor } from '../../runtime/task-deployment.js';
+import { isInProcessBundleHash, lookupInProcessJob } from '../in-process-jobs.js';
+import type { RunningTask, TaskExecutionStateUpdate } from '../rpc/messages.js';
+import type { JobBundleCache } from './job-bundle-cache.js';
+import { type ExecutionKey, executionKey } from './execution-key.js';
+
+/** What the executor needs from its TaskManager. */
+export interface TaskExecutorServices {
+  config: FlussConfig;
+  logger: Logger;
+  shuffle: ShuffleEnvironment;
+  bundles: JobBundleCache;
+  /** Root of this TaskManager's temp files; each job gets `job-<jobId>` below it. */
+  tmpDir: string;
+  reportTaskState(update: Omit<TaskExecutionStateUpdate, 'taskManagerId'>): Promise<void>;
+}
+
+/** One deployed subtask, before and after its Task exists. */
+interface TaskSlot {
+  deployment: TaskDeploymentDescriptor;
+  task: Task | undefined;
+  canceled: boolean;
+  done: Promise<void>;
+}
+
+/** Runs and cancels the subtasks deployed to this TaskManager. */
+export class TaskExecutor {
+  private readonly tasks = new Map<ExecutionKey, TaskSlot>();
+  private readonly tasksPerJob = new Map<string, number>();
+
+  constructor(private readonly services: TaskExecutorServices) {}
+
+  /** The subtasks currently deployed (for re-registration). */
+  runningTasks(): RunningTask[] {
+    return [...this.tasks.values()].map(({ deployment: d }) => ({
+      jobId: d.jobId,
+      vertexId: d.vertexId,
+      subtaskIndex: d.subtaskIndex,
+      attempt: d.attempt,
+    }));
+  }
+
+  /** Number of deployed subtasks. */
+  get numberOfTasks(): number {
+    return this.tasks.size;
+  }
+
+  /**
+   * Accepts a deployment and starts it in the background. Idempotent for a deployment that is
+   * already here (a retried RPC).
+   */
+  submitTask(deployment: TaskDeploymentDescriptor, jobGraph: JobGraph): void {
+    const key = executionKey(deployment);
+    if (this.tasks.has(key)) return;
+    const slot: TaskSlot = { deployment, task: undefined, canceled: false, done: Promise.resolve() };
+    this.tasks.set(key, slot);
+    this.tasksPerJob.set(deployment.jobId, (this.tasksPerJob.get(deployment.jobId) ?? 0) + 1);
+    slot.done = this.deployAndRun(slot, jobGraph).finally(() => this.taskEnded(key, deployment.jobId));
+  }
+
+  /** Cancels a deployed subtask; unknown subtasks are ignored (already ended). */
+  cancelTask(id: { jobId: string; vertexId: string; subtaskIndex: number; attempt: number }): boolean {
+    const slot = this.tasks.get(executionKey(id));
+    if (!slot) return false;
+    slot.canceled = true;
+    slot.task?.cancel();
+    return true;
+  }
+
+  /** Cancels every task and waits (at most `timeoutMs`) for them to end. */
+  async cancelAll(timeoutMs: number): Promise<void> {
+    const slots = [...this.tasks.values()];
+    for (const slot of slots) {
+      slot.canceled = true;
+      slot.task?.cancel();
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(slots.map((s) => s.done)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private async deployAndRun(slot: TaskSlot, jobGraph: JobGraph): Promise<void> {
+    const d = slot.deployment;
+    const log = this.services.logger.child({ component: 'Task', jobId: d.jobId, vertex: d.vertexId, subtask: d.subtaskIndex });
+    const report = (state: ExecutionState, error?: unknown): void => {
+      void this.services.reportTaskState({
+        jobId: d.jobId,
+        vertexId: d.vertexId,
+        subtaskIndex: d.subtaskIndex,
+        attempt: d.attempt,
+        state,
+        failureCause: error === undefined ? '' : oneLine(describeError(error)),
+      });
+    };
+
+    let built: BuiltJob;
+    try {
+      await mkdir(this.jobDir(d.jobId), { recursive: true });
+      built = await this.buildSubtaskJob(d, jobGraph);
+    } catch (err) {
+      if (slot.canceled) {
+        report('CANCELED');
+        return;
+      }
+      log.warn({ err: describeError(err) }, 'Deploying the task failed');
+      report('FAILED', err);
+      return;
+    }
+    if (slot.canceled) {
+      report('CANCELED');
+      return;
+    }
+
+    let finalState: ExecutionState | undefined;
+    const task = new Task(d, built, {
+      shuffle: this.services.shuffle,
+      logger: log,
+      config: this.services.config,
+      onStateChange: (state: ExecutionState, error?: Error) => {
+        finalState = state;
+        report(state, error);
+      },
+    });
+    slot.task = task;
+    await task.run();
+    log.debug({ state: finalState ?? task.executionState }, 'Task ended');
+  }
+
+  /** Runs the job's builder for one subtask and checks the graph matches the submitted one. */
+  private async buildSubtaskJob(d: TaskDeploymentDescriptor, submitted: JobGraph): Promise<BuiltJob> {
+    let built: BuiltJob;
+    if (isInProcessBundleHash(d.bundleHash)) {
+      const build = lookupInProcessJob(d.bundleHash);
+      if (!build) throw new JobBuildError(`In-process job ${d.bundleHash} is not registered in this process`);
+      built = await build();
+    } else {
+      const builder = await this.services.bundles.builder(d.jobId, d.bundleHash);
+      built = await buildJob(builder, d.programArgs, {
+        // The job's own setParallelism, or the default the client built it with.
+        defaultParallelism: submitted.settings.parallelism,
+        jobName: submitted.jobName || d.jobName,
+      });
+    }
+    if (built.jobGraph.fingerprint !== submitted.fingerprint) {
+      throw new JobBuildError(
+        `The job builder is not deterministic: the graph built on the TaskManager differs from the submitted one (fingerprint ${built.jobGraph.fingerprint} ≠ ${submitted.fingerprint})`,
+      );
+    }
+    return built;
+  }
+
+  private jobDir(jobId: string): string {
+    return join(this.services.tmpDir, `job-${jobId}`);
+  }
+
+  private taskEnded(key: ExecutionKey, jobId: string): void {
+    this.tasks.delete(key);
+    const left = (this.tasksPerJob.get(jobId) ?? 1) - 1;
+    if (left > 0) {
+      this.tasksPerJob.set(jobId, left);
+      return;
+    }
+    this.tasksPerJob.delete(jobId);
+    // The job's last task here ended: free its partitions, bundle and temp files.
+    try {
+      this.services.shuffle.releaseJob(jobId);
+    } catch (err) {
+      this.services.logger.warn({ jobId, err: describeError(err) }, 'Releasing the job in the network environment failed');
+    }
+    void Promise.all([this.services.bundles.releaseJob(jobId), rm(this.jobDir(jobId), { recursive: true, force: true })]).catch(
+      (err: unknown) => this.services.logger.warn({ jobId, err: describeError(err) }, 'Removing job files failed'),
+    );
+  }
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}

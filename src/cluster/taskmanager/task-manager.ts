@@ -1,0 +1,156 @@
+/**
+ * The TaskManager daemon: one gRPC server hosting the TaskManagerService (deploy/cancel) and
+ * the DataExchange data plane, a {@link TaskExecutor} running subtasks, and a
+ * {@link JobManagerConnection} that registers and heartbeats. It never exits because the
+ * JobManager is away, and a failing task never takes it down.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { delimiter, join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { FlussConfig } from '../../core/config.js';
+import { describeError, FailedPreconditionError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import { GRPC_OPTIONS, loadFlussProto } from '../../core/proto.js';
+import { NetworkEnvironment } from '../../network/network-environment.js';
+import { bindServer, shutdownServer } from '../rpc/grpc-server.js';
+import { JobBundleCache } from './job-bundle-cache.js';
+import { JobManagerConnection } from './job-manager-connection.js';
+import { TaskExecutor } from './task-executor.js';
+import { taskManagerServiceHandlers } from './task-manager-service.js';
+
+/** Options of a {@link TaskManager}. */
+export interface TaskManagerOptions {
+  /** `host:port` of the JobManager; default `jobmanager.rpc.address:jobmanager.rpc.port`. */
+  jobManagerAddress?: string;
+}
+
+/** How long `stop()` waits for cancelled tasks to wind down. */
+const STOP_GRACE_MS = 5_000;
+
+/** A TaskManager process (or one of several in a mini-cluster). */
+export class TaskManager {
+  /** Random id, new on every start of the process. */
+  readonly taskManagerId: string = newId();
+  private readonly log: Logger;
+  private readonly jobManagerAddress: string;
+  private server: grpc.Server | undefined;
+  private network: NetworkEnvironment | undefined;
+  private connection: JobManagerConnection | undefined;
+  private executor: TaskExecutor | undefined;
+  private tmpDir: string | undefined;
+  private advertised: string | undefined;
+
+  constructor(
+    private readonly config: FlussConfig,
+    logger: Logger,
+    options: TaskManagerOptions = {},
+  ) {
+    this.log = logger.child({ component: 'TaskManager', taskManagerId: this.taskManagerId });
+    this.jobManagerAddress = options.jobManagerAddress ?? `${config['jobmanager.rpc.address']}:${config['jobmanager.rpc.port']}`;
+  }
+
+  /** Advertised `host:port` of this TaskManager's server (after {@link start}). */
+  get address(): string {
+    if (!this.advertised) throw new FailedPreconditionError('TaskManager is not started');
+    return this.advertised;
+  }
+
+  /** True once registered at the JobManager. */
+  get isRegistered(): boolean {
+    return this.connection?.isRegistered ?? false;
+  }
+
+  /** Resolves once registered at the JobManager. */
+  whenRegistered(): Promise<void> {
+    if (!this.connection) return Promise.reject(new FailedPreconditionError('TaskManager is not started'));
+    return this.connection.whenRegistered();
+  }
+
+  /** Binds the server and starts registering at the JobManager (in the background). */
+  async start(): Promise<void> {
+    if (this.server) throw new FailedPreconditionError('TaskManager already started');
+    const config = this.config;
+    this.tmpDir = join(firstTmpDir(config['io.tmp.dirs']), `taskmanager-${this.taskManagerId}`);
+    await mkdir(this.tmpDir, { recursive: true });
+
+    const network = new NetworkEnvironment({
+      taskManagerId: this.taskManagerId,
+      logger: this.log.child({ component: 'Network' }),
+      creditsPerChannel: config['taskmanager.network.memory.buffers-per-channel'],
+      requestTimeoutMs: config['taskmanager.network.request-timeout'],
+    });
+    this.network = network;
+
+    const server = new grpc.Server(GRPC_OPTIONS);
+    const bindHost = config['taskmanager.bind-host'];
+    const bound = await bindServer(server, bindHost, config['taskmanager.rpc.port']);
+    this.server = server;
+    const port = bound.slice(bound.lastIndexOf(':') + 1);
+    this.advertised = `${formatHost(advertisedHost(config))}:${port}`;
+    network.setDataAddress(this.advertised);
+
+    const connection = new JobManagerConnection({
+      jobManagerAddress: this.jobManagerAddress,
+      taskManagerId: this.taskManagerId,
+      rpcAddress: this.advertised,
+      numberOfSlots: config['taskmanager.numberOfTaskSlots'],
+      initialBackoffMs: config['taskmanager.registration.initial-backoff'],
+      maxBackoffMs: config['taskmanager.registration.max-backoff'],
+      heartbeatIntervalMs: config['heartbeat.interval'],
+      heartbeatTimeoutMs: config['heartbeat.timeout'],
+      runningTasks: () => this.executor?.runningTasks() ?? [],
+      logger: this.log,
+    });
+    this.connection = connection;
+    const executor = new TaskExecutor({
+      config,
+      logger: this.log,
+      shuffle: network,
+      bundles: new JobBundleCache(join(this.tmpDir, 'bundles'), (hash) => connection.fetchBundle(hash)),
+      tmpDir: this.tmpDir,
+      reportTaskState: (update) => connection.reportTaskState(update),
+    });
+    this.executor = executor;
+
+    // Services are registered before any RPC can arrive: bindAsync does not serve until here.
+    server.addService(loadFlussProto().TaskManagerService.service, taskManagerServiceHandlers(executor, this.log));
+    network.bindService(server);
+    this.log.info(
+      { address: this.advertised, slots: config['taskmanager.numberOfTaskSlots'], jobManager: this.jobManagerAddress },
+      'TaskManager started',
+    );
+    connection.start();
+  }
+
+  /** Cancels running tasks, deregisters (by going silent), closes the server and temp files. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await this.executor?.cancelAll(STOP_GRACE_MS);
+    await this.connection?.stop();
+    await this.network?.close().catch((err: unknown) => this.log.warn({ err: describeError(err) }, 'Closing the network failed'));
+    await shutdownServer(server);
+    if (this.tmpDir) await rm(this.tmpDir, { recursive: true, force: true });
+    this.log.info('TaskManager stopped');
+  }
+}
+
+/** The first of `io.tmp.dirs` (Flink allows a list). */
+function firstTmpDir(dirs: string): string {
+  return dirs.split(',')[0]!.split(delimiter)[0]!.trim();
+}
+
+/** `taskmanager.host`, else the bind host, else (wildcard bind) this machine's host name. */
+function advertisedHost(config: FlussConfig): string {
+  const host = config['taskmanager.host'];
+  if (host) return host;
+  const bind = config['taskmanager.bind-host'];
+  return bind === '0.0.0.0' || bind === '::' ? hostname() : bind;
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
