@@ -1,0 +1,40 @@
+/**
+ * The public DataStream API: everything a job author imports from 'fluss'.
+ */
+export {
+  StreamExecutionEnvironment,
+  DEFAULT_JOB_NAME,
+  DEFAULT_BUFFER_TIMEOUT_MS,
+  type EnvironmentMode,
+  type EnvironmentOptions,
+} from './stream-execution-environment.js';
+export { DataStream } from './data-stream.js';
+export { SingleOutputStreamOperator } from './single-output-stream-operator.js';
+export { KeyedStream, type AggregationKind, type FieldExpression } from './keyed-stream.js';
+export { DataStreamSink } from './data-stream-sink.js';
+export {
+  CheckpointConfig,
+  CheckpointingMode,
+  ExternalizedCheckpointRetention,
+  DEFAULT_CHECKPOINT_TIMEOUT_MS,
+} from './checkpoint-config.js';
+export { ExecutionConfig, DEFAULT_AUTO_WATERMARK_INTERVAL_MS } from './execution-config.js';
+export { MemoryStateBackend, FsStateBackend, LevelDBStateBackend, type StateBackend, type StateBackendKind } from './state-backends.js';
+export { RestartStrategies, type ExponentialDelayOptions } from './restart-strategies.js';
+export { Time } from './time.js';
+export { defineJob, buildJob, cloneForSubtask, type JobBuilder, type BuildJobOptions } from './build-job.js';
+export * from './functions.js';
+export * from './state-descriptors.js';
+export * from './runtime-context.js';
+export { OutputTag } from './output-tag.js';
+export { CollectionSource } from '../connectors/collection-source.js';
+export { SequenceSource } from '../connectors/sequence-source.js';
+export { FileSource } from '../connectors/file-source.js';
+export { SocketTextSource } from '../connectors/socket-text-source.js';
+export { DataGeneratorSource, type DataGeneratorOptions } from '../connectors/data-generator-source.js';
+export { PrintSink, type PrintSinkOptions } from '../connectors/print-sink.js';
+export { FileSink } from '../connectors/file-sink.js';
+export type { Sink, SinkWriter, SinkWriterContext } from '../connectors/sink.js';
+export type { Source, SourceReader, SourceReaderContext, ReaderOutput, InputStatus, Boundedness } from '../connectors/source.js';
+export type { BuiltJob } from '../graph/built-job.js';
+export type { JobGraph, JobSettings, CheckpointSettings, RestartStrategySettings } from '../graph/job-graph.js';

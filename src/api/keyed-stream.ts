@@ -1,0 +1,86 @@
+/**
+ * A stream partitioned by key (Flink's KeyedStream). Operators reading it are keyed: their
+ * functions may use keyed state and timers, scoped to the key of the current record.
+ */
+import { JobBuildError } from '../core/errors.js';
+import { DataStream } from './data-stream.js';
+import { requireFunctionOrMethod, requireMethod } from './function-checks.js';
+import type { KeyedProcessFunction, KeySelector, ProcessFunction, ReduceFunction } from './functions.js';
+import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';
+import type { StreamContext } from './stream-context.js';
+
+/** Built-in rolling aggregations of a keyed stream. */
+export type AggregationKind = 'sum' | 'min' | 'max' | 'minBy' | 'maxBy';
+
+/** A field of a record: a property name, or an index into a tuple (array). */
+export type FieldExpression = string | number;
+
+/** A stream partitioned by the key `K` of its records. */
+export class KeyedStream<T, K> extends DataStream<T> {
+  /** @internal created by `keyBy`. */
+  constructor(
+    context: StreamContext,
+    nodeId: number,
+    private readonly keySelector: KeySelector<T, K>,
+  ) {
+    super(context, nodeId);
+  }
+
+  /** The function extracting the key of a record. */
+  getKeySelector(): KeySelector<T, K> {
+    return this.keySelector;
+  }
+
+  protected override stateKeySelector(): KeySelector<unknown, unknown> {
+    return this.keySelector as KeySelector<unknown, unknown>;
+  }
+
+  /** Folds the records of each key, emitting the running result after every record. */
+  reduce(fn: ReduceFunction<T>): SingleOutputStreamOperator<T> {
+    requireFunctionOrMethod('reduce', fn, 'reduce');
+    return this.addOperator<T>({ kind: 'keyedReduce', name: 'Keyed Reduce', userFunction: fn });
+  }
+
+  /** Processes the records of each key with keyed state and timers. */
+  override process<R>(fn: KeyedProcessFunction<K, T, R> | ProcessFunction<T, R>): SingleOutputStreamOperator<R> {
+    requireMethod('process', fn, 'processElement', 'a KeyedProcessFunction');
+    return this.addOperator<R>({ kind: 'keyedProcess', name: 'KeyedProcess', userFunction: fn });
+  }
+
+  private aggregate(aggregation: AggregationKind, field: FieldExpression | undefined): SingleOutputStreamOperator<T> {
+    if (field !== undefined && typeof field !== 'string' && !(Number.isInteger(field) && field >= 0)) {
+      throw new JobBuildError(`${aggregation}() expects a property name or a tuple index, got ${String(field)}`);
+    }
+    if (field === '') throw new JobBuildError(`${aggregation}() expects a non-empty property name`);
+    return this.addOperator<T>({
+      kind: 'keyedAggregation',
+      name: 'Keyed Aggregation',
+      settings: { aggregation, field: field ?? null },
+    });
+  }
+
+  /** Rolling sum of `field` per key (the record itself when no field is given). */
+  sum(field?: FieldExpression): SingleOutputStreamOperator<T> {
+    return this.aggregate('sum', field);
+  }
+
+  /** Rolling minimum of `field` per key; other fields keep the first record's values. */
+  min(field?: FieldExpression): SingleOutputStreamOperator<T> {
+    return this.aggregate('min', field);
+  }
+
+  /** Rolling maximum of `field` per key; other fields keep the first record's values. */
+  max(field?: FieldExpression): SingleOutputStreamOperator<T> {
+    return this.aggregate('max', field);
+  }
+
+  /** The record with the smallest `field` per key. */
+  minBy(field?: FieldExpression): SingleOutputStreamOperator<T> {
+    return this.aggregate('minBy', field);
+  }
+
+  /** The record with the largest `field` per key. */
+  maxBy(field?: FieldExpression): SingleOutputStreamOperator<T> {
+    return this.aggregate('maxBy', field);
+  }
+}

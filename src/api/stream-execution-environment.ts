@@ -1,0 +1,325 @@
+/**
+ * StreamExecutionEnvironment: where a job is described (Flink's class of the same name).
+ * It records sources, job-wide settings and, through the streams it creates, the whole
+ * StreamGraph. Inside a job builder (`buildJob`, `fluss run`) it only records; an environment
+ * obtained outside a builder runs its job on a local mini-cluster from `execute()`.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { JobBuildError } from '../core/errors.js';
+import { CollectionSource } from '../connectors/collection-source.js';
+import { FileSource } from '../connectors/file-source.js';
+import { SequenceSource } from '../connectors/sequence-source.js';
+import { SocketTextSource } from '../connectors/socket-text-source.js';
+import { isSource, type Source } from '../connectors/source.js';
+import type { BuiltJob } from '../graph/built-job.js';
+import { cloneForSubtask } from '../graph/clone-for-subtask.js';
+import type { RestartStrategySettings } from '../graph/job-graph.js';
+import { generateJobGraph, type JobSettingsDraft } from '../graph/job-graph-generator.js';
+import { UPPER_BOUND_MAX_PARALLELISM } from '../graph/key-groups.js';
+import { StreamGraph, type StreamNode } from '../graph/stream-graph.js';
+import { StreamGraphFunctions } from '../graph/stream-graph-functions.js';
+import { CheckpointConfig, type CheckpointingMode } from './checkpoint-config.js';
+import { ExecutionConfig } from './execution-config.js';
+import { describeValue, requireParallelism } from './function-checks.js';
+import type { KeySelector } from './functions.js';
+import { KeyedStream } from './keyed-stream.js';
+import { SingleOutputStreamOperator } from './single-output-stream-operator.js';
+import type { StateBackend, StateBackendKind } from './state-backends.js';
+import type { StreamContext } from './stream-context.js';
+
+/** The job name used when neither `execute(name)` nor the submitter names the job. */
+export const DEFAULT_JOB_NAME = 'Fluss Streaming Job';
+/** Default buffer timeout: how long records may wait in a network buffer. */
+export const DEFAULT_BUFFER_TIMEOUT_MS = 5;
+
+/** How an environment was created. */
+export type EnvironmentMode =
+  /** Created for a job builder: records the job, `execute()` only records the name. */
+  | 'builder'
+  /** Created by user code: `execute()` runs the job on a local mini-cluster. */
+  | 'local';
+
+/** Options of a new environment. */
+export interface EnvironmentOptions {
+  /** Parallelism of operators that do not set one (default 1). */
+  defaultParallelism?: number;
+  mode?: EnvironmentMode;
+}
+
+/** The environment of the builder currently running (across its awaits). */
+const builderScope = new AsyncLocalStorage<StreamExecutionEnvironment>();
+
+const RESTART_TYPES = new Set(['none', 'fixed-delay', 'exponential-delay', 'failure-rate']);
+
+/** The entry point of the DataStream API. */
+export class StreamExecutionEnvironment {
+  private parallelism: number;
+  private maxParallelism: number | undefined;
+  private bufferTimeoutMs = DEFAULT_BUFFER_TIMEOUT_MS;
+  private stateBackend: StateBackend | undefined;
+  private restartStrategy: RestartStrategySettings | undefined;
+  private readonly checkpointConfig = new CheckpointConfig();
+  private readonly config = new ExecutionConfig();
+  private jobName: string | undefined;
+  private readonly mode: EnvironmentMode;
+  private readonly graph = new StreamGraph();
+  private readonly context: StreamContext;
+
+  /**
+   * The environment of the job builder being run, or else a new environment that executes
+   * jobs on a local mini-cluster.
+   */
+  static getExecutionEnvironment(options: Omit<EnvironmentOptions, 'mode'> = {}): StreamExecutionEnvironment {
+    return builderScope.getStore() ?? new StreamExecutionEnvironment({ ...options, mode: 'local' });
+  }
+
+  /** @internal runs `fn` with `env` as what `getExecutionEnvironment()` returns. */
+  static runInBuilderScope<R>(env: StreamExecutionEnvironment, fn: () => R): R {
+    return builderScope.run(env, fn);
+  }
+
+  constructor(options: EnvironmentOptions = {}) {
+    const p = options.defaultParallelism ?? 1;
+    requireParallelism('default parallelism', p);
+    this.parallelism = p;
+    this.mode = options.mode ?? 'local';
+    const env = this;
+    const uids = new Map<string, number>();
+    this.context = {
+      environment: env,
+      graph: this.graph,
+      uids,
+      operatorStream: <T>(node: StreamNode) => new SingleOutputStreamOperator<T>(env.context, node),
+      keyedStream: <T, K>(id: number, keySelector: KeySelector<T, K>) => new KeyedStream<T, K>(env.context, id, keySelector),
+      executeAndCollect: <T>(nodeId: number, jobName?: string) => env.collect<T>(nodeId, jobName),
+    };
+  }
+
+  // ---- job-wide settings ----
+
+  /** Parallelism of every operator that does not set its own. */
+  setParallelism(parallelism: number): this {
+    requireParallelism('parallelism', parallelism);
+    if (this.maxParallelism !== undefined && parallelism > this.maxParallelism) {
+      throw new JobBuildError(`parallelism ${parallelism} is above the max parallelism ${this.maxParallelism}`);
+    }
+    this.parallelism = parallelism;
+    return this;
+  }
+
+  /** The default parallelism of operators. */
+  getParallelism(): number {
+    return this.parallelism;
+  }
+
+  /** Number of key groups of keyed state, the upper bound for rescaling (default: Flink's rule, at least 128). */
+  setMaxParallelism(maxParallelism: number): this {
+    if (!Number.isInteger(maxParallelism) || maxParallelism < 1 || maxParallelism > UPPER_BOUND_MAX_PARALLELISM) {
+      throw new JobBuildError(`max parallelism must be an integer in [1, ${UPPER_BOUND_MAX_PARALLELISM}], got ${maxParallelism}`);
+    }
+    if (this.parallelism > maxParallelism) {
+      throw new JobBuildError(`max parallelism ${maxParallelism} is below the parallelism ${this.parallelism}`);
+    }
+    this.maxParallelism = maxParallelism;
+    return this;
+  }
+
+  /** The max parallelism set on the environment, or undefined for the default. */
+  getMaxParallelism(): number | undefined {
+    return this.maxParallelism;
+  }
+
+  /** Takes a checkpoint every `intervalMs`. */
+  enableCheckpointing(intervalMs: number, mode?: CheckpointingMode): this {
+    if (!(Number.isFinite(intervalMs) && intervalMs > 0)) {
+      throw new JobBuildError(`checkpoint interval must be a positive number of ms, got ${intervalMs}`);
+    }
+    this.checkpointConfig.setCheckpointInterval(intervalMs);
+    if (mode !== undefined) this.checkpointConfig.setCheckpointingMode(mode);
+    return this;
+  }
+
+  /** The checkpointing options of the job. */
+  getCheckpointConfig(): CheckpointConfig {
+    return this.checkpointConfig;
+  }
+
+  /** Where keyed state lives: `'memory'`, `'leveldb'` or a backend object. */
+  setStateBackend(backend: StateBackendKind | StateBackend): this {
+    const kind = typeof backend === 'string' ? backend : backend?.kind;
+    if (kind !== 'memory' && kind !== 'leveldb') {
+      throw new JobBuildError(`setStateBackend() expects 'memory', 'leveldb' or a state backend, got ${describeValue(backend)}`);
+    }
+    this.stateBackend = typeof backend === 'string' ? { kind } : backend;
+    return this;
+  }
+
+  /** The state backend chosen by the job, if any. */
+  getStateBackend(): StateBackend | undefined {
+    return this.stateBackend;
+  }
+
+  /** The checkpoint directory named by the state backend (`new FsStateBackend(dir)`), if any. */
+  getCheckpointStorage(): string | undefined {
+    return this.stateBackend?.checkpointDir;
+  }
+
+  /** How the job restarts after a failure (`RestartStrategies.fixedDelay(3, 1000)`, …). */
+  setRestartStrategy(strategy: RestartStrategySettings): this {
+    if (typeof strategy !== 'object' || strategy === null || !RESTART_TYPES.has(strategy.type)) {
+      throw new JobBuildError(`setRestartStrategy() expects a strategy from RestartStrategies, got ${describeValue(strategy)}`);
+    }
+    this.restartStrategy = { ...strategy };
+    return this;
+  }
+
+  /** Longest time (ms) a record waits in a partly filled network buffer. */
+  setBufferTimeout(timeoutMs: number): this {
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new JobBuildError(`buffer timeout must be a non-negative number of ms, got ${timeoutMs}`);
+    this.bufferTimeoutMs = timeoutMs;
+    return this;
+  }
+
+  /** The buffer timeout in ms. */
+  getBufferTimeout(): number {
+    return this.bufferTimeoutMs;
+  }
+
+  /** Execution options (auto watermark interval). */
+  getConfig(): ExecutionConfig {
+    return this.config;
+  }
+
+  // ---- sources ----
+
+  /** A bounded, non-parallel stream of the given elements. */
+  fromElements<T>(...elements: T[]): SingleOutputStreamOperator<T> {
+    if (elements.length === 0) throw new JobBuildError('fromElements() needs at least one element');
+    return this.addSource(new CollectionSource<T>(elements), undefined, undefined);
+  }
+
+  /** A bounded, non-parallel stream of the elements of `collection`. */
+  fromCollection<T>(collection: Iterable<T>): SingleOutputStreamOperator<T> {
+    if (collection === null || typeof (collection as Iterable<T>)?.[Symbol.iterator] !== 'function') {
+      throw new JobBuildError(`fromCollection() expects an iterable, got ${describeValue(collection)}`);
+    }
+    return this.addSource(new CollectionSource<T>(Array.from(collection)), undefined, undefined);
+  }
+
+  /** The numbers `from … to` (inclusive), read in parallel. */
+  fromSequence(from: number, to: number): SingleOutputStreamOperator<number> {
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from > to) {
+      throw new JobBuildError(`fromSequence() expects integers from <= to, got ${from} and ${to}`);
+    }
+    return this.addSource(new SequenceSource(from, to), undefined, undefined);
+  }
+
+  /** The lines of a text file, or of every file in a directory. */
+  readTextFile(path: string): SingleOutputStreamOperator<string> {
+    if (typeof path !== 'string' || path === '') throw new JobBuildError('readTextFile() expects a path');
+    return this.addSource(FileSource.forLines(path), undefined, undefined);
+  }
+
+  /** Text from a TCP socket, split by `delimiter` (non-parallel, unbounded). */
+  socketTextStream(host: string, port: number, delimiter = '\n'): SingleOutputStreamOperator<string> {
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new JobBuildError(`socketTextStream() expects a port number, got ${port}`);
+    return this.addSource(new SocketTextSource(host, port, delimiter), undefined, undefined);
+  }
+
+  /** A stream read from `source` (FLIP-27 style), named `name`. */
+  fromSource<T>(source: Source<T>, watermarkStrategy: unknown, name?: string): SingleOutputStreamOperator<T> {
+    if (!isSource(source)) throw new JobBuildError(`fromSource() expects a Source (an object with createReader()), got ${describeValue(source)}`);
+    return this.addSource(source, watermarkStrategy, name);
+  }
+
+  private addSource<T>(source: Source<T>, watermarkStrategy: unknown, name: string | undefined): SingleOutputStreamOperator<T> {
+    const limit = source.maxParallelism;
+    const node = this.graph.addNode({
+      kind: 'source',
+      name: name || source.defaultName,
+      userFunction: source,
+      settings: { boundedness: source.boundedness },
+      // Flink's non-parallel sources run with exactly one subtask.
+      parallelism: limit === 1 ? 1 : undefined,
+      maxParallelism: limit,
+      watermarkStrategy,
+    });
+    return new SingleOutputStreamOperator<T>(this.context, node);
+  }
+
+  // ---- execution ----
+
+  /**
+   * Inside a job builder: records the job name and resolves at once. Otherwise: runs the job
+   * on a local mini-cluster and resolves when it finished.
+   */
+  async execute(jobName?: string): Promise<void> {
+    if (jobName !== undefined) this.jobName = jobName;
+    if (this.mode === 'builder') return;
+    await this.runLocally(this.toBuiltJob(this.jobName ?? DEFAULT_JOB_NAME));
+  }
+
+  /**
+   * Runs the job locally and returns the records of the most recently created stream that
+   * feeds nothing yet (usually the last transformation). `stream.executeAndCollect()` says
+   * which stream explicitly.
+   */
+  executeAndCollect<T = unknown>(jobName?: string): Promise<T[]> {
+    const dangling = this.graph.nodes.filter((n) => n.kind !== 'sink' && n.outEdges.length === 0);
+    const last = dangling[dangling.length - 1];
+    if (!last) throw new JobBuildError('executeAndCollect(): every stream already feeds an operator or a sink: call it on a stream');
+    return this.collect<T>(last.id, jobName);
+  }
+
+  /** The job name given to `execute(name)`, if any. */
+  getJobName(): string | undefined {
+    return this.jobName;
+  }
+
+  /** @internal the StreamGraph recorded so far. */
+  getStreamGraph(): StreamGraph {
+    return this.graph;
+  }
+
+  /** @internal the job-wide settings recorded so far. */
+  getSettingsDraft(): JobSettingsDraft {
+    const draft: JobSettingsDraft = {
+      parallelism: this.parallelism,
+      maxParallelism: this.maxParallelism,
+      bufferTimeoutMs: this.bufferTimeoutMs,
+      checkpoint: this.checkpointConfig.toSettings(),
+      autoWatermarkIntervalMs: this.config.getAutoWatermarkInterval(),
+    };
+    if (this.stateBackend) draft.stateBackend = this.stateBackend.kind;
+    if (this.restartStrategy) draft.restartStrategy = { ...this.restartStrategy };
+    return draft;
+  }
+
+  /** @internal translates the recorded graph; throws JobBuildError when it has no sink. */
+  toBuiltJob(jobName: string): BuiltJob {
+    if (!this.graph.nodes.some((n) => n.kind === 'sink')) {
+      throw new JobBuildError('the job has no sink: add print(), addSink(...) or sinkTo(...) to a stream');
+    }
+    const jobGraph = generateJobGraph(this.graph, jobName, this.getSettingsDraft());
+    return { jobGraph, functions: new StreamGraphFunctions(this.graph) };
+  }
+
+  private async collect<T>(nodeId: number, jobName: string | undefined): Promise<T[]> {
+    if (this.mode === 'builder') {
+      throw new JobBuildError('executeAndCollect() runs a job locally and cannot be called while a job is being built for submission');
+    }
+    const results: T[] = [];
+    // A plain function: reused by every subtask clone, so all subtasks fill one array.
+    const collectSink = (value: T): void => {
+      results.push(value);
+    };
+    this.graph.addNode({ kind: 'sink', name: 'Collect', userFunction: collectSink }, [nodeId]);
+    await this.runLocally(this.toBuiltJob(jobName ?? this.jobName ?? DEFAULT_JOB_NAME));
+    return results;
+  }
+
+  private async runLocally(job: BuiltJob): Promise<void> {
+    const { executeLocally } = await import('../cluster/local-executor.js');
+    await executeLocally(() => cloneForSubtask(job), { jobName: job.jobGraph.jobName });
+  }
+}
