@@ -1,0 +1,133 @@
+/**
+ * The producer side of `DataExchange.Subscribe`: one stream per consumer channel. The first
+ * message names the subpartition (waiting up to the request timeout for its producer to
+ * register it); each item then travels as one `ProducerMessage.frame`, batches only against
+ * credit (see {@link SubpartitionQueue}). End-of-partition ends the stream; a producer failure
+ * sends an `error` message and ends it.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../core/logger.js';
+import { describeError, InvalidArgumentError } from '../core/errors.js';
+import type { ChannelItem } from '../runtime/stream-element.js';
+import type { ConsumerMessage, ProducerMessage } from './data-exchange-protocol.js';
+import type { FrameCodec } from './frame-codec.js';
+import { formatErrorFrame } from './network-errors.js';
+import type { ResultPartitionManager } from './result-partition-manager.js';
+import type { SubpartitionQueue, SubpartitionReader } from './subpartition-queue.js';
+
+type SubscribeCall = grpc.ServerDuplexStream<ConsumerMessage, ProducerMessage>;
+
+/** One consumer's subscription, as the producing subpartition sees it. */
+class RemoteSubpartitionReader implements SubpartitionReader {
+  private subpartition: SubpartitionQueue | null = null;
+  private cancelRequest: (() => void) | null = null;
+  private pendingCredit = 0;
+  private subscribed = false;
+  private done = false;
+
+  constructor(
+    private readonly call: SubscribeCall,
+    private readonly partitions: ResultPartitionManager,
+    private readonly codec: FrameCodec,
+    private readonly requestTimeoutMs: number,
+    private readonly logger: Logger,
+  ) {
+    call.on('data', (msg: ConsumerMessage) => this.onMessage(msg));
+    call.on('error', () => this.onGone());
+    call.on('cancelled', () => this.onGone());
+    call.on('end', () => this.onGone());
+  }
+
+  private onMessage(msg: ConsumerMessage): void {
+    if (this.done) return;
+    if (msg.subscribe !== undefined) {
+      if (this.subscribed) {
+        this.fail(new InvalidArgumentError('a data stream subscribes only once'));
+        return;
+      }
+      this.subscribed = true;
+      const { partitionId, subpartition, initialCredit } = msg.subscribe;
+      this.pendingCredit += initialCredit;
+      this.cancelRequest = this.partitions.request(partitionId, this.requestTimeoutMs, (partition, error) => {
+        this.cancelRequest = null;
+        if (this.done) return;
+        if (error !== undefined || partition === undefined) {
+          this.fail(error ?? new Error(`result partition ${partitionId} unavailable`));
+          return;
+        }
+        const sub = partition.subpartitions[subpartition];
+        if (sub === undefined) {
+          this.fail(new InvalidArgumentError(`result partition ${partitionId} has no subpartition ${subpartition}`));
+          return;
+        }
+        try {
+          this.subpartition = sub;
+          const credit = this.pendingCredit;
+          this.pendingCredit = 0;
+          sub.attachReader(this, credit);
+        } catch (err) {
+          this.subpartition = null;
+          this.fail(err instanceof Error ? err : new Error(String(err)));
+        }
+      });
+    } else if (msg.credit !== undefined && msg.credit > 0) {
+      if (this.subpartition !== null) this.subpartition.addCredit(msg.credit);
+      else this.pendingCredit += msg.credit;
+    }
+  }
+
+  deliver(item: ChannelItem, onDelivered?: () => void): void {
+    if (this.done) return;
+    const frame = this.codec.encode(item);
+    if (onDelivered === undefined) {
+      this.call.write({ frame });
+      return;
+    }
+    // End of partition: the consumer has everything once this frame is written.
+    this.call.write({ frame }, () => onDelivered());
+    this.finishCall();
+  }
+
+  fail(error: Error): void {
+    if (this.done) return;
+    this.logger.debug({ err: describeError(error) }, 'data subscription failed');
+    this.call.write({ error: formatErrorFrame(error) });
+    this.finishCall();
+  }
+
+  private finishCall(): void {
+    this.done = true;
+    this.cancelRequest?.();
+    this.cancelRequest = null;
+    this.call.end();
+  }
+
+  /** The consumer half-closed, cancelled, or its connection broke. */
+  private onGone(): void {
+    this.cancelRequest?.();
+    this.cancelRequest = null;
+    const sub = this.subpartition;
+    this.subpartition = null;
+    sub?.detachReader(this);
+    this.done = true;
+  }
+}
+
+/** The DataExchange service implementation of one TaskManager. */
+export class DataExchangeService {
+  constructor(
+    private readonly partitions: ResultPartitionManager,
+    private readonly codec: FrameCodec,
+    private readonly requestTimeoutMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Handlers for `grpc.Server#addService` with {@link dataExchangeServiceDefinition}. */
+  handlers(): grpc.UntypedServiceImplementation {
+    return {
+      Subscribe: (call: SubscribeCall) => {
+        new RemoteSubpartitionReader(call, this.partitions, this.codec, this.requestTimeoutMs, this.logger);
+      },
+    };
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Encoding of channel items for remote channels: msgpack with msgpackr's record extension.
+ * Each frame is self-describing (record structures are defined inside the frame that uses
+ * them, no structures are shared across frames), so frames decode independently of one
+ * another and of the encoder's history: one codec instance can serve every stream. Batches of
+ * repeated object shapes still pay for a shape's keys only once per frame.
+ */
+import { Packr, Unpackr } from 'msgpackr';
+import type { ChannelItem } from '../runtime/stream-element.js';
+import { InvalidArgumentError } from '../core/errors.js';
+
+const KINDS = new Set(['records', 'watermark', 'watermarkStatus', 'barrier', 'cancelCheckpoint', 'endOfPartition']);
+
+/** Encodes and decodes {@link ChannelItem}s to and from frames. */
+export class FrameCodec {
+  private readonly packr = new Packr({ useRecords: true });
+  private readonly unpackr = new Unpackr({ useRecords: true });
+
+  /** Encodes one item; the returned buffer is owned by the caller. */
+  encode(item: ChannelItem): Buffer {
+    return this.packr.pack(item);
+  }
+
+  /** Decodes one frame produced by {@link encode} (on any FrameCodec). */
+  decode(frame: Uint8Array): ChannelItem {
+    let item: unknown;
+    try {
+      item = this.unpackr.unpack(frame);
+    } catch (err) {
+      throw new InvalidArgumentError(`undecodable data frame of ${frame.length} bytes`, { cause: err });
+    }
+    const kind = (item as { kind?: unknown } | null)?.kind;
+    if (typeof kind !== 'string' || !KINDS.has(kind)) {
+      throw new InvalidArgumentError(`data frame holds no channel item (kind ${String(kind)})`);
+    }
+    return item as ChannelItem;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Errors raised by the data plane, and their encoding in `ProducerMessage.error` strings
+ * (`"<FlussErrorCode>: <message>"`), so a consumer rebuilds an error of the right kind.
+ */
+import { FlussError, type FlussErrorCode, NotFoundError, UnavailableError, describeError } from '../core/errors.js';
+
+/** A subscribed partition was not registered in time (or not at all) on its TaskManager. */
+export class PartitionNotFoundError extends NotFoundError {}
+
+/** A result partition id was registered twice on one TaskManager. */
+export class PartitionAlreadyRegisteredError extends FlussError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ALREADY_EXISTS', message, options);
+  }
+}
+
+/** The producer of a partition failed or released it; the consumer cannot continue. */
+export class ProducerFailedError extends FlussError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNAVAILABLE', message, options);
+  }
+}
+
+/** A data connection between TaskManagers broke (peer died, stream cancelled). */
+export class DataConnectionError extends UnavailableError {}
+
+/** The consumer of a subpartition went away before it received end-of-partition. */
+export class ConsumerDisconnectedError extends UnavailableError {}
+
+/** Formats `err` for a `ProducerMessage.error` string. */
+export function formatErrorFrame(err: unknown): string {
+  const code: FlussErrorCode = err instanceof FlussError ? err.code : 'INTERNAL';
+  return `${code}: ${describeError(err)}`;
+}
+
+/** Rebuilds a typed error from a `ProducerMessage.error` string received from `producer`. */
+export function parseErrorFrame(text: string, producer: string): FlussError {
+  const match = /^([A-Z_]+): ([\s\S]*)$/.exec(text);
+  const code = match?.[1];
+  const message = match ? match[2]! : text;
+  if (code === 'NOT_FOUND') return new PartitionNotFoundError(`${producer}: ${message}`);
+  return new ProducerFailedError(`${producer} failed: ${message}`);
+}

@@ -1,0 +1,173 @@
+/**
+ * The pipelined result partition: one {@link SubpartitionQueue} per consumer subtask, a flush
+ * timer for the buffer timeout, and the availability signal that backpressures the producing
+ * task.
+ */
+import type { ResultPartition, ResultPartitionOptions } from './shuffle-types.js';
+import { END_OF_PARTITION, type ChannelEvent } from '../runtime/stream-element.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { SubpartitionQueue, type SubpartitionOwner } from './subpartition-queue.js';
+import { ProducerFailedError } from './network-errors.js';
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** Default number of records after which a buffer is closed into a batch. */
+export const DEFAULT_MAX_RECORDS_PER_BATCH = 1024;
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** A result partition whose subpartitions stream to consumers as soon as they have credit. */
+export class PipelinedResultPartition implements ResultPartition, SubpartitionOwner {
+  readonly numberOfSubpartitions: number;
+  /** The subpartitions, by consumer subtask index. */
+  readonly subpartitions: readonly SubpartitionQueue[];
+  private overfullCount = 0;
+  private availability: Deferred | null = null;
+  private finishing: Deferred | null = null;
+  private endsDelivered = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private released: Error | null = null;
+  private consumerLost: Error | null = null;
+
+  /**
+   * @param id the {@link resultPartitionId}.
+   * @param numberOfSubpartitions one per consumer subtask.
+   * @param options buffer timeout (0: flush after every record; negative: only when full) and batch size.
+   * @param backlogBound queued items per subpartition beyond which {@link isAvailable} is false.
+   * @param onDone called once when the partition is released or fully consumed.
+   */
+  constructor(
+    readonly id: string,
+    numberOfSubpartitions: number,
+    options: ResultPartitionOptions,
+    backlogBound: number,
+    private readonly onDone: (partition: PipelinedResultPartition, cause: Error | null) => void,
+  ) {
+    if (!Number.isInteger(numberOfSubpartitions) || numberOfSubpartitions < 1) {
+      throw new InvalidArgumentError(`result partition ${id} needs at least one subpartition, got ${numberOfSubpartitions}`);
+    }
+    this.numberOfSubpartitions = numberOfSubpartitions;
+    const maxRecords = options.bufferTimeoutMs === 0 ? 1 : Math.max(1, options.maxRecordsPerBatch ?? DEFAULT_MAX_RECORDS_PER_BATCH);
+    const subs: SubpartitionQueue[] = [];
+    for (let i = 0; i < numberOfSubpartitions; i++) subs.push(new SubpartitionQueue(this, i, maxRecords, backlogBound));
+    this.subpartitions = subs;
+    if (options.bufferTimeoutMs > 0) {
+      this.timer = setInterval(() => this.flushAll(), options.bufferTimeoutMs);
+      this.timer.unref();
+    }
+  }
+
+  emitRecord(subpartition: number, value: unknown, timestamp: number): void {
+    const sub = this.subpartitions[subpartition];
+    if (sub === undefined) {
+      throw new InvalidArgumentError(`subpartition ${subpartition} out of range [0, ${this.numberOfSubpartitions}) in ${this.id}`);
+    }
+    sub.add(value, timestamp);
+  }
+
+  broadcastRecord(value: unknown, timestamp: number): void {
+    const subs = this.subpartitions;
+    for (let i = 0; i < subs.length; i++) subs[i]!.add(value, timestamp);
+  }
+
+  broadcastEvent(event: ChannelEvent): void {
+    const subs = this.subpartitions;
+    for (let i = 0; i < subs.length; i++) subs[i]!.addEvent(event);
+  }
+
+  flushAll(): void {
+    const subs = this.subpartitions;
+    for (let i = 0; i < subs.length; i++) subs[i]!.flush();
+  }
+
+  isAvailable(): boolean {
+    return this.overfullCount === 0 || this.released !== null;
+  }
+
+  whenAvailable(): Promise<void> {
+    if (this.isAvailable()) return RESOLVED;
+    if (this.availability === null) this.availability = deferred();
+    return this.availability.promise;
+  }
+
+  finish(): Promise<void> {
+    if (this.released !== null) return Promise.reject(this.released);
+    if (this.consumerLost !== null) return Promise.reject(this.consumerLost);
+    if (this.finishing !== null) return this.finishing.promise;
+    this.finishing = deferred();
+    const promise = this.finishing.promise;
+    this.stopTimer();
+    this.broadcastEvent(END_OF_PARTITION);
+    return promise;
+  }
+
+  release(cause?: Error): void {
+    if (this.released !== null) return;
+    const error = cause ?? new ProducerFailedError(`result partition ${this.id} was released`);
+    this.released = error;
+    this.stopTimer();
+    for (const sub of this.subpartitions) sub.fail(error);
+    this.signalAvailable();
+    if (this.finishing !== null && this.endsDelivered < this.numberOfSubpartitions) this.finishing.reject(error);
+    this.onDone(this, error);
+  }
+
+  /** True once released (failure, cancellation) or fully consumed. */
+  get isReleased(): boolean {
+    return this.released !== null;
+  }
+
+  /** @internal */
+  onOverfullChanged(overfull: boolean): void {
+    this.overfullCount += overfull ? 1 : -1;
+    if (this.overfullCount === 0) this.signalAvailable();
+  }
+
+  /** @internal */
+  onEndDelivered(): void {
+    this.endsDelivered++;
+    if (this.endsDelivered === this.numberOfSubpartitions && this.released === null) {
+      this.finishing?.resolve();
+      // Every consumer has everything: nobody will subscribe again.
+      this.onDone(this, null);
+    }
+  }
+
+  /** @internal */
+  onConsumerLost(error: Error): void {
+    if (this.released !== null || this.consumerLost !== null) return;
+    this.consumerLost = error;
+    this.finishing?.reject(error);
+    // Keep producing into the void instead of blocking: the job is failing over anyway.
+    this.signalAvailable();
+  }
+
+  private signalAvailable(): void {
+    const waiter = this.availability;
+    if (waiter !== null && this.isAvailable()) {
+      this.availability = null;
+      waiter.resolve();
+    }
+  }
+
+  private stopTimer(): void {
+    if (this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+}

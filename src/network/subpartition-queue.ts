@@ -1,0 +1,195 @@
+/**
+ * One subpartition of a result partition: the open buffer records are appended to, the queue
+ * of closed batches and events, and the credit its consumer granted. Items leave the queue
+ * only towards an attached {@link SubpartitionReader} (a local input channel or a remote
+ * stream), batches only as far as credit allows. Events need no credit: they are small,
+ * rare, and must never be stuck behind a consumer that waits for them (barrier alignment,
+ * end of input); their order relative to batches is kept because the queue is drained
+ * strictly in order.
+ */
+import { type ChannelItem, NO_TIMESTAMP, type RecordBatch } from '../runtime/stream-element.js';
+import { FailedPreconditionError } from '../core/errors.js';
+import { FifoQueue } from './fifo-queue.js';
+import { ConsumerDisconnectedError } from './network-errors.js';
+
+/** Where a subpartition's items go: a local input channel or a remote subscription. */
+export interface SubpartitionReader {
+  /**
+   * Hands one item to the consumer. `onDelivered` is given for end-of-partition only and is
+   * called once the consumer has it (local: at once; remote: when written to the stream).
+   */
+  deliver(item: ChannelItem, onDelivered?: () => void): void;
+  /** The producer failed or released the partition: no more items will come. */
+  fail(error: Error): void;
+}
+
+/** What a subpartition reports to its partition. */
+export interface SubpartitionOwner {
+  readonly id: string;
+  /** The backlog crossed the bound (true) or fell back within it (false). */
+  onOverfullChanged(overfull: boolean): void;
+  /** End-of-partition of this subpartition reached its consumer. */
+  onEndDelivered(): void;
+  /** The consumer went away before end-of-partition; nothing more can be delivered. */
+  onConsumerLost(error: Error): void;
+}
+
+const OPEN = 0;
+const ENDED = 1;
+const DISCARDING = 2;
+
+/** Producer-side state of one subpartition. */
+export class SubpartitionQueue {
+  /** Values of the open buffer. */
+  private values: unknown[] = [];
+  /** Timestamps of the open buffer; created only once a record carries one. */
+  private timestamps: number[] | null = null;
+  private readonly queue = new FifoQueue<ChannelItem>();
+  private credit = 0;
+  private reader: SubpartitionReader | null = null;
+  private state = OPEN;
+  private overfull = false;
+  private draining = false;
+  private endDelivered = false;
+
+  /**
+   * @param owner the partition, told about backlog and delivery changes.
+   * @param index the subpartition's index (= the consumer subtask).
+   * @param maxRecords records per batch; 1 flushes after every record.
+   * @param backlogBound queued items beyond which the producer must stop.
+   */
+  constructor(
+    private readonly owner: SubpartitionOwner,
+    readonly index: number,
+    private readonly maxRecords: number,
+    private readonly backlogBound: number,
+  ) {}
+
+  /** Appends a record to the open buffer; closes the buffer when it is full. */
+  add(value: unknown, timestamp: number): void {
+    if (this.state !== OPEN) {
+      if (this.state === ENDED) throw new FailedPreconditionError(`result partition ${this.owner.id} already finished`);
+      return; // released or consumer gone: the data has nowhere to go
+    }
+    const values = this.values;
+    if (this.timestamps !== null) {
+      this.timestamps.push(timestamp);
+    } else if (timestamp !== NO_TIMESTAMP) {
+      const ts = new Array<number>(values.length).fill(NO_TIMESTAMP);
+      ts.push(timestamp);
+      this.timestamps = ts;
+    }
+    values.push(value);
+    if (values.length >= this.maxRecords) this.flush();
+  }
+
+  /** Closes the open buffer into a batch, if it holds any record. */
+  flush(): void {
+    if (this.values.length === 0) return;
+    const batch: RecordBatch = { kind: 'records', values: this.values, timestamps: this.timestamps };
+    this.values = [];
+    this.timestamps = null;
+    this.enqueue(batch);
+  }
+
+  /** Flushes, then enqueues an event (end-of-partition makes this subpartition final). */
+  addEvent(item: ChannelItem): void {
+    if (this.state !== OPEN) return;
+    this.flush();
+    if (item.kind === 'endOfPartition') this.state = ENDED;
+    this.enqueue(item);
+  }
+
+  /** Attaches the consumer with its initial credit and starts delivering. */
+  attachReader(reader: SubpartitionReader, initialCredit: number): void {
+    if (this.reader !== null || this.endDelivered) {
+      throw new FailedPreconditionError(`subpartition ${this.index} of ${this.owner.id} already has a consumer`);
+    }
+    this.reader = reader;
+    this.credit = initialCredit;
+    this.drain();
+  }
+
+  /** The consumer returns credit for consumed batches. */
+  addCredit(credit: number): void {
+    this.credit += credit;
+    this.drain();
+  }
+
+  /**
+   * The consumer is gone. Before end-of-partition reached it, this fails the subpartition:
+   * later records are dropped and the partition learns that it cannot finish.
+   */
+  detachReader(reader: SubpartitionReader): void {
+    if (this.reader !== reader) return;
+    this.reader = null;
+    if (this.endDelivered || this.state === DISCARDING) return;
+    const error = new ConsumerDisconnectedError(
+      `consumer of subpartition ${this.index} of result partition ${this.owner.id} disconnected before end of partition`,
+    );
+    this.discard();
+    this.owner.onConsumerLost(error);
+  }
+
+  /** Drops everything and tells the consumer that the producer failed. */
+  fail(error: Error): void {
+    if (this.state === DISCARDING) return;
+    const reader = this.reader;
+    this.reader = null;
+    this.discard();
+    if (reader !== null && !this.endDelivered) reader.fail(error);
+  }
+
+  /** Items (batches and events) not yet handed to the consumer. */
+  get backlog(): number {
+    return this.queue.size;
+  }
+
+  private discard(): void {
+    this.state = DISCARDING;
+    this.values = [];
+    this.timestamps = null;
+    this.queue.clear();
+    this.updateOverfull();
+  }
+
+  private enqueue(item: ChannelItem): void {
+    this.queue.push(item);
+    if (this.reader !== null) this.drain();
+    else this.updateOverfull();
+  }
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      let item: ChannelItem | undefined;
+      while (this.reader !== null && (item = this.queue.peek()) !== undefined) {
+        if (item.kind === 'records') {
+          if (this.credit <= 0) break;
+          this.credit--;
+        }
+        this.queue.shift();
+        if (item.kind === 'endOfPartition') {
+          this.reader.deliver(item, () => {
+            this.endDelivered = true;
+            this.owner.onEndDelivered();
+          });
+        } else {
+          this.reader.deliver(item);
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+    this.updateOverfull();
+  }
+
+  private updateOverfull(): void {
+    const overfull = this.queue.size > this.backlogBound;
+    if (overfull !== this.overfull) {
+      this.overfull = overfull;
+      this.owner.onOverfullChanged(overfull);
+    }
+  }
+}
