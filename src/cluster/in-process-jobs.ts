@@ -2,6 +2,8 @@
  * The in-process job registry: lets `executeLocally` hand a build function to a TaskManager
  * running in the same process without bundling anything. A pseudo bundle hash
  * `inproc:<uuid>` stands for the build function; the TaskManager calls it once per subtask.
+ * The entry is also found by the job's id, so it does not matter how the JobManager names
+ * the (empty) bundle of such a job.
  */
 import { randomUUID } from 'node:crypto';
 import type { BuiltJob } from '../graph/built-job.js';
@@ -10,12 +12,14 @@ import type { BuiltJob } from '../graph/built-job.js';
 export type InProcessJobBuild = () => BuiltJob | Promise<BuiltJob>;
 
 const PREFIX = 'inproc:';
-const registry = new Map<string, InProcessJobBuild>();
+const byHash = new Map<string, InProcessJobBuild>();
+const byJobId = new Map<string, string>();
 
-/** Registers `build`; returns its pseudo bundle hash `inproc:<uuid>`. */
-export function registerInProcessJob(build: InProcessJobBuild): string {
+/** Registers `build` for job `jobId`; returns its pseudo bundle hash `inproc:<uuid>`. */
+export function registerInProcessJob(build: InProcessJobBuild, jobId: string): string {
   const hash = `${PREFIX}${randomUUID()}`;
-  registry.set(hash, build);
+  byHash.set(hash, build);
+  byJobId.set(jobId, hash);
   return hash;
 }
 
@@ -24,12 +28,14 @@ export function isInProcessBundleHash(bundleHash: string): boolean {
   return bundleHash.startsWith(PREFIX);
 }
 
-/** The build function registered under `bundleHash`, or undefined. */
-export function lookupInProcessJob(bundleHash: string): InProcessJobBuild | undefined {
-  return registry.get(bundleHash);
+/** The build function of an in-process job, by its pseudo bundle hash or its job id. */
+export function lookupInProcessJob(bundleHash: string, jobId: string): InProcessJobBuild | undefined {
+  const hash = isInProcessBundleHash(bundleHash) ? bundleHash : byJobId.get(jobId);
+  return hash === undefined ? undefined : byHash.get(hash);
 }
 
 /** Forgets an in-process job. */
 export function unregisterInProcessJob(bundleHash: string): void {
-  registry.delete(bundleHash);
+  byHash.delete(bundleHash);
+  for (const [jobId, hash] of byJobId) if (hash === bundleHash) byJobId.delete(jobId);
 }

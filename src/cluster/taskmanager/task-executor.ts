@@ -148,10 +148,11 @@ export class TaskExecutor {
   /** Runs the job's builder for one subtask and checks the graph matches the submitted one. */
   private async buildSubtaskJob(d: TaskDeploymentDescriptor, submitted: JobGraph): Promise<BuiltJob> {
     let built: BuiltJob;
-    if (isInProcessBundleHash(d.bundleHash)) {
-      const build = lookupInProcessJob(d.bundleHash);
-      if (!build) throw new JobBuildError(`In-process job ${d.bundleHash} is not registered in this process`);
-      built = await build();
+    const inProcess = lookupInProcessJob(d.bundleHash, d.jobId);
+    if (inProcess) {
+      built = await inProcess();
+    } else if (isInProcessBundleHash(d.bundleHash)) {
+      throw new JobBuildError(`In-process job ${d.bundleHash} is not registered in this process`);
     } else {
       const builder = await this.services.bundles.builder(d.jobId, d.bundleHash);
       built = await buildJob(builder, d.programArgs, {
