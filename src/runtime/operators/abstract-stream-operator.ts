@@ -1,0 +1,78 @@
+/**
+ * Common base of the runtime operators: keeps the output and context, combines the watermarks
+ * of its inputs (the minimum), fires event-time timers when the combined watermark advances,
+ * and runs the user function's `open`/`close`.
+ */
+import type { OpenContext } from '../../api/runtime-context.js';
+import { NO_TIMESTAMP } from '../stream-element.js';
+import type { OperatorContext, Output, StreamOperator } from '../stream-operator.js';
+import { asUserCodeError, closeUserFunction, openUserFunction } from '../user-function.js';
+import type { StreamingRuntimeContext } from '../streaming-runtime-context.js';
+
+/** Base class of every operator. */
+export abstract class AbstractStreamOperator implements StreamOperator {
+  protected output!: Output;
+  protected ctx!: OperatorContext;
+  /** Combined watermark of all inputs. */
+  protected currentWatermark = Number.NEGATIVE_INFINITY;
+  private readonly inputWatermarks: number[];
+
+  constructor(
+    readonly name: string,
+    /** The user function, opened and closed with the operator (undefined for none). */
+    protected readonly userFunction: unknown,
+    numberOfInputs = 1,
+  ) {
+    this.inputWatermarks = new Array(Math.max(1, numberOfInputs)).fill(Number.NEGATIVE_INFINITY);
+  }
+
+  async open(ctx: OperatorContext): Promise<void> {
+    this.ctx = ctx;
+    this.output = ctx.output;
+    const rc = ctx.runtimeContext as StreamingRuntimeContext;
+    const openCtx: OpenContext = typeof rc.openContext === 'function' ? rc.openContext() : rc;
+    await openUserFunction(this.userFunction, this.name, ctx.runtimeContext, openCtx);
+    await this.onOpen();
+  }
+
+  /** Hook for subclasses, after the user function was opened. */
+  protected onOpen(): void | Promise<void> {}
+
+  abstract processElement(value: unknown, timestamp: number, input: number): void;
+
+  processWatermark(timestamp: number, input: number): void {
+    const wms = this.inputWatermarks;
+    if (timestamp <= wms[input]!) return;
+    wms[input] = timestamp;
+    let combined = wms[0]!;
+    for (let i = 1; i < wms.length; i++) if (wms[i]! < combined) combined = wms[i]!;
+    if (combined <= this.currentWatermark) return;
+    this.currentWatermark = combined;
+    this.onWatermark(combined);
+    this.output.emitWatermark(combined);
+  }
+
+  /** Called when the combined watermark advanced, before it is forwarded. */
+  protected onWatermark(watermark: number): void {
+    const timers = this.ctx.timerService;
+    if (timers) timers.advanceWatermark(watermark);
+  }
+
+  endInput(_input: number): void {}
+
+  finish(): void | Promise<void> {}
+
+  async close(): Promise<void> {
+    await closeUserFunction(this.userFunction, this.name);
+  }
+
+  /** Wraps what user code threw. */
+  protected userError(err: unknown): Error {
+    return asUserCodeError(this.name, err);
+  }
+}
+
+/** `timestamp` as user code sees it: undefined for NO_TIMESTAMP. */
+export function visibleTimestamp(timestamp: number): number | undefined {
+  return timestamp === NO_TIMESTAMP ? undefined : timestamp;
+}

@@ -1,0 +1,56 @@
+/**
+ * The runtime operator interface. Every `OperatorKind` has one implementation; operators of a
+ * chain call each other synchronously through {@link Output}. Timestamps are numbers, with
+ * `NO_TIMESTAMP` for records that have none.
+ */
+import type { RuntimeContext } from '../api/runtime-context.js';
+import type { KeyedStateBackend } from '../state/keyed-state-backend.js';
+import type { OperatorStateStore } from '../state/operator-state-store.js';
+import type { InternalTimerService } from './internal-timer-service.js';
+
+/** Where an operator emits. */
+export interface Output {
+  /** Main output. */
+  collect(value: unknown, timestamp: number): void;
+  /** Side output named by an OutputTag id; dropped when nothing consumes the tag. */
+  collectSide(tagId: string, value: unknown, timestamp: number): void;
+  emitWatermark(timestamp: number): void;
+}
+
+/** What an operator gets when opened. */
+export interface OperatorContext {
+  readonly operatorName: string;
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  readonly maxParallelism: number;
+  readonly attemptNumber: number;
+  readonly jobId: string;
+  readonly output: Output;
+  /** Runtime context handed to user functions (state, subtask info). */
+  readonly runtimeContext: RuntimeContext;
+  /** Keyed backend of keyed operators; undefined otherwise. */
+  readonly keyedStateBackend: KeyedStateBackend | undefined;
+  /** Timers of keyed operators; undefined otherwise. */
+  readonly timerService: InternalTimerService | undefined;
+  readonly operatorStateStore: OperatorStateStore;
+  /** Current processing time. */
+  currentProcessingTime(): number;
+}
+
+/** A runtime operator. */
+export interface StreamOperator {
+  readonly name: string;
+  open(ctx: OperatorContext): void | Promise<void>;
+  /** One record of logical input `input`. */
+  processElement(value: unknown, timestamp: number, input: number): void;
+  /** The watermark of logical input `input` advanced to `timestamp`. */
+  processWatermark(timestamp: number, input: number): void;
+  /** No more records will arrive on `input`. */
+  endInput(input: number): void;
+  /** After every input ended: emit what is left, flush sinks. */
+  finish(): void | Promise<void>;
+  /** Frees resources; called on success, cancel and failure (then errors are ignored). */
+  close(): void | Promise<void>;
+  /** Fires processing-time timers due at `now` (keyed operators). */
+  fireProcessingTimers?(now: number): void;
+}

@@ -1,0 +1,116 @@
+/**
+ * The {@link RuntimeContext} handed to user functions: subtask information, keyed state
+ * (only in keyed operators, scoped to the current key) and operator state. A state handle is
+ * created once per name; asking for the same name with another kind is an error naming the
+ * operator.
+ */
+import type {
+  AggregatingState,
+  ListState,
+  MapState,
+  OpenContext,
+  ReducingState,
+  RuntimeContext,
+  ValueState,
+} from '../api/runtime-context.js';
+import type {
+  AggregatingStateDescriptor,
+  ListStateDescriptor,
+  MapStateDescriptor,
+  ReducingStateDescriptor,
+  StateDescriptor,
+  ValueStateDescriptor,
+} from '../api/state-descriptors.js';
+import { FailedPreconditionError } from '../core/errors.js';
+import type { KeyedStateBackend, KeyedStateKind } from '../state/keyed-state-backend.js';
+import {
+  KeyedAggregatingState,
+  KeyedListState,
+  KeyedMapState,
+  KeyedReducingState,
+  KeyedValueState,
+} from '../state/keyed-states.js';
+import type { OperatorStateStore } from '../state/operator-state-store.js';
+import { TtlPolicy, type TtlTimeProvider } from '../state/state-ttl.js';
+
+/** Runtime context of one operator in one subtask. */
+export class StreamingRuntimeContext implements RuntimeContext {
+  readonly taskName: string;
+  readonly subtaskIndex: number;
+  readonly parallelism: number;
+  readonly maxParallelism: number;
+  readonly attemptNumber: number;
+  readonly jobId: string;
+  private readonly keyedStates = new Map<string, { kind: KeyedStateKind; state: unknown }>();
+
+  constructor(
+    info: OpenContext,
+    private readonly operatorName: string,
+    private readonly keyedBackend: KeyedStateBackend | undefined,
+    private readonly operatorState: OperatorStateStore,
+    private readonly ttlTime: TtlTimeProvider = Date.now,
+  ) {
+    this.taskName = info.taskName;
+    this.subtaskIndex = info.subtaskIndex;
+    this.parallelism = info.parallelism;
+    this.maxParallelism = info.maxParallelism;
+    this.attemptNumber = info.attemptNumber;
+    this.jobId = info.jobId;
+  }
+
+  /** The plain subtask information (what `open(ctx)` receives). */
+  openContext(): OpenContext {
+    const { taskName, subtaskIndex, parallelism, maxParallelism, attemptNumber, jobId } = this;
+    return { taskName, subtaskIndex, parallelism, maxParallelism, attemptNumber, jobId };
+  }
+
+  private keyed<S>(d: StateDescriptor<unknown>, create: (backend: KeyedStateBackend, ttl: TtlPolicy | undefined) => S): S {
+    const backend = this.keyedBackend;
+    if (!backend) {
+      throw new FailedPreconditionError(
+        `${this.operatorName}: keyed state "${d.name}" is only available on a keyed stream (apply keyBy() before this operator)`,
+      );
+    }
+    const existing = this.keyedStates.get(d.name);
+    if (existing) {
+      if (existing.kind !== d.kind) {
+        throw new FailedPreconditionError(
+          `${this.operatorName}: state "${d.name}" is already registered as ${existing.kind} state, cannot register it as ${d.kind} state`,
+        );
+      }
+      return existing.state as S;
+    }
+    backend.registerState(d.name, d.kind);
+    const state = create(backend, d.ttl ? new TtlPolicy(d.ttl, this.ttlTime) : undefined);
+    this.keyedStates.set(d.name, { kind: d.kind, state });
+    return state;
+  }
+
+  getState<T>(d: ValueStateDescriptor<T>): ValueState<T> {
+    return this.keyed(d, (b, ttl) => new KeyedValueState<T>(b, d.name, ttl, d.defaultValue));
+  }
+
+  getListState<T>(d: ListStateDescriptor<T>): ListState<T> {
+    return this.keyed(d, (b, ttl) => new KeyedListState<T>(b, d.name, ttl));
+  }
+
+  getMapState<UK, UV>(d: MapStateDescriptor<UK, UV>): MapState<UK, UV> {
+    return this.keyed(d, (b, ttl) => new KeyedMapState<UK, UV>(b, d.name, ttl));
+  }
+
+  getReducingState<T>(d: ReducingStateDescriptor<T>): ReducingState<T> {
+    return this.keyed(d, (b, ttl) => new KeyedReducingState<T>(b, d.name, ttl, d.reduceFunction));
+  }
+
+  getAggregatingState<IN, ACC, OUT>(d: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT> {
+    return this.keyed(d, (b, ttl) => new KeyedAggregatingState<IN, ACC, OUT>(b, d.name, ttl, d.aggregateFunction));
+  }
+
+  getOperatorListState<T>(d: ListStateDescriptor<T>): ListState<T> {
+    return this.operatorState.getListState<T>(d.name, 'split');
+  }
+
+  getUnionListState<T>(d: ListStateDescriptor<T>): ListState<T> {
+    return this.operatorState.getListState<T>(d.name, 'union');
+  }
+}

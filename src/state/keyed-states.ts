@@ -1,0 +1,234 @@
+/**
+ * The keyed state handles (Value, List, Map, Reducing, Aggregating): synchronous views on the
+ * entries of the current key in a {@link KeyedStateBackend}, honouring TTL when configured.
+ * Handles are created once per operator and state name, not per key.
+ */
+import type { AggregateFunction, ReduceFunction } from '../api/functions.js';
+import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../api/runtime-context.js';
+import { keyIdentity, VOID_NAMESPACE, type KeyedStateBackend, type StateNamespace } from './keyed-state-backend.js';
+import type { TtlPolicy, TtlValue } from './state-ttl.js';
+
+/** What every handle shares: backend, name, TTL and the namespace it reads. */
+abstract class AbstractKeyedState {
+  /** Namespace later reads and writes apply to (windows set it; others keep VOID). */
+  namespace: StateNamespace = VOID_NAMESPACE;
+
+  constructor(
+    protected readonly backend: KeyedStateBackend,
+    readonly name: string,
+    protected readonly ttl: TtlPolicy | undefined,
+  ) {}
+
+  /** Sets the namespace (e.g. the window) of later accesses. */
+  setCurrentNamespace(namespace: StateNamespace): void {
+    this.namespace = namespace;
+  }
+
+  /** The stored value, unwrapped; undefined when absent or expired (then removed). */
+  protected read(): unknown {
+    const raw = this.backend.get(this.name, this.namespace);
+    if (raw === undefined || !this.ttl) return raw;
+    const stored = raw as TtlValue<unknown>;
+    const now = this.ttl.now();
+    if (this.ttl.isExpired(stored, now)) {
+      this.backend.remove(this.name, this.namespace);
+      return undefined;
+    }
+    if (this.ttl.refreshOnRead) stored.t = now;
+    return stored.v;
+  }
+
+  protected write(value: unknown): void {
+    this.backend.put(this.name, this.namespace, this.ttl ? this.ttl.wrap(value) : value);
+  }
+
+  clear(): void {
+    this.backend.remove(this.name, this.namespace);
+  }
+}
+
+/** {@link ValueState} of the current key. */
+export class KeyedValueState<T> extends AbstractKeyedState implements ValueState<T> {
+  constructor(backend: KeyedStateBackend, name: string, ttl: TtlPolicy | undefined, private readonly defaultValue: T | undefined) {
+    super(backend, name, ttl);
+  }
+
+  value(): T | undefined {
+    const v = this.read();
+    if (v !== undefined) return v as T;
+    const d = this.defaultValue;
+    // A mutable default must not be shared between keys.
+    return d !== null && typeof d === 'object' ? structuredClone(d) : d;
+  }
+
+  update(value: T): void {
+    if (value === undefined || value === null) this.clear();
+    else this.write(value);
+  }
+}
+
+/** {@link ListState} of the current key; with TTL, each element expires on its own. */
+export class KeyedListState<T> extends AbstractKeyedState implements ListState<T> {
+  get(): Iterable<T> {
+    const raw = this.backend.get(this.name, this.namespace) as unknown[] | undefined;
+    if (!raw) return [];
+    if (!this.ttl) return raw as T[];
+    const now = this.ttl.now();
+    const live = (raw as TtlValue<T>[]).filter((e) => !this.ttl!.isExpired(e, now));
+    if (live.length === 0) {
+      this.clear();
+      return [];
+    }
+    if (this.ttl.refreshOnRead) for (const e of live) e.t = now;
+    if (live.length !== raw.length) this.backend.put(this.name, this.namespace, live);
+    return live.map((e) => e.v);
+  }
+
+  add(value: T): void {
+    if (value === undefined || value === null) throw new TypeError(`ListState "${this.name}": cannot add ${String(value)}`);
+    const raw = this.backend.get(this.name, this.namespace) as unknown[] | undefined;
+    const item = this.ttl ? this.ttl.wrap(value) : value;
+    if (raw) raw.push(item);
+    // Written back even when mutated in place, so a caching backend sees the change.
+    this.backend.put(this.name, this.namespace, raw ?? [item]);
+  }
+
+  addAll(values: Iterable<T>): void {
+    for (const v of values) this.add(v);
+  }
+
+  update(values: Iterable<T>): void {
+    const list = [...values].map((v) => (this.ttl ? this.ttl.wrap(v) : v));
+    if (list.length === 0) this.clear();
+    else this.backend.put(this.name, this.namespace, list);
+  }
+}
+
+/** One map entry: the user key, its value and (with TTL) its last access. */
+interface MapEntry<UK, UV> {
+  k: UK;
+  v: UV;
+  t: number;
+}
+
+/** {@link MapState} of the current key; with TTL, each entry expires on its own. */
+export class KeyedMapState<UK, UV> extends AbstractKeyedState implements MapState<UK, UV> {
+  private map(create: boolean): Map<unknown, MapEntry<UK, UV>> | undefined {
+    let m = this.backend.get(this.name, this.namespace) as Map<unknown, MapEntry<UK, UV>> | undefined;
+    if (!m && create) this.backend.put(this.name, this.namespace, (m = new Map()));
+    return m;
+  }
+
+  /** The entry if present and live (expired entries are removed). */
+  private live(m: Map<unknown, MapEntry<UK, UV>>, id: unknown, e: MapEntry<UK, UV> | undefined, now: number): MapEntry<UK, UV> | undefined {
+    if (!e || !this.ttl) return e;
+    if (this.ttl.isExpired(e, now)) {
+      m.delete(id);
+      if (m.size === 0) this.clear();
+      return undefined;
+    }
+    if (this.ttl.refreshOnRead) e.t = now;
+    return e;
+  }
+
+  private now(): number {
+    return this.ttl ? this.ttl.now() : 0;
+  }
+
+  get(key: UK): UV | undefined {
+    const m = this.map(false);
+    if (!m) return undefined;
+    const id = keyIdentity(key);
+    return this.live(m, id, m.get(id), this.now())?.v;
+  }
+
+  put(key: UK, value: UV): void {
+    const m = this.map(true)!;
+    m.set(keyIdentity(key), { k: key, v: value, t: this.now() });
+    this.backend.put(this.name, this.namespace, m);
+  }
+
+  putAll(entries: Iterable<[UK, UV]>): void {
+    for (const [k, v] of entries) this.put(k, v);
+  }
+
+  remove(key: UK): void {
+    const m = this.map(false);
+    if (!m) return;
+    m.delete(keyIdentity(key));
+    if (m.size === 0) this.clear();
+    else this.backend.put(this.name, this.namespace, m);
+  }
+
+  contains(key: UK): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  /** A snapshot of the live entries (safe to modify the state while iterating). */
+  entries(): Iterable<[UK, UV]> {
+    const m = this.map(false);
+    if (!m) return [];
+    const now = this.now();
+    const out: [UK, UV][] = [];
+    for (const [id, e] of [...m]) {
+      const l = this.live(m, id, e, now);
+      if (l) out.push([l.k, l.v]);
+    }
+    return out;
+  }
+
+  keys(): Iterable<UK> {
+    return [...this.entries()].map((e) => e[0]);
+  }
+
+  values(): Iterable<UV> {
+    return [...this.entries()].map((e) => e[1]);
+  }
+
+  isEmpty(): boolean {
+    return [...this.entries()].length === 0;
+  }
+}
+
+/** Calls a reduce function given as a lambda or an object. */
+export function callReduce<T>(fn: ReduceFunction<T>, a: T, b: T): T {
+  return typeof fn === 'function' ? fn(a, b) : fn.reduce(a, b);
+}
+
+/** {@link ReducingState} of the current key. */
+export class KeyedReducingState<T> extends AbstractKeyedState implements ReducingState<T> {
+  constructor(backend: KeyedStateBackend, name: string, ttl: TtlPolicy | undefined, private readonly reduce: ReduceFunction<T>) {
+    super(backend, name, ttl);
+  }
+
+  get(): T | undefined {
+    return this.read() as T | undefined;
+  }
+
+  add(value: T): void {
+    const current = this.read() as T | undefined;
+    this.write(current === undefined ? value : callReduce(this.reduce, current, value));
+  }
+}
+
+/** {@link AggregatingState} of the current key (stores the accumulator). */
+export class KeyedAggregatingState<IN, ACC, OUT> extends AbstractKeyedState implements AggregatingState<IN, OUT> {
+  constructor(
+    backend: KeyedStateBackend,
+    name: string,
+    ttl: TtlPolicy | undefined,
+    private readonly fn: AggregateFunction<IN, ACC, OUT>,
+  ) {
+    super(backend, name, ttl);
+  }
+
+  get(): OUT | undefined {
+    const acc = this.read() as ACC | undefined;
+    return acc === undefined ? undefined : this.fn.getResult(acc);
+  }
+
+  add(value: IN): void {
+    const acc = (this.read() as ACC | undefined) ?? this.fn.createAccumulator();
+    this.write(this.fn.add(value, acc));
+  }
+}
