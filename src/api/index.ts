@@ -27,6 +27,7 @@ export * from './functions.js';
 export * from './state-descriptors.js';
 export * from './runtime-context.js';
 export { OutputTag } from './output-tag.js';
+export { WatermarkStrategy, type TimestampAssigner } from './watermark-strategy.js';
 export { CollectionSource } from '../connectors/collection-source.js';
 export { SequenceSource } from '../connectors/sequence-source.js';
 export { FileSource } from '../connectors/file-source.js';
