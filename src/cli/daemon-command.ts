@@ -1,0 +1,78 @@
+/**
+ * `fluss jobmanager` and `fluss taskmanager`: run a daemon in the foreground with pino JSON
+ * logs on stderr until SIGTERM or SIGINT, which stop it cleanly.
+ */
+import type { Logger } from 'pino';
+import { JobManager } from '../cluster/jobmanager/job-manager.js';
+import { TaskManager } from '../cluster/taskmanager/task-manager.js';
+import { loadConfig } from '../core/config.js';
+import { describeError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import type { CliIO } from './cli-io.js';
+
+/** Options shared by the daemon commands. */
+export interface DaemonOptions {
+  config?: string;
+  define?: string[];
+}
+
+/** Which daemon to run. */
+export type DaemonKind = 'jobmanager' | 'taskmanager';
+
+interface Daemon {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** How long a stop may take before the process exits anyway. */
+const STOP_TIMEOUT_MS = 15_000;
+
+/** Starts the daemon; it keeps running until a signal stops it. */
+export async function runDaemon(kind: DaemonKind, options: DaemonOptions, io: CliIO): Promise<void> {
+  const config = loadConfig({ configFile: options.config, dynamic: options.define ?? [], properties: io.env['FLUSS_PROPERTIES'] ?? '' });
+  const logger = createLogger({ level: io.env['FLUSS_LOG_LEVEL'] ?? config['log.level'], name: kind });
+  installProcessHandlers(logger);
+  const daemon: Daemon = kind === 'jobmanager' ? new JobManager(config, logger) : new TaskManager(config, logger);
+  await daemon.start();
+
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'Second signal: exiting without waiting for a clean stop');
+      exitAfterFlush(logger, 1);
+      return;
+    }
+    stopping = true;
+    logger.info({ signal }, `Received ${signal}; shutting down`);
+    const timer = setTimeout(() => {
+      logger.error('Clean shutdown timed out; exiting');
+      exitAfterFlush(logger, 1);
+    }, STOP_TIMEOUT_MS);
+    daemon.stop().then(
+      () => {
+        clearTimeout(timer);
+        exitAfterFlush(logger, 0);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        logger.error({ err: describeError(err) }, 'Shutdown failed');
+        exitAfterFlush(logger, 1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+/** A daemon logs stray errors instead of dying: one bad job must not take the process down. */
+function installProcessHandlers(logger: Logger): void {
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: describeError(reason), stack: reason instanceof Error ? reason.stack : undefined }, 'Unhandled promise rejection');
+  });
+}
+
+function exitAfterFlush(logger: Logger, code: number): void {
+  logger.flush(() => process.exit(code));
+  // flush() never calls back when the destination is already gone.
+  setTimeout(() => process.exit(code), 500).unref();
+}

@@ -1,0 +1,37 @@
+/**
+ * `fluss list [-a] [-r] [-s] [-m host:port]`: the jobs of a JobManager in Flink's format.
+ */
+import { JobManagerClient } from '../cluster/rpc/job-manager-client.js';
+import { resolveJobManagerAddress } from './client-address.js';
+import type { CliIO } from './cli-io.js';
+import { formatJobList } from './job-list-format.js';
+
+/** Options of `fluss list`. */
+export interface ListOptions {
+  jobmanager?: string;
+  all?: boolean;
+  running?: boolean;
+  scheduled?: boolean;
+}
+
+/** Runs `fluss list`; resolves with the exit code. */
+export async function listJobs(options: ListOptions, io: CliIO): Promise<number> {
+  const address = resolveJobManagerAddress(options.jobmanager, io.env);
+  const client = new JobManagerClient(address);
+  try {
+    io.out('Waiting for response...');
+    const all = options.all === true;
+    const jobs = await client.listJobs(all);
+    // Flink: without -r/-s both running and scheduled jobs are shown; -a shows everything.
+    const neither = !options.running && !options.scheduled;
+    const lines = formatJobList(jobs, {
+      running: all || neither || options.running === true,
+      scheduled: all || neither || options.scheduled === true,
+      terminated: all,
+    });
+    for (const line of lines) io.out(line);
+    return 0;
+  } finally {
+    client.close();
+  }
+}

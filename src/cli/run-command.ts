@@ -1,0 +1,83 @@
+/**
+ * `fluss run [-m host:port] [-p N] [-d] [--local] <job-file> [args…]`: bundles the job file,
+ * builds its JobGraph locally, submits bundle and graph, and (attached) follows the job until
+ * it is terminal: exit 0 on FINISHED, 1 on FAILED or CANCELED.
+ */
+import { resolve } from 'node:path';
+import { buildJob } from '../api/build-job.js';
+import { bundleJobFile, loadJobBundle } from '../cluster/job-bundle.js';
+import { requiredSlots } from '../cluster/local-executor.js';
+import { MiniCluster } from '../cluster/mini-cluster.js';
+import { JobManagerClient } from '../cluster/rpc/job-manager-client.js';
+import { loadConfig } from '../core/config.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { resolveJobManagerAddress } from './client-address.js';
+import { EXIT_FAILURE } from './cli-errors.js';
+import type { CliIO } from './cli-io.js';
+
+/** Options of `fluss run`. */
+export interface RunOptions {
+  jobmanager?: string;
+  parallelism?: string;
+  detached?: boolean;
+  local?: boolean;
+}
+
+/** Parses `-p`: a positive integer. */
+export function parseParallelism(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 32768) {
+    throw new InvalidArgumentError(`-p expects a parallelism between 1 and 32768, got "${value}"`);
+  }
+  return Number(value);
+}
+
+/** Runs `fluss run`; resolves with the exit code. */
+export async function runJob(jobFile: string, args: string[], options: RunOptions, io: CliIO): Promise<number> {
+  const parallelism = parseParallelism(options.parallelism);
+  if (options.local && options.detached) {
+    throw new InvalidArgumentError('--local runs the job on a cluster that lives as long as this command: it cannot be combined with -d');
+  }
+  if (options.local && options.jobmanager !== undefined) {
+    throw new InvalidArgumentError('--local starts its own cluster: it cannot be combined with -m');
+  }
+  // Resolve the address first so that a bad -m fails before any bundling.
+  const address = options.local ? undefined : resolveJobManagerAddress(options.jobmanager, io.env);
+  const config = loadConfig({ properties: io.env['FLUSS_PROPERTIES'] ?? '' });
+
+  const bundle = await bundleJobFile(jobFile);
+  const builder = loadJobBundle(bundle.code, resolve(jobFile));
+  const built = await buildJob(builder, args, { defaultParallelism: parallelism ?? config['parallelism.default'] });
+
+  let cluster: MiniCluster | undefined;
+  let client: JobManagerClient | undefined;
+  try {
+    let target = address;
+    if (options.local) {
+      cluster = new MiniCluster({ numTaskManagers: 1, slotsPerTaskManager: requiredSlots(built.jobGraph) });
+      await cluster.start();
+      target = cluster.jobManagerAddress;
+    }
+    client = new JobManagerClient(target!);
+    const jobId = await client.submitJob({ bundle: bundle.code, jobGraph: built.jobGraph, programArgs: args });
+    io.out(`Job has been submitted with JobID ${jobId}`);
+    if (options.detached) return 0;
+
+    const info = await client.watchJob(jobId);
+    switch (info.status) {
+      case 'FINISHED':
+        io.out('Job has been finished.');
+        io.out(`Job Runtime: ${Math.max(0, info.endTime - info.startTime)} ms`);
+        return 0;
+      case 'FAILED':
+        io.err(`Job ${jobId} failed: ${info.failureCause || 'unknown cause'}`);
+        return EXIT_FAILURE;
+      default:
+        io.err(`Job ${jobId} was ${info.status === 'CANCELED' ? 'canceled' : `ended as ${info.status}`}.`);
+        return EXIT_FAILURE;
+    }
+  } finally {
+    client?.close();
+    await cluster?.stop();
+  }
+}
