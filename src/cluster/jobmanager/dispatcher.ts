@@ -1,0 +1,171 @@
+/**
+ * The Dispatcher: accepts jobs, stores their bundles, starts one JobMaster per job, and answers
+ * list / get / cancel / watch. It also routes task updates and TaskManager loss to the
+ * JobMasters concerned.
+ */
+import type { FlussConfig } from '../../core/config.js';
+import { FlussError, InvalidArgumentError, NotFoundError } from '../../core/errors.js';
+import { isId, newId } from '../../core/ids.js';
+import type { Logger } from '../../core/logger.js';
+import { isTerminalJobStatus, type ExecutionState } from '../../runtime/task-deployment.js';
+import type { JobInfo, RunningTask } from '../rpc/messages.js';
+import type { BlobStore } from './blob-store.js';
+import { parseJobGraph } from './job-graph-validation.js';
+import { JobMaster, type TaskStateUpdate } from './job-master.js';
+import type { ResourceManager } from './resource-manager.js';
+
+/** A submission as it arrives over gRPC. */
+export interface JobSubmission {
+  bundle: Buffer;
+  jobGraphJson: string;
+  programArgs: string[];
+  /** Empty: generate one. */
+  jobId: string;
+}
+
+const EXECUTION_STATES = new Set<string>(['CREATED', 'SCHEDULED', 'DEPLOYING', 'INITIALIZING', 'RUNNING', 'FINISHED', 'CANCELING', 'CANCELED', 'FAILED']);
+
+/** How many terminal jobs are remembered for `list -a` and `getJob`. */
+const RETAINED_TERMINAL_JOBS = 1000;
+
+/** Job registry and entry point of every job-level request. */
+export class Dispatcher {
+  private readonly jobs = new Map<string, JobMaster>();
+  private readonly watchers = new Map<string, Set<(info: JobInfo) => void>>();
+  private readonly log: Logger;
+
+  constructor(
+    private readonly config: FlussConfig,
+    private readonly logger: Logger,
+    private readonly resourceManager: ResourceManager,
+    private readonly blobStore: BlobStore,
+  ) {
+    this.log = logger.child({ component: 'JobManager' });
+    resourceManager.addListener({
+      taskManagerLost: (tmId, _address, cause) => {
+        for (const job of this.jobs.values()) job.taskManagerLost(tmId, cause);
+      },
+      taskManagerReRegistered: (tmId, runningTasks: RunningTask[]) => {
+        for (const job of this.jobs.values()) job.taskManagerReRegistered(tmId, runningTasks);
+      },
+    });
+  }
+
+  /** Validates and starts a job; resolves with its id. */
+  async submitJob(req: JobSubmission): Promise<string> {
+    const jobId = req.jobId || newId();
+    if (!isId(jobId)) throw new InvalidArgumentError(`job id must be 32 lowercase hex digits, got "${req.jobId}"`);
+    if (this.jobs.has(jobId)) throw new FlussError('ALREADY_EXISTS', `Job ${jobId} already exists.`);
+    if (!req.bundle || req.bundle.length === 0) throw new InvalidArgumentError('the job bundle is empty');
+    if (!Array.isArray(req.programArgs) || req.programArgs.some((a) => typeof a !== 'string')) {
+      throw new InvalidArgumentError('program_args must be strings');
+    }
+    const jobGraph = parseJobGraph(req.jobGraphJson);
+    const bundleHash = await this.blobStore.put(req.bundle);
+    // Checked again: another submission with this id may have finished while the bundle was stored.
+    if (this.jobs.has(jobId)) throw new FlussError('ALREADY_EXISTS', `Job ${jobId} already exists.`);
+    const master = new JobMaster({
+      jobId,
+      jobGraph,
+      bundleHash,
+      programArgs: req.programArgs,
+      config: this.config,
+      logger: this.logger,
+      resourceManager: this.resourceManager,
+      onStatusChange: (info) => this.statusChanged(info),
+    });
+    this.jobs.set(jobId, master);
+    this.log.info({ jobId, name: jobGraph.jobName, bundleHash }, 'job accepted');
+    master.start();
+    this.trimTerminalJobs();
+    return jobId;
+  }
+
+  /** Jobs, newest first; terminal ones only with `includeTerminated`. */
+  listJobs(includeTerminated: boolean): JobInfo[] {
+    return [...this.jobs.values()]
+      .filter((j) => includeTerminated || !isTerminalJobStatus(j.status))
+      .sort((a, b) => b.startTime - a.startTime)
+      .map((j) => j.info());
+  }
+
+  /** One job's info; NotFoundError for an unknown id. */
+  getJob(jobId: string): JobInfo {
+    return this.job(jobId).info();
+  }
+
+  /** Cancels a job; NotFoundError / FailedPreconditionError as the proto documents. */
+  cancelJob(jobId: string): void {
+    this.job(jobId).cancel();
+    this.log.info({ jobId }, 'job cancellation requested');
+  }
+
+  /**
+   * Calls `listener` with the job's current info and after every status change; returns the
+   * unsubscribe function. The last call carries a terminal status.
+   */
+  watchJob(jobId: string, listener: (info: JobInfo) => void): () => void {
+    const job = this.job(jobId);
+    listener(job.info());
+    if (isTerminalJobStatus(job.status)) return () => {};
+    let set = this.watchers.get(jobId);
+    if (!set) this.watchers.set(jobId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.watchers.delete(jobId);
+    };
+  }
+
+  /** A task state update from a TaskManager. */
+  updateTaskExecutionState(jobId: string, update: TaskStateUpdate): void {
+    if (!EXECUTION_STATES.has(update.state)) throw new InvalidArgumentError(`unknown execution state "${update.state}"`);
+    if (!Number.isInteger(update.subtaskIndex) || update.subtaskIndex < 0) throw new InvalidArgumentError('subtask_index must be >= 0');
+    this.job(jobId).updateTaskExecutionState({ ...update, state: update.state as ExecutionState });
+  }
+
+  /** A stored bundle. */
+  fetchBundle(hash: string): Promise<Buffer> {
+    return this.blobStore.get(hash);
+  }
+
+  /** Suspends every running job (JobManager shutdown). */
+  stop(): void {
+    for (const job of this.jobs.values()) job.suspend();
+    this.watchers.clear();
+  }
+
+  /** The JobMaster of a job (tests, embedding). */
+  jobMaster(jobId: string): JobMaster | undefined {
+    return this.jobs.get(jobId);
+  }
+
+  private job(jobId: string): JobMaster {
+    const job = this.jobs.get(jobId);
+    if (!job) throw new NotFoundError(`Job ${jobId} not found.`);
+    return job;
+  }
+
+  private statusChanged(info: JobInfo): void {
+    const set = this.watchers.get(info.jobId);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        listener(info);
+      } catch (err) {
+        this.log.warn({ err, jobId: info.jobId }, 'job watcher failed');
+      }
+    }
+    if (isTerminalJobStatus(info.status) || info.status === 'SUSPENDED') this.watchers.delete(info.jobId);
+  }
+
+  private trimTerminalJobs(): void {
+    const terminal = [...this.jobs.values()].filter((j) => isTerminalJobStatus(j.status)).sort((a, b) => a.startTime - b.startTime);
+    for (let i = 0; i < terminal.length - RETAINED_TERMINAL_JOBS; i++) {
+      const job = terminal[i]!;
+      this.jobs.delete(job.jobId);
+      const stillUsed = [...this.jobs.values()].some((j) => j.bundleHash === job.bundleHash);
+      if (!stillUsed) this.blobStore.evict(job.bundleHash);
+    }
+  }
+}

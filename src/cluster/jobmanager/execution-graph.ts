@@ -1,0 +1,119 @@
+/**
+ * The ExecutionGraph: the JobGraph expanded into one ExecutionVertex per subtask, each with its
+ * current execution attempt, state and location. Plain bookkeeping, no I/O.
+ */
+import type { JobGraph, JobVertex } from '../../graph/job-graph.js';
+import { isTerminalExecutionState, type ExecutionState } from '../../runtime/task-deployment.js';
+import type { VertexInfo } from '../rpc/messages.js';
+import type { AllocatedSlot } from './slot-assignment.js';
+
+/** One subtask of one vertex and its current execution attempt. */
+export class ExecutionVertex {
+  /** 0 first, +1 per restart. */
+  attempt = 0;
+  state: ExecutionState = 'CREATED';
+  /** The slot it is deployed to, once scheduled. */
+  location: AllocatedSlot | undefined;
+  /** One line, when FAILED. */
+  failureCause = '';
+
+  constructor(
+    readonly jobVertex: JobVertex,
+    readonly subtaskIndex: number,
+  ) {}
+
+  get vertexId(): string {
+    return this.jobVertex.id;
+  }
+
+  /** "Map (2/4)", Flink's task name. */
+  get taskName(): string {
+    return `${this.jobVertex.name} (${this.subtaskIndex + 1}/${this.jobVertex.parallelism})`;
+  }
+
+  get isTerminal(): boolean {
+    return isTerminalExecutionState(this.state);
+  }
+
+  /** True once a TaskManager may run it (SubmitTask was sent). */
+  get isDeployed(): boolean {
+    return this.state === 'DEPLOYING' || this.state === 'INITIALIZING' || this.state === 'RUNNING' || this.state === 'CANCELING';
+  }
+}
+
+// Order in which a vertex's aggregate state is reported when its subtasks disagree.
+const AGGREGATE_PRIORITY: readonly ExecutionState[] = [
+  'FAILED',
+  'CANCELING',
+  'CANCELED',
+  'RUNNING',
+  'INITIALIZING',
+  'DEPLOYING',
+  'SCHEDULED',
+  'CREATED',
+  'FINISHED',
+];
+
+/**
+ * The state shown for a vertex: the common state when all subtasks agree, else the most
+ * significant one (a failure beats cancellation beats progress; FINISHED only when all are).
+ */
+export function aggregateExecutionState(states: readonly ExecutionState[]): ExecutionState {
+  if (states.length === 0) return 'CREATED';
+  for (const candidate of AGGREGATE_PRIORITY) if (states.includes(candidate)) return candidate;
+  return states[0]!;
+}
+
+/** All execution vertices of one job. */
+export class ExecutionGraph {
+  private readonly byVertex = new Map<string, ExecutionVertex[]>();
+  /** Every execution vertex, vertices in topological order, subtasks ascending. */
+  readonly executions: ExecutionVertex[] = [];
+
+  constructor(readonly jobGraph: JobGraph) {
+    for (const v of jobGraph.vertices) {
+      const subtasks: ExecutionVertex[] = [];
+      for (let i = 0; i < v.parallelism; i++) subtasks.push(new ExecutionVertex(v, i));
+      this.byVertex.set(v.id, subtasks);
+      this.executions.push(...subtasks);
+    }
+  }
+
+  /** The execution vertex of `vertexId`'s subtask, or undefined. */
+  get(vertexId: string, subtaskIndex: number): ExecutionVertex | undefined {
+    return this.byVertex.get(vertexId)?.[subtaskIndex];
+  }
+
+  /** The subtasks of one vertex. */
+  subtasksOf(vertexId: string): ExecutionVertex[] {
+    return this.byVertex.get(vertexId) ?? [];
+  }
+
+  allTerminal(): boolean {
+    return this.executions.every((e) => e.isTerminal);
+  }
+
+  allFinished(): boolean {
+    return this.executions.every((e) => e.state === 'FINISHED');
+  }
+
+  /** Starts a new attempt of every subtask (global failover). */
+  resetForRestart(): void {
+    for (const e of this.executions) {
+      e.attempt++;
+      e.state = 'CREATED';
+      e.location = undefined;
+      e.failureCause = '';
+    }
+  }
+
+  /** Per-vertex status for JobInfo. */
+  vertexInfos(): VertexInfo[] {
+    return this.jobGraph.vertices.map((v) => ({
+      id: v.id,
+      name: v.name,
+      parallelism: v.parallelism,
+      status: aggregateExecutionState(this.subtasksOf(v.id).map((e) => e.state)),
+    }));
+  }
+}

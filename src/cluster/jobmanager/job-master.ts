@@ -1,0 +1,362 @@
+/**
+ * The JobMaster: runs one job. It expands the JobGraph into an ExecutionGraph, acquires the
+ * job's slots (slot sharing: slot i hosts subtask i of every vertex), deploys every subtask at
+ * once, follows task state updates, and drives the job state machine: all tasks FINISHED →
+ * FINISHED; a failure → RESTARTING (restart strategy permitting) or FAILING → FAILED; a cancel
+ * → CANCELLING → CANCELED. A lost TaskManager fails the tasks it ran. Slots are released when
+ * the job is terminal.
+ */
+import type { FlussConfig } from '../../core/config.js';
+import { describeError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { JobGraph } from '../../graph/job-graph.js';
+import { isTerminalExecutionState, isTerminalJobStatus, type ExecutionState, type JobStatus } from '../../runtime/task-deployment.js';
+import type { JobInfo, RunningTask } from '../rpc/messages.js';
+import { ExecutionGraph, type ExecutionVertex } from './execution-graph.js';
+import { canTransition, settledStatus } from './job-status-machine.js';
+import type { ResourceManager } from './resource-manager.js';
+import { RestartStrategy } from './restart-strategy.js';
+import { requiredSlots } from './slot-assignment.js';
+import { buildTaskDeployment, type DeploymentContext } from './task-deployment-builder.js';
+
+/** What a JobMaster is created with. */
+export interface JobMasterParams {
+  jobId: string;
+  jobGraph: JobGraph;
+  bundleHash: string;
+  programArgs: string[];
+  config: FlussConfig;
+  logger: Logger;
+  resourceManager: ResourceManager;
+  /** Called after every job status change with the new JobInfo. */
+  onStatusChange: (info: JobInfo) => void;
+}
+
+/** A task state update as it arrives from a TaskManager. */
+export interface TaskStateUpdate {
+  taskManagerId: string;
+  vertexId: string;
+  subtaskIndex: number;
+  attempt: number;
+  state: ExecutionState;
+  failureCause: string;
+}
+
+/** Runs one job. */
+export class JobMaster {
+  readonly jobId: string;
+  readonly jobGraph: JobGraph;
+  readonly bundleHash: string;
+  readonly startTime = Date.now();
+  private readonly graph: ExecutionGraph;
+  private readonly restartStrategy: RestartStrategy;
+  private readonly log: Logger;
+  private jobStatus: JobStatus = 'CREATED';
+  private endTime = 0;
+  private failureCause = '';
+  /** Bumped on every (re)scheduling and on cancel, so stale async work is dropped. */
+  private epoch = 0;
+  private slotRequest: AbortController | undefined;
+  private restartAt = 0;
+  private restartScheduled = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly params: JobMasterParams) {
+    this.jobId = params.jobId;
+    this.jobGraph = params.jobGraph;
+    this.bundleHash = params.bundleHash;
+    this.graph = new ExecutionGraph(params.jobGraph);
+    this.restartStrategy = new RestartStrategy(params.jobGraph.settings.restartStrategy);
+    this.log = params.logger.child({ component: 'JobMaster', jobId: params.jobId });
+  }
+
+  /** Current job status. */
+  get status(): JobStatus {
+    return this.jobStatus;
+  }
+
+  /** Restarts so far. */
+  get numberOfRestarts(): number {
+    return this.restartStrategy.numberOfRestarts;
+  }
+
+  /** The execution vertices (read-only use: tests, status). */
+  get executions(): readonly ExecutionVertex[] {
+    return this.graph.executions;
+  }
+
+  /** Status and details for clients. */
+  info(): JobInfo {
+    return {
+      jobId: this.jobId,
+      name: this.jobGraph.jobName,
+      status: this.jobStatus,
+      startTime: this.startTime,
+      endTime: this.endTime,
+      failureCause: this.jobStatus === 'FAILED' || this.jobStatus === 'FAILING' ? this.failureCause : '',
+      vertices: this.graph.vertexInfos(),
+    };
+  }
+
+  /** Starts scheduling (CREATED → RUNNING). */
+  start(): void {
+    this.log.info({ name: this.jobGraph.jobName, slots: requiredSlots(this.jobGraph.vertices) }, 'job submitted');
+    this.setStatus('RUNNING');
+    void this.schedule();
+  }
+
+  /** Cancels the job; FailedPreconditionError when it is already terminal. */
+  cancel(): void {
+    if (isTerminalJobStatus(this.jobStatus) || this.jobStatus === 'SUSPENDED') {
+      throw new FailedPreconditionError(`Job ${this.jobId} is already ${this.jobStatus} and cannot be cancelled.`);
+    }
+    if (this.jobStatus === 'CANCELLING') return;
+    this.setStatus('CANCELLING');
+    this.cancelAllTasks();
+    this.checkSettled();
+  }
+
+  /** Applies a task state update from a TaskManager. */
+  updateTaskExecutionState(u: TaskStateUpdate): void {
+    const execution = this.graph.get(u.vertexId, u.subtaskIndex);
+    if (!execution) throw new NotFoundError(`Job ${this.jobId} has no subtask ${u.subtaskIndex} of vertex ${u.vertexId}.`);
+    const current = u.attempt === execution.attempt && execution.location?.taskManagerId === u.taskManagerId;
+    if (!current || execution.isTerminal) {
+      // A stale attempt or one we already gave up on: make sure it does not keep running.
+      if (!isTerminalExecutionState(u.state)) this.sendCancel(u.taskManagerId, u.vertexId, u.subtaskIndex, u.attempt);
+      return;
+    }
+    if (u.state === execution.state) return;
+    if (!isTerminalExecutionState(u.state)) {
+      if (execution.state !== 'CANCELING') execution.state = u.state;
+      return;
+    }
+    const expectedCancel = execution.state === 'CANCELING' || this.jobStatus !== 'RUNNING';
+    execution.state = u.state;
+    if (u.state === 'FAILED') {
+      execution.failureCause = u.failureCause || `${execution.taskName} failed without a cause`;
+      this.log.warn({ vertex: u.vertexId, subtask: u.subtaskIndex, attempt: u.attempt }, execution.failureCause);
+      this.handleFailure(execution.failureCause);
+    } else if (u.state === 'CANCELED' && !expectedCancel) {
+      this.handleFailure(`${execution.taskName} was canceled unexpectedly`);
+    }
+    this.checkSettled();
+  }
+
+  /** A TaskManager is gone: every unfinished task on it failed. */
+  taskManagerLost(taskManagerId: string, cause: string): void {
+    const lost = this.graph.executions.filter((e) => e.location?.taskManagerId === taskManagerId && !e.isTerminal);
+    if (lost.length === 0) return;
+    for (const e of lost) {
+      e.state = 'FAILED';
+      e.failureCause = cause;
+    }
+    this.handleFailure(cause);
+    this.checkSettled();
+  }
+
+  /** A TaskManager registered again: tasks we placed there that it no longer runs have failed. */
+  taskManagerReRegistered(taskManagerId: string, runningTasks: RunningTask[]): void {
+    const running = new Set(runningTasks.filter((t) => t.jobId === this.jobId).map((t) => `${t.vertexId}/${t.subtaskIndex}/${t.attempt}`));
+    const cause = `TaskManager ${taskManagerId} registered again without its tasks of job ${this.jobId}`;
+    const gone = this.graph.executions.filter(
+      (e) => e.location?.taskManagerId === taskManagerId && e.isDeployed && !running.has(`${e.vertexId}/${e.subtaskIndex}/${e.attempt}`),
+    );
+    if (gone.length === 0) return;
+    for (const e of gone) {
+      e.state = 'FAILED';
+      e.failureCause = cause;
+    }
+    this.handleFailure(cause);
+    this.checkSettled();
+  }
+
+  /** The JobManager stops: drop pending work; tasks are left to their TaskManagers. */
+  suspend(): void {
+    if (isTerminalJobStatus(this.jobStatus) || this.jobStatus === 'SUSPENDED') return;
+    this.epoch++;
+    this.slotRequest?.abort(new FailedPreconditionError('the JobManager is shutting down'));
+    this.clearTimers();
+    this.setStatus('SUSPENDED');
+  }
+
+  // ------------------------------------------------------------------ scheduling
+
+  private async schedule(): Promise<void> {
+    const epoch = ++this.epoch;
+    const needed = requiredSlots(this.jobGraph.vertices);
+    for (const e of this.graph.executions) e.state = 'SCHEDULED';
+    const controller = new AbortController();
+    this.slotRequest = controller;
+    let slots;
+    try {
+      slots = await this.params.resourceManager.slotPool.requestSlots(this.jobId, needed, this.params.config['slot.request.timeout'], controller.signal);
+    } catch (err) {
+      if (epoch !== this.epoch) return;
+      this.handleFailure(describeError(err));
+      this.checkSettled();
+      return;
+    } finally {
+      if (this.slotRequest === controller) this.slotRequest = undefined;
+    }
+    if (epoch !== this.epoch || this.jobStatus !== 'RUNNING') {
+      this.params.resourceManager.slotPool.releaseSlots(this.jobId);
+      return;
+    }
+    for (const e of this.graph.executions) {
+      e.location = slots[e.subtaskIndex];
+      e.state = 'DEPLOYING';
+    }
+    this.deployAll(epoch);
+  }
+
+  private deployAll(epoch: number): void {
+    const ctx: DeploymentContext = {
+      jobId: this.jobId,
+      jobGraph: this.jobGraph,
+      bundleHash: this.bundleHash,
+      programArgs: this.params.programArgs,
+      attemptOf: (vertexId, i) => this.graph.get(vertexId, i)!.attempt,
+      locationOf: (vertexId, i) => this.graph.get(vertexId, i)!.location!,
+    };
+    for (const e of this.graph.executions) {
+      const deployment = buildTaskDeployment(ctx, e.jobVertex, e.subtaskIndex);
+      const location = e.location!;
+      const tm = this.params.resourceManager.taskManager(location.taskManagerId);
+      const attempt = e.attempt;
+      const onError = (err: unknown): void => {
+        if (epoch !== this.epoch || e.attempt !== attempt || e.isTerminal) return;
+        e.state = 'FAILED';
+        e.failureCause = `Could not deploy ${e.taskName} to TaskManager ${location.taskManagerId} at ${location.address}: ${describeError(err)}`;
+        this.handleFailure(e.failureCause);
+        this.checkSettled();
+      };
+      if (!tm) {
+        onError(new NotFoundError(`TaskManager ${location.taskManagerId} is not registered`));
+        continue;
+      }
+      tm.client.submitTask(deployment, this.jobGraph).catch(onError);
+    }
+    this.log.info({ attempt: this.graph.executions[0]?.attempt ?? 0, tasks: this.graph.executions.length }, 'job deployed');
+  }
+
+  // ------------------------------------------------------------------ failure and cancellation
+
+  /** A task or the scheduling failed: restart, or fail the job. Later failures of a failing job only settle it. */
+  private handleFailure(cause: string): void {
+    if (this.jobStatus !== 'RUNNING') return;
+    const decision = this.restartStrategy.onFailure(Date.now());
+    if (decision.restart) {
+      this.log.warn({ delayMs: decision.delayMs, restart: this.restartStrategy.numberOfRestarts }, `restarting job after failure: ${cause}`);
+      this.failureCause = cause;
+      this.restartAt = Date.now() + decision.delayMs;
+      this.setStatus('RESTARTING');
+    } else {
+      this.log.warn({ reason: decision.reason }, `job failing: ${cause}`);
+      this.failureCause = cause;
+      this.setStatus('FAILING');
+    }
+    this.cancelAllTasks();
+  }
+
+  /** Cancels every unfinished task: undeployed ones at once, deployed ones via their TaskManager. */
+  private cancelAllTasks(): void {
+    this.slotRequest?.abort(new FailedPreconditionError(`job ${this.jobId} is ${this.jobStatus}`));
+    const epoch = this.epoch;
+    for (const e of this.graph.executions) {
+      if (e.isTerminal) continue;
+      if (!e.isDeployed) {
+        e.state = 'CANCELED';
+        continue;
+      }
+      if (e.state === 'CANCELING') continue;
+      e.state = 'CANCELING';
+      const location = e.location!;
+      const attempt = e.attempt;
+      const settleAsCanceled = (why: string): void => {
+        if (e.attempt !== attempt || e.state !== 'CANCELING') return;
+        this.log.warn({ vertex: e.vertexId, subtask: e.subtaskIndex, attempt }, `${e.taskName} counted as canceled: ${why}`);
+        e.state = 'CANCELED';
+        this.checkSettled();
+      };
+      this.sendCancel(location.taskManagerId, e.vertexId, e.subtaskIndex, attempt, (err) => settleAsCanceled(describeError(err)));
+      // A TaskManager that never confirms must not keep the job from settling forever.
+      this.addTimer(() => {
+        if (epoch === this.epoch) settleAsCanceled('no confirmation from its TaskManager within heartbeat.timeout');
+      }, this.params.config['heartbeat.timeout']);
+    }
+  }
+
+  private sendCancel(taskManagerId: string, vertexId: string, subtaskIndex: number, attempt: number, onError?: (err: unknown) => void): void {
+    const tm = this.params.resourceManager.taskManager(taskManagerId);
+    if (!tm) {
+      onError?.(new NotFoundError(`TaskManager ${taskManagerId} is not registered`));
+      return;
+    }
+    tm.client.cancelTask(this.jobId, vertexId, subtaskIndex, attempt).catch((err: unknown) => {
+      if (onError) onError(err);
+      else this.log.debug({ vertex: vertexId, subtask: subtaskIndex, attempt }, `cancel of a stale task failed: ${describeError(err)}`);
+    });
+  }
+
+  /** Moves the job on once every task is terminal. */
+  private checkSettled(): void {
+    if (!this.graph.allTerminal()) return;
+    if (this.jobStatus === 'RESTARTING') {
+      if (this.restartScheduled) return;
+      this.restartScheduled = true;
+      const at = this.restartAt;
+      this.params.resourceManager.slotPool.releaseSlots(this.jobId);
+      this.clearTimers();
+      this.addTimer(() => this.restart(), Math.max(0, at - Date.now()));
+      return;
+    }
+    const next = settledStatus(this.jobStatus, this.graph.allFinished());
+    if (next === undefined) {
+      if (this.jobStatus === 'RUNNING') this.handleFailure('every task stopped, but not all of them finished');
+      if (this.jobStatus !== 'RUNNING') this.checkSettled();
+      return;
+    }
+    this.epoch++;
+    this.clearTimers();
+    this.params.resourceManager.slotPool.releaseSlots(this.jobId);
+    this.endTime = Date.now();
+    this.setStatus(next);
+    this.log.info({ status: next, failureCause: next === 'FAILED' ? this.failureCause : undefined }, `job ${next}`);
+  }
+
+  private restart(): void {
+    this.restartScheduled = false;
+    if (this.jobStatus !== 'RESTARTING') return;
+    this.graph.resetForRestart();
+    this.setStatus('RUNNING');
+    void this.schedule();
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  private setStatus(next: JobStatus): void {
+    if (next === this.jobStatus) return;
+    if (!canTransition(this.jobStatus, next)) throw new InvalidArgumentError(`illegal job state transition ${this.jobStatus} -> ${next}`);
+    this.jobStatus = next;
+    try {
+      this.params.onStatusChange(this.info());
+    } catch (err) {
+      this.log.error({ err }, 'status listener failed');
+    }
+  }
+
+  private addTimer(fn: () => void, ms: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}

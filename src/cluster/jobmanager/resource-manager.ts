@@ -1,0 +1,155 @@
+/**
+ * The ResourceManager: the registry of TaskManagers, their heartbeats and their slots. A
+ * TaskManager silent for longer than `heartbeat.timeout` is lost: its slots vanish and the
+ * JobMasters are told, so they fail the tasks it ran. An unknown TaskManager's heartbeat gets
+ * NOT_FOUND, which tells it to register again.
+ */
+import type { FlussConfig } from '../../core/config.js';
+import { InvalidArgumentError, NotFoundError, UnavailableError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import type { Logger } from '../../core/logger.js';
+import type { RunningTask } from '../rpc/messages.js';
+import { TaskManagerClient } from '../rpc/task-manager-client.js';
+import { SlotPool } from './slot-pool.js';
+
+/** A registered TaskManager. */
+export interface TaskManagerRegistration {
+  taskManagerId: string;
+  registrationId: string;
+  /** `host:port` of its TaskManagerService and DataExchange server. */
+  address: string;
+  numberOfSlots: number;
+  lastHeartbeat: number;
+  client: TaskManagerClient;
+}
+
+/** What a (re-)registering TaskManager sends. */
+export interface TaskManagerRegistrationRequest {
+  taskManagerId: string;
+  rpcAddress: string;
+  numberOfSlots: number;
+  runningTasks: RunningTask[];
+}
+
+/** Callbacks of the JobManager about TaskManager life cycle. */
+export interface ResourceManagerListener {
+  /** The TaskManager is gone; `cause` is one line. */
+  taskManagerLost(taskManagerId: string, address: string, cause: string): void;
+  /** A known TaskManager registered again, still running `runningTasks`. */
+  taskManagerReRegistered(taskManagerId: string, runningTasks: RunningTask[]): void;
+}
+
+const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/;
+
+/** TaskManager registry, heartbeat monitor and slot pool. */
+export class ResourceManager {
+  /** Slots of all registered TaskManagers. */
+  readonly slotPool = new SlotPool();
+  private readonly taskManagers = new Map<string, TaskManagerRegistration>();
+  private readonly listeners: ResourceManagerListener[] = [];
+  private readonly heartbeatIntervalMs: number;
+  private readonly heartbeatTimeoutMs: number;
+  private monitor: NodeJS.Timeout | undefined;
+  private readonly log: Logger;
+
+  constructor(config: FlussConfig, logger: Logger) {
+    this.heartbeatIntervalMs = config['heartbeat.interval'];
+    this.heartbeatTimeoutMs = config['heartbeat.timeout'];
+    this.log = logger.child({ component: 'ResourceManager' });
+  }
+
+  /** Starts watching heartbeats. */
+  start(): void {
+    const period = Math.max(10, Math.min(this.heartbeatIntervalMs, Math.floor(this.heartbeatTimeoutMs / 4)));
+    this.monitor = setInterval(() => this.checkHeartbeats(), period);
+    this.monitor.unref();
+  }
+
+  /** Stops the monitor and closes every TaskManager connection. */
+  stop(): void {
+    if (this.monitor) clearInterval(this.monitor);
+    this.monitor = undefined;
+    this.slotPool.close(new UnavailableError('the JobManager is shutting down'));
+    for (const tm of this.taskManagers.values()) tm.client.close();
+    this.taskManagers.clear();
+  }
+
+  /** Subscribes to TaskManager loss and re-registration. */
+  addListener(listener: ResourceManagerListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Registers a TaskManager (again); answers its registration id and heartbeat interval. */
+  registerTaskManager(req: TaskManagerRegistrationRequest): { registrationId: string; heartbeatIntervalMs: number } {
+    if (!req.taskManagerId) throw new InvalidArgumentError('task_manager_id is required');
+    if (!ADDRESS.test(req.rpcAddress)) throw new InvalidArgumentError(`rpc_address must be host:port, got "${req.rpcAddress}"`);
+    if (!Number.isInteger(req.numberOfSlots) || req.numberOfSlots < 1 || req.numberOfSlots > 1024) {
+      throw new InvalidArgumentError(`number_of_slots must be between 1 and 1024, got ${req.numberOfSlots}`);
+    }
+    const registrationId = newId();
+    const existing = this.taskManagers.get(req.taskManagerId);
+    if (existing && existing.address !== req.rpcAddress) {
+      // Same id, new process at another address: the old one is gone with its tasks.
+      this.loseTaskManager(existing, `TaskManager ${req.taskManagerId} re-registered from ${req.rpcAddress}`);
+    }
+    const known = this.taskManagers.get(req.taskManagerId);
+    if (known) {
+      known.registrationId = registrationId;
+      known.numberOfSlots = req.numberOfSlots;
+      known.lastHeartbeat = Date.now();
+      this.slotPool.addTaskManager(req.taskManagerId, req.rpcAddress, req.numberOfSlots);
+      this.log.info({ taskManagerId: req.taskManagerId, address: req.rpcAddress }, 'TaskManager re-registered');
+      for (const l of this.listeners) l.taskManagerReRegistered(req.taskManagerId, req.runningTasks);
+    } else {
+      this.taskManagers.set(req.taskManagerId, {
+        taskManagerId: req.taskManagerId,
+        registrationId,
+        address: req.rpcAddress,
+        numberOfSlots: req.numberOfSlots,
+        lastHeartbeat: Date.now(),
+        client: new TaskManagerClient(req.rpcAddress, { connectTimeoutMs: Math.max(1_000, this.heartbeatTimeoutMs) }),
+      });
+      this.log.info({ taskManagerId: req.taskManagerId, address: req.rpcAddress, slots: req.numberOfSlots }, 'TaskManager registered');
+      this.slotPool.addTaskManager(req.taskManagerId, req.rpcAddress, req.numberOfSlots);
+    }
+    return { registrationId, heartbeatIntervalMs: this.heartbeatIntervalMs };
+  }
+
+  /** Records a heartbeat; NotFoundError when the TaskManager (or this registration) is unknown. */
+  heartbeat(taskManagerId: string, registrationId: string): void {
+    const tm = this.taskManagers.get(taskManagerId);
+    if (!tm || (registrationId && tm.registrationId !== registrationId)) {
+      throw new NotFoundError(`TaskManager ${taskManagerId} is not registered.`);
+    }
+    tm.lastHeartbeat = Date.now();
+  }
+
+  /** The registration of a live TaskManager, or undefined. */
+  taskManager(taskManagerId: string): TaskManagerRegistration | undefined {
+    return this.taskManagers.get(taskManagerId);
+  }
+
+  /** Number of registered TaskManagers. */
+  get numberOfTaskManagers(): number {
+    return this.taskManagers.size;
+  }
+
+  /** Marks TaskManagers whose last heartbeat is older than the timeout as lost. */
+  checkHeartbeats(now = Date.now()): void {
+    for (const tm of [...this.taskManagers.values()]) {
+      const silentMs = now - tm.lastHeartbeat;
+      if (silentMs > this.heartbeatTimeoutMs) {
+        this.loseTaskManager(tm, `TaskManager ${tm.taskManagerId} at ${tm.address} is lost: no heartbeat for ${silentMs} ms (heartbeat.timeout ${this.heartbeatTimeoutMs} ms)`);
+      }
+    }
+  }
+
+  private loseTaskManager(tm: TaskManagerRegistration, cause: string): void {
+    if (this.taskManagers.get(tm.taskManagerId) !== tm) return;
+    this.taskManagers.delete(tm.taskManagerId);
+    this.slotPool.removeTaskManager(tm.taskManagerId);
+    tm.client.close();
+    this.log.warn({ taskManagerId: tm.taskManagerId, address: tm.address }, cause);
+    for (const l of this.listeners) l.taskManagerLost(tm.taskManagerId, tm.address, cause);
+  }
+}
