@@ -1,0 +1,250 @@
+/**
+ * Builds and drives the chain of operators of one subtask of a {@link JobVertex}: creates each
+ * operator from the job's live functions, wires chained outputs (main and side outputs by tag
+ * id) and network outputs ({@link RecordWriter} per outgoing JobEdge), gives keyed operators a
+ * keyed state backend and timers, and runs the lifecycle (open tail-first, finish head-first).
+ */
+import type { Logger } from '../core/logger.js';
+import type { BuiltJob } from '../graph/built-job.js';
+import type { JobVertex } from '../graph/job-graph.js';
+import { keyGroupRangeForOperator, type KeyGroupRange } from '../graph/key-groups.js';
+import type { ResultPartition } from '../network/shuffle-types.js';
+import type { KeyedStateBackend } from '../state/keyed-state-backend.js';
+import { MemoryKeyedStateBackend } from '../state/memory-keyed-state-backend.js';
+import { OperatorStateStore } from '../state/operator-state-store.js';
+import type { TtlTimeProvider } from '../state/state-ttl.js';
+import { createChannelSelector } from './channel-selectors.js';
+import { InternalTimerService, type ProcessingTimeService } from './internal-timer-service.js';
+import { createStreamOperator } from './operators/operator-factory.js';
+import { SourceOperator } from './operators/source-operator.js';
+import { RecordWriter } from './record-writer.js';
+import type { OperatorContext, Output, StreamOperator } from './stream-operator.js';
+import { StreamingRuntimeContext } from './streaming-runtime-context.js';
+
+/** Creates a keyed state backend for one keyed operator. */
+export type KeyedStateBackendFactory = (options: {
+  operatorId: string;
+  operatorName: string;
+  maxParallelism: number;
+  keyGroupRange: KeyGroupRange;
+}) => KeyedStateBackend;
+
+/** Everything needed to build a chain. */
+export interface OperatorChainOptions {
+  job: BuiltJob;
+  vertex: JobVertex;
+  jobId: string;
+  subtaskIndex: number;
+  attemptNumber: number;
+  /** One per `vertex.outputs`, in order. */
+  partitions: ResultPartition[];
+  processingTimeService: ProcessingTimeService;
+  /** Default: in-memory backends. */
+  keyedStateBackendFactory?: KeyedStateBackendFactory;
+  /** Clock of state TTL (default `Date.now`). */
+  ttlTimeProvider?: TtlTimeProvider;
+  logger?: Logger;
+}
+
+/** A chained target: operator and logical input. */
+interface ChainTarget {
+  op: StreamOperator;
+  input: number;
+}
+
+/** Fans an operator's output out to chained operators and record writers. */
+class ChainOutput implements Output {
+  constructor(
+    private readonly main: ChainTarget[],
+    private readonly mainWriters: RecordWriter[],
+    private readonly side: Map<string, { targets: ChainTarget[]; writers: RecordWriter[] }>,
+    private readonly allTargets: ChainTarget[],
+    private readonly allWriters: RecordWriter[],
+  ) {}
+
+  collect(value: unknown, timestamp: number): void {
+    const m = this.main;
+    for (let i = 0; i < m.length; i++) m[i]!.op.processElement(value, timestamp, m[i]!.input);
+    const w = this.mainWriters;
+    for (let i = 0; i < w.length; i++) w[i]!.emit(value, timestamp);
+  }
+
+  collectSide(tagId: string, value: unknown, timestamp: number): void {
+    const s = this.side.get(tagId);
+    if (!s) return;
+    for (const t of s.targets) t.op.processElement(value, timestamp, t.input);
+    for (const w of s.writers) w.emit(value, timestamp);
+  }
+
+  emitWatermark(timestamp: number): void {
+    for (const t of this.allTargets) t.op.processWatermark(timestamp, t.input);
+    for (const w of this.allWriters) w.emitWatermark(timestamp);
+  }
+}
+
+/** The operators of one subtask, wired. */
+export class OperatorChain {
+  /** Operators in chain order (index 0 is the head). */
+  readonly operators: StreamOperator[];
+  /** The head when it is a source. */
+  readonly source: SourceOperator | undefined;
+  private readonly contexts: OperatorContext[];
+  /** Per operator: its chained inputs (ended when the operator before it finished). */
+  private readonly chainedInputs: number[][];
+  private readonly backends: KeyedStateBackend[] = [];
+  private readonly timers: InternalTimerService[] = [];
+  private opened = 0;
+
+  constructor(private readonly options: OperatorChainOptions) {
+    const { job, vertex, subtaskIndex } = options;
+    this.operators = vertex.operators.map((d) => createStreamOperator(d, job.functions.node(d.nodeId)));
+    this.source = this.operators[0] instanceof SourceOperator ? this.operators[0] : undefined;
+    this.chainedInputs = vertex.operators.map(() => []);
+    for (const d of vertex.operators) for (const c of d.chainedOutputs) this.chainedInputs[c.targetOperatorIndex]!.push(c.targetInput);
+
+    const writers = vertex.outputs.map((edge, i) => {
+      const partition = options.partitions[i];
+      if (!partition) throw new Error(`${vertex.name}: no result partition for output ${i}`);
+      const producer = vertex.operators[edge.sourceOperatorIndex]!;
+      if (edge.partitioner === 'broadcast') return new RecordWriter(partition, undefined, producer.name);
+      const consumer = job.jobGraph.vertices.find((v) => v.id === edge.targetVertexId);
+      const fns = edge.partitioner === 'hash' || edge.partitioner === 'custom' ? job.functions.edge(edge.streamEdgeId) : {};
+      const selector = createChannelSelector({
+        kind: edge.partitioner,
+        numberOfChannels: partition.numberOfSubpartitions,
+        subtaskIndex,
+        parallelism: vertex.parallelism,
+        consumerMaxParallelism: consumer?.maxParallelism ?? vertex.maxParallelism,
+        keySelector: fns.keySelector,
+        partitioner: fns.partitioner,
+        operatorName: producer.name,
+      });
+      return new RecordWriter(partition, selector, producer.name);
+    });
+
+    const range = keyGroupRangeForOperator(vertex.maxParallelism, vertex.parallelism, subtaskIndex);
+    const factory = options.keyedStateBackendFactory ?? ((o) => new MemoryKeyedStateBackend(o));
+    this.contexts = vertex.operators.map((d, idx) => {
+      const op = this.operators[idx]!;
+      const main: ChainTarget[] = [];
+      const side = new Map<string, { targets: ChainTarget[]; writers: RecordWriter[] }>();
+      const sideOf = (tag: string) => {
+        let s = side.get(tag);
+        if (!s) side.set(tag, (s = { targets: [], writers: [] }));
+        return s;
+      };
+      const allTargets: ChainTarget[] = [];
+      for (const c of d.chainedOutputs) {
+        const t = { op: this.operators[c.targetOperatorIndex]!, input: c.targetInput };
+        if (c.sideOutputTag !== undefined) sideOf(c.sideOutputTag).targets.push(t);
+        else main.push(t);
+        allTargets.push(t);
+      }
+      const mainWriters: RecordWriter[] = [];
+      const allWriters: RecordWriter[] = [];
+      for (const outIdx of d.networkOutputs) {
+        const w = writers[outIdx]!;
+        const tag = vertex.outputs[outIdx]!.sideOutputTag;
+        if (tag !== undefined) sideOf(tag).writers.push(w);
+        else mainWriters.push(w);
+        allWriters.push(w);
+      }
+      const output = new ChainOutput(main, mainWriters, side, allTargets, allWriters);
+      let backend: KeyedStateBackend | undefined;
+      let timerService: InternalTimerService | undefined;
+      if (d.keyed) {
+        backend = factory({ operatorId: d.operatorId, operatorName: d.name, maxParallelism: vertex.maxParallelism, keyGroupRange: range });
+        timerService = new InternalTimerService(backend, options.processingTimeService);
+        this.backends.push(backend);
+        this.timers.push(timerService);
+      }
+      const operatorStateStore = new OperatorStateStore(d.name);
+      const info = {
+        taskName: vertex.name,
+        subtaskIndex,
+        parallelism: vertex.parallelism,
+        maxParallelism: vertex.maxParallelism,
+        attemptNumber: options.attemptNumber,
+        jobId: options.jobId,
+      };
+      const runtimeContext = new StreamingRuntimeContext(info, d.name, backend, operatorStateStore, options.ttlTimeProvider);
+      const pts = options.processingTimeService;
+      return {
+        operatorName: op.name,
+        subtaskIndex,
+        parallelism: vertex.parallelism,
+        maxParallelism: vertex.maxParallelism,
+        attemptNumber: options.attemptNumber,
+        jobId: options.jobId,
+        output,
+        runtimeContext,
+        keyedStateBackend: backend,
+        timerService,
+        operatorStateStore,
+        currentProcessingTime: () => pts.now(),
+      } satisfies OperatorContext;
+    });
+  }
+
+  /** Opens operators tail first, so every operator's consumers are ready before it emits. */
+  async open(): Promise<void> {
+    for (let i = this.operators.length - 1; i >= 0; i--) {
+      this.opened++;
+      await this.operators[i]!.open(this.contexts[i]!);
+    }
+  }
+
+  /** Fires due processing-time timers of every keyed operator. */
+  fireProcessingTimers(now: number): void {
+    for (const op of this.operators) op.fireProcessingTimers?.(now);
+  }
+
+  /** Earliest pending processing-time timer over the chain. */
+  nextProcessingTimer(): number | undefined {
+    let next: number | undefined;
+    for (const t of this.timers) {
+      const ts = t.nextProcessingTimer();
+      if (ts !== undefined && (next === undefined || ts < next)) next = ts;
+    }
+    return next;
+  }
+
+  /**
+   * After the head's inputs ended: finishes operators head first; each chained operator sees
+   * its inputs end once the operator feeding it finished.
+   */
+  async finish(): Promise<void> {
+    for (let i = 0; i < this.operators.length; i++) {
+      const op = this.operators[i]!;
+      for (const input of this.chainedInputs[i]!) op.endInput(input);
+      await op.finish();
+    }
+  }
+
+  /** Closes every opened operator; returns the first error instead of stopping at it. */
+  async close(): Promise<Error | undefined> {
+    let first: Error | undefined;
+    const n = this.operators.length;
+    for (let i = n - this.opened; i < n; i++) {
+      try {
+        await this.operators[i]!.close();
+      } catch (err) {
+        first ??= err as Error;
+      }
+    }
+    this.opened = 0;
+    for (const b of this.backends) {
+      try {
+        await b.dispose();
+      } catch (err) {
+        first ??= err as Error;
+      }
+    }
+    return first;
+  }
+}
+
+/** Builds the chain of one subtask. */
+export function createOperatorChain(options: OperatorChainOptions): OperatorChain {
+  return new OperatorChain(options);
+}

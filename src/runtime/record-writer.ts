@@ -1,0 +1,40 @@
+/**
+ * Writes an operator's records into the {@link ResultPartition} of one outgoing JobEdge,
+ * routing each record with the edge's channel selector (or broadcasting). Synchronous.
+ */
+import type { ResultPartition } from '../network/shuffle-types.js';
+import type { ChannelSelector } from './channel-selectors.js';
+import { asUserCodeError } from './user-function.js';
+
+/** The network output of one JobEdge. */
+export class RecordWriter {
+  private lastWatermark = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly partition: ResultPartition,
+    /** Undefined for broadcast edges. */
+    private readonly selector: ChannelSelector | undefined,
+    private readonly operatorName: string,
+  ) {}
+
+  emit(value: unknown, timestamp: number): void {
+    if (!this.selector) {
+      this.partition.broadcastRecord(value, timestamp);
+      return;
+    }
+    let channel: number;
+    try {
+      channel = this.selector.selectChannel(value);
+    } catch (err) {
+      // Key selectors and custom partitioners are user code.
+      throw asUserCodeError(this.operatorName, err);
+    }
+    this.partition.emitRecord(channel, value, timestamp);
+  }
+
+  emitWatermark(timestamp: number): void {
+    if (timestamp <= this.lastWatermark) return;
+    this.lastWatermark = timestamp;
+    this.partition.broadcastEvent({ kind: 'watermark', timestamp });
+  }
+}

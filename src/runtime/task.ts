@@ -1,0 +1,274 @@
+/**
+ * One subtask of a JobVertex: creates its result partitions and input gates, builds and opens
+ * its operator chain, then runs a mailbox loop on the event loop. Each turn takes a bounded
+ * slice of input (records from the source reader, or items from the gates), processes it
+ * synchronously, and yields (`setImmediate`) so other tasks of the process run. A result
+ * partition without credit stops the loop until it is available again: that is how
+ * backpressure reaches the sources. Processing-time timers fire between slices, never inside
+ * one. `run()` never rejects: it reports its states through `onStateChange`.
+ */
+import { FlussError } from '../core/errors.js';
+import type { FlussConfig } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { BuiltJob } from '../graph/built-job.js';
+import type { JobVertex } from '../graph/job-graph.js';
+import type { InputGate, ResultPartition, ShuffleEnvironment } from '../network/shuffle-types.js';
+import type { TtlTimeProvider } from '../state/state-ttl.js';
+import type { ProcessingTimeService } from './internal-timer-service.js';
+import { createOperatorChain, type KeyedStateBackendFactory, type OperatorChain } from './operator-chain.js';
+import type { ExecutionState, TaskDeploymentDescriptor } from './task-deployment.js';
+import { TaskInputProcessor } from './task-input-processor.js';
+
+/** What a task needs from the TaskManager that runs it. */
+export interface TaskEnvironment {
+  shuffle: ShuffleEnvironment;
+  logger: Logger;
+  config: FlussConfig;
+  onStateChange(state: ExecutionState, error?: Error): void;
+  /** Keyed state backends of keyed operators (default: in memory). */
+  keyedStateBackendFactory?: KeyedStateBackendFactory;
+  /** Clock of state TTL (default `Date.now`). */
+  ttlTimeProvider?: TtlTimeProvider;
+}
+
+/** Records a source reader may emit per poll. */
+const SOURCE_POLL_RECORDS = 256;
+/** Records processed per mailbox slice before yielding. */
+const RECORDS_PER_SLICE = 2048;
+
+/** The task was canceled while waiting. */
+class CanceledSignal extends Error {}
+
+/** One running subtask. */
+export class Task {
+  private state: ExecutionState = 'CREATED';
+  private canceled = false;
+  private partitions: ResultPartition[] = [];
+  private gates: InputGate[] = [];
+  private chain: OperatorChain | undefined;
+  private readonly logger: Logger;
+  private readonly vertex: JobVertex;
+  /** Resolves the current wait early (cancel, processing-time timer). */
+  private wake: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timerDueAt = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly deployment: TaskDeploymentDescriptor,
+    private readonly job: BuiltJob,
+    private readonly env: TaskEnvironment,
+  ) {
+    const vertex = job.jobGraph.vertices.find((v) => v.id === deployment.vertexId);
+    if (!vertex) throw new FlussError('INTERNAL', `vertex ${deployment.vertexId} is not part of job ${deployment.jobId}`);
+    this.vertex = vertex;
+    this.logger = env.logger.child({ component: 'Task', jobId: deployment.jobId, vertex: vertex.name, subtask: deployment.subtaskIndex });
+  }
+
+  /** Current execution state. */
+  get executionState(): ExecutionState {
+    return this.state;
+  }
+
+  /** "Vertex name (i/n)", as Flink names subtasks. */
+  get taskName(): string {
+    return `${this.vertex.name} (${this.deployment.subtaskIndex + 1}/${this.vertex.parallelism})`;
+  }
+
+  private setState(state: ExecutionState, error?: Error): void {
+    this.state = state;
+    try {
+      this.env.onStateChange(state, error);
+    } catch (err) {
+      this.logger.error({ err }, 'state listener failed');
+    }
+  }
+
+  /** Runs the subtask to its end; never rejects. */
+  async run(): Promise<void> {
+    if (this.state !== 'CREATED') return;
+    this.setState('INITIALIZING');
+    try {
+      this.setUp();
+      await this.race(this.chain!.open());
+      if (this.canceled) throw new CanceledSignal();
+      this.setState('RUNNING');
+      this.logger.debug('running');
+      await this.processInput();
+      await this.race(this.chain!.finish());
+      await this.race(Promise.all(this.partitions.map((p) => p.finish())));
+      const closeError = await this.chain!.close();
+      this.chain = undefined;
+      if (closeError) throw closeError;
+      for (const g of this.gates) g.close();
+      this.stopTimer();
+      this.setState('FINISHED');
+    } catch (err) {
+      await this.tearDown(err);
+    }
+  }
+
+  /** Stops the loop; `run()` then releases everything and reports CANCELED. */
+  cancel(): void {
+    if (this.canceled || this.state === 'FINISHED' || this.state === 'FAILED' || this.state === 'CANCELED') return;
+    this.canceled = true;
+    if (this.state === 'CREATED') {
+      this.setState('CANCELED');
+      return;
+    }
+    this.setState('CANCELING');
+    this.signal();
+  }
+
+  private setUp(): void {
+    const { deployment, job, env, vertex } = this;
+    const bufferTimeoutMs = job.jobGraph.settings.bufferTimeoutMs;
+    this.partitions = deployment.outputPartitions.map((p) =>
+      env.shuffle.createResultPartition(p.partitionId, p.numberOfSubpartitions, { bufferTimeoutMs }),
+    );
+    const creditsPerChannel = env.config['taskmanager.network.memory.buffers-per-channel'];
+    this.gates = deployment.inputGates.map((channels) => env.shuffle.createInputGate(channels, { creditsPerChannel }));
+    const processingTimeService: ProcessingTimeService = {
+      now: () => Date.now(),
+      requestWakeUp: (ts) => this.scheduleTimer(ts),
+    };
+    this.chain = createOperatorChain({
+      job,
+      vertex,
+      jobId: deployment.jobId,
+      subtaskIndex: deployment.subtaskIndex,
+      attemptNumber: deployment.attempt,
+      partitions: this.partitions,
+      processingTimeService,
+      keyedStateBackendFactory: env.keyedStateBackendFactory,
+      ttlTimeProvider: env.ttlTimeProvider,
+      logger: this.logger,
+    });
+  }
+
+  /** The mailbox loop; returns at end of input. */
+  private async processInput(): Promise<void> {
+    const chain = this.chain!;
+    const source = chain.source;
+    const inputs = source ? undefined : new TaskInputProcessor(this.vertex, this.gates, chain.operators);
+    for (;;) {
+      if (this.canceled) throw new CanceledSignal();
+      this.fireDueTimers();
+      const blocked = this.partitions.find((p) => !p.isAvailable());
+      if (blocked) {
+        await this.race(blocked.whenAvailable(), true);
+        continue;
+      }
+      if (source) {
+        let records = 0;
+        let status = 'MORE_AVAILABLE';
+        while (records < RECORDS_PER_SLICE && status === 'MORE_AVAILABLE' && !this.backpressured()) {
+          status = source.pollNext(SOURCE_POLL_RECORDS);
+          records += SOURCE_POLL_RECORDS;
+        }
+        if (status === 'END_OF_INPUT') {
+          source.endInput();
+          return;
+        }
+        if (status === 'NOTHING_AVAILABLE') await this.race(source.isAvailable(), true);
+        else await yieldToEventLoop();
+      } else {
+        const processed = inputs!.processSlice(RECORDS_PER_SLICE, () => this.backpressured());
+        if (inputs!.isFinished) return;
+        if (processed === 0) await this.race(inputs!.whenAvailable(), true);
+        else await yieldToEventLoop();
+      }
+    }
+  }
+
+  private backpressured(): boolean {
+    for (const p of this.partitions) if (!p.isAvailable()) return true;
+    return false;
+  }
+
+  private fireDueTimers(): void {
+    const now = Date.now();
+    if (now < this.timerDueAt) return;
+    this.timerDueAt = Number.POSITIVE_INFINITY;
+    this.chain!.fireProcessingTimers(now);
+    const next = this.chain!.nextProcessingTimer();
+    if (next !== undefined) this.scheduleTimer(next);
+  }
+
+  private scheduleTimer(ts: number): void {
+    if (ts >= this.timerDueAt) return;
+    this.stopTimer();
+    this.timerDueAt = ts;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.signal();
+    }, Math.max(0, ts - Date.now()));
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private signal(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /**
+   * Awaits `p`; throws when the task is canceled meanwhile. With `wakeOnTimer`, also returns
+   * (undefined) when a processing-time timer is due, so the loop can fire it.
+   */
+  private async race<T>(p: Promise<T>, wakeOnTimer = false): Promise<T | undefined> {
+    const settled = p.then((v) => ({ v }));
+    // A promise abandoned by cancel must not surface as an unhandled rejection.
+    settled.catch(() => undefined);
+    for (;;) {
+      if (this.canceled) throw new CanceledSignal();
+      const woken = new Promise<undefined>((resolve) => {
+        this.wake = () => resolve(undefined);
+      });
+      const r = await Promise.race([settled, woken]);
+      this.wake = undefined;
+      if (this.canceled) throw new CanceledSignal();
+      if (r) return r.v;
+      if (wakeOnTimer) return undefined;
+    }
+  }
+
+  private async tearDown(err: unknown): Promise<void> {
+    this.stopTimer();
+    const canceled = this.canceled && (err instanceof CanceledSignal || !(err instanceof FlussError));
+    const error = err instanceof Error ? err : new Error(String(err));
+    const cause = canceled ? new FlussError('FAILED_PRECONDITION', `task ${this.taskName} was canceled`) : error;
+    for (const p of this.partitions) {
+      try {
+        p.release(cause);
+      } catch {
+        // Releasing is best effort.
+      }
+    }
+    for (const g of this.gates) {
+      try {
+        g.close();
+      } catch {
+        // Closing is best effort.
+      }
+    }
+    if (this.chain) {
+      const closeError = await this.chain.close();
+      if (closeError) this.logger.debug({ err: closeError }, 'closing operators after a failure failed');
+      this.chain = undefined;
+    }
+    if (canceled) {
+      this.setState('CANCELED');
+    } else {
+      this.logger.warn({ err: error }, 'task failed');
+      this.setState('FAILED', error);
+    }
+  }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
