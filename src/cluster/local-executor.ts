@@ -1,5 +1,5 @@
 /**
- * Runs a job on a fresh in-process mini-cluster (`executeAndCollect()`): no bundle, the
+ * Runs a job on a fresh in-process mini-cluster (`executeAndCollect()`): no real bundle, the
  * TaskManager calls the build function once per subtask through the in-process registry.
  */
 import { FlussError } from '../core/errors.js';
@@ -34,7 +34,9 @@ export async function executeLocally(build: () => BuiltJob | Promise<BuiltJob>, 
   try {
     await cluster.start();
     client = new JobManagerClient(cluster.jobManagerAddress);
-    await client.submitJob({ bundle: Buffer.alloc(0), jobGraph, programArgs: [], jobId });
+    // No code travels: the bundle is a placeholder naming the in-process job, which the
+    // TaskManager finds in the registry by job id without fetching anything.
+    await client.submitJob({ bundle: Buffer.from(bundleHash), jobGraph, programArgs: [], jobId });
     const info = await client.watchJob(jobId);
     if (info.status === 'FINISHED') return;
     if (info.status === 'FAILED') {
