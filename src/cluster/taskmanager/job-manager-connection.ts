@@ -28,8 +28,9 @@ export interface JobManagerConnectionOptions {
   logger: Logger;
 }
 
-/** How long one registration attempt waits for a connection before it counts as failed. */
-const CONNECT_TIMEOUT_MS = 2_000;
+/** Bounds of how long one call waits for a connection before it counts as failed. */
+const MIN_CONNECT_TIMEOUT_MS = 500;
+const MAX_CONNECT_TIMEOUT_MS = 2_000;
 
 /** How often a state update is retried before it is given up (the JobManager then relies on heartbeats). */
 const STATE_UPDATE_ATTEMPTS = 8;
@@ -49,7 +50,10 @@ export class JobManagerConnection {
   private updates: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: JobManagerConnectionOptions) {
-    this.client = new JobManagerClient(options.jobManagerAddress, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
+    this.client = new JobManagerClient(options.jobManagerAddress, {
+      // Short enough that registration attempts (and their log lines) follow the backoff.
+      connectTimeoutMs: Math.min(MAX_CONNECT_TIMEOUT_MS, Math.max(MIN_CONNECT_TIMEOUT_MS, options.maxBackoffMs)),
+    });
     this.log = options.logger;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs;
   }
