@@ -79,6 +79,7 @@ export class PipelinedResultPartition implements ResultPartition, SubpartitionOw
     sub.add(value, timestamp);
   }
 
+  /** Local consumers of different subpartitions receive the same `value` object. */
   broadcastRecord(value: unknown, timestamp: number): void {
     const subs = this.subpartitions;
     for (let i = 0; i < subs.length; i++) subs[i]!.add(value, timestamp);

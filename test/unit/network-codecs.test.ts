@@ -28,6 +28,15 @@ describe('FrameCodec', () => {
     for (let i = frames.length - 1; i >= 0; i--) expect(b.decode(frames[i]!)).toEqual(items[i]);
   });
 
+  it('encodes batches with many distinct object shapes', () => {
+    const a = new FrameCodec();
+    const b = new FrameCodec();
+    const values = Array.from({ length: 300 }, (_, i) => ({ [`k${i}`]: i, common: 'x', [`z${i % 50}`]: { a: i } }));
+    for (let round = 0; round < 3; round++) {
+      expect(b.decode(a.encode({ kind: 'records', values, timestamps: null }))).toEqual({ kind: 'records', values, timestamps: null });
+    }
+  });
+
   it('keeps -Infinity timestamps and large integers exact', () => {
     const codec = new FrameCodec();
     const out = codec.decode(codec.encode({ kind: 'records', values: [Number.MAX_SAFE_INTEGER], timestamps: [NO_TIMESTAMP] }));
