@@ -105,6 +105,24 @@ describe('JobManager over gRPC', () => {
     await expect(client.watchJob(unknown)).rejects.toBeInstanceOf(NotFoundError);
   });
 
+  it('settles a cancel as CANCELED after heartbeat.timeout when a TaskManager never confirms', async () => {
+    const { client, tms } = await startCluster({ 'heartbeat.timeout': 300 });
+    const tm = tms[0]!;
+    tm.confirmCancels = false;
+    const jobId = await client.submitJob({ bundle, jobGraph: twoVertexJobGraph(1, 1), programArgs: [] });
+    await waitFor(() => tm.tasks.length === 2);
+    await tm.reportAll(jobId, 'RUNNING');
+    await client.cancelJob(jobId);
+    expect((await client.getJob(jobId)).status).toBe('CANCELLING');
+    await expect(client.cancelJob(jobId)).resolves.toBeUndefined();
+    const final = await client.watchJob(jobId);
+    expect(final.status).toBe('CANCELED');
+    expect(tm.cancels).toHaveLength(2);
+    // the slot is free again: a new job gets deployed
+    const next = await client.submitJob({ bundle, jobGraph: twoVertexJobGraph(2, 1), programArgs: [] });
+    await waitFor(() => tm.tasks.filter((t) => t.deployment.jobId === next).length === 3);
+  });
+
   it('refuses garbage with InvalidArgumentError', async () => {
     const { client } = await startCluster();
     const bad = { ...twoVertexJobGraph(1, 1), vertices: [] };
