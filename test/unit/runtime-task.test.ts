@@ -54,7 +54,7 @@ function deploy(
   a.outputs.push(edge);
   b.inputs.push(edge);
   producer[producer.length - 1]!.descriptor.networkOutputs.push(0);
-  const edgeFns = key ? { s1: { keySelector: key } } : {};
+  const edgeFns: Record<string, { keySelector?: (v: never) => unknown }> = key ? { s1: { keySelector: key } } : {};
   const jobGraph = builtJob([a, b], [...producer, ...consumer], edgeFns).jobGraph;
   const base = { jobId, jobName: 'test', attempt: 0, bundleHash: 'h', programArgs: [] };
   const deployments: TaskDeploymentDescriptor[] = [];
