@@ -50,7 +50,7 @@ export class TumblingEventTimeWindows extends TumblingWindows {
   static of(size: number, offset = 0): TumblingEventTimeWindows {
     return new TumblingEventTimeWindows(size, offset);
   }
-  assignWindows(_e: unknown, timestamp: number): TimeWindow[] {
+  assignWindows(_e: unknown, timestamp: number, _ctx?: WindowAssignerContext): TimeWindow[] {
     if (!Number.isFinite(timestamp)) {
       throw new Error('Record has no timestamp: event-time windows need timestamps; use assignTimestampsAndWatermarks');
     }
@@ -105,7 +105,7 @@ export class SlidingEventTimeWindows extends SlidingWindows {
   static of(size: number, slide: number, offset = 0): SlidingEventTimeWindows {
     return new SlidingEventTimeWindows(size, slide, offset);
   }
-  assignWindows(_e: unknown, timestamp: number): TimeWindow[] {
+  assignWindows(_e: unknown, timestamp: number, _ctx?: WindowAssignerContext): TimeWindow[] {
     if (!Number.isFinite(timestamp)) {
       throw new Error('Record has no timestamp: event-time windows need timestamps; use assignTimestampsAndWatermarks');
     }
@@ -150,7 +150,7 @@ export class EventTimeSessionWindows extends SessionWindows {
   static withGap(gap: number): EventTimeSessionWindows {
     return new EventTimeSessionWindows(gap);
   }
-  assignWindows(_e: unknown, timestamp: number): TimeWindow[] {
+  assignWindows(_e: unknown, timestamp: number, _ctx?: WindowAssignerContext): TimeWindow[] {
     if (!Number.isFinite(timestamp)) {
       throw new Error('Record has no timestamp: event-time windows need timestamps; use assignTimestampsAndWatermarks');
     }
@@ -186,7 +186,7 @@ export class GlobalWindows extends WindowAssigner<GlobalWindow> {
   static create(): GlobalWindows {
     return new GlobalWindows();
   }
-  assignWindows(): GlobalWindow[] {
+  assignWindows(_e?: unknown, _ts?: number, _ctx?: WindowAssignerContext): GlobalWindow[] {
     return [GlobalWindow.INSTANCE];
   }
   getDefaultTrigger(): Trigger<unknown, GlobalWindow> {
