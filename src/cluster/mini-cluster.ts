@@ -20,7 +20,7 @@ export interface MiniClusterOptions {
   slotsPerTaskManager?: number;
   /** Configuration overrides (highest precedence). */
   config?: RawConfig;
-  /** Logger; default silent unless `FLUSS_LOG_LEVEL` is set. */
+  /** Logger; default silent (debug logs on stderr with `FLUSS_DEBUG=1`). */
   logger?: Logger;
 }
 
@@ -32,8 +32,8 @@ export class MiniCluster {
   private readonly logger: Logger;
 
   constructor(private readonly options: MiniClusterOptions = {}) {
-    const level = process.env['FLUSS_LOG_LEVEL'];
-    this.logger = options.logger ?? (level ? createLogger({ level }) : silentLogger());
+    // Quiet by default: an embedded cluster must not mix logs into a program's output.
+    this.logger = options.logger ?? (process.env['FLUSS_DEBUG'] === '1' ? createLogger({ level: 'debug' }) : silentLogger());
   }
 
   /** `host:port` of the JobManager (after {@link start}). */

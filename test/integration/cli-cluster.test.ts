@@ -67,8 +67,8 @@ describe('fluss CLI on a process cluster', () => {
       const r = await runCli(['list', '-m', cluster.address]);
       return line.test(r.stdout) ? r : undefined;
     });
-    expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/^Waiting for response\.\.\.\n------------------ Running\/Restarting Jobs -------------------\n/);
+    expect(listed!.code).toBe(0);
+    expect(listed!.stdout).toMatch(/^Waiting for response\.\.\.\n------------------ Running\/Restarting Jobs -------------------\n/);
 
     const canceled = await runCli(['cancel', '-m', cluster.address, jobId]);
     expect(canceled.code).toBe(0);
@@ -78,8 +78,8 @@ describe('fluss CLI on a process cluster', () => {
       const r = await runCli(['list', '-a', '-m', cluster.address]);
       return r.stdout.includes(`: ${jobId} : `) && r.stdout.includes('(CANCELED)') ? r : undefined;
     });
-    expect(all.stdout).toContain('---------------------- Terminated Jobs -----------------------');
-    expect(all.stdout).toMatch(new RegExp(`: ${jobId} : .+ \\(CANCELED\\)`));
+    expect(all!.stdout).toContain('---------------------- Terminated Jobs -----------------------');
+    expect(all!.stdout).toMatch(new RegExp(`: ${jobId} : .+ \\(CANCELED\\)`));
     // Without -a the canceled job is gone.
     const running = await runCli(['list', '-m', cluster.address]);
     expect(running.stdout).not.toContain(jobId);

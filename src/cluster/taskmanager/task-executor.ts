@@ -23,6 +23,7 @@ import { type ExecutionKey, executionKey } from './execution-key.js';
 /** What the executor needs from its TaskManager. */
 export interface TaskExecutorServices {
   config: FlussConfig;
+  /** Bound to the TaskManager's id; tasks derive their own child loggers from it. */
   logger: Logger;
   shuffle: ShuffleEnvironment;
   bundles: JobBundleCache;
@@ -44,7 +45,11 @@ export class TaskExecutor {
   private readonly tasks = new Map<ExecutionKey, TaskSlot>();
   private readonly tasksPerJob = new Map<string, number>();
 
-  constructor(private readonly services: TaskExecutorServices) {}
+  private readonly log: Logger;
+
+  constructor(private readonly services: TaskExecutorServices) {
+    this.log = services.logger.child({ component: 'TaskExecutor' });
+  }
 
   /** The subtasks currently deployed (for re-registration). */
   runningTasks(): RunningTask[] {
@@ -100,7 +105,7 @@ export class TaskExecutor {
 
   private async deployAndRun(slot: TaskSlot, jobGraph: JobGraph): Promise<void> {
     const d = slot.deployment;
-    const log = this.services.logger.child({ component: 'Task', jobId: d.jobId, vertex: d.vertexId, subtask: d.subtaskIndex });
+    const log = this.log.child({ jobId: d.jobId, vertex: d.vertexId, subtask: d.subtaskIndex, attempt: d.attempt });
     const report = (state: ExecutionState, error?: unknown): void => {
       void this.services.reportTaskState({
         jobId: d.jobId,
@@ -133,7 +138,7 @@ export class TaskExecutor {
     let finalState: ExecutionState | undefined;
     const task = new Task(d, built, {
       shuffle: this.services.shuffle,
-      logger: log,
+      logger: this.services.logger,
       config: this.services.config,
       onStateChange: (state: ExecutionState, error?: Error) => {
         finalState = state;
@@ -185,10 +190,10 @@ export class TaskExecutor {
     try {
       this.services.shuffle.releaseJob(jobId);
     } catch (err) {
-      this.services.logger.warn({ jobId, err: describeError(err) }, 'Releasing the job in the network environment failed');
+      this.log.warn({ jobId, err: describeError(err) }, 'Releasing the job in the network environment failed');
     }
     void Promise.all([this.services.bundles.releaseJob(jobId), rm(this.jobDir(jobId), { recursive: true, force: true })]).catch(
-      (err: unknown) => this.services.logger.warn({ jobId, err: describeError(err) }, 'Removing job files failed'),
+      (err: unknown) => this.log.warn({ jobId, err: describeError(err) }, 'Removing job files failed'),
     );
   }
 }

@@ -34,6 +34,8 @@ export class TaskManager {
   /** Random id, new on every start of the process. */
   readonly taskManagerId: string = newId();
   private readonly log: Logger;
+  /** Root logger bound to this TaskManager's id (components add their own names). */
+  private readonly baseLog: Logger;
   private readonly jobManagerAddress: string;
   private server: grpc.Server | undefined;
   private network: NetworkEnvironment | undefined;
@@ -47,7 +49,8 @@ export class TaskManager {
     logger: Logger,
     options: TaskManagerOptions = {},
   ) {
-    this.log = logger.child({ component: 'TaskManager', taskManagerId: this.taskManagerId });
+    this.baseLog = logger.child({ taskManagerId: this.taskManagerId });
+    this.log = this.baseLog.child({ component: 'TaskManager' });
     this.jobManagerAddress = options.jobManagerAddress ?? `${config['jobmanager.rpc.address']}:${config['jobmanager.rpc.port']}`;
   }
 
@@ -77,7 +80,7 @@ export class TaskManager {
 
     const network = new NetworkEnvironment({
       taskManagerId: this.taskManagerId,
-      logger: this.log.child({ component: 'Network' }),
+      logger: this.baseLog.child({ component: 'Network' }),
       creditsPerChannel: config['taskmanager.network.memory.buffers-per-channel'],
       requestTimeoutMs: config['taskmanager.network.request-timeout'],
     });
@@ -106,7 +109,7 @@ export class TaskManager {
     this.connection = connection;
     const executor = new TaskExecutor({
       config,
-      logger: this.log,
+      logger: this.baseLog,
       shuffle: network,
       bundles: new JobBundleCache(join(this.tmpDir, 'bundles'), (hash) => connection.fetchBundle(hash)),
       tmpDir: this.tmpDir,
