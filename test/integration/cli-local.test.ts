@@ -42,4 +42,24 @@ export default (env, args: string[]) => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^Job [0-9a-f]{32} failed: .*Breaker.*kaputt\n$/);
   });
+
+  it('fails a job whose builder builds a different graph on the TaskManager', async () => {
+    const job = join(dir, 'local-random.ts');
+    // The client and the in-process TaskManager share globalThis: the second build differs.
+    writeFileSync(
+      job,
+      `export default (env) => {
+  const g = globalThis as { builds?: number };
+  g.builds = (g.builds ?? 0) + 1;
+  const s = env.fromElements(1, 2);
+  (g.builds === 1 ? s.map((x: number) => x) : s.filter(() => true)).addSink(() => {});
+};
+`,
+    );
+    const r = await runCli(['run', '--local', job]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^Job [0-9a-f]{32} failed: .*The job builder is not deterministic: the graph built on the TaskManager differs from the submitted one \(fingerprint [0-9a-f]+ ≠ [0-9a-f]+\)\n$/,
+    );
+  });
 });

@@ -64,3 +64,57 @@ describe('MiniCluster + TaskManager', () => {
     );
   });
 });
+
+describe('TaskManager with real bundles', () => {
+  it('fetches the bundle, runs every subtask, and removes bundle and job files when the job ends', async () => {
+    const { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { bundleJobFile, loadJobBundle } = await import('../../src/cluster/job-bundle.js');
+    const { MiniCluster } = await import('../../src/cluster/mini-cluster.js');
+    const { JobManagerClient } = await import('../../src/cluster/rpc/job-manager-client.js');
+
+    const dir = mkdtempSync(join(tmpdir(), 'fluss-tm-bundle-'));
+    const out = join(dir, 'out.txt');
+    const file = join(dir, 'job.ts');
+    writeFileSync(
+      file,
+      `import { appendFileSync } from 'node:fs';
+export default (env, args: string[]) => {
+  env.setParallelism(2);
+  env.fromSequence(1, 10).map((x: number) => x * 3).addSink({ invoke(v: number) { appendFileSync(args[0]!, v + '\\n'); } });
+};
+`,
+    );
+    const tmp = join(dir, 'tm-tmp');
+    const cluster = new MiniCluster({ numTaskManagers: 2, slotsPerTaskManager: 1, config: { 'io.tmp.dirs': tmp } });
+    await cluster.start();
+    const client = new JobManagerClient(cluster.jobManagerAddress);
+    try {
+      const bundle = await bundleJobFile(file);
+      const built = await buildJob(loadJobBundle(bundle.code, file), [out]);
+      const jobId = await client.submitJob({ bundle: bundle.code, jobGraph: built.jobGraph, programArgs: [out] });
+      const info = await client.watchJob(jobId);
+      expect(info.failureCause).toBe('');
+      expect(info.status).toBe('FINISHED');
+      const values = readFileSync(out, 'utf8').trim().split('\n').map(Number).sort((a, b) => a - b);
+      expect(values).toEqual([3, 6, 9, 12, 15, 18, 21, 24, 27, 30]);
+
+      // Each TaskManager cleans up once its last task of the job ended.
+      const leftovers = (): string[] =>
+        readdirSync(tmp).flatMap((tmDir) => {
+          const entries = readdirSync(join(tmp, tmDir));
+          const bundles = entries.includes('bundles') ? readdirSync(join(tmp, tmDir, 'bundles')) : [];
+          return [...entries.filter((e) => e.startsWith('job-')), ...bundles];
+        });
+      const deadline = Date.now() + 5000;
+      while (leftovers().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(leftovers()).toEqual([]);
+      expect(readdirSync(tmp)).toHaveLength(2);
+    } finally {
+      client.close();
+      await cluster.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
