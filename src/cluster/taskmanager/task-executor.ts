@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { buildJob } from '../../api/build-job.js';
 import type { FlussConfig } from '../../core/config.js';
-import { describeError, JobBuildError } from '../../core/errors.js';
+import { describeError, FailedPreconditionError, JobBuildError } from '../../core/errors.js';
 import type { BuiltJob } from '../../graph/built-job.js';
 import type { JobGraph } from '../../graph/job-graph.js';
 import type { ShuffleEnvironment } from '../../network/shuffle-types.js';
@@ -46,6 +46,8 @@ export class TaskExecutor {
   private readonly tasksPerJob = new Map<string, number>();
 
   private readonly log: Logger;
+  /** Set at shutdown: no new deployments. */
+  private closed = false;
 
   constructor(private readonly services: TaskExecutorServices) {
     this.log = services.logger.child({ component: 'TaskExecutor' });
@@ -71,6 +73,7 @@ export class TaskExecutor {
    * already here (a retried RPC).
    */
   submitTask(deployment: TaskDeploymentDescriptor, jobGraph: JobGraph): void {
+    if (this.closed) throw new FailedPreconditionError('the TaskManager is shutting down');
     const key = executionKey(deployment);
     if (this.tasks.has(key)) return;
     const slot: TaskSlot = { deployment, task: undefined, canceled: false, done: Promise.resolve() };
@@ -88,8 +91,9 @@ export class TaskExecutor {
     return true;
   }
 
-  /** Cancels every task and waits (at most `timeoutMs`) for them to end. */
+  /** Refuses new deployments, cancels every task and waits (at most `timeoutMs`) for them to end. */
   async cancelAll(timeoutMs: number): Promise<void> {
+    this.closed = true;
     const slots = [...this.tasks.values()];
     for (const slot of slots) {
       slot.canceled = true;
@@ -135,19 +139,26 @@ export class TaskExecutor {
       return;
     }
 
-    let finalState: ExecutionState | undefined;
-    const task = new Task(d, built, {
-      shuffle: this.services.shuffle,
-      logger: this.services.logger,
-      config: this.services.config,
-      onStateChange: (state: ExecutionState, error?: Error) => {
-        finalState = state;
-        report(state, error);
-      },
-    });
+    let task: Task;
+    try {
+      task = new Task(d, built, {
+        shuffle: this.services.shuffle,
+        logger: this.services.logger,
+        config: this.services.config,
+        onStateChange: (state: ExecutionState, error?: Error) => report(state, error),
+      });
+    } catch (err) {
+      log.warn({ err: describeError(err) }, 'Creating the task failed');
+      report('FAILED', err);
+      return;
+    }
     slot.task = task;
-    await task.run();
-    log.debug({ state: finalState ?? task.executionState }, 'Task ended');
+    // run() settles every failure itself (and reports it); nothing may escape to the daemon.
+    await task.run().catch((err: unknown) => {
+      log.error({ err: describeError(err) }, 'Task run rejected unexpectedly');
+      report('FAILED', err);
+    });
+    log.debug({ state: task.executionState }, 'Task ended');
   }
 
   /** Runs the job's builder for one subtask and checks the graph matches the submitted one. */
