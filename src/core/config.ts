@@ -87,7 +87,6 @@ export const configSchema = z.strictObject({
   'pipeline.auto-watermark-interval': duration(200),
   'metrics.port': int(0, 0, 65535),
   'log.level': z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  'log.format': z.enum(['json', 'pretty']).default('json'),
 });
 
 /** A validated configuration. */
