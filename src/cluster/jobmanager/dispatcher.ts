@@ -33,6 +33,7 @@ export class Dispatcher {
   private readonly jobs = new Map<string, JobMaster>();
   private readonly watchers = new Map<string, Set<(info: JobInfo) => void>>();
   private readonly log: Logger;
+  private readonly removedListeners: ((jobId: string) => void)[] = [];
 
   constructor(
     private readonly config: FlussConfig,
@@ -135,6 +136,16 @@ export class Dispatcher {
     this.watchers.clear();
   }
 
+  /** Every known JobMaster, newest first (REST views). */
+  jobMasters(): JobMaster[] {
+    return [...this.jobs.values()].sort((a, b) => b.startTime - a.startTime);
+  }
+
+  /** Calls `listener` with the id of every job the Dispatcher forgets (retention). */
+  onJobRemoved(listener: (jobId: string) => void): void {
+    this.removedListeners.push(listener);
+  }
+
   /** The JobMaster of a job (tests, embedding). */
   jobMaster(jobId: string): JobMaster | undefined {
     return this.jobs.get(jobId);
@@ -164,6 +175,7 @@ export class Dispatcher {
     for (let i = 0; i < terminal.length - RETAINED_TERMINAL_JOBS; i++) {
       const job = terminal[i]!;
       this.jobs.delete(job.jobId);
+      for (const l of this.removedListeners) l(job.jobId);
       const stillUsed = [...this.jobs.values()].some((j) => j.bundleHash === job.bundleHash);
       if (!stillUsed) this.blobStore.evict(job.bundleHash);
     }

@@ -4,7 +4,8 @@
  * status; nothing a client sends can crash the daemon.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { InvalidArgumentError } from '../../core/errors.js';
+import { describeError, InvalidArgumentError } from '../../core/errors.js';
+import { parseTaskManagerMetricsReport } from '../metrics/task-metrics-snapshot.js';
 import type { Logger } from '../../core/logger.js';
 import { isTerminalJobStatus } from '../../runtime/task-deployment.js';
 import { toServiceError } from '../rpc/grpc-errors.js';
@@ -29,6 +30,7 @@ import type {
 } from '../rpc/messages.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { ResourceManager } from './resource-manager.js';
+import type { TaskMetricsStore } from './task-metrics-store.js';
 
 function requireString(value: unknown, field: string): string {
   if (typeof value !== 'string' || value === '') throw new InvalidArgumentError(`${field} is required`);
@@ -36,8 +38,28 @@ function requireString(value: unknown, field: string): string {
 }
 
 /** The handlers of JobManagerService, keyed as grpc-js expects them. */
-export function jobManagerServiceHandlers(dispatcher: Dispatcher, resourceManager: ResourceManager, logger: Logger): grpc.UntypedServiceImplementation {
+export function jobManagerServiceHandlers(
+  dispatcher: Dispatcher,
+  resourceManager: ResourceManager,
+  logger: Logger,
+  taskMetrics?: TaskMetricsStore,
+): grpc.UntypedServiceImplementation {
   const log = logger.child({ component: 'JobManager' });
+  let lastMetricsWarning = 0;
+  /** Stores a heartbeat's task metrics; a bad report is logged (at most every 10 s), never fatal to the heartbeat. */
+  const acceptMetrics = (taskManagerId: string, json: string): void => {
+    if (!taskMetrics || !json) return;
+    try {
+      const report = parseTaskManagerMetricsReport(json);
+      if (report.taskManagerId !== taskManagerId) throw new InvalidArgumentError(`metrics_json is from TaskManager ${report.taskManagerId}, not ${taskManagerId}`);
+      taskMetrics.update(report);
+    } catch (err) {
+      if (Date.now() - lastMetricsWarning > 10_000) {
+        lastMetricsWarning = Date.now();
+        log.warn({ taskManagerId, err: describeError(err) }, 'ignoring task metrics of a heartbeat');
+      }
+    }
+  };
   return {
     submitJob: unaryHandler<SubmitJobRequest, SubmitJobResponse>(async (req) => ({
       jobId: await dispatcher.submitJob({
@@ -92,7 +114,9 @@ export function jobManagerServiceHandlers(dispatcher: Dispatcher, resourceManage
     ),
 
     heartbeat: unaryHandler<HeartbeatRequest, HeartbeatResponse>((req) => {
-      resourceManager.heartbeat(requireString(req.taskManagerId, 'task_manager_id'), req.registrationId ?? '');
+      const taskManagerId = requireString(req.taskManagerId, 'task_manager_id');
+      resourceManager.heartbeat(taskManagerId, req.registrationId ?? '');
+      acceptMetrics(taskManagerId, req.metricsJson ?? '');
       return {};
     }),
 

@@ -12,8 +12,13 @@ import { BlobStore } from './blob-store.js';
 import { Dispatcher } from './dispatcher.js';
 import { jobManagerServiceHandlers } from './job-manager-service.js';
 import { ResourceManager } from './resource-manager.js';
+import { RestServer } from './rest/rest-server.js';
+import { TaskMetricsStore } from './task-metrics-store.js';
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
+
+/** Ports tried, from `rest.port` upwards, when it is taken. */
+const REST_PORT_ATTEMPTS = 32;
 
 /** The JobManager: Dispatcher + ResourceManager + JobMasters behind one gRPC server. */
 export class JobManager {
@@ -21,6 +26,10 @@ export class JobManager {
   readonly dispatcher: Dispatcher;
   /** TaskManager registry and slots (exposed for embedding and tests). */
   readonly resourceManager: ResourceManager;
+  /** Task metrics reported with TaskManager heartbeats. */
+  readonly taskMetrics = new TaskMetricsStore();
+  private readonly rest: RestServer;
+  private restBound: string | undefined;
   private readonly log: Logger;
   private readonly rootLogger: Logger;
   private server: grpc.Server | undefined;
@@ -34,6 +43,17 @@ export class JobManager {
     this.log = logger.child({ component: 'JobManager' });
     this.resourceManager = new ResourceManager(config, logger);
     this.dispatcher = new Dispatcher(config, logger, this.resourceManager, new BlobStore(config['high-availability.storageDir']));
+    this.dispatcher.onJobRemoved((jobId) => this.taskMetrics.removeJob(jobId));
+    this.rest = new RestServer({ dispatcher: this.dispatcher, resourceManager: this.resourceManager, taskMetrics: this.taskMetrics }, logger);
+  }
+
+  /**
+   * `host:port` of the REST API and dashboard, after {@link start}: `rest.bind-address:rest.port`
+   * with the port actually bound; a wildcard bind address is reported as `rest.address`.
+   */
+  get restAddress(): string {
+    if (!this.restBound) throw new FlussError('FAILED_PRECONDITION', 'the JobManager is not started');
+    return this.restBound;
   }
 
   /**
@@ -49,14 +69,46 @@ export class JobManager {
   async start(): Promise<void> {
     if (this.server) return;
     const server = new grpc.Server(GRPC_OPTIONS);
-    server.addService(loadFlussProto().JobManagerService.service, jobManagerServiceHandlers(this.dispatcher, this.resourceManager, this.rootLogger));
+    server.addService(
+      loadFlussProto().JobManagerService.service,
+      jobManagerServiceHandlers(this.dispatcher, this.resourceManager, this.rootLogger, this.taskMetrics),
+    );
     const host = this.config['jobmanager.bind-host'];
     const bound = await bindServer(server, host, this.config['jobmanager.rpc.port']);
     const port = bound.slice(bound.lastIndexOf(':') + 1);
     this.boundAddress = WILDCARD_HOSTS.has(host) ? `${this.config['jobmanager.rpc.address']}:${port}` : bound;
     this.server = server;
+    const restHost = this.config['rest.bind-address'];
+    try {
+      await this.startRest(restHost, this.config['rest.port']);
+    } catch (err) {
+      this.server = undefined;
+      await shutdownServer(server);
+      throw err;
+    }
+    const restPort = this.rest.port;
+    this.restBound = WILDCARD_HOSTS.has(restHost) ? `${this.config['rest.address']}:${restPort}` : this.rest.address;
     this.resourceManager.start();
-    this.log.info({ address: this.boundAddress }, 'JobManager started');
+    this.log.info({ address: this.boundAddress, rest: `http://${this.restBound}` }, 'JobManager started');
+  }
+
+  /**
+   * Binds the REST server. A configured port that is taken moves to the next free one (up to
+   * {@link REST_PORT_ATTEMPTS}, as Spark's UI does) with a warning naming the port used, so a
+   * second JobManager on one host still gets its dashboard; 0 takes any free port.
+   */
+  private async startRest(host: string, port: number): Promise<void> {
+    const attempts = port === 0 ? 1 : REST_PORT_ATTEMPTS;
+    for (let i = 0; ; i++) {
+      try {
+        await this.rest.start(host, port === 0 ? 0 : port + i);
+        if (i > 0) this.log.warn({ configured: port, bound: port + i }, `rest.port ${port} is in use; the REST API listens on ${port + i}`);
+        return;
+      } catch (err) {
+        const inUse = err instanceof Error && (err.cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
+        if (!inUse || i + 1 >= attempts || port + i + 1 > 65535) throw err;
+      }
+    }
   }
 
   /** Suspends running jobs and stops serving. */
@@ -66,7 +118,7 @@ export class JobManager {
     this.server = undefined;
     this.dispatcher.stop();
     this.resourceManager.stop();
-    await shutdownServer(server);
+    await Promise.all([shutdownServer(server), this.rest.stop()]);
     this.log.info('JobManager stopped');
   }
 }

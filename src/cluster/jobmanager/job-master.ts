@@ -12,6 +12,8 @@ import type { Logger } from '../../core/logger.js';
 import type { JobGraph } from '../../graph/job-graph.js';
 import { isTerminalExecutionState, isTerminalJobStatus, type ExecutionState, type JobStatus } from '../../runtime/task-deployment.js';
 import type { JobInfo, RunningTask } from '../rpc/messages.js';
+import { CheckpointStatsTracker } from './checkpoint-stats-tracker.js';
+import { ExceptionHistory, exceptionNameOf } from './exception-history.js';
 import { ExecutionGraph, type ExecutionVertex } from './execution-graph.js';
 import { canTransition, settledStatus } from './job-status-machine.js';
 import type { ResourceManager } from './resource-manager.js';
@@ -60,6 +62,12 @@ export class JobMaster {
   private restartAt = 0;
   private restartScheduled = false;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Failures of this job, newest first (REST `/jobs/:jid/exceptions`). */
+  readonly exceptionHistory = new ExceptionHistory();
+  /** Checkpoint statistics (REST `/jobs/:jid/checkpoints`, job metrics). */
+  readonly checkpointStats: CheckpointStatsTracker;
+  /** When the job entered each status it went through (ms since epoch). */
+  readonly statusTimestamps: Partial<Record<JobStatus, number>> = { CREATED: this.startTime };
 
   constructor(private readonly params: JobMasterParams) {
     this.jobId = params.jobId;
@@ -68,6 +76,22 @@ export class JobMaster {
     this.graph = new ExecutionGraph(params.jobGraph);
     this.restartStrategy = new RestartStrategy(params.jobGraph.settings.restartStrategy);
     this.log = params.logger.child({ component: 'JobMaster', jobId: params.jobId });
+    this.checkpointStats = new CheckpointStatsTracker(this.graph.executions.length);
+  }
+
+  /** ms since epoch when the job became terminal; 0 before. */
+  get endTimestamp(): number {
+    return this.endTime;
+  }
+
+  /** The job's current failure cause (one line), empty when none. */
+  get currentFailureCause(): string {
+    return this.failureCause;
+  }
+
+  /** The execution graph (read-only use: REST views). */
+  get executionGraph(): ExecutionGraph {
+    return this.graph;
   }
 
   /** Current job status. */
@@ -136,8 +160,10 @@ export class JobMaster {
     if (u.state === 'FAILED') {
       execution.failureCause = u.failureCause || `${execution.taskName} failed without a cause`;
       this.log.warn({ vertex: u.vertexId, subtask: u.subtaskIndex, attempt: u.attempt }, execution.failureCause);
+      this.recordException(execution.failureCause, execution);
       this.handleFailure(execution.failureCause);
     } else if (u.state === 'CANCELED' && !expectedCancel) {
+      this.recordException(`${execution.taskName} was canceled unexpectedly`, execution);
       this.handleFailure(`${execution.taskName} was canceled unexpectedly`);
     }
     this.checkSettled();
@@ -151,6 +177,7 @@ export class JobMaster {
       e.state = 'FAILED';
       e.failureCause = cause;
     }
+    this.recordException(cause, lost[0]);
     this.handleFailure(cause);
     this.checkSettled();
   }
@@ -167,6 +194,7 @@ export class JobMaster {
       e.state = 'FAILED';
       e.failureCause = cause;
     }
+    this.recordException(cause, gone[0]);
     this.handleFailure(cause);
     this.checkSettled();
   }
@@ -193,6 +221,7 @@ export class JobMaster {
       slots = await this.params.resourceManager.slotPool.requestSlots(this.jobId, needed, this.params.config['slot.request.timeout'], controller.signal);
     } catch (err) {
       if (epoch !== this.epoch) return;
+      this.recordException(describeError(err));
       this.handleFailure(describeError(err));
       this.checkSettled();
       return;
@@ -228,6 +257,7 @@ export class JobMaster {
         if (epoch !== this.epoch || e.attempt !== attempt || e.isTerminal) return;
         e.state = 'FAILED';
         e.failureCause = `Could not deploy ${e.taskName} to TaskManager ${location.taskManagerId} at ${location.address}: ${describeError(err)}`;
+        this.recordException(e.failureCause, e);
         this.handleFailure(e.failureCause);
         this.checkSettled();
       };
@@ -313,7 +343,10 @@ export class JobMaster {
     }
     const next = settledStatus(this.jobStatus, this.graph.allFinished());
     if (next === undefined) {
-      if (this.jobStatus === 'RUNNING') this.handleFailure('every task stopped, but not all of them finished');
+      if (this.jobStatus === 'RUNNING') {
+        this.recordException('every task stopped, but not all of them finished');
+        this.handleFailure('every task stopped, but not all of them finished');
+      }
       if (this.jobStatus !== 'RUNNING') this.checkSettled();
       return;
     }
@@ -335,10 +368,23 @@ export class JobMaster {
 
   // ------------------------------------------------------------------ plumbing
 
+  /** Adds a failure to the exception history, with the task and location when known. */
+  private recordException(cause: string, execution?: ExecutionVertex): void {
+    this.exceptionHistory.add({
+      exceptionName: exceptionNameOf(cause),
+      message: cause,
+      timestamp: Date.now(),
+      taskName: execution?.taskName ?? null,
+      location: execution?.location?.address ?? null,
+      taskManagerId: execution?.location?.taskManagerId ?? null,
+    });
+  }
+
   private setStatus(next: JobStatus): void {
     if (next === this.jobStatus) return;
     if (!canTransition(this.jobStatus, next)) throw new InvalidArgumentError(`illegal job state transition ${this.jobStatus} -> ${next}`);
     this.jobStatus = next;
+    this.statusTimestamps[next] = Date.now();
     try {
       this.params.onStatusChange(this.info());
     } catch (err) {

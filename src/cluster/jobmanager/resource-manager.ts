@@ -129,6 +129,11 @@ export class ResourceManager {
     return this.taskManagers.get(taskManagerId);
   }
 
+  /** Every registered TaskManager, in registration order. */
+  registrations(): TaskManagerRegistration[] {
+    return [...this.taskManagers.values()];
+  }
+
   /** Number of registered TaskManagers. */
   get numberOfTaskManagers(): number {
     return this.taskManagers.size;

@@ -66,6 +66,13 @@ export class SlotPool {
     return n;
   }
 
+  /** Total and free slots of one TaskManager (zeros when unknown). */
+  slotsOfTaskManager(taskManagerId: string): { total: number; free: number } {
+    const tm = this.taskManagers.get(taskManagerId);
+    if (!tm) return { total: 0, free: 0 };
+    return { total: tm.slots.length, free: tm.slots.filter((s) => s === undefined).length };
+  }
+
   /** Slots currently held by `jobId`. */
   slotsOf(jobId: string): AllocatedSlot[] {
     const out: AllocatedSlot[] = [];

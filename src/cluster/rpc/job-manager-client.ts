@@ -129,9 +129,12 @@ export class JobManagerClient {
     return { registrationId: res.registrationId, heartbeatIntervalMs: res.heartbeatIntervalMs };
   }
 
-  /** Liveness signal; NotFoundError means: register again. */
-  async heartbeat(taskManagerId: string, registrationId: string): Promise<void> {
-    await this.channel.unary('heartbeat', { taskManagerId, registrationId });
+  /**
+   * Liveness signal, optionally carrying the TaskManager's task metrics
+   * (`TaskManagerMetrics.reportJson()`); NotFoundError means: register again.
+   */
+  async heartbeat(taskManagerId: string, registrationId: string, metricsJson = ''): Promise<void> {
+    await this.channel.unary('heartbeat', { taskManagerId, registrationId, metricsJson });
   }
 
   /** Reports a task's new state. */

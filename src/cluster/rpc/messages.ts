@@ -95,6 +95,8 @@ export interface RegisterTaskManagerResponse {
 export interface HeartbeatRequest {
   taskManagerId: string;
   registrationId: string;
+  /** Task metrics (TaskManagerMetricsReport as JSON); empty when the TaskManager sends none. */
+  metricsJson: string;
 }
 
 /** `HeartbeatResponse` (empty). */

@@ -1,0 +1,182 @@
+/**
+ * The REST API's routes and handlers, with Flink's paths: cluster overview, jobs, one job
+ * with its graph and vertex metrics, checkpoints, exceptions, TaskManagers, cancel,
+ * savepoints, and Prometheus metrics at `/metrics`.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isId } from '../../../core/ids.js';
+import { isTerminalJobStatus } from '../../../runtime/task-deployment.js';
+import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from '../../metrics/prometheus-exposition.js';
+import type { Dispatcher } from '../dispatcher.js';
+import { jobManagerMetricFamilies } from '../job-manager-metrics.js';
+import type { JobMaster } from '../job-master.js';
+import type { ResourceManager } from '../resource-manager.js';
+import type { TaskMetricsStore } from '../task-metrics-store.js';
+import { backpressureLevel, jobDetails, jobExceptions, jobOverview } from './job-views.js';
+import { RestError } from './rest-errors.js';
+import { RestRouter, type RestRequest, type RestResponse } from './rest-router.js';
+
+/** What the handlers read and act on. */
+export interface RestContext {
+  dispatcher: Dispatcher;
+  resourceManager: ResourceManager;
+  taskMetrics: TaskMetricsStore;
+}
+
+/** The package version, read once from package.json (two levels above src/ or dist/). */
+export const FLUSS_VERSION: string = (() => {
+  try {
+    const here = dirname(fileURLToPath(import.meta.url));
+    const pkg = JSON.parse(readFileSync(join(here, '..', '..', '..', '..', 'package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+})();
+
+const ok = (body: unknown, status = 200): RestResponse => ({ status, body });
+
+function jobOf(ctx: RestContext, req: RestRequest): JobMaster {
+  const jid = req.params['jid']!;
+  if (!isId(jid)) throw new RestError(400, `"${jid}" is not a job id: expected 32 lowercase hex digits`);
+  const job = ctx.dispatcher.jobMaster(jid);
+  if (!job) throw new RestError(404, `Job ${jid} not found`);
+  return job;
+}
+
+/** Parses an optional JSON object body; 400 for anything else. */
+function jsonObjectBody(req: RestRequest): Record<string, unknown> {
+  if (req.body.trim() === '') return {};
+  let doc: unknown;
+  try {
+    doc = JSON.parse(req.body);
+  } catch (err) {
+    throw new RestError(400, `request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new RestError(400, 'request body must be a JSON object');
+  return doc as Record<string, unknown>;
+}
+
+/** The router with every REST route. */
+export function createRestRouter(ctx: RestContext): RestRouter {
+  const { dispatcher, resourceManager, taskMetrics } = ctx;
+  const router = new RestRouter();
+
+  router.add('GET', '/overview', () => {
+    const jobs = dispatcher.jobMasters();
+    const count = (...states: string[]): number => jobs.filter((j) => states.includes(j.status)).length;
+    return ok({
+      taskmanagers: resourceManager.numberOfTaskManagers,
+      'slots-total': resourceManager.slotPool.totalSlots,
+      'slots-available': resourceManager.slotPool.freeSlots,
+      'jobs-running': jobs.filter((j) => !isTerminalJobStatus(j.status) && j.status !== 'SUSPENDED').length,
+      'jobs-finished': count('FINISHED'),
+      'jobs-cancelled': count('CANCELED'),
+      'jobs-failed': count('FAILED'),
+      'fluss-version': FLUSS_VERSION,
+    });
+  });
+
+  router.add('GET', '/config', () =>
+    ok({ 'refresh-interval': 1000, 'timezone-name': Intl.DateTimeFormat().resolvedOptions().timeZone, 'fluss-version': FLUSS_VERSION, features: { 'web-submit': false, 'web-cancel': true } }),
+  );
+
+  router.add('GET', '/jobs', () => ok({ jobs: dispatcher.jobMasters().map((j) => ({ id: j.jobId, status: j.status })) }));
+
+  router.add('GET', '/jobs/overview', () => {
+    const now = Date.now();
+    return ok({ jobs: dispatcher.jobMasters().map((j) => jobOverview(j, now)) });
+  });
+
+  router.add('GET', '/jobs/:jid', (req) => ok(jobDetails(jobOf(ctx, req), taskMetrics, Date.now())));
+
+  router.add('PATCH', '/jobs/:jid', (req) => {
+    const job = jobOf(ctx, req);
+    const mode = req.query.get('mode') ?? 'cancel';
+    if (mode !== 'cancel') throw new RestError(400, `unsupported mode "${mode}": only mode=cancel is available`);
+    dispatcher.cancelJob(job.jobId);
+    return ok({}, 202);
+  });
+
+  router.add('GET', '/jobs/:jid/checkpoints', (req) => ok(jobOf(ctx, req).checkpointStats.statistics()));
+
+  router.add('GET', '/jobs/:jid/checkpoints/config', (req) => {
+    const c = jobOf(ctx, req).jobGraph.settings.checkpoint;
+    return ok({
+      mode: c.intervalMs > 0 ? c.mode.toLowerCase() : 'disabled',
+      interval: c.intervalMs > 0 ? c.intervalMs : Number.MAX_SAFE_INTEGER,
+      timeout: c.timeoutMs,
+      min_pause: c.minPauseMs,
+      max_concurrent: c.maxConcurrent,
+      tolerable_failed_checkpoints: c.tolerableFailures,
+      externalization: { enabled: c.retention === 'RETAIN_ON_CANCELLATION', delete_on_cancellation: c.retention === 'DELETE_ON_CANCELLATION' },
+    });
+  });
+
+  router.add('GET', '/jobs/:jid/exceptions', (req) => ok(jobExceptions(jobOf(ctx, req))));
+
+  router.add('GET', '/jobs/:jid/vertices/:vid/backpressure', (req) => {
+    const job = jobOf(ctx, req);
+    const vid = req.params['vid']!;
+    const vertex = job.jobGraph.vertices.find((v) => v.id === vid);
+    if (!vertex) throw new RestError(404, `Job ${job.jobId} has no vertex ${vid}`);
+    const reported = taskMetrics.ofVertex(job.jobId, vid);
+    const subtasks = Array.from({ length: vertex.parallelism }, (_, i) => {
+      const t = reported.get(i)?.task;
+      const ratio = (t?.backPressuredTimeMsPerSecond ?? 0) / 1000;
+      return {
+        subtask: i,
+        backpressureLevel: backpressureLevel(ratio),
+        ratio,
+        idleRatio: (t?.idleTimeMsPerSecond ?? 0) / 1000,
+        busyRatio: (t?.busyTimeMsPerSecond ?? 0) / 1000,
+      };
+    });
+    const worst = Math.max(0, ...subtasks.map((s) => s.ratio));
+    return ok({ status: 'ok', backpressureLevel: backpressureLevel(worst), 'end-timestamp': Date.now(), subtasks });
+  });
+
+  router.add('POST', '/jobs/:jid/savepoints', (req) => {
+    const job = jobOf(ctx, req);
+    const body = jsonObjectBody(req);
+    const target = body['target-directory'];
+    if (target !== undefined && target !== null && typeof target !== 'string') throw new RestError(400, '"target-directory" must be a string');
+    const cancel = body['cancel-job'];
+    if (cancel !== undefined && typeof cancel !== 'boolean') throw new RestError(400, '"cancel-job" must be a boolean');
+    if (isTerminalJobStatus(job.status)) throw new RestError(409, `Job ${job.jobId} is ${job.status}: savepoints need a running job`);
+    if (job.jobGraph.settings.checkpoint.intervalMs <= 0) {
+      throw new RestError(409, 'savepoints are not available for this job: checkpointing is not enabled');
+    }
+    throw new RestError(409, `savepoints are not available for job ${job.jobId}: this JobManager does not coordinate checkpoints`);
+  });
+
+  router.add('GET', '/taskmanagers', () => {
+    const now = Date.now();
+    return ok({
+      taskmanagers: resourceManager.registrations().map((tm) => {
+        const slots = resourceManager.slotPool.slotsOfTaskManager(tm.taskManagerId);
+        const port = Number(tm.address.slice(tm.address.lastIndexOf(':') + 1));
+        return {
+          id: tm.taskManagerId,
+          path: tm.address,
+          address: tm.address,
+          dataPort: port,
+          slotsNumber: slots.total,
+          freeSlots: slots.free,
+          lastHeartbeat: tm.lastHeartbeat,
+          timeSinceLastHeartbeat: now - tm.lastHeartbeat,
+        };
+      }),
+    });
+  });
+
+  router.add('GET', '/metrics', () => ({
+    status: 200,
+    text: formatPrometheus(jobManagerMetricFamilies(dispatcher, resourceManager, taskMetrics)),
+    contentType: PROMETHEUS_CONTENT_TYPE,
+  }));
+
+  return router;
+}

@@ -1,0 +1,131 @@
+/**
+ * The JobManager's HTTP server: the JSON REST API (see rest-handlers.ts), Prometheus metrics at
+ * `/metrics`, and the web dashboard at `/`. Node's http module, no framework. Every answer is
+ * JSON except `/metrics` and the dashboard files; errors are `{"errors": ["…"]}` with a 4xx/5xx
+ * status, and no request can crash the daemon.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describeError, UnavailableError } from '../../../core/errors.js';
+import type { Logger } from '../../../core/logger.js';
+import { createRestRouter, type RestContext } from './rest-handlers.js';
+import { errorBody, httpStatusOf, RestError } from './rest-errors.js';
+import type { RestResponse, RestRouter } from './rest-router.js';
+import { StaticFiles } from './static-files.js';
+
+/** Largest request body accepted. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/** The REST endpoint of one JobManager. */
+export class RestServer {
+  private readonly router: RestRouter;
+  private readonly files: StaticFiles;
+  private server: Server | undefined;
+  private bound: AddressInfo | undefined;
+  private readonly log: Logger;
+
+  constructor(ctx: RestContext, logger: Logger, webDir?: string) {
+    this.router = createRestRouter(ctx);
+    this.files = new StaticFiles(webDir);
+    this.log = logger.child({ component: 'RestServer' });
+  }
+
+  /** `host:port` actually bound (after {@link start}). */
+  get address(): string {
+    if (!this.bound) throw new UnavailableError('the REST server is not started');
+    const host = this.bound.family === 'IPv6' ? `[${this.bound.address}]` : this.bound.address;
+    return `${host}:${this.bound.port}`;
+  }
+
+  /** The port actually bound (after {@link start}). */
+  get port(): number {
+    return this.bound?.port ?? 0;
+  }
+
+  /** Listens on `host:port` (0 = any free port). */
+  async start(host: string, port: number): Promise<void> {
+    if (this.server) return;
+    const server = createServer((req, res) => void this.handle(req, res));
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) => reject(new UnavailableError(`cannot bind the REST server to ${host}:${port}: ${err.message}`, { cause: err })));
+      server.listen(port, host, () => resolve());
+    });
+    this.bound = server.address() as AddressInfo;
+    this.server = server;
+  }
+
+  /** Stops listening and closes open connections. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return this.send(res, method, { status: 400, body: errorBody('malformed request URL') });
+    }
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    const match = this.router.match(method, path);
+    if (match.kind === 'not-found') {
+      const file = method === 'GET' || method === 'HEAD' ? this.files.get(path) : undefined;
+      if (file) {
+        res.writeHead(200, { 'content-type': file.contentType, 'cache-control': 'no-cache', 'content-length': file.body.length });
+        res.end(method === 'HEAD' ? undefined : file.body);
+        return;
+      }
+      return this.send(res, method, { status: 404, body: errorBody(`Not found: ${path}`) });
+    }
+    if (match.kind === 'method-not-allowed') {
+      res.setHeader('allow', match.allowed.join(', '));
+      return this.send(res, method, { status: 405, body: errorBody(`${method} is not allowed on ${path}; use ${match.allowed.join(' or ')}`) });
+    }
+    let response: RestResponse;
+    try {
+      const body = await readBody(req);
+      response = await match.handler({ method, path, params: match.params, query: url.searchParams, body, raw: req });
+    } catch (err) {
+      const status = httpStatusOf(err);
+      if (status >= 500) this.log.warn({ method, path, err: describeError(err) }, 'REST request failed');
+      response = { status, body: errorBody(describeError(err)) };
+    }
+    this.send(res, method, response);
+  }
+
+  private send(res: ServerResponse, method: string, r: RestResponse): void {
+    if (res.headersSent) return;
+    const payload = r.text !== undefined ? r.text : JSON.stringify(r.body ?? {});
+    res.writeHead(r.status, {
+      'content-type': r.text !== undefined ? (r.contentType ?? 'text/plain; charset=utf-8') : 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(payload),
+      'cache-control': 'no-store',
+    });
+    res.end(method === 'HEAD' ? undefined : payload);
+  }
+}
+
+/** Reads the request body as UTF-8; 413 beyond {@link MAX_BODY_BYTES}. */
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new RestError(413, `request body larger than ${MAX_BODY_BYTES} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,173 @@
+/**
+ * Metrics of one running subtask and of each operator in its chain. The runtime Task calls
+ * these once per processed batch or mailbox slice (never per record): each call is a few
+ * arithmetic operations without allocation.
+ */
+import { Meter } from './metric-types.js';
+import { NO_WATERMARK, type OperatorMetricsSnapshot, type TaskMetricsSnapshot } from './task-metrics-snapshot.js';
+
+/** Identity of the subtask a group measures. */
+export interface TaskMetricIdentity {
+  jobId: string;
+  jobName: string;
+  vertexId: string;
+  /** Vertex name, without the "(i/n)" suffix. */
+  vertexName: string;
+  subtaskIndex: number;
+  parallelism: number;
+  attempt: number;
+  /** The chain's operators in chain order (index 0 is the head). */
+  operators: readonly { operatorId: string; name: string }[];
+}
+
+/** Counters of one operator in a chain. */
+export class OperatorMetricGroup {
+  private readonly inMeter: Meter;
+  private readonly outMeter: Meter;
+  private watermark = NO_WATERMARK;
+
+  constructor(
+    readonly operatorId: string,
+    readonly operatorName: string,
+    clock: () => number,
+  ) {
+    this.inMeter = new Meter(clock);
+    this.outMeter = new Meter(clock);
+  }
+
+  /** `n` records entered this operator. */
+  recordsIn(n: number): void {
+    this.inMeter.markEvent(n);
+  }
+
+  /** `n` records left this operator (main and side outputs). */
+  recordsOut(n: number): void {
+    this.outMeter.markEvent(n);
+  }
+
+  /** The operator's current input watermark (ms). */
+  setInputWatermark(timestamp: number): void {
+    this.watermark = timestamp;
+  }
+
+  /** Current values. */
+  snapshot(): OperatorMetricsSnapshot {
+    return {
+      operatorId: this.operatorId,
+      operatorName: this.operatorName,
+      numRecordsIn: this.inMeter.getCount(),
+      numRecordsOut: this.outMeter.getCount(),
+      numRecordsInPerSecond: this.inMeter.getRate(),
+      numRecordsOutPerSecond: this.outMeter.getRate(),
+      currentInputWatermark: this.watermark,
+    };
+  }
+}
+
+/**
+ * Metrics of one subtask: records in (into the chain's head) and out (out of the chain, to the
+ * network or sinks), where its time goes (busy processing, idle waiting for input,
+ * back-pressured waiting for output credit), and its input watermark.
+ */
+export class TaskMetricGroup {
+  private readonly inMeter: Meter;
+  private readonly outMeter: Meter;
+  private readonly busy: Meter;
+  private readonly idle: Meter;
+  private readonly backPressured: Meter;
+  private readonly operatorGroups: OperatorMetricGroup[];
+  private watermark = NO_WATERMARK;
+  private closedFlag = false;
+
+  constructor(
+    readonly identity: TaskMetricIdentity,
+    clock: () => number = Date.now,
+  ) {
+    this.inMeter = new Meter(clock);
+    this.outMeter = new Meter(clock);
+    this.busy = new Meter(clock);
+    this.idle = new Meter(clock);
+    this.backPressured = new Meter(clock);
+    this.operatorGroups = identity.operators.map((o) => new OperatorMetricGroup(o.operatorId, o.name, clock));
+  }
+
+  /** "Map (2/4)". */
+  get taskName(): string {
+    return `${this.identity.vertexName} (${this.identity.subtaskIndex + 1}/${this.identity.parallelism})`;
+  }
+
+  /** True once {@link close} was called. */
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** `n` records entered the task (after a batch was processed). */
+  recordsIn(n: number): void {
+    this.inMeter.markEvent(n);
+  }
+
+  /** `n` records left the task. */
+  recordsOut(n: number): void {
+    this.outMeter.markEvent(n);
+  }
+
+  /** `ms` spent processing (a mailbox slice). */
+  addBusyTime(ms: number): void {
+    this.busy.markEvent(ms);
+  }
+
+  /** `ms` spent waiting for input. */
+  addIdleTime(ms: number): void {
+    this.idle.markEvent(ms);
+  }
+
+  /** `ms` spent waiting for output credit (backpressure). */
+  addBackPressuredTime(ms: number): void {
+    this.backPressured.markEvent(ms);
+  }
+
+  /** The task's current input watermark (ms). */
+  setInputWatermark(timestamp: number): void {
+    this.watermark = timestamp;
+  }
+
+  /** The group of operator `index` in chain order (0 = head). */
+  operator(index: number): OperatorMetricGroup {
+    const g = this.operatorGroups[index];
+    if (!g) throw new RangeError(`operator index ${index} is outside the chain of ${this.operatorGroups.length} operators`);
+    return g;
+  }
+
+  /** All operator groups in chain order. */
+  get operators(): readonly OperatorMetricGroup[] {
+    return this.operatorGroups;
+  }
+
+  /** The task ended: its values are reported once more, then dropped. */
+  close(): void {
+    this.closedFlag = true;
+  }
+
+  /** Current values. Time rates are capped at 1000 ms/s (a slice can straddle a second). */
+  snapshot(): TaskMetricsSnapshot {
+    const id = this.identity;
+    return {
+      jobId: id.jobId,
+      jobName: id.jobName,
+      vertexId: id.vertexId,
+      taskName: this.taskName,
+      subtaskIndex: id.subtaskIndex,
+      attempt: id.attempt,
+      numRecordsIn: this.inMeter.getCount(),
+      numRecordsOut: this.outMeter.getCount(),
+      numRecordsInPerSecond: this.inMeter.getRate(),
+      numRecordsOutPerSecond: this.outMeter.getRate(),
+      currentInputWatermark: this.watermark,
+      busyTimeMsPerSecond: Math.min(1000, this.busy.getRate()),
+      idleTimeMsPerSecond: Math.min(1000, this.idle.getRate()),
+      backPressuredTimeMsPerSecond: Math.min(1000, this.backPressured.getRate()),
+      operators: this.operatorGroups.map((o) => o.snapshot()),
+      closed: this.closedFlag,
+    };
+  }
+}

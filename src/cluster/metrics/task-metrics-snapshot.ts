@@ -1,0 +1,92 @@
+/**
+ * The JSON a TaskManager ships with each heartbeat (`HeartbeatRequest.metrics_json`): the
+ * current metric values of its tasks. Rates are computed on the TaskManager, where the events
+ * happen, so the JobManager only stores and shows them. Parsing is defensive: a malformed
+ * report is refused as a whole with the reason, never half-applied.
+ */
+import { InvalidArgumentError } from '../../core/errors.js';
+
+/** Flink's value for "no watermark yet" (Long.MIN_VALUE). */
+export const NO_WATERMARK = -9223372036854775808;
+
+/** Metric values of one operator of a task's chain. */
+export interface OperatorMetricsSnapshot {
+  operatorId: string;
+  operatorName: string;
+  numRecordsIn: number;
+  numRecordsOut: number;
+  numRecordsInPerSecond: number;
+  numRecordsOutPerSecond: number;
+  currentInputWatermark: number;
+}
+
+/** Metric values of one subtask. */
+export interface TaskMetricsSnapshot {
+  jobId: string;
+  jobName: string;
+  vertexId: string;
+  /** "Map (2/4)". */
+  taskName: string;
+  subtaskIndex: number;
+  attempt: number;
+  numRecordsIn: number;
+  numRecordsOut: number;
+  numRecordsInPerSecond: number;
+  numRecordsOutPerSecond: number;
+  currentInputWatermark: number;
+  busyTimeMsPerSecond: number;
+  idleTimeMsPerSecond: number;
+  backPressuredTimeMsPerSecond: number;
+  operators: OperatorMetricsSnapshot[];
+  /** True for the last report of a task that ended. */
+  closed: boolean;
+}
+
+/** One TaskManager's report. */
+export interface TaskManagerMetricsReport {
+  taskManagerId: string;
+  /** ms since epoch, when the values were taken. */
+  timestamp: number;
+  tasks: TaskMetricsSnapshot[];
+}
+
+const TASK_NUMBERS = [
+  'subtaskIndex', 'attempt', 'numRecordsIn', 'numRecordsOut', 'numRecordsInPerSecond', 'numRecordsOutPerSecond',
+  'currentInputWatermark', 'busyTimeMsPerSecond', 'idleTimeMsPerSecond', 'backPressuredTimeMsPerSecond',
+] as const;
+const TASK_STRINGS = ['jobId', 'jobName', 'vertexId', 'taskName'] as const;
+const OPERATOR_NUMBERS = ['numRecordsIn', 'numRecordsOut', 'numRecordsInPerSecond', 'numRecordsOutPerSecond', 'currentInputWatermark'] as const;
+const OPERATOR_STRINGS = ['operatorId', 'operatorName'] as const;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function check(obj: Record<string, unknown>, numbers: readonly string[], strings: readonly string[], where: string): void {
+  for (const k of numbers) if (typeof obj[k] !== 'number') throw new InvalidArgumentError(`metrics_json: ${where}.${k} must be a number`);
+  for (const k of strings) if (typeof obj[k] !== 'string') throw new InvalidArgumentError(`metrics_json: ${where}.${k} must be a string`);
+}
+
+/** Parses and validates a report; InvalidArgumentError names the first bad field. */
+export function parseTaskManagerMetricsReport(json: string): TaskManagerMetricsReport {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(json);
+  } catch (cause) {
+    throw new InvalidArgumentError(`metrics_json is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  if (!isRecord(doc) || typeof doc['taskManagerId'] !== 'string' || typeof doc['timestamp'] !== 'number' || !Array.isArray(doc['tasks'])) {
+    throw new InvalidArgumentError('metrics_json must be {taskManagerId, timestamp, tasks: [...]}');
+  }
+  doc['tasks'].forEach((t: unknown, i: number) => {
+    if (!isRecord(t)) throw new InvalidArgumentError(`metrics_json: tasks[${i}] must be an object`);
+    check(t, TASK_NUMBERS, TASK_STRINGS, `tasks[${i}]`);
+    if (typeof t['closed'] !== 'boolean') throw new InvalidArgumentError(`metrics_json: tasks[${i}].closed must be a boolean`);
+    if (!Array.isArray(t['operators'])) throw new InvalidArgumentError(`metrics_json: tasks[${i}].operators must be an array`);
+    t['operators'].forEach((o: unknown, j: number) => {
+      if (!isRecord(o)) throw new InvalidArgumentError(`metrics_json: tasks[${i}].operators[${j}] must be an object`);
+      check(o, OPERATOR_NUMBERS, OPERATOR_STRINGS, `tasks[${i}].operators[${j}]`);
+    });
+  });
+  return doc as unknown as TaskManagerMetricsReport;
+}
