@@ -1,12 +1,14 @@
 /**
  * Reads a task's input gates: hands records to the operator each gate feeds, combines channel
  * watermarks per logical input ({@link WatermarkValve}), and ends an input once all of its
- * channels delivered end-of-partition. Checkpoint barriers are passed over here; barrier
+ * channels delivered end-of-partition. Idleness of a whole input (every channel idle) is passed
+ * on to the operator, which forwards it downstream. Checkpoint barriers are passed over here; barrier
  * alignment belongs to checkpointing.
  */
 import type { JobVertex } from '../graph/job-graph.js';
 import type { InputGate } from '../network/shuffle-types.js';
-import { NO_TIMESTAMP } from './stream-element.js';
+import { performance } from 'node:perf_hooks';
+import { NO_TIMESTAMP, type RecordBatch } from './stream-element.js';
 import type { StreamOperator } from './stream-operator.js';
 import { WatermarkValve } from './watermark-valve.js';
 
@@ -16,6 +18,8 @@ interface LogicalInput {
   input: number;
   valve: WatermarkValve;
   ended: boolean;
+  /** Whether the operator was told this input is idle. */
+  idle: boolean;
 }
 
 /** One gate and where its channels land. */
@@ -26,11 +30,16 @@ interface GateBinding {
   channelOffset: number;
 }
 
+/** How often (in records) a slice looks at the clock. */
+const CLOCK_CHECK_MASK = 63;
+
 /** Processes the items of a task's input gates. */
 export class TaskInputProcessor {
   private readonly bindings: GateBinding[] = [];
   private readonly inputs: LogicalInput[] = [];
   private next = 0;
+  /** A record batch whose processing a slice interrupted, and where to resume it. */
+  private partial: { batch: RecordBatch; target: LogicalInput; offset: number } | undefined;
 
   constructor(vertex: JobVertex, gates: InputGate[], operators: StreamOperator[]) {
     const channelsPerInput = new Map<string, number>();
@@ -46,7 +55,7 @@ export class TaskInputProcessor {
       if (!target) {
         const op = operators[edge.targetOperatorIndex];
         if (!op) throw new Error(`${vertex.name}: input ${i} targets missing operator ${edge.targetOperatorIndex}`);
-        target = { op, input: edge.targetInput, valve: new WatermarkValve(channelsPerInput.get(id)!), ended: false };
+        target = { op, input: edge.targetInput, valve: new WatermarkValve(channelsPerInput.get(id)!), ended: false, idle: false };
         byId.set(id, target);
         this.inputs.push(target);
       }
@@ -66,14 +75,24 @@ export class TaskInputProcessor {
 
   /**
    * Processes items round-robin over the gates until `maxRecords` records were handed over,
-   * no gate has an item, or `stop()` says the outputs are backpressured. Returns the number of
-   * items processed.
+   * `maxMillis` passed, no gate has an item, or `stop()` says the outputs are backpressured.
+   * The time bound keeps the event loop responsive (network, heartbeats, other tasks) even when
+   * user code is slow: a batch interrupted by it is resumed by the next slice. Returns the number
+   * of items processed (a resumed batch counts as one).
    */
-  processSlice(maxRecords: number, stop: () => boolean): number {
-    const bindings = this.bindings;
-    const n = bindings.length;
+  processSlice(maxRecords: number, stop: () => boolean, maxMillis = Number.POSITIVE_INFINITY): number {
+    const deadline = maxMillis === Number.POSITIVE_INFINITY ? maxMillis : performance.now() + maxMillis;
     let records = 0;
     let items = 0;
+    if (this.partial) {
+      const { batch, target, offset } = this.partial;
+      this.partial = undefined;
+      items++;
+      records += this.processRecords(batch, target, offset, deadline);
+      if (this.partial || stop()) return items;
+    }
+    const bindings = this.bindings;
+    const n = bindings.length;
     let idleGates = 0;
     while (records < maxRecords && idleGates < n) {
       const b = bindings[this.next]!;
@@ -88,16 +107,10 @@ export class TaskInputProcessor {
       const item = gi.item;
       const target = b.target;
       switch (item.kind) {
-        case 'records': {
-          const { values, timestamps } = item;
-          const op = target.op;
-          const input = target.input;
-          if (timestamps) for (let i = 0; i < values.length; i++) op.processElement(values[i], timestamps[i]!, input);
-          else for (let i = 0; i < values.length; i++) op.processElement(values[i], NO_TIMESTAMP, input);
-          records += values.length;
-          if (stop()) return items;
+        case 'records':
+          records += this.processRecords(item, target, 0, deadline);
+          if (this.partial || stop()) return items;
           break;
-        }
         case 'watermark':
           this.advance(target, target.valve.inputWatermark(b.channelOffset + gi.channel, item.timestamp));
           break;
@@ -116,8 +129,45 @@ export class TaskInputProcessor {
     return items;
   }
 
+  /**
+   * Hands records `from..` of a batch to the operator; stops early once `deadline` passed and
+   * remembers where. Returns the number of records handed over.
+   */
+  private processRecords(batch: RecordBatch, target: LogicalInput, from: number, deadline: number): number {
+    const { values, timestamps } = batch;
+    const op = target.op;
+    const input = target.input;
+    const end = values.length;
+    let i = from;
+    while (i < end) {
+      op.processElement(values[i], timestamps ? timestamps[i]! : NO_TIMESTAMP, input);
+      i++;
+      if ((i & CLOCK_CHECK_MASK) === 0 && i < end && performance.now() > deadline) {
+        this.partial = { batch, target, offset: i };
+        break;
+      }
+    }
+    return i - from;
+  }
+
+  /**
+   * Hands an advanced watermark to the operator, then tells it when the input as a whole became
+   * idle (every unfinished channel idle) or active again.
+   */
   private advance(target: LogicalInput, watermark: number | undefined): void {
     if (watermark !== undefined) target.op.processWatermark(watermark, target.input);
+    const idle = target.valve.isIdle;
+    if (idle !== target.idle) {
+      target.idle = idle;
+      target.op.processWatermarkStatus?.(idle, target.input);
+    }
+  }
+
+  /** The watermark of the task's inputs: the minimum over its logical inputs (Flink's currentInputWatermark). */
+  get currentInputWatermark(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const input of this.inputs) if (input.valve.watermark < min) min = input.valve.watermark;
+    return min === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : min;
   }
 
   private endInput(target: LogicalInput): void {

@@ -7,6 +7,7 @@
  * backpressure reaches the sources. Processing-time timers fire between slices, never inside
  * one. `run()` never rejects: it reports its states through `onStateChange`.
  */
+import { performance } from 'node:perf_hooks';
 import { FlussError } from '../core/errors.js';
 import type { FlussConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -35,6 +36,8 @@ export interface TaskEnvironment {
 const SOURCE_POLL_RECORDS = 256;
 /** Records processed per mailbox slice before yielding. */
 const RECORDS_PER_SLICE = 2048;
+/** Longest a slice runs before yielding, so network I/O, heartbeats and other tasks keep up with slow user code. */
+const SLICE_MILLIS = 10;
 
 /** The task was canceled while waiting. */
 class CanceledSignal extends Error {}
@@ -161,7 +164,8 @@ export class Task {
       if (source) {
         let records = 0;
         let status = 'MORE_AVAILABLE';
-        while (records < RECORDS_PER_SLICE && status === 'MORE_AVAILABLE' && !this.backpressured()) {
+        const deadline = performance.now() + SLICE_MILLIS;
+        while (records < RECORDS_PER_SLICE && status === 'MORE_AVAILABLE' && !this.backpressured() && performance.now() < deadline) {
           status = source.pollNext(SOURCE_POLL_RECORDS);
           records += SOURCE_POLL_RECORDS;
         }
@@ -172,7 +176,7 @@ export class Task {
         if (status === 'NOTHING_AVAILABLE') await this.race(source.isAvailable(), true);
         else await yieldToEventLoop();
       } else {
-        const processed = inputs!.processSlice(RECORDS_PER_SLICE, () => this.backpressured());
+        const processed = inputs!.processSlice(RECORDS_PER_SLICE, () => this.backpressured(), SLICE_MILLIS);
         if (inputs!.isFinished) return;
         if (processed === 0) await this.race(inputs!.whenAvailable(), true);
         else await yieldToEventLoop();

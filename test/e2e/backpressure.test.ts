@@ -28,10 +28,14 @@ export default defineJob((env, [progressDir]) => {
     .rebalance()
     .addSink({
       seen: 0,
-      invoke(this: { seen: number }) {
+      subtask: 0,
+      open(this: { subtask: number }, ctx: { subtaskIndex: number }) {
+        this.subtask = ctx.subtaskIndex;
+      },
+      invoke(this: { seen: number; subtask: number }) {
         const until = Date.now() + 1;
         while (Date.now() < until) { /* a slow sink: ~1 ms per record */ }
-        if (++this.seen % 100 === 0) appendFileSync(progressDir + '/sink-' + process.pid, this.seen + '\\n');
+        if (++this.seen % 100 === 0) appendFileSync(progressDir + '/sink-' + this.subtask + '-' + process.pid, this.seen + '\\n');
       },
     })
     .setParallelism(2)
