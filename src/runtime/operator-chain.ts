@@ -80,6 +80,49 @@ class ChainOutput implements Output {
     for (const t of this.allTargets) t.op.processWatermark(timestamp, t.input);
     for (const w of this.allWriters) w.emitWatermark(timestamp);
   }
+
+  emitWatermarkStatus(idle: boolean): void {
+    for (const t of this.allTargets) t.op.processWatermarkStatus?.(idle, t.input);
+    for (const w of this.allWriters) w.emitWatermarkStatus(idle);
+  }
+}
+
+/** The common case of a chained operator feeding exactly one chained operator: one direct call. */
+class SingleTargetChainOutput extends ChainOutput {
+  private readonly op: StreamOperator;
+  private readonly input: number;
+
+  constructor(...args: ConstructorParameters<typeof ChainOutput>) {
+    super(...args);
+    this.op = args[0][0]!.op;
+    this.input = args[0][0]!.input;
+  }
+
+  override collect(value: unknown, timestamp: number): void {
+    this.op.processElement(value, timestamp, this.input);
+  }
+}
+
+/** The common case of a chain's tail feeding exactly one network output. */
+class SingleWriterChainOutput extends ChainOutput {
+  private readonly writer: RecordWriter;
+
+  constructor(...args: ConstructorParameters<typeof ChainOutput>) {
+    super(...args);
+    this.writer = args[1][0]!;
+  }
+
+  override collect(value: unknown, timestamp: number): void {
+    this.writer.emit(value, timestamp);
+  }
+}
+
+/** Picks the cheapest output for the operator's main targets. */
+function createChainOutput(...args: ConstructorParameters<typeof ChainOutput>): ChainOutput {
+  const [main, mainWriters] = args;
+  if (main.length === 1 && mainWriters.length === 0) return new SingleTargetChainOutput(...args);
+  if (main.length === 0 && mainWriters.length === 1) return new SingleWriterChainOutput(...args);
+  return new ChainOutput(...args);
 }
 
 /** The operators of one subtask, wired. */
@@ -149,7 +192,7 @@ export class OperatorChain {
         else mainWriters.push(w);
         allWriters.push(w);
       }
-      const output = new ChainOutput(main, mainWriters, side, allTargets, allWriters);
+      const output = createChainOutput(main, mainWriters, side, allTargets, allWriters);
       let backend: KeyedStateBackend | undefined;
       let timerService: InternalTimerService | undefined;
       if (d.keyed) {
@@ -182,6 +225,8 @@ export class OperatorChain {
         timerService,
         operatorStateStore,
         currentProcessingTime: () => pts.now(),
+        processingTimeService: pts,
+        autoWatermarkIntervalMs: job.jobGraph.settings.autoWatermarkIntervalMs,
       } satisfies OperatorContext;
     });
   }
