@@ -19,7 +19,10 @@ import type {
   ProcessFunction,
   SinkFunction,
 } from './functions.js';
+import { BroadcastConnectedStream, BroadcastStream } from './broadcast-stream.js';
+import { ConnectedStreams } from './connected-streams.js';
 import { DataStreamSink } from './data-stream-sink.js';
+import type { MapStateDescriptor } from './state-descriptors.js';
 import type { KeyedStream } from './keyed-stream.js';
 import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 import type { StreamContext } from './stream-context.js';
@@ -129,8 +132,28 @@ export class DataStream<T> {
   }
 
   /** Every record to every downstream subtask. */
-  broadcast(): DataStream<T> {
-    return this.partitioned('broadcast');
+  broadcast(): DataStream<T>;
+  /**
+   * The broadcast state pattern: a stream broadcast to every subtask of the operator it is
+   * connected to, which may keep the named broadcast states (`connect(...).process(...)`).
+   */
+  broadcast(...broadcastStateDescriptors: MapStateDescriptor<unknown, unknown>[]): BroadcastStream<T>;
+  broadcast(...broadcastStateDescriptors: MapStateDescriptor<unknown, unknown>[]): DataStream<T> | BroadcastStream<T> {
+    if (broadcastStateDescriptors.length === 0) return this.partitioned('broadcast');
+    const id = this.context.graph.addPartition(this.nodeId, 'broadcast');
+    return new BroadcastStream<T>(this.context, id, broadcastStateDescriptors);
+  }
+
+  /**
+   * Connects this stream with `other` for a two-input operator (`process`, `map`, `flatMap`),
+   * or with a {@link BroadcastStream} for the broadcast state pattern.
+   */
+  connect<R>(other: BroadcastStream<R>): BroadcastConnectedStream<T, R>;
+  connect<R>(other: DataStream<R>): ConnectedStreams<T, R>;
+  connect<R>(other: DataStream<R> | BroadcastStream<R>): ConnectedStreams<T, R> | BroadcastConnectedStream<T, R> {
+    if (other instanceof BroadcastStream) return new BroadcastConnectedStream<T, R>(this.context, this, other);
+    if (!(other instanceof DataStream)) throw new JobBuildError(`connect() expects a DataStream or a BroadcastStream, got ${describeValue(other)}`);
+    return new ConnectedStreams<T, R>(this.context, this, other);
   }
 
   /** Routes records by `partitioner(keySelector(record), numPartitions)`. */

@@ -11,6 +11,17 @@ export {
 export { DataStream } from './data-stream.js';
 export { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 export { KeyedStream, type AggregationKind, type FieldExpression } from './keyed-stream.js';
+export { ConnectedStreams } from './connected-streams.js';
+export { BroadcastStream, BroadcastConnectedStream } from './broadcast-stream.js';
+export { IntervalJoin, IntervalJoined } from './join-interval.js';
+export * from './co-functions.js';
+export * from './join-functions.js';
+export {
+  OperatorTestHarness,
+  type OperatorTestHarnessOptions,
+  type HarnessOutputElement,
+  type HarnessRecord,
+} from './testing/operator-test-harness.js';
 export { DataStreamSink } from './data-stream-sink.js';
 export {
   CheckpointConfig,

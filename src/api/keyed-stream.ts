@@ -6,6 +6,7 @@ import { JobBuildError } from '../core/errors.js';
 import { DataStream } from './data-stream.js';
 import { requireFunctionOrMethod, requireMethod } from './function-checks.js';
 import type { KeyedProcessFunction, KeySelector, ProcessFunction, ReduceFunction } from './functions.js';
+import { IntervalJoin } from './join-interval.js';
 import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 import type { StreamContext } from './stream-context.js';
 
@@ -45,6 +46,15 @@ export class KeyedStream<T, K> extends DataStream<T> {
   override process<R>(fn: KeyedProcessFunction<K, T, R> | ProcessFunction<T, R>): SingleOutputStreamOperator<R> {
     requireMethod('process', fn, 'processElement', 'a KeyedProcessFunction');
     return this.addOperator<R>({ kind: 'keyedProcess', name: 'KeyedProcess', userFunction: fn });
+  }
+
+  /**
+   * Joins this stream with `other` by key over a time interval (event time):
+   * `intervalJoin(other).between(lowerMs, upperMs).process(fn)`.
+   */
+  intervalJoin<T2>(other: KeyedStream<T2, K>): IntervalJoin<T, T2, K> {
+    if (!(other instanceof KeyedStream)) throw new JobBuildError('intervalJoin() expects a KeyedStream: apply keyBy() to the other stream first');
+    return new IntervalJoin<T, T2, K>(this, other);
   }
 
   private aggregate(aggregation: AggregationKind, field: FieldExpression | undefined): SingleOutputStreamOperator<T> {

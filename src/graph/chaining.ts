@@ -22,6 +22,8 @@ export function isChainable(edge: StreamEdge, ctx: ChainingContext): boolean {
   const downstream = ctx.node(edge.targetId);
   return (
     downstream.inEdges.length === 1 &&
+    // A two-input operator heads its own chain, even if both inputs come from one upstream.
+    downstream.numberOfInputs === 1 &&
     ctx.partitionerOf(edge) === 'forward' &&
     ctx.parallelismOf(upstream.id) === ctx.parallelismOf(downstream.id) &&
     downstream.chainingStrategy === 'ALWAYS' &&

@@ -29,6 +29,13 @@ export type OperatorKind =
   | 'keyedProcess' // userFunction: KeyedProcessFunction
   | 'keyedReduce' // userFunction: ReduceFunction
   | 'keyedAggregation' // settings: { aggregation: 'sum'|'min'|'max'|'minBy'|'maxBy', field: string | number | null }
+  | 'coMap' // two inputs; userFunction: CoMapFunction (map1/map2)
+  | 'coFlatMap' // two inputs; userFunction: CoFlatMapFunction (flatMap1/flatMap2)
+  | 'coProcess' // two inputs; userFunction: CoProcessFunction
+  | 'keyedCoProcess' // two keyed inputs; userFunction: KeyedCoProcessFunction
+  | 'broadcastProcess' // input 0 non-broadcast, input 1 broadcast; userFunction: BroadcastProcessFunction; settings: { broadcastStates }
+  | 'keyedBroadcastProcess' // input 0 keyed, input 1 broadcast; userFunction: KeyedBroadcastProcessFunction; settings: { broadcastStates }
+  | 'intervalJoin' // two keyed inputs; userFunction: ProcessJoinFunction; settings: { lowerBound, upperBound, lowerBoundInclusive, upperBoundInclusive }
   | 'sink'; // userFunction: SinkFunction | function | Sink (FileSink, PrintSink, CollectSink)
 
 /** An output of an operator that stays inside its chain. */

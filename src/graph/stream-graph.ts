@@ -146,6 +146,18 @@ export class StreamGraph {
     return node;
   }
 
+  /**
+   * Adds a two-input node: `input1Ids` feed logical input 0, `input2Ids` logical input 1
+   * (Flink's TwoInputTransformation). Such a node never chains to its upstreams.
+   */
+  addTwoInputNode(spec: StreamNodeSpec, input1Ids: readonly number[], input2Ids: readonly number[]): StreamNode {
+    const node = this.addNode(spec);
+    node.numberOfInputs = 2;
+    for (const inputId of input1Ids) this.connect(inputId, node, 0, {});
+    for (const inputId of input2Ids) this.connect(inputId, node, 1, {});
+    return node;
+  }
+
   /** Adds a virtual partitioning node after `inputId`. */
   addPartition(
     inputId: number,

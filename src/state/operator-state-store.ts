@@ -1,13 +1,17 @@
 /**
  * Operator state (per subtask, not per key): named list states, either split among subtasks
- * on rescale (`getOperatorListState`) or given whole to every subtask (`getUnionListState`).
- * Kept in memory; snapshots copy the lists.
+ * on rescale (`getOperatorListState`) or given whole to every subtask (`getUnionListState`),
+ * and broadcast state: a map every subtask holds identically, because every subtask applies
+ * the same broadcast records (each subtask snapshots its copy; a restore may use any copy).
+ * Kept in memory; snapshots copy the lists and maps.
  */
+import type { BroadcastState } from '../api/co-functions.js';
 import type { ListState } from '../api/runtime-context.js';
 import { FailedPreconditionError } from '../core/errors.js';
+import { keyIdentity } from './keyed-state-backend.js';
 
-/** How a list state is redistributed on restore. */
-export type OperatorStateMode = 'split' | 'union';
+/** How a state is redistributed on restore. */
+export type OperatorStateMode = 'split' | 'union' | 'broadcast';
 
 /** One operator list state. */
 class OperatorListState<T> implements ListState<T> {
@@ -37,26 +41,70 @@ class OperatorListState<T> implements ListState<T> {
   }
 }
 
-/** A snapshot of operator state: per name, its mode and items. */
+/** One broadcast map state; keys compare structurally (tuples and objects meet). */
+class BroadcastMapState<K, V> implements BroadcastState<K, V> {
+  readonly mode = 'broadcast' as const;
+  readonly map = new Map<unknown, [K, V]>();
+
+  get(key: K): V | undefined {
+    return this.map.get(keyIdentity(key))?.[1];
+  }
+
+  contains(key: K): boolean {
+    return this.map.has(keyIdentity(key));
+  }
+
+  entries(): Iterable<[K, V]> {
+    // A copy, so callers may update the state while iterating.
+    return [...this.map.values()].map(([k, v]): [K, V] => [k, v]);
+  }
+
+  keys(): Iterable<K> {
+    return [...this.map.values()].map((e) => e[0]);
+  }
+
+  values(): Iterable<V> {
+    return [...this.map.values()].map((e) => e[1]);
+  }
+
+  isEmpty(): boolean {
+    return this.map.size === 0;
+  }
+
+  put(key: K, value: V): void {
+    if (value === undefined) throw new TypeError('BroadcastState: cannot put undefined (use remove())');
+    this.map.set(keyIdentity(key), [key, value]);
+  }
+
+  putAll(entries: Iterable<[K, V]>): void {
+    for (const [k, v] of entries) this.put(k, v);
+  }
+
+  remove(key: K): void {
+    this.map.delete(keyIdentity(key));
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
+}
+
+/** A snapshot of operator state: per name, its mode and items (`[key, value]` pairs for broadcast state). */
 export type OperatorStateSnapshot = Record<string, { mode: OperatorStateMode; items: unknown[] }>;
 
 /** The operator state of one operator in one subtask. */
 export class OperatorStateStore {
-  private readonly states = new Map<string, OperatorListState<unknown>>();
+  private readonly states = new Map<string, OperatorListState<unknown> | BroadcastMapState<unknown, unknown>>();
   /** Restored items waiting for their state to be registered. */
   private restored: OperatorStateSnapshot = {};
 
   constructor(private readonly operatorName: string) {}
 
   /** The list state `name` in `mode`; throws when it exists in the other mode. */
-  getListState<T>(name: string, mode: OperatorStateMode): ListState<T> {
+  getListState<T>(name: string, mode: 'split' | 'union'): ListState<T> {
     const existing = this.states.get(name);
     if (existing) {
-      if (existing.mode !== mode) {
-        throw new FailedPreconditionError(
-          `${this.operatorName}: operator state "${name}" is already registered as ${existing.mode === 'union' ? 'union ' : ''}list state`,
-        );
-      }
+      if (existing.mode !== mode) throw this.conflict(name, existing.mode);
       return existing as OperatorListState<T>;
     }
     const state = new OperatorListState<unknown>(mode);
@@ -66,10 +114,31 @@ export class OperatorStateStore {
     return state as OperatorListState<T>;
   }
 
+  /** The broadcast state `name`; throws when `name` is a list state. */
+  getBroadcastState<K, V>(name: string): BroadcastState<K, V> {
+    const existing = this.states.get(name);
+    if (existing) {
+      if (existing.mode !== 'broadcast') throw this.conflict(name, existing.mode);
+      return existing as BroadcastMapState<K, V>;
+    }
+    const state = new BroadcastMapState<unknown, unknown>();
+    const saved = this.restored[name];
+    if (saved) for (const [k, v] of saved.items as [unknown, unknown][]) state.put(k, v);
+    this.states.set(name, state);
+    return state as BroadcastMapState<K, V>;
+  }
+
+  private conflict(name: string, mode: OperatorStateMode): FailedPreconditionError {
+    const what = mode === 'broadcast' ? 'broadcast state' : mode === 'union' ? 'union list state' : 'list state';
+    return new FailedPreconditionError(`${this.operatorName}: operator state "${name}" is already registered as ${what}`);
+  }
+
   /** Copies every state's items. */
   snapshot(): OperatorStateSnapshot {
     const out: OperatorStateSnapshot = {};
-    for (const [name, s] of this.states) out[name] = { mode: s.mode, items: [...s.items] };
+    for (const [name, s] of this.states) {
+      out[name] = s instanceof BroadcastMapState ? { mode: s.mode, items: [...s.map.values()].map(([k, v]) => [k, v]) } : { mode: s.mode, items: [...s.items] };
+    }
     return out;
   }
 

@@ -7,7 +7,15 @@ import type { NodeFunctions } from '../../graph/built-job.js';
 import type { OperatorDescriptor } from '../../graph/job-graph.js';
 import type { ReduceFunction } from '../../api/functions.js';
 import type { StreamOperator } from '../stream-operator.js';
+import { BroadcastProcessOperator } from './broadcast-process-operator.js';
+import { CoFlatMapOperator } from './co-flat-map-operator.js';
+import { bindInputKeySelectors } from './co-input-keys.js';
+import { KeyedCoProcessOperator } from './co-keyed-process-operator.js';
+import { CoMapOperator } from './co-map-operator.js';
+import { CoProcessOperator } from './co-process-operator.js';
 import { FilterOperator } from './filter-operator.js';
+import { IntervalJoinOperator } from './interval-join-operator.js';
+import { KeyedBroadcastProcessOperator } from './keyed-broadcast-process-operator.js';
 import { FlatMapOperator } from './flat-map-operator.js';
 import { KeyedAggregationOperator } from './keyed-aggregation-operator.js';
 import { KeyedProcessOperator } from './keyed-process-operator.js';
@@ -16,6 +24,11 @@ import { MapOperator } from './map-operator.js';
 import { ProcessOperator } from './process-operator.js';
 import { SinkOperator } from './sink-operator.js';
 import { SourceOperator } from './source-operator.js';
+import { TimestampsAndWatermarksOperator } from './timestamps-and-watermarks-operator.js';
+import { EvictingWindowOperator } from './window-evicting-operator.js';
+import { cloneWindowSpecForSubtask } from './window-function-adapter.js';
+import { WindowOperator } from './window-operator.js';
+import type { WindowOperatorSpec } from '../../api/windowing/window-operator-spec.js';
 
 /** The operator for `descriptor`, bound to the node's live functions. */
 export function createStreamOperator(descriptor: OperatorDescriptor, functions: NodeFunctions): StreamOperator {
@@ -24,7 +37,13 @@ export function createStreamOperator(descriptor: OperatorDescriptor, functions: 
   const keySelector = functions.keySelectors[0];
   switch (kind) {
     case 'source':
-      return new SourceOperator(name, fn as Source<unknown>);
+      return new SourceOperator(name, fn as Source<unknown>, functions.watermarkStrategy);
+    case 'timestampsAndWatermarks':
+      return new TimestampsAndWatermarksOperator(name, fn);
+    case 'window': {
+      const spec = cloneWindowSpecForSubtask(fn as WindowOperatorSpec);
+      return spec.evictor ? new EvictingWindowOperator(name, spec, keySelector) : new WindowOperator(name, spec, keySelector);
+    }
     case 'map':
       return new MapOperator(name, fn);
     case 'flatMap':
@@ -41,6 +60,20 @@ export function createStreamOperator(descriptor: OperatorDescriptor, functions: 
       return new KeyedAggregationOperator(name, descriptor.settings, keySelector);
     case 'sink':
       return new SinkOperator(name, fn);
+    case 'coMap':
+      return new CoMapOperator(name, fn, descriptor.keyed ? bindInputKeySelectors(functions.keySelectors, name) : undefined);
+    case 'coFlatMap':
+      return new CoFlatMapOperator(name, fn, descriptor.keyed ? bindInputKeySelectors(functions.keySelectors, name) : undefined);
+    case 'coProcess':
+      return new CoProcessOperator(name, fn);
+    case 'keyedCoProcess':
+      return new KeyedCoProcessOperator(name, fn, bindInputKeySelectors(functions.keySelectors, name));
+    case 'broadcastProcess':
+      return new BroadcastProcessOperator(name, fn, descriptor.settings);
+    case 'keyedBroadcastProcess':
+      return new KeyedBroadcastProcessOperator(name, fn, descriptor.settings, keySelector);
+    case 'intervalJoin':
+      return new IntervalJoinOperator(name, fn, descriptor.settings, functions.keySelectors);
     default:
       throw new TypeError(`${name}: unknown operator kind ${String(kind)}`);
   }
