@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describeError, UnavailableError } from '../../../core/errors.js';
+import { describeError, FlussError, UnavailableError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/logger.js';
 import { createRestRouter, type RestContext } from './rest-handlers.js';
 import { errorBody, httpStatusOf, RestError } from './rest-errors.js';
@@ -94,7 +94,9 @@ export class RestServer {
     } catch (err) {
       const status = httpStatusOf(err);
       if (status >= 500) this.log.warn({ method, path, err: describeError(err) }, 'REST request failed');
-      response = { status, body: errorBody(describeError(err)) };
+      // Our own errors carry a message written for the client; anything else gets its type named.
+      const message = err instanceof RestError || err instanceof FlussError ? err.message : describeError(err);
+      response = { status, body: errorBody(message) };
     }
     this.send(res, method, response);
   }
