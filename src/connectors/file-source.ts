@@ -1,8 +1,9 @@
 /**
  * A bounded source of the lines of a file or of every file under a directory
- * (`FileSource.forLines`, `readTextFile`). Splits are files, sorted by path and assigned
- * round-robin to subtasks. A reader's position is (file, byte offset of the next line), so the
- * source is replayable. Files are read with non-blocking reads into a bounded buffer: `pollNext`
+ * (`FileSource.forLines`, `readTextFile`). Splits are byte ranges of files (large files are cut
+ * into one range per subtask, so one big file is read in parallel), sorted by path and assigned
+ * round-robin to subtasks; a split owns the lines that start inside its range. A reader's
+ * position is (split, byte offset of the next line), so the source is replayable. Files are read with non-blocking reads into a bounded buffer: `pollNext`
  * only hands out lines already read and never blocks.
  */
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
@@ -10,16 +11,45 @@ import { join } from 'node:path';
 import { NotFoundError } from '../core/errors.js';
 import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from './source.js';
 
+/** Files at least this large are cut into one range per subtask. */
+const SPLIT_FILES_FROM = 4 * 1024 * 1024;
 /** Bytes read per file read. */
 const READ_CHUNK = 64 * 1024;
 /** Read-ahead bound: no new read while this many unconsumed bytes are buffered. */
 const MAX_BUFFERED = 1024 * 1024;
 const NEWLINE = 0x0a;
 
-/** One file still to read, from a byte offset. */
+/** A byte range of a file still to read: the lines starting in `[start, end)`, next at `offset`. */
 export interface FileSplit {
   path: string;
+  start: number;
+  /** Exclusive bound of line starts; `null` reads to the end of the file. */
+  end: number | null;
+  /** Where the next line starts (`start` before the first line was found). */
   offset: number;
+}
+
+/** The splits of a source, identical on every subtask: files cut into `parallelism` ranges when large. */
+export async function planFileSplits(pathOrDir: string, parallelism: number): Promise<FileSplit[]> {
+  const splits: FileSplit[] = [];
+  for (const path of await enumerateFiles(pathOrDir)) {
+    const size = (await stat(path)).size;
+    if (parallelism <= 1 || size < SPLIT_FILES_FROM) {
+      splits.push({ path, start: 0, end: null, offset: 0 });
+      continue;
+    }
+    for (let i = 0; i < parallelism; i++) {
+      const start = Math.floor((size * i) / parallelism);
+      const end = i === parallelism - 1 ? null : Math.floor((size * (i + 1)) / parallelism);
+      splits.push({ path, start, end, offset: start });
+    }
+  }
+  return splits;
+}
+
+/** A name of a split unique within the source (per-split watermarks). */
+function splitId(split: FileSplit): string {
+  return split.start === 0 && split.end === null ? split.path : `${split.path}#${split.start}`;
 }
 
 /** Reads text files line by line. */
@@ -76,6 +106,10 @@ class FileSourceReader<T> implements SourceReader<T> {
   private reading: Promise<void> | undefined;
   private error: Error | undefined;
   private opening = false;
+  /** Output of the split being read. */
+  private splitOutput: ReaderOutput<T> | undefined;
+  /** The current split starts mid-file: skip to the first line that starts inside it. */
+  private aligning = false;
 
   constructor(
     private readonly path: string,
@@ -85,10 +119,8 @@ class FileSourceReader<T> implements SourceReader<T> {
 
   async start(): Promise<void> {
     if (this.splits) return;
-    const files = await enumerateFiles(this.path);
-    this.splits = files
-      .filter((_, i) => i % this.ctx.parallelism === this.ctx.subtaskIndex)
-      .map((path) => ({ path, offset: 0 }));
+    const all = await planFileSplits(this.path, this.ctx.parallelism);
+    this.splits = all.filter((_, i) => i % this.ctx.parallelism === this.ctx.subtaskIndex);
   }
 
   pollNext(output: ReaderOutput<T>, maxRecords: number): InputStatus {
@@ -102,9 +134,31 @@ class FileSourceReader<T> implements SourceReader<T> {
         this.openCurrent(split);
         return emitted > 0 ? 'MORE_AVAILABLE' : 'NOTHING_AVAILABLE';
       }
+      // Each file has its own watermark generator while it is read.
+      const out = (this.splitOutput ??= output.createOutputForSplit?.(splitId(split)) ?? output);
       const nl = this.buffer.indexOf(NEWLINE, this.scan);
+      if (this.aligning) {
+        // Bytes up to and including the first newline at or after start - 1 belong to the
+        // previous split's last line.
+        if (nl >= 0) {
+          this.scan = nl + 1;
+          this.aligning = false;
+          split.offset = this.bufferOffset + this.scan;
+          continue;
+        }
+        if (this.eof) {
+          this.finishSplit(output, split);
+          continue;
+        }
+        this.readMore();
+        return emitted > 0 ? 'MORE_AVAILABLE' : 'NOTHING_AVAILABLE';
+      }
+      if (split.end !== null && this.bufferOffset + this.scan >= split.end) {
+        this.finishSplit(output, split);
+        continue;
+      }
       if (nl >= 0) {
-        output.collect(this.decode(lineOf(this.buffer, this.scan, nl)));
+        out.collect(this.decode(lineOf(this.buffer, this.scan, nl)));
         this.scan = nl + 1;
         split.offset = this.bufferOffset + this.scan;
         emitted++;
@@ -112,11 +166,10 @@ class FileSourceReader<T> implements SourceReader<T> {
       }
       if (this.eof) {
         if (this.scan < this.buffer.length) {
-          output.collect(this.decode(lineOf(this.buffer, this.scan, this.buffer.length)));
+          out.collect(this.decode(lineOf(this.buffer, this.scan, this.buffer.length)));
           emitted++;
         }
-        this.closeCurrent();
-        splits.shift();
+        this.finishSplit(output, split);
         continue;
       }
       this.readMore();
@@ -124,6 +177,13 @@ class FileSourceReader<T> implements SourceReader<T> {
     }
     if (this.handle && !this.eof && this.buffer.length - this.scan < MAX_BUFFERED) this.readMore();
     return 'MORE_AVAILABLE';
+  }
+
+  private finishSplit(output: ReaderOutput<T>, split: FileSplit): void {
+    this.closeCurrent();
+    this.splits!.shift();
+    this.splitOutput = undefined;
+    output.releaseOutputForSplit?.(splitId(split));
   }
 
   private openCurrent(split: FileSplit): void {
@@ -134,7 +194,9 @@ class FileSourceReader<T> implements SourceReader<T> {
         this.opening = false;
         this.handle = h;
         this.buffer = Buffer.alloc(0);
-        this.bufferOffset = split.offset;
+        // A split that starts mid-file and has not found its first line yet reads from start - 1.
+        this.aligning = split.offset === split.start && split.start > 0;
+        this.bufferOffset = this.aligning ? split.start - 1 : split.offset;
         this.scan = 0;
         this.eof = false;
         this.reading = undefined;
@@ -190,11 +252,16 @@ class FileSourceReader<T> implements SourceReader<T> {
   }
 
   snapshotState(): unknown {
-    return { splits: (this.splits ?? []).map((s) => ({ path: s.path, offset: s.offset })) };
+    return { splits: (this.splits ?? []).map((s) => ({ ...s })) };
   }
 
   restoreState(state: unknown): void {
-    this.splits = (state as { splits: FileSplit[] }).splits.map((s) => ({ path: s.path, offset: s.offset }));
+    this.splits = (state as { splits: Array<Partial<FileSplit> & { path: string; offset: number }> }).splits.map((s) => ({
+      path: s.path,
+      start: s.start ?? 0,
+      end: s.end ?? null,
+      offset: s.offset,
+    }));
   }
 
   async close(): Promise<void> {

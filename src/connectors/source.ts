@@ -11,6 +11,14 @@ export type Boundedness = 'BOUNDED' | 'CONTINUOUS_UNBOUNDED';
 /** Where a reader emits records. */
 export interface ReaderOutput<T> {
   collect(value: T, timestamp?: number): void;
+  /**
+   * An output for one split with its own watermark generator (Flink's split-local outputs):
+   * the source's watermark is then the minimum over its unreleased splits. Offered by the
+   * runtime; readers with several splits use it when present.
+   */
+  createOutputForSplit?(splitId: string): ReaderOutput<T>;
+  /** The split was read to its end: its watermark no longer holds the source back. */
+  releaseOutputForSplit?(splitId: string): void;
 }
 
 /** Result of one poll. */
