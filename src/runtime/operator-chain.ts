@@ -7,9 +7,10 @@
 import type { Logger } from '../core/logger.js';
 import type { BuiltJob } from '../graph/built-job.js';
 import type { JobVertex } from '../graph/job-graph.js';
-import { keyGroupRangeForOperator, type KeyGroupRange } from '../graph/key-groups.js';
+import { keyGroupRangeForOperator } from '../graph/key-groups.js';
 import type { ResultPartition } from '../network/shuffle-types.js';
 import type { KeyedStateBackend } from '../state/keyed-state-backend.js';
+import type { KeyedStateBackendFactory } from '../state/keyed-state-backend-factory.js';
 import { MemoryKeyedStateBackend } from '../state/memory-keyed-state-backend.js';
 import { OperatorStateStore } from '../state/operator-state-store.js';
 import type { TtlTimeProvider } from '../state/state-ttl.js';
@@ -21,13 +22,7 @@ import { RecordWriter } from './record-writer.js';
 import type { OperatorContext, Output, StreamOperator } from './stream-operator.js';
 import { StreamingRuntimeContext } from './streaming-runtime-context.js';
 
-/** Creates a keyed state backend for one keyed operator. */
-export type KeyedStateBackendFactory = (options: {
-  operatorId: string;
-  operatorName: string;
-  maxParallelism: number;
-  keyGroupRange: KeyGroupRange;
-}) => KeyedStateBackend;
+export type { KeyedStateBackendFactory } from '../state/keyed-state-backend-factory.js';
 
 /** Everything needed to build a chain. */
 export interface OperatorChainOptions {
@@ -39,7 +34,7 @@ export interface OperatorChainOptions {
   /** One per `vertex.outputs`, in order. */
   partitions: ResultPartition[];
   processingTimeService: ProcessingTimeService;
-  /** Default: in-memory backends. */
+  /** Default: in-memory backends (a Task passes the job's or cluster's choice). */
   keyedStateBackendFactory?: KeyedStateBackendFactory;
   /** Clock of state TTL (default `Date.now`). */
   ttlTimeProvider?: TtlTimeProvider;
@@ -131,7 +126,12 @@ export class OperatorChain {
   readonly operators: StreamOperator[];
   /** The head when it is a source. */
   readonly source: SourceOperator | undefined;
-  private readonly contexts: OperatorContext[];
+  private contexts: OperatorContext[] = [];
+  /** Per operator: builds its context once its keyed backend (if any) exists. */
+  private readonly contextOf: ((backend: KeyedStateBackend | undefined) => OperatorContext)[];
+  /** Keyed backends are created asynchronously (a database opens) at the start of `open`. */
+  private creatingBackends: Promise<(KeyedStateBackend | undefined)[]> | undefined;
+  private closed = false;
   /** Per operator: its chained inputs (ended when the operator before it finished). */
   private readonly chainedInputs: number[][];
   private readonly backends: KeyedStateBackend[] = [];
@@ -165,9 +165,7 @@ export class OperatorChain {
       return new RecordWriter(partition, selector, producer.name);
     });
 
-    const range = keyGroupRangeForOperator(vertex.maxParallelism, vertex.parallelism, subtaskIndex);
-    const factory = options.keyedStateBackendFactory ?? ((o) => new MemoryKeyedStateBackend(o));
-    this.contexts = vertex.operators.map((d, idx) => {
+    this.contextOf = vertex.operators.map((d, idx) => {
       const op = this.operators[idx]!;
       const main: ChainTarget[] = [];
       const side = new Map<string, { targets: ChainTarget[]; writers: RecordWriter[] }>();
@@ -193,46 +191,76 @@ export class OperatorChain {
         allWriters.push(w);
       }
       const output = createChainOutput(main, mainWriters, side, allTargets, allWriters);
-      let backend: KeyedStateBackend | undefined;
-      let timerService: InternalTimerService | undefined;
-      if (d.keyed) {
-        backend = factory({ operatorId: d.operatorId, operatorName: d.name, maxParallelism: vertex.maxParallelism, keyGroupRange: range });
-        timerService = new InternalTimerService(backend, options.processingTimeService);
-        this.backends.push(backend);
-        this.timers.push(timerService);
-      }
-      const operatorStateStore = new OperatorStateStore(d.name);
-      const info = {
-        taskName: vertex.name,
-        subtaskIndex,
-        parallelism: vertex.parallelism,
-        maxParallelism: vertex.maxParallelism,
-        attemptNumber: options.attemptNumber,
-        jobId: options.jobId,
+      return (backend: KeyedStateBackend | undefined): OperatorContext => {
+        let timerService: InternalTimerService | undefined;
+        if (backend) {
+          timerService = new InternalTimerService(backend, options.processingTimeService);
+          this.timers.push(timerService);
+        }
+        const operatorStateStore = new OperatorStateStore(d.name);
+        const info = {
+          taskName: vertex.name,
+          subtaskIndex,
+          parallelism: vertex.parallelism,
+          maxParallelism: vertex.maxParallelism,
+          attemptNumber: options.attemptNumber,
+          jobId: options.jobId,
+        };
+        const runtimeContext = new StreamingRuntimeContext(info, d.name, backend, operatorStateStore, options.ttlTimeProvider);
+        const pts = options.processingTimeService;
+        return {
+          operatorName: op.name,
+          subtaskIndex,
+          parallelism: vertex.parallelism,
+          maxParallelism: vertex.maxParallelism,
+          attemptNumber: options.attemptNumber,
+          jobId: options.jobId,
+          output,
+          runtimeContext,
+          keyedStateBackend: backend,
+          timerService,
+          operatorStateStore,
+          currentProcessingTime: () => pts.now(),
+          processingTimeService: pts,
+          autoWatermarkIntervalMs: job.jobGraph.settings.autoWatermarkIntervalMs,
+        } satisfies OperatorContext;
       };
-      const runtimeContext = new StreamingRuntimeContext(info, d.name, backend, operatorStateStore, options.ttlTimeProvider);
-      const pts = options.processingTimeService;
-      return {
-        operatorName: op.name,
-        subtaskIndex,
-        parallelism: vertex.parallelism,
-        maxParallelism: vertex.maxParallelism,
-        attemptNumber: options.attemptNumber,
-        jobId: options.jobId,
-        output,
-        runtimeContext,
-        keyedStateBackend: backend,
-        timerService,
-        operatorStateStore,
-        currentProcessingTime: () => pts.now(),
-        processingTimeService: pts,
-        autoWatermarkIntervalMs: job.jobGraph.settings.autoWatermarkIntervalMs,
-      } satisfies OperatorContext;
     });
+  }
+
+  /** Creates the keyed backends of keyed operators (stateless operators get none, so no database). */
+  private async createBackends(): Promise<(KeyedStateBackend | undefined)[]> {
+    const { vertex, subtaskIndex } = this.options;
+    const factory = this.options.keyedStateBackendFactory ?? ((p) => new MemoryKeyedStateBackend(p));
+    const keyGroupRange = keyGroupRangeForOperator(vertex.maxParallelism, vertex.parallelism, subtaskIndex);
+    const out: (KeyedStateBackend | undefined)[] = [];
+    for (const d of vertex.operators) {
+      if (!d.keyed) {
+        out.push(undefined);
+        continue;
+      }
+      const backend = await factory({
+        jobId: this.options.jobId,
+        operatorId: d.operatorId,
+        operatorName: d.name,
+        subtaskIndex,
+        attemptNumber: this.options.attemptNumber,
+        maxParallelism: vertex.maxParallelism,
+        keyGroupRange,
+      });
+      // Registered at once, so close() disposes it even when a later one fails.
+      this.backends.push(backend);
+      out.push(backend);
+    }
+    return out;
   }
 
   /** Opens operators tail first, so every operator's consumers are ready before it emits. */
   async open(): Promise<void> {
+    const backends = await (this.creatingBackends ??= this.createBackends());
+    if (this.closed) return;
+    this.contexts = this.contextOf.map((build, i) => build(backends[i]));
+    for (const t of this.timers) await t.loadTimers();
     for (let i = this.operators.length - 1; i >= 0; i--) {
       this.opened++;
       await this.operators[i]!.open(this.contexts[i]!);
@@ -269,6 +297,11 @@ export class OperatorChain {
   /** Closes every opened operator; returns the first error instead of stopping at it. */
   async close(): Promise<Error | undefined> {
     let first: Error | undefined;
+    this.closed = true;
+    // Backends still being created (a cancel during open) are disposed below too.
+    await this.creatingBackends?.catch((err: unknown) => {
+      first ??= err as Error;
+    });
     const n = this.operators.length;
     for (let i = n - this.opened; i < n; i++) {
       try {
@@ -278,7 +311,7 @@ export class OperatorChain {
       }
     }
     this.opened = 0;
-    for (const b of this.backends) {
+    for (const b of this.backends.splice(0)) {
       try {
         await b.dispose();
       } catch (err) {

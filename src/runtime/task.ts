@@ -11,12 +11,19 @@ import { performance } from 'node:perf_hooks';
 import { FlussError } from '../core/errors.js';
 import type { FlussConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
+import { join } from 'node:path';
 import type { BuiltJob } from '../graph/built-job.js';
 import type { JobVertex } from '../graph/job-graph.js';
 import type { InputGate, ResultPartition, ShuffleEnvironment } from '../network/shuffle-types.js';
+import {
+  createKeyedStateBackendFactory,
+  firstTmpDir,
+  resolveStateBackendKind,
+  type KeyedStateBackendFactory,
+} from '../state/keyed-state-backend-factory.js';
 import type { TtlTimeProvider } from '../state/state-ttl.js';
 import type { ProcessingTimeService } from './internal-timer-service.js';
-import { createOperatorChain, type KeyedStateBackendFactory, type OperatorChain } from './operator-chain.js';
+import { createOperatorChain, type OperatorChain } from './operator-chain.js';
 import type { ExecutionState, TaskDeploymentDescriptor } from './task-deployment.js';
 import { TaskInputProcessor } from './task-input-processor.js';
 
@@ -26,8 +33,16 @@ export interface TaskEnvironment {
   logger: Logger;
   config: FlussConfig;
   onStateChange(state: ExecutionState, error?: Error): void;
-  /** Keyed state backends of keyed operators (default: in memory). */
+  /**
+   * Keyed state backends of keyed operators. Default: the job's `stateBackend` setting, else the
+   * cluster's `state.backend.type`, with LevelDB databases under {@link localStateDir}.
+   */
   keyedStateBackendFactory?: KeyedStateBackendFactory;
+  /**
+   * Directory of this TaskManager's local state (LevelDB databases, removed when tasks end).
+   * Default: `<first of io.tmp.dirs>/fluss-state-<pid>`.
+   */
+  localStateDir?: string;
   /** Clock of state TTL (default `Date.now`). */
   ttlTimeProvider?: TtlTimeProvider;
 }
@@ -142,9 +157,19 @@ export class Task {
       attemptNumber: deployment.attempt,
       partitions: this.partitions,
       processingTimeService,
-      keyedStateBackendFactory: env.keyedStateBackendFactory,
+      keyedStateBackendFactory: env.keyedStateBackendFactory ?? this.defaultKeyedStateBackendFactory(),
       ttlTimeProvider: env.ttlTimeProvider,
       logger: this.logger,
+    });
+  }
+
+  /** Backends as the job (`env.setStateBackend`) or else the cluster configuration chooses. */
+  private defaultKeyedStateBackendFactory(): KeyedStateBackendFactory {
+    const { config } = this.env;
+    return createKeyedStateBackendFactory({
+      kind: resolveStateBackendKind(config, this.job.jobGraph.settings.stateBackend),
+      stateDir: this.env.localStateDir ?? join(firstTmpDir(config['io.tmp.dirs']), `fluss-state-${process.pid}`),
+      cacheBytes: config['state.backend.leveldb.cache.size'],
     });
   }
 

@@ -1,11 +1,18 @@
 /**
- * The keyed state backend: where keyed state entries live. An entry is addressed by
+ * The keyed state backend: where keyed state entries and timers live. An entry is addressed by
  * (key group, state name, key, namespace); the operator sets the current key once per record
  * (which computes its key group once) and state handles then read and write entries of that
- * key. Kept to plain get/put/remove of whole values plus key-group iteration so that a LevelDB
- * implementation with a write-back cache can sit behind the same interface.
+ * key synchronously. Reads and writes are plain get/put/remove of whole values: a backend may
+ * hand out the stored JS object and keep it cached, so writers put the (possibly mutated)
+ * object back to mark it changed.
+ *
+ * Iteration (keys, key groups, timers, snapshots) is asynchronous: the LevelDB backend serves
+ * it from range scans, and LevelDB iterators are asynchronous. Snapshots and restore use one
+ * canonical, backend-independent form ({@link KeyedStateEntry}), so a snapshot of one backend
+ * restores into the other.
  */
 import type { KeyGroupRange } from '../graph/key-groups.js';
+import { canonicalKeyString } from './key-codec.js';
 
 /** The namespace of state that is not scoped to a window (Flink's VoidNamespace). */
 export const VOID_NAMESPACE = '';
@@ -16,13 +23,42 @@ export type StateNamespace = string | number;
 /** Kinds of keyed state. */
 export type KeyedStateKind = 'value' | 'list' | 'map' | 'reducing' | 'aggregating';
 
-/** One stored entry, as seen by key-group iteration (snapshots, rescaling). */
+/** Time domains of timers. */
+export type TimeDomain = 'EVENT_TIME' | 'PROCESSING_TIME';
+
+/**
+ * State names under which timers appear in key-group iteration and snapshots: one entry per
+ * timer, its `value` is the timestamp. User state names starting with `_timers_` are refused.
+ */
+export const TIMER_STATE_NAMES: Readonly<Record<TimeDomain, string>> = {
+  EVENT_TIME: '_timers_event_time',
+  PROCESSING_TIME: '_timers_processing_time',
+};
+
+/** The domain of a timer state name, or undefined for a user state. */
+export function timerDomainOfStateName(name: string): TimeDomain | undefined {
+  if (name === TIMER_STATE_NAMES.EVENT_TIME) return 'EVENT_TIME';
+  if (name === TIMER_STATE_NAMES.PROCESSING_TIME) return 'PROCESSING_TIME';
+  return undefined;
+}
+
+/** One stored entry in canonical form (key-group iteration, snapshots, restore, rescaling). */
 export interface KeyedStateEntry {
   keyGroup: number;
   stateName: string;
   key: unknown;
   namespace: StateNamespace;
+  /** The stored value (TTL-wrapped when the state has TTL); a timer's timestamp for timers. */
   value: unknown;
+}
+
+/** One timer: at most one per (domain, key, namespace, timestamp). */
+export interface TimerEntry {
+  domain: TimeDomain;
+  timestamp: number;
+  key: unknown;
+  keyGroup: number;
+  namespace: StateNamespace;
 }
 
 /** Keyed state storage of one operator in one subtask. */
@@ -36,27 +72,58 @@ export interface KeyedStateBackend {
   setCurrentKeyAndKeyGroup(key: unknown, keyGroup: number): void;
   getCurrentKey(): unknown;
   getCurrentKeyGroup(): number;
-  /** Declares a state; throws when `name` exists with another kind. */
+  /** Declares a state; throws (naming the operator) when `name` exists with another kind. */
   registerState(name: string, kind: KeyedStateKind): void;
   /** The value stored for (current key, `name`, `namespace`), or undefined. */
   get(name: string, namespace: StateNamespace): unknown;
   put(name: string, namespace: StateNamespace, value: unknown): void;
   remove(name: string, namespace: StateNamespace): void;
-  /** Every key that has an entry of state `name` (in this subtask). */
-  keys(name: string): Iterable<unknown>;
-  /** Every entry of one key group, in no particular order. */
-  entriesOfKeyGroup(keyGroup: number): Iterable<KeyedStateEntry>;
-  /** Frees everything. */
-  dispose(): void | Promise<void>;
+  /** Stores a timer (idempotent). Synchronous; the timer service keeps the ordered index. */
+  putTimer(timer: TimerEntry): void;
+  /** Removes a timer (no-op when absent). */
+  deleteTimer(timer: TimerEntry): void;
+  /** Every stored timer of this subtask, in no particular order (restore of the timer index). */
+  timers(): AsyncIterable<TimerEntry>;
+  /** Every key that has an entry of state `name` in this subtask (each key once). */
+  keys(name: string): AsyncIterable<unknown>;
+  /** Every entry (states and timers) of one key group, in no particular order. */
+  entriesOfKeyGroup(keyGroup: number): AsyncIterable<KeyedStateEntry>;
+  /** Makes every write so far durable in the backend's store (checkpoints call it first). */
+  flush(): Promise<void>;
+  /**
+   * A consistent snapshot of the key groups in `range` (default: all owned), states and timers,
+   * in canonical form. Resolves once the snapshot is fixed: writes after that are not in it,
+   * and the returned iterable may be consumed asynchronously while processing goes on.
+   */
+  snapshotKeyGroups(range?: KeyGroupRange): Promise<AsyncIterable<KeyedStateEntry>>;
+  /**
+   * Loads entries of a snapshot (any backend's) before processing starts; entries of key groups
+   * outside this subtask's range are skipped. Timer entries become timers.
+   */
+  restore(entries: Iterable<KeyedStateEntry> | AsyncIterable<KeyedStateEntry>): Promise<void>;
+  /** Frees everything (the LevelDB backend removes its database). */
+  dispose(): Promise<void>;
 }
 
 /**
  * A Map key standing for a user key: strings and numbers as they are (distinct in a Map),
- * anything else as tagged JSON so that structurally equal keys (tuples, objects) meet.
+ * anything else as its canonical bytes, so that structurally equal keys (tuples, objects with
+ * properties in any order) meet.
  */
 export function keyIdentity(key: unknown): unknown {
   const t = typeof key;
   if (t === 'string' || t === 'number' || t === 'boolean' || key === undefined || key === null) return key;
-  if (t === 'bigint') return `\u0000n${String(key)}`;
-  return `\u0000j${JSON.stringify(key)}`;
+  return `\u0000k${canonicalKeyString(key)}`;
+}
+
+/** Rejects user state names reserved for timers. */
+export function isReservedStateName(name: string): boolean {
+  return name.startsWith('_timers_');
+}
+
+/** Identity of a timer within its domain: (timestamp, namespace, key). */
+export function timerId(t: { timestamp: number; namespace: StateNamespace; key: unknown }): string {
+  const id = keyIdentity(t.key);
+  const ns = typeof t.namespace === 'number' ? `n${t.namespace}` : `s${t.namespace}`;
+  return `${t.timestamp}\u0001${ns}\u0001${typeof id === 'string' ? `s${id}` : `o${String(id)}`}`;
 }

@@ -7,6 +7,7 @@ import type { AggregateFunction, ReduceFunction } from '../api/functions.js';
 import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../api/runtime-context.js';
 import { keyIdentity, VOID_NAMESPACE, type KeyedStateBackend, type StateNamespace } from './keyed-state-backend.js';
 import type { TtlPolicy, TtlValue } from './state-ttl.js';
+import { StateMap } from './value-codec.js';
 
 /** What every handle shares: backend, name, TTL and the namespace it reads. */
 abstract class AbstractKeyedState {
@@ -34,7 +35,11 @@ abstract class AbstractKeyedState {
       this.backend.remove(this.name, this.namespace);
       return undefined;
     }
-    if (this.ttl.refreshOnRead) stored.t = now;
+    if (this.ttl.refreshOnRead) {
+      stored.t = now;
+      // Written back so that a caching backend persists the new access time.
+      this.backend.put(this.name, this.namespace, stored);
+    }
     return stored.v;
   }
 
@@ -80,7 +85,7 @@ export class KeyedListState<T> extends AbstractKeyedState implements ListState<T
       return [];
     }
     if (this.ttl.refreshOnRead) for (const e of live) e.t = now;
-    if (live.length !== raw.length) this.backend.put(this.name, this.namespace, live);
+    if (live.length !== raw.length || this.ttl.refreshOnRead) this.backend.put(this.name, this.namespace, live);
     return live.map((e) => e.v);
   }
 
@@ -115,7 +120,7 @@ interface MapEntry<UK, UV> {
 export class KeyedMapState<UK, UV> extends AbstractKeyedState implements MapState<UK, UV> {
   private map(create: boolean): Map<unknown, MapEntry<UK, UV>> | undefined {
     let m = this.backend.get(this.name, this.namespace) as Map<unknown, MapEntry<UK, UV>> | undefined;
-    if (!m && create) this.backend.put(this.name, this.namespace, (m = new Map()));
+    if (!m && create) this.backend.put(this.name, this.namespace, (m = new StateMap()));
     return m;
   }
 
@@ -125,9 +130,14 @@ export class KeyedMapState<UK, UV> extends AbstractKeyedState implements MapStat
     if (this.ttl.isExpired(e, now)) {
       m.delete(id);
       if (m.size === 0) this.clear();
+      else this.backend.put(this.name, this.namespace, m);
       return undefined;
     }
-    if (this.ttl.refreshOnRead) e.t = now;
+    if (this.ttl.refreshOnRead) {
+      e.t = now;
+      // Written back so that a caching backend persists the new access time.
+      this.backend.put(this.name, this.namespace, m);
+    }
     return e;
   }
 

@@ -1,16 +1,25 @@
 /**
  * Keyed state in memory: per state name, one table per owned key group mapping keys to their
- * namespaces and values. Reads and writes are Map lookups; nothing is copied.
+ * namespaces and values; timers per domain and key group. Reads and writes are Map lookups;
+ * nothing is copied, except by snapshots, which deep-copy the values they take so that later
+ * in-place changes (ListState.add pushes onto the stored array) do not leak into them.
  */
 import { FailedPreconditionError } from '../core/errors.js';
 import { assignToKeyGroup, type KeyGroupRange } from '../graph/key-groups.js';
 import {
+  isReservedStateName,
   keyIdentity,
+  TIMER_STATE_NAMES,
+  timerDomainOfStateName,
   type KeyedStateBackend,
   type KeyedStateEntry,
   type KeyedStateKind,
   type StateNamespace,
+  type TimeDomain,
+  type TimerEntry,
+  timerId,
 } from './keyed-state-backend.js';
+import { checkStateRegistration } from './state-registration.js';
 
 /** Entries of one key in one state. */
 interface KeyEntry {
@@ -20,7 +29,8 @@ interface KeyEntry {
 
 /** One state: a table of keys per key group (index = keyGroup - range.start). */
 interface StateTable {
-  kind: KeyedStateKind;
+  /** Undefined while known only from a restored snapshot, until the operator registers it. */
+  kind: KeyedStateKind | undefined;
   groups: (Map<unknown, KeyEntry> | undefined)[];
 }
 
@@ -38,6 +48,8 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
   readonly keyGroupRange: KeyGroupRange;
   private readonly operatorName: string;
   private readonly tables = new Map<string, StateTable>();
+  /** Per domain, per key group slot: timer id → timer. */
+  private readonly timerTables: Record<TimeDomain, (Map<string, TimerEntry> | undefined)[]>;
   private currentKey: unknown = undefined;
   private currentKeyId: unknown = undefined;
   private currentKeyGroup = -1;
@@ -48,6 +60,11 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
     this.maxParallelism = options.maxParallelism;
     this.keyGroupRange = options.keyGroupRange;
     this.operatorName = options.operatorName;
+    this.timerTables = { EVENT_TIME: this.newGroups(), PROCESSING_TIME: this.newGroups() };
+  }
+
+  private newGroups<T>(): (T | undefined)[] {
+    return new Array<T | undefined>(this.keyGroupRange.end - this.keyGroupRange.start + 1).fill(undefined);
   }
 
   setCurrentKey(key: unknown): void {
@@ -77,16 +94,9 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
 
   registerState(name: string, kind: KeyedStateKind): void {
     const existing = this.tables.get(name);
-    if (existing) {
-      if (existing.kind !== kind) {
-        throw new FailedPreconditionError(
-          `${this.operatorName}: state "${name}" is already registered as ${existing.kind} state, cannot register it as ${kind} state`,
-        );
-      }
-      return;
-    }
-    const size = this.keyGroupRange.end - this.keyGroupRange.start + 1;
-    this.tables.set(name, { kind, groups: new Array(size).fill(undefined) });
+    checkStateRegistration(this.operatorName, name, kind, existing?.kind);
+    if (existing) existing.kind = kind;
+    else this.tables.set(name, { kind, groups: this.newGroups() });
   }
 
   private table(name: string): StateTable {
@@ -106,11 +116,14 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
 
   put(name: string, namespace: StateNamespace, value: unknown): void {
     this.requireKey();
-    const groups = this.table(name).groups;
-    let keys = groups[this.currentSlot];
-    if (!keys) groups[this.currentSlot] = keys = new Map();
-    let entry = keys.get(this.currentKeyId);
-    if (!entry) keys.set(this.currentKeyId, (entry = { key: this.currentKey, byNamespace: new Map() }));
+    this.store(this.table(name), this.currentSlot, this.currentKeyId, this.currentKey, namespace, value);
+  }
+
+  private store(t: StateTable, slot: number, keyId: unknown, key: unknown, namespace: StateNamespace, value: unknown): void {
+    let keys = t.groups[slot];
+    if (!keys) t.groups[slot] = keys = new Map();
+    let entry = keys.get(keyId);
+    if (!entry) keys.set(keyId, (entry = { key, byNamespace: new Map() }));
     entry.byNamespace.set(namespace, value);
   }
 
@@ -123,27 +136,100 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
     if (entry.byNamespace.size === 0) keys!.delete(this.currentKeyId);
   }
 
-  *keys(name: string): Iterable<unknown> {
+  putTimer(timer: TimerEntry): void {
+    const groups = this.timerTables[timer.domain];
+    const slot = this.slotOf(timer.keyGroup);
+    let m = groups[slot];
+    if (!m) groups[slot] = m = new Map();
+    m.set(timerId(timer), { ...timer });
+  }
+
+  deleteTimer(timer: TimerEntry): void {
+    this.timerTables[timer.domain][this.slotOf(timer.keyGroup)]?.delete(timerId(timer));
+  }
+
+  private slotOf(keyGroup: number): number {
+    const slot = keyGroup - this.keyGroupRange.start;
+    if (slot < 0 || keyGroup > this.keyGroupRange.end) {
+      throw new FailedPreconditionError(`${this.operatorName}: key group ${keyGroup} is outside this subtask's range`);
+    }
+    return slot;
+  }
+
+  async *timers(): AsyncIterable<TimerEntry> {
+    const all: TimerEntry[] = [];
+    for (const groups of Object.values(this.timerTables)) for (const m of groups) if (m) for (const t of m.values()) all.push(t);
+    yield* all;
+  }
+
+  async *keys(name: string): AsyncIterable<unknown> {
     const t = this.tables.get(name);
     if (!t) return;
-    for (const keys of t.groups) {
-      if (!keys) continue;
-      for (const entry of [...keys.values()]) yield entry.key;
-    }
+    const out: unknown[] = [];
+    for (const keys of t.groups) if (keys) for (const entry of keys.values()) out.push(entry.key);
+    yield* out;
   }
 
-  *entriesOfKeyGroup(keyGroup: number): Iterable<KeyedStateEntry> {
-    const slot = keyGroup - this.keyGroupRange.start;
-    for (const [stateName, t] of this.tables) {
-      const keys = t.groups[slot];
-      if (!keys) continue;
-      for (const entry of keys.values()) {
-        for (const [namespace, value] of entry.byNamespace) yield { keyGroup, stateName, key: entry.key, namespace, value };
+  async *entriesOfKeyGroup(keyGroup: number): AsyncIterable<KeyedStateEntry> {
+    yield* this.collect(keyGroup, keyGroup, false);
+  }
+
+  /** Entries of key groups [from, to], values deep-copied when `copy`. */
+  private collect(from: number, to: number, copy: boolean): KeyedStateEntry[] {
+    const out: KeyedStateEntry[] = [];
+    const lo = Math.max(from, this.keyGroupRange.start);
+    const hi = Math.min(to, this.keyGroupRange.end);
+    for (let keyGroup = lo; keyGroup <= hi; keyGroup++) {
+      const slot = keyGroup - this.keyGroupRange.start;
+      for (const [stateName, t] of this.tables) {
+        const keys = t.groups[slot];
+        if (!keys) continue;
+        for (const entry of keys.values()) {
+          for (const [namespace, value] of entry.byNamespace) {
+            out.push({ keyGroup, stateName, key: copy ? structuredClone(entry.key) : entry.key, namespace, value: copy ? structuredClone(value) : value });
+          }
+        }
+      }
+      for (const domain of ['EVENT_TIME', 'PROCESSING_TIME'] as const) {
+        const timers = this.timerTables[domain][slot];
+        if (!timers) continue;
+        for (const t of timers.values()) {
+          out.push({ keyGroup, stateName: TIMER_STATE_NAMES[domain], key: t.key, namespace: t.namespace, value: t.timestamp });
+        }
       }
     }
+    return out;
   }
 
-  dispose(): void {
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async snapshotKeyGroups(range: KeyGroupRange = this.keyGroupRange): Promise<AsyncIterable<KeyedStateEntry>> {
+    // Copied now, synchronously: that is the consistent point of the snapshot.
+    const entries = this.collect(range.start, range.end, true);
+    return (async function* () {
+      yield* entries;
+    })();
+  }
+
+  async restore(entries: Iterable<KeyedStateEntry> | AsyncIterable<KeyedStateEntry>): Promise<void> {
+    for await (const e of entries) {
+      if (e.keyGroup < this.keyGroupRange.start || e.keyGroup > this.keyGroupRange.end) continue;
+      const domain = timerDomainOfStateName(e.stateName);
+      if (domain) {
+        this.putTimer({ domain, timestamp: e.value as number, key: e.key, keyGroup: e.keyGroup, namespace: e.namespace });
+        continue;
+      }
+      if (isReservedStateName(e.stateName)) continue;
+      let t = this.tables.get(e.stateName);
+      if (!t) this.tables.set(e.stateName, (t = { kind: undefined, groups: this.newGroups() }));
+      this.store(t, e.keyGroup - this.keyGroupRange.start, keyIdentity(e.key), e.key, e.namespace, e.value);
+    }
+  }
+
+  async dispose(): Promise<void> {
     this.tables.clear();
+    for (const groups of Object.values(this.timerTables)) groups.fill(undefined);
   }
 }

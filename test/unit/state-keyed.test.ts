@@ -12,6 +12,12 @@ import { StreamingRuntimeContext } from '../../src/runtime/streaming-runtime-con
 import { MemoryKeyedStateBackend } from '../../src/state/memory-keyed-state-backend.js';
 import { OperatorStateStore } from '../../src/state/operator-state-store.js';
 
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
 const info = { taskName: 'T', subtaskIndex: 0, parallelism: 1, maxParallelism: 128, attemptNumber: 0, jobId: 'j' };
 
 function setup(clock = { now: 0 }) {
@@ -62,21 +68,21 @@ describe('keyed state in memory', () => {
     expect(sum.get()).toBeUndefined();
   });
 
-  it('iterates entries per key group and lists keys', () => {
+  it('iterates entries per key group and lists keys', async () => {
     const { backend, rc } = setup();
     const v = rc.getState(new ValueStateDescriptor<string>('v'));
     for (const k of ['x', 'y', 'z']) {
       backend.setCurrentKey(k);
       v.update(k.toUpperCase());
     }
-    expect([...backend.keys('v')].sort()).toEqual(['x', 'y', 'z']);
+    expect((await collect(backend.keys('v'))).sort()).toEqual(['x', 'y', 'z']);
     const kg = assignToKeyGroup('y', 128);
     expect(backend.getCurrentKeyGroup()).toBe(assignToKeyGroup('z', 128));
-    const entries = [...backend.entriesOfKeyGroup(kg)];
+    const entries = await collect(backend.entriesOfKeyGroup(kg));
     expect(entries.find((e) => e.key === 'y')).toMatchObject({ keyGroup: kg, stateName: 'v', value: 'Y' });
   });
 
-  it('never returns expired values (OnCreateAndWrite and OnReadAndWrite)', () => {
+  it('never returns expired values (OnCreateAndWrite and OnReadAndWrite)', async () => {
     const { backend, rc, clock } = setup();
     const d1 = new ValueStateDescriptor<string>('w');
     d1.enableTimeToLive(StateTtlConfig.newBuilder(100).build());
@@ -102,7 +108,7 @@ describe('keyed state in memory', () => {
     clock.now = 300;
     expect(r.value()).toBeUndefined();
     expect([...l.get()]).toEqual([]);
-    expect([...backend.entriesOfKeyGroup(backend.getCurrentKeyGroup())]).toEqual([]);
+    expect(await collect(backend.entriesOfKeyGroup(backend.getCurrentKeyGroup()))).toEqual([]);
   });
 
   it('expires map entries on their own', () => {

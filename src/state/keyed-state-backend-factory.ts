@@ -1,0 +1,68 @@
+/**
+ * Choosing and creating keyed state backends: the job's own choice
+ * (`JobGraph.settings.stateBackend`, set by `env.setStateBackend`) wins over the cluster's
+ * `state.backend.type` (default `leveldb`). A LevelDB database lives under the TaskManager's
+ * local state directory at `<dir>/job-<jobId>/<operatorId>-<subtask>-<attempt>/`, one per
+ * keyed operator of a subtask, and is removed when the task ends. The cache bound
+ * `state.backend.leveldb.cache.size` applies to each database.
+ */
+import { delimiter, join } from 'node:path';
+import type { FlussConfig } from '../core/config.js';
+import type { KeyGroupRange } from '../graph/key-groups.js';
+import type { KeyedStateBackend } from './keyed-state-backend.js';
+import { LevelDbKeyedStateBackend } from './leveldb-keyed-state-backend.js';
+import { MemoryKeyedStateBackend } from './memory-keyed-state-backend.js';
+
+/** Names of the keyed state backends. */
+export type StateBackendKind = 'leveldb' | 'memory';
+
+/** What identifies one keyed operator of one subtask. */
+export interface KeyedStateBackendParameters {
+  jobId: string;
+  operatorId: string;
+  operatorName: string;
+  subtaskIndex: number;
+  attemptNumber: number;
+  maxParallelism: number;
+  keyGroupRange: KeyGroupRange;
+}
+
+/** Creates the keyed state backend of one keyed operator (only keyed operators get one). */
+export type KeyedStateBackendFactory = (parameters: KeyedStateBackendParameters) => KeyedStateBackend | Promise<KeyedStateBackend>;
+
+/** The job's backend if it chose one, else the cluster's. */
+export function resolveStateBackendKind(config: Pick<FlussConfig, 'state.backend.type'>, jobChoice?: StateBackendKind): StateBackendKind {
+  return jobChoice ?? config['state.backend.type'];
+}
+
+/** The first directory of `io.tmp.dirs` (a comma- or path-delimiter-separated list, as in Flink). */
+export function firstTmpDir(dirs: string): string {
+  return dirs.split(',')[0]!.split(delimiter)[0]!.trim();
+}
+
+/** The directory of one operator's database under `stateDir`. */
+export function localStateDirectory(stateDir: string, p: KeyedStateBackendParameters): string {
+  return join(stateDir, `job-${p.jobId}`, `${p.operatorId}-${p.subtaskIndex}-${p.attemptNumber}`);
+}
+
+/** Options of {@link createKeyedStateBackendFactory}. */
+export interface KeyedStateBackendFactoryOptions {
+  kind: StateBackendKind;
+  /** Parent of the LevelDB databases (the TaskManager's local state directory). */
+  stateDir: string;
+  /** Cache bound of each LevelDB database, in bytes. */
+  cacheBytes: number;
+}
+
+/** A factory creating backends of `options.kind`. */
+export function createKeyedStateBackendFactory(options: KeyedStateBackendFactoryOptions): KeyedStateBackendFactory {
+  if (options.kind === 'memory') return (p) => new MemoryKeyedStateBackend(p);
+  return (p) =>
+    LevelDbKeyedStateBackend.open({
+      maxParallelism: p.maxParallelism,
+      keyGroupRange: p.keyGroupRange,
+      operatorName: p.operatorName,
+      path: localStateDirectory(options.stateDir, p),
+      cacheBytes: options.cacheBytes,
+    });
+}

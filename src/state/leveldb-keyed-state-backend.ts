@@ -1,0 +1,276 @@
+/**
+ * The `leveldb` keyed state backend: one classic-level database per operator and subtask,
+ * keys laid out as `[keyGroup][state id][key][namespace]` (see leveldb-key-layout.ts), values
+ * serialised with msgpackr, and a bounded write-back cache of deserialised values in front
+ * (see leveldb-write-back-cache.ts), so per-record reads and writes stay synchronous and state
+ * may be larger than memory. Iteration (keys, key groups, timers, snapshots) flushes the cache
+ * and scans ranges; snapshots read a LevelDB iterator's implicit snapshot.
+ */
+import { FailedPreconditionError } from '../core/errors.js';
+import { assignToKeyGroup, type KeyGroupRange } from '../graph/key-groups.js';
+import { KeyWriter } from './key-codec.js';
+import {
+  keyIdentity,
+  TIMER_STATE_NAMES,
+  timerDomainOfStateName,
+  type KeyedStateBackend,
+  type KeyedStateEntry,
+  type KeyedStateKind,
+  type StateNamespace,
+  type TimerEntry,
+} from './keyed-state-backend.js';
+import {
+  EVENT_TIMER_STATE_ID,
+  keyGroupEnd,
+  MAX_USER_STATE_ID,
+  parseKey,
+  prefixKey,
+  PROCESSING_TIMER_STATE_ID,
+  stateEnd,
+  writeStateKey,
+} from './leveldb-key-layout.js';
+import { LevelDbStore } from './leveldb-store.js';
+import { LevelDbWriteBackCache, type CachedState } from './leveldb-write-back-cache.js';
+import { StateBackendError } from './state-errors.js';
+import { checkStateRegistration } from './state-registration.js';
+import { deserializeValue, serializeValue } from './value-codec.js';
+
+/** Options of {@link LevelDbKeyedStateBackend.open}. */
+export interface LevelDbKeyedStateBackendOptions {
+  maxParallelism: number;
+  keyGroupRange: KeyGroupRange;
+  /** Named in errors. */
+  operatorName: string;
+  /** Directory of the database (created fresh; removed by dispose). */
+  path: string;
+  /** Memory bound of the write-back cache in bytes (`state.backend.leveldb.cache.size`). */
+  cacheBytes: number;
+}
+
+/** A registered state. */
+interface RegisteredState extends CachedState {
+  readonly name: string;
+  /** Undefined while known only from a restored snapshot, until the operator registers it. */
+  kind: KeyedStateKind | undefined;
+}
+
+/** Restore writes this many entries per batch. */
+const RESTORE_BATCH = 10_000;
+
+/** The `leveldb` keyed state backend. */
+export class LevelDbKeyedStateBackend implements KeyedStateBackend {
+  readonly maxParallelism: number;
+  readonly keyGroupRange: KeyGroupRange;
+  private readonly operatorName: string;
+  private readonly cache: LevelDbWriteBackCache;
+  private readonly states = new Map<string, RegisteredState>();
+  private readonly stateNames: string[] = [];
+  private currentKey: unknown = undefined;
+  private currentKeyId: unknown = undefined;
+  private currentKeyGroup = -1;
+  private disposed = false;
+
+  private constructor(options: LevelDbKeyedStateBackendOptions, private readonly store: LevelDbStore) {
+    this.maxParallelism = options.maxParallelism;
+    this.keyGroupRange = options.keyGroupRange;
+    this.operatorName = options.operatorName;
+    this.cache = new LevelDbWriteBackCache(store, options.cacheBytes);
+  }
+
+  /** Opens a fresh database at `options.path`. */
+  static async open(options: LevelDbKeyedStateBackendOptions): Promise<LevelDbKeyedStateBackend> {
+    if (options.keyGroupRange.end > 0xffff) throw new RangeError(`key group ${options.keyGroupRange.end} does not fit the LevelDB key layout`);
+    const store = await LevelDbStore.open({ path: options.path });
+    return new LevelDbKeyedStateBackend(options, store);
+  }
+
+  /** Directory of the database. */
+  get path(): string {
+    return this.store.path;
+  }
+
+  /** Approximate bytes held by the write-back cache. */
+  get cacheMemoryBytes(): number {
+    return this.cache.memoryBytes;
+  }
+
+  setCurrentKey(key: unknown): void {
+    this.setCurrentKeyAndKeyGroup(key, assignToKeyGroup(key, this.maxParallelism));
+  }
+
+  setCurrentKeyAndKeyGroup(key: unknown, keyGroup: number): void {
+    if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) {
+      throw new FailedPreconditionError(
+        `${this.operatorName}: key ${String(key)} belongs to key group ${keyGroup}, outside this subtask's range ` +
+          `[${this.keyGroupRange.start}, ${this.keyGroupRange.end}] (was the stream partitioned with keyBy?)`,
+      );
+    }
+    this.currentKey = key;
+    this.currentKeyId = keyIdentity(key);
+    this.currentKeyGroup = keyGroup;
+  }
+
+  getCurrentKey(): unknown {
+    return this.currentKey;
+  }
+
+  getCurrentKeyGroup(): number {
+    return this.currentKeyGroup;
+  }
+
+  registerState(name: string, kind: KeyedStateKind): void {
+    const existing = this.states.get(name);
+    checkStateRegistration(this.operatorName, name, kind, existing?.kind);
+    if (existing) existing.kind = kind;
+    else this.define(name).kind = kind;
+  }
+
+  /** Gives `name` the next state id. */
+  private define(name: string): RegisteredState {
+    const id = this.stateNames.length + 1;
+    if (id > MAX_USER_STATE_ID) throw new FailedPreconditionError(`${this.operatorName}: too many keyed states (at most ${MAX_USER_STATE_ID})`);
+    const state: RegisteredState = { id, name, kind: undefined, voidTable: new Map(), tables: new Map() };
+    this.states.set(name, state);
+    this.stateNames.push(name);
+    return state;
+  }
+
+  private state(name: string): RegisteredState {
+    const s = this.states.get(name);
+    if (!s) throw new FailedPreconditionError(`${this.operatorName}: state "${name}" is not registered`);
+    if (this.currentKeyGroup < 0) throw new FailedPreconditionError(`${this.operatorName}: keyed state accessed without a current key`);
+    return s;
+  }
+
+  get(name: string, namespace: StateNamespace): unknown {
+    const s = this.state(name);
+    const e =
+      this.cache.lookup(s, namespace, this.currentKeyId) ??
+      this.cache.load(s, namespace, this.currentKeyId, this.currentKey, this.currentKeyGroup);
+    return e.value;
+  }
+
+  put(name: string, namespace: StateNamespace, value: unknown): void {
+    const s = this.state(name);
+    const e = this.cache.lookup(s, namespace, this.currentKeyId);
+    if (e) this.cache.update(e, value);
+    else this.cache.create(s, namespace, this.currentKeyId, this.currentKey, this.currentKeyGroup, value);
+  }
+
+  remove(name: string, namespace: StateNamespace): void {
+    this.put(name, namespace, undefined);
+  }
+
+  putTimer(t: TimerEntry): void {
+    this.checkKeyGroup(t.keyGroup);
+    this.cache.timerOp(true, t.keyGroup, t.domain, t.timestamp, t.key, t.namespace);
+  }
+
+  deleteTimer(t: TimerEntry): void {
+    this.checkKeyGroup(t.keyGroup);
+    this.cache.timerOp(false, t.keyGroup, t.domain, t.timestamp, t.key, t.namespace);
+  }
+
+  private checkKeyGroup(keyGroup: number): void {
+    if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) {
+      throw new FailedPreconditionError(`${this.operatorName}: key group ${keyGroup} is outside this subtask's range`);
+    }
+  }
+
+  async *timers(): AsyncIterable<TimerEntry> {
+    await this.flush();
+    for (let kg = this.keyGroupRange.start; kg <= this.keyGroupRange.end; kg++) {
+      for await (const [k] of this.store.iterator(prefixKey(kg, EVENT_TIMER_STATE_ID), keyGroupEnd(kg))) {
+        const p = parseKey(k);
+        const domain = p.stateId === EVENT_TIMER_STATE_ID ? 'EVENT_TIME' : 'PROCESSING_TIME';
+        yield { domain, timestamp: p.timestamp, key: p.key, keyGroup: kg, namespace: p.namespace };
+      }
+    }
+  }
+
+  async *keys(name: string): AsyncIterable<unknown> {
+    const s = this.states.get(name);
+    if (!s) return;
+    await this.flush();
+    for (let kg = this.keyGroupRange.start; kg <= this.keyGroupRange.end; kg++) {
+      let previous: string | undefined;
+      // Entries of one key are adjacent: keys are prefix-free, and the namespace follows the key.
+      for await (const [k] of this.store.iterator(prefixKey(kg, s.id), stateEnd(kg, s.id))) {
+        const p = parseKey(k);
+        const id = k.toString('latin1', 4, p.keyEnd);
+        if (id === previous) continue;
+        previous = id;
+        yield p.key;
+      }
+    }
+  }
+
+  async *entriesOfKeyGroup(keyGroup: number): AsyncIterable<KeyedStateEntry> {
+    await this.flush();
+    yield* this.decode(this.store.iterator(prefixKey(keyGroup), keyGroupEnd(keyGroup)));
+  }
+
+  async flush(): Promise<void> {
+    if (this.disposed) throw new StateBackendError(`${this.operatorName}: the keyed state backend is disposed`);
+    await this.cache.flush();
+  }
+
+  async snapshotKeyGroups(range: KeyGroupRange = this.keyGroupRange): Promise<AsyncIterable<KeyedStateEntry>> {
+    await this.flush();
+    const start = Math.max(range.start, this.keyGroupRange.start);
+    const end = Math.min(range.end, this.keyGroupRange.end);
+    // Created right after the flush: the iterator reads the database as of now.
+    const it = this.store.iterator(prefixKey(start), keyGroupEnd(end));
+    return this.decode(it);
+  }
+
+  /** Canonical entries of raw LevelDB records. */
+  private async *decode(records: AsyncIterable<[Buffer, Buffer]>): AsyncIterable<KeyedStateEntry> {
+    for await (const [k, v] of records) {
+      const p = parseKey(k);
+      if (p.stateId === EVENT_TIMER_STATE_ID || p.stateId === PROCESSING_TIMER_STATE_ID) {
+        const stateName = p.stateId === EVENT_TIMER_STATE_ID ? TIMER_STATE_NAMES.EVENT_TIME : TIMER_STATE_NAMES.PROCESSING_TIME;
+        yield { keyGroup: p.keyGroup, stateName, key: p.key, namespace: p.namespace, value: p.timestamp };
+        continue;
+      }
+      const stateName = this.stateNames[p.stateId - 1];
+      if (stateName === undefined) throw new StateBackendError(`${this.operatorName}: unknown state id ${p.stateId} in ${this.path}`);
+      yield { keyGroup: p.keyGroup, stateName, key: p.key, namespace: p.namespace, value: deserializeValue(v) };
+    }
+  }
+
+  async restore(entries: Iterable<KeyedStateEntry> | AsyncIterable<KeyedStateEntry>): Promise<void> {
+    await this.flush();
+    const w = new KeyWriter();
+    let batch = this.store.batch();
+    let n = 0;
+    for await (const e of entries) {
+      if (e.keyGroup < this.keyGroupRange.start || e.keyGroup > this.keyGroupRange.end) continue;
+      const domain = timerDomainOfStateName(e.stateName);
+      if (domain) {
+        this.putTimer({ domain, timestamp: e.value as number, key: e.key, keyGroup: e.keyGroup, namespace: e.namespace });
+        continue;
+      }
+      const state = this.states.get(e.stateName) ?? this.define(e.stateName);
+      w.reset();
+      writeStateKey(w, e.keyGroup, state.id, e.key, e.namespace);
+      batch.put(w.view(), serializeValue(e.value));
+      if (++n % RESTORE_BATCH === 0) {
+        this.store.submit(batch);
+        await this.store.whenWritten();
+        batch = this.store.batch();
+      }
+    }
+    this.store.submit(batch);
+    await this.flush();
+    this.cache.invalidate();
+  }
+
+  /** Closes the database and removes its directory. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.states.clear();
+    await this.store.destroy();
+  }
+}

@@ -1,0 +1,326 @@
+/**
+ * The write-back cache of the LevelDB keyed state backend. Hot entries are kept as deserialised
+ * JS values, so a ListState.add or MapState.put changes the cached object and marks it dirty
+ * without serialising the collection; values are serialised only when written out:
+ * - a miss reads through `getSync` (after the entries handed to batches not yet written);
+ * - once dirty entries pass half the memory bound, the oldest ones go to a background batch;
+ * - past the bound, least recently used entries are evicted; dirty ones are written first;
+ * - {@link flush} writes everything and waits until it is durable (checkpoints call it).
+ * Memory is accounted approximately: a fixed per-entry overhead plus key bytes plus a value
+ * estimate, refined whenever the value is serialised.
+ */
+import { VOID_NAMESPACE, type StateNamespace, type TimeDomain } from './keyed-state-backend.js';
+import { KeyWriter } from './key-codec.js';
+import { writeStateKey, writeTimerKey } from './leveldb-key-layout.js';
+import type { LevelDbStore, StoreBatch } from './leveldb-store.js';
+import { deserializeValue, serializeValue } from './value-codec.js';
+
+/** Approximate heap cost of one cached entry beyond its key and value (object, Map slot, list links). */
+const ENTRY_OVERHEAD = 200;
+/** Most dirty entries one background batch takes (bounds the pause of serialising them). */
+const FLUSH_CHUNK = 32_768;
+/** Approximate cost of one pending timer write. */
+const TIMER_OP_OVERHEAD = 96;
+
+/** One registered state as the cache sees it. */
+export interface CachedState {
+  readonly id: number;
+  /** Entries of the void namespace by key identity (the common case, one lookup). */
+  readonly voidTable: Map<unknown, CacheEntry>;
+  /** Entries of other namespaces: namespace → key identity → entry. */
+  readonly tables: Map<StateNamespace, Map<unknown, CacheEntry>>;
+}
+
+/** A cached (key group, state, key, namespace) entry; `value` undefined means absent. */
+export class CacheEntry {
+  prev: CacheEntry = this;
+  next: CacheEntry = this;
+  dirty = false;
+  /** Sequence number of the last batch the entry was written in (0: none). */
+  batch = 0;
+  size = 0;
+
+  constructor(
+    readonly state: CachedState,
+    readonly table: Map<unknown, CacheEntry>,
+    readonly keyId: unknown,
+    readonly key: unknown,
+    readonly keyGroup: number,
+    readonly namespace: StateNamespace,
+    public value: unknown,
+    public keyBytes: number,
+  ) {}
+}
+
+/** A value handed to a batch that is not written yet, readable meanwhile. */
+interface InFlightValue {
+  value: unknown;
+  batch: number;
+}
+
+/** The write-back cache over one {@link LevelDbStore}. */
+export class LevelDbWriteBackCache {
+  /** Sentinel of the LRU list: `head.next` is the most recently used entry. */
+  private readonly head: CacheEntry;
+  private bytes = 0;
+  private dirtyBytes = 0;
+  private dirtyQueue: CacheEntry[] = [];
+  private dirtyHead = 0;
+  private timerOps: { key: Buffer; put: boolean }[] = [];
+  private readonly inFlight = new Map<string, InFlightValue>();
+  /** Per batch in progress: keys of {@link inFlight} it owns. */
+  private readonly inFlightKeys = new Map<number, string[]>();
+  private readonly w = new KeyWriter();
+  private readonly flushThreshold: number;
+  private readonly onBatchWritten = (seq: number): void => this.batchWritten(seq);
+
+  constructor(
+    private readonly store: LevelDbStore,
+    private readonly maxBytes: number,
+  ) {
+    const sentinel = new CacheEntry({ id: 0, voidTable: new Map(), tables: new Map() }, new Map(), undefined, undefined, 0, '', undefined, 0);
+    this.head = sentinel;
+    this.flushThreshold = Math.max(16 * 1024, Math.floor(maxBytes / 2));
+  }
+
+  /** Approximate bytes held: cached entries plus values and timers waiting to be written. */
+  get memoryBytes(): number {
+    return this.bytes;
+  }
+
+  /** The table of `namespace` in `state`, created when `create`. */
+  table(state: CachedState, namespace: StateNamespace, create: boolean): Map<unknown, CacheEntry> | undefined {
+    if (namespace === VOID_NAMESPACE) return state.voidTable;
+    let t = state.tables.get(namespace);
+    if (!t && create) state.tables.set(namespace, (t = new Map()));
+    return t;
+  }
+
+  /** The cached entry, marked most recently used; undefined on a miss. */
+  lookup(state: CachedState, namespace: StateNamespace, keyId: unknown): CacheEntry | undefined {
+    const t = namespace === VOID_NAMESPACE ? state.voidTable : state.tables.get(namespace);
+    const e = t?.get(keyId);
+    if (e) this.touch(e);
+    return e;
+  }
+
+  /** Reads an uncached entry: from a batch in flight, else from LevelDB; caches it clean. */
+  load(state: CachedState, namespace: StateNamespace, keyId: unknown, key: unknown, keyGroup: number): CacheEntry {
+    const w = this.w.reset();
+    writeStateKey(w, keyGroup, state.id, key, namespace);
+    let value: unknown;
+    const pending = this.inFlight.size > 0 ? this.inFlight.get(w.buf.toString('latin1', 0, w.pos)) : undefined;
+    if (pending) value = pending.value;
+    else {
+      const bytes = this.store.getSync(w.view());
+      if (bytes) value = deserializeValue(bytes);
+    }
+    const e = new CacheEntry(state, this.table(state, namespace, true)!, keyId, key, keyGroup, namespace, value, w.pos);
+    e.size = ENTRY_OVERHEAD + w.pos + roughSize(value);
+    this.add(e);
+    return e;
+  }
+
+  /** Caches a new entry for a blind write (no read needed), dirty. */
+  create(state: CachedState, namespace: StateNamespace, keyId: unknown, key: unknown, keyGroup: number, value: unknown): void {
+    const keyBytes = typeof key === 'string' ? key.length + 6 : typeof key === 'number' ? 10 : 32;
+    const e = new CacheEntry(state, this.table(state, namespace, true)!, keyId, key, keyGroup, namespace, undefined, keyBytes);
+    e.size = ENTRY_OVERHEAD + keyBytes;
+    this.add(e);
+    this.update(e, value);
+  }
+
+  /** Sets the value of a cached entry (same object or new) and marks it dirty. */
+  update(e: CacheEntry, value: unknown): void {
+    e.value = value;
+    const size = ENTRY_OVERHEAD + e.keyBytes + roughSize(value);
+    const delta = size - e.size;
+    e.size = size;
+    this.bytes += delta;
+    if (e.dirty) this.dirtyBytes += delta;
+    else {
+      e.dirty = true;
+      this.dirtyBytes += size;
+      this.dirtyQueue.push(e);
+    }
+    if (this.dirtyBytes > this.flushThreshold) this.writeDirty(FLUSH_CHUNK);
+    if (this.bytes > this.maxBytes) this.evict();
+  }
+
+  /** Queues a timer write (timers are indexed in memory by the timer service, not cached). */
+  timerOp(put: boolean, keyGroup: number, domain: TimeDomain, timestamp: number, key: unknown, namespace: StateNamespace): void {
+    const w = this.w.reset();
+    writeTimerKey(w, keyGroup, domain, timestamp, key, namespace);
+    this.timerOps.push({ key: w.toBuffer(), put });
+    const size = TIMER_OP_OVERHEAD + w.pos;
+    this.bytes += size;
+    this.dirtyBytes += size;
+    if (this.dirtyBytes > this.flushThreshold) this.writeDirty(FLUSH_CHUNK);
+  }
+
+  /** Writes every dirty entry and pending timer, and waits until all of it is durable. */
+  async flush(): Promise<void> {
+    this.writeDirty(Number.POSITIVE_INFINITY);
+    await this.store.whenWritten();
+  }
+
+  /** Drops every cached entry (after {@link flush}; restore wrote around the cache). */
+  invalidate(): void {
+    for (let e = this.head.next; e !== this.head; e = e.next) {
+      e.table.clear();
+      e.state.tables.clear();
+    }
+    this.head.next = this.head.prev = this.head;
+    this.bytes = 0;
+    this.dirtyBytes = 0;
+    this.dirtyQueue = [];
+    this.dirtyHead = 0;
+  }
+
+  private add(e: CacheEntry): void {
+    e.table.set(e.keyId, e);
+    this.link(e);
+    this.bytes += e.size;
+    if (this.bytes > this.maxBytes) this.evict();
+  }
+
+  private link(e: CacheEntry): void {
+    const h = this.head;
+    e.prev = h;
+    e.next = h.next;
+    h.next.prev = e;
+    h.next = e;
+  }
+
+  private touch(e: CacheEntry): void {
+    if (this.head.next === e) return;
+    e.prev.next = e.next;
+    e.next.prev = e.prev;
+    this.link(e);
+  }
+
+  /** Serialises up to `max` of the oldest dirty entries plus every pending timer into one batch. */
+  private writeDirty(max: number): void {
+    if (this.dirtyBytes === 0) return;
+    const batch = this.store.batch();
+    const seq = this.store.nextSequence;
+    const q = this.dirtyQueue;
+    let n = 0;
+    while (this.dirtyHead < q.length && n < max) {
+      const e = q[this.dirtyHead]!;
+      q[this.dirtyHead++] = this.head;
+      // An entry may be queued twice (dirty again after a write); the first pass cleans it.
+      if (!e.dirty) continue;
+      this.writeEntry(batch, e);
+      e.batch = seq;
+      n++;
+    }
+    if (this.dirtyHead === q.length) {
+      this.dirtyQueue = [];
+      this.dirtyHead = 0;
+    } else if (this.dirtyHead > 65_536 && this.dirtyHead * 2 > q.length) {
+      this.dirtyQueue = q.slice(this.dirtyHead);
+      this.dirtyHead = 0;
+    }
+    for (const op of this.timerOps) {
+      if (op.put) batch.put(op.key, EMPTY);
+      else batch.del(op.key);
+      const size = TIMER_OP_OVERHEAD + op.key.length;
+      this.bytes -= size;
+      this.dirtyBytes -= size;
+    }
+    this.timerOps = [];
+    this.store.submit(batch, this.onBatchWritten);
+  }
+
+  /** Serialises a dirty entry into `batch`, marks it clean and refines its size estimate. */
+  private writeEntry(batch: StoreBatch, e: CacheEntry): Buffer {
+    const w = this.w.reset();
+    writeStateKey(w, e.keyGroup, e.state.id, e.key, e.namespace);
+    const key = w.view();
+    let size: number;
+    if (e.value === undefined) {
+      batch.del(key);
+      size = ENTRY_OVERHEAD + w.pos;
+    } else {
+      const bytes = serializeValue(e.value);
+      batch.put(key, bytes);
+      // Deserialised JS values take roughly twice their msgpack size.
+      size = ENTRY_OVERHEAD + w.pos + 2 * bytes.length + 16;
+    }
+    this.dirtyBytes -= e.size;
+    this.bytes += size - e.size;
+    e.size = size;
+    e.keyBytes = w.pos;
+    e.dirty = false;
+    return key;
+  }
+
+  /** Evicts least recently used entries down to 90 % of the bound. */
+  private evict(): void {
+    const target = this.maxBytes * 0.9;
+    const written = this.store.writtenSequence;
+    let batch: StoreBatch | undefined;
+    let spilled: string[] | undefined;
+    const seq = this.store.nextSequence;
+    while (this.bytes > target) {
+      const e = this.head.prev;
+      // The most recently used entry stays: its caller is about to use it.
+      if (e === this.head || e === this.head.next) break;
+      e.prev.next = this.head;
+      this.head.prev = e.prev;
+      e.table.delete(e.keyId);
+      if (e.table.size === 0 && e.namespace !== VOID_NAMESPACE) e.state.tables.delete(e.namespace);
+      if (e.dirty) {
+        batch ??= this.store.batch();
+        const key = this.writeEntry(batch, e);
+        const k = key.toString('latin1');
+        this.inFlight.set(k, { value: e.value, batch: seq });
+        (spilled ??= []).push(k);
+      } else if (e.batch > written) {
+        // Written in a batch still in progress: stay readable until it is durable.
+        const w = this.w.reset();
+        writeStateKey(w, e.keyGroup, e.state.id, e.key, e.namespace);
+        const k = w.buf.toString('latin1', 0, w.pos);
+        this.inFlight.set(k, { value: e.value, batch: e.batch });
+        const owned = this.inFlightKeys.get(e.batch);
+        if (owned) owned.push(k);
+        else this.inFlightKeys.set(e.batch, [k]);
+      }
+      this.bytes -= e.size;
+    }
+    if (batch) {
+      this.inFlightKeys.set(seq, spilled!);
+      this.store.submit(batch, this.onBatchWritten);
+    }
+  }
+
+  private batchWritten(seq: number): void {
+    const keys = this.inFlightKeys.get(seq);
+    if (!keys) return;
+    this.inFlightKeys.delete(seq);
+    for (const k of keys) if (this.inFlight.get(k)?.batch === seq) this.inFlight.delete(k);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A cheap O(1) guess of a value's heap size, until serialisation measures it. */
+function roughSize(v: unknown): number {
+  switch (typeof v) {
+    case 'undefined':
+      return 0;
+    case 'number':
+    case 'boolean':
+      return 16;
+    case 'string':
+      return 16 + v.length;
+    case 'object':
+      if (v === null) return 8;
+      if (Array.isArray(v)) return 32 + v.length * 24;
+      if (v instanceof Map) return 64 + v.size * 96;
+      return 96;
+    default:
+      return 32;
+  }
+}

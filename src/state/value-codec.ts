@@ -1,0 +1,44 @@
+/**
+ * Serialisation of keyed state values for the LevelDB backend: msgpackr without records (each
+ * value decodes on its own, whatever was written before). msgpackr writes plain Maps as
+ * msgpack maps that read back as objects, so the Map that MapState keeps per key is a
+ * {@link StateMap}, registered as a msgpackr extension and read back as a StateMap. A Map
+ * stored at the top level of any state value is kept as a Map too; Maps nested deeper inside
+ * user values read back as plain objects (use MapState for maps).
+ */
+import { addExtension, Packr } from 'msgpackr';
+import { StateSerializationError } from './state-errors.js';
+
+/** The Map a MapState keeps per key and namespace (user key identity → entry). */
+export class StateMap<K = unknown, V = unknown> extends Map<K, V> {}
+
+/** msgpack extension type of {@link StateMap} ('F'). */
+const STATE_MAP_EXTENSION = 0x46;
+
+addExtension({
+  Class: StateMap,
+  type: STATE_MAP_EXTENSION,
+  write: (m: StateMap) => [...m],
+  read: (entries: [unknown, unknown][]) => new StateMap(entries),
+});
+
+const packr = new Packr({ useRecords: false, useBigIntExtension: true, moreTypes: true });
+
+/** The bytes of a state value. */
+export function serializeValue(value: unknown): Buffer {
+  try {
+    // A plain Map at the top (restored from another backend, or a user's Map) keeps its type.
+    return packr.pack(value instanceof Map && !(value instanceof StateMap) ? new StateMap(value) : value);
+  } catch (cause) {
+    throw new StateSerializationError(`cannot serialise a state value: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** The value of bytes written by {@link serializeValue}. */
+export function deserializeValue(bytes: Buffer): unknown {
+  try {
+    return packr.unpack(bytes);
+  } catch (cause) {
+    throw new StateSerializationError(`corrupt state value (${bytes.length} bytes): ${(cause as Error).message}`, { cause });
+  }
+}
