@@ -11,6 +11,7 @@ import { addTwoInputOperator } from './connected-streams.js';
 import { requireFunctionOrMethod } from './function-checks.js';
 import type { ProcessJoinFunctionLike } from './join-functions.js';
 import type { KeyedStream } from './keyed-stream.js';
+import type { OutputTag } from './output-tag.js';
 import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 
 /** Settings of an `intervalJoin` node. */
@@ -19,6 +20,9 @@ export interface IntervalJoinSettings {
   upperBound: number;
   lowerBoundInclusive: boolean;
   upperBoundInclusive: boolean;
+  /** Side output tag ids for late elements of either side. */
+  leftLateDataTag?: string;
+  rightLateDataTag?: string;
 }
 
 /** Two keyed streams to be joined; set the interval with {@link between}. */
@@ -49,6 +53,8 @@ export class IntervalJoin<T1, T2, K> {
 export class IntervalJoined<T1, T2, K> {
   private lowerInclusive = true;
   private upperInclusive = true;
+  private leftLateTag: string | undefined;
+  private rightLateTag: string | undefined;
 
   /** @internal created by `IntervalJoin.between`. */
   constructor(
@@ -70,6 +76,18 @@ export class IntervalJoined<T1, T2, K> {
     return this;
   }
 
+  /** Sends left elements that arrive behind the watermark to the side output `tag` (else they are dropped). */
+  sideOutputLeftLateData(tag: OutputTag<T1>): this {
+    this.leftLateTag = tag.id;
+    return this;
+  }
+
+  /** Sends right elements that arrive behind the watermark to the side output `tag` (else they are dropped). */
+  sideOutputRightLateData(tag: OutputTag<T2>): this {
+    this.rightLateTag = tag.id;
+    return this;
+  }
+
   /** Calls `fn` once per joined pair; results carry the larger of both timestamps. */
   process<R>(fn: ProcessJoinFunctionLike<T1, T2, R>): SingleOutputStreamOperator<R> {
     requireFunctionOrMethod('intervalJoin().process', fn, 'processElement');
@@ -79,6 +97,8 @@ export class IntervalJoined<T1, T2, K> {
       lowerBoundInclusive: this.lowerInclusive,
       upperBoundInclusive: this.upperInclusive,
     };
+    if (this.leftLateTag !== undefined) settings.leftLateDataTag = this.leftLateTag;
+    if (this.rightLateTag !== undefined) settings.rightLateDataTag = this.rightLateTag;
     return addTwoInputOperator<R>(this.left.context, this.left.nodeId, this.right.nodeId, {
       kind: 'intervalJoin',
       name: 'Interval Join',

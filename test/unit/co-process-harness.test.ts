@@ -123,6 +123,18 @@ describe('KeyedCoProcessFunction in the harness', () => {
     await h.close();
   });
 
+  it('runs on the LevelDB backend too', async () => {
+    const h = await OperatorTestHarness.forKeyedCoProcessFunction(new Matcher(), (o: Order) => o.id, (p: Payment) => p.orderId, { stateBackend: 'leveldb' });
+    h.processElement1({ id: 'a', amount: 10 }, 100);
+    h.processElement1({ id: 'b', amount: 20 }, 100);
+    h.processElement2({ orderId: 'a', paid: 10 }, 200);
+    expect(h.extractOutputValues()).toEqual(['a paid 10/10']);
+    expect(await h.numKeyedStateEntries()).toBe(1);
+    h.processWatermark(5000);
+    expect(h.extractOutputValues()).toEqual(['a paid 10/10', 'b unpaid at 1100']);
+    await h.close();
+  });
+
   it('fires processing-time timers when the harness clock advances', async () => {
     const fn = new (class extends KeyedCoProcessFunction<string, string, string, string> {
       processElement1(v: string, ctx: KeyedProcessContext<string>): void {

@@ -11,7 +11,7 @@ import { operatorDisplayName } from '../../graph/job-graph-generator.js';
 import { keyGroupRangeForOperator } from '../../graph/key-groups.js';
 import type { StreamGraph, StreamNode } from '../../graph/stream-graph.js';
 import { InternalTimerService, type ProcessingTimeService } from '../../runtime/internal-timer-service.js';
-import type { KeyedStateBackendFactory } from '../../runtime/operator-chain.js';
+import type { KeyedStateBackendFactory } from '../../state/keyed-state-backend-factory.js';
 import { createStreamOperator } from '../../runtime/operators/operator-factory.js';
 import { NO_TIMESTAMP } from '../../runtime/stream-element.js';
 import type { OperatorContext, Output, StreamOperator } from '../../runtime/stream-operator.js';
@@ -108,8 +108,18 @@ export class HarnessOperators {
   readonly inputsOf: number[][] = [];
   readonly recorder = new HarnessRecorder();
 
-  constructor(o: HarnessOperatorsOptions) {
-    const nodes = o.graph.nodes.filter((n) => !o.inputNodeIds.includes(n.id));
+  /** Builds the operators of the graph and their contexts; keyed backends may open asynchronously. */
+  static async create(o: HarnessOperatorsOptions): Promise<HarnessOperators> {
+    const ops = new HarnessOperators(o);
+    await ops.createContexts(o);
+    return ops;
+  }
+
+  private readonly nodes: StreamNode[];
+  private readonly outputs: HarnessOutput[] = [];
+
+  private constructor(o: HarnessOperatorsOptions) {
+    const nodes = (this.nodes = o.graph.nodes.filter((n) => !o.inputNodeIds.includes(n.id)));
     const index = new Map<number, number>();
     nodes.forEach((n, i) => index.set(n.id, i));
     const functions: BuiltJob['functions'] = {
@@ -121,9 +131,7 @@ export class HarnessOperators {
     this.inputTargets = o.inputNodeIds.map((id) => o.graph.node(id).outEdges.map((e) => targetOf(e.targetId, e.targetInput)));
     nodes.forEach((n) => this.inputsOf.push([...new Set(n.inEdges.map((e) => e.targetInput))]));
 
-    const range = keyGroupRangeForOperator(o.maxParallelism, 1, 0);
-    const factory = o.backendFactory ?? ((opts) => new MemoryKeyedStateBackend(opts));
-    nodes.forEach((node, i) => {
+    for (const node of nodes) {
       const main: HarnessTarget[] = [];
       const side = new Map<string, HarnessTarget[]>();
       const all: HarnessTarget[] = [];
@@ -133,12 +141,29 @@ export class HarnessOperators {
         if (e.sideOutputTag === undefined) main.push(t);
         else side.set(e.sideOutputTag, [...(side.get(e.sideOutputTag) ?? []), t]);
       }
-      const output = new HarnessOutput(main, side, all, node.id === o.outputNodeId ? this.recorder : undefined);
+      this.outputs.push(new HarnessOutput(main, side, all, node.id === o.outputNodeId ? this.recorder : undefined));
+    }
+  }
+
+  private async createContexts(o: HarnessOperatorsOptions): Promise<void> {
+    const range = keyGroupRangeForOperator(o.maxParallelism, 1, 0);
+    const factory = o.backendFactory ?? ((p) => new MemoryKeyedStateBackend(p));
+    for (let i = 0; i < this.nodes.length; i++) {
+      const node = this.nodes[i]!;
+      const output = this.outputs[i]!;
       const name = operatorDisplayName(node);
       let backend: KeyedStateBackend | undefined;
       let timerService: InternalTimerService | undefined;
       if (node.keyed) {
-        backend = factory({ operatorId: String(node.id).padStart(32, '0'), operatorName: name, maxParallelism: o.maxParallelism, keyGroupRange: range });
+        backend = await factory({
+          jobId: o.jobName,
+          operatorId: String(node.id).padStart(32, '0'),
+          operatorName: name,
+          subtaskIndex: 0,
+          attemptNumber: 0,
+          maxParallelism: o.maxParallelism,
+          keyGroupRange: range,
+        });
         timerService = new InternalTimerService(backend, o.clock);
         this.backends.push(backend);
         this.timerServices.push(timerService);
@@ -164,7 +189,7 @@ export class HarnessOperators {
         autoWatermarkIntervalMs: 0,
       };
       this.contexts.push(context);
-    });
+    }
   }
 }
 

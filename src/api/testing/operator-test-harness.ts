@@ -16,7 +16,10 @@
  */
 import { JobBuildError } from '../../core/errors.js';
 import type { Source } from '../../connectors/source.js';
-import type { KeyedStateBackendFactory } from '../../runtime/operator-chain.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createKeyedStateBackendFactory, type KeyedStateBackendFactory } from '../../state/keyed-state-backend-factory.js';
 import { NO_TIMESTAMP } from '../../runtime/stream-element.js';
 import type {
   BroadcastProcessFunction,
@@ -29,14 +32,19 @@ import type { KeyedProcessFunction, KeySelector, ProcessFunction } from '../func
 import type { OutputTag } from '../output-tag.js';
 import type { MapStateDescriptor } from '../state-descriptors.js';
 import { StreamExecutionEnvironment } from '../stream-execution-environment.js';
-import { HarnessOperators, type HarnessOutputElement, type HarnessRecord } from './harness-operators.js';
+import { HarnessOperators, type HarnessOperatorsOptions, type HarnessOutputElement, type HarnessRecord } from './harness-operators.js';
 
 export type { HarnessOutputElement, HarnessRecord } from './harness-operators.js';
 
 /** Options of a harness. */
 export interface OperatorTestHarnessOptions {
-  /** Keyed state backend of keyed operators (default: the memory backend). */
-  stateBackend?: KeyedStateBackendFactory;
+  /**
+   * Keyed state backend of keyed operators: 'memory' (default), 'leveldb' (a database in a
+   * temporary directory, removed by `close()`), or a factory.
+   */
+  stateBackend?: 'memory' | 'leveldb' | KeyedStateBackendFactory;
+  /** Cache bound of the LevelDB backend in bytes (default 64 MiB). */
+  leveldbCacheBytes?: number;
   /** Number of key groups (default 128). */
   maxParallelism?: number;
   /** The processing time the clock starts at (default 0). */
@@ -58,10 +66,13 @@ const PLACEHOLDER_SOURCE: Source<never> = {
 /** Runs the operator(s) built from a function or a stream transformation, one record at a time. */
 export class OperatorTestHarness<IN1, OUT, IN2 = never> {
   private now: number;
-  private readonly ops: HarnessOperators;
+  private ops!: HarnessOperators;
   private opened = false;
+  /** Temporary directory of a LevelDB backend, removed on close. */
+  private stateDir: string | undefined;
+  private readonly operatorsOptions: HarnessOperatorsOptions;
 
-  private constructor(build: (inputs: DataStream<unknown>[]) => DataStream<unknown>, numberOfInputs: number, options: OperatorTestHarnessOptions) {
+  private constructor(build: (inputs: DataStream<unknown>[]) => DataStream<unknown>, numberOfInputs: number, private readonly options: OperatorTestHarnessOptions) {
     this.now = options.initialProcessingTime ?? 0;
     const env = new StreamExecutionEnvironment();
     const inputs = Array.from({ length: numberOfInputs }, (_, i) => env.fromSource(PLACEHOLDER_SOURCE, undefined, `Harness Input ${i + 1}`));
@@ -70,15 +81,24 @@ export class OperatorTestHarness<IN1, OUT, IN2 = never> {
     if (!result || graph.isVirtual(result.nodeId) || !graph.has(result.nodeId) || inputs.some((s) => s.nodeId === result.nodeId)) {
       throw new JobBuildError('OperatorTestHarness: the builder must return the stream of the operator under test (e.g. what process() returned)');
     }
-    this.ops = new HarnessOperators({
+    this.operatorsOptions = {
       graph,
       inputNodeIds: inputs.map((s) => s.nodeId),
       outputNodeId: result.nodeId,
       maxParallelism: options.maxParallelism ?? 128,
-      backendFactory: options.stateBackend,
+      backendFactory: undefined,
       clock: { now: () => this.now, requestWakeUp: () => undefined },
       jobName: 'OperatorTestHarness',
-    });
+    };
+  }
+
+  private async backendFactory(): Promise<KeyedStateBackendFactory | undefined> {
+    const choice = this.options.stateBackend ?? 'memory';
+    if (typeof choice === 'function') return choice;
+    if (choice === 'memory') return undefined;
+    if (choice !== 'leveldb') throw new TypeError(`OperatorTestHarness: unknown state backend ${String(choice)}`);
+    this.stateDir = await mkdtemp(join(tmpdir(), 'fluss-harness-'));
+    return createKeyedStateBackendFactory({ kind: 'leveldb', stateDir: this.stateDir, cacheBytes: this.options.leveldbCacheBytes ?? 64 * 1024 * 1024 });
   }
 
   /** A harness for the operators `build` puts after one input stream (e.g. `s => s.keyBy(k).window(w).reduce(f)`). */
@@ -144,8 +164,9 @@ export class OperatorTestHarness<IN1, OUT, IN2 = never> {
   }
 
   private static async open<A, B, C>(h: OperatorTestHarness<A, B, C>): Promise<OperatorTestHarness<A, B, C>> {
-    const { operators, contexts } = h.ops;
     try {
+      h.ops = await HarnessOperators.create({ ...h.operatorsOptions, backendFactory: await h.backendFactory() });
+      const { operators, contexts } = h.ops;
       // Tail first, as a chain opens: consumers are ready before their producers emit.
       for (let i = operators.length - 1; i >= 0; i--) await operators[i]!.open(contexts[i]!);
     } catch (err) {
@@ -286,6 +307,8 @@ export class OperatorTestHarness<IN1, OUT, IN2 = never> {
   }
 
   private async dispose(): Promise<void> {
-    for (const b of this.ops.backends.splice(0)) await b.dispose();
+    if (this.ops) for (const b of this.ops.backends.splice(0)) await b.dispose();
+    if (this.stateDir) await rm(this.stateDir, { recursive: true, force: true });
+    this.stateDir = undefined;
   }
 }
