@@ -98,7 +98,7 @@ function renderOverview(ov) {
     ['Running Jobs', ov['jobs-running'], 'running'],
     ['Finished', ov['jobs-finished'], 'finished'],
     ['Cancelled', ov['jobs-cancelled'], ''],
-    ['Failed', ov['jobs-failed'], 'failed'],
+    ['Failed', ov['jobs-failed'], ov['jobs-failed'] > 0 ? 'failed' : ''],
   ];
   $('#cluster-cards').innerHTML = cards
     .map(([label, value, cls]) => `<div class="card ${cls}"><div class="label">${label}</div><div class="value">${value}</div></div>`)
@@ -208,7 +208,9 @@ function renderGraph(job) {
     const { x, y } = pos.get(n.id);
     const v = vertices.get(n.id) || { name: n.description, parallelism: n.parallelism, status: 'CREATED', metrics: {} };
     const m = v.metrics || {};
-    const title = wrapName(v.name, 34)
+    const lines = wrapName(v.name, 34);
+    const dy = lines.length === 1 ? -8 : 0;
+    const title = lines
       .map((line, i) => `<text class="title" x="${x + 14}" y="${y + 20 + i * 15}">${esc(line)}</text>`)
       .join('');
     nodes += `<g class="node ${v.status}" data-vertex="${n.id}">
@@ -216,10 +218,10 @@ function renderGraph(job) {
       <rect class="box" x="${x}" y="${y}" width="${NODE_W}" height="${NODE_H}" rx="8"/>
       <rect class="stripe" x="${x}" y="${y}" width="5" height="${NODE_H}" rx="2"/>
       ${title}
-      <text class="small" x="${x + 14}" y="${y + 56}">Parallelism ${v.parallelism} · ${v.status}</text>
-      <text x="${x + 14}" y="${y + 74}">In <tspan font-weight="650">${fmtCount(m['read-records'])}</tspan>  ·  Out <tspan font-weight="650">${fmtCount(m['write-records'])}</tspan></text>
-      ${pctBar(x + 14, y + 84, NODE_W - 14, 'Busy', m['busy-time-ms-per-second'], 'busy')}
-      ${pctBar(x + 14, y + 100, NODE_W - 14, 'Backpr.', m['backpressured-time-ms-per-second'], 'bp')}
+      <text class="small" x="${x + 14}" y="${y + 56 + dy}">Parallelism ${v.parallelism} · ${v.status}</text>
+      <text x="${x + 14}" y="${y + 74 + dy}">In <tspan font-weight="650">${fmtCount(m['read-records'])}</tspan>  ·  Out <tspan font-weight="650">${fmtCount(m['write-records'])}</tspan></text>
+      ${pctBar(x + 14, y + 84 + dy, NODE_W - 14, 'Busy', m['busy-time-ms-per-second'], 'busy')}
+      ${pctBar(x + 14, y + 100 + dy, NODE_W - 14, 'Backpr.', m['backpressured-time-ms-per-second'], 'bp')}
     </g>`;
   }
   svg.setAttribute('width', width);
