@@ -22,6 +22,12 @@ import type {
 import { BroadcastConnectedStream, BroadcastStream } from './broadcast-stream.js';
 import { ConnectedStreams } from './connected-streams.js';
 import { DataStreamSink } from './data-stream-sink.js';
+import { ALL_WINDOW_KEY, AllWindowedStream } from './all-windowed-stream.js';
+import { WatermarkStrategy } from './watermark-strategy.js';
+import { CountEvictor } from './windowing/evictors.js';
+import { CountTrigger, PurgingTrigger } from './windowing/triggers.js';
+import { GlobalWindows, type WindowAssigner } from './windowing/window-assigners.js';
+import type { GlobalWindow, Window } from './windowing/windows.js';
 import type { MapStateDescriptor } from './state-descriptors.js';
 import type { KeyedStream } from './keyed-stream.js';
 import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';
@@ -88,6 +94,30 @@ export class DataStream<T> {
     requireFunctionOrMethod('keyBy', keySelector, 'getKey');
     const id = this.context.graph.addPartition(this.nodeId, 'hash', keySelector as KeySelector<unknown, unknown>);
     return this.context.keyedStream<T, K>(id, keySelector);
+  }
+
+  /**
+   * Gives every record the timestamp of `strategy`'s assigner and replaces the stream's
+   * watermarks by those of its generator (called per record and every
+   * `pipeline.auto-watermark-interval`).
+   */
+  assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): SingleOutputStreamOperator<T> {
+    if (!(strategy instanceof WatermarkStrategy)) {
+      throw new JobBuildError(`assignTimestampsAndWatermarks() expects a WatermarkStrategy, got ${describeValue(strategy)}`);
+    }
+    return this.addOperator<T>({ kind: 'timestampsAndWatermarks', name: 'Timestamps/Watermarks', userFunction: strategy });
+  }
+
+  /** Windows over the whole stream, evaluated by one non-parallel operator (Flink's windowAll). */
+  windowAll<W extends Window>(assigner: WindowAssigner<W>): AllWindowedStream<T, W> {
+    return new AllWindowedStream<T, W>(this.keyBy(ALL_WINDOW_KEY as KeySelector<T, number>), assigner);
+  }
+
+  /** Count windows over the whole stream: every `size` records, or the last `size` every `slide` records. */
+  countWindowAll(size: number, slide?: number): AllWindowedStream<T, GlobalWindow> {
+    const windowed = this.windowAll(GlobalWindows.create());
+    if (slide === undefined) return windowed.trigger(PurgingTrigger.of(CountTrigger.of(size)));
+    return windowed.evictor(CountEvictor.of(size)).trigger(CountTrigger.of(slide));
   }
 
   /** Merges this stream with `streams` (all of the same type and environment). */

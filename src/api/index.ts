@@ -38,7 +38,43 @@ export * from './functions.js';
 export * from './state-descriptors.js';
 export * from './runtime-context.js';
 export { OutputTag } from './output-tag.js';
-export { WatermarkStrategy, type TimestampAssigner } from './watermark-strategy.js';
+export {
+  WatermarkStrategy,
+  BoundedOutOfOrdernessWatermarks,
+  WatermarksWithIdleness,
+  type TimestampAssigner,
+  type WatermarkGenerator,
+  type WatermarkOutput,
+} from './watermark-strategy.js';
+export { WindowedStream } from './windowed-stream.js';
+export { AllWindowedStream } from './all-windowed-stream.js';
+export * from './window-functions.js';
+export { TimeWindow, GlobalWindow, type Window } from './windowing/windows.js';
+export {
+  WindowAssigner,
+  TumblingEventTimeWindows,
+  TumblingProcessingTimeWindows,
+  SlidingEventTimeWindows,
+  SlidingProcessingTimeWindows,
+  EventTimeSessionWindows,
+  ProcessingTimeSessionWindows,
+  GlobalWindows,
+  type WindowAssignerContext,
+} from './windowing/window-assigners.js';
+export {
+  Trigger,
+  EventTimeTrigger,
+  ProcessingTimeTrigger,
+  CountTrigger,
+  PurgingTrigger,
+  NeverTrigger,
+  ContinuousEventTimeTrigger,
+  type TriggerResult,
+  type TriggerContext,
+  type OnMergeContext,
+} from './windowing/triggers.js';
+export { Evictor, CountEvictor, TimeEvictor, type TimestampedValue, type EvictorContext } from './windowing/evictors.js';
+export type { WindowOperatorSpec, WindowAggregation, WindowFunctionKind } from './windowing/window-operator-spec.js';
 export { CollectionSource } from '../connectors/collection-source.js';
 export { SequenceSource } from '../connectors/sequence-source.js';
 export { FileSource } from '../connectors/file-source.js';

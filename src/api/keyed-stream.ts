@@ -9,6 +9,11 @@ import type { KeyedProcessFunction, KeySelector, ProcessFunction, ReduceFunction
 import { IntervalJoin } from './join-interval.js';
 import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 import type { StreamContext } from './stream-context.js';
+import { WindowedStream } from './windowed-stream.js';
+import { CountEvictor } from './windowing/evictors.js';
+import { CountTrigger, PurgingTrigger } from './windowing/triggers.js';
+import { GlobalWindows, type WindowAssigner } from './windowing/window-assigners.js';
+import type { GlobalWindow, Window } from './windowing/windows.js';
 
 /** Built-in rolling aggregations of a keyed stream. */
 export type AggregationKind = 'sum' | 'min' | 'max' | 'minBy' | 'maxBy';
@@ -55,6 +60,21 @@ export class KeyedStream<T, K> extends DataStream<T> {
   intervalJoin<T2>(other: KeyedStream<T2, K>): IntervalJoin<T, T2, K> {
     if (!(other instanceof KeyedStream)) throw new JobBuildError('intervalJoin() expects a KeyedStream: apply keyBy() to the other stream first');
     return new IntervalJoin<T, T2, K>(this, other);
+  }
+
+  /** Cuts each key's records into windows: `window(TumblingEventTimeWindows.of(ms))`, then a window function. */
+  window<W extends Window>(assigner: WindowAssigner<W>): WindowedStream<T, K, W> {
+    return new WindowedStream<T, K, W>(this, assigner);
+  }
+
+  /**
+   * Count windows per key: every `size` records of a key (tumbling), or with `slide` the last
+   * `size` records every `slide` records (GlobalWindows with count trigger and evictor, as in Flink).
+   */
+  countWindow(size: number, slide?: number): WindowedStream<T, K, GlobalWindow> {
+    const windowed = this.window(GlobalWindows.create());
+    if (slide === undefined) return windowed.trigger(PurgingTrigger.of(CountTrigger.of(size)));
+    return windowed.evictor(CountEvictor.of(size)).trigger(CountTrigger.of(slide));
   }
 
   private aggregate(aggregation: AggregationKind, field: FieldExpression | undefined): SingleOutputStreamOperator<T> {

@@ -14,6 +14,8 @@ export interface NodeFunctions {
   userFunction: unknown;
   /** Key selector per logical input, for keyed operators. */
   keySelectors: (KeySelector<unknown, unknown> | undefined)[];
+  /** For sources: the WatermarkStrategy given to `fromSource` (undefined: none). */
+  watermarkStrategy?: unknown;
 }
 
 /** The live functions of one StreamGraph edge (partitioning). */

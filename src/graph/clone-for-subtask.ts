@@ -37,6 +37,8 @@ class ClonedUserFunctions implements UserFunctions {
     if (!fns) {
       const o = this.original.node(nodeId);
       fns = { userFunction: this.clone(o.userFunction), keySelectors: o.keySelectors.map((k) => this.clone(k)) };
+      // Strategies are immutable factories: every subtask creates its own generators from it.
+      if (o.watermarkStrategy !== undefined) fns.watermarkStrategy = o.watermarkStrategy;
       this.nodes.set(nodeId, fns);
     }
     return fns;

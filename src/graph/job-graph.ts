@@ -26,6 +26,8 @@ export type OperatorKind =
   | 'flatMap' // userFunction: FlatMapFunction
   | 'filter' // userFunction: FilterFunction
   | 'process' // userFunction: ProcessFunction
+  | 'timestampsAndWatermarks' // userFunction: WatermarkStrategy (assignTimestampsAndWatermarks)
+  | 'window' // keyed; userFunction: WindowOperatorSpec (src/api/windowing/window-operator-spec.ts); settings: { assigner, trigger, evictor, function, allowedLateness, lateDataTag }
   | 'keyedProcess' // userFunction: KeyedProcessFunction
   | 'keyedReduce' // userFunction: ReduceFunction
   | 'keyedAggregation' // settings: { aggregation: 'sum'|'min'|'max'|'minBy'|'maxBy', field: string | number | null }

@@ -13,7 +13,9 @@ export class StreamGraphFunctions implements UserFunctions {
 
   constructor(graph: StreamGraph) {
     for (const n of graph.nodes) {
-      this.nodes.set(n.id, { userFunction: n.userFunction, keySelectors: [...n.keySelectors] });
+      const fns: NodeFunctions = { userFunction: n.userFunction, keySelectors: [...n.keySelectors] };
+      if (n.watermarkStrategy !== undefined) fns.watermarkStrategy = n.watermarkStrategy;
+      this.nodes.set(n.id, fns);
       for (const e of n.inEdges) {
         const fns: EdgeFunctions = {};
         if (e.keySelector) fns.keySelector = e.keySelector;

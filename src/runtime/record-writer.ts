@@ -37,4 +37,9 @@ export class RecordWriter {
     this.lastWatermark = timestamp;
     this.partition.broadcastEvent({ kind: 'watermark', timestamp });
   }
+
+  /** Tells every consumer channel that this producer is idle or active again. */
+  emitWatermarkStatus(idle: boolean): void {
+    this.partition.broadcastEvent({ kind: 'watermarkStatus', idle });
+  }
 }

@@ -6,7 +6,7 @@
 import type { RuntimeContext } from '../api/runtime-context.js';
 import type { KeyedStateBackend } from '../state/keyed-state-backend.js';
 import type { OperatorStateStore } from '../state/operator-state-store.js';
-import type { InternalTimerService } from './internal-timer-service.js';
+import type { InternalTimerService, ProcessingTimeService } from './internal-timer-service.js';
 
 /** Where an operator emits. */
 export interface Output {
@@ -15,6 +15,8 @@ export interface Output {
   /** Side output named by an OutputTag id; dropped when nothing consumes the tag. */
   collectSide(tagId: string, value: unknown, timestamp: number): void;
   emitWatermark(timestamp: number): void;
+  /** Marks this output idle (no watermarks for now) or active again. */
+  emitWatermarkStatus?(idle: boolean): void;
 }
 
 /** What an operator gets when opened. */
@@ -35,6 +37,10 @@ export interface OperatorContext {
   readonly operatorStateStore: OperatorStateStore;
   /** Current processing time. */
   currentProcessingTime(): number;
+  /** Wakes the task's mailbox at a processing time, which then calls `fireProcessingTimers`. */
+  readonly processingTimeService?: ProcessingTimeService;
+  /** Interval of periodic watermark emission (`pipeline.auto-watermark-interval`); 0 = none. */
+  readonly autoWatermarkIntervalMs?: number;
 }
 
 /** A runtime operator. */
@@ -51,6 +57,8 @@ export interface StreamOperator {
   finish(): void | Promise<void>;
   /** Frees resources; called on success, cancel and failure (then errors are ignored). */
   close(): void | Promise<void>;
+  /** Input `input` became idle (no watermarks for now) or active again. */
+  processWatermarkStatus?(idle: boolean, input: number): void;
   /** Fires processing-time timers due at `now` (keyed operators). */
   fireProcessingTimers?(now: number): void;
 }

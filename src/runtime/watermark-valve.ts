@@ -1,7 +1,10 @@
 /**
- * Combines the watermarks of the channels feeding one logical input: the input's watermark is
- * the minimum over channels that are neither finished nor idle, and only ever advances. When
- * every channel finished, the input sees the maximal watermark.
+ * Combines the watermarks of the channels feeding one logical input (Flink's
+ * StatusWatermarkValve): the input's watermark is the minimum over channels that are neither
+ * finished nor idle, and only ever advances. When every unfinished channel is idle the input is
+ * idle: it advances to the highest watermark any channel reached (nothing holds it back any
+ * more) and reports idleness, so the operator stops waiting for it. When every channel
+ * finished, the input sees the maximal watermark.
  */
 import { MAX_WATERMARK } from './stream-element.js';
 
@@ -12,6 +15,7 @@ export class WatermarkValve {
   private readonly idle: boolean[];
   private remaining: number;
   private current = Number.NEGATIVE_INFINITY;
+  private allIdle = false;
 
   constructor(readonly numberOfChannels: number) {
     this.watermarks = new Array(numberOfChannels).fill(Number.NEGATIVE_INFINITY);
@@ -30,15 +34,21 @@ export class WatermarkValve {
     return this.remaining === 0;
   }
 
+  /** True while every unfinished channel is idle. */
+  get isIdle(): boolean {
+    return this.allIdle;
+  }
+
   /** A channel's watermark; returns the new combined watermark if it advanced. */
   inputWatermark(channel: number, timestamp: number): number | undefined {
     if (this.finished[channel]) return undefined;
+    // A watermark means the channel is active again (Flink sends a status first; be lenient).
     this.idle[channel] = false;
     if (timestamp > this.watermarks[channel]!) this.watermarks[channel] = timestamp;
     return this.recompute();
   }
 
-  /** A channel became idle or active again. */
+  /** A channel became idle or active again; returns the new combined watermark if it advanced. */
   inputIdle(channel: number, idle: boolean): number | undefined {
     if (this.finished[channel]) return undefined;
     this.idle[channel] = idle;
@@ -55,17 +65,24 @@ export class WatermarkValve {
 
   private recompute(): number | undefined {
     let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
     let active = 0;
     for (let i = 0; i < this.numberOfChannels; i++) {
-      if (this.finished[i] || this.idle[i]) continue;
+      if (this.finished[i]) continue;
+      const wm = this.watermarks[i]!;
+      if (wm > max) max = wm;
+      if (this.idle[i]) continue;
       active++;
-      if (this.watermarks[i]! < min) min = this.watermarks[i]!;
+      if (wm < min) min = wm;
     }
-    if (this.remaining === 0) min = MAX_WATERMARK;
-    else if (active === 0) return undefined;
-    if (min > this.current) {
-      this.current = min;
-      return min;
+    this.allIdle = this.remaining > 0 && active === 0;
+    let next: number;
+    if (this.remaining === 0) next = MAX_WATERMARK;
+    else if (active === 0) next = max;
+    else next = min;
+    if (next > this.current) {
+      this.current = next;
+      return next;
     }
     return undefined;
   }

@@ -16,6 +16,8 @@ export abstract class AbstractStreamOperator implements StreamOperator {
   /** Combined watermark of all inputs. */
   protected currentWatermark = Number.NEGATIVE_INFINITY;
   private readonly inputWatermarks: number[];
+  private readonly idleInputs: boolean[];
+  private outputIdle = false;
 
   constructor(
     readonly name: string,
@@ -24,6 +26,7 @@ export abstract class AbstractStreamOperator implements StreamOperator {
     numberOfInputs = 1,
   ) {
     this.inputWatermarks = new Array(Math.max(1, numberOfInputs)).fill(Number.NEGATIVE_INFINITY);
+    this.idleInputs = new Array(Math.max(1, numberOfInputs)).fill(false);
   }
 
   async open(ctx: OperatorContext): Promise<void> {
@@ -44,12 +47,38 @@ export abstract class AbstractStreamOperator implements StreamOperator {
     const wms = this.inputWatermarks;
     if (timestamp <= wms[input]!) return;
     wms[input] = timestamp;
-    let combined = wms[0]!;
-    for (let i = 1; i < wms.length; i++) if (wms[i]! < combined) combined = wms[i]!;
-    if (combined <= this.currentWatermark) return;
+    this.advanceCombinedWatermark();
+  }
+
+  /** The combined watermark of this operator's inputs (what its timers and windows see). */
+  get currentInputWatermark(): number {
+    return this.currentWatermark;
+  }
+
+  /** Recomputes the minimum over inputs that are not idle; fires timers and forwards it when it advanced. */
+  private advanceCombinedWatermark(): void {
+    const wms = this.inputWatermarks;
+    let combined = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < wms.length; i++) if (!this.idleInputs[i] && wms[i]! < combined) combined = wms[i]!;
+    if (combined === Number.POSITIVE_INFINITY || combined <= this.currentWatermark) return;
     this.currentWatermark = combined;
     this.onWatermark(combined);
     this.output.emitWatermark(combined);
+  }
+
+  /**
+   * An input became idle or active: idle inputs do not hold back the combined watermark; the
+   * operator's output is idle while every input is.
+   */
+  processWatermarkStatus(idle: boolean, input: number): void {
+    if (this.idleInputs[input] === idle) return;
+    this.idleInputs[input] = idle;
+    const allIdle = this.idleInputs.every((i) => i);
+    if (allIdle !== this.outputIdle) {
+      this.outputIdle = allIdle;
+      this.output.emitWatermarkStatus?.(allIdle);
+    }
+    if (!allIdle) this.advanceCombinedWatermark();
   }
 
   /** Called when the combined watermark advanced, before it is forwarded. */

@@ -1,22 +1,78 @@
 /**
  * Drives a {@link SourceReader}: the task asks it for up to N records per mailbox slice; at end
  * of input it emits the maximal watermark so bounded jobs fire every timer and window.
+ * With a watermark strategy (`fromSource(source, strategy, name)`), records get the assigner's
+ * timestamps, and watermarks come from one generator per split the reader opens
+ * (`createOutputForSplit`) or, for readers without splits, one for the whole reader; the
+ * source's watermark is the minimum over them, emitted per record and every
+ * `pipeline.auto-watermark-interval` from the mailbox.
  */
+import type { TimestampAssigner, WatermarkStrategy } from '../../api/watermark-strategy.js';
 import type { InputStatus, ReaderOutput, Source, SourceReader } from '../../connectors/source.js';
 import { MAX_WATERMARK, NO_TIMESTAMP } from '../stream-element.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
+import {
+  type GeneratorOutput,
+  isWatermarkStrategy,
+  PeriodicWatermarkEmitter,
+  RECORD_TIMESTAMP,
+  WatermarkMultiplexer,
+  type WatermarkSink,
+} from './timestamps-watermark-output.js';
+
+/** The output of one split (or of the whole reader): timestamps, then its own generator. */
+class SplitReaderOutput implements ReaderOutput<unknown> {
+  constructor(
+    private readonly operator: SourceOperator,
+    private readonly assigner: TimestampAssigner<unknown>,
+    private readonly watermarks: GeneratorOutput<unknown>,
+  ) {}
+
+  collect(value: unknown, timestamp?: number): void {
+    const ts = this.assigner(value, timestamp ?? NO_TIMESTAMP);
+    this.watermarks.onEvent(value, ts);
+    this.operator.emitRecord(value, ts);
+  }
+}
 
 /** The source operator (kind `source`). */
-export class SourceOperator extends AbstractStreamOperator {
+export class SourceOperator extends AbstractStreamOperator implements WatermarkSink {
   private reader: SourceReader<unknown> | undefined;
   private readonly readerOutput: ReaderOutput<unknown>;
   /** Restored reader position, applied before `start`. */
   private restoredPosition: unknown = undefined;
+  private readonly watermarks: WatermarkMultiplexer<unknown> | undefined;
+  private periodic: PeriodicWatermarkEmitter | undefined;
 
-  constructor(name: string, private readonly source: Source<unknown>) {
+  constructor(
+    name: string,
+    private readonly source: Source<unknown>,
+    watermarkStrategy?: unknown,
+  ) {
     super(name, undefined, 0);
     if (!source || typeof source.createReader !== 'function') throw new TypeError(`${name}: the user function is not a Source`);
-    this.readerOutput = { collect: (value, timestamp) => this.output.collect(value, timestamp ?? NO_TIMESTAMP) };
+    if (watermarkStrategy !== undefined && watermarkStrategy !== null && !isWatermarkStrategy(watermarkStrategy)) {
+      throw new TypeError(`${name}: expected a WatermarkStrategy as the watermark strategy of fromSource()`);
+    }
+    const strategy = watermarkStrategy as WatermarkStrategy<unknown> | undefined;
+    if (!strategy || (!strategy.emitsWatermarks && !strategy.timestampAssigner)) {
+      // No strategy: records keep the reader's timestamps; only the final watermark is sent.
+      this.readerOutput = { collect: (value, timestamp) => this.output.collect(value, timestamp ?? NO_TIMESTAMP) };
+      return;
+    }
+    const watermarks = new WatermarkMultiplexer(strategy, this);
+    const assigner = strategy.timestampAssigner ?? RECORD_TIMESTAMP;
+    this.watermarks = watermarks;
+    let main: SplitReaderOutput | undefined;
+    this.readerOutput = {
+      collect: (value, timestamp) => {
+        // Registered on first use, so readers that only use split outputs are not held back by it.
+        main ??= new SplitReaderOutput(this, assigner, watermarks.output('\u0000main'));
+        main.collect(value, timestamp);
+      },
+      createOutputForSplit: (splitId) => new SplitReaderOutput(this, assigner, watermarks.output(splitId)),
+      releaseOutputForSplit: (splitId) => watermarks.release(splitId),
+    };
   }
 
   /** Sets the reader position to resume from (a checkpointed `snapshotState()`). */
@@ -32,6 +88,11 @@ export class SourceOperator extends AbstractStreamOperator {
     } catch (err) {
       throw this.userError(err);
     }
+    if (this.watermarks) {
+      const interval = this.ctx.autoWatermarkIntervalMs ?? 0;
+      this.periodic = new PeriodicWatermarkEmitter(this.ctx.processingTimeService, interval, () => this.emitPeriodicWatermark());
+      this.periodic.start();
+    }
   }
 
   /** Emits up to `maxRecords` records. */
@@ -41,6 +102,33 @@ export class SourceOperator extends AbstractStreamOperator {
     } catch (err) {
       throw this.userError(err);
     }
+  }
+
+  /** @internal a record with its final timestamp. */
+  emitRecord(value: unknown, timestamp: number): void {
+    this.output.collect(value, timestamp);
+  }
+
+  /** Asks every generator for its periodic watermark now (the mailbox calls this every interval). */
+  emitPeriodicWatermark(): void {
+    try {
+      this.watermarks?.emitPeriodic();
+    } catch (err) {
+      throw this.userError(err);
+    }
+  }
+
+  fireProcessingTimers(now: number): void {
+    this.periodic?.onProcessingTime(now);
+  }
+
+  /** A generator's combined watermark. */
+  emitWatermark(timestamp: number): void {
+    this.processWatermark(timestamp, 0);
+  }
+
+  emitWatermarkStatus(idle: boolean): void {
+    this.output.emitWatermarkStatus?.(idle);
   }
 
   /** Resolves when `pollNext` may have records again. */
@@ -59,10 +147,12 @@ export class SourceOperator extends AbstractStreamOperator {
 
   /** The reader is exhausted: the maximal watermark goes downstream. */
   override endInput(): void {
+    this.periodic?.stop();
     this.processWatermark(MAX_WATERMARK, 0);
   }
 
   override async close(): Promise<void> {
+    this.periodic?.stop();
     const reader = this.reader;
     this.reader = undefined;
     if (reader) {

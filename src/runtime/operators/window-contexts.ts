@@ -1,0 +1,117 @@
+/**
+ * The contexts a window operator hands to user code, each one object per operator re-pointed
+ * at the current window (no allocation per record): the trigger's context (timers and state
+ * in the window's namespace, merging of state) and the window function's context.
+ */
+import type { OutputTag } from '../../api/output-tag.js';
+import type { StateDescriptor } from '../../api/state-descriptors.js';
+import type { KeyedStateStore, ProcessWindowContext } from '../../api/window-functions.js';
+import type { OnMergeContext } from '../../api/windowing/triggers.js';
+import { type Window, windowId } from '../../api/windowing/windows.js';
+import { VOID_NAMESPACE, type KeyedStateBackend } from '../../state/keyed-state-backend.js';
+import type { InternalTimerService } from '../internal-timer-service.js';
+import { NamespacedStateStore } from './window-state-store.js';
+
+/** Prefix of trigger state names in the backend. */
+export const TRIGGER_STATE_PREFIX = 'window-trigger:';
+
+/** The trigger's view of the current key and window. */
+export class WindowTriggerContext implements OnMergeContext {
+  private readonly state: NamespacedStateStore;
+  /** Namespace of the window the trigger is asked about. */
+  private namespace = '';
+  /** Namespaces of the windows being merged into the current one (during onMerge). */
+  mergedNamespaces: readonly string[] = [];
+
+  constructor(
+    backend: KeyedStateBackend,
+    private readonly timers: InternalTimerService,
+    private readonly watermark: () => number,
+    operatorName: string,
+  ) {
+    this.state = new NamespacedStateStore(backend, TRIGGER_STATE_PREFIX, operatorName, '');
+  }
+
+  /** Points the context at `window`. */
+  setWindow(window: Window): void {
+    this.namespace = windowId(window);
+    this.state.namespace = this.namespace;
+  }
+
+  getCurrentProcessingTime(): number {
+    return this.timers.currentProcessingTime();
+  }
+
+  getCurrentWatermark(): number {
+    return this.watermark();
+  }
+
+  registerProcessingTimeTimer(time: number): void {
+    this.timers.registerProcessingTimeTimer(time, this.namespace);
+  }
+
+  registerEventTimeTimer(time: number): void {
+    this.timers.registerEventTimeTimer(time, this.namespace);
+  }
+
+  deleteProcessingTimeTimer(time: number): void {
+    this.timers.deleteProcessingTimeTimer(time, this.namespace);
+  }
+
+  deleteEventTimeTimer(time: number): void {
+    this.timers.deleteEventTimeTimer(time, this.namespace);
+  }
+
+  getPartitionedState<S>(descriptor: StateDescriptor<unknown>): S {
+    this.state.namespace = this.namespace;
+    return this.state.getPartitionedState<S>(descriptor);
+  }
+
+  mergePartitionedState(descriptor: StateDescriptor<unknown>): void {
+    if (this.mergedNamespaces.length > 0) this.state.mergeNamespaces(descriptor, this.namespace, this.mergedNamespaces);
+  }
+}
+
+/** The window function's view of the window being emitted. */
+export class WindowProcessContext implements ProcessWindowContext<Window> {
+  window!: Window;
+  private readonly perWindow: NamespacedStateStore;
+  private readonly global: NamespacedStateStore;
+
+  constructor(
+    backend: KeyedStateBackend,
+    private readonly timers: InternalTimerService,
+    private readonly watermark: () => number,
+    private readonly emitSide: (tagId: string, value: unknown) => void,
+    operatorName: string,
+  ) {
+    this.perWindow = new NamespacedStateStore(backend, '', operatorName, '');
+    this.global = new NamespacedStateStore(backend, '', operatorName, VOID_NAMESPACE);
+  }
+
+  /** Points the context at `window`. */
+  setWindow(window: Window): void {
+    this.window = window;
+    this.perWindow.namespace = windowId(window);
+  }
+
+  currentWatermark(): number {
+    return this.watermark();
+  }
+
+  currentProcessingTime(): number {
+    return this.timers.currentProcessingTime();
+  }
+
+  windowState(): KeyedStateStore {
+    return this.perWindow;
+  }
+
+  globalState(): KeyedStateStore {
+    return this.global;
+  }
+
+  output<X>(tag: OutputTag<X>, value: X): void {
+    this.emitSide(tag.id, value);
+  }
+}
