@@ -65,7 +65,7 @@ describe('broadcast state in the harness', () => {
 
   it('the non-broadcast side cannot write, and undeclared states are refused', async () => {
     const other = new MapStateDescriptor<string, number>('other');
-    const fn = new (class extends BroadcastProcessFunction<string, string, string> {
+    const fn = new (class extends BroadcastProcessFunction<string, Rule, string> {
       processElement(v: string, ctx: BroadcastReadOnlyContext, out: Collector<string>): void {
         if (v === 'undeclared') ctx.getBroadcastState(other);
         const state = ctx.getBroadcastState(rules) as unknown as { put?: unknown };
