@@ -122,7 +122,7 @@ describe('docker-compose.yml describes a working cluster', () => {
   });
 
   it('comes up with two TaskManagers and runs a bounded job to FINISHED via fluss run -m', async () => {
-    await waitFor('2 TaskManagers in /overview', async () => (await (await fetch(`${restBase}/overview`)).json()).taskmanagers === 2, 30_000).catch((e) => {
+    await waitFor('2 TaskManagers in /overview', async () => ((await (await fetch(`${restBase}/overview`)).json()) as { taskmanagers: number }).taskmanagers === 2, 30_000).catch((e) => {
       throw new Error(`${(e as Error).message}\n${logs()}`);
     });
     const tms = (await (await fetch(`${restBase}/taskmanagers`)).json()) as { taskmanagers: { path: string }[] };

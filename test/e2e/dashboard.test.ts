@@ -52,7 +52,7 @@ describe('web dashboard in a headless browser', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-overview.png'), fullPage: true });
 
     await row.click();
-    await page.waitForFunction((jid) => document.querySelector('#job-id')?.textContent === jid, jobId, { timeout: 10_000 });
+    await expect.poll(() => page.locator('#job-id').textContent(), { timeout: 10_000 }).toBe(jobId);
     expect(page.url()).toContain(`#/jobs/${jobId}`);
     const nodes = page.locator('#job-graph g.node');
     await expect.poll(() => nodes.count()).toBe(job.vertices.length);
