@@ -370,6 +370,9 @@ export class JobMaster {
 
   /** Adds a failure to the exception history, with the task and location when known. */
   private recordException(cause: string, execution?: ExecutionVertex): void {
+    // Only root causes: tasks that fail while the job is already cancelling, failing or
+    // restarting are consequences (a consumer losing its cancelled producer), not failures.
+    if (this.jobStatus !== 'RUNNING') return;
     this.exceptionHistory.add({
       exceptionName: exceptionNameOf(cause),
       message: cause,
