@@ -73,6 +73,10 @@ describe('REST API of the JobManager', () => {
     const after = (await rest(cluster.baseUrl, '/overview')).body;
     expect(after['jobs-cancelled']).toBe(1);
     expect(after['slots-available']).toBe(4);
+    // A cancel is not a failure: consumers losing their cancelled producers are not recorded.
+    const ex = (await rest(cluster.baseUrl, `/jobs/${jobId}/exceptions`)).body;
+    expect(ex.exceptionHistory.entries).toEqual([]);
+    expect(ex['root-exception']).toBeNull();
     const again = await rest(cluster.baseUrl, `/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
     expect(again.status).toBe(409);
     expect(again.body.errors[0]).toMatch(/CANCELED/);

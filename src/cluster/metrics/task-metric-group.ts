@@ -2,6 +2,16 @@
  * Metrics of one running subtask and of each operator in its chain. The runtime Task calls
  * these once per processed batch or mailbox slice (never per record): each call is a few
  * arithmetic operations without allocation.
+ *
+ * What the Task calls, per mailbox slice:
+ * - `recordsIn(n)`: records taken from its input gates (for a source: records its reader emitted);
+ * - `recordsOut(n)`: records its chain handed to record writers or sinks;
+ * - `addBusyTime(ms)`: time spent processing the slice;
+ * - `addIdleTime(ms)`: time spent waiting for input (empty gates, source with nothing to read);
+ * - `addBackPressuredTime(ms)`: time spent waiting for output credit;
+ * - `setInputWatermark(ts)` when its combined input watermark advances;
+ * - per operator, `operator(i).recordsIn(n)` / `.recordsOut(n)` / `.setInputWatermark(ts)`,
+ *   with counts the chain accumulated in plain number fields during the slice.
  */
 import { Meter } from './metric-types.js';
 import { NO_WATERMARK, type OperatorMetricsSnapshot, type TaskMetricsSnapshot } from './task-metrics-snapshot.js';
