@@ -64,6 +64,7 @@ export class Task {
   private partitions: ResultPartition[] = [];
   private gates: InputGate[] = [];
   private chain: OperatorChain | undefined;
+  private inputProcessor: TaskInputProcessor | undefined;
   private readonly logger: Logger;
   private readonly vertex: JobVertex;
   /** Resolves the current wait early (cancel, processing-time timer). */
@@ -88,6 +89,13 @@ export class Task {
   }
 
   /** "Vertex name (i/n)", as Flink names subtasks. */
+  /** The task's input watermark (Flink's currentInputWatermark): minimum over its inputs, -Infinity before any. */
+  get currentInputWatermark(): number {
+    if (this.inputProcessor) return this.inputProcessor.currentInputWatermark;
+    // A source task has no input: its watermark is the one its source emitted.
+    return this.chain?.source?.currentInputWatermark ?? Number.NEGATIVE_INFINITY;
+  }
+
   get taskName(): string {
     return `${this.vertex.name} (${this.deployment.subtaskIndex + 1}/${this.vertex.parallelism})`;
   }
@@ -178,6 +186,7 @@ export class Task {
     const chain = this.chain!;
     const source = chain.source;
     const inputs = source ? undefined : new TaskInputProcessor(this.vertex, this.gates, chain.operators);
+    this.inputProcessor = inputs;
     for (;;) {
       if (this.canceled) throw new CanceledSignal();
       this.fireDueTimers();
