@@ -20,7 +20,9 @@ import type {
   SinkFunction,
 } from './functions.js';
 import { BroadcastConnectedStream, BroadcastStream } from './broadcast-stream.js';
+import { CoGroupedStreams } from './co-grouped-streams.js';
 import { ConnectedStreams } from './connected-streams.js';
+import { JoinedStreams } from './join-windowed.js';
 import { DataStreamSink } from './data-stream-sink.js';
 import { ALL_WINDOW_KEY, AllWindowedStream } from './all-windowed-stream.js';
 import { WatermarkStrategy } from './watermark-strategy.js';
@@ -134,6 +136,18 @@ export class DataStream<T> {
 
   private partitioned(kind: PartitionerKind): DataStream<T> {
     return new DataStream<T>(this.context, this.context.graph.addPartition(this.nodeId, kind));
+  }
+
+  /** Window join with `other`: `join(other).where(k1).equalTo(k2).window(assigner).apply(fn)`. */
+  join<T2>(other: DataStream<T2>): JoinedStreams<T, T2> {
+    if (!(other instanceof DataStream)) throw new JobBuildError(`join() expects a DataStream, got ${describeValue(other)}`);
+    return new JoinedStreams<T, T2>(this, other);
+  }
+
+  /** Window co-group with `other`: `coGroup(other).where(k1).equalTo(k2).window(assigner).apply(fn)`. */
+  coGroup<T2>(other: DataStream<T2>): CoGroupedStreams<T, T2> {
+    if (!(other instanceof DataStream)) throw new JobBuildError(`coGroup() expects a DataStream, got ${describeValue(other)}`);
+    return new CoGroupedStreams<T, T2>(this, other);
   }
 
   /** Round-robin over all downstream subtasks. */

@@ -14,6 +14,8 @@ export { KeyedStream, type AggregationKind, type FieldExpression } from './keyed
 export { ConnectedStreams } from './connected-streams.js';
 export { BroadcastStream, BroadcastConnectedStream } from './broadcast-stream.js';
 export { IntervalJoin, IntervalJoined } from './join-interval.js';
+export { JoinedStreams, JoinWithWindowAssigner, JoinWithWindow } from './join-windowed.js';
+export { CoGroupedStreams, CoGroupWithWindowAssigner, WithWindow, type TaggedUnion } from './co-grouped-streams.js';
 export * from './co-functions.js';
 export * from './join-functions.js';
 export {
