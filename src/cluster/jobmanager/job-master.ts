@@ -156,13 +156,16 @@ export class JobMaster {
       return;
     }
     const expectedCancel = execution.state === 'CANCELING' || this.jobStatus !== 'RUNNING';
-    execution.state = u.state;
-    if (u.state === 'FAILED') {
+    // While the job is being cancelled, a task that fails because its producer was cancelled
+    // first did not fail on its own: it was cancelled.
+    const state = u.state === 'FAILED' && this.jobStatus === 'CANCELLING' ? 'CANCELED' : u.state;
+    execution.state = state;
+    if (state === 'FAILED') {
       execution.failureCause = u.failureCause || `${execution.taskName} failed without a cause`;
       this.log.warn({ vertex: u.vertexId, subtask: u.subtaskIndex, attempt: u.attempt }, execution.failureCause);
       this.recordException(execution.failureCause, execution);
       this.handleFailure(execution.failureCause);
-    } else if (u.state === 'CANCELED' && !expectedCancel) {
+    } else if (state === 'CANCELED' && !expectedCancel) {
       this.recordException(`${execution.taskName} was canceled unexpectedly`, execution);
       this.handleFailure(`${execution.taskName} was canceled unexpectedly`);
     }
