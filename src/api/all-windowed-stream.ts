@@ -8,7 +8,7 @@ import type { AggregateFunction, KeySelector, ReduceFunction } from './functions
 import type { KeyedStream } from './keyed-stream.js';
 import type { OutputTag } from './output-tag.js';
 import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';
-import type { AllWindowFunction, ProcessAllWindowFunction } from './window-functions.js';
+import type { AllWindowFunction, AllWindowFunctionObject, ProcessAllWindowFunction } from './window-functions.js';
 import type { Evictor } from './windowing/evictors.js';
 import type { Trigger } from './windowing/triggers.js';
 import type { WindowAssigner } from './windowing/window-assigners.js';
@@ -57,17 +57,17 @@ export class AllWindowedStream<T, W extends Window = TimeWindow> {
 
   /** Reduces each window incrementally; `windowFn` (optional) receives the reduced value. */
   reduce(fn: ReduceFunction<T>): SingleOutputStreamOperator<T>;
-  reduce<R>(fn: ReduceFunction<T>, windowFn: ProcessAllWindowFunction<T, R, W> | AllWindowFunction<T, R, W>): SingleOutputStreamOperator<R>;
-  reduce<R>(fn: ReduceFunction<T>, windowFn?: ProcessAllWindowFunction<T, R, W> | AllWindowFunction<T, R, W>): SingleOutputStreamOperator<R> {
+  reduce<R>(fn: ReduceFunction<T>, windowFn: ProcessAllWindowFunction<T, R, W> | AllWindowFunctionObject<T, R, W>): SingleOutputStreamOperator<R>;
+  reduce<R>(fn: ReduceFunction<T>, windowFn?: ProcessAllWindowFunction<T, R, W> | AllWindowFunctionObject<T, R, W>): SingleOutputStreamOperator<R> {
     return this.build(reduceAggregation(fn), windowFn, 'reduce', 'Reduce');
   }
 
   /** Aggregates each window incrementally; `windowFn` (optional) receives `getResult(acc)`. */
   aggregate<ACC, V>(agg: AggregateFunction<T, ACC, V>): SingleOutputStreamOperator<V>;
-  aggregate<ACC, V, R>(agg: AggregateFunction<T, ACC, V>, windowFn: ProcessAllWindowFunction<V, R, W> | AllWindowFunction<V, R, W>): SingleOutputStreamOperator<R>;
+  aggregate<ACC, V, R>(agg: AggregateFunction<T, ACC, V>, windowFn: ProcessAllWindowFunction<V, R, W> | AllWindowFunctionObject<V, R, W>): SingleOutputStreamOperator<R>;
   aggregate<ACC, V, R>(
     agg: AggregateFunction<T, ACC, V>,
-    windowFn?: ProcessAllWindowFunction<V, R, W> | AllWindowFunction<V, R, W>,
+    windowFn?: ProcessAllWindowFunction<V, R, W> | AllWindowFunctionObject<V, R, W>,
   ): SingleOutputStreamOperator<R> {
     return this.build(aggregateAggregation(agg), windowFn, 'aggregate', 'Aggregate');
   }

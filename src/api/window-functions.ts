@@ -88,3 +88,9 @@ export type WindowFunction<IN, OUT, K, W extends Window = TimeWindow> =
 export type AllWindowFunction<IN, OUT, W extends Window = TimeWindow> =
   | ((window: W, input: Iterable<IN>, out: Collector<OUT>) => void)
   | (RichFunction & { apply(window: W, input: Iterable<IN>, out: Collector<OUT>): void });
+
+/** A {@link WindowFunction} written as an object (`{ apply }`), as `reduce`/`aggregate` accept it; lambdas there are process window functions. */
+export type WindowFunctionObject<IN, OUT, K, W extends Window = TimeWindow> = Exclude<WindowFunction<IN, OUT, K, W>, (...args: never[]) => unknown>;
+
+/** An {@link AllWindowFunction} written as an object (`{ apply }`). */
+export type AllWindowFunctionObject<IN, OUT, W extends Window = TimeWindow> = Exclude<AllWindowFunction<IN, OUT, W>, (...args: never[]) => unknown>;

@@ -8,7 +8,7 @@ import type { AggregateFunction, KeySelector, ReduceFunction } from './functions
 import type { KeyedStream } from './keyed-stream.js';
 import type { OutputTag } from './output-tag.js';
 import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';
-import type { ProcessWindowFunction, WindowFunction } from './window-functions.js';
+import type { ProcessWindowFunction, WindowFunction, WindowFunctionObject } from './window-functions.js';
 import type { Evictor } from './windowing/evictors.js';
 import type { Trigger } from './windowing/triggers.js';
 import type { WindowAssigner } from './windowing/window-assigners.js';
@@ -54,8 +54,8 @@ export class WindowedStream<T, K, W extends Window = TimeWindow> {
 
   /** Reduces each window incrementally; `windowFn` (optional) receives the reduced value. */
   reduce(fn: ReduceFunction<T>): SingleOutputStreamOperator<T>;
-  reduce<R>(fn: ReduceFunction<T>, windowFn: ProcessWindowFunction<T, R, K, W> | WindowFunction<T, R, K, W>): SingleOutputStreamOperator<R>;
-  reduce<R>(fn: ReduceFunction<T>, windowFn?: ProcessWindowFunction<T, R, K, W> | WindowFunction<T, R, K, W>): SingleOutputStreamOperator<R> {
+  reduce<R>(fn: ReduceFunction<T>, windowFn: ProcessWindowFunction<T, R, K, W> | WindowFunctionObject<T, R, K, W>): SingleOutputStreamOperator<R>;
+  reduce<R>(fn: ReduceFunction<T>, windowFn?: ProcessWindowFunction<T, R, K, W> | WindowFunctionObject<T, R, K, W>): SingleOutputStreamOperator<R> {
     return this.build(reduceAggregation(fn), windowFn, 'reduce', 'Reduce');
   }
 
@@ -63,11 +63,11 @@ export class WindowedStream<T, K, W extends Window = TimeWindow> {
   aggregate<ACC, V>(agg: AggregateFunction<T, ACC, V>): SingleOutputStreamOperator<V>;
   aggregate<ACC, V, R>(
     agg: AggregateFunction<T, ACC, V>,
-    windowFn: ProcessWindowFunction<V, R, K, W> | WindowFunction<V, R, K, W>,
+    windowFn: ProcessWindowFunction<V, R, K, W> | WindowFunctionObject<V, R, K, W>,
   ): SingleOutputStreamOperator<R>;
   aggregate<ACC, V, R>(
     agg: AggregateFunction<T, ACC, V>,
-    windowFn?: ProcessWindowFunction<V, R, K, W> | WindowFunction<V, R, K, W>,
+    windowFn?: ProcessWindowFunction<V, R, K, W> | WindowFunctionObject<V, R, K, W>,
   ): SingleOutputStreamOperator<R> {
     return this.build(aggregateAggregation(agg), windowFn, 'aggregate', 'Aggregate');
   }
