@@ -4,6 +4,7 @@
  * StreamGraph. Inside a job builder (`buildJob`, `fluss run`) it only records; an environment
  * obtained outside a builder runs its job on a local mini-cluster from `execute()`.
  */
+import { WatermarkStrategy } from './watermark-strategy.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { JobBuildError } from '../core/errors.js';
 import { CollectionSource } from '../connectors/collection-source.js';
@@ -227,12 +228,17 @@ export class StreamExecutionEnvironment {
   }
 
   /** A stream read from `source` (FLIP-27 style), named `name`. */
-  fromSource<T>(source: Source<T>, watermarkStrategy: unknown, name?: string): SingleOutputStreamOperator<T> {
+  fromSource<T>(source: Source<T>, watermarkStrategy: WatermarkStrategy<T>, name?: string): SingleOutputStreamOperator<T> {
     if (!isSource(source)) throw new JobBuildError(`fromSource() expects a Source (an object with createReader()), got ${describeValue(source)}`);
+    if (!(watermarkStrategy instanceof WatermarkStrategy)) {
+      throw new JobBuildError(
+        `fromSource() expects a WatermarkStrategy as its second argument (e.g. WatermarkStrategy.noWatermarks()), got ${describeValue(watermarkStrategy)}`,
+      );
+    }
     return this.addSource(source, watermarkStrategy, name);
   }
 
-  private addSource<T>(source: Source<T>, watermarkStrategy: unknown, name: string | undefined): SingleOutputStreamOperator<T> {
+  private addSource<T>(source: Source<T>, watermarkStrategy: WatermarkStrategy<T> | undefined, name: string | undefined): SingleOutputStreamOperator<T> {
     const limit = source.maxParallelism;
     const node = this.graph.addNode({
       kind: 'source',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildJob, defineJob, StreamExecutionEnvironment, type JobBuilder } from '../../src/api/index.js';
+import { buildJob, defineJob, SequenceSource, StreamExecutionEnvironment, WatermarkStrategy, type JobBuilder } from '../../src/api/index.js';
 import { JobBuildError } from '../../src/core/errors.js';
 
 async function buildError(fn: JobBuilder): Promise<JobBuildError> {
@@ -61,7 +61,10 @@ describe('validation while building a job', () => {
     expect((await buildError((env) => void env.fromSequence(1, 2).keyBy(null as never))).message).toMatch(/keyBy\(\)/);
     expect((await buildError((env) => void env.fromSequence(1, 2).addSink({} as never))).message).toMatch(/invoke\(\)/);
     expect((await buildError((env) => void env.fromSequence(1, 2).sinkTo({} as never))).message).toMatch(/createWriter\(\)/);
-    expect((await buildError((env) => void env.fromSource({} as never, undefined, 'x'))).message).toMatch(/createReader\(\)/);
+    expect((await buildError((env) => void env.fromSource({} as never, WatermarkStrategy.noWatermarks(), 'x'))).message).toMatch(/createReader\(\)/);
+    expect((await buildError((env) => void env.fromSource(new SequenceSource(1, 2), 'no' as never, 'x'))).message).toMatch(
+      /expects a WatermarkStrategy/,
+    );
     expect((await buildError((env) => void env.fromSequence(1, 2).keyBy((x) => x).sum(-1))).message).toMatch(/tuple index/);
   });
 

@@ -14,6 +14,7 @@
  * await h.close();
  * ```
  */
+import { WatermarkStrategy } from '../watermark-strategy.js';
 import { JobBuildError } from '../../core/errors.js';
 import type { Source } from '../../connectors/source.js';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -75,7 +76,7 @@ export class OperatorTestHarness<IN1, OUT, IN2 = never> {
   private constructor(build: (inputs: DataStream<unknown>[]) => DataStream<unknown>, numberOfInputs: number, private readonly options: OperatorTestHarnessOptions) {
     this.now = options.initialProcessingTime ?? 0;
     const env = new StreamExecutionEnvironment();
-    const inputs = Array.from({ length: numberOfInputs }, (_, i) => env.fromSource(PLACEHOLDER_SOURCE, undefined, `Harness Input ${i + 1}`));
+    const inputs = Array.from({ length: numberOfInputs }, (_, i) => env.fromSource(PLACEHOLDER_SOURCE, WatermarkStrategy.noWatermarks(), `Harness Input ${i + 1}`));
     const result = build(inputs as unknown as DataStream<unknown>[]);
     const graph = env.getStreamGraph();
     if (!result || graph.isVirtual(result.nodeId) || !graph.has(result.nodeId) || inputs.some((s) => s.nodeId === result.nodeId)) {
