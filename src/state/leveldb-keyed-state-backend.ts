@@ -242,7 +242,6 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
   async restore(entries: Iterable<KeyedStateEntry> | AsyncIterable<KeyedStateEntry>): Promise<void> {
     await this.flush();
     const w = new KeyWriter();
-    let batch = this.store.batch();
     let n = 0;
     for await (const e of entries) {
       if (e.keyGroup < this.keyGroupRange.start || e.keyGroup > this.keyGroupRange.end) continue;
@@ -254,14 +253,9 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
       const state = this.states.get(e.stateName) ?? this.define(e.stateName);
       w.reset();
       writeStateKey(w, e.keyGroup, state.id, e.key, e.namespace);
-      batch.put(w.view(), serializeValue(e.value));
-      if (++n % RESTORE_BATCH === 0) {
-        this.store.submit(batch);
-        await this.store.whenWritten();
-        batch = this.store.batch();
-      }
+      this.store.batch().batch.put(w.view(), serializeValue(e.value));
+      if (++n % RESTORE_BATCH === 0) await this.store.whenWritten();
     }
-    this.store.submit(batch);
     await this.flush();
     this.cache.invalidate();
   }

@@ -1,7 +1,8 @@
 /**
  * One local LevelDB database (classic-level) holding the keyed state of one operator in one
  * subtask: synchronous point reads (`getSync`), batches written in the background strictly in
- * submission order (chained: LevelDB's worker threads would otherwise apply them in any order),
+ * order (one at a time: LevelDB's worker threads would otherwise apply them in any order;
+ * writes made meanwhile collect in the next batch, so a busy event loop never queues many),
  * range iterators (each reads an implicit snapshot taken when it is created), and removal of
  * the whole directory when the task ends. The cache above it lives in
  * {@link LevelDbWriteBackCache}.
@@ -14,7 +15,7 @@ import { StateBackendError } from './state-errors.js';
 
 type Db = ClassicLevel<Buffer, Buffer>;
 
-/** A batch of writes being assembled. */
+/** A chained batch of writes being assembled. */
 export type StoreBatch = ReturnType<Db['batch']>;
 
 /** Options of {@link LevelDbStore.open}. */
@@ -27,13 +28,24 @@ export interface LevelDbStoreOptions {
   writeBufferBytes?: number;
 }
 
+/** The batch that collects writes until the write in progress (if any) completes. */
+export interface PendingBatch {
+  readonly batch: StoreBatch;
+  /** Sequence number the batch is written as. */
+  readonly seq: number;
+}
+
 /** LevelDB with synchronous reads and ordered background batch writes. */
 export class LevelDbStore {
   private submitted = 0;
   private written = 0;
-  private writing: Promise<void> = Promise.resolve();
+  /** At most one batch is written at a time; writes meanwhile collect in `pending`. */
+  private pending: PendingBatch | undefined;
+  private writing: Promise<void> | undefined;
   private writeError: Error | undefined;
   private closed = false;
+  /** Called with each sequence number once its batch is written. */
+  onWritten: ((seq: number) => void) | undefined;
 
   private constructor(readonly path: string, private readonly db: Db) {}
 
@@ -62,15 +74,13 @@ export class LevelDbStore {
     return this.db.getSync(key) ?? undefined;
   }
 
-  /** A new batch; hand it to {@link submit}. */
-  batch(): StoreBatch {
+  /**
+   * The batch collecting writes (created when none is). Add operations, then call
+   * {@link schedule}. Batches are written strictly one after another, in sequence order.
+   */
+  batch(): PendingBatch {
     this.throwIfFailed();
-    return this.db.batch();
-  }
-
-  /** Sequence number the next submitted batch gets. */
-  get nextSequence(): number {
-    return this.submitted + 1;
+    return (this.pending ??= { batch: this.db.batch(), seq: ++this.submitted });
   }
 
   /** Highest sequence number whose batch (and every earlier one) is written. */
@@ -78,34 +88,41 @@ export class LevelDbStore {
     return this.written;
   }
 
-  /**
-   * Writes `batch` after every batch submitted before it; returns its sequence number.
-   * `onWritten(seq)` runs once it is written (not on failure).
-   */
-  submit(batch: StoreBatch, onWritten?: (seq: number) => void): number {
-    const seq = ++this.submitted;
-    this.writing = this.writing.then(async () => {
-      if (this.writeError) {
-        await batch.close();
-        return;
-      }
+  /** Batches submitted but not written yet (0 or 1 collecting plus 0 or 1 writing). */
+  get backlog(): number {
+    return this.submitted - this.written;
+  }
+
+  /** Starts writing the collected batch, unless a write is in progress (it follows that one). */
+  schedule(): void {
+    if (!this.writing && this.pending) this.writing = this.writeLoop();
+  }
+
+  private async writeLoop(): Promise<void> {
+    while (this.pending) {
+      const { batch, seq } = this.pending;
+      this.pending = undefined;
       try {
         await batch.write();
       } catch (cause) {
         this.writeError = new StateBackendError(`writing to the state database at ${this.path} failed: ${(cause as Error).message}`, {
           cause,
         });
-        return;
+        const rest = this.pending as PendingBatch | undefined;
+        this.pending = undefined;
+        await rest?.batch.close();
+        break;
       }
       this.written = seq;
-      onWritten?.(seq);
-    });
-    return seq;
+      this.onWritten?.(seq);
+    }
+    this.writing = undefined;
   }
 
-  /** Resolves once every submitted batch is written; rejects when one failed. */
+  /** Writes what was collected and resolves once everything is written; rejects when a write failed. */
   async whenWritten(): Promise<void> {
-    await this.writing;
+    this.schedule();
+    while (this.writing) await this.writing;
     this.throwIfFailed();
   }
 
@@ -125,7 +142,9 @@ export class LevelDbStore {
   async destroy(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
-      await this.writing.catch(() => undefined);
+      while (this.writing) await this.writing;
+      await this.pending?.batch.close();
+      this.pending = undefined;
       await this.db.close();
     }
     rmSync(this.path, { recursive: true, force: true });

@@ -72,7 +72,6 @@ export class LevelDbWriteBackCache {
   private readonly inFlightKeys = new Map<number, string[]>();
   private readonly w = new KeyWriter();
   private readonly flushThreshold: number;
-  private readonly onBatchWritten = (seq: number): void => this.batchWritten(seq);
 
   constructor(
     private readonly store: LevelDbStore,
@@ -80,6 +79,7 @@ export class LevelDbWriteBackCache {
   ) {
     const sentinel = new CacheEntry({ id: 0, voidTable: new Map(), tables: new Map() }, new Map(), undefined, undefined, 0, '', undefined, 0);
     this.head = sentinel;
+    store.onWritten = (seq) => this.batchWritten(seq);
     this.flushThreshold = Math.max(16 * 1024, Math.floor(maxBytes / 2));
   }
 
@@ -202,8 +202,7 @@ export class LevelDbWriteBackCache {
   /** Serialises up to `max` of the oldest dirty entries plus every pending timer into one batch. */
   private writeDirty(max: number): void {
     if (this.dirtyBytes === 0) return;
-    const batch = this.store.batch();
-    const seq = this.store.nextSequence;
+    const { batch, seq } = this.store.batch();
     const q = this.dirtyQueue;
     let n = 0;
     while (this.dirtyHead < q.length && n < max) {
@@ -230,7 +229,7 @@ export class LevelDbWriteBackCache {
       this.dirtyBytes -= size;
     }
     this.timerOps = [];
-    this.store.submit(batch, this.onBatchWritten);
+    this.store.schedule();
   }
 
   /** Serialises a dirty entry into `batch`, marks it clean and refines its size estimate. */
@@ -261,8 +260,8 @@ export class LevelDbWriteBackCache {
     const target = this.maxBytes * 0.9;
     const written = this.store.writtenSequence;
     let batch: StoreBatch | undefined;
+    let seq = 0;
     let spilled: string[] | undefined;
-    const seq = this.store.nextSequence;
     while (this.bytes > target) {
       const e = this.head.prev;
       // The most recently used entry stays: its caller is about to use it.
@@ -272,7 +271,7 @@ export class LevelDbWriteBackCache {
       e.table.delete(e.keyId);
       if (e.table.size === 0 && e.namespace !== VOID_NAMESPACE) e.state.tables.delete(e.namespace);
       if (e.dirty) {
-        batch ??= this.store.batch();
+        if (!batch) ({ batch, seq } = this.store.batch());
         const key = this.writeEntry(batch, e);
         const k = key.toString('latin1');
         this.inFlight.set(k, { value: e.value, batch: seq });
@@ -290,8 +289,10 @@ export class LevelDbWriteBackCache {
       this.bytes -= e.size;
     }
     if (batch) {
-      this.inFlightKeys.set(seq, spilled!);
-      this.store.submit(batch, this.onBatchWritten);
+      const owned = this.inFlightKeys.get(seq);
+      if (owned) owned.push(...spilled!);
+      else this.inFlightKeys.set(seq, spilled!);
+      this.store.schedule();
     }
   }
 

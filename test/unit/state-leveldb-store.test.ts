@@ -14,21 +14,27 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
 }
 
 describe('LevelDbStore', () => {
-  it('applies batches in submission order and reads them back synchronously', async () => {
+  it('applies batches in order, one write at a time, and reads them back synchronously', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'fluss-ldb-')), 'job-x', 'db');
     const store = await LevelDbStore.open({ path });
     const written: number[] = [];
+    store.onWritten = (seq) => written.push(seq);
     for (let round = 0; round < 20; round++) {
-      const b = store.batch();
+      const { batch } = store.batch();
       for (let i = 0; i < 1000; i++) {
-        if (round % 2 === 1 && i % 2 === 0) b.del(key(i));
-        else b.put(key(i), Buffer.from(`${round}`));
+        if (round % 2 === 1 && i % 2 === 0) batch.del(key(i));
+        else batch.put(key(i), Buffer.from(`${round}`));
       }
-      store.submit(b, (seq) => written.push(seq));
+      store.schedule();
+      // While one batch is written, later writes collect in the next one.
+      expect(store.backlog).toBeLessThanOrEqual(2);
+      if (round % 5 === 0) await new Promise((r) => setImmediate(r));
     }
     await store.whenWritten();
-    expect(written).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-    expect(store.writtenSequence).toBe(20);
+    expect(written.length).toBeGreaterThan(1);
+    expect(written).toEqual([...written].sort((a, b) => a - b));
+    expect(store.writtenSequence).toBe(written.at(-1));
+    expect(store.backlog).toBe(0);
     expect(store.getSync(key(0))).toBeUndefined();
     expect(store.getSync(key(1))?.toString()).toBe('19');
     const range = await collect(store.iterator(key(10), key(15)));
@@ -42,15 +48,13 @@ describe('LevelDbStore', () => {
   it('iterators read the database as of their creation while writes continue', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'fluss-ldb-')), 'db');
     const store = await LevelDbStore.open({ path });
-    const b = store.batch();
+    const b = store.batch().batch;
     for (let i = 0; i < 100; i++) b.put(key(i), val(i));
-    store.submit(b);
     await store.whenWritten();
     const snap = store.iterator(key(0), key(1000));
-    const later = store.batch();
+    const later = store.batch().batch;
     for (let i = 0; i < 100; i++) later.put(key(i), Buffer.from('changed'));
     later.put(key(500), val(500));
-    store.submit(later);
     await store.whenWritten();
     const entries = await collect(snap);
     expect(entries).toHaveLength(100);
