@@ -2,7 +2,7 @@
  * Which JobManager a CLI client talks to: `-m host:port`, else `FLUSS_JOBMANAGER`, else the
  * configuration's `jobmanager.rpc.address:jobmanager.rpc.port` (default localhost:6123).
  */
-import { loadConfig } from '../core/config.js';
+import { loadConfig, type FlussConfig } from '../core/config.js';
 import { InvalidArgumentError } from '../core/errors.js';
 
 /** Checks that `address` looks like `host:port`. */
@@ -15,10 +15,10 @@ export function validateAddress(address: string, source: string): string {
 }
 
 /** The JobManager address for a client command. */
-export function resolveJobManagerAddress(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+export function resolveJobManagerAddress(flag: string | undefined, env: NodeJS.ProcessEnv, clientConfig?: FlussConfig): string {
   if (flag !== undefined) return validateAddress(flag, '-m');
   const fromEnv = env['FLUSS_JOBMANAGER'];
   if (fromEnv) return validateAddress(fromEnv, 'FLUSS_JOBMANAGER');
-  const config = loadConfig({ properties: env['FLUSS_PROPERTIES'] ?? '' });
+  const config = clientConfig ?? loadConfig({ properties: env['FLUSS_PROPERTIES'] ?? '' });
   return `${config['jobmanager.rpc.address']}:${config['jobmanager.rpc.port']}`;
 }

@@ -3,11 +3,12 @@
  */
 import { JobManagerClient } from '../cluster/rpc/job-manager-client.js';
 import { resolveJobManagerAddress } from './client-address.js';
+import { clientSecurity, loadClientConfig, type ClientConfigOptions } from './client-config.js';
 import type { CliIO } from './cli-io.js';
 import { formatJobList } from './job-list-format.js';
 
 /** Options of `fluss list`. */
-export interface ListOptions {
+export interface ListOptions extends ClientConfigOptions {
   jobmanager?: string;
   all?: boolean;
   running?: boolean;
@@ -16,8 +17,9 @@ export interface ListOptions {
 
 /** Runs `fluss list`; resolves with the exit code. */
 export async function listJobs(options: ListOptions, io: CliIO): Promise<number> {
-  const address = resolveJobManagerAddress(options.jobmanager, io.env);
-  const client = new JobManagerClient(address);
+  const config = loadClientConfig(options, io.env);
+  const address = resolveJobManagerAddress(options.jobmanager, io.env, config);
+  const client = new JobManagerClient(address, { security: clientSecurity(config) });
   try {
     io.out('Waiting for response...');
     const all = options.all === true;

@@ -43,6 +43,8 @@ export function createProgram(io: CliIO, onOutcome: (outcome: CommandOutcome) =>
     .command('run')
     .description('Submit a job file (TypeScript or JavaScript) and, unless -d, wait until it is terminal')
     .option('-m, --jobmanager <host:port>', 'JobManager to submit to (default: FLUSS_JOBMANAGER or localhost:6123)')
+    .option('--config <file>', 'YAML configuration file (security.ssl.internal.*, security.auth.token, …)')
+    .option('-D, --define <key=value>', 'configuration override (repeatable); FLUSS_TOKEN also sets security.auth.token', collect, [])
     .option('-p, --parallelism <N>', 'default parallelism of the job (default: parallelism.default)')
     .option('-d, --detached', 'return once the job is submitted')
     .option('--local', 'run the job on a mini-cluster started in this process')
@@ -61,6 +63,8 @@ export function createProgram(io: CliIO, onOutcome: (outcome: CommandOutcome) =>
     .command('list')
     .description('List running and scheduled jobs (-a: also terminated jobs)')
     .option('-m, --jobmanager <host:port>', 'JobManager to ask')
+    .option('--config <file>', 'YAML configuration file (security.ssl.internal.*, security.auth.token, …)')
+    .option('-D, --define <key=value>', 'configuration override (repeatable); FLUSS_TOKEN also sets security.auth.token', collect, [])
     .option('-a, --all', 'show all jobs, including terminated ones')
     .option('-r, --running', 'show only running jobs')
     .option('-s, --scheduled', 'show only scheduled jobs')
@@ -75,6 +79,8 @@ export function createProgram(io: CliIO, onOutcome: (outcome: CommandOutcome) =>
     .command('cancel')
     .description('Cancel a job')
     .option('-m, --jobmanager <host:port>', 'JobManager running the job')
+    .option('--config <file>', 'YAML configuration file (security.ssl.internal.*, security.auth.token, …)')
+    .option('-D, --define <key=value>', 'configuration override (repeatable); FLUSS_TOKEN also sets security.auth.token', collect, [])
     .argument('<jobId>', 'the job id (32 hex digits)')
     .action(
       guarded(async (jobId: string, opts: CancelOptions) => {

@@ -9,14 +9,15 @@ import { bundleJobFile, loadJobBundle } from '../cluster/job-bundle.js';
 import { requiredSlots } from '../cluster/local-executor.js';
 import { MiniCluster } from '../cluster/mini-cluster.js';
 import { JobManagerClient } from '../cluster/rpc/job-manager-client.js';
-import { loadConfig } from '../core/config.js';
+import { PLAINTEXT } from '../cluster/rpc/credentials.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { resolveJobManagerAddress } from './client-address.js';
+import { clientSecurity, loadClientConfig, type ClientConfigOptions } from './client-config.js';
 import { EXIT_FAILURE } from './cli-errors.js';
 import type { CliIO } from './cli-io.js';
 
 /** Options of `fluss run`. */
-export interface RunOptions {
+export interface RunOptions extends ClientConfigOptions {
   jobmanager?: string;
   parallelism?: string;
   detached?: boolean;
@@ -42,8 +43,10 @@ export async function runJob(jobFile: string, args: string[], options: RunOption
     throw new InvalidArgumentError('--local starts its own cluster: it cannot be combined with -m');
   }
   // Resolve the address first so that a bad -m fails before any bundling.
-  const address = options.local ? undefined : resolveJobManagerAddress(options.jobmanager, io.env);
-  const config = loadConfig({ properties: io.env['FLUSS_PROPERTIES'] ?? '' });
+  const config = loadClientConfig(options, io.env);
+  const address = options.local ? undefined : resolveJobManagerAddress(options.jobmanager, io.env, config);
+  // The TLS files are read before bundling, so a wrong path fails first.
+  const security = options.local ? PLAINTEXT : clientSecurity(config);
 
   const bundle = await bundleJobFile(jobFile);
   const builder = loadJobBundle(bundle.code, resolve(jobFile));
@@ -58,7 +61,8 @@ export async function runJob(jobFile: string, args: string[], options: RunOption
       await cluster.start();
       target = cluster.jobManagerAddress;
     }
-    client = new JobManagerClient(target!);
+    // A --local mini-cluster is plaintext on loopback, whatever the client's configuration says.
+    client = new JobManagerClient(target!, { security });
     const jobId = await client.submitJob({ bundle: bundle.code, jobGraph: built.jobGraph, programArgs: args });
     io.out(`Job has been submitted with JobID ${jobId}`);
     if (options.detached) return 0;

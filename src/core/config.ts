@@ -86,6 +86,18 @@ export const configSchema = z.strictObject({
   'execution.buffer-timeout': duration(5),
   'pipeline.auto-watermark-interval': duration(200),
   'metrics.port': int(0, 0, 65535),
+  // Security (README "Security"): mutual TLS on every internal gRPC connection, a bearer token
+  // for clients, payload bounds, and what sources do with records they cannot parse.
+  'security.ssl.internal.enabled': bool(false),
+  'security.ssl.internal.key': z.string().min(1).optional(),
+  'security.ssl.internal.cert': z.string().min(1).optional(),
+  'security.ssl.internal.ca': z.string().min(1).optional(),
+  'security.ssl.internal.verify-hostname': bool(true),
+  'security.auth.token': z.string().min(16, 'a token needs at least 16 characters').optional(),
+  'blob.max-size': memory(128 * 1024 * 1024),
+  'rpc.json.max-size': memory(16 * 1024 * 1024),
+  'pipeline.poison-records.policy': z.enum(['fail', 'skip']).default('fail'),
+  'pipeline.poison-records.log-interval': duration(5_000),
   'log.level': z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -158,17 +170,33 @@ export function readConfigFile(path: string): RawConfig {
   return flattenConfig(doc);
 }
 
+/** Keys whose values are secret. */
+const SECRET_KEYS = new Set(['security.auth.token']);
+
 /** Validates merged raw key/values; the error names the first bad key. */
 export function validateConfig(raw: RawConfig): FlussConfig {
   const result = configSchema.safeParse(raw);
-  if (result.success) return result.data;
+  if (result.success) {
+    checkSecurityKeys(result.data);
+    return result.data;
+  }
   const issue = result.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys;
     throw new ConfigurationError(`unknown configuration key${keys.length > 1 ? 's' : ''}: ${keys.join(', ')}`);
   }
   const key = issue.path.join('.');
-  throw new ConfigurationError(`invalid value for configuration key ${key}: ${JSON.stringify(raw[key])} (${issue.message})`);
+  // Secrets are never echoed into logs or terminals.
+  const shown = SECRET_KEYS.has(key) ? '<hidden>' : JSON.stringify(raw[key]);
+  throw new ConfigurationError(`invalid value for configuration key ${key}: ${shown} (${issue.message})`);
+}
+
+/** TLS needs all three PEM files: enabling it without one fails naming the missing key. */
+function checkSecurityKeys(config: FlussConfig): void {
+  if (!config['security.ssl.internal.enabled']) return;
+  for (const key of ['security.ssl.internal.key', 'security.ssl.internal.cert', 'security.ssl.internal.ca'] as const) {
+    if (!config[key]) throw new ConfigurationError(`security.ssl.internal.enabled is true but ${key} is not set (a PEM file path)`);
+  }
 }
 
 /** Where configuration comes from. */

@@ -17,6 +17,15 @@ import type { SubpartitionQueue, SubpartitionReader } from './subpartition-queue
 
 type SubscribeCall = grpc.ServerDuplexStream<ConsumerMessage, ProducerMessage>;
 
+/** Bounds of subscription fields (a partition id is `<jobId>/<edge>/<subtask>/<attempt>`). */
+const MAX_PARTITION_ID_LENGTH = 512;
+const MAX_SUBPARTITION = 32767;
+const MAX_CREDIT = 1_000_000;
+
+function isCount(v: unknown, max: number): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+}
+
 /** One consumer's subscription, as the producing subpartition sees it. */
 class RemoteSubpartitionReader implements SubpartitionReader {
   private subpartition: SubpartitionQueue | null = null;
@@ -47,6 +56,15 @@ class RemoteSubpartitionReader implements SubpartitionReader {
       }
       this.subscribed = true;
       const { partitionId, subpartition, initialCredit } = msg.subscribe;
+      // Hand-made clients can send anything: bound what reaches the partition manager.
+      if (typeof partitionId !== 'string' || partitionId.length === 0 || partitionId.length > MAX_PARTITION_ID_LENGTH) {
+        this.fail(new InvalidArgumentError(`subscribe.partition_id must be 1-${MAX_PARTITION_ID_LENGTH} characters`));
+        return;
+      }
+      if (!isCount(subpartition, MAX_SUBPARTITION) || !isCount(initialCredit, MAX_CREDIT)) {
+        this.fail(new InvalidArgumentError(`subscribe needs subpartition 0-${MAX_SUBPARTITION} and initial_credit 0-${MAX_CREDIT}`));
+        return;
+      }
       this.pendingCredit += initialCredit;
       this.cancelRequest = this.partitions.request(partitionId, this.requestTimeoutMs, (partition, error) => {
         this.cancelRequest = null;
@@ -71,6 +89,10 @@ class RemoteSubpartitionReader implements SubpartitionReader {
         }
       });
     } else if (msg.credit !== undefined && msg.credit > 0) {
+      if (!isCount(msg.credit, MAX_CREDIT) || this.pendingCredit + msg.credit > MAX_CREDIT * 16) {
+        this.fail(new InvalidArgumentError(`a credit grant must be 1-${MAX_CREDIT}`));
+        return;
+      }
       if (this.subpartition !== null) this.subpartition.addCredit(msg.credit);
       else this.pendingCredit += msg.credit;
     }

@@ -14,6 +14,7 @@ import type {
   ResultPartitionOptions,
   ShuffleEnvironment,
 } from './shuffle-types.js';
+import type { RpcSecurity } from '../cluster/rpc/credentials.js';
 import { DataClientPool } from './data-client-pool.js';
 import { dataExchangeServiceDefinition } from './data-exchange-protocol.js';
 import { DataExchangeService } from './data-exchange-service.js';
@@ -37,6 +38,8 @@ export interface NetworkEnvironmentOptions {
   requestTimeoutMs?: number;
   /** Default records per batch of partitions that do not set their own (default 1024). */
   maxRecordsPerBatch?: number;
+  /** Transport security of the clients this TaskManager subscribes with (default plaintext). */
+  security?: RpcSecurity;
 }
 
 /** The {@link ShuffleEnvironment} of one TaskManager. */
@@ -49,7 +52,7 @@ export class NetworkEnvironment implements ShuffleEnvironment {
   private readonly maxRecordsPerBatch: number;
   private readonly partitions: ResultPartitionManager;
   private readonly gates = new Set<SingleInputGate>();
-  private readonly clients = new DataClientPool();
+  private readonly clients: DataClientPool;
   private readonly codec = new FrameCodec();
   private readonly service: DataExchangeService;
   private closed = false;
@@ -61,6 +64,7 @@ export class NetworkEnvironment implements ShuffleEnvironment {
     this.requestTimeoutMs = positiveInt(options.requestTimeoutMs ?? 30_000, 'requestTimeoutMs');
     this.maxRecordsPerBatch = positiveInt(options.maxRecordsPerBatch ?? 1024, 'maxRecordsPerBatch');
     this.partitions = new ResultPartitionManager(this.taskManagerId);
+    this.clients = new DataClientPool(options.security);
     this.service = new DataExchangeService(this.partitions, this.codec, this.requestTimeoutMs, this.logger);
   }
 

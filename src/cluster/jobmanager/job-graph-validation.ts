@@ -1,8 +1,12 @@
 /**
- * Validates a submitted JobGraph JSON enough that garbage is refused with INVALID_ARGUMENT
- * before anything is scheduled: shapes, unique ids, edges that connect existing vertices
- * forward, parallelism bounds, and a restart strategy the JobMaster understands.
+ * Validates a submitted JobGraph JSON so that garbage is refused with INVALID_ARGUMENT before
+ * anything is scheduled: structure (unique ids, edges that connect existing vertices forward,
+ * parallelism bounds, a restart strategy the JobMaster understands), then every field of the
+ * shapes of src/graph/job-graph.ts against a zod schema, naming the first bad field
+ * (`vertices[1].operators[0].kind …`). The JobManager checks submissions with it, and every
+ * TaskManager checks the graph of each deployment again.
  */
+import { z } from 'zod';
 import { InvalidArgumentError } from '../../core/errors.js';
 import type { JobEdge, JobGraph, RestartStrategySettings } from '../../graph/job-graph.js';
 
@@ -48,15 +52,106 @@ function checkRestartStrategy(s: unknown): asserts s is RestartStrategySettings 
   }
 }
 
-/** Parses and validates a JobGraph JSON; throws InvalidArgumentError naming the first problem. */
-export function parseJobGraph(json: string): JobGraph {
-  if (!json) fail('job_graph_json is empty');
+const MAX_PARALLELISM = 32768;
+const MAX_VERTICES = 10_000;
+const MAX_OPERATORS = 10_000;
+const text = (max: number) => z.string().max(max, `is longer than ${max} characters`);
+const idText = text(256).min(1, 'is empty');
+const count = (min: number, max: number) => z.number().int().min(min).max(max);
+const nonNegative = z.number().finite().min(0);
+
+const PARTITIONER_KINDS = ['forward', 'rebalance', 'rescale', 'shuffle', 'global', 'broadcast', 'hash', 'custom'] as const;
+const OPERATOR_KINDS = [
+  'source', 'map', 'flatMap', 'filter', 'process', 'timestampsAndWatermarks', 'window', 'keyedProcess', 'keyedReduce',
+  'keyedAggregation', 'coMap', 'coFlatMap', 'coProcess', 'keyedCoProcess', 'broadcastProcess', 'keyedBroadcastProcess',
+  'intervalJoin', 'sink',
+] as const;
+
+const jobEdgeSchema = z.looseObject({
+  id: idText,
+  streamEdgeId: text(256),
+  sourceVertexId: idText,
+  targetVertexId: idText,
+  partitioner: z.enum(PARTITIONER_KINDS),
+  sourceOperatorIndex: count(0, MAX_OPERATORS),
+  sideOutputTag: text(1024).optional(),
+  targetOperatorIndex: count(0, MAX_OPERATORS),
+  targetInput: count(0, 1),
+});
+
+const operatorSchema = z.looseObject({
+  operatorId: idText,
+  uid: text(1024).optional(),
+  nodeId: count(0, Number.MAX_SAFE_INTEGER),
+  name: text(4096),
+  kind: z.enum(OPERATOR_KINDS),
+  settings: z.record(z.string(), z.unknown()),
+  numberOfInputs: count(0, 2),
+  keyed: z.boolean(),
+  chainedOutputs: z
+    .array(z.looseObject({ targetOperatorIndex: count(0, MAX_OPERATORS), targetInput: count(0, 1), sideOutputTag: text(1024).optional() }))
+    .max(MAX_OPERATORS),
+  networkOutputs: z.array(count(0, MAX_VERTICES)).max(MAX_VERTICES),
+});
+
+/** The shapes of src/graph/job-graph.ts (extra fields are let through for compatible additions). */
+export const jobGraphSchema = z.looseObject({
+  jobName: text(4096),
+  fingerprint: idText,
+  vertices: z
+    .array(
+      z.looseObject({
+        id: idText,
+        name: text(64 * 1024),
+        parallelism: count(1, MAX_PARALLELISM),
+        maxParallelism: count(1, MAX_PARALLELISM),
+        operators: z.array(operatorSchema).min(1).max(MAX_OPERATORS),
+        inputs: z.array(jobEdgeSchema).max(MAX_VERTICES),
+        outputs: z.array(jobEdgeSchema).max(MAX_VERTICES),
+      }),
+    )
+    .min(1)
+    .max(MAX_VERTICES),
+  settings: z.looseObject({
+    parallelism: count(1, MAX_PARALLELISM),
+    maxParallelism: count(1, MAX_PARALLELISM),
+    bufferTimeoutMs: z.number().finite().min(-1),
+    stateBackend: z.enum(['leveldb', 'memory']).optional(),
+    checkpoint: z.looseObject({
+      intervalMs: nonNegative,
+      mode: z.enum(['EXACTLY_ONCE', 'AT_LEAST_ONCE']),
+      timeoutMs: nonNegative,
+      minPauseMs: nonNegative,
+      maxConcurrent: count(0, 1_000_000),
+      tolerableFailures: count(0, Number.MAX_SAFE_INTEGER),
+      retention: z.enum(['RETAIN_ON_CANCELLATION', 'DELETE_ON_CANCELLATION']),
+    }),
+    autoWatermarkIntervalMs: nonNegative,
+  }),
+});
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i > 0 ? '.' : ''}${String(p)}`)).join('');
+}
+
+/**
+ * Parses and validates a JobGraph JSON; throws InvalidArgumentError naming the first problem.
+ * `maxBytes` bounds the JSON text (`rpc.json.max-size`).
+ */
+export function parseJobGraph(json: string, maxBytes = Number.MAX_SAFE_INTEGER): JobGraph {
+  if (typeof json !== 'string' || !json) fail('job_graph_json is empty');
+  if (json.length > maxBytes) fail(`job_graph_json is larger than rpc.json.max-size (${maxBytes} bytes)`);
   let raw: unknown;
   try {
     raw = JSON.parse(json);
   } catch (err) {
     fail(`not JSON (${(err as Error).message})`);
   }
+  return validateJobGraph(raw);
+}
+
+/** Validates an already parsed JobGraph (see {@link parseJobGraph}). */
+export function validateJobGraph(raw: unknown): JobGraph {
   if (!isObject(raw)) fail('not an object');
   if (typeof raw['jobName'] !== 'string') fail('jobName must be a string');
   if (typeof raw['fingerprint'] !== 'string' || raw['fingerprint'] === '') fail('fingerprint is missing');
@@ -109,5 +204,28 @@ export function parseJobGraph(json: string): JobGraph {
     });
   }
   for (const id of consumed) if (!edgeIds.has(id)) fail(`input edge ${id} has no producing vertex`);
+  const shape = jobGraphSchema.safeParse(raw);
+  if (!shape.success) {
+    const issue = shape.error.issues[0]!;
+    fail(`${fieldPath(issue.path)} ${issue.message}`);
+  }
+  checkOperatorIndices(raw as unknown as JobGraph);
   return raw as unknown as JobGraph;
+}
+
+/** Chain and edge indices point at operators and outputs that exist, and chains only point forward. */
+function checkOperatorIndices(graph: JobGraph): void {
+  graph.vertices.forEach((v, vi) => {
+    const n = v.operators.length;
+    v.operators.forEach((op, oi) => {
+      for (const c of op.chainedOutputs) {
+        if (c.targetOperatorIndex <= oi || c.targetOperatorIndex >= n) fail(`vertices[${vi}].operators[${oi}].chainedOutputs points at operator ${c.targetOperatorIndex} of a chain of ${n}`);
+      }
+      for (const o of op.networkOutputs) {
+        if (o >= v.outputs.length) fail(`vertices[${vi}].operators[${oi}].networkOutputs names output ${o} of ${v.outputs.length}`);
+      }
+    });
+    for (const e of v.outputs) if (e.sourceOperatorIndex >= n) fail(`edge ${e.id} starts at operator ${e.sourceOperatorIndex} of a chain of ${n}`);
+    for (const e of v.inputs) if (e.targetOperatorIndex >= n) fail(`edge ${e.id} ends at operator ${e.targetOperatorIndex} of a chain of ${n}`);
+  });
 }

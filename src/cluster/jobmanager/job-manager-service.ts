@@ -1,10 +1,14 @@
 /**
  * The server side of `fluss.v1.JobManagerService`: turns requests into calls on the Dispatcher
- * and the ResourceManager. Every handler validates what arrives and answers with a typed
- * status; nothing a client sends can crash the daemon.
+ * and the ResourceManager. Every handler validates what arrives against the zod schemas of
+ * rpc-schemas.ts (sizes bounded by {@link PayloadLimits}) and answers with a typed status;
+ * nothing a client sends can crash the daemon. The auth token is checked before any handler
+ * runs (rpc-auth.ts).
  */
 import type * as grpc from '@grpc/grpc-js';
 import { describeError, InvalidArgumentError } from '../../core/errors.js';
+import { DEFAULT_PAYLOAD_LIMITS, type PayloadLimits } from '../rpc/payload-limits.js';
+import { parseRequest, rpcSchemas } from '../rpc/rpc-schemas.js';
 import { parseTaskManagerMetricsReport } from '../metrics/task-metrics-snapshot.js';
 import type { Logger } from '../../core/logger.js';
 import { isTerminalJobStatus } from '../../runtime/task-deployment.js';
@@ -32,19 +36,16 @@ import type { Dispatcher } from './dispatcher.js';
 import type { ResourceManager } from './resource-manager.js';
 import type { TaskMetricsStore } from './task-metrics-store.js';
 
-function requireString(value: unknown, field: string): string {
-  if (typeof value !== 'string' || value === '') throw new InvalidArgumentError(`${field} is required`);
-  return value;
-}
-
 /** The handlers of JobManagerService, keyed as grpc-js expects them. */
 export function jobManagerServiceHandlers(
   dispatcher: Dispatcher,
   resourceManager: ResourceManager,
   logger: Logger,
   taskMetrics?: TaskMetricsStore,
+  limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS,
 ): grpc.UntypedServiceImplementation {
   const log = logger.child({ component: 'JobManager' });
+  const schemas = rpcSchemas(limits);
   let lastMetricsWarning = 0;
   /** Stores a heartbeat's task metrics; a bad report is logged (at most every 10 s), never fatal to the heartbeat. */
   const acceptMetrics = (taskManagerId: string, json: string): void => {
@@ -61,21 +62,27 @@ export function jobManagerServiceHandlers(
     }
   };
   return {
-    submitJob: unaryHandler<SubmitJobRequest, SubmitJobResponse>(async (req) => ({
-      jobId: await dispatcher.submitJob({
-        bundle: req.bundle,
-        jobGraphJson: req.jobGraphJson,
-        programArgs: req.programArgs ?? [],
-        jobId: req.jobId ?? '',
-      }),
-    })),
+    submitJob: unaryHandler<SubmitJobRequest, SubmitJobResponse>(async (raw) => {
+      const req = parseRequest(schemas.submitJob, raw, 'SubmitJobRequest');
+      return {
+        jobId: await dispatcher.submitJob({
+          bundle: Buffer.from(req.bundle.buffer, req.bundle.byteOffset, req.bundle.byteLength),
+          jobGraphJson: req.jobGraphJson,
+          programArgs: req.programArgs,
+          jobId: req.jobId,
+        }),
+      };
+    }),
 
-    listJobs: unaryHandler<ListJobsRequest, ListJobsResponse>((req) => ({ jobs: dispatcher.listJobs(req.includeTerminated === true) })),
+    listJobs: unaryHandler<ListJobsRequest, ListJobsResponse>((raw) => {
+      const req = parseRequest(schemas.listJobs, raw, 'ListJobsRequest');
+      return { jobs: dispatcher.listJobs(req.includeTerminated) };
+    }),
 
-    getJob: unaryHandler<GetJobRequest, JobInfo>((req) => dispatcher.getJob(requireString(req.jobId, 'job_id'))),
+    getJob: unaryHandler<GetJobRequest, JobInfo>((raw) => dispatcher.getJob(parseRequest(schemas.jobRequest, raw, 'GetJobRequest').jobId)),
 
-    cancelJob: unaryHandler<CancelJobRequest, CancelJobResponse>((req) => {
-      dispatcher.cancelJob(requireString(req.jobId, 'job_id'));
+    cancelJob: unaryHandler<CancelJobRequest, CancelJobResponse>((raw) => {
+      dispatcher.cancelJob(parseRequest(schemas.jobRequest, raw, 'CancelJobRequest').jobId);
       return {};
     }),
 
@@ -93,7 +100,8 @@ export function jobManagerServiceHandlers(
         unsubscribe?.();
       });
       try {
-        unsubscribe = dispatcher.watchJob(requireString(call.request.jobId, 'job_id'), (info) => {
+        const { jobId } = parseRequest(schemas.jobRequest, call.request, 'GetJobRequest');
+        unsubscribe = dispatcher.watchJob(jobId, (info) => {
           if (ended) return;
           call.write(info);
           if (isTerminalJobStatus(info.status) || info.status === 'SUSPENDED') queueMicrotask(end);
@@ -104,37 +112,34 @@ export function jobManagerServiceHandlers(
       }
     },
 
-    registerTaskManager: unaryHandler<RegisterTaskManagerRequest, RegisterTaskManagerResponse>((req) =>
-      resourceManager.registerTaskManager({
-        taskManagerId: requireString(req.taskManagerId, 'task_manager_id'),
-        rpcAddress: requireString(req.rpcAddress, 'rpc_address'),
-        numberOfSlots: req.numberOfSlots,
-        runningTasks: req.runningTasks ?? [],
-      }),
+    registerTaskManager: unaryHandler<RegisterTaskManagerRequest, RegisterTaskManagerResponse>((raw) =>
+      resourceManager.registerTaskManager(parseRequest(schemas.registerTaskManager, raw, 'RegisterTaskManagerRequest')),
     ),
 
-    heartbeat: unaryHandler<HeartbeatRequest, HeartbeatResponse>((req) => {
-      const taskManagerId = requireString(req.taskManagerId, 'task_manager_id');
-      resourceManager.heartbeat(taskManagerId, req.registrationId ?? '');
-      acceptMetrics(taskManagerId, req.metricsJson ?? '');
+    heartbeat: unaryHandler<HeartbeatRequest, HeartbeatResponse>((raw) => {
+      const req = parseRequest(schemas.heartbeat, raw, 'HeartbeatRequest');
+      resourceManager.heartbeat(req.taskManagerId, req.registrationId);
+      acceptMetrics(req.taskManagerId, req.metricsJson);
       return {};
     }),
 
-    updateTaskExecutionState: unaryHandler<TaskExecutionStateUpdate, Ack>((req) => {
-      dispatcher.updateTaskExecutionState(requireString(req.jobId, 'job_id'), {
-        taskManagerId: requireString(req.taskManagerId, 'task_manager_id'),
-        vertexId: requireString(req.vertexId, 'vertex_id'),
+    updateTaskExecutionState: unaryHandler<TaskExecutionStateUpdate, Ack>((raw) => {
+      const req = parseRequest(schemas.updateTaskExecutionState, raw, 'TaskExecutionStateUpdate');
+      dispatcher.updateTaskExecutionState(req.jobId, {
+        taskManagerId: req.taskManagerId,
+        vertexId: req.vertexId,
         subtaskIndex: req.subtaskIndex,
         attempt: req.attempt,
         state: req.state,
-        failureCause: (req.failureCause ?? '').split(/\r?\n/, 1)[0] ?? '',
+        failureCause: req.failureCause.split(/\r?\n/, 1)[0] ?? '',
       });
       return {};
     }),
 
-    fetchBundle: unaryHandler<FetchBundleRequest, FetchBundleResponse>(async (req) => {
-      const bundle = await dispatcher.fetchBundle(requireString(req.bundleHash, 'bundle_hash'));
-      log.debug({ bundleHash: req.bundleHash, bytes: bundle.length }, 'bundle fetched');
+    fetchBundle: unaryHandler<FetchBundleRequest, FetchBundleResponse>(async (raw) => {
+      const { bundleHash } = parseRequest(schemas.fetchBundle, raw, 'FetchBundleRequest');
+      const bundle = await dispatcher.fetchBundle(bundleHash);
+      log.debug({ bundleHash, bytes: bundle.length }, 'bundle fetched');
       return { bundle };
     }),
   };

@@ -2,12 +2,14 @@
  * The JobManager daemon: a gRPC server for JobManagerService with its Dispatcher,
  * ResourceManager and blob store. `fluss jobmanager` and the mini-cluster start this class.
  */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { FlussConfig } from '../../core/config.js';
 import { FlussError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { GRPC_OPTIONS, loadFlussProto } from '../../core/proto.js';
-import { bindServer, shutdownServer } from '../rpc/grpc-server.js';
+import { loadFlussProto } from '../../core/proto.js';
+import { rpcSecurityFromConfig, type RpcSecurity } from '../rpc/credentials.js';
+import { bindServer, createGrpcServer, shutdownServer } from '../rpc/grpc-server.js';
+import { payloadLimitsOf } from '../rpc/payload-limits.js';
 import { BlobStore } from './blob-store.js';
 import { Dispatcher } from './dispatcher.js';
 import { jobManagerServiceHandlers } from './job-manager-service.js';
@@ -34,6 +36,7 @@ export class JobManager {
   private readonly rootLogger: Logger;
   private server: grpc.Server | undefined;
   private boundAddress: string | undefined;
+  private readonly security: RpcSecurity;
 
   constructor(
     private readonly config: FlussConfig,
@@ -41,10 +44,22 @@ export class JobManager {
   ) {
     this.rootLogger = logger;
     this.log = logger.child({ component: 'JobManager' });
-    this.resourceManager = new ResourceManager(config, logger);
+    // Reads the PEM files now: a missing one fails the start with its key named.
+    this.security = rpcSecurityFromConfig(config);
+    this.resourceManager = new ResourceManager(config, logger, this.security);
     this.dispatcher = new Dispatcher(config, logger, this.resourceManager, new BlobStore(config['high-availability.storageDir']));
     this.dispatcher.onJobRemoved((jobId) => this.taskMetrics.removeJob(jobId));
-    this.rest = new RestServer({ dispatcher: this.dispatcher, resourceManager: this.resourceManager, taskMetrics: this.taskMetrics }, logger);
+    this.rest = new RestServer(
+      {
+        dispatcher: this.dispatcher,
+        resourceManager: this.resourceManager,
+        taskMetrics: this.taskMetrics,
+        savepointRoots: [config['state.savepoints.dir'], config['state.checkpoints.dir']],
+      },
+      logger,
+      undefined,
+      { token: this.security.token },
+    );
   }
 
   /**
@@ -68,13 +83,18 @@ export class JobManager {
   /** Binds `jobmanager.bind-host:jobmanager.rpc.port` (0 = a free port) and starts serving. */
   async start(): Promise<void> {
     if (this.server) return;
-    const server = new grpc.Server(GRPC_OPTIONS);
+    const limits = payloadLimitsOf(this.config);
+    const server = createGrpcServer(this.security, {
+      // A submission is one bundle plus one JobGraph; anything larger is refused by gRPC itself.
+      maxReceiveMessageBytes: limits.maxBundleBytes + limits.maxJsonBytes + 64 * 1024,
+      onRefused: (reason, method, peer) => this.log.warn({ method, peer, reason }, 'refused an unauthenticated call'),
+    });
     server.addService(
       loadFlussProto().JobManagerService.service,
-      jobManagerServiceHandlers(this.dispatcher, this.resourceManager, this.rootLogger, this.taskMetrics),
+      jobManagerServiceHandlers(this.dispatcher, this.resourceManager, this.rootLogger, this.taskMetrics, limits),
     );
     const host = this.config['jobmanager.bind-host'];
-    const bound = await bindServer(server, host, this.config['jobmanager.rpc.port']);
+    const bound = await bindServer(server, host, this.config['jobmanager.rpc.port'], this.security);
     const port = bound.slice(bound.lastIndexOf(':') + 1);
     this.boundAddress = WILDCARD_HOSTS.has(host) ? `${this.config['jobmanager.rpc.address']}:${port}` : bound;
     this.server = server;
@@ -89,7 +109,10 @@ export class JobManager {
     const restPort = this.rest.port;
     this.restBound = WILDCARD_HOSTS.has(restHost) ? `${this.config['rest.address']}:${restPort}` : this.rest.address;
     this.resourceManager.start();
-    this.log.info({ address: this.boundAddress, rest: `http://${this.restBound}` }, 'JobManager started');
+    this.log.info(
+      { address: this.boundAddress, rest: `http://${this.restBound}`, tls: this.security.tls !== undefined, auth: this.security.token !== undefined },
+      'JobManager started',
+    );
   }
 
   /**

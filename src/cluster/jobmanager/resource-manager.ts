@@ -9,6 +9,7 @@ import { InvalidArgumentError, NotFoundError, UnavailableError } from '../../cor
 import { newId } from '../../core/ids.js';
 import type { Logger } from '../../core/logger.js';
 import type { RunningTask } from '../rpc/messages.js';
+import { PLAINTEXT, type RpcSecurity } from '../rpc/credentials.js';
 import { TaskManagerClient } from '../rpc/task-manager-client.js';
 import { SlotPool } from './slot-pool.js';
 
@@ -52,7 +53,8 @@ export class ResourceManager {
   private monitor: NodeJS.Timeout | undefined;
   private readonly log: Logger;
 
-  constructor(config: FlussConfig, logger: Logger) {
+  /** `security`: TLS and token of the clients that deploy to TaskManagers (default plaintext). */
+  constructor(config: FlussConfig, logger: Logger, private readonly security: RpcSecurity = PLAINTEXT) {
     this.heartbeatIntervalMs = config['heartbeat.interval'];
     this.heartbeatTimeoutMs = config['heartbeat.timeout'];
     this.log = logger.child({ component: 'ResourceManager' });
@@ -107,7 +109,7 @@ export class ResourceManager {
         address: req.rpcAddress,
         numberOfSlots: req.numberOfSlots,
         lastHeartbeat: Date.now(),
-        client: new TaskManagerClient(req.rpcAddress, { connectTimeoutMs: Math.max(1_000, this.heartbeatTimeoutMs) }),
+        client: new TaskManagerClient(req.rpcAddress, { connectTimeoutMs: Math.max(1_000, this.heartbeatTimeoutMs), security: this.security }),
       });
       this.log.info({ taskManagerId: req.taskManagerId, address: req.rpcAddress, slots: req.numberOfSlots }, 'TaskManager registered');
       this.slotPool.addTaskManager(req.taskManagerId, req.rpcAddress, req.numberOfSlots);

@@ -111,6 +111,7 @@ export function fromServiceError(err: unknown, what: string): FlussError {
       return new UnavailableError(`${what}: call cancelled (${details})`, { cause: err });
     case grpc.status.INVALID_ARGUMENT:
     case grpc.status.OUT_OF_RANGE:
+    case grpc.status.RESOURCE_EXHAUSTED:
       return new InvalidArgumentError(details, { cause: err });
     case grpc.status.NOT_FOUND:
       return new NotFoundError(details, { cause: err });

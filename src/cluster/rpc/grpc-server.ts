@@ -1,11 +1,32 @@
 /**
- * Helpers for the server side of Fluss's gRPC services: handlers written as async functions
+ * Helpers for the server side of Fluss's gRPC services: creating a server with the process's
+ * security (token interceptors, bounded message sizes), handlers written as async functions
  * whose thrown errors become typed statuses (never a crashed daemon), and binding a server to
- * `host:port` (port 0 = any free port).
+ * `host:port` (port 0 = any free port) with TLS or plaintext credentials.
  */
 import * as grpc from '@grpc/grpc-js';
 import { UnavailableError } from '../../core/errors.js';
+import { GRPC_OPTIONS } from '../../core/proto.js';
+import { PLAINTEXT, serverCredentials, type RpcSecurity } from './credentials.js';
 import { toServiceError } from './grpc-errors.js';
+import { serverAuthInterceptors } from './rpc-auth.js';
+
+/** Options of {@link createGrpcServer}. */
+export interface GrpcServerOptions {
+  /** Largest request message accepted, in bytes (larger ones end with RESOURCE_EXHAUSTED). */
+  maxReceiveMessageBytes?: number;
+  /** Told about every call refused for its token (for a log line). */
+  onRefused?: (reason: string, method: string, peer: string) => void;
+}
+
+/** A gRPC server requiring `security`'s token on every call, with bounded request sizes. */
+export function createGrpcServer(security: RpcSecurity = PLAINTEXT, options: GrpcServerOptions = {}): grpc.Server {
+  return new grpc.Server({
+    ...GRPC_OPTIONS,
+    ...(options.maxReceiveMessageBytes !== undefined ? { 'grpc.max_receive_message_length': options.maxReceiveMessageBytes } : {}),
+    interceptors: serverAuthInterceptors(security, options.onRefused),
+  });
+}
 
 /** Wraps an async unary handler: its result is the response, anything it throws a typed status. */
 export function unaryHandler<Req, Res>(handler: (request: Req) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
@@ -30,11 +51,14 @@ export function failServerStream(call: grpc.ServerWritableStream<unknown, unknow
   call.emit('error', status);
 }
 
-/** Binds `server` to `host:port` and resolves with the address actually bound (`host:port`). */
-export function bindServer(server: grpc.Server, host: string, port: number): Promise<string> {
+/**
+ * Binds `server` to `host:port` with `security`'s credentials (mutual TLS or plaintext) and
+ * resolves with the address actually bound (`host:port`).
+ */
+export function bindServer(server: grpc.Server, host: string, port: number, security: RpcSecurity = PLAINTEXT): Promise<string> {
   return new Promise((resolve, reject) => {
     const target = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-    server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err, boundPort) => {
+    server.bindAsync(target, serverCredentials(security), (err, boundPort) => {
       if (err) reject(new UnavailableError(`cannot bind gRPC server to ${target}: ${err.message}`, { cause: err }));
       else resolve(target.replace(/:\d+$/, `:${boundPort}`));
     });

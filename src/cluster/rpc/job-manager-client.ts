@@ -18,6 +18,7 @@ import type {
   SubmitJobResponse,
   TaskExecutionStateUpdate,
 } from './messages.js';
+import type { RpcSecurity } from './credentials.js';
 import { RpcChannel } from './rpc-channel.js';
 
 /** What `submitJob` sends. */
@@ -58,6 +59,8 @@ export interface JobManagerClientOptions {
   connectTimeoutMs?: number;
   /** Deadline of ordinary calls once connected (default 30000 ms). */
   callTimeoutMs?: number;
+  /** TLS material and auth token (default: plaintext, no token). */
+  security?: RpcSecurity;
 }
 
 /** Deadline of calls that carry a whole bundle. */

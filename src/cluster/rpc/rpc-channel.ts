@@ -2,12 +2,17 @@
  * One gRPC client connection with Fluss's call discipline: every call first waits (at most
  * `connectTimeoutMs`) for the channel to be ready, so an unreachable peer fails fast with
  * `UnavailableError('<peer> is not reachable')` instead of hanging, and every unary call carries
- * a deadline. Errors arrive as typed Fluss errors (see grpc-errors.ts).
+ * a deadline. Errors arrive as typed Fluss errors (see grpc-errors.ts). The connection uses the
+ * process's {@link RpcSecurity}: mutual TLS when configured, and the bearer token on every call
+ * (refused up front when it would travel in plaintext beyond loopback).
  */
+import { connect } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { UnavailableError } from '../../core/errors.js';
 import { GRPC_OPTIONS } from '../../core/proto.js';
+import { channelCredentials, describeTransport, PLAINTEXT, type RpcSecurity } from './credentials.js';
 import { fromServiceError } from './grpc-errors.js';
+import { checkTokenTransport, clientAuthInterceptors } from './rpc-auth.js';
 
 /** Connection options of Fluss clients. */
 export interface RpcChannelOptions {
@@ -15,6 +20,8 @@ export interface RpcChannelOptions {
   connectTimeoutMs?: number;
   /** Default deadline of unary calls once connected (default 30000). */
   callTimeoutMs?: number;
+  /** TLS material and token (default: plaintext, no token). */
+  security?: RpcSecurity;
 }
 
 type UnaryMethod = (
@@ -33,13 +40,19 @@ export class RpcChannel {
   private readonly client: grpc.Client;
   private readonly connectTimeoutMs: number;
   private readonly callTimeoutMs: number;
+  private readonly security: RpcSecurity;
   private closed = false;
 
   constructor(service: grpc.ServiceClientConstructor, peerName: string, readonly address: string, options: RpcChannelOptions = {}) {
     this.peer = `${peerName} at ${address}`;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
-    this.client = new service(address, grpc.credentials.createInsecure(), GRPC_OPTIONS);
+    this.security = options.security ?? PLAINTEXT;
+    checkTokenTransport(this.security, address, this.peer);
+    this.client = new service(address, channelCredentials(this.security), {
+      ...GRPC_OPTIONS,
+      interceptors: clientAuthInterceptors(this.security),
+    });
   }
 
   /** Resolves once the channel is connected; rejects with UnavailableError after the connect timeout. */
@@ -49,8 +62,20 @@ export class RpcChannel {
     if (channel.getConnectivityState(true) === grpc.connectivityState.READY) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.client.waitForReady(Date.now() + this.connectTimeoutMs, (err) => {
-        if (err) reject(new UnavailableError(`${this.peer} is not reachable`, { cause: err }));
-        else resolve();
+        if (!err) {
+          resolve();
+          return;
+        }
+        // A port that accepts TCP but no gRPC channel is a transport mismatch (TLS on one side
+        // only, or certificates from another CA): say so instead of "not reachable".
+        void tcpAccepts(this.address, 1_000).then((open) =>
+          reject(
+            new UnavailableError(
+              open ? `${this.peer} accepts connections but refused the channel ${describeTransport(this.security)}` : `${this.peer} is not reachable`,
+              { cause: err },
+            ),
+          ),
+        );
       });
     });
   }
@@ -109,4 +134,22 @@ export class RpcChannel {
     if (typeof fn !== 'function') throw new Error(`gRPC method ${name} does not exist on ${this.peer}`);
     return fn as F;
   }
+}
+
+/** True when a TCP connection to `host:port` opens within `timeoutMs`. */
+function tcpAccepts(address: string, timeoutMs: number): Promise<boolean> {
+  const idx = address.lastIndexOf(':');
+  const host = address.slice(0, idx).replace(/^\[|\]$/g, '');
+  const port = Number(address.slice(idx + 1));
+  if (!host || !Number.isInteger(port) || port <= 0) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (open: boolean): void => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { describeError, NotFoundError } from '../../core/errors.js';
+import type { RpcSecurity } from '../rpc/credentials.js';
 import { JobManagerClient } from '../rpc/job-manager-client.js';
 import type { RunningTask, TaskExecutionStateUpdate } from '../rpc/messages.js';
 
@@ -26,6 +27,8 @@ export interface JobManagerConnectionOptions {
   /** Tasks still running, reported when (re-)registering. */
   runningTasks: () => RunningTask[];
   logger: Logger;
+  /** TLS material and auth token of the connection (default plaintext). */
+  security?: RpcSecurity;
 }
 
 /** Bounds of how long one call waits for a connection before it counts as failed. */
@@ -53,6 +56,7 @@ export class JobManagerConnection {
     this.client = new JobManagerClient(options.jobManagerAddress, {
       // Short enough that registration attempts (and their log lines) follow the backoff.
       connectTimeoutMs: Math.min(MAX_CONNECT_TIMEOUT_MS, Math.max(MIN_CONNECT_TIMEOUT_MS, options.maxBackoffMs)),
+      security: options.security,
     });
     this.log = options.logger;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs;

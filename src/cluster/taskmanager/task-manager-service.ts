@@ -1,23 +1,91 @@
 /**
  * The gRPC TaskManagerService: what the JobManager calls to deploy and cancel subtasks.
- * Payloads arrive as JSON; malformed ones are answered with INVALID_ARGUMENT.
+ * Payloads arrive as JSON and are validated before the executor sees them: the
+ * TaskDeploymentDescriptor against a zod schema of src/runtime/task-deployment.ts, the JobGraph
+ * with the JobManager's own validation, and the deployment against the graph (its vertex
+ * exists, its subtask index is below the vertex parallelism, gates and partitions match the
+ * vertex's edges). Malformed requests get INVALID_ARGUMENT naming the field; none takes a slot.
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { describeError, InvalidArgumentError } from '../../core/errors.js';
+import { z } from 'zod';
+import { InvalidArgumentError } from '../../core/errors.js';
 import type { JobGraph } from '../../graph/job-graph.js';
 import type { TaskDeploymentDescriptor } from '../../runtime/task-deployment.js';
+import { validateJobGraph } from '../jobmanager/job-graph-validation.js';
 import { toServiceError } from '../rpc/grpc-errors.js';
 import type { Ack, CancelTaskRequest, SubmitTaskRequest } from '../rpc/messages.js';
+import { DEFAULT_PAYLOAD_LIMITS, type PayloadLimits } from '../rpc/payload-limits.js';
+import { addressSchema, describeIssue, jobIdSchema, nameSchema, parseJsonField, parseRequest, rpcSchemas, sha256Schema } from '../rpc/rpc-schemas.js';
 import type { TaskExecutor } from './task-executor.js';
 
+const count = (max: number) => z.number().int().min(0).max(max);
+
+/** The shape of a {@link TaskDeploymentDescriptor}. */
+export const taskDeploymentSchema = z.looseObject({
+  jobId: jobIdSchema,
+  jobName: z.string().max(4096),
+  vertexId: nameSchema,
+  subtaskIndex: count(32767),
+  attempt: count(Number.MAX_SAFE_INTEGER),
+  bundleHash: sha256Schema,
+  programArgs: z.array(z.string().max(64 * 1024)).max(4096),
+  inputGates: z
+    .array(
+      z
+        .array(
+          z.looseObject({
+            partitionId: z.string().min(1).max(512),
+            subpartition: count(32767),
+            producerTaskManagerId: nameSchema,
+            producerAddress: addressSchema,
+          }),
+        )
+        .max(32768),
+    )
+    .max(10_000),
+  outputPartitions: z.array(z.looseObject({ partitionId: z.string().min(1).max(512), numberOfSubpartitions: z.number().int().min(1).max(32768) })).max(10_000),
+});
+
+function fieldPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i > 0 ? '.' : ''}${String(p)}`)).join('');
+}
+
+/** Parses and validates deployment JSON; INVALID_ARGUMENT naming the first bad field. */
+export function parseDeployment(text: string): TaskDeploymentDescriptor {
+  const result = taskDeploymentSchema.safeParse(parseJsonField(text, 'deployment_json'));
+  if (!result.success) throw new InvalidArgumentError(`invalid deployment_json: ${describeIssue(result.error, fieldPath)}`);
+  return result.data as unknown as TaskDeploymentDescriptor;
+}
+
+/** The deployment fits the graph it claims to be part of. */
+function checkAgainstGraph(d: TaskDeploymentDescriptor, graph: JobGraph): void {
+  const vertex = graph.vertices.find((v) => v.id === d.vertexId);
+  if (!vertex) throw new InvalidArgumentError(`invalid deployment_json: vertexId ${d.vertexId} is not a vertex of the job graph`);
+  if (d.subtaskIndex >= vertex.parallelism) {
+    throw new InvalidArgumentError(`invalid deployment_json: subtaskIndex ${d.subtaskIndex} is not below the parallelism ${vertex.parallelism} of ${vertex.name}`);
+  }
+  if (d.inputGates.length !== vertex.inputs.length) {
+    throw new InvalidArgumentError(`invalid deployment_json: ${d.inputGates.length} input gates for the ${vertex.inputs.length} inputs of ${vertex.name}`);
+  }
+  if (d.outputPartitions.length !== vertex.outputs.length) {
+    throw new InvalidArgumentError(`invalid deployment_json: ${d.outputPartitions.length} output partitions for the ${vertex.outputs.length} outputs of ${vertex.name}`);
+  }
+  for (const [i, p] of d.outputPartitions.entries()) {
+    if (!p.partitionId.startsWith(`${d.jobId}/`)) throw new InvalidArgumentError(`invalid deployment_json: outputPartitions[${i}].partitionId does not belong to job ${d.jobId}`);
+  }
+}
+
 /** Handlers of `fluss.v1.TaskManagerService` backed by `executor`. */
-export function taskManagerServiceHandlers(executor: TaskExecutor, logger: Logger): grpc.UntypedServiceImplementation {
+export function taskManagerServiceHandlers(executor: TaskExecutor, logger: Logger, limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS): grpc.UntypedServiceImplementation {
+  const schemas = rpcSchemas(limits);
   return {
     SubmitTask(call: grpc.ServerUnaryCall<SubmitTaskRequest, Ack>, callback: grpc.sendUnaryData<Ack>): void {
       try {
-        const deployment = parseDeployment(call.request.deploymentJson);
-        const jobGraph = parseJobGraph(call.request.jobGraphJson);
+        const req = parseRequest(schemas.submitTask, call.request, 'SubmitTaskRequest');
+        const deployment = parseDeployment(req.deploymentJson);
+        const jobGraph = validateJobGraph(parseJsonField(req.jobGraphJson, 'job_graph_json'));
+        checkAgainstGraph(deployment, jobGraph);
         logger.info(
           { jobId: deployment.jobId, vertex: deployment.vertexId, subtask: deployment.subtaskIndex, attempt: deployment.attempt },
           'Received task deployment',
@@ -30,7 +98,7 @@ export function taskManagerServiceHandlers(executor: TaskExecutor, logger: Logge
     },
     CancelTask(call: grpc.ServerUnaryCall<CancelTaskRequest, Ack>, callback: grpc.sendUnaryData<Ack>): void {
       try {
-        const r = call.request;
+        const r = parseRequest(schemas.cancelTask, call.request, 'CancelTaskRequest');
         const known = executor.cancelTask(r);
         logger.info({ jobId: r.jobId, vertex: r.vertexId, subtask: r.subtaskIndex, attempt: r.attempt, known }, 'Cancel task');
         callback(null, {});
@@ -39,38 +107,4 @@ export function taskManagerServiceHandlers(executor: TaskExecutor, logger: Logge
       }
     },
   };
-}
-
-function parseJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new InvalidArgumentError(`${what} is not valid JSON: ${describeError(err)}`, { cause: err });
-  }
-}
-
-function parseDeployment(text: string): TaskDeploymentDescriptor {
-  const d = parseJson(text, 'deployment_json') as Partial<TaskDeploymentDescriptor> | null;
-  if (
-    !d ||
-    typeof d.jobId !== 'string' ||
-    typeof d.vertexId !== 'string' ||
-    typeof d.subtaskIndex !== 'number' ||
-    typeof d.attempt !== 'number' ||
-    typeof d.bundleHash !== 'string' ||
-    !Array.isArray(d.programArgs) ||
-    !Array.isArray(d.inputGates) ||
-    !Array.isArray(d.outputPartitions)
-  ) {
-    throw new InvalidArgumentError('deployment_json is not a TaskDeploymentDescriptor');
-  }
-  return d as TaskDeploymentDescriptor;
-}
-
-function parseJobGraph(text: string): JobGraph {
-  const g = parseJson(text, 'job_graph_json') as Partial<JobGraph> | null;
-  if (!g || typeof g.fingerprint !== 'string' || !Array.isArray(g.vertices) || typeof g.settings !== 'object') {
-    throw new InvalidArgumentError('job_graph_json is not a JobGraph');
-  }
-  return g as JobGraph;
 }

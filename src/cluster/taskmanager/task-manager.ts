@@ -7,14 +7,16 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { FlussConfig } from '../../core/config.js';
 import { describeError, FailedPreconditionError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import { GRPC_OPTIONS, loadFlussProto } from '../../core/proto.js';
+import { loadFlussProto } from '../../core/proto.js';
 import { NetworkEnvironment } from '../../network/network-environment.js';
-import { bindServer, shutdownServer } from '../rpc/grpc-server.js';
+import { rpcSecurityFromConfig, type RpcSecurity } from '../rpc/credentials.js';
+import { bindServer, createGrpcServer, shutdownServer } from '../rpc/grpc-server.js';
+import { payloadLimitsOf } from '../rpc/payload-limits.js';
 import { JobBundleCache } from './job-bundle-cache.js';
 import { JobManagerConnection } from './job-manager-connection.js';
 import { TaskExecutor } from './task-executor.js';
@@ -43,6 +45,7 @@ export class TaskManager {
   private executor: TaskExecutor | undefined;
   private tmpDir: string | undefined;
   private advertised: string | undefined;
+  private readonly security: RpcSecurity;
 
   constructor(
     private readonly config: FlussConfig,
@@ -52,6 +55,8 @@ export class TaskManager {
     this.baseLog = logger.child({ taskManagerId: this.taskManagerId });
     this.log = this.baseLog.child({ component: 'TaskManager' });
     this.jobManagerAddress = options.jobManagerAddress ?? `${config['jobmanager.rpc.address']}:${config['jobmanager.rpc.port']}`;
+    // Reads the PEM files now: a missing one fails the start with its key named.
+    this.security = rpcSecurityFromConfig(config);
   }
 
   /** Advertised `host:port` of this TaskManager's server (after {@link start}). */
@@ -83,12 +88,19 @@ export class TaskManager {
       logger: this.baseLog.child({ component: 'Network' }),
       creditsPerChannel: config['taskmanager.network.memory.buffers-per-channel'],
       requestTimeoutMs: config['taskmanager.network.request-timeout'],
+      security: this.security,
     });
     this.network = network;
 
-    const server = new grpc.Server(GRPC_OPTIONS);
+    const limits = payloadLimitsOf(config);
+    // One server for TaskManagerService and the data plane: both under the same TLS and token.
+    const server = createGrpcServer(this.security, {
+      // A deployment is two JSON fields; consumers only send subscriptions and credits.
+      maxReceiveMessageBytes: 2 * limits.maxJsonBytes + 64 * 1024,
+      onRefused: (reason, method, peer) => this.log.warn({ method, peer, reason }, 'refused an unauthenticated call'),
+    });
     const bindHost = config['taskmanager.bind-host'];
-    const bound = await bindServer(server, bindHost, config['taskmanager.rpc.port']);
+    const bound = await bindServer(server, bindHost, config['taskmanager.rpc.port'], this.security);
     this.server = server;
     const port = bound.slice(bound.lastIndexOf(':') + 1);
     this.advertised = `${formatHost(advertisedHost(config))}:${port}`;
@@ -105,6 +117,7 @@ export class TaskManager {
       heartbeatTimeoutMs: config['heartbeat.timeout'],
       runningTasks: () => this.executor?.runningTasks() ?? [],
       logger: this.log,
+      security: this.security,
     });
     this.connection = connection;
     const executor = new TaskExecutor({
@@ -118,10 +131,16 @@ export class TaskManager {
     this.executor = executor;
 
     // Services are registered before any RPC can arrive: bindAsync does not serve until here.
-    server.addService(loadFlussProto().TaskManagerService.service, taskManagerServiceHandlers(executor, this.log));
+    server.addService(loadFlussProto().TaskManagerService.service, taskManagerServiceHandlers(executor, this.log, limits));
     network.bindService(server);
     this.log.info(
-      { address: this.advertised, slots: config['taskmanager.numberOfTaskSlots'], jobManager: this.jobManagerAddress },
+      {
+        address: this.advertised,
+        slots: config['taskmanager.numberOfTaskSlots'],
+        jobManager: this.jobManagerAddress,
+        tls: this.security.tls !== undefined,
+        auth: this.security.token !== undefined,
+      },
       'TaskManager started',
     );
     connection.start();

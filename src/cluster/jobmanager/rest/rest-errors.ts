@@ -28,6 +28,8 @@ export function httpStatusOf(err: unknown): number {
         return 409;
       case 'UNAVAILABLE':
         return 503;
+      case 'UNAUTHENTICATED':
+        return 401;
       default:
         return 500;
     }

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { resolveInsideRoots } from '../../../core/paths.js';
 import { isId } from '../../../core/ids.js';
 import { isTerminalJobStatus } from '../../../runtime/task-deployment.js';
 import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from '../../metrics/prometheus-exposition.js';
@@ -23,7 +25,20 @@ export interface RestContext {
   dispatcher: Dispatcher;
   resourceManager: ResourceManager;
   taskMetrics: TaskMetricsStore;
+  /**
+   * Directories savepoint targets must stay inside (`state.savepoints.dir`,
+   * `state.checkpoints.dir`); with none configured, any absolute path is taken as is.
+   */
+  savepointRoots?: readonly (string | undefined)[];
 }
+
+/** The body of `POST /jobs/:jid/savepoints` (Flink's fields). */
+const savepointRequestSchema = z.strictObject({
+  'target-directory': z.string().max(4096).nullable().optional(),
+  'cancel-job': z.boolean().optional(),
+  formatType: z.enum(['CANONICAL', 'NATIVE']).optional(),
+  triggerId: z.string().max(256).optional(),
+});
 
 /** The package version, read once from package.json (two levels above src/ or dist/). */
 export const FLUSS_VERSION: string = (() => {
@@ -140,11 +155,15 @@ export function createRestRouter(ctx: RestContext): RestRouter {
 
   router.add('POST', '/jobs/:jid/savepoints', (req) => {
     const job = jobOf(ctx, req);
-    const body = jsonObjectBody(req);
-    const target = body['target-directory'];
-    if (target !== undefined && target !== null && typeof target !== 'string') throw new RestError(400, '"target-directory" must be a string');
-    const cancel = body['cancel-job'];
-    if (cancel !== undefined && typeof cancel !== 'boolean') throw new RestError(400, '"cancel-job" must be a boolean');
+    const parsed = savepointRequestSchema.safeParse(jsonObjectBody(req));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
+      throw new RestError(400, `invalid savepoint request: "${field}" ${issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message}`);
+    }
+    const target = parsed.data['target-directory'];
+    // Normalised and kept inside the configured roots: a request cannot write elsewhere.
+    if (target) resolveInsideRoots(target, ctx.savepointRoots ?? [], '"target-directory"');
     if (isTerminalJobStatus(job.status)) throw new RestError(409, `Job ${job.jobId} is ${job.status}: savepoints need a running job`);
     if (job.jobGraph.settings.checkpoint.intervalMs <= 0) {
       throw new RestError(409, 'savepoints are not available for this job: checkpointing is not enabled');

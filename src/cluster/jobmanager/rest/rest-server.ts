@@ -3,11 +3,18 @@
  * `/metrics`, and the web dashboard at `/`. Node's http module, no framework. Every answer is
  * JSON except `/metrics` and the dashboard files; errors are `{"errors": ["…"]}` with a 4xx/5xx
  * status, and no request can crash the daemon.
+ *
+ * Plain HTTP, bound to loopback unless `rest.bind-address` says otherwise. With
+ * `security.auth.token` set, every write (any method but GET/HEAD) needs
+ * `Authorization: Bearer <token>` and, since the token would otherwise cross the network in
+ * clear, must come from a loopback peer (put a TLS-terminating proxy on the same host in front
+ * of it); refused writes get 401 with one line. Reads stay open.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describeError, FlussError, UnavailableError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/logger.js';
+import { bearerMatches, isLoopbackHost } from '../../rpc/rpc-auth.js';
 import { createRestRouter, type RestContext } from './rest-handlers.js';
 import { errorBody, httpStatusOf, RestError } from './rest-errors.js';
 import type { RestResponse, RestRouter } from './rest-router.js';
@@ -15,6 +22,12 @@ import { StaticFiles } from './static-files.js';
 
 /** Largest request body accepted. */
 const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Security options of a {@link RestServer}. */
+export interface RestSecurityOptions {
+  /** When set, writes need `Authorization: Bearer <token>` from a loopback peer. */
+  token?: string;
+}
 
 /** The REST endpoint of one JobManager. */
 export class RestServer {
@@ -24,7 +37,12 @@ export class RestServer {
   private bound: AddressInfo | undefined;
   private readonly log: Logger;
 
-  constructor(ctx: RestContext, logger: Logger, webDir?: string) {
+  constructor(
+    ctx: RestContext,
+    logger: Logger,
+    webDir?: string,
+    private readonly security: RestSecurityOptions = {},
+  ) {
     this.router = createRestRouter(ctx);
     this.files = new StaticFiles(webDir);
     this.log = logger.child({ component: 'RestServer' });
@@ -87,6 +105,12 @@ export class RestServer {
       res.setHeader('allow', match.allowed.join(', '));
       return this.send(res, method, { status: 405, body: errorBody(`${method} is not allowed on ${path}; use ${match.allowed.join(' or ')}`) });
     }
+    const refused = this.refuseWrite(method, req);
+    if (refused !== undefined) {
+      this.log.warn({ method, path, peer: req.socket.remoteAddress, reason: refused }, 'refused an unauthenticated REST write');
+      res.setHeader('www-authenticate', 'Bearer realm="fluss"');
+      return this.send(res, method, { status: 401, body: errorBody(refused) });
+    }
     let response: RestResponse;
     try {
       const body = await readBody(req);
@@ -99,6 +123,18 @@ export class RestServer {
       response = { status, body: errorBody(message) };
     }
     this.send(res, method, response);
+  }
+
+  /** Why a write is refused under the token, or undefined when it may proceed. */
+  private refuseWrite(method: string, req: IncomingMessage): string | undefined {
+    const token = this.security.token;
+    if (!token || method === 'GET' || method === 'HEAD') return undefined;
+    const peer = req.socket.remoteAddress ?? '';
+    if (!isLoopbackHost(peer)) return `writes with a token are accepted only from loopback over plain HTTP (${peer || 'unknown peer'} is not)`;
+    const header = req.headers.authorization;
+    if (header === undefined) return 'missing auth token: send "Authorization: Bearer <security.auth.token>"';
+    if (!bearerMatches(header, token)) return 'invalid auth token';
+    return undefined;
   }
 
   private send(res: ServerResponse, method: string, r: RestResponse): void {
