@@ -49,6 +49,9 @@ interface ChainTarget {
 
 /** Fans an operator's output out to chained operators and record writers. */
 class ChainOutput implements Output {
+  /** Records emitted so far, main and side outputs (read by the task's metrics once per slice). */
+  count = 0;
+
   constructor(
     private readonly main: ChainTarget[],
     private readonly mainWriters: RecordWriter[],
@@ -58,6 +61,7 @@ class ChainOutput implements Output {
   ) {}
 
   collect(value: unknown, timestamp: number): void {
+    this.count++;
     const m = this.main;
     for (let i = 0; i < m.length; i++) m[i]!.op.processElement(value, timestamp, m[i]!.input);
     const w = this.mainWriters;
@@ -65,6 +69,7 @@ class ChainOutput implements Output {
   }
 
   collectSide(tagId: string, value: unknown, timestamp: number): void {
+    this.count++;
     const s = this.side.get(tagId);
     if (!s) return;
     for (const t of s.targets) t.op.processElement(value, timestamp, t.input);
@@ -94,6 +99,7 @@ class SingleTargetChainOutput extends ChainOutput {
   }
 
   override collect(value: unknown, timestamp: number): void {
+    this.count++;
     this.op.processElement(value, timestamp, this.input);
   }
 }
@@ -108,6 +114,7 @@ class SingleWriterChainOutput extends ChainOutput {
   }
 
   override collect(value: unknown, timestamp: number): void {
+    this.count++;
     this.writer.emit(value, timestamp);
   }
 }
@@ -137,6 +144,12 @@ export class OperatorChain {
   private readonly backends: KeyedStateBackend[] = [];
   private readonly timers: InternalTimerService[] = [];
   private opened = 0;
+  /** Per operator: its output (for metrics). */
+  private readonly outputs: ChainOutput[] = [];
+  /** Per operator: the chained operators feeding it (for metrics). */
+  private readonly predecessors: number[][];
+  /** The record writers of the chain's network outputs. */
+  private readonly writers: RecordWriter[];
 
   constructor(private readonly options: OperatorChainOptions) {
     const { job, vertex, subtaskIndex } = options;
@@ -144,8 +157,12 @@ export class OperatorChain {
     this.source = this.operators[0] instanceof SourceOperator ? this.operators[0] : undefined;
     this.chainedInputs = vertex.operators.map(() => []);
     for (const d of vertex.operators) for (const c of d.chainedOutputs) this.chainedInputs[c.targetOperatorIndex]!.push(c.targetInput);
+    this.predecessors = vertex.operators.map(() => []);
+    vertex.operators.forEach((d, i) => {
+      for (const c of d.chainedOutputs) if (!this.predecessors[c.targetOperatorIndex]!.includes(i)) this.predecessors[c.targetOperatorIndex]!.push(i);
+    });
 
-    const writers = vertex.outputs.map((edge, i) => {
+    const writers = (this.writers = vertex.outputs.map((edge, i) => {
       const partition = options.partitions[i];
       if (!partition) throw new Error(`${vertex.name}: no result partition for output ${i}`);
       const producer = vertex.operators[edge.sourceOperatorIndex]!;
@@ -163,7 +180,7 @@ export class OperatorChain {
         operatorName: producer.name,
       });
       return new RecordWriter(partition, selector, producer.name);
-    });
+    }));
 
     this.contextOf = vertex.operators.map((d, idx) => {
       const op = this.operators[idx]!;
@@ -191,6 +208,7 @@ export class OperatorChain {
         allWriters.push(w);
       }
       const output = createChainOutput(main, mainWriters, side, allTargets, allWriters);
+      this.outputs[idx] = output;
       return (backend: KeyedStateBackend | undefined): OperatorContext => {
         let timerService: InternalTimerService | undefined;
         if (backend) {
@@ -256,6 +274,25 @@ export class OperatorChain {
   }
 
   /** Opens operators tail first, so every operator's consumers are ready before it emits. */
+  /** Records the chain's record writers wrote so far. */
+  recordsWritten(): number {
+    let n = 0;
+    for (const w of this.writers) n += w.emitted;
+    return n;
+  }
+
+  /** Records operator `index` emitted so far. */
+  operatorRecordsOut(index: number): number {
+    return this.outputs[index]?.count ?? 0;
+  }
+
+  /** Records chained operator `index` received so far (0 for the head: the task counts those). */
+  operatorRecordsIn(index: number): number {
+    let n = 0;
+    for (const p of this.predecessors[index]!) n += this.outputs[p]?.count ?? 0;
+    return n;
+  }
+
   async open(): Promise<void> {
     const backends = await (this.creatingBackends ??= this.createBackends());
     if (this.closed) return;

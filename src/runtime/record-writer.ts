@@ -9,6 +9,8 @@ import { asUserCodeError } from './user-function.js';
 /** The network output of one JobEdge. */
 export class RecordWriter {
   private lastWatermark = Number.NEGATIVE_INFINITY;
+  /** Records written so far (read by the task's metrics once per slice). */
+  emitted = 0;
 
   constructor(
     readonly partition: ResultPartition,
@@ -18,6 +20,7 @@ export class RecordWriter {
   ) {}
 
   emit(value: unknown, timestamp: number): void {
+    this.emitted++;
     if (!this.selector) {
       this.partition.broadcastRecord(value, timestamp);
       return;

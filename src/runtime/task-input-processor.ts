@@ -38,6 +38,8 @@ export class TaskInputProcessor {
   private readonly bindings: GateBinding[] = [];
   private readonly inputs: LogicalInput[] = [];
   private next = 0;
+  /** Records handed to operators so far (read by the task's metrics once per slice). */
+  recordsIn = 0;
   /** A record batch whose processing a slice interrupted, and where to resume it. */
   private partial: { batch: RecordBatch; target: LogicalInput; offset: number } | undefined;
 
@@ -147,6 +149,7 @@ export class TaskInputProcessor {
         break;
       }
     }
+    this.recordsIn += i - from;
     return i - from;
   }
 

@@ -26,6 +26,7 @@ import type { ProcessingTimeService } from './internal-timer-service.js';
 import { createOperatorChain, type OperatorChain } from './operator-chain.js';
 import type { ExecutionState, TaskDeploymentDescriptor } from './task-deployment.js';
 import { TaskInputProcessor } from './task-input-processor.js';
+import { TaskMetricsReporting, type TaskMetricsSink } from './task-metrics.js';
 
 /** What a task needs from the TaskManager that runs it. */
 export interface TaskEnvironment {
@@ -45,6 +46,8 @@ export interface TaskEnvironment {
   localStateDir?: string;
   /** Clock of state TTL (default `Date.now`). */
   ttlTimeProvider?: TtlTimeProvider;
+  /** Where the task reports records in/out, busy/idle/back-pressured time and watermarks. */
+  metrics?: TaskMetricsSink;
 }
 
 /** Records a source reader may emit per poll. */
@@ -187,34 +190,71 @@ export class Task {
     const source = chain.source;
     const inputs = source ? undefined : new TaskInputProcessor(this.vertex, this.gates, chain.operators);
     this.inputProcessor = inputs;
-    for (;;) {
-      if (this.canceled) throw new CanceledSignal();
-      this.fireDueTimers();
-      const blocked = this.partitions.find((p) => !p.isAvailable());
-      if (blocked) {
-        await this.race(blocked.whenAvailable(), true);
-        continue;
+    const metrics = this.env.metrics
+      ? new TaskMetricsReporting(
+          this.env.metrics,
+          {
+            recordsIn: () => inputs?.recordsIn ?? 0,
+            recordsOut: () => chain.recordsWritten(),
+            operatorRecordsIn: (i) => (i === 0 ? (inputs?.recordsIn ?? 0) : chain.operatorRecordsIn(i)),
+            operatorRecordsOut: (i) => chain.operatorRecordsOut(i),
+            inputWatermark: () => this.currentInputWatermark,
+            operatorInputWatermark: (i) =>
+              (chain.operators[i] as { currentInputWatermark?: number }).currentInputWatermark ?? Number.NEGATIVE_INFINITY,
+          },
+          chain.operators.length,
+          () => performance.now(),
+        )
+      : undefined;
+    // Waits are timed only when someone listens; they are per slice, not per record.
+    const wait = async (what: Promise<unknown>, backPressured: boolean): Promise<void> => {
+      if (!metrics) return void (await this.race(what, true));
+      metrics.report();
+      const t0 = performance.now();
+      try {
+        await this.race(what, true);
+      } finally {
+        metrics.waited(performance.now() - t0, backPressured);
       }
-      if (source) {
-        let records = 0;
-        let status = 'MORE_AVAILABLE';
-        const deadline = performance.now() + SLICE_MILLIS;
-        while (records < RECORDS_PER_SLICE && status === 'MORE_AVAILABLE' && !this.backpressured() && performance.now() < deadline) {
-          status = source.pollNext(SOURCE_POLL_RECORDS);
-          records += SOURCE_POLL_RECORDS;
+    };
+    try {
+      for (;;) {
+        if (this.canceled) throw new CanceledSignal();
+        this.fireDueTimers();
+        const blocked = this.partitions.find((p) => !p.isAvailable());
+        if (blocked) {
+          await wait(blocked.whenAvailable(), true);
+          continue;
         }
-        if (status === 'END_OF_INPUT') {
-          source.endInput();
-          return;
+        if (source) {
+          let records = 0;
+          let status = 'MORE_AVAILABLE';
+          const deadline = performance.now() + SLICE_MILLIS;
+          while (records < RECORDS_PER_SLICE && status === 'MORE_AVAILABLE' && !this.backpressured() && performance.now() < deadline) {
+            status = source.pollNext(SOURCE_POLL_RECORDS);
+            records += SOURCE_POLL_RECORDS;
+          }
+          if (status === 'END_OF_INPUT') {
+            source.endInput();
+            return;
+          }
+          if (status === 'NOTHING_AVAILABLE') await wait(source.isAvailable(), false);
+          else {
+            metrics?.report();
+            await yieldToEventLoop();
+          }
+        } else {
+          const processed = inputs!.processSlice(RECORDS_PER_SLICE, () => this.backpressured(), SLICE_MILLIS);
+          if (inputs!.isFinished) return;
+          if (processed === 0) await wait(inputs!.whenAvailable(), false);
+          else {
+            metrics?.report();
+            await yieldToEventLoop();
+          }
         }
-        if (status === 'NOTHING_AVAILABLE') await this.race(source.isAvailable(), true);
-        else await yieldToEventLoop();
-      } else {
-        const processed = inputs!.processSlice(RECORDS_PER_SLICE, () => this.backpressured(), SLICE_MILLIS);
-        if (inputs!.isFinished) return;
-        if (processed === 0) await this.race(inputs!.whenAvailable(), true);
-        else await yieldToEventLoop();
       }
+    } finally {
+      metrics?.report();
     }
   }
 

@@ -18,6 +18,7 @@ import type { ExecutionState, TaskDeploymentDescriptor } from '../../runtime/tas
 import { isInProcessBundleHash, lookupInProcessJob } from '../in-process-jobs.js';
 import type { RunningTask, TaskExecutionStateUpdate } from '../rpc/messages.js';
 import type { JobBundleCache } from './job-bundle-cache.js';
+import type { TaskMetricsReporter } from './task-metrics-reporter.js';
 import { type ExecutionKey, executionKey } from './execution-key.js';
 
 /** What the executor needs from its TaskManager. */
@@ -30,6 +31,8 @@ export interface TaskExecutorServices {
   /** Root of this TaskManager's temp files; each job gets `job-<jobId>` below it. */
   tmpDir: string;
   reportTaskState(update: Omit<TaskExecutionStateUpdate, 'taskManagerId'>): Promise<void>;
+  /** Metric groups of running tasks (shipped to the JobManager with heartbeats). */
+  metrics?: Pick<TaskMetricsReporter, 'createTaskMetricGroup' | 'releaseTaskMetricGroup'>;
 }
 
 /** One deployed subtask, before and after its Task exists. */
@@ -140,14 +143,20 @@ export class TaskExecutor {
     }
 
     let task: Task;
+    const vertex = built.jobGraph.vertices.find((v) => v.id === d.vertexId);
+    const metrics = vertex ? this.services.metrics?.createTaskMetricGroup(d, vertex) : undefined;
     try {
       task = new Task(d, built, {
         shuffle: this.services.shuffle,
         logger: this.services.logger,
         config: this.services.config,
         onStateChange: (state: ExecutionState, error?: Error) => report(state, error),
+        // Keyed state databases live in the job's directory, removed with it.
+        localStateDir: this.services.tmpDir,
+        metrics,
       });
     } catch (err) {
+      if (metrics) this.services.metrics?.releaseTaskMetricGroup(metrics);
       log.warn({ err: describeError(err) }, 'Creating the task failed');
       report('FAILED', err);
       return;
@@ -158,6 +167,7 @@ export class TaskExecutor {
       log.error({ err: describeError(err) }, 'Task run rejected unexpectedly');
       report('FAILED', err);
     });
+    if (metrics) this.services.metrics?.releaseTaskMetricGroup(metrics);
     log.debug({ state: task.executionState }, 'Task ended');
   }
 
