@@ -1,0 +1,93 @@
+/**
+ * Checkpoint contracts shared by the JobManager (CheckpointCoordinator) and the TaskManagers
+ * (tasks snapshotting and restoring). Plain data; travels as JSON in the checkpoint RPCs and is
+ * what `_metadata` holds. Paths inside a checkpoint are relative to its directory, so a
+ * savepoint directory can be moved.
+ */
+import type { KeyGroupRange } from '../graph/key-groups.js';
+
+/** What a task is asked to snapshot. */
+export interface CheckpointRequest {
+  checkpointId: number;
+  /** ms since epoch when the coordinator triggered it. */
+  timestamp: number;
+  /** A savepoint: canonical format, never deleted by retention. */
+  savepoint: boolean;
+  /** EXACTLY_ONCE aligns barriers; AT_LEAST_ONCE does not. */
+  aligned: boolean;
+  /** Absolute directory the task writes its state files into (shared filesystem). */
+  targetDir: string;
+}
+
+/** A state file written by a task, relative to the checkpoint directory. */
+export interface StateFileHandle {
+  path: string;
+  size: number;
+  /** sha256 hex of the file's bytes; a mismatch on restore refuses the checkpoint. */
+  checksum: string;
+}
+
+/** Keyed state of one operator subtask: canonical entries of the key groups it owned. */
+export interface KeyedStateHandle {
+  file: StateFileHandle;
+  keyGroupRange: KeyGroupRange;
+}
+
+/** Everything one operator of one subtask put into a checkpoint. */
+export interface OperatorSubtaskState {
+  operatorId: string;
+  subtaskIndex: number;
+  /** Keyed state and timers (absent for non-keyed operators or empty state). */
+  keyed?: KeyedStateHandle;
+  /** Operator state: list, union list and broadcast states. */
+  operatorState?: StateFileHandle;
+}
+
+/** Timing and size of one subtask's part of a checkpoint. */
+export interface SubtaskCheckpointStats {
+  /** Time from the first barrier to the last one (aligned checkpoints). */
+  alignmentMs: number;
+  syncMs: number;
+  asyncMs: number;
+  /** Bytes written by this subtask. */
+  stateSize: number;
+}
+
+/** A task's acknowledgement of a checkpoint. */
+export interface TaskCheckpointAck {
+  checkpointId: number;
+  vertexId: string;
+  subtaskIndex: number;
+  attempt: number;
+  operators: OperatorSubtaskState[];
+  stats: SubtaskCheckpointStats;
+}
+
+/** One operator across all its subtasks, as stored in `_metadata`. */
+export interface OperatorCheckpointState {
+  operatorId: string;
+  /** Operator name at the time of the checkpoint (diagnostics). */
+  name: string;
+  parallelism: number;
+  maxParallelism: number;
+  subtasks: OperatorSubtaskState[];
+}
+
+/** The content of `_metadata`: a checkpoint exists iff this file exists. */
+export interface CheckpointMetadata {
+  version: 1;
+  jobId: string;
+  checkpointId: number;
+  timestamp: number;
+  savepoint: boolean;
+  operators: OperatorCheckpointState[];
+}
+
+/** What a deployment restores from (inside TaskDeploymentDescriptor). */
+export interface TaskRestore {
+  /** Absolute directory of the checkpoint or savepoint (holds `_metadata`). */
+  checkpointDir: string;
+  checkpointId: number;
+  /** Skip state of operators that no longer exist (`-n` / allowNonRestoredState). */
+  allowNonRestoredState: boolean;
+}
