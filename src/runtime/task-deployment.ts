@@ -2,6 +2,7 @@
  * What the JobManager sends a TaskManager to start one subtask (Flink's
  * TaskDeploymentDescriptor). Plain data; travels as JSON inside the SubmitTask RPC.
  */
+import type { TaskRestore } from '../checkpoint/checkpoint-types.js';
 import type { InputChannelDescriptor } from '../network/shuffle-types.js';
 
 /** Deployment of one subtask of one vertex. */
@@ -20,6 +21,8 @@ export interface TaskDeploymentDescriptor {
   inputGates: InputChannelDescriptor[][];
   /** Per `JobVertex.outputs[i]`: the partition this subtask produces. */
   outputPartitions: { partitionId: string; numberOfSubpartitions: number }[];
+  /** The checkpoint or savepoint to restore state from; absent for a fresh start. */
+  restore?: TaskRestore;
 }
 
 /** States of one subtask execution, as Flink names them. */
