@@ -4,41 +4,6 @@
  */
 export * from './api/index.js';
 export {
-  TimeWindow,
-  GlobalWindow,
-  type Window,
-} from './api/windowing/windows.js';
-export {
-  WindowAssigner,
-  TumblingEventTimeWindows,
-  TumblingProcessingTimeWindows,
-  SlidingEventTimeWindows,
-  SlidingProcessingTimeWindows,
-  EventTimeSessionWindows,
-  ProcessingTimeSessionWindows,
-  GlobalWindows,
-  type WindowAssignerContext,
-} from './api/windowing/window-assigners.js';
-export {
-  Trigger,
-  EventTimeTrigger,
-  ProcessingTimeTrigger,
-  CountTrigger,
-  PurgingTrigger,
-  NeverTrigger,
-  ContinuousEventTimeTrigger,
-  type TriggerResult,
-  type TriggerContext,
-  type OnMergeContext,
-} from './api/windowing/triggers.js';
-export { Evictor, CountEvictor, TimeEvictor, type TimestampedValue, type EvictorContext } from './api/windowing/evictors.js';
-export {
-  BoundedOutOfOrdernessWatermarks,
-  WatermarksWithIdleness,
-  type WatermarkGenerator,
-  type WatermarkOutput,
-} from './api/watermark-strategy.js';
-export {
   FlussError,
   ConfigurationError,
   JobBuildError,
