@@ -3,13 +3,19 @@
  * `count = Infinity`). Subtask `i` of `p` takes the indices `i, i + p, i + 2p, …`; its position
  * is its next index, so it is replayable. An optional rate limit (total across subtasks) is
  * enforced with a timer, never by spinning.
+ *
+ * A throwing `fn` is a poison record, handled by the source's policy (see poison-records.ts):
+ * fail naming the source and the index, or skip the index and count it.
  */
+import { checkPoisonPolicy, PoisonRecordHandler, type PoisonRecordPolicy } from './poison-records.js';
 import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from './source.js';
 
 /** Options of a {@link DataGeneratorSource}. */
 export interface DataGeneratorOptions {
   /** Records per second across all subtasks. */
   ratePerSecond?: number;
+  /** What to do when `fn` throws; default `pipeline.poison-records.policy`. */
+  poisonPolicy?: PoisonRecordPolicy;
 }
 
 /** Generates records from their index. */
@@ -25,12 +31,19 @@ export class DataGeneratorSource<T> implements Source<T> {
     if (!(count >= 0)) throw new RangeError(`DataGeneratorSource count must be >= 0, got ${count}`);
     const rate = options.ratePerSecond;
     if (rate !== undefined && !(rate > 0)) throw new RangeError(`DataGeneratorSource ratePerSecond must be > 0, got ${rate}`);
+    if (options.poisonPolicy !== undefined) checkPoisonPolicy(options.poisonPolicy);
     this.boundedness = count === Infinity ? 'CONTINUOUS_UNBOUNDED' : 'BOUNDED';
+  }
+
+  /** The same source with poison-record policy `policy` (`'fail'` or `'skip'`). */
+  withPoisonPolicy(policy: PoisonRecordPolicy): DataGeneratorSource<T> {
+    return new DataGeneratorSource<T>(this.fn, this.count, { ...this.options, poisonPolicy: checkPoisonPolicy(policy) });
   }
 
   createReader(ctx: SourceReaderContext): SourceReader<T> {
     const rate = this.options.ratePerSecond === undefined ? undefined : this.options.ratePerSecond / ctx.parallelism;
-    return new DataGeneratorReader(this.fn, this.count, ctx.subtaskIndex, ctx.parallelism, rate);
+    const poison = new PoisonRecordHandler(ctx.sourceName, this.options.poisonPolicy);
+    return new DataGeneratorReader(this.fn, this.count, ctx.subtaskIndex, ctx.parallelism, rate, poison);
   }
 }
 
@@ -47,6 +60,7 @@ class DataGeneratorReader<T> implements SourceReader<T> {
     subtaskIndex: number,
     private readonly stride: number,
     private readonly ratePerSecond: number | undefined,
+    private readonly poison: PoisonRecordHandler,
   ) {
     this.next = subtaskIndex;
   }
@@ -65,7 +79,18 @@ class DataGeneratorReader<T> implements SourceReader<T> {
     }
     const fn = this.fn;
     for (let i = 0; i < budget && this.next < this.count; i++) {
-      output.collect(fn(this.next));
+      const index = this.next;
+      let value: T;
+      try {
+        value = fn(index);
+      } catch (err) {
+        // Under `fail` this throws and the position stays on the index; `skip` moves past it.
+        this.poison.onPoison(err, `record of index ${index}`);
+        this.next += this.stride;
+        this.emittedSinceStart++;
+        continue;
+      }
+      output.collect(value);
       this.next += this.stride;
       this.emittedSinceStart++;
     }
@@ -88,5 +113,7 @@ class DataGeneratorReader<T> implements SourceReader<T> {
     this.next = (state as { next: number }).next;
   }
 
-  close(): void {}
+  close(): void {
+    this.poison.flush();
+  }
 }

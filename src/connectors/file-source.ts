@@ -5,10 +5,15 @@
  * round-robin to subtasks; a split owns the lines that start inside its range. A reader's
  * position is (split, byte offset of the next line), so the source is replayable. Files are read with non-blocking reads into a bounded buffer: `pollNext`
  * only hands out lines already read and never blocks.
+ *
+ * Lines can be decoded on the way in (`FileSource.forLines(path, { decode: JSON.parse })`); a
+ * line whose decoder throws is a poison record, handled by the source's policy (see
+ * poison-records.ts): fail the job naming the file, byte offset and line, or skip and count it.
  */
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NotFoundError } from '../core/errors.js';
+import { checkPoisonPolicy, PoisonRecordHandler, previewRecord, type PoisonRecordPolicy } from './poison-records.js';
 import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from './source.js';
 
 /** Files at least this large are cut into one range per subtask. */
@@ -52,22 +57,45 @@ function splitId(split: FileSplit): string {
   return split.start === 0 && split.end === null ? split.path : `${split.path}#${split.start}`;
 }
 
+/** How `FileSource.forLines` turns lines into records. */
+export interface LineFormat<T> {
+  /** Decodes one line (without its terminator); a throw makes the line a poison record. */
+  decode: (line: string) => T;
+  /** What to do with lines `decode` rejects; default `pipeline.poison-records.policy`. */
+  poisonPolicy?: PoisonRecordPolicy;
+}
+
 /** Reads text files line by line. */
 export class FileSource<T> implements Source<T> {
   readonly boundedness = 'BOUNDED' as const;
   readonly defaultName: string;
 
-  private constructor(readonly path: string, private readonly decode: (line: string) => T) {
+  private constructor(
+    readonly path: string,
+    private readonly decode: (line: string) => T,
+    /** Undefined: the cluster's `pipeline.poison-records.policy`. */
+    readonly poisonPolicy?: PoisonRecordPolicy,
+  ) {
     this.defaultName = `FileSource(${path})`;
   }
 
   /** A source of the lines (without line terminators) of `pathOrDir`. */
-  static forLines(pathOrDir: string): FileSource<string> {
-    return new FileSource<string>(pathOrDir, (line) => line);
+  static forLines(pathOrDir: string): FileSource<string>;
+  /** A source of the lines of `pathOrDir`, each decoded by `format.decode`. */
+  static forLines<T>(pathOrDir: string, format: LineFormat<T>): FileSource<T>;
+  static forLines<T>(pathOrDir: string, format?: LineFormat<T>): FileSource<T> | FileSource<string> {
+    if (!format) return new FileSource<string>(pathOrDir, (line) => line);
+    if (typeof format.decode !== 'function') throw new TypeError('FileSource.forLines: format.decode must be a function');
+    return new FileSource<T>(pathOrDir, format.decode, format.poisonPolicy === undefined ? undefined : checkPoisonPolicy(format.poisonPolicy));
+  }
+
+  /** The same source with poison-record policy `policy` (`'fail'` or `'skip'`). */
+  withPoisonPolicy(policy: PoisonRecordPolicy): FileSource<T> {
+    return new FileSource<T>(this.path, this.decode, checkPoisonPolicy(policy));
   }
 
   createReader(ctx: SourceReaderContext): SourceReader<T> {
-    return new FileSourceReader(this.path, ctx, this.decode);
+    return new FileSourceReader(this.path, ctx, this.decode, new PoisonRecordHandler(ctx.sourceName, this.poisonPolicy));
   }
 }
 
@@ -115,7 +143,21 @@ class FileSourceReader<T> implements SourceReader<T> {
     private readonly path: string,
     private readonly ctx: SourceReaderContext,
     private readonly decode: (line: string) => T,
+    private readonly poison: PoisonRecordHandler,
   ) {}
+
+  /** Decodes and emits the line `buffer[start, end)`; a poison line is failed or skipped. */
+  private emitLine(out: ReaderOutput<T>, start: number, end: number): void {
+    const line = lineOf(this.buffer, start, end);
+    let value: T;
+    try {
+      value = this.decode(line);
+    } catch (err) {
+      this.poison.onPoison(err, `line at byte ${this.bufferOffset + start} of ${this.splits![0]!.path} (${previewRecord(line)})`);
+      return;
+    }
+    out.collect(value);
+  }
 
   async start(): Promise<void> {
     if (this.splits) return;
@@ -158,7 +200,7 @@ class FileSourceReader<T> implements SourceReader<T> {
         continue;
       }
       if (nl >= 0) {
-        out.collect(this.decode(lineOf(this.buffer, this.scan, nl)));
+        this.emitLine(out, this.scan, nl);
         this.scan = nl + 1;
         split.offset = this.bufferOffset + this.scan;
         emitted++;
@@ -166,7 +208,7 @@ class FileSourceReader<T> implements SourceReader<T> {
       }
       if (this.eof) {
         if (this.scan < this.buffer.length) {
-          out.collect(this.decode(lineOf(this.buffer, this.scan, this.buffer.length)));
+          this.emitLine(out, this.scan, this.buffer.length);
           emitted++;
         }
         this.finishSplit(output, split);
@@ -265,6 +307,7 @@ class FileSourceReader<T> implements SourceReader<T> {
   }
 
   async close(): Promise<void> {
+    this.poison.flush();
     const h = this.handle;
     this.handle = undefined;
     this.splits = [];

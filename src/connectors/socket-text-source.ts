@@ -3,26 +3,56 @@
  * Flink's SocketTextStreamFunction. Parallelism 1. Lines are queued in a bounded buffer; when
  * it is full the socket is paused, so TCP flow control pushes back on the sender. The source
  * ends when the peer closes the connection.
+ *
+ * Lines can be decoded on the way in (`new SocketTextSource(host, port, '\n', { decode })`); a
+ * line whose decoder throws is a poison record, handled by the source's policy (see
+ * poison-records.ts): fail naming the source and the line, or skip and count it.
  */
 import { Socket, connect } from 'node:net';
 import { UnavailableError } from '../core/errors.js';
+import { checkPoisonPolicy, PoisonRecordHandler, previewRecord, type PoisonRecordPolicy } from './poison-records.js';
 import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from './source.js';
+
+/** Decoding of the lines of a {@link SocketTextSource}. */
+export interface SocketLineFormat<T> {
+  /** Decodes one line; a throw makes the line a poison record. */
+  decode?: (line: string) => T;
+  /** What to do with lines `decode` rejects; default `pipeline.poison-records.policy`. */
+  poisonPolicy?: PoisonRecordPolicy;
+}
 
 /** Lines buffered before the socket is paused. */
 const MAX_BUFFERED_LINES = 8192;
 
-/** Reads lines from `host:port`. */
-export class SocketTextSource implements Source<string> {
+/** Reads lines from `host:port` (decoded by `format.decode` when given). */
+export class SocketTextSource<T = string> implements Source<T> {
   readonly boundedness = 'CONTINUOUS_UNBOUNDED' as const;
   readonly defaultName = 'Socket Stream';
   readonly maxParallelism = 1;
+  /** Undefined: the cluster's `pipeline.poison-records.policy`. */
+  readonly poisonPolicy: PoisonRecordPolicy | undefined;
+  private readonly decode: ((line: string) => T) | undefined;
 
-  constructor(readonly host: string, readonly port: number, readonly delimiter: string = '\n') {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    readonly delimiter: string = '\n',
+    format: SocketLineFormat<T> = {},
+  ) {
     if (!delimiter) throw new RangeError('socketTextStream delimiter must not be empty');
+    if (format.decode !== undefined && typeof format.decode !== 'function') throw new TypeError('SocketTextSource: format.decode must be a function');
+    this.decode = format.decode;
+    this.poisonPolicy = format.poisonPolicy === undefined ? undefined : checkPoisonPolicy(format.poisonPolicy);
   }
 
-  createReader(ctx: SourceReaderContext): SourceReader<string> {
-    return new SocketTextReader(this.host, this.port, this.delimiter, ctx.sourceName);
+  /** The same source with poison-record policy `policy` (`'fail'` or `'skip'`). */
+  withPoisonPolicy(policy: PoisonRecordPolicy): SocketTextSource<T> {
+    return new SocketTextSource<T>(this.host, this.port, this.delimiter, { decode: this.decode, poisonPolicy: checkPoisonPolicy(policy) });
+  }
+
+  createReader(ctx: SourceReaderContext): SourceReader<T> {
+    const poison = new PoisonRecordHandler(ctx.sourceName, this.poisonPolicy);
+    return new SocketTextReader(this.host, this.port, this.delimiter, ctx.sourceName, this.decode, poison) as unknown as SourceReader<T>;
   }
 }
 
@@ -42,6 +72,8 @@ class SocketTextReader implements SourceReader<string> {
     private readonly port: number,
     private readonly delimiter: string,
     private readonly sourceName: string,
+    private readonly decode: ((line: string) => unknown) | undefined,
+    private readonly poison: PoisonRecordHandler,
   ) {}
 
   start(): Promise<void> {
@@ -91,10 +123,25 @@ class SocketTextReader implements SourceReader<string> {
     wake?.();
   }
 
-  pollNext(output: ReaderOutput<string>, maxRecords: number): InputStatus {
+  pollNext(output: ReaderOutput<unknown>, maxRecords: number): InputStatus {
     if (this.error) throw this.error;
     const end = Math.min(this.lines.length, this.head + maxRecords);
-    while (this.head < end) output.collect(this.lines[this.head++]!);
+    const decode = this.decode;
+    if (decode === undefined) {
+      while (this.head < end) output.collect(this.lines[this.head++]!);
+    } else {
+      while (this.head < end) {
+        const line = this.lines[this.head++]!;
+        let value: unknown;
+        try {
+          value = decode(line);
+        } catch (err) {
+          this.poison.onPoison(err, `line ${previewRecord(line)} from ${this.host}:${this.port}`);
+          continue;
+        }
+        output.collect(value);
+      }
+    }
     if (this.head === this.lines.length) {
       this.lines.length = 0;
       this.head = 0;
@@ -122,6 +169,7 @@ class SocketTextReader implements SourceReader<string> {
   restoreState(): void {}
 
   close(): void {
+    this.poison.flush();
     this.socket?.destroy();
     this.socket = undefined;
     this.signal();

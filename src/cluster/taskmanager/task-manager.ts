@@ -13,6 +13,7 @@ import type { FlussConfig } from '../../core/config.js';
 import { describeError, FailedPreconditionError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { loadFlussProto } from '../../core/proto.js';
+import { configurePoisonRecords } from '../../connectors/poison-records.js';
 import { NetworkEnvironment } from '../../network/network-environment.js';
 import { rpcSecurityFromConfig, type RpcSecurity } from '../rpc/credentials.js';
 import { bindServer, createGrpcServer, shutdownServer } from '../rpc/grpc-server.js';
@@ -65,6 +66,11 @@ export class TaskManager {
     return this.advertised;
   }
 
+  /** Subtasks currently deployed on this TaskManager (0 before {@link start}). */
+  get numberOfTasks(): number {
+    return this.executor?.numberOfTasks ?? 0;
+  }
+
   /** True once registered at the JobManager. */
   get isRegistered(): boolean {
     return this.connection?.isRegistered ?? false;
@@ -91,6 +97,13 @@ export class TaskManager {
       security: this.security,
     });
     this.network = network;
+
+    // Sources without their own poison-record policy follow the cluster's.
+    configurePoisonRecords({
+      policy: config['pipeline.poison-records.policy'],
+      logIntervalMs: config['pipeline.poison-records.log-interval'],
+      log: this.baseLog.child({ component: 'PoisonRecords' }),
+    });
 
     const limits = payloadLimitsOf(config);
     // One server for TaskManagerService and the data plane: both under the same TLS and token.
