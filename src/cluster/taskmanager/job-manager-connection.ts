@@ -26,6 +26,8 @@ export interface JobManagerConnectionOptions {
   heartbeatTimeoutMs: number;
   /** Tasks still running, reported when (re-)registering. */
   runningTasks: () => RunningTask[];
+  /** Task metrics shipped with every heartbeat. */
+  metricsJson?: () => string;
   logger: Logger;
   /** TLS material and auth token of the connection (default plaintext). */
   security?: RpcSecurity;
@@ -171,7 +173,7 @@ export class JobManagerConnection {
     const registrationId = this.registrationId;
     if (this.stopped || registrationId === undefined) return;
     try {
-      await this.client.heartbeat(this.options.taskManagerId, registrationId);
+      await this.client.heartbeat(this.options.taskManagerId, registrationId, this.options.metricsJson?.());
       this.lastHeartbeatOk = Date.now();
       this.scheduleHeartbeat();
     } catch (err) {

@@ -4,6 +4,7 @@
  * {@link JobManagerConnection} that registers and heartbeats. It never exits because the
  * JobManager is away, and a failing task never takes it down.
  */
+import { TaskMetricsReporter } from './task-metrics-reporter.js';
 import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -45,6 +46,7 @@ export class TaskManager {
   private connection: JobManagerConnection | undefined;
   private executor: TaskExecutor | undefined;
   private tmpDir: string | undefined;
+  private metrics: TaskMetricsReporter | undefined;
   private advertised: string | undefined;
   private readonly security: RpcSecurity;
 
@@ -97,6 +99,9 @@ export class TaskManager {
       security: this.security,
     });
     this.network = network;
+    const metrics = new TaskMetricsReporter(config, this.taskManagerId);
+    await metrics.start();
+    this.metrics = metrics;
 
     // Sources without their own poison-record policy follow the cluster's.
     configurePoisonRecords({
@@ -129,6 +134,7 @@ export class TaskManager {
       heartbeatIntervalMs: config['heartbeat.interval'],
       heartbeatTimeoutMs: config['heartbeat.timeout'],
       runningTasks: () => this.executor?.runningTasks() ?? [],
+      metricsJson: () => metrics.metricsJson(),
       logger: this.log,
       security: this.security,
     });
@@ -140,6 +146,7 @@ export class TaskManager {
       bundles: new JobBundleCache(join(this.tmpDir, 'bundles'), (hash) => connection.fetchBundle(hash)),
       tmpDir: this.tmpDir,
       reportTaskState: (update) => connection.reportTaskState(update),
+      metrics,
     });
     this.executor = executor;
 
@@ -168,6 +175,7 @@ export class TaskManager {
     await this.connection?.stop();
     await this.network?.close().catch((err: unknown) => this.log.warn({ err: describeError(err) }, 'Closing the network failed'));
     await shutdownServer(server);
+    await this.metrics?.stop();
     if (this.tmpDir) await rm(this.tmpDir, { recursive: true, force: true });
     this.log.info('TaskManager stopped');
   }
