@@ -42,6 +42,12 @@ export class MiniCluster {
     return this.jobManager.address;
   }
 
+  /** `host:port` of the JobManager's REST API and dashboard (after {@link start}). */
+  get restAddress(): string {
+    if (!this.jobManager) throw new FailedPreconditionError('MiniCluster is not started');
+    return this.jobManager.restAddress;
+  }
+
   /** The TaskManagers (after {@link start}). */
   getTaskManagers(): readonly TaskManager[] {
     return this.taskManagers;
