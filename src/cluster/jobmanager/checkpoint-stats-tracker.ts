@@ -19,6 +19,8 @@ export interface CheckpointStatsEntry {
   state_size: number;
   end_to_end_duration: number;
   alignment_buffered: number;
+  /** Longest barrier alignment of a subtask, ms. */
+  alignment_duration: number;
   processed_data: number;
   persisted_data: number;
   num_subtasks: number;
@@ -91,6 +93,7 @@ export class CheckpointStatsTracker {
       state_size: 0,
       end_to_end_duration: 0,
       alignment_buffered: 0,
+      alignment_duration: 0,
       processed_data: 0,
       persisted_data: 0,
       num_subtasks: this.numSubtasks,
@@ -100,11 +103,12 @@ export class CheckpointStatsTracker {
     this.history.length = Math.min(this.history.length, HISTORY_SIZE);
   }
 
-  /** One more subtask acknowledged checkpoint `id`. */
-  reportAcknowledged(id: number, ackTimestamp: number, stateSize: number): void {
+  /** One more subtask acknowledged checkpoint `id` (after aligning its barriers for `alignmentMs`). */
+  reportAcknowledged(id: number, ackTimestamp: number, stateSize: number, alignmentMs = 0): void {
     const e = this.entry(id);
     if (!e) return;
     e.num_acknowledged_subtasks++;
+    e.alignment_duration = Math.max(e.alignment_duration, alignmentMs);
     e.latest_ack_timestamp = Math.max(e.latest_ack_timestamp, ackTimestamp);
     e.state_size += stateSize;
     e.checkpointed_size += stateSize;

@@ -6,12 +6,16 @@
 import type { FlussConfig } from '../../core/config.js';
 import { FlussError, InvalidArgumentError, NotFoundError } from '../../core/errors.js';
 import { isId, newId } from '../../core/ids.js';
+import { resolveInsideRoots } from '../../core/paths.js';
 import type { Logger } from '../../core/logger.js';
 import { isTerminalJobStatus, type ExecutionState } from '../../runtime/task-deployment.js';
+import type { TaskCheckpointAck } from '../../checkpoint/checkpoint-types.js';
 import type { JobInfo, RunningTask } from '../rpc/messages.js';
 import type { BlobStore } from './blob-store.js';
 import { parseJobGraph } from './job-graph-validation.js';
-import { JobMaster, type TaskStateUpdate } from './job-master.js';
+import { checkCheckpointingConfigured } from './job-checkpointing.js';
+import { JobMaster, type SavepointOptions, type TaskStateUpdate } from './job-master.js';
+import { disposeSavepointInRoots, restorePointForSubmission } from './savepoint-operations.js';
 import type { ResourceManager } from './resource-manager.js';
 
 /** A submission as it arrives over gRPC. */
@@ -21,6 +25,10 @@ export interface JobSubmission {
   programArgs: string[];
   /** Empty: generate one. */
   jobId: string;
+  /** Savepoint or checkpoint to start from (`-s`); empty or absent for a fresh start. */
+  restorePath?: string;
+  /** Skip state of operators the job no longer has (`-n`). */
+  allowNonRestoredState?: boolean;
 }
 
 const EXECUTION_STATES = new Set<string>(['CREATED', 'SCHEDULED', 'DEPLOYING', 'INITIALIZING', 'RUNNING', 'FINISHED', 'CANCELING', 'CANCELED', 'FAILED']);
@@ -62,6 +70,8 @@ export class Dispatcher {
       throw new InvalidArgumentError('program_args must be strings');
     }
     const jobGraph = parseJobGraph(req.jobGraphJson);
+    checkCheckpointingConfigured(jobGraph, this.config);
+    const restore = req.restorePath ? await restorePointForSubmission(req.restorePath, jobGraph, req.allowNonRestoredState ?? false, this.config) : undefined;
     const bundleHash = await this.blobStore.put(req.bundle);
     // Checked again: another submission with this id may have finished while the bundle was stored.
     if (this.jobs.has(jobId)) throw new FlussError('ALREADY_EXISTS', `Job ${jobId} already exists.`);
@@ -74,6 +84,7 @@ export class Dispatcher {
       logger: this.logger,
       resourceManager: this.resourceManager,
       onStatusChange: (info) => this.statusChanged(info),
+      restore,
     });
     this.jobs.set(jobId, master);
     this.log.info({ jobId, name: jobGraph.jobName, bundleHash }, 'job accepted');
@@ -123,6 +134,30 @@ export class Dispatcher {
     if (!EXECUTION_STATES.has(update.state)) throw new InvalidArgumentError(`unknown execution state "${update.state}"`);
     if (!Number.isInteger(update.subtaskIndex) || update.subtaskIndex < 0) throw new InvalidArgumentError('subtask_index must be >= 0');
     this.job(jobId).updateTaskExecutionState({ ...update, state: update.state as ExecutionState });
+  }
+
+  /** Takes a savepoint of a job (optionally stopping or cancelling it); resolves with its path. */
+  triggerSavepoint(jobId: string, options: SavepointOptions): Promise<string> {
+    const job = this.job(jobId);
+    const roots = [this.config['state.savepoints.dir'], this.config['state.checkpoints.dir']];
+    const targetDirectory = options.targetDirectory ? resolveInsideRoots(options.targetDirectory, roots, 'savepoint target directory') : undefined;
+    this.log.info({ jobId, targetDirectory, stop: options.stop, cancel: options.cancel }, 'savepoint requested');
+    return job.triggerSavepoint({ ...options, targetDirectory });
+  }
+
+  /** Deletes a savepoint directory (it must hold `_metadata`); resolves with the deleted path. */
+  disposeSavepoint(path: string): Promise<string> {
+    return disposeSavepointInRoots(path, this.config);
+  }
+
+  /** A task acknowledged a checkpoint. */
+  acknowledgeCheckpoint(taskManagerId: string, jobId: string, ack: TaskCheckpointAck): Promise<void> {
+    return this.job(jobId).acknowledgeCheckpoint(taskManagerId, ack);
+  }
+
+  /** A task declined a checkpoint. */
+  declineCheckpoint(taskManagerId: string, jobId: string, checkpointId: number, vertexId: string, subtaskIndex: number, attempt: number, reason: string): void {
+    this.job(jobId).declineCheckpoint(taskManagerId, checkpointId, vertexId, subtaskIndex, attempt, reason);
   }
 
   /** A stored bundle. */

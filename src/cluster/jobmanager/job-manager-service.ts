@@ -32,6 +32,7 @@ import type {
   SubmitJobResponse,
   TaskExecutionStateUpdate,
 } from '../rpc/messages.js';
+import { checkpointServiceHandlers, submissionRestoreOf } from './checkpoint-service-handlers.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { ResourceManager } from './resource-manager.js';
 import type { TaskMetricsStore } from './task-metrics-store.js';
@@ -64,12 +65,14 @@ export function jobManagerServiceHandlers(
   return {
     submitJob: unaryHandler<SubmitJobRequest, SubmitJobResponse>(async (raw) => {
       const req = parseRequest(schemas.submitJob, raw, 'SubmitJobRequest');
+      const restore = submissionRestoreOf(raw, limits);
       return {
         jobId: await dispatcher.submitJob({
           bundle: Buffer.from(req.bundle.buffer, req.bundle.byteOffset, req.bundle.byteLength),
           jobGraphJson: req.jobGraphJson,
           programArgs: req.programArgs,
           jobId: req.jobId,
+          ...restore,
         }),
       };
     }),
@@ -142,5 +145,7 @@ export function jobManagerServiceHandlers(
       log.debug({ bundleHash, bytes: bundle.length }, 'bundle fetched');
       return { bundle };
     }),
+
+    ...checkpointServiceHandlers(dispatcher, logger, limits),
   };
 }

@@ -11,13 +11,16 @@ import { describeError, FailedPreconditionError, InvalidArgumentError, NotFoundE
 import type { Logger } from '../../core/logger.js';
 import type { JobGraph } from '../../graph/job-graph.js';
 import { isTerminalExecutionState, isTerminalJobStatus, type ExecutionState, type JobStatus } from '../../runtime/task-deployment.js';
+import type { TaskCheckpointAck, TaskRestore } from '../../checkpoint/checkpoint-types.js';
+import type { CompletedCheckpoint } from '../../checkpoint/completed-checkpoint-store.js';
 import type { JobInfo, RunningTask } from '../rpc/messages.js';
 import { CheckpointStatsTracker } from './checkpoint-stats-tracker.js';
 import { ExceptionHistory, exceptionNameOf } from './exception-history.js';
 import { ExecutionGraph, type ExecutionVertex } from './execution-graph.js';
 import { canTransition, settledStatus } from './job-status-machine.js';
 import type { ResourceManager } from './resource-manager.js';
-import { RestartStrategy } from './restart-strategy.js';
+import { JobCheckpointing } from './job-checkpointing.js';
+import { effectiveRestartStrategy, RestartStrategy } from './restart-strategy.js';
 import { requiredSlots } from './slot-assignment.js';
 import { buildTaskDeployment, type DeploymentContext } from './task-deployment-builder.js';
 
@@ -32,6 +35,22 @@ export interface JobMasterParams {
   resourceManager: ResourceManager;
   /** Called after every job status change with the new JobInfo. */
   onStatusChange: (info: JobInfo) => void;
+  /** The checkpoint or savepoint the job starts from (`fluss run -s`, JobManager recovery). */
+  restore?: TaskRestore;
+  /** A checkpoint completed (the HA store records it). */
+  onCheckpointCompleted?: (checkpoint: CompletedCheckpoint) => void;
+}
+
+/** What a savepoint request asks for. */
+export interface SavepointOptions {
+  /** Default `state.savepoints.dir`. */
+  targetDirectory?: string;
+  /** Stop-with-savepoint. */
+  stop?: boolean;
+  /** With stop: emit the maximal watermark first. */
+  drain?: boolean;
+  /** Cancel the job once the savepoint completed. */
+  cancel?: boolean;
 }
 
 /** A task state update as it arrives from a TaskManager. */
@@ -68,15 +87,34 @@ export class JobMaster {
   readonly checkpointStats: CheckpointStatsTracker;
   /** When the job entered each status it went through (ms since epoch). */
   readonly statusTimestamps: Partial<Record<JobStatus, number>> = { CREATED: this.startTime };
+  /** Checkpoint coordination, savepoints and restore points. */
+  readonly checkpointing: JobCheckpointing;
 
   constructor(private readonly params: JobMasterParams) {
     this.jobId = params.jobId;
     this.jobGraph = params.jobGraph;
     this.bundleHash = params.bundleHash;
     this.graph = new ExecutionGraph(params.jobGraph);
-    this.restartStrategy = new RestartStrategy(params.jobGraph.settings.restartStrategy);
+    this.restartStrategy = new RestartStrategy(effectiveRestartStrategy(params.jobGraph.settings));
     this.log = params.logger.child({ component: 'JobMaster', jobId: params.jobId });
     this.checkpointStats = new CheckpointStatsTracker(this.graph.executions.length);
+    this.checkpointing = new JobCheckpointing({
+      jobId: params.jobId,
+      jobGraph: params.jobGraph,
+      config: params.config,
+      logger: params.logger,
+      resourceManager: params.resourceManager,
+      graph: this.graph,
+      stats: this.checkpointStats,
+      initialRestore: params.restore,
+      onCheckpointCompleted: params.onCheckpointCompleted,
+      onTolerableFailuresExceeded: (cause) => {
+        if (this.jobStatus !== 'RUNNING') return;
+        this.recordException(cause);
+        this.handleFailure(cause);
+        this.checkSettled();
+      },
+    });
   }
 
   /** ms since epoch when the job became terminal; 0 before. */
@@ -136,6 +174,7 @@ export class JobMaster {
     }
     if (this.jobStatus === 'CANCELLING') return;
     this.setStatus('CANCELLING');
+    this.checkpointing.abortPending(`Job ${this.jobId} is being cancelled.`);
     this.cancelAllTasks();
     this.checkSettled();
   }
@@ -153,6 +192,7 @@ export class JobMaster {
     if (u.state === execution.state) return;
     if (!isTerminalExecutionState(u.state)) {
       if (execution.state !== 'CANCELING') execution.state = u.state;
+      if (this.jobStatus === 'RUNNING') this.checkpointing.tasksChanged();
       return;
     }
     const expectedCancel = execution.state === 'CANCELING' || this.jobStatus !== 'RUNNING';
@@ -169,6 +209,7 @@ export class JobMaster {
       this.recordException(`${execution.taskName} was canceled unexpectedly`, execution);
       this.handleFailure(`${execution.taskName} was canceled unexpectedly`);
     }
+    this.checkpointing.tasksChanged();
     this.checkSettled();
   }
 
@@ -202,12 +243,44 @@ export class JobMaster {
     this.checkSettled();
   }
 
+  /** A task acknowledged a checkpoint (AcknowledgeCheckpoint). */
+  acknowledgeCheckpoint(taskManagerId: string, ack: TaskCheckpointAck): Promise<void> {
+    return this.checkpointing.acknowledge(taskManagerId, ack);
+  }
+
+  /** A task declined a checkpoint (DeclineCheckpoint). */
+  declineCheckpoint(taskManagerId: string, checkpointId: number, vertexId: string, subtaskIndex: number, attempt: number, reason: string): void {
+    this.checkpointing.decline(taskManagerId, checkpointId, vertexId, subtaskIndex, attempt, reason);
+  }
+
+  /**
+   * Takes a savepoint; resolves with its directory. With `cancel` or `stop` the job is then
+   * cancelled: the task side has no "end the sources" hook, so stop-with-savepoint ends the job
+   * as CANCELED rather than FINISHED, with nothing committed after the savepoint.
+   */
+  async triggerSavepoint(options: SavepointOptions): Promise<string> {
+    if (this.jobStatus !== 'RUNNING') {
+      throw new FailedPreconditionError(`Job ${this.jobId} is ${this.jobStatus}: a savepoint needs a running job.`);
+    }
+    if (options.drain && !options.stop) throw new InvalidArgumentError('drain only applies to stop-with-savepoint');
+    if (options.drain) {
+      throw new FailedPreconditionError('stop --drain is not available: the TaskManagers cannot emit the maximal watermark before the final savepoint; use stop without --drain');
+    }
+    const savepoint = await this.checkpointing.coordinator.triggerSavepoint(options.targetDirectory);
+    if ((options.cancel || options.stop) && this.jobStatus === 'RUNNING') {
+      this.log.info({ path: savepoint.externalPath }, options.stop ? 'stopping job after its savepoint' : 'cancelling job after its savepoint');
+      this.cancel();
+    }
+    return savepoint.externalPath;
+  }
+
   /** The JobManager stops: drop pending work; tasks are left to their TaskManagers. */
   suspend(): void {
     if (isTerminalJobStatus(this.jobStatus) || this.jobStatus === 'SUSPENDED') return;
     this.epoch++;
     this.slotRequest?.abort(new FailedPreconditionError('the JobManager is shutting down'));
     this.clearTimers();
+    void this.checkpointing.jobEnded('SUSPENDED');
     this.setStatus('SUSPENDED');
   }
 
@@ -251,8 +324,14 @@ export class JobMaster {
       attemptOf: (vertexId, i) => this.graph.get(vertexId, i)!.attempt,
       locationOf: (vertexId, i) => this.graph.get(vertexId, i)!.location!,
     };
+    const restore = this.checkpointing.restoreForDeployment();
+    if (restore) {
+      this.checkpointing.reportRestored(restore);
+      this.log.info({ checkpointId: restore.checkpointId, path: restore.checkpointDir }, 'restoring job state');
+    }
     for (const e of this.graph.executions) {
       const deployment = buildTaskDeployment(ctx, e.jobVertex, e.subtaskIndex);
+      if (restore) deployment.restore = restore;
       const location = e.location!;
       const tm = this.params.resourceManager.taskManager(location.taskManagerId);
       const attempt = e.attempt;
@@ -278,6 +357,7 @@ export class JobMaster {
   /** A task or the scheduling failed: restart, or fail the job. Later failures of a failing job only settle it. */
   private handleFailure(cause: string): void {
     if (this.jobStatus !== 'RUNNING') return;
+    this.checkpointing.abortPending(`Job failover: ${cause}`);
     const decision = this.restartStrategy.onFailure(Date.now());
     if (decision.restart) {
       this.log.warn({ delayMs: decision.delayMs, restart: this.restartStrategy.numberOfRestarts }, `restarting job after failure: ${cause}`);
@@ -357,6 +437,7 @@ export class JobMaster {
     this.clearTimers();
     this.params.resourceManager.slotPool.releaseSlots(this.jobId);
     this.endTime = Date.now();
+    this.checkpointing.jobEnded(next).catch((err: unknown) => this.log.warn({ err: describeError(err) }, 'could not clean up checkpoints'));
     this.setStatus(next);
     this.log.info({ status: next, failureCause: next === 'FAILED' ? this.failureCause : undefined }, `job ${next}`);
   }

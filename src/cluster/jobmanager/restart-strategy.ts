@@ -3,7 +3,26 @@
  * `.exponentialDelay({…})`, `.failureRate(…)`). Each failure asks the strategy whether the job
  * may restart and after which delay. Pure apart from the clock and jitter passed in.
  */
-import type { RestartStrategySettings } from '../../graph/job-graph.js';
+import type { JobSettings, RestartStrategySettings } from '../../graph/job-graph.js';
+
+/** Flink's exponential-delay defaults: the restart strategy of a checkpointed job that sets none. */
+export const DEFAULT_CHECKPOINTED_RESTART_STRATEGY: RestartStrategySettings = {
+  type: 'exponential-delay',
+  initialBackoffMs: 1_000,
+  maxBackoffMs: 60_000,
+  backoffMultiplier: 1.5,
+  resetBackoffThresholdMs: 60 * 60_000,
+  jitterFactor: 0.1,
+};
+
+/**
+ * The strategy a job runs with: its own, else (as in Flink) exponential delay when it
+ * checkpoints and no restart when it does not.
+ */
+export function effectiveRestartStrategy(settings: JobSettings): RestartStrategySettings | undefined {
+  if (settings.restartStrategy) return settings.restartStrategy;
+  return settings.checkpoint.intervalMs > 0 ? DEFAULT_CHECKPOINTED_RESTART_STRATEGY : undefined;
+}
 
 /** The decision for one failure. */
 export type RestartDecision = { restart: true; delayMs: number } | { restart: false; reason: string };

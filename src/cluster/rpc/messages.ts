@@ -16,6 +16,10 @@ export interface SubmitJobRequest {
   programArgs: string[];
   /** Empty string: let the JobManager generate one. */
   jobId: string;
+  /** Savepoint or checkpoint directory to start from; empty for a fresh start. */
+  restorePath?: string;
+  /** Skip state of operators the job no longer has (`-n`). */
+  allowNonRestoredState?: boolean;
 }
 
 /** `SubmitJobResponse`. */
@@ -127,6 +131,44 @@ export interface FetchBundleResponse {
   bundle: Buffer;
 }
 
+/** `AcknowledgeCheckpointRequest`: `ackJson` is a TaskCheckpointAck. */
+export interface AcknowledgeCheckpointRequest {
+  taskManagerId: string;
+  jobId: string;
+  ackJson: string;
+}
+
+/** `DeclineCheckpointRequest`. */
+export interface DeclineCheckpointRequest {
+  taskManagerId: string;
+  jobId: string;
+  checkpointId: number;
+  vertexId: string;
+  subtaskIndex: number;
+  attempt: number;
+  reason: string;
+}
+
+/** `TriggerSavepointRequest`. */
+export interface TriggerSavepointRequest {
+  jobId: string;
+  /** Empty: `state.savepoints.dir`. */
+  targetDirectory: string;
+  stop: boolean;
+  drain: boolean;
+  cancel: boolean;
+}
+
+/** `TriggerSavepointResponse`. */
+export interface TriggerSavepointResponse {
+  path: string;
+}
+
+/** `DisposeSavepointRequest`. */
+export interface DisposeSavepointRequest {
+  path: string;
+}
+
 // ---------------------------------------------------------------- TaskManagerService
 
 /** `SubmitTaskRequest`: a TaskDeploymentDescriptor and the job's JobGraph, both as JSON. */
@@ -138,6 +180,24 @@ export interface SubmitTaskRequest {
 /** `CancelTaskRequest`. */
 export interface CancelTaskRequest {
   jobId: string;
+  vertexId: string;
+  subtaskIndex: number;
+  attempt: number;
+}
+
+/** `TriggerCheckpointRequest`: `requestJson` is a CheckpointRequest. */
+export interface TriggerCheckpointRequest {
+  jobId: string;
+  vertexId: string;
+  subtaskIndex: number;
+  attempt: number;
+  requestJson: string;
+}
+
+/** `CheckpointNotification`: `vertexId` empty means every task of the job on the TaskManager. */
+export interface CheckpointNotification {
+  jobId: string;
+  checkpointId: number;
   vertexId: string;
   subtaskIndex: number;
   attempt: number;

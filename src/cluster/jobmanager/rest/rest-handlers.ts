@@ -19,6 +19,7 @@ import type { TaskMetricsStore } from '../task-metrics-store.js';
 import { backpressureLevel, jobDetails, jobExceptions, jobOverview } from './job-views.js';
 import { RestError } from './rest-errors.js';
 import { RestRouter, type RestRequest, type RestResponse } from './rest-router.js';
+import { SavepointTriggers } from './savepoint-triggers.js';
 
 /** What the handlers read and act on. */
 export interface RestContext {
@@ -78,6 +79,7 @@ function jsonObjectBody(req: RestRequest): Record<string, unknown> {
 export function createRestRouter(ctx: RestContext): RestRouter {
   const { dispatcher, resourceManager, taskMetrics } = ctx;
   const router = new RestRouter();
+  const savepointTriggers = new SavepointTriggers();
 
   router.add('GET', '/overview', () => {
     const jobs = dispatcher.jobMasters();
@@ -168,7 +170,16 @@ export function createRestRouter(ctx: RestContext): RestRouter {
     if (job.jobGraph.settings.checkpoint.intervalMs <= 0) {
       throw new RestError(409, 'savepoints are not available for this job: checkpointing is not enabled');
     }
-    throw new RestError(409, `savepoints are not available for job ${job.jobId}: this JobManager does not coordinate checkpoints`);
+    const cancelJob = parsed.data['cancel-job'] ?? false;
+    const requestId = savepointTriggers.track(job.jobId, dispatcher.triggerSavepoint(job.jobId, { targetDirectory: target ?? undefined, cancel: cancelJob }), parsed.data.triggerId);
+    return ok({ 'request-id': requestId }, 202);
+  });
+
+  router.add('GET', '/jobs/:jid/savepoints/:triggerid', (req) => {
+    const job = jobOf(ctx, req);
+    const status = savepointTriggers.status(job.jobId, req.params['triggerid']!);
+    if (!status) throw new RestError(404, `Job ${job.jobId} has no savepoint request ${req.params['triggerid']}`);
+    return ok(status);
   });
 
   router.add('GET', '/taskmanagers', () => {

@@ -1,0 +1,75 @@
+/**
+ * What the CheckpointCoordinator talks to: the tasks (through the JobMaster), the checkpoint
+ * storage on the shared dir, a clock with timers, and whoever follows its statistics. Kept as
+ * interfaces so the coordinator itself stays pure bookkeeping, testable without I/O.
+ */
+import type { CheckpointMetadata, CheckpointRequest } from './checkpoint-types.js';
+import type { CompletedCheckpoint } from './completed-checkpoint-store.js';
+import type { CheckpointTask } from './pending-checkpoint.js';
+
+/** The job's current subtasks, as the coordinator needs them to trigger a checkpoint. */
+export interface CheckpointTaskSet {
+  /** Every subtask (current attempt): all of them must acknowledge. */
+  all: CheckpointTask[];
+  /** Subtasks of source vertices: these receive TriggerCheckpoint. */
+  sources: CheckpointTask[];
+}
+
+/** The coordinator's way to the tasks. */
+export interface CheckpointTaskGateway {
+  /** The current subtasks when every one of them is RUNNING; undefined otherwise. */
+  runningTasks(): CheckpointTaskSet | undefined;
+  /** Starts checkpoint `request.checkpointId` at a source subtask. */
+  triggerCheckpoint(task: CheckpointTask, request: CheckpointRequest): Promise<void>;
+  /** Tells a subtask that the checkpoint is complete (two-phase-commit sinks commit). */
+  notifyCheckpointComplete(task: CheckpointTask, checkpointId: number): Promise<void>;
+  /** Tells a subtask that the checkpoint was aborted. */
+  abortCheckpoint(task: CheckpointTask, checkpointId: number): Promise<void>;
+}
+
+/** Directories and `_metadata` of one job's checkpoints. */
+export interface CheckpointStorageAccess {
+  /** Creates and returns `<state.checkpoints.dir>/<jobId>/chk-<n>`. */
+  initCheckpointDir(checkpointId: number): Promise<string>;
+  /** Creates and returns `<targetDir or state.savepoints.dir>/savepoint-<6 hex>-<12 hex>`. */
+  initSavepointDir(targetDir: string | undefined): Promise<string>;
+  /** Writes `<dir>/_metadata` atomically (temp file, fsync, rename). */
+  writeMetadata(dir: string, metadata: CheckpointMetadata): Promise<void>;
+  /** Removes a checkpoint directory and everything in it. */
+  discard(dir: string): Promise<void>;
+}
+
+/** A clock with cancellable timers (fake in unit tests). */
+export interface CheckpointScheduler {
+  now(): number;
+  /** Runs `fn` after `ms`; returns the function cancelling it. */
+  schedule(fn: () => void, ms: number): () => void;
+}
+
+/** Receives checkpoint statistics; CheckpointStatsTracker implements it. */
+export interface CheckpointStatsListener {
+  reportPending(id: number, triggerTimestamp: number, isSavepoint: boolean): void;
+  reportAcknowledged(id: number, ackTimestamp: number, stateSize: number, alignmentMs?: number): void;
+  reportCompleted(id: number, completionTimestamp: number, externalPath: string): void;
+  reportFailed(id: number, failureTimestamp: number, message: string): void;
+}
+
+/** What the job hears from its coordinator. */
+export interface CheckpointCoordinatorListener {
+  /** A checkpoint or savepoint completed (its `_metadata` exists). */
+  onCheckpointCompleted?(checkpoint: CompletedCheckpoint): void;
+  /** More consecutive checkpoints failed than the job tolerates: the job must fail over. */
+  onTolerableFailuresExceeded(cause: string): void;
+  /** Something worth a log line (a cleanup that failed, an ack for an unknown checkpoint). */
+  onWarning?(message: string): void;
+}
+
+/** The real clock and `setTimeout`, with timers that do not keep the process alive. */
+export const SYSTEM_SCHEDULER: CheckpointScheduler = {
+  now: () => Date.now(),
+  schedule(fn, ms) {
+    const t = setTimeout(fn, Math.max(0, ms));
+    t.unref();
+    return () => clearTimeout(t);
+  },
+};

@@ -1,0 +1,393 @@
+/**
+ * The CheckpointCoordinator of one job (in its JobMaster). It triggers checkpoint n on every
+ * source subtask, collects the acknowledgements of every subtask of every vertex, and once all
+ * arrived writes `_metadata` — only then does the checkpoint exist, and only then are the tasks
+ * notified (two-phase-commit sinks commit) and older checkpoints beyond the retained count
+ * deleted. Timed-out, declined and subsumed checkpoints are aborted: tasks are told, the
+ * directory is removed, the statistics count them as failed.
+ *
+ * Periodic triggering follows the job's CheckpointSettings: interval, timeout, min pause
+ * (which, as in Flink, implies at most one checkpoint in flight), max concurrent, and the
+ * tolerable number of consecutive failed checkpoints (exceeded → the job fails over; savepoint
+ * failures and aborts caused by a failover do not count, as in Flink).
+ *
+ * Checkpoints are only triggered while every subtask is RUNNING. Unlike Flink (FLIP-147), no
+ * checkpoint is taken once some tasks finished; a job whose sources end simply finishes.
+ *
+ * All I/O goes through the interfaces of checkpoint-coordinator-types.ts.
+ */
+import type { CheckpointSettings, JobGraph } from '../graph/job-graph.js';
+import { describeError, FailedPreconditionError, FlussError } from '../core/errors.js';
+import type {
+  CheckpointCoordinatorListener,
+  CheckpointScheduler,
+  CheckpointStatsListener,
+  CheckpointStorageAccess,
+  CheckpointTaskGateway,
+} from './checkpoint-coordinator-types.js';
+import type { CheckpointRequest, TaskCheckpointAck } from './checkpoint-types.js';
+import { CompletedCheckpointStore, type CompletedCheckpoint } from './completed-checkpoint-store.js';
+import { PendingCheckpoint, type CheckpointFailureReason, type CheckpointTask } from './pending-checkpoint.js';
+
+/** A checkpoint or savepoint that did not complete. */
+export class CheckpointException extends FlussError {
+  constructor(
+    readonly reason: CheckpointFailureReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(reason === 'TRIGGER_FAILURE' ? 'FAILED_PRECONDITION' : 'INTERNAL', message, options);
+  }
+}
+
+/** Construction parameters of a {@link CheckpointCoordinator}. */
+export interface CheckpointCoordinatorParams {
+  jobId: string;
+  jobGraph: JobGraph;
+  settings: CheckpointSettings;
+  /** `state.checkpoints.num-retained`. */
+  numRetained: number;
+  gateway: CheckpointTaskGateway;
+  storage: CheckpointStorageAccess;
+  scheduler: CheckpointScheduler;
+  stats: CheckpointStatsListener;
+  listener: CheckpointCoordinatorListener;
+  /** First checkpoint id (after a restore: the restored id + 1). */
+  firstCheckpointId?: number;
+}
+
+interface Entry {
+  pc: PendingCheckpoint;
+  cancelTimeout: () => void;
+  finalizing: boolean;
+  resolve: (cp: CompletedCheckpoint) => void;
+  reject: (err: Error) => void;
+}
+
+const FAILURE_MESSAGES: Record<CheckpointFailureReason, string> = {
+  CHECKPOINT_EXPIRED: 'Checkpoint expired before completing.',
+  CHECKPOINT_DECLINED: 'Checkpoint was declined.',
+  CHECKPOINT_SUBSUMED: 'Checkpoint has been subsumed.',
+  CHECKPOINT_COORDINATOR_SHUTDOWN: 'CheckpointCoordinator shutdown.',
+  TASK_FAILURE: 'Task failure.',
+  IO_EXCEPTION: 'An Exception occurred while triggering or completing the checkpoint.',
+  TRIGGER_FAILURE: 'Checkpoint triggering failed.',
+};
+
+/** Reasons that count towards the tolerable failed checkpoints (Flink's CheckpointFailureManager). */
+const COUNTED: ReadonlySet<CheckpointFailureReason> = new Set(['CHECKPOINT_EXPIRED', 'CHECKPOINT_DECLINED', 'IO_EXCEPTION', 'TRIGGER_FAILURE']);
+
+/** Coordinates the checkpoints and savepoints of one job. */
+export class CheckpointCoordinator {
+  private nextCheckpointId: number;
+  private readonly pending = new Map<number, Entry>();
+  private readonly store: CompletedCheckpointStore;
+  private readonly maxConcurrent: number;
+  private consecutiveFailures = 0;
+  private lastCompletionTime = Number.NEGATIVE_INFINITY;
+  private periodic = false;
+  private cancelPeriodicTimer: (() => void) | undefined;
+  private triggerQueued = false;
+  private isShutdown = false;
+  private latestSavepointCheckpoint: CompletedCheckpoint | undefined;
+
+  constructor(private readonly p: CheckpointCoordinatorParams) {
+    this.nextCheckpointId = p.firstCheckpointId ?? 1;
+    this.store = new CompletedCheckpointStore(p.numRetained);
+    // A min pause only makes sense between checkpoints that do not overlap.
+    this.maxConcurrent = p.settings.minPauseMs > 0 ? 1 : Math.max(1, p.settings.maxConcurrent);
+  }
+
+  /** The newest retained completed checkpoint (what a failover restores from). */
+  latestCompletedCheckpoint(): CompletedCheckpoint | undefined {
+    return this.store.latest();
+  }
+
+  /** The newest completed savepoint of this run. */
+  latestSavepoint(): CompletedCheckpoint | undefined {
+    return this.latestSavepointCheckpoint;
+  }
+
+  /** Retained completed checkpoints, oldest first. */
+  completedCheckpoints(): readonly CompletedCheckpoint[] {
+    return this.store.all();
+  }
+
+  /** Ids of the checkpoints in flight, ascending. */
+  pendingCheckpointIds(): number[] {
+    return [...this.pending.keys()].sort((a, b) => a - b);
+  }
+
+  /** Consecutive failed checkpoints so far. */
+  get numberOfConsecutiveFailures(): number {
+    return this.consecutiveFailures;
+  }
+
+  /** True while periodic checkpoints are scheduled. */
+  get isPeriodicCheckpointingStarted(): boolean {
+    return this.periodic;
+  }
+
+  /** Starts periodic checkpoints (every task is RUNNING). No-op when the interval is 0. */
+  startCheckpointScheduler(): void {
+    if (this.isShutdown || this.periodic || this.p.settings.intervalMs <= 0) return;
+    this.periodic = true;
+    this.schedulePeriodic(this.p.settings.intervalMs);
+  }
+
+  /** Stops periodic checkpoints; checkpoints in flight continue. */
+  stopCheckpointScheduler(): void {
+    this.periodic = false;
+    this.triggerQueued = false;
+    this.cancelPeriodicTimer?.();
+    this.cancelPeriodicTimer = undefined;
+  }
+
+  /** Triggers a checkpoint now (periodic or forced by a test); resolves once it completed. */
+  triggerCheckpoint(): Promise<CompletedCheckpoint> {
+    return this.trigger(false, undefined);
+  }
+
+  /** Triggers a savepoint into `targetDir` (default `state.savepoints.dir`); resolves with it once complete. */
+  triggerSavepoint(targetDir: string | undefined): Promise<CompletedCheckpoint> {
+    return this.trigger(true, targetDir);
+  }
+
+  /** A subtask acknowledged a checkpoint. */
+  async receiveAcknowledge(ack: TaskCheckpointAck): Promise<void> {
+    const entry = this.pending.get(ack.checkpointId);
+    if (!entry) {
+      this.p.listener.onWarning?.(`Received a late or unknown acknowledgement of checkpoint ${ack.checkpointId} from ${ack.vertexId} (${ack.subtaskIndex}) attempt ${ack.attempt}`);
+      return;
+    }
+    const result = entry.pc.acknowledge(ack);
+    if (result === 'UNKNOWN') {
+      this.p.listener.onWarning?.(`Checkpoint ${ack.checkpointId} does not wait for ${ack.vertexId} (${ack.subtaskIndex}) attempt ${ack.attempt}`);
+      return;
+    }
+    if (result !== 'SUCCESS') return;
+    this.p.stats.reportAcknowledged(ack.checkpointId, this.p.scheduler.now(), ack.stats.stateSize, ack.stats.alignmentMs);
+    if (entry.pc.isFullyAcknowledged) await this.complete(entry);
+  }
+
+  /** A subtask could not take a checkpoint: it is aborted. */
+  receiveDecline(checkpointId: number, vertexId: string, subtaskIndex: number, attempt: number, reason: string): void {
+    const entry = this.pending.get(checkpointId);
+    if (!entry || entry.finalizing || !entry.pc.involves(vertexId, subtaskIndex, attempt)) return;
+    this.abort(entry, 'CHECKPOINT_DECLINED', `Checkpoint ${checkpointId} was declined by subtask ${subtaskIndex} of vertex ${vertexId}: ${reason}`);
+  }
+
+  /**
+   * Aborts every checkpoint in flight and stops periodic triggering (a failover or the job
+   * leaving RUNNING). Not counted as failed checkpoints.
+   */
+  abortPendingCheckpoints(message: string): void {
+    this.stopCheckpointScheduler();
+    for (const entry of [...this.pending.values()]) this.abort(entry, 'TASK_FAILURE', message);
+  }
+
+  /** Stops for good: nothing is triggered any more, checkpoints in flight are aborted. */
+  shutdown(): void {
+    this.stopCheckpointScheduler();
+    for (const entry of [...this.pending.values()]) this.abort(entry, 'CHECKPOINT_COORDINATOR_SHUTDOWN', FAILURE_MESSAGES.CHECKPOINT_COORDINATOR_SHUTDOWN);
+    this.isShutdown = true;
+  }
+
+  /** Deletes every retained checkpoint (a job cancelled with DELETE_ON_CANCELLATION, or finished). */
+  async discardCompletedCheckpoints(): Promise<void> {
+    for (const cp of this.store.clear()) await this.discardDir(cp.externalPath);
+  }
+
+  // ------------------------------------------------------------------ triggering
+
+  private schedulePeriodic(delayMs: number): void {
+    this.cancelPeriodicTimer?.();
+    this.cancelPeriodicTimer = this.p.scheduler.schedule(() => {
+      this.cancelPeriodicTimer = undefined;
+      this.onPeriodicTimer();
+    }, delayMs);
+  }
+
+  private onPeriodicTimer(): void {
+    if (!this.periodic) return;
+    const inFlight = [...this.pending.values()].filter((e) => !e.pc.savepoint).length;
+    if (inFlight >= this.maxConcurrent) {
+      // Triggered as soon as one completes or aborts.
+      this.triggerQueued = true;
+      return;
+    }
+    const pauseLeft = this.lastCompletionTime + this.p.settings.minPauseMs - this.p.scheduler.now();
+    if (pauseLeft > 0) {
+      this.schedulePeriodic(pauseLeft);
+      return;
+    }
+    this.schedulePeriodic(this.p.settings.intervalMs);
+    this.trigger(false, undefined).catch(() => {
+      // Failures are counted and reported by abort(); periodic triggering goes on.
+    });
+  }
+
+  private releaseQueuedTrigger(): void {
+    if (!this.triggerQueued || !this.periodic) return;
+    this.triggerQueued = false;
+    this.onPeriodicTimer();
+  }
+
+  private async trigger(savepoint: boolean, targetDir: string | undefined): Promise<CompletedCheckpoint> {
+    const kind = savepoint ? 'Savepoint' : 'Checkpoint';
+    if (this.isShutdown) throw new CheckpointException('TRIGGER_FAILURE', `${kind} triggering failed: the job is no longer running`);
+    const tasks = this.p.gateway.runningTasks();
+    if (!tasks) throw new CheckpointException('TRIGGER_FAILURE', `${kind} triggering failed: not all tasks of the job are running`);
+    const checkpointId = this.nextCheckpointId++;
+    const timestamp = this.p.scheduler.now();
+    let dir: string;
+    try {
+      dir = savepoint ? await this.p.storage.initSavepointDir(targetDir) : await this.p.storage.initCheckpointDir(checkpointId);
+    } catch (err) {
+      this.p.stats.reportPending(checkpointId, timestamp, savepoint);
+      const message = `${kind} ${checkpointId} could not create its directory: ${describeError(err)}`;
+      this.p.stats.reportFailed(checkpointId, this.p.scheduler.now(), message);
+      if (!savepoint) this.countFailure('IO_EXCEPTION', message);
+      throw new CheckpointException('IO_EXCEPTION', message, { cause: err });
+    }
+    // The job may have left RUNNING (or restarted) while the directory was created.
+    const now = this.p.gateway.runningTasks();
+    if (this.isShutdown || !now || !sameTasks(now.all, tasks.all)) {
+      await this.discardDir(dir);
+      throw new CheckpointException('TRIGGER_FAILURE', `${kind} triggering failed: the job's tasks changed while it was triggered`);
+    }
+    const pc = new PendingCheckpoint(checkpointId, timestamp, savepoint, dir, tasks.all);
+    const done = new Promise<CompletedCheckpoint>((resolve, reject) => {
+      const cancelTimeout = this.p.scheduler.schedule(() => {
+        const entry = this.pending.get(checkpointId);
+        if (entry && !entry.finalizing) this.abort(entry, 'CHECKPOINT_EXPIRED', `${kind} ${checkpointId} expired before completing.`);
+      }, this.p.settings.timeoutMs);
+      this.pending.set(checkpointId, { pc, cancelTimeout, finalizing: false, resolve, reject });
+    });
+    this.p.stats.reportPending(checkpointId, timestamp, savepoint);
+    const request: CheckpointRequest = {
+      checkpointId,
+      timestamp,
+      savepoint,
+      aligned: savepoint || this.p.settings.mode === 'EXACTLY_ONCE',
+      targetDir: dir,
+    };
+    for (const source of tasks.sources) {
+      this.p.gateway.triggerCheckpoint(source, request).catch((err: unknown) => {
+        const entry = this.pending.get(checkpointId);
+        if (entry && !entry.finalizing) {
+          this.abort(entry, 'TRIGGER_FAILURE', `${kind} ${checkpointId} could not be triggered at subtask ${source.subtaskIndex} of vertex ${source.vertexId}: ${describeError(err)}`);
+        }
+      });
+    }
+    return done;
+  }
+
+  // ------------------------------------------------------------------ completion and abortion
+
+  private async complete(entry: Entry): Promise<void> {
+    const { pc } = entry;
+    entry.finalizing = true;
+    entry.cancelTimeout();
+    const metadata = pc.toMetadata(this.p.jobId, this.p.jobGraph);
+    try {
+      await this.p.storage.writeMetadata(pc.targetDir, metadata);
+    } catch (err) {
+      entry.finalizing = false;
+      if (this.pending.get(pc.checkpointId) === entry) {
+        this.abort(entry, 'IO_EXCEPTION', `Could not write the _metadata of ${pc.savepoint ? 'savepoint' : 'checkpoint'} ${pc.checkpointId}: ${describeError(err)}`);
+      }
+      return;
+    }
+    if (this.pending.get(pc.checkpointId) !== entry) {
+      // Aborted (failover, shutdown) while `_metadata` was written: it must not count as complete.
+      await this.discardDir(pc.targetDir);
+      return;
+    }
+    this.pending.delete(pc.checkpointId);
+    pc.discard();
+    const completionTimestamp = this.p.scheduler.now();
+    const completed: CompletedCheckpoint = {
+      checkpointId: pc.checkpointId,
+      timestamp: pc.timestamp,
+      completionTimestamp,
+      savepoint: pc.savepoint,
+      externalPath: pc.targetDir,
+      metadata,
+    };
+    this.p.stats.reportCompleted(pc.checkpointId, completionTimestamp, pc.targetDir);
+    let subsumed: CompletedCheckpoint[] = [];
+    if (pc.savepoint) {
+      this.latestSavepointCheckpoint = completed;
+    } else {
+      this.consecutiveFailures = 0;
+      this.lastCompletionTime = completionTimestamp;
+      subsumed = this.store.add(completed);
+      // Older checkpoints in flight can never become the latest one.
+      for (const older of [...this.pending.values()]) {
+        if (!older.pc.savepoint && older.pc.checkpointId < pc.checkpointId && !older.finalizing) {
+          this.abort(older, 'CHECKPOINT_SUBSUMED', `Checkpoint ${older.pc.checkpointId} has been subsumed by checkpoint ${pc.checkpointId}.`);
+        }
+      }
+    }
+    const tasks = this.p.gateway.runningTasks()?.all ?? [];
+    for (const t of tasks) {
+      if (!pc.involves(t.vertexId, t.subtaskIndex, t.attempt)) continue;
+      this.p.gateway.notifyCheckpointComplete(t, pc.checkpointId).catch((err: unknown) => {
+        this.p.listener.onWarning?.(`Could not notify subtask ${t.subtaskIndex} of ${t.vertexId} of completed checkpoint ${pc.checkpointId}: ${describeError(err)}`);
+      });
+    }
+    this.p.listener.onCheckpointCompleted?.(completed);
+    entry.resolve(completed);
+    for (const old of subsumed) await this.discardDir(old.externalPath);
+    this.releaseQueuedTrigger();
+  }
+
+  private abort(entry: Entry, reason: CheckpointFailureReason, message: string): void {
+    const { pc } = entry;
+    if (this.pending.get(pc.checkpointId) !== entry) return;
+    this.pending.delete(pc.checkpointId);
+    pc.discard();
+    entry.cancelTimeout();
+    const now = this.p.scheduler.now();
+    this.p.stats.reportFailed(pc.checkpointId, now, message);
+    for (const t of this.p.gateway.runningTasks()?.all ?? []) {
+      if (!pc.involves(t.vertexId, t.subtaskIndex, t.attempt)) continue;
+      this.p.gateway.abortCheckpoint(t, pc.checkpointId).catch(() => {
+        // The task may be gone already; it drops the checkpoint on its own then.
+      });
+    }
+    // While `_metadata` is being written the directory is removed once the write returns.
+    if (!entry.finalizing) void this.discardDir(pc.targetDir);
+    entry.reject(new CheckpointException(reason, message));
+    if (!pc.savepoint) this.countFailure(reason, message);
+    this.releaseQueuedTrigger();
+  }
+
+  private countFailure(reason: CheckpointFailureReason, message: string): void {
+    if (!COUNTED.has(reason)) return;
+    this.consecutiveFailures++;
+    if (this.consecutiveFailures > this.p.settings.tolerableFailures) {
+      this.consecutiveFailures = 0;
+      this.p.listener.onTolerableFailuresExceeded(`Exceeded checkpoint tolerable failure threshold. The latest checkpoint failed due to: ${message}`);
+    }
+  }
+
+  private async discardDir(dir: string): Promise<void> {
+    try {
+      await this.p.storage.discard(dir);
+    } catch (err) {
+      this.p.listener.onWarning?.(`Could not delete checkpoint directory ${dir}: ${describeError(err)}`);
+    }
+  }
+}
+
+function sameTasks(a: readonly CheckpointTask[], b: readonly CheckpointTask[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((t, i) => t.vertexId === b[i]!.vertexId && t.subtaskIndex === b[i]!.subtaskIndex && t.attempt === b[i]!.attempt);
+}
+
+/** Thrown by savepoint operations when the job cannot take one. */
+export function savepointUnavailable(jobId: string, why: string): FailedPreconditionError {
+  return new FailedPreconditionError(`Savepoint of job ${jobId} is not possible: ${why}`);
+}

@@ -1,0 +1,144 @@
+/**
+ * Checkpoints and savepoints on the shared filesystem:
+ *
+ * ```
+ * <state.checkpoints.dir>/<jobId>/chk-<n>/_metadata (+ the tasks' state files)
+ * <state.savepoints.dir>/savepoint-<6 hex of jobId>-<12 hex>/_metadata
+ * ```
+ *
+ * `_metadata` is written to a temp file, fsynced and renamed (then the directory is fsynced),
+ * so a checkpoint exists iff its complete `_metadata` does.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../core/errors.js';
+import type { CheckpointStorageAccess } from './checkpoint-coordinator-types.js';
+import type { CheckpointMetadata } from './checkpoint-types.js';
+
+/** Name of the file whose existence makes a checkpoint complete. */
+export const METADATA_FILE = '_metadata';
+
+/** Writes `data` to `path` atomically: temp file + fsync + rename + directory fsync. */
+export async function writeFileAtomically(path: string, data: string | Uint8Array): Promise<void> {
+  const dir = resolve(path, '..');
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncDir(dir);
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename is still atomic there.
+  } finally {
+    await fh?.close();
+  }
+}
+
+/** The checkpoint storage of one job. */
+export class CheckpointStorage implements CheckpointStorageAccess {
+  constructor(
+    readonly jobId: string,
+    /** `state.checkpoints.dir`; undefined: periodic checkpoints are unavailable. */
+    readonly checkpointsDir: string | undefined,
+    /** `state.savepoints.dir`: the default savepoint target. */
+    readonly savepointsDir: string | undefined,
+  ) {}
+
+  /** `<state.checkpoints.dir>/<jobId>`. */
+  get jobCheckpointsDir(): string {
+    if (!this.checkpointsDir) throw new FailedPreconditionError('state.checkpoints.dir is not configured');
+    return join(resolve(this.checkpointsDir), this.jobId);
+  }
+
+  async initCheckpointDir(checkpointId: number): Promise<string> {
+    const dir = join(this.jobCheckpointsDir, `chk-${checkpointId}`);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  async initSavepointDir(targetDir: string | undefined): Promise<string> {
+    const base = targetDir ?? this.savepointsDir;
+    if (!base) {
+      throw new InvalidArgumentError('No savepoint directory: give a target directory or configure state.savepoints.dir');
+    }
+    const dir = join(resolve(base), `savepoint-${this.jobId.slice(0, 6)}-${randomBytes(6).toString('hex')}`);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  async writeMetadata(dir: string, metadata: CheckpointMetadata): Promise<void> {
+    await writeFileAtomically(join(dir, METADATA_FILE), `${JSON.stringify(metadata)}\n`);
+  }
+
+  async discard(dir: string): Promise<void> {
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  /** Removes `<state.checkpoints.dir>/<jobId>` when nothing is left in it. */
+  async removeJobDirIfEmpty(): Promise<void> {
+    if (!this.checkpointsDir) return;
+    try {
+      await rmdir(this.jobCheckpointsDir);
+    } catch {
+      // Not empty (retained checkpoints) or never created.
+    }
+  }
+}
+
+/** Resolves a restore or dispose path: a checkpoint/savepoint directory or its `_metadata` file. */
+export async function resolveCheckpointDir(path: string): Promise<string> {
+  const abs = resolve(path);
+  let s;
+  try {
+    s = await stat(abs);
+  } catch {
+    throw new NotFoundError(`Cannot find checkpoint or savepoint at ${abs}: the path does not exist`);
+  }
+  if (s.isFile()) {
+    if (basename(abs) !== METADATA_FILE) throw new InvalidArgumentError(`${abs} is neither a checkpoint/savepoint directory nor its ${METADATA_FILE} file`);
+    return resolve(abs, '..');
+  }
+  return abs;
+}
+
+/** Reads the raw text of `<dir>/_metadata`; NotFoundError naming the path when it is missing. */
+export async function readMetadataText(dir: string): Promise<string> {
+  try {
+    return await readFile(join(dir, METADATA_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new NotFoundError(`${dir} is not a complete checkpoint or savepoint: it has no ${METADATA_FILE} file`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** Deletes a savepoint directory; refuses anything without a `_metadata` file. */
+export async function disposeSavepoint(path: string): Promise<string> {
+  const dir = await resolveCheckpointDir(path);
+  try {
+    const s = await stat(join(dir, METADATA_FILE));
+    if (!s.isFile()) throw new Error('not a file');
+  } catch {
+    throw new FailedPreconditionError(`Refusing to dispose ${dir}: it is not a savepoint (no ${METADATA_FILE} file)`);
+  }
+  await rm(dir, { recursive: true, force: true });
+  return dir;
+}

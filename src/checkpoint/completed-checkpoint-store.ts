@@ -1,0 +1,50 @@
+/**
+ * The completed checkpoints a job keeps (`state.checkpoints.num-retained`, default 1). Adding a
+ * checkpoint returns the ones it subsumes, which the caller deletes. Savepoints never enter the
+ * store: retention never deletes them. Pure bookkeeping.
+ */
+import type { CheckpointMetadata } from './checkpoint-types.js';
+
+/** A checkpoint whose `_metadata` exists. */
+export interface CompletedCheckpoint {
+  checkpointId: number;
+  timestamp: number;
+  /** ms since epoch when `_metadata` was written. */
+  completionTimestamp: number;
+  savepoint: boolean;
+  /** Absolute directory holding `_metadata`. */
+  externalPath: string;
+  metadata: CheckpointMetadata;
+}
+
+/** The retained completed checkpoints of one job, oldest first. */
+export class CompletedCheckpointStore {
+  private readonly checkpoints: CompletedCheckpoint[] = [];
+
+  constructor(readonly maxRetained: number) {
+    if (!Number.isInteger(maxRetained) || maxRetained < 1) throw new RangeError(`maxRetained must be a positive integer, got ${maxRetained}`);
+  }
+
+  /** Adds `checkpoint`; returns the older checkpoints beyond the retained count (to delete). */
+  add(checkpoint: CompletedCheckpoint): CompletedCheckpoint[] {
+    this.checkpoints.push(checkpoint);
+    this.checkpoints.sort((a, b) => a.checkpointId - b.checkpointId);
+    const excess = this.checkpoints.length - this.maxRetained;
+    return excess > 0 ? this.checkpoints.splice(0, excess) : [];
+  }
+
+  /** The newest completed checkpoint, or undefined. */
+  latest(): CompletedCheckpoint | undefined {
+    return this.checkpoints.at(-1);
+  }
+
+  /** Every retained checkpoint, oldest first. */
+  all(): readonly CompletedCheckpoint[] {
+    return this.checkpoints;
+  }
+
+  /** Removes and returns every retained checkpoint (job shutdown with deletion). */
+  clear(): CompletedCheckpoint[] {
+    return this.checkpoints.splice(0);
+  }
+}

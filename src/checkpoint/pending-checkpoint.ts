@@ -1,0 +1,123 @@
+/**
+ * A checkpoint that was triggered but is not complete yet: which subtasks still owe an
+ * acknowledgement, and what the ones that answered reported. Pure bookkeeping, no I/O; the
+ * CheckpointCoordinator turns a fully acknowledged one into `_metadata`.
+ */
+import type { JobGraph } from '../graph/job-graph.js';
+import type { CheckpointMetadata, OperatorCheckpointState, OperatorSubtaskState, TaskCheckpointAck } from './checkpoint-types.js';
+
+/** One subtask attempt a checkpoint waits for. */
+export interface CheckpointTask {
+  vertexId: string;
+  subtaskIndex: number;
+  attempt: number;
+}
+
+/** Outcome of {@link PendingCheckpoint.acknowledge}. */
+export type AcknowledgeResult = 'SUCCESS' | 'DUPLICATE' | 'UNKNOWN' | 'DISCARDED';
+
+/** Why a checkpoint was aborted; Flink's CheckpointFailureReason names. */
+export type CheckpointFailureReason =
+  | 'CHECKPOINT_EXPIRED'
+  | 'CHECKPOINT_DECLINED'
+  | 'CHECKPOINT_SUBSUMED'
+  | 'CHECKPOINT_COORDINATOR_SHUTDOWN'
+  | 'TASK_FAILURE'
+  | 'IO_EXCEPTION'
+  | 'TRIGGER_FAILURE';
+
+/** The key of a subtask in a checkpoint's bookkeeping. */
+export function taskKey(vertexId: string, subtaskIndex: number): string {
+  return `${vertexId}/${subtaskIndex}`;
+}
+
+/** A triggered checkpoint collecting acknowledgements. */
+export class PendingCheckpoint {
+  private readonly notYetAcknowledged = new Map<string, CheckpointTask>();
+  private readonly acks = new Map<string, TaskCheckpointAck>();
+  private discarded = false;
+  /** Sum of the state sizes reported so far. */
+  stateSize = 0;
+  /** Longest alignment reported by a subtask. */
+  alignmentMs = 0;
+
+  constructor(
+    readonly checkpointId: number,
+    readonly timestamp: number,
+    readonly savepoint: boolean,
+    /** Absolute directory the tasks write into and `_metadata` goes to. */
+    readonly targetDir: string,
+    tasksToWaitFor: readonly CheckpointTask[],
+  ) {
+    for (const t of tasksToWaitFor) this.notYetAcknowledged.set(taskKey(t.vertexId, t.subtaskIndex), t);
+  }
+
+  /** Number of subtasks the checkpoint waits for in total. */
+  get numberOfTasks(): number {
+    return this.notYetAcknowledged.size + this.acks.size;
+  }
+
+  /** Number of subtasks that acknowledged. */
+  get numberOfAcknowledged(): number {
+    return this.acks.size;
+  }
+
+  /** True once every subtask acknowledged. */
+  get isFullyAcknowledged(): boolean {
+    return this.notYetAcknowledged.size === 0 && !this.discarded;
+  }
+
+  /** True once aborted or completed. */
+  get isDiscarded(): boolean {
+    return this.discarded;
+  }
+
+  /** True when `task` (with this attempt) is one this checkpoint waits or waited for. */
+  involves(vertexId: string, subtaskIndex: number, attempt: number): boolean {
+    const key = taskKey(vertexId, subtaskIndex);
+    const t = this.notYetAcknowledged.get(key) ?? this.acks.get(key);
+    return t !== undefined && t.attempt === attempt;
+  }
+
+  /** Records a subtask's acknowledgement. An ack of another attempt is UNKNOWN. */
+  acknowledge(ack: TaskCheckpointAck): AcknowledgeResult {
+    if (this.discarded) return 'DISCARDED';
+    const key = taskKey(ack.vertexId, ack.subtaskIndex);
+    const waiting = this.notYetAcknowledged.get(key);
+    if (!waiting) return this.acks.get(key)?.attempt === ack.attempt ? 'DUPLICATE' : 'UNKNOWN';
+    if (waiting.attempt !== ack.attempt) return 'UNKNOWN';
+    this.notYetAcknowledged.delete(key);
+    this.acks.set(key, ack);
+    this.stateSize += ack.stats.stateSize;
+    this.alignmentMs = Math.max(this.alignmentMs, ack.stats.alignmentMs);
+    return 'SUCCESS';
+  }
+
+  /** Marks the checkpoint as done with (completed or aborted); later acks are DISCARDED. */
+  discard(): void {
+    this.discarded = true;
+  }
+
+  /**
+   * The `_metadata` of the fully acknowledged checkpoint: every operator of the job, in graph
+   * order, with the state its subtasks reported.
+   */
+  toMetadata(jobId: string, jobGraph: JobGraph): CheckpointMetadata {
+    const byOperator = new Map<string, OperatorSubtaskState[]>();
+    for (const ack of this.acks.values()) {
+      for (const s of ack.operators) {
+        let list = byOperator.get(s.operatorId);
+        if (!list) byOperator.set(s.operatorId, (list = []));
+        list.push(s);
+      }
+    }
+    const operators: OperatorCheckpointState[] = [];
+    for (const v of jobGraph.vertices) {
+      for (const op of v.operators) {
+        const subtasks = (byOperator.get(op.operatorId) ?? []).sort((a, b) => a.subtaskIndex - b.subtaskIndex);
+        operators.push({ operatorId: op.operatorId, name: op.name, parallelism: v.parallelism, maxParallelism: v.maxParallelism, subtasks });
+      }
+    }
+    return { version: 1, jobId, checkpointId: this.checkpointId, timestamp: this.timestamp, savepoint: this.savepoint, operators };
+  }
+}
