@@ -1,6 +1,7 @@
 /**
  * A bounded source over an in-memory list (`fromElements`, `fromCollection`). Runs with
- * parallelism 1; its position is the index of the next element, so it is replayable.
+ * parallelism 1; its position is one split, `[{ next }]` (the index of the next element), so it
+ * is replayable.
  */
 import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from './source.js';
 
@@ -36,12 +37,14 @@ class CollectionSourceReader<T> implements SourceReader<T> {
     return Promise.resolve();
   }
 
-  snapshotState(): unknown {
-    return { next: this.next };
+  snapshotState(): { next: number }[] {
+    return this.items.length === 0 ? [] : [{ next: this.next }];
   }
 
   restoreState(state: unknown): void {
-    this.next = (state as { next: number }).next;
+    const splits = Array.isArray(state) ? (state as { next: number }[]) : [state as { next: number }];
+    // No split: everything was read (or another subtask holds it).
+    this.next = splits.length === 0 ? this.items.length : splits[0]!.next;
   }
 
   close(): void {}

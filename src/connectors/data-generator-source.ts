@@ -47,9 +47,19 @@ export class DataGeneratorSource<T> implements Source<T> {
   }
 }
 
-/** Reads one strided share of the indices. */
+/** Indices `next, next + stride, …` below the source's count: one split of a generator's position. */
+export interface GeneratorSplit {
+  next: number;
+  stride: number;
+}
+
+/**
+ * Reads strided shares of the indices. Its position is the list of its splits (initially one:
+ * `{ next: subtask, stride: parallelism }`), so a restore at another parallelism hands the
+ * splits out round-robin and every index is generated exactly once overall.
+ */
 class DataGeneratorReader<T> implements SourceReader<T> {
-  private next: number;
+  private splits: GeneratorSplit[];
   /** Records emitted since {@link startedAt}, for the rate limit. */
   private emittedSinceStart = 0;
   private startedAt = 0;
@@ -58,11 +68,11 @@ class DataGeneratorReader<T> implements SourceReader<T> {
     private readonly fn: (index: number) => T,
     private readonly count: number,
     subtaskIndex: number,
-    private readonly stride: number,
+    stride: number,
     private readonly ratePerSecond: number | undefined,
     private readonly poison: PoisonRecordHandler,
   ) {
-    this.next = subtaskIndex;
+    this.splits = subtaskIndex < count ? [{ next: subtaskIndex, stride }] : [];
   }
 
   start(): void {
@@ -70,7 +80,7 @@ class DataGeneratorReader<T> implements SourceReader<T> {
   }
 
   pollNext(output: ReaderOutput<T>, maxRecords: number): InputStatus {
-    if (this.next >= this.count) return 'END_OF_INPUT';
+    if (this.splits.length === 0) return 'END_OF_INPUT';
     let budget = maxRecords;
     if (this.ratePerSecond !== undefined) {
       const allowed = Math.floor(((Date.now() - this.startedAt) * this.ratePerSecond) / 1000) + 1 - this.emittedSinceStart;
@@ -78,23 +88,33 @@ class DataGeneratorReader<T> implements SourceReader<T> {
       budget = Math.min(budget, allowed);
     }
     const fn = this.fn;
-    for (let i = 0; i < budget && this.next < this.count; i++) {
-      const index = this.next;
+    const count = this.count;
+    let split = this.splits[0]!;
+    for (let i = 0; i < budget; i++) {
+      if (split.next >= count) {
+        this.splits.shift();
+        if (this.splits.length === 0) break;
+        split = this.splits[0]!;
+        i--;
+        continue;
+      }
+      const index = split.next;
       let value: T;
       try {
         value = fn(index);
       } catch (err) {
         // Under `fail` this throws and the position stays on the index; `skip` moves past it.
         this.poison.onPoison(err, `record of index ${index}`);
-        this.next += this.stride;
+        split.next += split.stride;
         this.emittedSinceStart++;
         continue;
       }
       output.collect(value);
-      this.next += this.stride;
+      split.next += split.stride;
       this.emittedSinceStart++;
     }
-    return this.next >= this.count ? 'END_OF_INPUT' : 'MORE_AVAILABLE';
+    while (this.splits.length > 0 && this.splits[0]!.next >= count) this.splits.shift();
+    return this.splits.length === 0 ? 'END_OF_INPUT' : 'MORE_AVAILABLE';
   }
 
   isAvailable(): Promise<void> {
@@ -105,12 +125,13 @@ class DataGeneratorReader<T> implements SourceReader<T> {
     return new Promise((resolve) => setTimeout(resolve, wait));
   }
 
-  snapshotState(): unknown {
-    return { next: this.next };
+  snapshotState(): GeneratorSplit[] {
+    return this.splits.filter((s) => s.next < this.count).map((s) => ({ next: s.next, stride: s.stride }));
   }
 
   restoreState(state: unknown): void {
-    this.next = (state as { next: number }).next;
+    const splits = Array.isArray(state) ? (state as GeneratorSplit[]) : [{ next: (state as { next: number }).next, stride: this.splits[0]?.stride ?? 1 }];
+    this.splits = splits.filter((s) => s.next < this.count).map((s) => ({ next: s.next, stride: s.stride }));
   }
 
   close(): void {

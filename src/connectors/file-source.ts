@@ -293,12 +293,15 @@ class FileSourceReader<T> implements SourceReader<T> {
     return this.reading ? this.reading.then(() => undefined) : Promise.resolve();
   }
 
-  snapshotState(): unknown {
-    return { splits: (this.splits ?? []).map((s) => ({ ...s })) };
+  /** The splits left to read, each with the byte offset of its next line (one list element per split). */
+  snapshotState(): FileSplit[] {
+    return (this.splits ?? []).map((s) => ({ ...s }));
   }
 
   restoreState(state: unknown): void {
-    this.splits = (state as { splits: Array<Partial<FileSplit> & { path: string; offset: number }> }).splits.map((s) => ({
+    type Saved = Partial<FileSplit> & { path: string; offset: number };
+    const saved = Array.isArray(state) ? (state as Saved[]) : (state as { splits: Saved[] }).splits;
+    this.splits = saved.map((s) => ({
       path: s.path,
       start: s.start ?? 0,
       end: s.end ?? null,

@@ -1,6 +1,8 @@
 /**
  * A bounded source of the numbers `from..to` (inclusive), as Flink's `fromSequence`. Subtask
- * `i` of `p` reads a contiguous share; its position is the next number, so it is replayable.
+ * `i` of `p` reads a contiguous share. Its position is the list of ranges it has left to read
+ * (`[{ next, end }]`, one split per range), so it is replayable and, restored at another
+ * parallelism, its ranges are redistributed without losing or repeating a number.
  */
 import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from './source.js';
 
@@ -18,32 +20,47 @@ export class SequenceSource implements Source<number> {
     const total = this.to - this.from + 1;
     const start = this.from + Math.floor((total * ctx.subtaskIndex) / ctx.parallelism);
     const end = this.from + Math.floor((total * (ctx.subtaskIndex + 1)) / ctx.parallelism) - 1;
-    return new SequenceSourceReader(start, end);
+    return new SequenceSourceReader(start <= end ? [{ next: start, end }] : []);
   }
 }
 
-/** Reads one contiguous range `[next, end]`. */
+/** A range of numbers still to read, `next..end` inclusive. */
+export interface SequenceSplit {
+  next: number;
+  end: number;
+}
+
+/** Reads its ranges one after another. */
 class SequenceSourceReader implements SourceReader<number> {
-  constructor(private next: number, private readonly end: number) {}
+  constructor(private splits: SequenceSplit[]) {}
 
   start(): void {}
 
   pollNext(output: ReaderOutput<number>, maxRecords: number): InputStatus {
-    const stop = Math.min(this.end, this.next + maxRecords - 1);
-    while (this.next <= stop) output.collect(this.next++);
-    return this.next <= this.end ? 'MORE_AVAILABLE' : 'END_OF_INPUT';
+    let budget = maxRecords;
+    while (budget > 0) {
+      const split = this.splits[0];
+      if (!split) return 'END_OF_INPUT';
+      const stop = Math.min(split.end, split.next + budget - 1);
+      while (split.next <= stop) {
+        output.collect(split.next++);
+        budget--;
+      }
+      if (split.next > split.end) this.splits.shift();
+    }
+    return this.splits.length > 0 ? 'MORE_AVAILABLE' : 'END_OF_INPUT';
   }
 
   isAvailable(): Promise<void> {
     return Promise.resolve();
   }
 
-  snapshotState(): unknown {
-    return { next: this.next };
+  snapshotState(): SequenceSplit[] {
+    return this.splits.map((s) => ({ next: s.next, end: s.end }));
   }
 
   restoreState(state: unknown): void {
-    this.next = (state as { next: number }).next;
+    this.splits = (state as SequenceSplit[]).filter((s) => s.next <= s.end).map((s) => ({ next: s.next, end: s.end }));
   }
 
   close(): void {}

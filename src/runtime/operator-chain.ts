@@ -3,7 +3,15 @@
  * operator from the job's live functions, wires chained outputs (main and side outputs by tag
  * id) and network outputs ({@link RecordWriter} per outgoing JobEdge), gives keyed operators a
  * keyed state backend and timers, and runs the lifecycle (open tail-first, finish head-first).
+ * Restored state (keyed entries, operator state) is loaded into each operator's stores before
+ * it opens; {@link OperatorChain.snapshotState} takes the synchronous part of a checkpoint.
  */
+import type { TaskStateAssignment } from '../checkpoint/task-state-assignment.js';
+import type { KeyGroupRange } from '../graph/key-groups.js';
+import type { KeyedStateEntry } from '../state/keyed-state-backend.js';
+import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
+import type { StateSnapshotContext } from './checkpoint-hooks.js';
+import type { ChannelEvent } from './stream-element.js';
 import type { Logger } from '../core/logger.js';
 import type { BuiltJob } from '../graph/built-job.js';
 import type { JobVertex } from '../graph/job-graph.js';
@@ -39,6 +47,20 @@ export interface OperatorChainOptions {
   /** Clock of state TTL (default `Date.now`). */
   ttlTimeProvider?: TtlTimeProvider;
   logger?: Logger;
+  /** State to restore per operator id (absent: fresh start). */
+  restoredState?: TaskStateAssignment;
+}
+
+/** The synchronous part of one operator's snapshot. */
+export interface OperatorSnapshot {
+  operatorId: string;
+  operatorName: string;
+  /** Keyed state fixed at the snapshot point, consumed by the asynchronous part. */
+  keyed?: { keyGroupRange: KeyGroupRange; entries: AsyncIterable<KeyedStateEntry> };
+  /** A copy of the operator state. */
+  operatorState: OperatorStateSnapshot;
+  /** Pending I/O the operator started for this checkpoint (awaited before acknowledging). */
+  durable?: Promise<void>;
 }
 
 /** A chained target: operator and logical input. */
@@ -142,6 +164,8 @@ export class OperatorChain {
   /** Per operator: its chained inputs (ended when the operator before it finished). */
   private readonly chainedInputs: number[][];
   private readonly backends: KeyedStateBackend[] = [];
+  /** Per operator: its keyed backend (undefined for non-keyed operators). */
+  private backendOf: (KeyedStateBackend | undefined)[] = [];
   private readonly timers: InternalTimerService[] = [];
   private opened = 0;
   /** Per operator: its output (for metrics). */
@@ -216,6 +240,8 @@ export class OperatorChain {
           this.timers.push(timerService);
         }
         const operatorStateStore = new OperatorStateStore(d.name);
+        const restored = options.restoredState?.get(d.operatorId);
+        if (restored) operatorStateStore.restore(restored.operatorState);
         const info = {
           taskName: vertex.name,
           subtaskIndex,
@@ -241,6 +267,7 @@ export class OperatorChain {
           currentProcessingTime: () => pts.now(),
           processingTimeService: pts,
           autoWatermarkIntervalMs: job.jobGraph.settings.autoWatermarkIntervalMs,
+          restoredCheckpointId: restored?.checkpointId,
         } satisfies OperatorContext;
       };
     });
@@ -296,12 +323,60 @@ export class OperatorChain {
   async open(): Promise<void> {
     const backends = await (this.creatingBackends ??= this.createBackends());
     if (this.closed) return;
+    this.backendOf = backends;
+    // Keyed state first, so the timer services below load the restored timers too.
+    for (let i = 0; i < backends.length; i++) {
+      const restored = this.options.restoredState?.get(this.options.vertex.operators[i]!.operatorId);
+      if (backends[i] && restored && restored.keyed.length > 0) await backends[i]!.restore(restored.keyed);
+    }
     this.contexts = this.contextOf.map((build, i) => build(backends[i]));
     for (const t of this.timers) await t.loadTimers();
     for (let i = this.operators.length - 1; i >= 0; i--) {
       this.opened++;
       await this.operators[i]!.open(this.contexts[i]!);
     }
+  }
+
+  /**
+   * The synchronous part of checkpoint `ctx.checkpointId`, head first: operators put their
+   * state into their stores (a source records its splits, a sink closes its transaction),
+   * then operator state is copied and keyed state fixed (caches flushed, snapshot iterators
+   * opened). No record may be processed while this runs.
+   */
+  async snapshotState(ctx: StateSnapshotContext): Promise<OperatorSnapshot[]> {
+    const out: OperatorSnapshot[] = [];
+    for (let i = 0; i < this.operators.length; i++) {
+      const d = this.options.vertex.operators[i]!;
+      const pending = this.operators[i]!.snapshotState?.(ctx);
+      // Observed now, awaited by the asynchronous part.
+      if (pending instanceof Promise) pending.catch(() => undefined);
+      out.push({
+        operatorId: d.operatorId,
+        operatorName: d.name,
+        operatorState: this.contexts[i]!.operatorStateStore.snapshot(),
+        durable: pending instanceof Promise ? pending : undefined,
+      });
+    }
+    for (let i = 0; i < this.operators.length; i++) {
+      const backend = this.backendOf[i];
+      if (backend) out[i]!.keyed = { keyGroupRange: backend.keyGroupRange, entries: await backend.snapshotKeyGroups() };
+    }
+    return out;
+  }
+
+  /** Sends `event` on every network output of the chain (after the records before it). */
+  broadcastEvent(event: ChannelEvent): void {
+    for (const w of this.writers) w.broadcastEvent(event);
+  }
+
+  /** Tells every operator that checkpoint `checkpointId` completed; resolves when all handled it. */
+  async notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    for (const op of this.operators) await op.notifyCheckpointComplete?.(checkpointId);
+  }
+
+  /** Tells every operator that checkpoint `checkpointId` was given up. */
+  async notifyCheckpointAborted(checkpointId: number): Promise<void> {
+    for (const op of this.operators) await op.notifyCheckpointAborted?.(checkpointId);
   }
 
   /** Fires due processing-time timers of every keyed operator. */

@@ -3,6 +3,7 @@
  * routing each record with the edge's channel selector (or broadcasting). Synchronous.
  */
 import type { ResultPartition } from '../network/shuffle-types.js';
+import type { ChannelEvent } from './stream-element.js';
 import type { ChannelSelector } from './channel-selectors.js';
 import { asUserCodeError } from './user-function.js';
 
@@ -39,6 +40,11 @@ export class RecordWriter {
     if (timestamp <= this.lastWatermark) return;
     this.lastWatermark = timestamp;
     this.partition.broadcastEvent({ kind: 'watermark', timestamp });
+  }
+
+  /** Flushes buffered records, then sends `event` (a checkpoint barrier, a cancellation) to every consumer. */
+  broadcastEvent(event: ChannelEvent): void {
+    this.partition.broadcastEvent(event);
   }
 
   /** Tells every consumer channel that this producer is idle or active again. */

@@ -38,6 +38,11 @@ export interface CheckpointBarrierEvent {
   readonly savepoint: boolean;
   /** Aligned (exactly-once) or not (at-least-once). */
   readonly aligned: boolean;
+  /**
+   * Absolute directory the tasks write this checkpoint's state files into (the source's
+   * `CheckpointRequest.targetDir`, carried along so downstream tasks know it too).
+   */
+  readonly targetDir?: string;
 }
 
 /** Tells consumers that a pending checkpoint was aborted. */

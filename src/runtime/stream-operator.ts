@@ -6,6 +6,7 @@
 import type { RuntimeContext } from '../api/runtime-context.js';
 import type { KeyedStateBackend } from '../state/keyed-state-backend.js';
 import type { OperatorStateStore } from '../state/operator-state-store.js';
+import type { StateInitializationContext, StateSnapshotContext } from './checkpoint-hooks.js';
 import type { InternalTimerService, ProcessingTimeService } from './internal-timer-service.js';
 
 /** Where an operator emits. */
@@ -41,6 +42,8 @@ export interface OperatorContext {
   readonly processingTimeService?: ProcessingTimeService;
   /** Interval of periodic watermark emission (`pipeline.auto-watermark-interval`); 0 = none. */
   readonly autoWatermarkIntervalMs?: number;
+  /** Id of the checkpoint this operator's state was restored from; undefined for a fresh start. */
+  readonly restoredCheckpointId?: number;
 }
 
 /** A runtime operator. */
@@ -61,4 +64,19 @@ export interface StreamOperator {
   processWatermarkStatus?(idle: boolean, input: number): void;
   /** Fires processing-time timers due at `now` (keyed operators). */
   fireProcessingTimers?(now: number): void;
+  /**
+   * Called from `open`, before the user function opens: restored operator state (and keyed
+   * state) is visible. `ctx.isRestored` is false for a fresh start.
+   */
+  initializeState?(ctx: StateInitializationContext): void | Promise<void>;
+  /**
+   * Synchronous part of checkpoint `ctx.checkpointId`: put what must be checkpointed into the
+   * operator state store now. A returned promise is awaited before the checkpoint is
+   * acknowledged (not by the mailbox).
+   */
+  snapshotState?(ctx: StateSnapshotContext): void | Promise<void>;
+  /** Checkpoint `checkpointId` is complete (its `_metadata` exists). */
+  notifyCheckpointComplete?(checkpointId: number): void | Promise<void>;
+  /** Checkpoint `checkpointId` was given up. */
+  notifyCheckpointAborted?(checkpointId: number): void | Promise<void>;
 }

@@ -2,9 +2,11 @@
  * Reads a task's input gates: hands records to the operator each gate feeds, combines channel
  * watermarks per logical input ({@link WatermarkValve}), and ends an input once all of its
  * channels delivered end-of-partition. Idleness of a whole input (every channel idle) is passed
- * on to the operator, which forwards it downstream. Checkpoint barriers are passed over here; barrier
- * alignment belongs to checkpointing.
+ * on to the operator, which forwards it downstream. Checkpoint barriers and cancellation
+ * markers go to a {@link BarrierAligner} over all channels of all gates: once a checkpoint is
+ * aligned the slice ends at once, so the task snapshots before any later record is processed.
  */
+import { BarrierAligner, type AbortedCheckpoint, type AlignedCheckpoint, type AlignmentOutcome } from '../checkpoint/barrier-aligner.js';
 import type { JobVertex } from '../graph/job-graph.js';
 import type { InputGate } from '../network/shuffle-types.js';
 import { performance } from 'node:perf_hooks';
@@ -28,7 +30,11 @@ interface GateBinding {
   target: LogicalInput;
   /** Index of the gate's channel 0 in the valve. */
   channelOffset: number;
+  /** Index of the gate's channel 0 among all channels of the task (barrier alignment). */
+  globalOffset: number;
 }
+
+const NO_ABORTS: AbortedCheckpoint[] = [];
 
 /** How often (in records) a slice looks at the clock. */
 const CLOCK_CHECK_MASK = 63;
@@ -42,6 +48,11 @@ export class TaskInputProcessor {
   recordsIn = 0;
   /** A record batch whose processing a slice interrupted, and where to resume it. */
   private partial: { batch: RecordBatch; target: LogicalInput; offset: number } | undefined;
+  private readonly aligner: BarrierAligner;
+  /** A checkpoint whose barriers all arrived, to be taken before the next slice. */
+  private aligned: AlignedCheckpoint | undefined;
+  /** Checkpoints given up while reading (superseded, cancelled upstream). */
+  private aborted: AbortedCheckpoint[] = [];
 
   constructor(vertex: JobVertex, gates: InputGate[], operators: StreamOperator[]) {
     const channelsPerInput = new Map<string, number>();
@@ -51,6 +62,7 @@ export class TaskInputProcessor {
     });
     const byId = new Map<string, LogicalInput>();
     const used = new Map<string, number>();
+    let globalOffset = 0;
     vertex.inputs.forEach((edge, i) => {
       const id = `${edge.targetOperatorIndex}:${edge.targetInput}`;
       let target = byId.get(id);
@@ -63,7 +75,23 @@ export class TaskInputProcessor {
       }
       const offset = used.get(id) ?? 0;
       used.set(id, offset + gates[i]!.numberOfChannels);
-      this.bindings.push({ gate: gates[i]!, target, channelOffset: offset });
+      this.bindings.push({ gate: gates[i]!, target, channelOffset: offset, globalOffset });
+      globalOffset += gates[i]!.numberOfChannels;
+    });
+    const locate = (channel: number): [InputGate, number] => {
+      let b = this.bindings[0]!;
+      for (const x of this.bindings) if (x.globalOffset <= channel && x.gate.numberOfChannels > 0) b = x;
+      return [b.gate, channel - b.globalOffset];
+    };
+    this.aligner = new BarrierAligner(globalOffset, {
+      block: (ch) => {
+        const [gate, c] = locate(ch);
+        gate.blockChannel(c);
+      },
+      unblock: (ch) => {
+        const [gate, c] = locate(ch);
+        gate.unblockChannel(c);
+      },
     });
     // Inputs without channels (zero producers) have ended before they began.
     for (const input of this.inputs) if (input.valve.numberOfChannels === 0) this.endInput(input);
@@ -122,13 +150,45 @@ export class TaskInputProcessor {
         case 'endOfPartition':
           this.advance(target, target.valve.channelFinished(b.channelOffset + gi.channel));
           if (target.valve.isFinished) this.endInput(target);
+          if (this.onAlignment(this.aligner.onEndOfPartition(b.globalOffset + gi.channel))) return items;
           break;
         case 'barrier':
+          if (this.onAlignment(this.aligner.onBarrier(b.globalOffset + gi.channel, item))) return items;
+          break;
         case 'cancelCheckpoint':
+          this.onAlignment(this.aligner.onCancelCheckpoint(item.checkpointId));
           break;
       }
     }
     return items;
+  }
+
+  /** Records what alignment changed; true when a checkpoint must be taken now. */
+  private onAlignment(outcome: AlignmentOutcome): boolean {
+    if (outcome.aborted) this.aborted.push(outcome.aborted);
+    if (!outcome.aligned) return false;
+    this.aligned = outcome.aligned;
+    return true;
+  }
+
+  /** The checkpoint aligned by the last slice (taken once). */
+  takeAlignedCheckpoint(): AlignedCheckpoint | undefined {
+    const a = this.aligned;
+    this.aligned = undefined;
+    return a;
+  }
+
+  /** Checkpoints given up since the last call. */
+  takeAbortedCheckpoints(): AbortedCheckpoint[] {
+    if (this.aborted.length === 0) return NO_ABORTS;
+    const a = this.aborted;
+    this.aborted = [];
+    return a;
+  }
+
+  /** The coordinator aborted `checkpointId`: its alignment (if pending) ends, channels unblock. */
+  abortCheckpoint(checkpointId: number, reason: string): AbortedCheckpoint | undefined {
+    return this.aligner.abort(checkpointId, reason);
   }
 
   /**

@@ -5,6 +5,15 @@
  */
 import type { OpenContext } from '../../api/runtime-context.js';
 import { NO_TIMESTAMP } from '../stream-element.js';
+import {
+  initializeStateOf,
+  notifyAbortedOf,
+  notifyCompleteOf,
+  snapshotStateOf,
+  stateInitializationContext,
+  type StateInitializationContext,
+  type StateSnapshotContext,
+} from '../checkpoint-hooks.js';
 import type { OperatorContext, Output, StreamOperator } from '../stream-operator.js';
 import { asUserCodeError, closeUserFunction, openUserFunction } from '../user-function.js';
 import type { StreamingRuntimeContext } from '../streaming-runtime-context.js';
@@ -32,10 +41,37 @@ export abstract class AbstractStreamOperator implements StreamOperator {
   async open(ctx: OperatorContext): Promise<void> {
     this.ctx = ctx;
     this.output = ctx.output;
+    await this.initializeState(stateInitializationContext(ctx.operatorStateStore, ctx.restoredCheckpointId));
     const rc = ctx.runtimeContext as StreamingRuntimeContext;
     const openCtx: OpenContext = typeof rc.openContext === 'function' ? rc.openContext() : rc;
     await openUserFunction(this.userFunction, this.name, ctx.runtimeContext, openCtx);
     await this.onOpen();
+  }
+
+  /** Restores what the user function keeps in operator state (CheckpointedFunction). */
+  async initializeState(ctx: StateInitializationContext): Promise<void> {
+    try {
+      await initializeStateOf(this.userFunction, ctx);
+    } catch (err) {
+      throw this.userError(err);
+    }
+  }
+
+  /** Lets the user function put its state into operator state (CheckpointedFunction). */
+  snapshotState(ctx: StateSnapshotContext): void | Promise<void> {
+    try {
+      return snapshotStateOf(this.userFunction, ctx);
+    } catch (err) {
+      throw this.userError(err);
+    }
+  }
+
+  notifyCheckpointComplete(checkpointId: number): void | Promise<void> {
+    return notifyCompleteOf(this.userFunction, checkpointId);
+  }
+
+  notifyCheckpointAborted(checkpointId: number): void | Promise<void> {
+    return notifyAbortedOf(this.userFunction, checkpointId);
   }
 
   /** Hook for subclasses, after the user function was opened. */

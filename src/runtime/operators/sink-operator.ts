@@ -2,7 +2,13 @@
  * The `sink` operator: writes records into a {@link Sink}'s writer (FileSink, PrintSink, …)
  * or calls a SinkFunction (a lambda, or an object with `invoke`). At finish a writer flushes
  * with `endOfInput`; the task awaits that before reporting FINISHED.
+ *
+ * Checkpoint hooks (`initializeState`, `snapshotState`, `notifyCheckpointComplete`,
+ * `notifyCheckpointAborted`) reach the writer and the SinkFunction when they implement them;
+ * the writer is created before `initializeState`, so it sees its restored state.
  */
+import type { StateInitializationContext, StateSnapshotContext } from '../checkpoint-hooks.js';
+import { initializeStateOf, notifyAbortedOf, notifyCompleteOf, snapshotStateOf } from '../checkpoint-hooks.js';
 import type { SinkContext } from '../../api/functions.js';
 import { isSink, type Sink, type SinkWriter } from '../../connectors/sink.js';
 import { NO_TIMESTAMP } from '../stream-element.js';
@@ -30,7 +36,8 @@ export class SinkOperator extends AbstractStreamOperator {
 
   private readonly sink: Sink<unknown> | undefined;
 
-  protected override onOpen(): void {
+  override async initializeState(ctx: StateInitializationContext): Promise<void> {
+    await super.initializeState(ctx);
     if (!this.sink) return;
     try {
       this.writer = this.sink.createWriter({
@@ -40,9 +47,49 @@ export class SinkOperator extends AbstractStreamOperator {
         jobId: this.ctx.jobId,
         operatorName: this.name,
       });
+      await initializeStateOf(this.writer, ctx);
     } catch (err) {
       throw this.userError(err);
     }
+  }
+
+  override snapshotState(ctx: StateSnapshotContext): void | Promise<void> {
+    const fromFunction = super.snapshotState(ctx);
+    let fromWriter: void | Promise<void>;
+    try {
+      fromWriter = snapshotStateOf(this.writer, ctx);
+    } catch (err) {
+      throw this.userError(err);
+    }
+    if (!fromFunction && !fromWriter) return;
+    return Promise.all([fromFunction, fromWriter]).then(
+      () => undefined,
+      (err: unknown) => {
+        throw this.userError(err);
+      },
+    );
+  }
+
+  override notifyCheckpointComplete(checkpointId: number): void | Promise<void> {
+    return this.both(super.notifyCheckpointComplete(checkpointId), () => notifyCompleteOf(this.writer, checkpointId));
+  }
+
+  override notifyCheckpointAborted(checkpointId: number): void | Promise<void> {
+    return this.both(super.notifyCheckpointAborted(checkpointId), () => notifyAbortedOf(this.writer, checkpointId));
+  }
+
+  /** Runs the writer's hook after the function's; user errors name the operator. */
+  private both(first: void | Promise<void>, second: () => void | Promise<void>): void | Promise<void> {
+    const run = (): void | Promise<void> => {
+      try {
+        const r = second();
+        return r instanceof Promise ? r.catch((err: unknown) => Promise.reject(this.userError(err))) : r;
+      } catch (err) {
+        throw this.userError(err);
+      }
+    };
+    if (first instanceof Promise) return first.catch((err: unknown) => Promise.reject(this.userError(err))).then(run);
+    return run();
   }
 
   processElement(value: unknown, timestamp: number): void {

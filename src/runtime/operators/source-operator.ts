@@ -6,7 +6,16 @@
  * (`createOutputForSplit`) or, for readers without splits, one for the whole reader; the
  * source's watermark is the minimum over them, emitted per record and every
  * `pipeline.auto-watermark-interval` from the mailbox.
+ *
+ * Checkpoints: the reader's position is kept as a list of splits in operator list state
+ * (`_source_splits`), so a restore at another parallelism redistributes the splits round-robin
+ * and every record is read exactly once overall. A reader whose `snapshotState()` is an array
+ * has one split per element and gets its share back as an array (possibly empty: it then reads
+ * nothing); any other position is one opaque element, which cannot be split on rescale.
  */
+import { FailedPreconditionError } from '../../core/errors.js';
+import type { ListState } from '../../api/runtime-context.js';
+import type { StateInitializationContext, StateSnapshotContext } from '../checkpoint-hooks.js';
 import type { TimestampAssigner, WatermarkStrategy } from '../../api/watermark-strategy.js';
 import type { InputStatus, ReaderOutput, Source, SourceReader } from '../../connectors/source.js';
 import { MAX_WATERMARK, NO_TIMESTAMP } from '../stream-element.js';
@@ -35,6 +44,18 @@ class SplitReaderOutput implements ReaderOutput<unknown> {
   }
 }
 
+/** Name of the operator list state holding a source's splits. */
+export const SOURCE_SPLITS_STATE = '_source_splits';
+
+/** Wraps a position that is not a list of splits. */
+interface OpaquePosition {
+  opaquePosition: unknown;
+}
+
+function isOpaque(x: unknown): x is OpaquePosition {
+  return typeof x === 'object' && x !== null && 'opaquePosition' in x;
+}
+
 /** The source operator (kind `source`). */
 export class SourceOperator extends AbstractStreamOperator implements WatermarkSink {
   private reader: SourceReader<unknown> | undefined;
@@ -43,6 +64,7 @@ export class SourceOperator extends AbstractStreamOperator implements WatermarkS
   private restoredPosition: unknown = undefined;
   private readonly watermarks: WatermarkMultiplexer<unknown> | undefined;
   private periodic: PeriodicWatermarkEmitter | undefined;
+  private splitsState: ListState<unknown> | undefined;
 
   constructor(
     name: string,
@@ -78,6 +100,43 @@ export class SourceOperator extends AbstractStreamOperator implements WatermarkS
   /** Sets the reader position to resume from (a checkpointed `snapshotState()`). */
   restorePosition(position: unknown): void {
     this.restoredPosition = position;
+  }
+
+  /** Takes the restored splits (if this operator was restored) as the reader's position. */
+  override async initializeState(ctx: StateInitializationContext): Promise<void> {
+    await super.initializeState(ctx);
+    const state = (this.splitsState = ctx.getListState<unknown>(SOURCE_SPLITS_STATE));
+    if (!ctx.isRestored) return;
+    const items = [...state.get()];
+    if (items.length > 0 && items.every(isOpaque)) {
+      if (items.length > 1) {
+        throw new FailedPreconditionError(
+          `${this.name}: the source's position is not a list of splits, so it cannot be restored at another parallelism (${items.length} positions for one subtask)`,
+        );
+      }
+      this.restoredPosition = items[0]!.opaquePosition;
+    } else if (items.length > 0 || this.restoredPosition === undefined) {
+      // An empty share means: this subtask has nothing left to read.
+      this.restoredPosition = items;
+    }
+  }
+
+  /** Records the reader's position as splits in operator list state (between two polls). */
+  override snapshotState(ctx: StateSnapshotContext): void | Promise<void> {
+    const result = super.snapshotState(ctx);
+    let position: unknown;
+    try {
+      position = this.reader ? this.reader.snapshotState() : this.restoredPosition;
+    } catch (err) {
+      throw this.userError(err);
+    }
+    const state = this.splitsState;
+    if (state) {
+      if (Array.isArray(position)) state.update(position);
+      else if (position === undefined || position === null) state.clear();
+      else state.update([{ opaquePosition: position }]);
+    }
+    return result;
   }
 
   protected override async onOpen(): Promise<void> {

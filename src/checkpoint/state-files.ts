@@ -1,0 +1,159 @@
+/**
+ * The files a task writes into a checkpoint directory, in the canonical, backend-independent
+ * format (savepoints and checkpoints alike):
+ *
+ * - `<operatorId>-<subtask>-keyed`: a msgpack stream: the header
+ *   `{ format: 'fluss-keyed-state', version: 1, keyGroupRange }`, then one array
+ *   `[keyGroup, stateName, key, namespace, value]` per entry (timers are entries of the
+ *   `_timers_*` states, their value the timestamp).
+ * - `<operatorId>-<subtask>-op`: a msgpack stream: the header
+ *   `{ format: 'fluss-operator-state', version: 1 }`, then one `{ name, mode, items }` per
+ *   operator state (`mode` `split`, `union` or `broadcast`; broadcast items are `[key, value]`).
+ *
+ * Values are encoded as the LevelDB backend stores them (msgpackr, MapState maps kept as maps).
+ * Each file's sha256 goes into its {@link StateFileHandle}; reading verifies it first, and a
+ * mismatch refuses the checkpoint ("damaged checkpoint") instead of using part of it.
+ */
+import { createHash } from 'node:crypto';
+import { open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Packr } from 'msgpackr';
+import { FailedPreconditionError } from '../core/errors.js';
+import type { KeyGroupRange } from '../graph/key-groups.js';
+import type { KeyedStateEntry } from '../state/keyed-state-backend.js';
+import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
+import { StateMap } from '../state/value-codec.js';
+import type { StateFileHandle } from './checkpoint-types.js';
+
+/** Header `format` of keyed state files. */
+export const KEYED_STATE_FORMAT = 'fluss-keyed-state';
+/** Header `format` of operator state files. */
+export const OPERATOR_STATE_FORMAT = 'fluss-operator-state';
+
+/** Same options as the LevelDB value codec; importing StateMap registers its extension. */
+const packr = new Packr({ useRecords: false, useBigIntExtension: true, moreTypes: true });
+/** Bytes collected before one write is issued. */
+const WRITE_CHUNK = 256 * 1024;
+
+/** A damaged or unreadable checkpoint file: the checkpoint is refused. */
+export class DamagedCheckpointError extends FailedPreconditionError {}
+
+/** File name of an operator's keyed state in one subtask. */
+export function keyedStateFileName(operatorId: string, subtaskIndex: number): string {
+  return `${operatorId}-${subtaskIndex}-keyed`;
+}
+
+/** File name of an operator's operator state in one subtask. */
+export function operatorStateFileName(operatorId: string, subtaskIndex: number): string {
+  return `${operatorId}-${subtaskIndex}-op`;
+}
+
+/** Streams msgpack values into `dir/name`, hashing as it goes; resolves with the handle. */
+async function writeStream(dir: string, name: string, values: AsyncIterable<unknown> | Iterable<unknown>): Promise<StateFileHandle> {
+  const hash = createHash('sha256');
+  const handle = await open(join(dir, name), 'w');
+  let size = 0;
+  try {
+    let chunks: Buffer[] = [];
+    let pending = 0;
+    const flush = async (): Promise<void> => {
+      if (pending === 0) return;
+      const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, pending);
+      chunks = [];
+      pending = 0;
+      hash.update(data);
+      size += data.length;
+      await handle.write(data);
+    };
+    for await (const v of values) {
+      // A top-level Map (restored from another backend) keeps its type, as in the LevelDB codec.
+      const bytes = packr.pack(v);
+      chunks.push(bytes);
+      pending += bytes.length;
+      if (pending >= WRITE_CHUNK) await flush();
+    }
+    await flush();
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return { path: name, size, checksum: hash.digest('hex') };
+}
+
+/** Encodes one keyed entry (top-level Maps stay maps, like the LevelDB codec). */
+function entryRecord(e: KeyedStateEntry): unknown[] {
+  const value = e.value instanceof Map && !(e.value instanceof StateMap) ? new StateMap(e.value) : e.value;
+  return [e.keyGroup, e.stateName, e.key, e.namespace, value];
+}
+
+/** Writes a keyed state file of `entries` (consumed asynchronously). */
+export async function writeKeyedStateFile(
+  dir: string,
+  name: string,
+  keyGroupRange: KeyGroupRange,
+  entries: AsyncIterable<KeyedStateEntry>,
+): Promise<StateFileHandle> {
+  async function* records(): AsyncIterable<unknown> {
+    yield { format: KEYED_STATE_FORMAT, version: 1, keyGroupRange };
+    for await (const e of entries) yield entryRecord(e);
+  }
+  return writeStream(dir, name, records());
+}
+
+/** Writes an operator state file. */
+export async function writeOperatorStateFile(dir: string, name: string, snapshot: OperatorStateSnapshot): Promise<StateFileHandle> {
+  const records: unknown[] = [{ format: OPERATOR_STATE_FORMAT, version: 1 }];
+  for (const [stateName, s] of Object.entries(snapshot)) records.push({ name: stateName, mode: s.mode, items: s.items });
+  return writeStream(dir, name, records);
+}
+
+/** Reads `handle` below `checkpointDir`, verifying size and checksum; returns its values. */
+async function readVerified(checkpointDir: string, handle: StateFileHandle, format: string): Promise<unknown[]> {
+  const path = join(checkpointDir, handle.path);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (cause) {
+    throw new DamagedCheckpointError(`damaged checkpoint ${checkpointDir}: cannot read state file ${handle.path}: ${(cause as Error).message}`, { cause });
+  }
+  const checksum = createHash('sha256').update(bytes).digest('hex');
+  if (bytes.length !== handle.size || checksum !== handle.checksum) {
+    throw new DamagedCheckpointError(
+      `damaged checkpoint ${checkpointDir}: state file ${handle.path} does not match its checksum (${bytes.length} bytes, sha256 ${checksum.slice(0, 12)}…; expected ${handle.size} bytes, ${handle.checksum.slice(0, 12)}…)`,
+    );
+  }
+  let values: unknown[];
+  try {
+    values = bytes.length === 0 ? [] : (packr.unpackMultiple(bytes) as unknown[]);
+  } catch (cause) {
+    throw new DamagedCheckpointError(`damaged checkpoint ${checkpointDir}: state file ${handle.path} cannot be decoded`, { cause });
+  }
+  const header = values[0] as { format?: unknown; version?: unknown } | undefined;
+  if (!header || header.format !== format || header.version !== 1) {
+    throw new DamagedCheckpointError(`damaged checkpoint ${checkpointDir}: state file ${handle.path} is not a ${format} file (version 1)`);
+  }
+  return values;
+}
+
+/** The entries of a keyed state file whose key group lies in `range`. */
+export async function readKeyedStateFile(checkpointDir: string, handle: StateFileHandle, range: KeyGroupRange): Promise<KeyedStateEntry[]> {
+  const values = await readVerified(checkpointDir, handle, KEYED_STATE_FORMAT);
+  const out: KeyedStateEntry[] = [];
+  for (let i = 1; i < values.length; i++) {
+    const [keyGroup, stateName, key, namespace, value] = values[i] as [number, string, unknown, string | number, unknown];
+    if (keyGroup < range.start || keyGroup > range.end) continue;
+    out.push({ keyGroup, stateName, key, namespace, value });
+  }
+  return out;
+}
+
+/** The states of an operator state file. */
+export async function readOperatorStateFile(checkpointDir: string, handle: StateFileHandle): Promise<OperatorStateSnapshot> {
+  const values = await readVerified(checkpointDir, handle, OPERATOR_STATE_FORMAT);
+  const out: OperatorStateSnapshot = {};
+  for (let i = 1; i < values.length; i++) {
+    const s = values[i] as { name: string; mode: 'split' | 'union' | 'broadcast'; items: unknown[] };
+    out[s.name] = { mode: s.mode, items: s.items };
+  }
+  return out;
+}

@@ -1,0 +1,150 @@
+/**
+ * Takes one subtask's part of a checkpoint (Flink's SubtaskCheckpointCoordinator). The
+ * synchronous part runs in the mailbox, with no record processed meanwhile: operators put their
+ * state into their stores, operator state is copied, keyed state is fixed (caches flushed,
+ * snapshot iterators opened); then barrier n goes out on every output and processing resumes.
+ * The asynchronous part writes the state files into the barrier's target directory, waits for
+ * I/O operators started for the checkpoint (sinks closing transactions), and acknowledges with
+ * the file handles, sizes and timings. Any failure declines the checkpoint; a failed
+ * synchronous part sends a cancellation marker downstream instead of the barrier, so no
+ * consumer waits for a barrier that never comes.
+ */
+import { mkdir } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import type { OperatorSubtaskState, TaskCheckpointAck } from '../checkpoint/checkpoint-types.js';
+import {
+  keyedStateFileName,
+  operatorStateFileName,
+  writeKeyedStateFile,
+  writeOperatorStateFile,
+} from '../checkpoint/state-files.js';
+import { describeError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
+import type { OperatorChain, OperatorSnapshot } from './operator-chain.js';
+import type { CheckpointBarrierEvent } from './stream-element.js';
+
+/** Where a task reports the outcome of its part of a checkpoint. */
+export interface CheckpointResponder {
+  /** The subtask's state of the checkpoint is durable. */
+  acknowledge(ack: TaskCheckpointAck): void;
+  /** The subtask could not take the checkpoint. */
+  decline(checkpointId: number, reason: string): void;
+}
+
+/** Identity of the subtask, as acks name it. */
+export interface SubtaskIdentity {
+  vertexId: string;
+  subtaskIndex: number;
+  attempt: number;
+}
+
+/** True when some state of the snapshot holds items. */
+function hasItems(s: OperatorStateSnapshot): boolean {
+  for (const k in s) if (s[k]!.items.length > 0) return true;
+  return false;
+}
+
+/** Takes the checkpoints of one subtask. */
+export class SubtaskCheckpointCoordinator {
+  /** Asynchronous parts still running, by checkpoint id. */
+  private readonly inFlight = new Map<number, { aborted: boolean; done: Promise<void> }>();
+
+  constructor(
+    private readonly id: SubtaskIdentity,
+    private readonly chain: OperatorChain,
+    private readonly responder: CheckpointResponder | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Synchronous part of the checkpoint of `barrier`, then forwards it; resolves when processing
+   * may go on. The asynchronous part continues in the background.
+   */
+  async checkpoint(barrier: CheckpointBarrierEvent, alignmentMs: number): Promise<void> {
+    const { checkpointId } = barrier;
+    const t0 = performance.now();
+    let snapshots: OperatorSnapshot[];
+    try {
+      if (!barrier.targetDir) throw new Error(`barrier of checkpoint ${checkpointId} names no target directory`);
+      snapshots = await this.chain.snapshotState({ checkpointId, timestamp: barrier.timestamp, savepoint: barrier.savepoint });
+    } catch (err) {
+      this.decline(checkpointId, `the synchronous part of the snapshot failed: ${describeError(err)}`);
+      this.chain.broadcastEvent({ kind: 'cancelCheckpoint', checkpointId });
+      return;
+    }
+    this.chain.broadcastEvent(barrier);
+    const syncMs = performance.now() - t0;
+    const entry = { aborted: false, done: Promise.resolve() };
+    entry.done = this.asyncPart(barrier, barrier.targetDir, snapshots, alignmentMs, syncMs, entry).finally(() => {
+      if (this.inFlight.get(checkpointId) === entry) this.inFlight.delete(checkpointId);
+    });
+    this.inFlight.set(checkpointId, entry);
+  }
+
+  /** Writes the files and acknowledges; declines on failure. Never rejects. */
+  private async asyncPart(
+    barrier: CheckpointBarrierEvent,
+    targetDir: string,
+    snapshots: OperatorSnapshot[],
+    alignmentMs: number,
+    syncMs: number,
+    entry: { aborted: boolean },
+  ): Promise<void> {
+    const { checkpointId } = barrier;
+    const t0 = performance.now();
+    const { subtaskIndex } = this.id;
+    try {
+      await mkdir(targetDir, { recursive: true });
+      const operators: OperatorSubtaskState[] = [];
+      let stateSize = 0;
+      for (const s of snapshots) {
+        if (s.durable) await s.durable;
+        const state: OperatorSubtaskState = { operatorId: s.operatorId, subtaskIndex };
+        if (s.keyed) {
+          const file = await writeKeyedStateFile(targetDir, keyedStateFileName(s.operatorId, subtaskIndex), s.keyed.keyGroupRange, s.keyed.entries);
+          state.keyed = { file, keyGroupRange: s.keyed.keyGroupRange };
+          stateSize += file.size;
+        }
+        if (hasItems(s.operatorState)) {
+          state.operatorState = await writeOperatorStateFile(targetDir, operatorStateFileName(s.operatorId, subtaskIndex), s.operatorState);
+          stateSize += state.operatorState.size;
+        }
+        operators.push(state);
+        if (entry.aborted) return;
+      }
+      if (entry.aborted) return;
+      this.responder?.acknowledge({
+        checkpointId,
+        vertexId: this.id.vertexId,
+        subtaskIndex,
+        attempt: this.id.attempt,
+        operators,
+        stats: { alignmentMs, syncMs: Math.round(syncMs), asyncMs: Math.round(performance.now() - t0), stateSize },
+      });
+    } catch (err) {
+      if (!entry.aborted) this.decline(checkpointId, `writing the state files failed: ${describeError(err)}`);
+    }
+  }
+
+  /** The coordinator aborted `checkpointId` (or it was superseded): no ack is sent for it. */
+  abort(checkpointId: number): void {
+    const entry = this.inFlight.get(checkpointId);
+    if (entry) entry.aborted = true;
+  }
+
+  /** Resolves once every asynchronous part ended (acked, declined or aborted). */
+  async whenIdle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()].map((e) => e.done));
+  }
+
+  /** Reports that this subtask cannot take `checkpointId`. */
+  decline(checkpointId: number, reason: string): void {
+    this.logger.warn({ checkpointId, reason }, 'Declining checkpoint');
+    try {
+      this.responder?.decline(checkpointId, reason);
+    } catch (err) {
+      this.logger.warn({ err: describeError(err) }, 'Declining a checkpoint failed');
+    }
+  }
+}
