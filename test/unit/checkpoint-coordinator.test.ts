@@ -1,0 +1,343 @@
+import { describe, expect, it } from 'vitest';
+import { CheckpointCoordinator, CheckpointException } from '../../src/checkpoint/checkpoint-coordinator.js';
+import type { CheckpointScheduler, CheckpointStorageAccess, CheckpointTaskGateway } from '../../src/checkpoint/checkpoint-coordinator-types.js';
+import type { CheckpointMetadata, CheckpointRequest, TaskCheckpointAck } from '../../src/checkpoint/checkpoint-types.js';
+import type { CheckpointTask } from '../../src/checkpoint/pending-checkpoint.js';
+import { CheckpointStatsTracker } from '../../src/cluster/jobmanager/checkpoint-stats-tracker.js';
+import type { CheckpointSettings } from '../../src/graph/job-graph.js';
+import { twoVertexJobGraph } from '../integration/jobmanager-harness.js';
+
+/** A clock whose timers fire only when the test advances it. */
+class ManualScheduler implements CheckpointScheduler {
+  time = 1_000;
+  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private nextId = 0;
+  now(): number {
+    return this.time;
+  }
+  schedule(fn: () => void, ms: number): () => void {
+    const id = this.nextId++;
+    this.timers.push({ at: this.time + ms, fn, id });
+    return () => (this.timers = this.timers.filter((t) => t.id !== id));
+  }
+  async advance(ms: number): Promise<void> {
+    const end = this.time + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at);
+      const next = this.timers[0];
+      if (!next || next.at > end) break;
+      this.timers.shift();
+      this.time = next.at;
+      next.fn();
+      await flush();
+    }
+    this.time = end;
+    await flush();
+  }
+}
+
+const flush = async (): Promise<void> => {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+};
+
+/** Storage double: directories and `_metadata` in a Map (the real one is tested in integration). */
+class MemoryStorage implements CheckpointStorageAccess {
+  readonly dirs = new Map<string, CheckpointMetadata | null>();
+  failMetadata = false;
+  async initCheckpointDir(id: number): Promise<string> {
+    const dir = `/cp/job/chk-${id}`;
+    this.dirs.set(dir, null);
+    return dir;
+  }
+  async initSavepointDir(target: string | undefined): Promise<string> {
+    const dir = `${target ?? '/sp'}/savepoint-abcdef-${this.dirs.size}`;
+    this.dirs.set(dir, null);
+    return dir;
+  }
+  async writeMetadata(dir: string, md: CheckpointMetadata): Promise<void> {
+    if (this.failMetadata) throw new Error('disk full');
+    this.dirs.set(dir, md);
+  }
+  async discard(dir: string): Promise<void> {
+    this.dirs.delete(dir);
+  }
+}
+
+const graph = twoVertexJobGraph(2, 1);
+const ALL: CheckpointTask[] = [
+  { vertexId: 'src', subtaskIndex: 0, attempt: 0 },
+  { vertexId: 'src', subtaskIndex: 1, attempt: 0 },
+  { vertexId: 'map', subtaskIndex: 0, attempt: 0 },
+];
+
+class RecordingGateway implements CheckpointTaskGateway {
+  running = true;
+  triggers: { task: CheckpointTask; request: CheckpointRequest }[] = [];
+  notified: { task: CheckpointTask; id: number }[] = [];
+  aborted: { task: CheckpointTask; id: number }[] = [];
+  failTrigger = false;
+  runningTasks() {
+    return this.running ? { all: ALL, sources: ALL.filter((t) => t.vertexId === 'src') } : undefined;
+  }
+  async triggerCheckpoint(task: CheckpointTask, request: CheckpointRequest): Promise<void> {
+    if (this.failTrigger) throw new Error('TaskManager unreachable');
+    this.triggers.push({ task, request });
+  }
+  async notifyCheckpointComplete(task: CheckpointTask, id: number): Promise<void> {
+    this.notified.push({ task, id });
+  }
+  async abortCheckpoint(task: CheckpointTask, id: number): Promise<void> {
+    this.aborted.push({ task, id });
+  }
+}
+
+function settings(over: Partial<CheckpointSettings> = {}): CheckpointSettings {
+  return { intervalMs: 1_000, mode: 'EXACTLY_ONCE', timeoutMs: 10_000, minPauseMs: 0, maxConcurrent: 1, tolerableFailures: 0, retention: 'DELETE_ON_CANCELLATION', ...over };
+}
+
+function setup(over: Partial<CheckpointSettings> = {}, numRetained = 1) {
+  const scheduler = new ManualScheduler();
+  const storage = new MemoryStorage();
+  const gateway = new RecordingGateway();
+  const stats = new CheckpointStatsTracker(ALL.length);
+  const failovers: string[] = [];
+  const coordinator = new CheckpointCoordinator({
+    jobId: 'a'.repeat(32),
+    jobGraph: graph,
+    settings: settings(over),
+    numRetained,
+    gateway,
+    storage,
+    scheduler,
+    stats,
+    listener: { onTolerableFailuresExceeded: (c) => failovers.push(c) },
+  });
+  return { scheduler, storage, gateway, stats, failovers, coordinator };
+}
+
+function ack(id: number, t: CheckpointTask, withState = true): TaskCheckpointAck {
+  return {
+    checkpointId: id,
+    vertexId: t.vertexId,
+    subtaskIndex: t.subtaskIndex,
+    attempt: t.attempt,
+    operators: withState ? [{ operatorId: t.vertexId, subtaskIndex: t.subtaskIndex, operatorState: { path: `${t.vertexId}-${t.subtaskIndex}`, size: 10, checksum: 'c'.repeat(64) } }] : [],
+    stats: { alignmentMs: t.subtaskIndex + 1, syncMs: 1, asyncMs: 2, stateSize: 10 },
+  };
+}
+
+async function ackAll(c: CheckpointCoordinator, id: number): Promise<void> {
+  for (const t of ALL) await c.receiveAcknowledge(ack(id, t));
+}
+
+describe('CheckpointCoordinator', () => {
+  it('triggers the sources, completes once every subtask acked, writes _metadata, then notifies every task', async () => {
+    const { coordinator, gateway, storage, stats } = setup();
+    const done = coordinator.triggerCheckpoint();
+    await flush();
+    expect(gateway.triggers.map((t) => t.task.vertexId)).toEqual(['src', 'src']);
+    expect(gateway.triggers[0]!.request).toMatchObject({ checkpointId: 1, savepoint: false, aligned: true, targetDir: '/cp/job/chk-1' });
+    await coordinator.receiveAcknowledge(ack(1, ALL[0]!));
+    await coordinator.receiveAcknowledge(ack(1, ALL[0]!)); // duplicate: ignored
+    await coordinator.receiveAcknowledge({ ...ack(1, ALL[1]!), attempt: 7 }); // stale attempt: ignored
+    await coordinator.receiveAcknowledge(ack(1, ALL[1]!));
+    expect(storage.dirs.get('/cp/job/chk-1')).toBeNull();
+    expect(gateway.notified).toEqual([]);
+    await coordinator.receiveAcknowledge(ack(1, ALL[2]!));
+    const cp = await done;
+    expect(cp.checkpointId).toBe(1);
+    const md = storage.dirs.get('/cp/job/chk-1')!;
+    expect(md.operators.map((o) => [o.operatorId, o.parallelism, o.subtasks.map((s) => s.subtaskIndex)])).toEqual([
+      ['src', 2, [0, 1]],
+      ['map', 1, [0]],
+    ]);
+    expect(gateway.notified.map((n) => `${n.task.vertexId}/${n.task.subtaskIndex}@${n.id}`)).toEqual(['src/0@1', 'src/1@1', 'map/0@1']);
+    const s = stats.statistics();
+    expect(s.counts).toMatchObject({ completed: 1, failed: 0, in_progress: 0 });
+    expect(s.latest.completed).toMatchObject({ id: 1, state_size: 30, num_acknowledged_subtasks: 3, alignment_duration: 2, external_path: '/cp/job/chk-1' });
+    expect(coordinator.latestCompletedCheckpoint()?.externalPath).toBe('/cp/job/chk-1');
+  });
+
+  it('keeps num-retained checkpoints and deletes older ones only after the newer one completed', async () => {
+    const { coordinator, storage } = setup({}, 2);
+    for (let id = 1; id <= 3; id++) {
+      const done = coordinator.triggerCheckpoint();
+      await flush();
+      await ackAll(coordinator, id);
+      await done;
+    }
+    expect([...storage.dirs.keys()]).toEqual(['/cp/job/chk-2', '/cp/job/chk-3']);
+    expect(coordinator.completedCheckpoints().map((c) => c.checkpointId)).toEqual([2, 3]);
+  });
+
+  it('aborts an expired checkpoint: tasks are told, the directory goes, it counts as failed, and exceeding the tolerance fails the job over', async () => {
+    const { coordinator, gateway, storage, scheduler, stats, failovers } = setup({ timeoutMs: 500, tolerableFailures: 1 });
+    const first = coordinator.triggerCheckpoint();
+    first.catch(() => {});
+    await flush();
+    await coordinator.receiveAcknowledge(ack(1, ALL[0]!));
+    await scheduler.advance(500);
+    await expect(first).rejects.toThrow('Checkpoint 1 expired before completing.');
+    expect(storage.dirs.has('/cp/job/chk-1')).toBe(false);
+    expect(gateway.aborted.map((a) => a.id)).toEqual([1, 1, 1]);
+    expect(stats.statistics().counts.failed).toBe(1);
+    expect(failovers).toEqual([]);
+    // A late ack of the aborted checkpoint changes nothing.
+    await coordinator.receiveAcknowledge(ack(1, ALL[1]!));
+    const second = coordinator.triggerCheckpoint();
+    second.catch(() => {});
+    await flush();
+    await scheduler.advance(500);
+    await expect(second).rejects.toBeInstanceOf(CheckpointException);
+    expect(failovers).toEqual(['Exceeded checkpoint tolerable failure threshold. The latest checkpoint failed due to: Checkpoint 2 expired before completing.']);
+  });
+
+  it('resets the consecutive failure count when a checkpoint completes', async () => {
+    const { coordinator, scheduler, failovers } = setup({ timeoutMs: 500, tolerableFailures: 1 });
+    const a = coordinator.triggerCheckpoint();
+    a.catch(() => {});
+    await flush();
+    await scheduler.advance(500);
+    expect(coordinator.numberOfConsecutiveFailures).toBe(1);
+    const b = coordinator.triggerCheckpoint();
+    await flush();
+    await ackAll(coordinator, 2);
+    await b;
+    expect(coordinator.numberOfConsecutiveFailures).toBe(0);
+    const c = coordinator.triggerCheckpoint();
+    c.catch(() => {});
+    await flush();
+    await scheduler.advance(500);
+    expect(failovers).toEqual([]);
+  });
+
+  it('aborts a declined checkpoint only for a subtask attempt it waits for', async () => {
+    const { coordinator, storage } = setup({ tolerableFailures: 5 });
+    const done = coordinator.triggerCheckpoint();
+    done.catch(() => {});
+    await flush();
+    coordinator.receiveDecline(1, 'map', 0, 3, 'old attempt');
+    expect(coordinator.pendingCheckpointIds()).toEqual([1]);
+    coordinator.receiveDecline(1, 'map', 0, 0, 'state backend failed');
+    await expect(done).rejects.toThrow('Checkpoint 1 was declined by subtask 0 of vertex map: state backend failed');
+    expect(storage.dirs.size).toBe(0);
+    expect(coordinator.numberOfConsecutiveFailures).toBe(1);
+  });
+
+  it('subsumes older checkpoints in flight when a newer one completes, without counting them as failures', async () => {
+    const { coordinator, stats } = setup({ maxConcurrent: 2 });
+    const one = coordinator.triggerCheckpoint();
+    one.catch(() => {});
+    const two = coordinator.triggerCheckpoint();
+    await flush();
+    await ackAll(coordinator, 2);
+    await two;
+    await expect(one).rejects.toThrow('Checkpoint 1 has been subsumed by checkpoint 2.');
+    expect(coordinator.numberOfConsecutiveFailures).toBe(0);
+    expect(stats.statistics().counts).toMatchObject({ completed: 1, failed: 1 });
+  });
+
+  it('triggers periodically, never more than max concurrent at once, and waits the min pause after a completion', async () => {
+    const { coordinator, gateway, scheduler } = setup({ intervalMs: 1_000, maxConcurrent: 1, minPauseMs: 0 });
+    coordinator.startCheckpointScheduler();
+    const triggered = () => new Set(gateway.triggers.map((t) => t.request.checkpointId)).size;
+    await scheduler.advance(999);
+    expect(triggered()).toBe(0);
+    await scheduler.advance(1);
+    expect(triggered()).toBe(1);
+    await scheduler.advance(3_000); // checkpoint 1 still in flight: nothing new
+    expect(triggered()).toBe(1);
+    await ackAll(coordinator, 1);
+    await flush();
+    expect(triggered()).toBe(2); // the queued trigger fires once a slot is free
+    coordinator.stopCheckpointScheduler();
+    await scheduler.advance(5_000);
+    expect(coordinator.isPeriodicCheckpointingStarted).toBe(false);
+  });
+
+  it('keeps min pause between the end of one checkpoint and the start of the next', async () => {
+    const { coordinator, gateway, scheduler } = setup({ intervalMs: 100, minPauseMs: 1_000, maxConcurrent: 5 });
+    coordinator.startCheckpointScheduler();
+    await scheduler.advance(100);
+    expect(gateway.triggers.length).toBe(2);
+    await ackAll(coordinator, 1);
+    const completedAt = scheduler.now();
+    await scheduler.advance(999);
+    expect(gateway.triggers.length).toBe(2);
+    await scheduler.advance(1);
+    expect(gateway.triggers.length).toBe(4);
+    expect(gateway.triggers[2]!.request.timestamp - completedAt).toBe(1_000);
+  });
+
+  it('does not trigger while not every task runs, and aborts what is in flight on failover without counting it', async () => {
+    const { coordinator, gateway } = setup();
+    gateway.running = false;
+    await expect(coordinator.triggerCheckpoint()).rejects.toThrow('Checkpoint triggering failed: not all tasks of the job are running');
+    gateway.running = true;
+    const p = coordinator.triggerCheckpoint();
+    p.catch(() => {});
+    await flush();
+    coordinator.abortPendingCheckpoints('Job failover: TaskManager lost');
+    await expect(p).rejects.toThrow('Job failover: TaskManager lost');
+    expect(coordinator.numberOfConsecutiveFailures).toBe(0);
+  });
+
+  it('takes savepoints outside the retention store, without min pause or concurrency limits, and their failures are not counted', async () => {
+    const { coordinator, gateway, storage, scheduler, failovers } = setup({ timeoutMs: 100, tolerableFailures: 0 });
+    const cp = coordinator.triggerCheckpoint();
+    const sp = coordinator.triggerSavepoint('/target');
+    await flush();
+    expect(gateway.triggers.filter((t) => t.request.savepoint).map((t) => t.request.targetDir)).toEqual(['/target/savepoint-abcdef-1', '/target/savepoint-abcdef-1']);
+    await ackAll(coordinator, 2);
+    const savepoint = await sp;
+    expect(savepoint.savepoint).toBe(true);
+    expect(storage.dirs.get('/target/savepoint-abcdef-1')?.savepoint).toBe(true);
+    await ackAll(coordinator, 1);
+    await cp;
+    expect(coordinator.latestCompletedCheckpoint()?.checkpointId).toBe(1);
+    expect(coordinator.latestSavepoint()?.externalPath).toBe('/target/savepoint-abcdef-1');
+    const failing = coordinator.triggerSavepoint(undefined);
+    failing.catch(() => {});
+    await flush();
+    await scheduler.advance(100);
+    await expect(failing).rejects.toThrow('Savepoint 3 expired before completing.');
+    expect(failovers).toEqual([]);
+    // Retention (1) removes checkpoints only, never savepoints.
+    const next = coordinator.triggerCheckpoint();
+    await flush();
+    await ackAll(coordinator, 4);
+    await next;
+    expect(storage.dirs.has('/cp/job/chk-1')).toBe(false);
+    expect(storage.dirs.has('/target/savepoint-abcdef-1')).toBe(true);
+  });
+
+  it('fails a checkpoint whose _metadata cannot be written and a trigger that cannot reach a source', async () => {
+    const { coordinator, storage, gateway } = setup({ tolerableFailures: 10 });
+    storage.failMetadata = true;
+    const p = coordinator.triggerCheckpoint();
+    p.catch(() => {});
+    await flush();
+    await ackAll(coordinator, 1);
+    await expect(p).rejects.toThrow('Could not write the _metadata of checkpoint 1: disk full');
+    expect(gateway.notified).toEqual([]);
+    storage.failMetadata = false;
+    gateway.failTrigger = true;
+    const q = coordinator.triggerCheckpoint();
+    q.catch(() => {});
+    await flush();
+    await expect(q).rejects.toThrow('Checkpoint 2 could not be triggered at subtask 0 of vertex src: TaskManager unreachable');
+    expect(coordinator.numberOfConsecutiveFailures).toBe(2);
+  });
+
+  it('refuses everything after shutdown and can delete its retained checkpoints', async () => {
+    const { coordinator, storage } = setup();
+    const p = coordinator.triggerCheckpoint();
+    await flush();
+    await ackAll(coordinator, 1);
+    await p;
+    coordinator.shutdown();
+    await expect(coordinator.triggerSavepoint(undefined)).rejects.toThrow('the job is no longer running');
+    await coordinator.discardCompletedCheckpoints();
+    expect(storage.dirs.size).toBe(0);
+  });
+});
