@@ -1,5 +1,6 @@
 /**
- * `fluss cancel [-m host:port] <jobId>`: cancels a job; prints `Cancelled job <jobId>.`.
+ * `fluss cancel [-m host:port] [-s [dir]] <jobId>`: cancels a job; prints `Cancelled job <jobId>.`.
+ * With `-s` a savepoint is taken first (savepoint-command.ts).
  */
 import { JobManagerClient } from '../cluster/rpc/job-manager-client.js';
 import { InvalidArgumentError } from '../core/errors.js';
@@ -11,10 +12,21 @@ import type { CliIO } from './cli-io.js';
 /** Options of `fluss cancel`. */
 export interface CancelOptions extends ClientConfigOptions {
   jobmanager?: string;
+  /** `-s [dir]`: take a savepoint first (true: into the default directory). */
+  withSavepoint?: string | boolean;
 }
 
 /** Runs `fluss cancel`; resolves with the exit code. */
-export async function cancelJob(jobId: string, options: CancelOptions, io: CliIO): Promise<number> {
+export async function cancelJob(jobIdArg: string | undefined, options: CancelOptions, io: CliIO): Promise<number> {
+  let jobId = jobIdArg;
+  let target = typeof options.withSavepoint === 'string' ? options.withSavepoint : undefined;
+  // `cancel -s <jobId>`: the optional directory of -s took the job id.
+  if (jobId === undefined && target !== undefined && isId(target)) [jobId, target] = [target, undefined];
+  if (jobId === undefined) throw new InvalidArgumentError("missing required argument 'jobId'");
+  if (options.withSavepoint !== undefined && options.withSavepoint !== false) {
+    const { cancelWithSavepoint } = await import('./savepoint-command.js');
+    return cancelWithSavepoint(jobId, target, options, io);
+  }
   if (!isId(jobId)) throw new InvalidArgumentError(`"${jobId}" is not a job id (expected 32 hex digits)`);
   const config = loadClientConfig(options, io.env);
   const address = resolveJobManagerAddress(options.jobmanager, io.env, config);

@@ -1,5 +1,5 @@
 /**
- * The `fluss` command line (commander): run, list, cancel, jobmanager, taskmanager.
+ * The `fluss` command line (commander): run, list, cancel, savepoint, stop, jobmanager, taskmanager.
  * Command output follows Flink's CLI so that scripts carry over (DESIGN §7).
  */
 import { Command, CommanderError } from 'commander';
@@ -10,6 +10,7 @@ import type { CliIO, CommandOutcome } from './cli-io.js';
 import type { DaemonOptions } from './daemon-command.js';
 import type { ListOptions } from './list-command.js';
 import type { RunOptions } from './run-command.js';
+import type { SavepointOptions, StopOptions } from './savepoint-command.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -47,6 +48,8 @@ export function createProgram(io: CliIO, onOutcome: (outcome: CommandOutcome) =>
     .option('-D, --define <key=value>', 'configuration override (repeatable); FLUSS_TOKEN also sets security.auth.token', collect, [])
     .option('-p, --parallelism <N>', 'default parallelism of the job (default: parallelism.default)')
     .option('-d, --detached', 'return once the job is submitted')
+    .option('-s, --fromSavepoint <savepointPath>', 'start the job from a savepoint or retained checkpoint')
+    .option('-n, --allowNonRestoredState', 'skip savepoint state of operators the job no longer has')
     .option('--local', 'run the job on a mini-cluster started in this process')
     .argument('<job-file>', 'the job module; its default export builds the job')
     .argument('[args...]', 'arguments passed to the job builder')
@@ -81,11 +84,44 @@ export function createProgram(io: CliIO, onOutcome: (outcome: CommandOutcome) =>
     .option('-m, --jobmanager <host:port>', 'JobManager running the job')
     .option('--config <file>', 'YAML configuration file (security.ssl.internal.*, security.auth.token, …)')
     .option('-D, --define <key=value>', 'configuration override (repeatable); FLUSS_TOKEN also sets security.auth.token', collect, [])
-    .argument('<jobId>', 'the job id (32 hex digits)')
+    .option('-s, --withSavepoint [targetDirectory]', 'take a savepoint first (default: state.savepoints.dir)')
+    .argument('[jobId]', 'the job id (32 hex digits)')
     .action(
-      guarded(async (jobId: string, opts: CancelOptions) => {
+      guarded(async (jobId: string | undefined, opts: CancelOptions) => {
         const { cancelJob } = await import('./cancel-command.js');
         return cancelJob(jobId, opts, io);
+      }),
+    );
+
+  program
+    .command('savepoint')
+    .description('Trigger a savepoint of a job, or dispose of one (-d)')
+    .option('-m, --jobmanager <host:port>', 'JobManager running the job')
+    .option('--config <file>', 'YAML configuration file (security.ssl.internal.*, security.auth.token, …)')
+    .option('-D, --define <key=value>', 'configuration override (repeatable); FLUSS_TOKEN also sets security.auth.token', collect, [])
+    .option('-d, --dispose <savepointPath>', 'delete the savepoint at this path')
+    .argument('[jobId]', 'the job id (32 hex digits)')
+    .argument('[targetDirectory]', 'where the savepoint goes (default: state.savepoints.dir)')
+    .action(
+      guarded(async (jobId: string | undefined, target: string | undefined, opts: SavepointOptions) => {
+        const { savepointCommand } = await import('./savepoint-command.js');
+        return savepointCommand(jobId, target, opts, io);
+      }),
+    );
+
+  program
+    .command('stop')
+    .description('Stop a job with a savepoint')
+    .option('-m, --jobmanager <host:port>', 'JobManager running the job')
+    .option('--config <file>', 'YAML configuration file (security.ssl.internal.*, security.auth.token, …)')
+    .option('-D, --define <key=value>', 'configuration override (repeatable); FLUSS_TOKEN also sets security.auth.token', collect, [])
+    .option('-p, --savepointPath [savepointPath]', 'where the savepoint goes (default: state.savepoints.dir)')
+    .option('-d, --drain', 'send the maximal watermark before taking the savepoint')
+    .argument('[jobId]', 'the job id (32 hex digits)')
+    .action(
+      guarded(async (jobId: string | undefined, opts: StopOptions) => {
+        const { stopCommand } = await import('./savepoint-command.js');
+        return stopCommand(jobId, opts, io);
       }),
     );
 

@@ -1,9 +1,9 @@
 /**
- * `fluss run [-m host:port] [-p N] [-d] [--local] <job-file> [args…]`: bundles the job file,
+ * `fluss run [-m host:port] [-p N] [-d] [-s savepointPath [-n]] [--local] <job-file> [args…]`: bundles the job file,
  * builds its JobGraph locally, submits bundle and graph, and (attached) follows the job until
  * it is terminal: exit 0 on FINISHED, 1 on FAILED or CANCELED.
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { buildJob } from '../api/build-job.js';
 import { bundleJobFile, loadJobBundle } from '../cluster/job-bundle.js';
 import { requiredSlots } from '../cluster/local-executor.js';
@@ -22,6 +22,10 @@ export interface RunOptions extends ClientConfigOptions {
   parallelism?: string;
   detached?: boolean;
   local?: boolean;
+  /** `-s <path>`: savepoint or checkpoint to start from. */
+  fromSavepoint?: string;
+  /** `-n`: skip state of operators the job no longer has. */
+  allowNonRestoredState?: boolean;
 }
 
 /** Parses `-p`: a positive integer. */
@@ -48,6 +52,9 @@ export async function runJob(jobFile: string, args: string[], options: RunOption
   // The TLS files are read before bundling, so a wrong path fails first.
   const security = options.local ? PLAINTEXT : clientSecurity(config);
 
+  if (options.allowNonRestoredState && options.fromSavepoint === undefined) throw new InvalidArgumentError('-n only applies together with -s <savepointPath>');
+  // A local cluster reads the path here; a remote JobManager resolves relative paths against its savepoint directory.
+  const restorePath = options.fromSavepoint === undefined ? undefined : options.local ? resolve(options.fromSavepoint) : options.fromSavepoint;
   const bundle = await bundleJobFile(jobFile);
   const builder = loadJobBundle(bundle.code, resolve(jobFile));
   const built = await buildJob(builder, args, { defaultParallelism: parallelism ?? config['parallelism.default'] });
@@ -57,13 +64,21 @@ export async function runJob(jobFile: string, args: string[], options: RunOption
   try {
     let target = address;
     if (options.local) {
-      cluster = new MiniCluster({ numTaskManagers: 1, slotsPerTaskManager: requiredSlots(built.jobGraph) });
+      // A restore path must lie inside the cluster's savepoint roots: its own directory is one.
+      const restoreRoot = restorePath ? { 'state.savepoints.dir': dirname(restorePath) } : {};
+      cluster = new MiniCluster({ numTaskManagers: 1, slotsPerTaskManager: requiredSlots(built.jobGraph), config: restoreRoot });
       await cluster.start();
       target = cluster.jobManagerAddress;
     }
     // A --local mini-cluster is plaintext on loopback, whatever the client's configuration says.
     client = new JobManagerClient(target!, { security });
-    const jobId = await client.submitJob({ bundle: bundle.code, jobGraph: built.jobGraph, programArgs: args });
+    const jobId = await client.submitJob({
+      bundle: bundle.code,
+      jobGraph: built.jobGraph,
+      programArgs: args,
+      restorePath,
+      allowNonRestoredState: options.allowNonRestoredState === true,
+    });
     io.out(`Job has been submitted with JobID ${jobId}`);
     if (options.detached) return 0;
 
