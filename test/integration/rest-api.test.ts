@@ -43,12 +43,16 @@ describe('REST API of the JobManager', () => {
 
   it('shows a running job with its vertices and plan, then cancels it with PATCH ?mode=cancel', async () => {
     const jobId = await cluster.submit(endless, 'endless words');
+    // A vertex counts as RUNNING once one subtask runs; wait until every task does.
+    let entry: any;
     await eventually('job RUNNING with all tasks running', async () => {
       const r = await rest(cluster.baseUrl, `/jobs/${jobId}`);
-      return r.body.state === 'RUNNING' && r.body.vertices.every((v: any) => v.status === 'RUNNING');
+      const ov = await rest(cluster.baseUrl, '/jobs/overview');
+      entry = ov.body.jobs.find((j: any) => j.jid === jobId);
+      return (
+        r.body.state === 'RUNNING' && r.body.vertices.every((v: any) => v.status === 'RUNNING') && entry?.tasks.running === entry?.tasks.total
+      );
     });
-    const ov = await rest(cluster.baseUrl, '/jobs/overview');
-    const entry = ov.body.jobs.find((j: any) => j.jid === jobId);
     expect(entry).toMatchObject({ name: 'endless words', state: 'RUNNING', 'end-time': -1 });
     expect(entry.tasks.total).toBe(entry.tasks.running);
     expect(entry.duration).toBeGreaterThanOrEqual(0);
