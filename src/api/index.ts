@@ -88,3 +88,10 @@ export type { Sink, SinkWriter, SinkWriterContext } from '../connectors/sink.js'
 export type { Source, SourceReader, SourceReaderContext, ReaderOutput, InputStatus, Boundedness } from '../connectors/source.js';
 export type { BuiltJob } from '../graph/built-job.js';
 export type { JobGraph, JobSettings, CheckpointSettings, RestartStrategySettings } from '../graph/job-graph.js';
+export { TwoPhaseCommitSink, type TwoPhaseCommitContext } from './two-phase-commit-sink.js';
+export type {
+  CheckpointedFunction,
+  CheckpointListener,
+  StateInitializationContext,
+  StateSnapshotContext,
+} from '../runtime/checkpoint-hooks.js';

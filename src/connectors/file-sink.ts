@@ -1,21 +1,41 @@
 /**
- * Writes one record per line into part files under a directory (`FileSink.forRowFormat`).
- * Each writer has a random uuid, so names never collide across restarts, rescales or resumed
- * runs. While written, a part file is hidden: `dir/.part-<uuid>-<subtask>-<n>.inprogress`; at
- * end of input every part file is renamed to `dir/part-<uuid>-<subtask>-<n>`. Files roll at a
- * size bound. Records are buffered and appended asynchronously in chunks, never one write per
- * record.
+ * Writes one record per line into part files under a directory (`FileSink.forRowFormat`),
+ * exactly once with checkpoints (two-phase commit, as Flink's FileSink):
+ *
+ * - records go into the subtask's in-progress part file, hidden:
+ *   `dir/.part-<writer uuid>-<subtask>-<n>.inprogress`; it rolls at a size bound;
+ * - at checkpoint n's barrier the in-progress file is closed and becomes *pending* for n: its
+ *   name goes into the sink's operator state with the pending list;
+ * - on `notifyCheckpointComplete(n)` every file pending for n (or earlier) is committed: renamed
+ *   to the visible `dir/part-<writer uuid>-<subtask>-<n>`;
+ * - on restore, the pending files of the restored checkpoint are committed (idempotently: a
+ *   missing source whose target exists counts as done), then uncommitted files of earlier
+ *   attempts (writers named in the restored state, or of this job with a lower attempt) are
+ *   deleted: what they hold is replayed from the restored source positions;
+ * - at end of input (bounded jobs) every part file is committed after the final flush, with or
+ *   without checkpointing; records after the last completed checkpoint of a job that fails in
+ *   between may then be written twice.
+ *
+ * The writer uuid is new per attempt (its first group is the job id's first 8 hex, its second
+ * the attempt), so names never collide across restarts, rescales or resumed runs. Records are
+ * buffered and appended asynchronously in chunks, never one write per record.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, rename, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { access, mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ListState } from '../api/runtime-context.js';
 import type { SinkContext } from '../api/functions.js';
+import type { StateInitializationContext, StateSnapshotContext } from '../runtime/checkpoint-hooks.js';
 import { renderRecord, type Sink, type SinkWriter, type SinkWriterContext } from './sink.js';
 
 /** Default size at which a part file rolls (Flink's default: 128 MiB). */
 export const DEFAULT_MAX_PART_SIZE = 128 * 1024 * 1024;
 /** Characters buffered before an append is issued. */
 const WRITE_THRESHOLD = 64 * 1024;
+/** Union list state of the pending part files. */
+const PENDING_STATE = '_file_sink_pending';
+/** Union list state of the writer uuids whose uncommitted files a restore discards. */
+const WRITERS_STATE = '_file_sink_writers';
 
 /** A sink writing text lines into part files. */
 export class FileSink<T> implements Sink<T> {
@@ -36,8 +56,8 @@ export class FileSink<T> implements Sink<T> {
     return new FileSink<T>(this.dir, this.encoder, bytes);
   }
 
-  createWriter(ctx: SinkWriterContext): SinkWriter<T> {
-    return new FileSinkWriter<T>(this.dir, this.encoder, this.maxPartSize, ctx.subtaskIndex);
+  createWriter(ctx: SinkWriterContext): FileSinkWriter<T> {
+    return new FileSinkWriter<T>(this.dir, this.encoder, this.maxPartSize, ctx.subtaskIndex, writerUuid(ctx.jobId, ctx.attemptNumber));
   }
 }
 
@@ -46,15 +66,49 @@ export function partFileName(uuid: string, subtask: number, partIndex: number): 
   return `part-${uuid}-${subtask}-${partIndex}`;
 }
 
-/** Name of a part file being written (hidden). */
+/** Name of a part file being written or pending (hidden). */
 export function inProgressFileName(uuid: string, subtask: number, partIndex: number): string {
   return `.${partFileName(uuid, subtask, partIndex)}.inprogress`;
 }
 
+/** A writer uuid: job prefix, attempt, then random. */
+export function writerUuid(jobId: string, attempt: number): string {
+  const job = (jobId.replace(/[^0-9a-f]/gi, '').toLowerCase() + '00000000').slice(0, 8);
+  const r = randomBytes(10).toString('hex');
+  return `${job}-${(attempt & 0xffff).toString(16).padStart(4, '0')}-${r.slice(0, 4)}-${r.slice(4, 8)}-${r.slice(8, 20)}`;
+}
+
+/** Matches hidden part files: uuid (job prefix, attempt) and the rest. */
+const HIDDEN_PART = /^\.part-(([0-9a-f]{8})-([0-9a-f]{4})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-\d+-\d+\.inprogress$/;
+
+/** A part file closed for a checkpoint, committed once that checkpoint completes. */
+export interface PendingPartFile {
+  checkpointId: number;
+  /** Hidden name while pending. */
+  file: string;
+  /** Visible name once committed. */
+  target: string;
+}
+
+/** Renames `from` to `to` in `dir`; done already when `from` is gone and `to` exists. */
+async function commitPartFile(dir: string, from: string, to: string): Promise<void> {
+  try {
+    await rename(join(dir, from), join(dir, to));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      try {
+        await access(join(dir, to));
+        return;
+      } catch {
+        throw new Error(`FileSink cannot commit ${join(dir, from)}: neither it nor ${to} exists`, { cause: err });
+      }
+    }
+    throw err;
+  }
+}
+
 /** Writes the part files of one sink subtask. */
 export class FileSinkWriter<T> implements SinkWriter<T> {
-  /** Random per writer: part names of different runs never collide. */
-  readonly uuid = randomUUID();
   private buffer = '';
   /** Bytes in the current part file, including what is still buffered. */
   private partBytes = 0;
@@ -63,17 +117,28 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
   /** Serialises every file operation of this writer. */
   private chain: Promise<void>;
   private error: Error | undefined;
-  /** Indices of part files written (closed or open), renamed at end of input. */
-  private readonly parts: number[] = [];
+  /** Part files closed (rolled, or at a barrier) that are not yet pending for a checkpoint. */
+  private closed: number[] = [];
+  /** Part files closed for a checkpoint, waiting for it to complete. */
+  private pending: PendingPartFile[] = [];
+  private pendingState: ListState<PendingPartFile> | undefined;
+  private writersState: ListState<string> | undefined;
 
   constructor(
     private readonly dir: string,
     private readonly encoder: (value: T) => string,
     private readonly maxPartSize: number,
     private readonly subtask: number,
+    /** Random per writer: part names of different runs never collide. */
+    readonly uuid: string = writerUuid('', 0),
   ) {
     this.chain = mkdir(dir, { recursive: true }).then(() => undefined);
     this.chain.catch((err: Error) => this.fail(err));
+  }
+
+  /** Part files pending for a checkpoint (hidden names), oldest first. */
+  get pendingFiles(): readonly PendingPartFile[] {
+    return this.pending;
   }
 
   write(value: T, _ctx: SinkContext): void {
@@ -92,7 +157,6 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
   private currentHandle(): Promise<FileHandle> {
     if (!this.handle) {
       const path = join(this.dir, inProgressFileName(this.uuid, this.subtask, this.partIndex));
-      this.parts.push(this.partIndex);
       this.handle = this.chain.then(() => open(path, 'a'));
     }
     return this.handle;
@@ -107,29 +171,103 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
     this.chain = handle.then((h) => h.appendFile(data)).catch((err: Error) => this.fail(err));
   }
 
-  /** Closes the current part file; the next record opens part `n + 1`. */
+  /** Closes the current part file (when one was opened); the next record opens part `n + 1`. */
   private roll(): void {
     this.append();
     const handle = this.handle;
-    if (handle) this.chain = this.chain.then(() => handle.then((h) => h.close())).catch((err: Error) => this.fail(err));
+    if (!handle) return;
+    this.chain = this.chain
+      .then(() => handle)
+      .then((h) => h.sync().then(() => h.close()))
+      .catch((err: Error) => this.fail(err));
     this.handle = undefined;
+    this.closed.push(this.partIndex);
     this.partIndex++;
     this.partBytes = 0;
+  }
+
+  /** Queues the commit of `files` (in order) on the writer's chain. */
+  private commit(files: readonly PendingPartFile[]): void {
+    for (const f of files) this.chain = this.chain.then(() => commitPartFile(this.dir, f.file, f.target)).catch((err: Error) => this.fail(err));
+  }
+
+  private settled(): Promise<void> {
+    return this.chain.then(() => {
+      if (this.error) throw this.error;
+    });
+  }
+
+  /** Registers the sink's state; on restore commits the restored pending files and discards leftovers of failed attempts. */
+  async initializeState(ctx: StateInitializationContext): Promise<void> {
+    this.pendingState = ctx.getUnionListState<PendingPartFile>(PENDING_STATE);
+    this.writersState = ctx.getUnionListState<string>(WRITERS_STATE);
+    if (!ctx.isRestored) return;
+    // Every subtask sees every restored pending file: commits are idempotent, and none is deleted below.
+    const restoredPending = [...this.pendingState.get()];
+    const restoredWriters = new Set(this.writersState.get());
+    this.pendingState.clear();
+    this.writersState.clear();
+    await this.chain;
+    for (const f of restoredPending) await commitPartFile(this.dir, f.file, f.target);
+    const keep = new Set(restoredPending.map((f) => f.file));
+    const [job, attempt] = [this.uuid.slice(0, 8), parseInt(this.uuid.slice(9, 13), 16)];
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const m = HIDDEN_PART.exec(name);
+      if (!m || keep.has(name)) continue;
+      const earlierAttempt = m[2] === job && parseInt(m[3]!, 16) < attempt;
+      if (restoredWriters.has(m[1]!) || earlierAttempt) await rm(join(this.dir, name), { force: true });
+    }
+  }
+
+  /**
+   * At checkpoint n's barrier: closes the in-progress file; it and the files rolled since the
+   * last checkpoint become pending for n (in operator state). Resolves once they are closed.
+   */
+  snapshotState(ctx: StateSnapshotContext): Promise<void> {
+    if (this.error) throw this.error;
+    this.roll();
+    for (const n of this.closed) {
+      this.pending.push({
+        checkpointId: ctx.checkpointId,
+        file: inProgressFileName(this.uuid, this.subtask, n),
+        target: partFileName(this.uuid, this.subtask, n),
+      });
+    }
+    this.closed = [];
+    this.pendingState?.update(this.pending.map((f) => ({ ...f })));
+    this.writersState?.update([this.uuid]);
+    return this.settled();
+  }
+
+  /** Checkpoint n is complete: commits every file pending for n or earlier. */
+  notifyCheckpointComplete(checkpointId: number): Promise<void> {
+    const due = this.pending.filter((f) => f.checkpointId <= checkpointId);
+    if (due.length === 0) return Promise.resolve();
+    this.pending = this.pending.filter((f) => f.checkpointId > checkpointId);
+    this.commit(due);
+    return this.settled();
   }
 
   async flush(endOfInput: boolean): Promise<void> {
     this.append();
     if (endOfInput) {
+      // End of input: everything written is committed, pending or not.
       this.roll();
-      for (const n of this.parts) {
-        const from = join(this.dir, inProgressFileName(this.uuid, this.subtask, n));
-        const to = join(this.dir, partFileName(this.uuid, this.subtask, n));
-        this.chain = this.chain.then(() => rename(from, to)).catch((err: Error) => this.fail(err));
-      }
-      this.parts.length = 0;
+      const all = [
+        ...this.pending,
+        ...this.closed.map((n) => ({ checkpointId: Number.MAX_SAFE_INTEGER, file: inProgressFileName(this.uuid, this.subtask, n), target: partFileName(this.uuid, this.subtask, n) })),
+      ];
+      this.pending = [];
+      this.closed = [];
+      this.commit(all);
     }
-    await this.chain;
-    if (this.error) throw this.error;
+    await this.settled();
   }
 
   async close(): Promise<void> {

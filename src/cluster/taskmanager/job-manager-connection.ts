@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import { describeError, NotFoundError } from '../../core/errors.js';
 import type { RpcSecurity } from '../rpc/credentials.js';
+import type { TaskCheckpointAck } from '../../checkpoint/checkpoint-types.js';
 import { JobManagerClient } from '../rpc/job-manager-client.js';
 import type { RunningTask, TaskExecutionStateUpdate } from '../rpc/messages.js';
 
@@ -91,6 +92,16 @@ export class JobManagerConnection {
     const next = this.updates.then(() => this.deliverStateUpdate(full));
     this.updates = next;
     return next;
+  }
+
+  /** Sends a task's checkpoint acknowledgement (once: a lost ack lets the checkpoint expire). */
+  acknowledgeCheckpoint(jobId: string, ack: TaskCheckpointAck): Promise<void> {
+    return this.client.acknowledgeCheckpoint(this.options.taskManagerId, jobId, ack);
+  }
+
+  /** Tells the JobManager that a task declined a checkpoint. */
+  declineCheckpoint(decline: { jobId: string; checkpointId: number; vertexId: string; subtaskIndex: number; attempt: number; reason: string }): Promise<void> {
+    return this.client.declineCheckpoint({ ...decline, taskManagerId: this.options.taskManagerId });
   }
 
   /** Stops heartbeats and registration attempts and closes the client. */

@@ -3,7 +3,11 @@
  * job's builder anew, checks the rebuilt graph's fingerprint against the submitted one, runs
  * the {@link Task}, reports every state change to the JobManager, and cleans a job's temp
  * files when its last task on this TaskManager ends. A task failure never escapes this class.
+ * Checkpoint triggers and notifications are routed to the addressed tasks; their acks and
+ * declines go to the JobManager through {@link TaskExecutorServices}.
  */
+import type { CheckpointRequest, TaskCheckpointAck } from '../../checkpoint/checkpoint-types.js';
+import type { CheckpointResponder } from '../../runtime/subtask-checkpoint-coordinator.js';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -31,8 +35,30 @@ export interface TaskExecutorServices {
   /** Root of this TaskManager's temp files; each job gets `job-<jobId>` below it. */
   tmpDir: string;
   reportTaskState(update: Omit<TaskExecutionStateUpdate, 'taskManagerId'>): Promise<void>;
+  /** Sends a task's checkpoint acknowledgement to the JobManager. */
+  acknowledgeCheckpoint?(jobId: string, ack: TaskCheckpointAck): Promise<void>;
+  /** Tells the JobManager that a task declined a checkpoint. */
+  declineCheckpoint?(decline: CheckpointDecline): Promise<void>;
   /** Metric groups of running tasks (shipped to the JobManager with heartbeats). */
   metrics?: Pick<TaskMetricsReporter, 'createTaskMetricGroup' | 'releaseTaskMetricGroup'>;
+}
+
+/** A task's refusal of one checkpoint. */
+export interface CheckpointDecline {
+  jobId: string;
+  checkpointId: number;
+  vertexId: string;
+  subtaskIndex: number;
+  attempt: number;
+  reason: string;
+}
+
+/** The subtask execution a checkpoint message addresses. */
+export interface ExecutionId {
+  jobId: string;
+  vertexId: string;
+  subtaskIndex: number;
+  attempt: number;
 }
 
 /** One deployed subtask, before and after its Task exists. */
@@ -92,6 +118,58 @@ export class TaskExecutor {
     slot.canceled = true;
     slot.task?.cancel();
     return true;
+  }
+
+  /**
+   * Starts checkpoint `request.checkpointId` at a source subtask (it records its position,
+   * snapshots and emits the barrier between two slices). A subtask that is unknown here, not
+   * running or not a source declines the checkpoint. Returns whether the task accepted it.
+   */
+  triggerCheckpoint(id: ExecutionId, request: CheckpointRequest): boolean {
+    const task = this.tasks.get(executionKey(id))?.task;
+    if (!task || task.executionState !== 'RUNNING') {
+      const state = task ? task.executionState : 'not deployed on this TaskManager';
+      this.responderFor(id).decline(request.checkpointId, `checkpoint ${request.checkpointId} cannot be taken: subtask ${id.subtaskIndex} of ${id.vertexId} (attempt ${id.attempt}) is ${state}`);
+      return false;
+    }
+    task.triggerCheckpoint(request);
+    return true;
+  }
+
+  /**
+   * Checkpoint `checkpointId` of `jobId` completed: tells the addressed subtask, or (without
+   * `id`) every task of the job here. Returns the number of tasks told.
+   */
+  notifyCheckpointComplete(jobId: string, checkpointId: number, id?: Omit<ExecutionId, 'jobId'>): number {
+    return this.forTasks(jobId, id, (t) => t.notifyCheckpointComplete(checkpointId));
+  }
+
+  /** Checkpoint `checkpointId` of `jobId` was aborted: as {@link notifyCheckpointComplete}. */
+  abortCheckpoint(jobId: string, checkpointId: number, id?: Omit<ExecutionId, 'jobId'>): number {
+    return this.forTasks(jobId, id, (t) => t.abortCheckpoint(checkpointId));
+  }
+
+  private forTasks(jobId: string, id: Omit<ExecutionId, 'jobId'> | undefined, fn: (task: Task) => void): number {
+    let n = 0;
+    for (const slot of this.tasks.values()) {
+      const d = slot.deployment;
+      if (d.jobId !== jobId || !slot.task) continue;
+      if (id && (d.vertexId !== id.vertexId || d.subtaskIndex !== id.subtaskIndex || d.attempt !== id.attempt)) continue;
+      fn(slot.task);
+      n++;
+    }
+    return n;
+  }
+
+  /** Acks and declines of one subtask, sent to the JobManager; failures to send are logged. */
+  private responderFor(id: ExecutionId): CheckpointResponder {
+    const { acknowledgeCheckpoint, declineCheckpoint } = this.services;
+    const warn = (what: string) => (err: unknown) => this.log.warn({ jobId: id.jobId, vertex: id.vertexId, subtask: id.subtaskIndex, err: describeError(err) }, what);
+    return {
+      acknowledge: (ack) => void acknowledgeCheckpoint?.call(this.services, id.jobId, ack).catch(warn('Could not acknowledge a checkpoint')),
+      decline: (checkpointId, reason) =>
+        void declineCheckpoint?.call(this.services, { ...id, checkpointId, reason: oneLine(reason) }).catch(warn('Could not decline a checkpoint')),
+    };
   }
 
   /** Refuses new deployments, cancels every task and waits (at most `timeoutMs`) for them to end. */
@@ -154,6 +232,7 @@ export class TaskExecutor {
         // Keyed state databases live in the job's directory, removed with it.
         localStateDir: this.services.tmpDir,
         metrics,
+        checkpointResponder: this.responderFor(d),
       });
     } catch (err) {
       if (metrics) this.services.metrics?.releaseTaskMetricGroup(metrics);

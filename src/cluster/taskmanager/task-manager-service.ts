@@ -1,5 +1,6 @@
 /**
- * The gRPC TaskManagerService: what the JobManager calls to deploy and cancel subtasks.
+ * The gRPC TaskManagerService: what the JobManager calls to deploy and cancel subtasks, and to
+ * trigger, complete and abort checkpoints.
  * Payloads arrive as JSON and are validated before the executor sees them: the
  * TaskDeploymentDescriptor against a zod schema of src/runtime/task-deployment.ts, the JobGraph
  * with the JobManager's own validation, and the deployment against the graph (its vertex
@@ -14,7 +15,8 @@ import type { JobGraph } from '../../graph/job-graph.js';
 import type { TaskDeploymentDescriptor } from '../../runtime/task-deployment.js';
 import { validateJobGraph } from '../jobmanager/job-graph-validation.js';
 import { toServiceError } from '../rpc/grpc-errors.js';
-import type { Ack, CancelTaskRequest, SubmitTaskRequest } from '../rpc/messages.js';
+import { checkpointRpcSchemas, parseCheckpointRequest } from '../rpc/checkpoint-rpc-schemas.js';
+import type { Ack, CancelTaskRequest, CheckpointNotification, SubmitTaskRequest, TriggerCheckpointRequest } from '../rpc/messages.js';
 import { DEFAULT_PAYLOAD_LIMITS, type PayloadLimits } from '../rpc/payload-limits.js';
 import { addressSchema, describeIssue, jobIdSchema, nameSchema, parseJsonField, parseRequest, rpcSchemas, sha256Schema } from '../rpc/rpc-schemas.js';
 import type { TaskExecutor } from './task-executor.js';
@@ -79,7 +81,34 @@ function checkAgainstGraph(d: TaskDeploymentDescriptor, graph: JobGraph): void {
 /** Handlers of `fluss.v1.TaskManagerService` backed by `executor`. */
 export function taskManagerServiceHandlers(executor: TaskExecutor, logger: Logger, limits: PayloadLimits = DEFAULT_PAYLOAD_LIMITS): grpc.UntypedServiceImplementation {
   const schemas = rpcSchemas(limits);
+  const checkpointSchemas = checkpointRpcSchemas(limits);
+  /** Notifications address one subtask attempt, or every task of the job when `vertexId` is empty. */
+  const notify = (what: 'notifyCheckpointComplete' | 'abortCheckpoint', name: string) =>
+    (call: grpc.ServerUnaryCall<CheckpointNotification, Ack>, callback: grpc.sendUnaryData<Ack>): void => {
+      try {
+        const r = parseRequest(checkpointSchemas.checkpointNotification, call.request, 'CheckpointNotification');
+        const target = r.vertexId === '' ? undefined : { vertexId: r.vertexId, subtaskIndex: r.subtaskIndex, attempt: r.attempt };
+        const tasks = executor[what](r.jobId, r.checkpointId, target);
+        logger.debug({ jobId: r.jobId, checkpointId: r.checkpointId, tasks }, name);
+        callback(null, {});
+      } catch (err) {
+        callback(toServiceError(err));
+      }
+    };
   return {
+    // Answers OK once the task has it queued (or declined it to the JobManager); the ack comes later.
+    TriggerCheckpoint(call: grpc.ServerUnaryCall<TriggerCheckpointRequest, Ack>, callback: grpc.sendUnaryData<Ack>): void {
+      try {
+        const r = parseRequest(checkpointSchemas.triggerCheckpoint, call.request, 'TriggerCheckpointRequest');
+        const request = parseCheckpointRequest(r.requestJson);
+        executor.triggerCheckpoint({ jobId: r.jobId, vertexId: r.vertexId, subtaskIndex: r.subtaskIndex, attempt: r.attempt }, request);
+        callback(null, {});
+      } catch (err) {
+        callback(toServiceError(err));
+      }
+    },
+    NotifyCheckpointComplete: notify('notifyCheckpointComplete', 'Checkpoint complete'),
+    AbortCheckpoint: notify('abortCheckpoint', 'Checkpoint aborted'),
     SubmitTask(call: grpc.ServerUnaryCall<SubmitTaskRequest, Ack>, callback: grpc.sendUnaryData<Ack>): void {
       try {
         const req = parseRequest(schemas.submitTask, call.request, 'SubmitTaskRequest');

@@ -146,6 +146,8 @@ export class TaskManager {
       bundles: new JobBundleCache(join(this.tmpDir, 'bundles'), (hash) => connection.fetchBundle(hash)),
       tmpDir: this.tmpDir,
       reportTaskState: (update) => connection.reportTaskState(update),
+      acknowledgeCheckpoint: (jobId, ack) => connection.acknowledgeCheckpoint(jobId, ack),
+      declineCheckpoint: (decline) => connection.declineCheckpoint(decline),
       metrics,
     });
     this.executor = executor;
