@@ -4,15 +4,18 @@
  * JobMasters concerned.
  */
 import type { FlussConfig } from '../../core/config.js';
-import { FlussError, InvalidArgumentError, NotFoundError } from '../../core/errors.js';
+import { describeError, FlussError, InvalidArgumentError, NotFoundError } from '../../core/errors.js';
 import { isId, newId } from '../../core/ids.js';
 import { resolveInsideRoots } from '../../core/paths.js';
 import type { Logger } from '../../core/logger.js';
 import { isTerminalJobStatus, type ExecutionState } from '../../runtime/task-deployment.js';
-import type { TaskCheckpointAck } from '../../checkpoint/checkpoint-types.js';
+import { loadRestorePoint } from '../../checkpoint/checkpoint-storage-restore.js';
+import type { TaskCheckpointAck, TaskRestore } from '../../checkpoint/checkpoint-types.js';
+import type { JobGraph } from '../../graph/job-graph.js';
 import type { JobInfo, RunningTask } from '../rpc/messages.js';
 import type { BlobStore } from './blob-store.js';
 import { parseJobGraph } from './job-graph-validation.js';
+import { HaStore } from './ha-store.js';
 import { checkCheckpointingConfigured } from './job-checkpointing.js';
 import { JobMaster, type SavepointOptions, type TaskStateUpdate } from './job-master.js';
 import { disposeSavepointInRoots, restorePointForSubmission } from './savepoint-operations.js';
@@ -42,6 +45,8 @@ export class Dispatcher {
   private readonly watchers = new Map<string, Set<(info: JobInfo) => void>>();
   private readonly log: Logger;
   private readonly removedListeners: ((jobId: string) => void)[] = [];
+  /** Jobs and checkpoint pointers for a restarted JobManager (`high-availability.storageDir`). */
+  private readonly haStore: HaStore;
 
   constructor(
     private readonly config: FlussConfig,
@@ -50,7 +55,12 @@ export class Dispatcher {
     private readonly blobStore: BlobStore,
   ) {
     this.log = logger.child({ component: 'JobManager' });
+    this.haStore = new HaStore(config['high-availability.storageDir']);
     resourceManager.addListener({
+      taskManagerRegistered: (_tmId, runningTasks: RunningTask[]) => {
+        // Tasks a previous JobManager deployed: new attempts must not collide with them.
+        for (const job of this.jobs.values()) job.skipAttemptsOf(runningTasks);
+      },
       taskManagerLost: (tmId, _address, cause) => {
         for (const job of this.jobs.values()) job.taskManagerLost(tmId, cause);
       },
@@ -75,22 +85,53 @@ export class Dispatcher {
     const bundleHash = await this.blobStore.put(req.bundle);
     // Checked again: another submission with this id may have finished while the bundle was stored.
     if (this.jobs.has(jobId)) throw new FlussError('ALREADY_EXISTS', `Job ${jobId} already exists.`);
+    await this.haStore.putJob({ jobId, jobGraph, bundleHash, programArgs: req.programArgs, restore, submittedAt: Date.now() });
+    this.startJobMaster(jobId, jobGraph, bundleHash, req.programArgs, restore);
+    this.log.info({ jobId, name: jobGraph.jobName, bundleHash }, 'job accepted');
+    this.trimTerminalJobs();
+    return jobId;
+  }
+
+  /**
+   * Resumes the jobs a previous JobManager left RUNNING in `high-availability.storageDir`,
+   * each from its latest completed checkpoint; they wait for TaskManagers to (re)connect.
+   */
+  async recoverJobs(): Promise<string[]> {
+    const recovered: string[] = [];
+    for (const { record, restore } of await this.haStore.recoverJobs()) {
+      if (this.jobs.has(record.jobId)) continue;
+      try {
+        await this.blobStore.get(record.bundleHash);
+        const validated = restore ? await loadRestorePoint(restore.checkpointDir, record.jobGraph, restore.allowNonRestoredState) : undefined;
+        this.startJobMaster(record.jobId, record.jobGraph, record.bundleHash, record.programArgs, validated?.restore);
+        recovered.push(record.jobId);
+        this.log.info({ jobId: record.jobId, checkpoint: validated?.restore.checkpointDir }, 'job recovered');
+      } catch (err) {
+        this.log.error({ jobId: record.jobId, err: describeError(err) }, 'could not recover job');
+      }
+    }
+    return recovered;
+  }
+
+  private startJobMaster(jobId: string, jobGraph: JobGraph, bundleHash: string, programArgs: string[], restore: TaskRestore | undefined): void {
     const master = new JobMaster({
       jobId,
       jobGraph,
       bundleHash,
-      programArgs: req.programArgs,
+      programArgs,
       config: this.config,
       logger: this.logger,
       resourceManager: this.resourceManager,
       onStatusChange: (info) => this.statusChanged(info),
       restore,
+      onCheckpointCompleted: (cp) => {
+        this.haStore.putLatestCheckpoint(jobId, { checkpointId: cp.checkpointId, checkpointDir: cp.externalPath }).catch((err: unknown) => {
+          this.log.warn({ jobId, err: describeError(err) }, 'could not record the latest checkpoint in the HA store');
+        });
+      },
     });
     this.jobs.set(jobId, master);
-    this.log.info({ jobId, name: jobGraph.jobName, bundleHash }, 'job accepted');
     master.start();
-    this.trimTerminalJobs();
-    return jobId;
   }
 
   /** Jobs, newest first; terminal ones only with `includeTerminated`. */
@@ -193,6 +234,9 @@ export class Dispatcher {
   }
 
   private statusChanged(info: JobInfo): void {
+    if (isTerminalJobStatus(info.status)) {
+      this.haStore.removeJob(info.jobId).catch((err: unknown) => this.log.warn({ jobId: info.jobId, err: describeError(err) }, 'could not remove the job from the HA store'));
+    }
     const set = this.watchers.get(info.jobId);
     if (!set) return;
     for (const listener of [...set]) {

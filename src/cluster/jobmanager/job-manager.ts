@@ -109,6 +109,9 @@ export class JobManager {
     const restPort = this.rest.port;
     this.restBound = WILDCARD_HOSTS.has(restHost) ? `${this.config['rest.address']}:${restPort}` : this.rest.address;
     this.resourceManager.start();
+    // Jobs a previous JobManager left running resume once TaskManagers (re)connect.
+    const recovered = await this.dispatcher.recoverJobs();
+    if (recovered.length > 0) this.log.info({ jobs: recovered }, 'recovered jobs from high-availability.storageDir');
     this.log.info(
       { address: this.boundAddress, rest: `http://${this.restBound}`, tls: this.security.tls !== undefined, auth: this.security.token !== undefined },
       'JobManager started',

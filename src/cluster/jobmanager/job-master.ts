@@ -274,6 +274,14 @@ export class JobMaster {
     return savepoint.externalPath;
   }
 
+  /** Tasks of this job still run from a previous JobManager: new attempts of those subtasks start above theirs. */
+  skipAttemptsOf(runningTasks: RunningTask[]): void {
+    for (const t of runningTasks) {
+      const e = t.jobId === this.jobId ? this.graph.get(t.vertexId, t.subtaskIndex) : undefined;
+      if (e && !e.isDeployed && !e.isTerminal && e.attempt <= t.attempt) e.attempt = t.attempt + 1;
+    }
+  }
+
   /** The JobManager stops: drop pending work; tasks are left to their TaskManagers. */
   suspend(): void {
     if (isTerminalJobStatus(this.jobStatus) || this.jobStatus === 'SUSPENDED') return;

@@ -38,6 +38,11 @@ export interface ResourceManagerListener {
   taskManagerLost(taskManagerId: string, address: string, cause: string): void;
   /** A known TaskManager registered again, still running `runningTasks`. */
   taskManagerReRegistered(taskManagerId: string, runningTasks: RunningTask[]): void;
+  /**
+   * A TaskManager unknown to this JobManager registered while running `runningTasks` (deployed
+   * by a previous JobManager; they are being cancelled). Called before its slots are offered.
+   */
+  taskManagerRegistered?(taskManagerId: string, runningTasks: RunningTask[]): void;
 }
 
 const ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$/;
@@ -103,15 +108,22 @@ export class ResourceManager {
       this.log.info({ taskManagerId: req.taskManagerId, address: req.rpcAddress }, 'TaskManager re-registered');
       for (const l of this.listeners) l.taskManagerReRegistered(req.taskManagerId, req.runningTasks);
     } else {
+      const client = new TaskManagerClient(req.rpcAddress, { connectTimeoutMs: Math.max(1_000, this.heartbeatTimeoutMs), security: this.security });
       this.taskManagers.set(req.taskManagerId, {
         taskManagerId: req.taskManagerId,
         registrationId,
         address: req.rpcAddress,
         numberOfSlots: req.numberOfSlots,
         lastHeartbeat: Date.now(),
-        client: new TaskManagerClient(req.rpcAddress, { connectTimeoutMs: Math.max(1_000, this.heartbeatTimeoutMs), security: this.security }),
+        client,
       });
       this.log.info({ taskManagerId: req.taskManagerId, address: req.rpcAddress, slots: req.numberOfSlots }, 'TaskManager registered');
+      if (req.runningTasks.length > 0) {
+        // Deployed by a previous JobManager: the jobs this one resumes redeploy them afresh.
+        this.log.info({ taskManagerId: req.taskManagerId, tasks: req.runningTasks.length }, 'cancelling tasks of a previous JobManager');
+        for (const t of req.runningTasks) client.cancelTask(t.jobId, t.vertexId, t.subtaskIndex, t.attempt).catch(() => {});
+        for (const l of this.listeners) l.taskManagerRegistered?.(req.taskManagerId, req.runningTasks);
+      }
       this.slotPool.addTaskManager(req.taskManagerId, req.rpcAddress, req.numberOfSlots);
     }
     return { registrationId, heartbeatIntervalMs: this.heartbeatIntervalMs };
