@@ -1,10 +1,12 @@
 /**
- * `fluss list [-a] [-r] [-s] [-m host:port]`: the jobs of a JobManager in Flink's format.
+ * `fluss list [-a] [-r] [-s] [--json] [-m host:port]`: the jobs of a JobManager in Flink's format
+ * (or as JSON).
  */
 import { JobManagerClient } from '../cluster/rpc/job-manager-client.js';
 import { resolveJobManagerAddress } from './client-address.js';
 import { clientSecurity, loadClientConfig, type ClientConfigOptions } from './client-config.js';
 import type { CliIO } from './cli-io.js';
+import { jobJson } from './job-json.js';
 import { formatJobList } from './job-list-format.js';
 
 /** Options of `fluss list`. */
@@ -13,6 +15,8 @@ export interface ListOptions extends ClientConfigOptions {
   all?: boolean;
   running?: boolean;
   scheduled?: boolean;
+  /** Print the jobs as one JSON array instead of Flink's text. */
+  json?: boolean;
 }
 
 /** Runs `fluss list`; resolves with the exit code. */
@@ -21,8 +25,13 @@ export async function listJobs(options: ListOptions, io: CliIO): Promise<number>
   const address = resolveJobManagerAddress(options.jobmanager, io.env, config);
   const client = new JobManagerClient(address, { security: clientSecurity(config) });
   try {
-    io.out('Waiting for response...');
     const all = options.all === true;
+    if (options.json) {
+      const now = Date.now();
+      io.out(JSON.stringify((await client.listJobs(all)).map((j) => jobJson(j, now)), null, 2));
+      return 0;
+    }
+    io.out('Waiting for response...');
     const jobs = await client.listJobs(all);
     // Flink: without -r/-s both running and scheduled jobs are shown; -a shows everything.
     const neither = !options.running && !options.scheduled;

@@ -8,6 +8,7 @@ import type { CancelOptions } from './cancel-command.js';
 import { reportError } from './cli-errors.js';
 import type { CliIO, CommandOutcome } from './cli-io.js';
 import type { DaemonOptions } from './daemon-command.js';
+import type { StatusOptions } from './status-command.js';
 import type { ListOptions } from './list-command.js';
 import type { RunOptions } from './run-command.js';
 import type { SavepointOptions, StopOptions } from './savepoint-command.js';
@@ -71,10 +72,26 @@ export function createProgram(io: CliIO, onOutcome: (outcome: CommandOutcome) =>
     .option('-a, --all', 'show all jobs, including terminated ones')
     .option('-r, --running', 'show only running jobs')
     .option('-s, --scheduled', 'show only scheduled jobs')
+    .option('--json', 'print the jobs as JSON')
     .action(
       guarded(async (opts: ListOptions) => {
         const { listJobs } = await import('./list-command.js');
         return listJobs(opts, io);
+      }),
+    );
+
+  program
+    .command('status')
+    .description("Show one job's state, times and vertices")
+    .argument('<jobId>', 'the job')
+    .option('-m, --jobmanager <host:port>', 'JobManager running the job')
+    .option('--config <file>', 'YAML configuration file (security.ssl.internal.*, security.auth.token, …)')
+    .option('-D, --define <key=value>', 'configuration override (repeatable); FLUSS_TOKEN also sets security.auth.token', collect, [])
+    .option('--json', 'print the job as JSON')
+    .action(
+      guarded(async (jobId: string, opts: StatusOptions) => {
+        const { showJobStatus } = await import('./status-command.js');
+        return showJobStatus(jobId, opts, io);
       }),
     );
 
