@@ -97,6 +97,8 @@ export function runJob(o: JobOptions): JobRun {
       onStateChange: (s, err) => {
         run.states.get(name)!.push(s);
         if (err) run.errors.set(name, err);
+        // As the JobMaster does: one failed task takes the others down.
+        if (s === 'FAILED') queueMicrotask(() => run.tasks.forEach((t) => t.cancel()));
       },
     });
   });
