@@ -13,9 +13,8 @@
  */
 import type { CheckpointRequest } from '../checkpoint/checkpoint-types.js';
 import { loadTaskStateAssignment, type TaskStateAssignment } from '../checkpoint/task-state-assignment.js';
-import { describeError } from '../core/errors.js';
 import { SubtaskCheckpointCoordinator, type CheckpointResponder } from './subtask-checkpoint-coordinator.js';
-import type { CheckpointBarrierEvent } from './stream-element.js';
+import { TaskCheckpointMail } from './task-checkpoint-mail.js';
 import { performance } from 'node:perf_hooks';
 import { FlussError } from '../core/errors.js';
 import type { FlussConfig } from '../core/config.js';
@@ -61,11 +60,6 @@ export interface TaskEnvironment {
   checkpointResponder?: CheckpointResponder;
 }
 
-/** Work the mailbox runs between two slices. */
-type Mail =
-  | { kind: 'trigger'; request: CheckpointRequest }
-  | { kind: 'complete'; checkpointId: number }
-  | { kind: 'abort'; checkpointId: number };
 
 /** Records a source reader may emit per poll. */
 const SOURCE_POLL_RECORDS = 256;
@@ -91,12 +85,19 @@ export class Task {
   private wake: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerDueAt = Number.POSITIVE_INFINITY;
-  private readonly mailbox: Mail[] = [];
   private checkpointer: SubtaskCheckpointCoordinator | undefined;
-  /** Set once the loop stopped reading input: checkpoints triggered later are declined. */
-  private inputEnded = false;
-  /** A failure of work running outside the mailbox (a sink's commit), raised by the loop. */
-  private asyncFailure: Error | undefined;
+  private readonly mail = new TaskCheckpointMail(() =>
+    this.chain && this.checkpointer
+      ? {
+          taskName: this.taskName,
+          chain: this.chain,
+          checkpointer: this.checkpointer,
+          inputProcessor: this.inputProcessor,
+          race: (p) => this.race(p),
+          signal: () => this.signal(),
+        }
+      : undefined,
+  );
 
   constructor(
     private readonly deployment: TaskDeploymentDescriptor,
@@ -150,11 +151,11 @@ export class Task {
       this.setState('RUNNING');
       this.logger.debug('running');
       await this.processInput();
-      this.inputEnded = true;
+      this.mail.inputEnded = true;
       // Mail left at end of input: late triggers are declined, notifications still run.
-      await this.runMail();
+      await this.mail.run();
       await this.race(this.chain!.finish());
-      if (this.asyncFailure) throw this.asyncFailure;
+      if (this.mail.failure) throw this.mail.failure;
       await this.race(this.checkpointer!.whenIdle());
       await this.race(Promise.all(this.partitions.map((p) => p.finish())));
       const closeError = await this.chain!.close();
@@ -189,74 +190,26 @@ export class Task {
     const problem =
       this.vertex.inputs.length > 0
         ? `${this.taskName} is not a source task`
-        : this.state !== 'RUNNING' || this.inputEnded || this.canceled
-          ? `${this.taskName} is ${this.inputEnded && this.state === 'RUNNING' ? 'finishing' : this.state}`
+        : this.state !== 'RUNNING' || this.mail.inputEnded || this.canceled
+          ? `${this.taskName} is ${this.mail.inputEnded && this.state === 'RUNNING' ? 'finishing' : this.state}`
           : undefined;
     if (problem) {
       this.env.checkpointResponder?.decline(request.checkpointId, `checkpoint ${request.checkpointId} cannot be taken: ${problem}`);
       return;
     }
-    this.post({ kind: 'trigger', request });
+    this.mail.post({ kind: 'trigger', request });
   }
 
   /** Checkpoint `checkpointId` completed: operators (two-phase-commit sinks) are told in the mailbox. */
   notifyCheckpointComplete(checkpointId: number): void {
     if (this.state === 'FINISHED' || this.state === 'FAILED' || this.state === 'CANCELED') return;
-    this.post({ kind: 'complete', checkpointId });
+    this.mail.post({ kind: 'complete', checkpointId });
   }
 
   /** Checkpoint `checkpointId` was aborted: a pending alignment ends, no ack goes out for it. */
   abortCheckpoint(checkpointId: number): void {
     if (this.state === 'FINISHED' || this.state === 'FAILED' || this.state === 'CANCELED') return;
-    this.post({ kind: 'abort', checkpointId });
-  }
-
-  private post(mail: Mail): void {
-    this.mailbox.push(mail);
-    this.signal();
-  }
-
-  /** Runs queued mail (between two slices). */
-  private async runMail(): Promise<void> {
-    while (this.mailbox.length > 0) {
-      const mail = this.mailbox.shift()!;
-      if (mail.kind === 'trigger') {
-        if (this.inputEnded) {
-          this.checkpointer!.decline(mail.request.checkpointId, `checkpoint ${mail.request.checkpointId} cannot be taken: ${this.taskName} is finishing`);
-          continue;
-        }
-        const { checkpointId, timestamp, savepoint, aligned, targetDir } = mail.request;
-        const barrier: CheckpointBarrierEvent = { kind: 'barrier', checkpointId, timestamp, savepoint, aligned, targetDir };
-        await this.race(this.checkpointer!.checkpoint(barrier, 0));
-      } else if (mail.kind === 'complete') {
-        this.detach(this.chain!.notifyCheckpointComplete(mail.checkpointId));
-      } else {
-        const given = this.inputProcessor?.abortCheckpoint(mail.checkpointId, `checkpoint ${mail.checkpointId} was aborted`);
-        // Downstream tasks may still be aligning it: release them too.
-        if (given) this.chain!.broadcastEvent({ kind: 'cancelCheckpoint', checkpointId: given.checkpointId });
-        this.checkpointer!.abort(mail.checkpointId);
-        this.detach(this.chain!.notifyCheckpointAborted(mail.checkpointId));
-      }
-    }
-  }
-
-  /** Handles what the last slice of input changed: given-up checkpoints, an aligned one. */
-  private async afterSlice(inputs: TaskInputProcessor): Promise<void> {
-    for (const a of inputs.takeAbortedCheckpoints()) {
-      this.checkpointer!.decline(a.checkpointId, a.reason);
-      this.chain!.broadcastEvent({ kind: 'cancelCheckpoint', checkpointId: a.checkpointId });
-      this.detach(this.chain!.notifyCheckpointAborted(a.checkpointId));
-    }
-    const aligned = inputs.takeAlignedCheckpoint();
-    if (aligned) await this.race(this.checkpointer!.checkpoint(aligned.barrier, aligned.alignmentMs));
-  }
-
-  /** Lets `work` run outside the mailbox; its failure fails the task at the next turn. */
-  private detach(work: Promise<void>): void {
-    work.catch((err: unknown) => {
-      this.asyncFailure ??= err instanceof Error ? err : new Error(describeError(err));
-      this.signal();
-    });
+    this.mail.post({ kind: 'abort', checkpointId });
   }
 
   private setUp(restored?: TaskStateAssignment): void {
@@ -338,8 +291,8 @@ export class Task {
     try {
       for (;;) {
         if (this.canceled) throw new CanceledSignal();
-        if (this.asyncFailure) throw this.asyncFailure;
-        if (this.mailbox.length > 0) await this.runMail();
+        if (this.mail.failure) throw this.mail.failure;
+        if (this.mail.hasMail) await this.mail.run();
         this.fireDueTimers();
         const blocked = this.partitions.find((p) => !p.isAvailable());
         if (blocked) {
@@ -365,7 +318,7 @@ export class Task {
           }
         } else {
           const processed = inputs!.processSlice(RECORDS_PER_SLICE, () => this.backpressured(), SLICE_MILLIS);
-          await this.afterSlice(inputs!);
+          await this.mail.afterSlice(inputs!);
           if (inputs!.isFinished) return;
           if (processed === 0) await wait(inputs!.whenAvailable(), false);
           else {

@@ -83,9 +83,14 @@ describe('restoring a checkpoint', () => {
     await withMetadata({ ...metadata, operators: [...metadata.operators, { ...count, operatorId: 'ff'.repeat(16), name: 'Removed' }] }, dir);
     const refused = job({ checkpointDir: dir, checkpointId: 3, allowNonRestoredState: false });
     await refused.done;
-    expect(refused.states.get('A0')!.at(-1)).toBe('FAILED');
-    expect(refused.errors.get('A0')!.message).toContain('Removed');
-    expect(refused.errors.get('A0')!.message).toContain('allowNonRestoredState');
+    // Whichever task reads _metadata first fails; the others are taken down with it.
+    const errors = [...refused.errors.values()];
+    expect(errors.length).toBeGreaterThan(0);
+    for (const e of errors) {
+      expect(e.message).toContain('Removed');
+      expect(e.message).toContain('allowNonRestoredState');
+    }
+    expect([...refused.states.values()].every((s) => s.at(-1) === 'FAILED' || s.at(-1) === 'CANCELED')).toBe(true);
 
     const allowed = job({ checkpointDir: dir, checkpointId: 3, allowNonRestoredState: true });
     await allowed.done;
