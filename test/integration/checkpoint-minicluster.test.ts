@@ -59,7 +59,7 @@ describe('checkpoints on a MiniCluster (real TaskManagers)', () => {
     const completed = async (): Promise<string[]> => {
       const names = await readdir(jobDir).catch(() => [] as string[]);
       const out: string[] = [];
-      for (const n of names) if ((await readdir(join(jobDir, n)).catch(() => [])).includes('_metadata')) out.push(n);
+      for (const n of names) if ((await readdir(join(jobDir, n)).catch(() => [] as string[])).includes('_metadata')) out.push(n);
       return out;
     };
     await waitFor(async () => (await completed()).length > 0, 15_000, 'a completed checkpoint');
