@@ -17,7 +17,7 @@
  * All I/O goes through the interfaces of checkpoint-coordinator-types.ts.
  */
 import type { CheckpointSettings, JobGraph } from '../graph/job-graph.js';
-import { describeError, FailedPreconditionError, FlussError } from '../core/errors.js';
+import { describeError, FlussError } from '../core/errors.js';
 import type {
   CheckpointCoordinatorListener,
   CheckpointScheduler,
@@ -387,7 +387,3 @@ function sameTasks(a: readonly CheckpointTask[], b: readonly CheckpointTask[]): 
   return a.every((t, i) => t.vertexId === b[i]!.vertexId && t.subtaskIndex === b[i]!.subtaskIndex && t.attempt === b[i]!.attempt);
 }
 
-/** Thrown by savepoint operations when the job cannot take one. */
-export function savepointUnavailable(jobId: string, why: string): FailedPreconditionError {
-  return new FailedPreconditionError(`Savepoint of job ${jobId} is not possible: ${why}`);
-}
