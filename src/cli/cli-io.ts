@@ -10,6 +10,11 @@ export interface CliIO {
   /** Writes one line to stderr. */
   err(line: string): void;
   env: NodeJS.ProcessEnv;
+  /**
+   * Redraws a transient status line in place (a terminal only); `undefined` clears it. Absent
+   * when stdout is not a terminal: nothing transient is printed then.
+   */
+  status?(line: string | undefined): void;
 }
 
 /** The process's own stdout, stderr and environment. */
@@ -18,6 +23,14 @@ export function processIO(): CliIO {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
     env: process.env,
+    ...(process.stdout.isTTY
+      ? {
+          status: (line: string | undefined) => {
+            const width = process.stdout.columns || 120;
+            process.stdout.write(`\r\x1b[2K${line === undefined ? '' : line.slice(0, width - 1)}`);
+          },
+        }
+      : {}),
   };
 }
 

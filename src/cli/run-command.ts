@@ -3,6 +3,9 @@
  * builds its JobGraph locally, submits bundle and graph, and (attached) follows the job until
  * it is terminal: exit 0 on FINISHED, 1 on FAILED or CANCELED.
  */
+import type { JobGraph } from '../graph/job-graph.js';
+import type { JobInfo } from '../cluster/rpc/messages.js';
+import { formatStatusLine } from './job-status-line.js';
 import { dirname, resolve } from 'node:path';
 import { buildJob } from '../api/build-job.js';
 import { bundleJobFile, loadJobBundle } from '../cluster/job-bundle.js';
@@ -35,6 +38,29 @@ export function parseParallelism(value: string | undefined): number | undefined 
     throw new InvalidArgumentError(`-p expects a parallelism between 1 and 32768, got "${value}"`);
   }
   return Number(value);
+}
+
+/** Waits for the job to end; on a terminal, redraws a status line every second meanwhile. */
+async function followJob(client: JobManagerClient, jobId: string, graph: JobGraph, io: CliIO): Promise<JobInfo> {
+  const status = io.status;
+  if (!status) return client.watchJob(jobId);
+  let polling = false;
+  const timer = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    client
+      .getJob(jobId)
+      .then((info) => status(formatStatusLine(info, graph, Date.now())))
+      // The status line is a courtesy: a failed poll must not disturb the run.
+      .catch(() => undefined)
+      .finally(() => (polling = false));
+  }, 1000);
+  try {
+    return await client.watchJob(jobId);
+  } finally {
+    clearInterval(timer);
+    status(undefined);
+  }
 }
 
 /** Runs `fluss run`; resolves with the exit code. */
@@ -82,7 +108,8 @@ export async function runJob(jobFile: string, args: string[], options: RunOption
     io.out(`Job has been submitted with JobID ${jobId}`);
     if (options.detached) return 0;
 
-    const info = await client.watchJob(jobId);
+    // With --local, the job's print sinks write to this terminal: no status line then.
+    const info = await followJob(client, jobId, built.jobGraph, options.local ? { ...io, status: undefined } : io);
     switch (info.status) {
       case 'FINISHED':
         io.out('Job has been finished.');

@@ -5,6 +5,7 @@
  * nothing a client sends can crash the daemon. The auth token is checked before any handler
  * runs (rpc-auth.ts).
  */
+import { withJobMetrics } from './job-info-metrics.js';
 import type * as grpc from '@grpc/grpc-js';
 import { describeError, InvalidArgumentError } from '../../core/errors.js';
 import { DEFAULT_PAYLOAD_LIMITS, type PayloadLimits } from '../rpc/payload-limits.js';
@@ -82,7 +83,10 @@ export function jobManagerServiceHandlers(
       return { jobs: dispatcher.listJobs(req.includeTerminated) };
     }),
 
-    getJob: unaryHandler<GetJobRequest, JobInfo>((raw) => dispatcher.getJob(parseRequest(schemas.jobRequest, raw, 'GetJobRequest').jobId)),
+    getJob: unaryHandler<GetJobRequest, JobInfo>((raw) => {
+      const { jobId } = parseRequest(schemas.jobRequest, raw, 'GetJobRequest');
+      return withJobMetrics(dispatcher.getJob(jobId), dispatcher.jobMaster(jobId), taskMetrics);
+    }),
 
     cancelJob: unaryHandler<CancelJobRequest, CancelJobResponse>((raw) => {
       dispatcher.cancelJob(parseRequest(schemas.jobRequest, raw, 'CancelJobRequest').jobId);

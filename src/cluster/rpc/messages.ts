@@ -48,6 +48,11 @@ export interface VertexInfo {
   name: string;
   parallelism: number;
   status: ExecutionState;
+  /** Records read and written, summed over subtasks (0 until TaskManagers report). */
+  recordsIn?: number;
+  recordsOut?: number;
+  recordsInPerSecond?: number;
+  recordsOutPerSecond?: number;
 }
 
 /** `JobInfo`: status and details of one job. */
@@ -62,6 +67,12 @@ export interface JobInfo {
   /** One line; empty unless the job failed. */
   failureCause: string;
   vertices: VertexInfo[];
+  /** Completed checkpoints so far (absent or 0 without checkpointing). */
+  completedCheckpoints?: number;
+  /** Id of the latest completed checkpoint, 0 when none. */
+  lastCheckpointId?: number;
+  /** ms since epoch the latest completed checkpoint completed, 0 when none. */
+  lastCheckpointTime?: number;
 }
 
 /** `CancelJobRequest`. */
