@@ -148,9 +148,15 @@ export class CheckpointCoordinator {
     return this.trigger(false, undefined);
   }
 
-  /** Triggers a savepoint into `targetDir` (default `state.savepoints.dir`); resolves with it once complete. */
-  triggerSavepoint(targetDir: string | undefined): Promise<CompletedCheckpoint> {
-    return this.trigger(true, targetDir);
+  /**
+   * Triggers a savepoint into `targetDir` (default `state.savepoints.dir`); resolves with it once
+   * complete. With `stop` (stop-with-savepoint) periodic checkpoints stop first, and the sources
+   * end their input once the savepoint completed; if it fails they go on and the caller may
+   * restart the scheduler ({@link startCheckpointScheduler}).
+   */
+  triggerSavepoint(targetDir: string | undefined, options?: { stop?: boolean; drain?: boolean }): Promise<CompletedCheckpoint> {
+    if (options?.stop) this.stopCheckpointScheduler();
+    return this.trigger(true, targetDir, options?.stop === true, options?.drain === true);
   }
 
   /** A subtask acknowledged a checkpoint. */
@@ -233,7 +239,7 @@ export class CheckpointCoordinator {
     this.onPeriodicTimer();
   }
 
-  private async trigger(savepoint: boolean, targetDir: string | undefined): Promise<CompletedCheckpoint> {
+  private async trigger(savepoint: boolean, targetDir: string | undefined, stop = false, drain = false): Promise<CompletedCheckpoint> {
     const kind = savepoint ? 'Savepoint' : 'Checkpoint';
     if (this.isShutdown) throw new CheckpointException('TRIGGER_FAILURE', `${kind} triggering failed: the job is no longer running`);
     const tasks = this.p.gateway.runningTasks();
@@ -272,6 +278,10 @@ export class CheckpointCoordinator {
       aligned: savepoint || this.p.settings.mode === 'EXACTLY_ONCE',
       targetDir: dir,
     };
+    if (stop) {
+      request.stop = true;
+      request.drain = drain;
+    }
     for (const source of tasks.sources) {
       this.p.gateway.triggerCheckpoint(source, request).catch((err: unknown) => {
         const entry = this.pending.get(checkpointId);

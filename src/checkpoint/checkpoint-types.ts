@@ -17,6 +17,13 @@ export interface CheckpointRequest {
   aligned: boolean;
   /** Absolute directory the task writes its state files into (shared filesystem). */
   targetDir: string;
+  /**
+   * Stop-with-savepoint: after emitting this barrier the sources stop producing, and once the
+   * savepoint completed they end their input, so the job finishes. Absent: a plain checkpoint.
+   */
+  stop?: boolean;
+  /** With `stop`: sources emit the maximal watermark before the barrier (event-time windows fire). */
+  drain?: boolean;
 }
 
 /** A state file written by a task, relative to the checkpoint directory. */

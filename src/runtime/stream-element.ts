@@ -43,6 +43,13 @@ export interface CheckpointBarrierEvent {
    * `CheckpointRequest.targetDir`, carried along so downstream tasks know it too).
    */
   readonly targetDir?: string;
+  /**
+   * The savepoint of a stop-with-savepoint: the inputs end after it. Without `drain` the tasks
+   * then end without the maximal watermark (pending event-time windows do not fire).
+   */
+  readonly stop?: boolean;
+  /** With `stop`: the maximal watermark preceded the barrier. */
+  readonly drain?: boolean;
 }
 
 /** Tells consumers that a pending checkpoint was aborted. */

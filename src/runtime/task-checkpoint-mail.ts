@@ -36,6 +36,11 @@ export class TaskCheckpointMail {
   inputEnded = false;
   /** A failure of work running outside the mailbox (a sink's commit), raised by the loop. */
   failure: Error | undefined;
+  /**
+   * The stop-with-savepoint this task took part in, until it completes (`confirmed`: a source
+   * then ends its input) or is aborted (a source then produces again).
+   */
+  stopping: { checkpointId: number; drain: boolean; confirmed: boolean } | undefined;
 
   constructor(private readonly host: () => CheckpointMailHost | undefined) {}
 
@@ -63,11 +68,20 @@ export class TaskCheckpointMail {
           checkpointer.decline(checkpointId, `checkpoint ${checkpointId} cannot be taken: ${host.taskName} is finishing`);
           continue;
         }
-        const barrier: CheckpointBarrierEvent = { kind: 'barrier', checkpointId, timestamp, savepoint, aligned, targetDir };
+        const stop = mail.request.stop === true;
+        const drain = stop && mail.request.drain === true;
+        // Drain: windows fire before the barrier, so their results belong to the savepoint.
+        if (drain) chain.source?.drainWatermark();
+        const barrier: CheckpointBarrierEvent = stop
+          ? { kind: 'barrier', checkpointId, timestamp, savepoint, aligned, targetDir, stop, drain }
+          : { kind: 'barrier', checkpointId, timestamp, savepoint, aligned, targetDir };
         await host.race(checkpointer.checkpoint(barrier, 0));
+        if (stop) this.stopping = { checkpointId, drain, confirmed: false };
       } else if (mail.kind === 'complete') {
+        if (this.stopping && mail.checkpointId >= this.stopping.checkpointId) this.stopping.confirmed = true;
         this.detach(chain.notifyCheckpointComplete(mail.checkpointId));
       } else {
+        this.stopAborted(mail.checkpointId);
         const given = host.inputProcessor?.abortCheckpoint(mail.checkpointId, `checkpoint ${mail.checkpointId} was aborted`);
         // Downstream tasks may still be aligning it: release them too.
         if (given) chain.broadcastEvent({ kind: 'cancelCheckpoint', checkpointId: given.checkpointId });
@@ -81,12 +95,28 @@ export class TaskCheckpointMail {
   async afterSlice(inputs: TaskInputProcessor): Promise<void> {
     const host = this.host()!;
     for (const a of inputs.takeAbortedCheckpoints()) {
+      this.stopAborted(a.checkpointId);
       host.checkpointer.decline(a.checkpointId, a.reason);
       host.chain.broadcastEvent({ kind: 'cancelCheckpoint', checkpointId: a.checkpointId });
       this.detach(host.chain.notifyCheckpointAborted(a.checkpointId));
     }
     const aligned = inputs.takeAlignedCheckpoint();
-    if (aligned) await host.race(host.checkpointer.checkpoint(aligned.barrier, aligned.alignmentMs));
+    if (!aligned) return;
+    const { barrier } = aligned;
+    if (barrier.stop) {
+      // The inputs end after this savepoint; without drain they end without the maximal watermark.
+      this.stopping = { checkpointId: barrier.checkpointId, drain: barrier.drain === true, confirmed: false };
+      inputs.suppressFinalWatermark = barrier.drain !== true;
+    }
+    await host.race(host.checkpointer.checkpoint(barrier, aligned.alignmentMs));
+  }
+
+  /** A stop-with-savepoint that failed: the job goes on, so inputs end as usual again. */
+  private stopAborted(checkpointId: number): void {
+    if (this.stopping?.checkpointId !== checkpointId) return;
+    this.stopping = undefined;
+    const inputs = this.host()?.inputProcessor;
+    if (inputs) inputs.suppressFinalWatermark = false;
   }
 
   /** Lets `work` run outside the mailbox; its failure fails the task at the next turn. */

@@ -53,6 +53,11 @@ export class TaskInputProcessor {
   private aligned: AlignedCheckpoint | undefined;
   /** Checkpoints given up while reading (superseded, cancelled upstream). */
   private aborted: AbortedCheckpoint[] = [];
+  /**
+   * Set after the savepoint of a stop-with-savepoint without drain: inputs that end then do not
+   * advance to the maximal watermark, so pending event-time windows and timers do not fire.
+   */
+  suppressFinalWatermark = false;
 
   constructor(vertex: JobVertex, gates: InputGate[], operators: StreamOperator[]) {
     const channelsPerInput = new Map<string, number>();
@@ -148,7 +153,10 @@ export class TaskInputProcessor {
           this.advance(target, target.valve.inputIdle(b.channelOffset + gi.channel, item.idle));
           break;
         case 'endOfPartition':
-          this.advance(target, target.valve.channelFinished(b.channelOffset + gi.channel));
+          {
+            const wm = target.valve.channelFinished(b.channelOffset + gi.channel);
+            this.advance(target, this.suppressFinalWatermark && target.valve.isFinished ? undefined : wm);
+          }
           if (target.valve.isFinished) this.endInput(target);
           if (this.onAlignment(this.aligner.onEndOfPartition(b.globalOffset + gi.channel))) return items;
           break;

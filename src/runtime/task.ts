@@ -300,6 +300,17 @@ export class Task {
           continue;
         }
         if (source) {
+          const stopping = this.mail.stopping;
+          if (stopping) {
+            // Stop-with-savepoint: nothing is produced after its barrier; the input ends once
+            // the savepoint completed, or production resumes if it was aborted.
+            if (stopping.confirmed) {
+              source.stopInput(stopping.drain);
+              return;
+            }
+            await wait(new Promise<void>(() => undefined), false);
+            continue;
+          }
           let records = 0;
           let status = 'MORE_AVAILABLE';
           const deadline = performance.now() + SLICE_MILLIS;

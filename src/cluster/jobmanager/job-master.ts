@@ -89,6 +89,12 @@ export class JobMaster {
   readonly statusTimestamps: Partial<Record<JobStatus, number>> = { CREATED: this.startTime };
   /** Checkpoint coordination, savepoints and restore points. */
   readonly checkpointing: JobCheckpointing;
+  /** A stop-with-savepoint is waiting for its savepoint. */
+  private stopInProgress = false;
+  /** The completed savepoint of a stop-with-savepoint: what a later failover restores. */
+  private stopSavepoint: TaskRestore | undefined;
+  /** Waiting for the next status change. */
+  private statusWaiters: ((status: JobStatus) => void)[] = [];
 
   constructor(private readonly params: JobMasterParams) {
     this.jobId = params.jobId;
@@ -192,7 +198,8 @@ export class JobMaster {
     if (u.state === execution.state) return;
     if (!isTerminalExecutionState(u.state)) {
       if (execution.state !== 'CANCELING') execution.state = u.state;
-      if (this.jobStatus === 'RUNNING') this.checkpointing.tasksChanged();
+      // While a stop-with-savepoint is pending, periodic checkpoints stay stopped.
+      if (this.jobStatus === 'RUNNING' && !this.stopInProgress) this.checkpointing.tasksChanged();
       return;
     }
     const expectedCancel = execution.state === 'CANCELING' || this.jobStatus !== 'RUNNING';
@@ -254,24 +261,55 @@ export class JobMaster {
   }
 
   /**
-   * Takes a savepoint; resolves with its directory. With `cancel` or `stop` the job is then
-   * cancelled: the task side has no "end the sources" hook, so stop-with-savepoint ends the job
-   * as CANCELED rather than FINISHED, with nothing committed after the savepoint.
+   * Takes a savepoint; resolves with its directory. With `cancel` the job is then cancelled.
+   * With `stop` (Flink's stop-with-savepoint) the sources stop producing after the savepoint's
+   * barrier and end their input once it completed (sinks commit its transaction), so the job
+   * ends FINISHED; this resolves once it did. If the savepoint fails the job keeps running.
    */
   async triggerSavepoint(options: SavepointOptions): Promise<string> {
     if (this.jobStatus !== 'RUNNING') {
       throw new FailedPreconditionError(`Job ${this.jobId} is ${this.jobStatus}: a savepoint needs a running job.`);
     }
     if (options.drain && !options.stop) throw new InvalidArgumentError('drain only applies to stop-with-savepoint');
-    if (options.drain) {
-      throw new FailedPreconditionError('stop --drain is not available: the TaskManagers cannot emit the maximal watermark before the final savepoint; use stop without --drain');
-    }
+    if (options.stop && options.cancel) throw new InvalidArgumentError('a savepoint request cannot both stop and cancel the job');
+    if (options.stop) return this.stopWithSavepoint(options.targetDirectory, options.drain === true);
     const savepoint = await this.checkpointing.coordinator.triggerSavepoint(options.targetDirectory);
-    if ((options.cancel || options.stop) && this.jobStatus === 'RUNNING') {
-      this.log.info({ path: savepoint.externalPath }, options.stop ? 'stopping job after its savepoint' : 'cancelling job after its savepoint');
+    if (options.cancel && this.jobStatus === 'RUNNING') {
+      this.log.info({ path: savepoint.externalPath }, 'cancelling job after its savepoint');
       this.cancel();
     }
     return savepoint.externalPath;
+  }
+
+  private async stopWithSavepoint(targetDirectory: string | undefined, drain: boolean): Promise<string> {
+    if (this.stopInProgress) throw new FailedPreconditionError(`Job ${this.jobId} is already being stopped with a savepoint.`);
+    this.stopInProgress = true;
+    let path: string;
+    try {
+      const savepoint = await this.checkpointing.coordinator.triggerSavepoint(targetDirectory, { stop: true, drain });
+      path = savepoint.externalPath;
+      // Sinks commit this savepoint's transactions: a failover from now on must not go back further.
+      this.stopSavepoint = { checkpointDir: path, checkpointId: savepoint.checkpointId, allowNonRestoredState: false };
+    } catch (err) {
+      // The sources produce again (they were told of the abort): periodic checkpoints resume.
+      if (this.jobStatus === 'RUNNING') this.checkpointing.tasksChanged();
+      throw err;
+    } finally {
+      this.stopInProgress = false;
+    }
+    this.log.info({ path, drain }, 'stop-with-savepoint: savepoint completed, sources end their input');
+    const status = await this.statusAfter('RUNNING');
+    if (status !== 'FINISHED') {
+      const cause = this.failureCause ? `: ${this.failureCause}` : '';
+      throw new FailedPreconditionError(`Savepoint ${path} completed, but job ${this.jobId} did not finish: it is ${status}${cause}`);
+    }
+    return path;
+  }
+
+  /** Resolves with the job's status once it is no longer `current`. */
+  private statusAfter(current: JobStatus): Promise<JobStatus> {
+    if (this.jobStatus !== current) return Promise.resolve(this.jobStatus);
+    return new Promise((resolve) => this.statusWaiters.push(resolve));
   }
 
   /** Tasks of this job still run from a previous JobManager: new attempts of those subtasks start above theirs. */
@@ -332,7 +370,8 @@ export class JobMaster {
       attemptOf: (vertexId, i) => this.graph.get(vertexId, i)!.attempt,
       locationOf: (vertexId, i) => this.graph.get(vertexId, i)!.location!,
     };
-    const restore = this.checkpointing.restoreForDeployment();
+    const latest = this.checkpointing.restoreForDeployment();
+    const restore = this.stopSavepoint && this.stopSavepoint.checkpointId > (latest?.checkpointId ?? 0) ? this.stopSavepoint : latest;
     if (restore) {
       this.checkpointing.reportRestored(restore);
       this.log.info({ checkpointId: restore.checkpointId, path: restore.checkpointDir }, 'restoring job state');
@@ -480,6 +519,9 @@ export class JobMaster {
     if (!canTransition(this.jobStatus, next)) throw new InvalidArgumentError(`illegal job state transition ${this.jobStatus} -> ${next}`);
     this.jobStatus = next;
     this.statusTimestamps[next] = Date.now();
+    const waiters = this.statusWaiters;
+    this.statusWaiters = [];
+    for (const w of waiters) w(next);
     try {
       this.params.onStatusChange(this.info());
     } catch (err) {

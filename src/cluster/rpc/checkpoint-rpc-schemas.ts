@@ -49,6 +49,8 @@ export const checkpointRequestSchema = z.object({
   savepoint: z.boolean(),
   aligned: z.boolean(),
   targetDir: path.min(1),
+  stop: z.boolean().optional(),
+  drain: z.boolean().optional(),
 });
 
 /** Schemas of the checkpoint requests. */

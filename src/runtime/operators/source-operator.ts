@@ -210,6 +210,21 @@ export class SourceOperator extends AbstractStreamOperator implements WatermarkS
     this.processWatermark(MAX_WATERMARK, 0);
   }
 
+  /** Stop-with-savepoint with drain: the maximal watermark goes out before the savepoint's barrier. */
+  drainWatermark(): void {
+    this.periodic?.stop();
+    this.processWatermark(MAX_WATERMARK, 0);
+  }
+
+  /**
+   * Stop-with-savepoint: the input ends after the savepoint completed. Only with `drain` has the
+   * maximal watermark gone downstream (Flink's stop without drain leaves windows unfired).
+   */
+  stopInput(drain: boolean): void {
+    if (drain) this.drainWatermark();
+    else this.periodic?.stop();
+  }
+
   override async close(): Promise<void> {
     this.periodic?.stop();
     const reader = this.reader;
