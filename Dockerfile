@@ -5,9 +5,9 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY proto ./proto
 COPY src ./src
 COPY bin ./bin
-# `npm ci` builds dist/ (with the dashboard in dist/web) through the prepare script, then the
+# `npm install` builds dist/ (with the dashboard in dist/web) through the prepare script, then the
 # dev dependencies go. The data and temp directories belong to the unprivileged user.
-RUN npm ci --no-audit --no-fund && npm prune --omit=dev \
+RUN npm install --no-audit --no-fund && npm prune --omit=dev \
  && mkdir -p /data/fluss /tmp/fluss && chown -R node:node /data/fluss /tmp/fluss
 ENV PATH="/opt/fluss/bin:${PATH}" NODE_ENV=production
 USER node
