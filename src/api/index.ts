@@ -95,3 +95,4 @@ export type {
   StateInitializationContext,
   StateSnapshotContext,
 } from '../runtime/checkpoint-hooks.js';
+export * from '../connectors/nexmark/index.js';
