@@ -27,7 +27,7 @@ afterEach(async () => {
 function numbers(dir: string, count: number) {
   return (env: StreamExecutionEnvironment): void => {
     env.setParallelism(2);
-    env.enableCheckpointing(60_000);
+    env.enableCheckpointing(300);
     const input = env
       .fromSource(
         new DataGeneratorSource((i: number) => i, count, { ratePerSecond: 4_000 }),

@@ -1,8 +1,10 @@
 /**
  * The ResourceManager: the registry of TaskManagers, their heartbeats and their slots. A
  * TaskManager silent for longer than `heartbeat.timeout` is lost: its slots vanish and the
- * JobMasters are told, so they fail the tasks it ran. An unknown TaskManager's heartbeat gets
- * NOT_FOUND, which tells it to register again.
+ * JobMasters are told, so they fail the tasks it ran. A TaskManager whose process is gone is
+ * lost at once: its connection drops and its address refuses connections (see
+ * task-manager-liveness.ts). An unknown TaskManager's heartbeat gets NOT_FOUND, which tells it
+ * to register again.
  */
 import type { FlussConfig } from '../../core/config.js';
 import { InvalidArgumentError, NotFoundError, UnavailableError } from '../../core/errors.js';
@@ -12,6 +14,7 @@ import type { RunningTask } from '../rpc/messages.js';
 import { PLAINTEXT, type RpcSecurity } from '../rpc/credentials.js';
 import { TaskManagerClient } from '../rpc/task-manager-client.js';
 import { SlotPool } from './slot-pool.js';
+import { TaskManagerLiveness } from './task-manager-liveness.js';
 
 /** A registered TaskManager. */
 export interface TaskManagerRegistration {
@@ -57,6 +60,8 @@ export class ResourceManager {
   private readonly heartbeatTimeoutMs: number;
   private monitor: NodeJS.Timeout | undefined;
   private readonly log: Logger;
+  /** Connection watchers, by TaskManager id. */
+  private readonly liveness = new Map<string, TaskManagerLiveness>();
 
   /** `security`: TLS and token of the clients that deploy to TaskManagers (default plaintext). */
   constructor(config: FlussConfig, logger: Logger, private readonly security: RpcSecurity = PLAINTEXT) {
@@ -78,6 +83,8 @@ export class ResourceManager {
     this.monitor = undefined;
     this.slotPool.close(new UnavailableError('the JobManager is shutting down'));
     for (const tm of this.taskManagers.values()) tm.client.close();
+    for (const l of this.liveness.values()) l.close();
+    this.liveness.clear();
     this.taskManagers.clear();
   }
 
@@ -109,14 +116,18 @@ export class ResourceManager {
       for (const l of this.listeners) l.taskManagerReRegistered(req.taskManagerId, req.runningTasks);
     } else {
       const client = new TaskManagerClient(req.rpcAddress, { connectTimeoutMs: Math.max(1_000, this.heartbeatTimeoutMs), security: this.security });
-      this.taskManagers.set(req.taskManagerId, {
+      const registration: TaskManagerRegistration = {
         taskManagerId: req.taskManagerId,
         registrationId,
         address: req.rpcAddress,
         numberOfSlots: req.numberOfSlots,
         lastHeartbeat: Date.now(),
         client,
-      });
+      };
+      this.taskManagers.set(req.taskManagerId, registration);
+      const liveness = new TaskManagerLiveness(req.rpcAddress, this.security, (cause) => this.loseTaskManager(registration, `TaskManager ${req.taskManagerId}: ${cause}`));
+      this.liveness.set(req.taskManagerId, liveness);
+      liveness.start();
       this.log.info({ taskManagerId: req.taskManagerId, address: req.rpcAddress, slots: req.numberOfSlots }, 'TaskManager registered');
       if (req.runningTasks.length > 0) {
         // Deployed by a previous JobManager: the jobs this one resumes redeploy them afresh.
@@ -168,6 +179,8 @@ export class ResourceManager {
     this.taskManagers.delete(tm.taskManagerId);
     this.slotPool.removeTaskManager(tm.taskManagerId);
     tm.client.close();
+    this.liveness.get(tm.taskManagerId)?.close();
+    this.liveness.delete(tm.taskManagerId);
     this.log.warn({ taskManagerId: tm.taskManagerId, address: tm.address }, cause);
     for (const l of this.listeners) l.taskManagerLost(tm.taskManagerId, tm.address, cause);
   }

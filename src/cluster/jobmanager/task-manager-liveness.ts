@@ -1,0 +1,87 @@
+/**
+ * Immediate detection of a dead TaskManager process, besides the heartbeat timeout. The
+ * JobManager keeps one gRPC connection per TaskManager open (a bare channel, no calls). When it
+ * drops, a fresh TCP connection to the TaskManager's address is attempted: only a refused
+ * connection (ECONNREFUSED: nothing listens on that port any more, which the kernel answers
+ * whatever the event loops are doing) declares the TaskManager lost. Anything else — the
+ * connection opens, or the attempt times out (a hung process, a partition, a busy loop on
+ * either side) — is left to `heartbeat.timeout`, so a busy TaskManager is never lost this way.
+ */
+import { connect } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { GRPC_OPTIONS } from '../../core/proto.js';
+import { channelCredentials, type RpcSecurity } from '../rpc/credentials.js';
+
+/** How a TCP connection attempt ended. */
+export type ProbeOutcome = 'open' | 'refused' | 'inconclusive';
+
+/** Opens (and at once closes) a TCP connection to `host:port`. */
+export function probeTcp(address: string, timeoutMs: number): Promise<ProbeOutcome> {
+  const idx = address.lastIndexOf(':');
+  const host = address.slice(0, idx).replace(/^\[|\]$/g, '');
+  const port = Number(address.slice(idx + 1));
+  if (!host || !Number.isInteger(port) || port <= 0) return Promise.resolve('inconclusive');
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (outcome: ProbeOutcome): void => {
+      socket.destroy();
+      resolve(outcome);
+    };
+    socket.setTimeout(timeoutMs, () => done('inconclusive'));
+    socket.once('connect', () => done('open'));
+    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code === 'ECONNREFUSED' ? 'refused' : 'inconclusive'));
+  });
+}
+
+/** Watches the connection to one TaskManager; calls `onLost` once when its process is gone. */
+export class TaskManagerLiveness {
+  private readonly channel: grpc.Channel;
+  private closed = false;
+  private wasReady = false;
+  private probing = false;
+
+  constructor(
+    private readonly address: string,
+    security: RpcSecurity,
+    private readonly onLost: (cause: string) => void,
+    private readonly probeTimeoutMs = 1_000,
+  ) {
+    this.channel = new grpc.Channel(address, channelCredentials(security), GRPC_OPTIONS);
+  }
+
+  /** Connects and starts watching. */
+  start(): void {
+    this.watch();
+  }
+
+  /** Stops watching and closes the connection. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.channel.close();
+  }
+
+  private watch(): void {
+    if (this.closed) return;
+    // `true`: (re)connect when idle, so a dropped connection is noticed and retried at once.
+    const state = this.channel.getConnectivityState(true);
+    if (state === grpc.connectivityState.READY) this.wasReady = true;
+    else if (this.wasReady && (state === grpc.connectivityState.IDLE || state === grpc.connectivityState.TRANSIENT_FAILURE)) void this.probe();
+    if (state === grpc.connectivityState.SHUTDOWN) return;
+    this.channel.watchConnectivityState(state, Infinity, () => this.watch());
+  }
+
+  private async probe(): Promise<void> {
+    if (this.probing || this.closed) return;
+    this.probing = true;
+    try {
+      const outcome = await probeTcp(this.address, this.probeTimeoutMs);
+      if (outcome === 'refused' && !this.closed) {
+        this.close();
+        this.onLost(`TaskManager at ${this.address} is lost: its connection dropped and the address refuses connections`);
+      }
+    } finally {
+      this.probing = false;
+    }
+  }
+}
