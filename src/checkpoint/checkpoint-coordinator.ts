@@ -11,8 +11,11 @@
  * tolerable number of consecutive failed checkpoints (exceeded → the job fails over; savepoint
  * failures and aborts caused by a failover do not count, as in Flink).
  *
- * Checkpoints are only triggered while every subtask is RUNNING. Unlike Flink (FLIP-147), no
- * checkpoint is taken once some tasks finished; a job whose sources end simply finishes.
+ * Checkpoints are only triggered while every subtask is RUNNING. A bounded job ends with a final
+ * checkpoint (as Flink's FLIP-147): a source at the end of its input keeps running, takes part in
+ * checkpoints (acknowledging with `endOfInput`), and finishes once notified of a checkpoint in
+ * which every source had ended; until then it is not notified, so no task finishes early and
+ * checkpoints keep covering everything two-phase-commit sinks wrote.
  *
  * All I/O goes through the interfaces of checkpoint-coordinator-types.ts.
  */
@@ -200,6 +203,19 @@ export class CheckpointCoordinator {
   }
 
   /** Deletes every retained checkpoint (a job cancelled with DELETE_ON_CANCELLATION, or finished). */
+  /**
+   * Drops the retained checkpoint whose directory is `dir` because restoring it failed on a
+   * damaged file: later restores use the previous retained one. Its directory is deleted.
+   * Returns the dropped checkpoint, or undefined when `dir` is none of the retained ones.
+   */
+  async dropDamagedCheckpoint(dir: string): Promise<CompletedCheckpoint | undefined> {
+    const damaged = this.store.all().find((c) => c.externalPath === dir);
+    if (!damaged) return undefined;
+    this.store.remove(damaged.checkpointId);
+    await this.discardDir(damaged.externalPath);
+    return damaged;
+  }
+
   async discardCompletedCheckpoints(): Promise<void> {
     for (const cp of this.store.clear()) await this.discardDir(cp.externalPath);
   }
@@ -340,9 +356,15 @@ export class CheckpointCoordinator {
         }
       }
     }
-    const tasks = this.p.gateway.runningTasks()?.all ?? [];
+    const running = this.p.gateway.runningTasks();
+    const tasks = running?.all ?? [];
+    // A source at the end of its input finishes when notified; it is told only once the
+    // checkpoint is final (every source had ended), so later checkpoints still reach the
+    // others. Its commits are not lost meanwhile: a later notification subsumes this one.
+    const final = (running?.sources ?? []).every((s) => pc.acknowledgedAtEndOfInput(s.vertexId, s.subtaskIndex));
     for (const t of tasks) {
       if (!pc.involves(t.vertexId, t.subtaskIndex, t.attempt)) continue;
+      if (!final && pc.acknowledgedAtEndOfInput(t.vertexId, t.subtaskIndex)) continue;
       this.p.gateway.notifyCheckpointComplete(t, pc.checkpointId).catch((err: unknown) => {
         this.p.listener.onWarning?.(`Could not notify subtask ${t.subtaskIndex} of ${t.vertexId} of completed checkpoint ${pc.checkpointId}: ${describeError(err)}`);
       });

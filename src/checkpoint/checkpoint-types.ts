@@ -68,6 +68,11 @@ export interface TaskCheckpointAck {
   attempt: number;
   operators: OperatorSubtaskState[];
   stats: SubtaskCheckpointStats;
+  /**
+   * Set by a source subtask that reached the end of its input and waits for its final
+   * checkpoint: it finishes once notified of a checkpoint in which every source had ended.
+   */
+  endOfInput?: boolean;
 }
 
 /** One operator across all its subtasks, as stored in `_metadata`. */

@@ -43,6 +43,12 @@ export class CompletedCheckpointStore {
     return this.checkpoints;
   }
 
+  /** Removes checkpoint `checkpointId` (found damaged on restore); returns it, or undefined. */
+  remove(checkpointId: number): CompletedCheckpoint | undefined {
+    const i = this.checkpoints.findIndex((c) => c.checkpointId === checkpointId);
+    return i < 0 ? undefined : this.checkpoints.splice(i, 1)[0];
+  }
+
   /** Removes and returns every retained checkpoint (job shutdown with deletion). */
   clear(): CompletedCheckpoint[] {
     return this.checkpoints.splice(0);

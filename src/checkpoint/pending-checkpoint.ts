@@ -93,6 +93,11 @@ export class PendingCheckpoint {
     return 'SUCCESS';
   }
 
+  /** True when the subtask's acknowledgement says its input ended (a source awaiting its final checkpoint). */
+  acknowledgedAtEndOfInput(vertexId: string, subtaskIndex: number): boolean {
+    return this.acks.get(taskKey(vertexId, subtaskIndex))?.endOfInput === true;
+  }
+
   /** Marks the checkpoint as done with (completed or aborted); later acks are DISCARDED. */
   discard(): void {
     this.discarded = true;

@@ -12,9 +12,15 @@
  *   missing source whose target exists counts as done), then uncommitted files of earlier
  *   attempts (writers named in the restored state, or of this job with a lower attempt) are
  *   deleted: what they hold is replayed from the restored source positions;
- * - at end of input (bounded jobs) every part file is committed after the final flush, with or
- *   without checkpointing; records after the last completed checkpoint of a job that fails in
- *   between may then be written twice.
+ * - a restore of this job that goes back behind files already committed (the latest checkpoint
+ *   was damaged and the JobManager fell back to the previous one) rolls them back: the state
+ *   records each writer's next part index, so committed files of a restored writer from that
+ *   index on, and committed files of this job's attempts after the restored ones, are deleted
+ *   too — their records are replayed;
+ * - at end of input (bounded jobs) every part file is committed after the final flush. With
+ *   checkpointing on, sources end with a final checkpoint (see CheckpointCoordinator) that
+ *   completes before any input of this sink ends, so its files are committed under that
+ *   checkpoint and nothing is left to commit here; without checkpointing this is the commit.
  *
  * The writer uuid is new per attempt (its first group is the job id's first 8 hex, its second
  * the attempt), so names never collide across restarts, rescales or resumed runs. Records are
@@ -78,8 +84,19 @@ export function writerUuid(jobId: string, attempt: number): string {
   return `${job}-${(attempt & 0xffff).toString(16).padStart(4, '0')}-${r.slice(0, 4)}-${r.slice(4, 8)}-${r.slice(8, 20)}`;
 }
 
-/** Matches hidden part files: uuid (job prefix, attempt) and the rest. */
-const HIDDEN_PART = /^\.part-(([0-9a-f]{8})-([0-9a-f]{4})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-\d+-\d+\.inprogress$/;
+/** Matches part files, hidden or committed: uuid (job prefix, attempt), subtask and part index. */
+const PART_FILE = /^(\.?)part-(([0-9a-f]{8})-([0-9a-f]{4})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-(\d+)-(\d+)(\.inprogress)?$/;
+
+/** A writer as the sink state records it: its uuid and the index its next part file gets. */
+interface WriterPosition {
+  uuid: string;
+  nextPart: number;
+}
+
+/** The attempt encoded in a writer uuid. */
+function attemptOf(uuid: string): number {
+  return parseInt(uuid.slice(9, 13), 16);
+}
 
 /** A part file closed for a checkpoint, committed once that checkpoint completes. */
 export interface PendingPartFile {
@@ -122,7 +139,7 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
   /** Part files closed for a checkpoint, waiting for it to complete. */
   private pending: PendingPartFile[] = [];
   private pendingState: ListState<PendingPartFile> | undefined;
-  private writersState: ListState<string> | undefined;
+  private writersState: ListState<WriterPosition | string> | undefined;
 
   constructor(
     private readonly dir: string,
@@ -200,17 +217,26 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
   /** Registers the sink's state; on restore commits the restored pending files and discards leftovers of failed attempts. */
   async initializeState(ctx: StateInitializationContext): Promise<void> {
     this.pendingState = ctx.getUnionListState<PendingPartFile>(PENDING_STATE);
-    this.writersState = ctx.getUnionListState<string>(WRITERS_STATE);
+    this.writersState = ctx.getUnionListState<WriterPosition | string>(WRITERS_STATE);
     if (!ctx.isRestored) return;
     // Every subtask sees every restored pending file: commits are idempotent, and none is deleted below.
     const restoredPending = [...this.pendingState.get()];
-    const restoredWriters = new Set(this.writersState.get());
+    // Plain uuids: state written before writers recorded their next part index.
+    const restoredWriters = new Map<string, number | undefined>();
+    for (const w of this.writersState.get()) {
+      if (typeof w === 'string') restoredWriters.set(w, undefined);
+      else restoredWriters.set(w.uuid, w.nextPart);
+    }
     this.pendingState.clear();
     this.writersState.clear();
     await this.chain;
     for (const f of restoredPending) await commitPartFile(this.dir, f.file, f.target);
-    const keep = new Set(restoredPending.map((f) => f.file));
-    const [job, attempt] = [this.uuid.slice(0, 8), parseInt(this.uuid.slice(9, 13), 16)];
+    const keep = new Set(restoredPending.flatMap((f) => [f.file, f.target]));
+    const job = this.uuid.slice(0, 8);
+    const attempt = attemptOf(this.uuid);
+    // The newest attempt of this job named in the restored state: later ones ran after the checkpoint.
+    let restoredAttempt = -1;
+    for (const uuid of restoredWriters.keys()) if (uuid.startsWith(job)) restoredAttempt = Math.max(restoredAttempt, attemptOf(uuid));
     let names: string[];
     try {
       names = await readdir(this.dir);
@@ -218,10 +244,25 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
       return;
     }
     for (const name of names) {
-      const m = HIDDEN_PART.exec(name);
+      const m = PART_FILE.exec(name);
       if (!m || keep.has(name)) continue;
-      const earlierAttempt = m[2] === job && parseInt(m[3]!, 16) < attempt;
-      if (restoredWriters.has(m[1]!) || earlierAttempt) await rm(join(this.dir, name), { force: true });
+      const hidden = m[1] === '.' && m[7] !== undefined;
+      const uuid = m[2]!;
+      const ownJob = m[3] === job;
+      const fileAttempt = parseInt(m[4]!, 16);
+      const part = Number(m[6]);
+      let discard: boolean;
+      if (hidden) {
+        discard = restoredWriters.has(uuid) || (ownJob && fileAttempt < attempt);
+      } else if (restoredWriters.has(uuid)) {
+        // Committed after the restored checkpoint by the writer that took it.
+        const nextPart = restoredWriters.get(uuid);
+        discard = ownJob && nextPart !== undefined && part >= nextPart;
+      } else {
+        // Committed by an attempt of this job that started after the restored checkpoint.
+        discard = ownJob && restoredAttempt >= 0 && fileAttempt > restoredAttempt && fileAttempt < attempt;
+      }
+      if (discard) await rm(join(this.dir, name), { force: true });
     }
   }
 
@@ -241,7 +282,7 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
     }
     this.closed = [];
     this.pendingState?.update(this.pending.map((f) => ({ ...f })));
-    this.writersState?.update([this.uuid]);
+    this.writersState?.update([{ uuid: this.uuid, nextPart: this.partIndex }]);
     return this.settled();
   }
 

@@ -61,7 +61,7 @@ export class SubtaskCheckpointCoordinator {
    * Synchronous part of the checkpoint of `barrier`, then forwards it; resolves when processing
    * may go on. The asynchronous part continues in the background.
    */
-  async checkpoint(barrier: CheckpointBarrierEvent, alignmentMs: number): Promise<void> {
+  async checkpoint(barrier: CheckpointBarrierEvent, alignmentMs: number, endOfInput = false): Promise<void> {
     const { checkpointId } = barrier;
     const t0 = performance.now();
     let snapshots: OperatorSnapshot[];
@@ -76,7 +76,7 @@ export class SubtaskCheckpointCoordinator {
     this.chain.broadcastEvent(barrier);
     const syncMs = performance.now() - t0;
     const entry = { aborted: false, done: Promise.resolve() };
-    entry.done = this.asyncPart(barrier, barrier.targetDir, snapshots, alignmentMs, syncMs, entry).finally(() => {
+    entry.done = this.asyncPart(barrier, barrier.targetDir, snapshots, alignmentMs, syncMs, entry, endOfInput).finally(() => {
       if (this.inFlight.get(checkpointId) === entry) this.inFlight.delete(checkpointId);
     });
     this.inFlight.set(checkpointId, entry);
@@ -90,6 +90,7 @@ export class SubtaskCheckpointCoordinator {
     alignmentMs: number,
     syncMs: number,
     entry: { aborted: boolean },
+    endOfInput: boolean,
   ): Promise<void> {
     const { checkpointId } = barrier;
     const t0 = performance.now();
@@ -121,6 +122,7 @@ export class SubtaskCheckpointCoordinator {
         attempt: this.id.attempt,
         operators,
         stats: { alignmentMs, syncMs: Math.round(syncMs), asyncMs: Math.round(performance.now() - t0), stateSize },
+        ...(endOfInput ? { endOfInput } : {}),
       });
     } catch (err) {
       if (!entry.aborted) this.decline(checkpointId, `writing the state files failed: ${describeError(err)}`);

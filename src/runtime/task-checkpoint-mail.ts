@@ -42,6 +42,12 @@ export class TaskCheckpointMail {
    */
   stopping: { checkpointId: number; drain: boolean; confirmed: boolean } | undefined;
 
+  /**
+   * Set when a source reached the end of its input with checkpointing on: it waits for its final
+   * checkpoint (`takenId`: the first one it took since), and finishes once `confirmed`.
+   */
+  finalCheckpoint: { takenId: number | undefined; confirmed: boolean } | undefined;
+
   constructor(private readonly host: () => CheckpointMailHost | undefined) {}
 
   /** True when mail is waiting. */
@@ -75,10 +81,14 @@ export class TaskCheckpointMail {
         const barrier: CheckpointBarrierEvent = stop
           ? { kind: 'barrier', checkpointId, timestamp, savepoint, aligned, targetDir, stop, drain }
           : { kind: 'barrier', checkpointId, timestamp, savepoint, aligned, targetDir };
-        await host.race(checkpointer.checkpoint(barrier, 0));
+        const final = this.finalCheckpoint;
+        if (final) final.takenId ??= checkpointId;
+        await host.race(checkpointer.checkpoint(barrier, 0, final !== undefined));
         if (stop) this.stopping = { checkpointId, drain, confirmed: false };
       } else if (mail.kind === 'complete') {
         if (this.stopping && mail.checkpointId >= this.stopping.checkpointId) this.stopping.confirmed = true;
+        const final = this.finalCheckpoint;
+        if (final?.takenId !== undefined && mail.checkpointId >= final.takenId) final.confirmed = true;
         this.detach(chain.notifyCheckpointComplete(mail.checkpointId));
       } else {
         this.stopAborted(mail.checkpointId);

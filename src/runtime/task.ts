@@ -300,6 +300,13 @@ export class Task {
           continue;
         }
         if (source) {
+          const final = this.mail.finalCheckpoint;
+          if (final) {
+            // End of input with checkpointing: wait (serving checkpoint mail) for the final checkpoint.
+            if (final.confirmed) return;
+            await wait(new Promise<void>(() => undefined), false);
+            continue;
+          }
           const stopping = this.mail.stopping;
           if (stopping) {
             // Stop-with-savepoint: nothing is produced after its barrier; the input ends once
@@ -320,7 +327,12 @@ export class Task {
           }
           if (status === 'END_OF_INPUT') {
             source.endInput();
-            return;
+            if (this.job.jobGraph.settings.checkpoint.intervalMs <= 0) return;
+            // Final checkpoint (Flink's FLIP-147): everything emitted so far, the maximal
+            // watermark included, goes into one more checkpoint before this source finishes, so
+            // two-phase-commit sinks commit the end of a bounded job under a checkpoint.
+            this.mail.finalCheckpoint = { takenId: undefined, confirmed: false };
+            continue;
           }
           if (status === 'NOTHING_AVAILABLE') await wait(source.isAvailable(), false);
           else {

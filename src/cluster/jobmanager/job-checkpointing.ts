@@ -89,6 +89,27 @@ export class JobCheckpointing {
     return this.initialRestore;
   }
 
+  /**
+   * A task failed with `cause`: when it is a damaged file of a retained checkpoint (the restore
+   * refused it), that checkpoint is dropped, so the restart falls back to the previous retained
+   * one instead of failing on the same file again. The HA pointer moves back with it. Resolves
+   * with a description of the fallback, or undefined when the cause is something else.
+   */
+  async fallBackFromDamagedCheckpoint(cause: string): Promise<string | undefined> {
+    const m = /damaged checkpoint (\S+?):? /.exec(cause);
+    if (!m) return undefined;
+    const dir = m[1]!.replace(/:$/, '');
+    const dropped = await this.coordinator.dropDamagedCheckpoint(dir);
+    if (!dropped) return undefined;
+    const previous = this.coordinator.latestCompletedCheckpoint();
+    const what = previous
+      ? `checkpoint ${dropped.checkpointId} is damaged; falling back to checkpoint ${previous.checkpointId}`
+      : `checkpoint ${dropped.checkpointId} is damaged and no earlier checkpoint is retained`;
+    this.log.warn({ checkpointId: dropped.checkpointId, previous: previous?.checkpointId, cause }, what);
+    if (previous) this.p.onCheckpointCompleted?.(previous);
+    return what;
+  }
+
   /** Records in the statistics which checkpoint a deployment restored. */
   reportRestored(restore: TaskRestore): void {
     const latest = this.coordinator.latestCompletedCheckpoint();

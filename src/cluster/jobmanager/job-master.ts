@@ -211,6 +211,11 @@ export class JobMaster {
       execution.failureCause = u.failureCause || `${execution.taskName} failed without a cause`;
       this.log.warn({ vertex: u.vertexId, subtask: u.subtaskIndex, attempt: u.attempt }, execution.failureCause);
       this.recordException(execution.failureCause, execution);
+      // A restore refused on a damaged checkpoint file: the restart uses the previous checkpoint.
+      // (The store changes synchronously, before the restart is scheduled.)
+      this.checkpointing.fallBackFromDamagedCheckpoint(execution.failureCause).catch((err: unknown) => {
+        this.log.warn({ err: describeError(err) }, 'could not drop the damaged checkpoint');
+      });
       this.handleFailure(execution.failureCause);
     } else if (state === 'CANCELED' && !expectedCancel) {
       this.recordException(`${execution.taskName} was canceled unexpectedly`, execution);

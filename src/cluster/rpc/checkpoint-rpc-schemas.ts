@@ -40,6 +40,7 @@ export const taskCheckpointAckSchema = z.object({
     asyncMs: z.number().nonnegative(),
     stateSize: z.number().nonnegative(),
   }),
+  endOfInput: z.boolean().optional(),
 });
 
 /** The shape of a {@link CheckpointRequest}. */
