@@ -1,0 +1,11 @@
+/**
+ * Nexmark q0, pass-through: `SELECT auction, bidder, price, dateTime, extra FROM bid`.
+ * Measures the cost of the source, the type test and the sink.
+ */
+import type { Bid, DataStream, NexmarkEvent } from 'fluss';
+import { bidsOf } from './streams.js';
+
+/** Every bid, as it is. */
+export function q0(events: DataStream<NexmarkEvent>): DataStream<Bid> {
+  return bidsOf(events, 'q0 bids');
+}
