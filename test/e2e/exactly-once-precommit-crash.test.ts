@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkOutput, describeCheck, KillableCluster, sleep } from './exactly-once-harness.js';
 
-const RECORDS = 20_000;
+const RECORDS = 30_000;
 const KEYS = 8;
 /** State files per checkpoint: source positions, keyed state and sink state of two subtasks each. */
 const STATE_FILES = 6;
@@ -21,18 +21,21 @@ describe('exactly-once with a crash between pre-commit and commit', () => {
   afterAll(() => cluster.stop());
 
   it('commits the pending files of a checkpoint completed while the sinks were frozen exactly once', async () => {
-    const jobId = await cluster.submit({ records: RECORDS, keys: KEYS, ratePerSecond: 2500, checkpointIntervalMs: 500, parallelism: 2 });
+    const jobId = await cluster.submit({ records: RECORDS, keys: KEYS, ratePerSecond: 2500, checkpointIntervalMs: 300, parallelism: 2 });
     await cluster.waitForJobState(jobId, 'RUNNING');
     const jobDir = join(cluster.checkpointsDir, jobId);
     const deadline = Date.now() + 25_000;
     let caught: number | undefined;
-    while (caught === undefined && Date.now() < deadline) {
+    for (let tries = 0; caught === undefined && Date.now() < deadline; tries++) {
       const next = (cluster.completedCheckpoints(jobId).at(-1) ?? 0) + 1;
       const chk = join(jobDir, `chk-${next}`);
       // Spin until the tasks wrote their state files of `next`, then freeze them at once.
       while (Date.now() < deadline && !(existsSync(chk) && readdirSync(chk).filter((f) => !f.startsWith('.') && !f.startsWith('_')).length >= STATE_FILES)) {
         await new Promise((r) => setImmediate(r));
       }
+      // The acknowledgements leave right after the files: freeze 0-7 ms later, varying per try.
+      const freezeAt = Date.now() + (tries % 8);
+      while (Date.now() < freezeAt) await new Promise((r) => setImmediate(r));
       for (const tm of cluster.taskManagers) tm.proc.kill('SIGSTOP');
       await sleep(300);
       if (existsSync(join(chk, '_metadata'))) {
@@ -41,7 +44,7 @@ describe('exactly-once with a crash between pre-commit and commit', () => {
       }
       // The acknowledgements had not left yet: let it go on and try the next checkpoint.
       for (const tm of cluster.taskManagers) tm.proc.kill('SIGCONT');
-      await sleep(300);
+      await sleep(200);
     }
     expect(caught, `no checkpoint completed while the TaskManagers were frozen\n${cluster.logs()}`).toBeDefined();
     const pending = readdirSync(cluster.outputDir).filter((f) => f.startsWith('.part-'));

@@ -55,6 +55,32 @@ describe('FileSink two-phase commit', () => {
     await writer.close();
   });
 
+  it('a restore behind committed files (fallback to an older checkpoint) rolls them back', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fluss-2pc-'));
+    dirs.push(dir);
+    const first = await open<string>(FileSink.forRowFormat<string>(dir), 0);
+    first.writer.write('a', ctx);
+    await first.writer.snapshotState(snap(1));
+    const atOne = first.store.snapshot();
+    await first.writer.notifyCheckpointComplete(1);
+    first.writer.write('b', ctx);
+    await first.writer.snapshotState(snap(2));
+    const atTwo = first.store.snapshot();
+    await first.writer.notifyCheckpointComplete(2);
+    await first.writer.close();
+    // Attempt 1 restored checkpoint 2 and committed more before failing.
+    const second = await open<string>(FileSink.forRowFormat<string>(dir), 1, atTwo);
+    second.writer.write('c', ctx);
+    await second.writer.snapshotState(snap(3));
+    await second.writer.notifyCheckpointComplete(3);
+    await second.writer.close();
+    expect(await visible(dir)).toEqual(['a', 'b', 'c']);
+    // Checkpoints 2 and 3 turned out damaged: attempt 2 restores checkpoint 1; only 'a' remains.
+    const third = await open<string>(FileSink.forRowFormat<string>(dir), 2, atOne);
+    expect(await visible(dir)).toEqual(['a']);
+    await third.writer.close();
+  });
+
   it('a restore commits the pending files of the checkpoint (idempotently) and deletes in-progress files of the failed attempt', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fluss-2pc-'));
     dirs.push(dir);
