@@ -16,6 +16,8 @@ import { MiniCluster } from '../../src/cluster/mini-cluster.js';
 import { JobManagerClient } from '../../src/cluster/rpc/job-manager-client.js';
 import { DataGeneratorSource } from '../../src/connectors/data-generator-source.js';
 import { newId } from '../../src/core/ids.js';
+import { runCli } from '../../src/cli/program.js';
+import type { CliIO } from '../../src/cli/cli-io.js';
 import { waitFor } from './jobmanager-harness.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -57,6 +59,12 @@ async function committedLines(dir: string): Promise<string[]> {
     for (const line of (await readFile(join(dir, n), 'utf8')).split('\n')) if (line) out.push(line);
   }
   return out;
+}
+
+function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l), env: {} };
 }
 
 async function setUp(): Promise<{ dir: string; cluster: MiniCluster; client: JobManagerClient }> {
@@ -123,18 +131,22 @@ describe('stop-with-savepoint', () => {
   }, 30_000);
 
   it('a savepoint that cannot be written leaves the job running', async () => {
-    const { dir, client } = await setUp();
+    const { dir, client, cluster } = await setUp();
     const jobId = await submit(client, numbers(dir, 1_000_000));
     // A target inside the savepoint root that is a file: the savepoint directory cannot be created.
     const { writeFile, mkdir } = await import('node:fs/promises');
     await mkdir(join(dir, 'savepoints'), { recursive: true });
     await writeFile(join(dir, 'savepoints', 'blocked'), 'x');
-    await expect(client.triggerSavepoint({ jobId, stop: true, targetDirectory: join(dir, 'savepoints', 'blocked') })).rejects.toThrow();
+    const failed = captureIO();
+    expect(await runCli(['stop', '-m', cluster.jobManagerAddress, '-p', join(dir, 'savepoints', 'blocked'), jobId], failed)).toEqual({ kind: 'exit', code: 1 });
+    expect(failed.stderr).toHaveLength(1);
+    expect(failed.stderr[0]).toMatch(/^Error: Savepoint \d+ could not create its directory: /);
     const before = (await committedLines(join(dir, 'raw'))).length;
     expect((await client.getJob(jobId)).status).toBe('RUNNING');
     // It still produces, and a second stop succeeds.
-    const path = await client.triggerSavepoint({ jobId, stop: true });
-    expect(path).toContain('savepoint-');
+    const stopped = captureIO();
+    expect(await runCli(['stop', '-m', cluster.jobManagerAddress, jobId], stopped)).toEqual({ kind: 'exit', code: 0 });
+    expect(stopped.stdout[stopped.stdout.length - 1]).toMatch(/^Savepoint completed\. Path: .*savepoint-[0-9a-f]{6}-[0-9a-f]{12}$/);
     expect((await client.getJob(jobId)).status).toBe('FINISHED');
     expect((await committedLines(join(dir, 'raw'))).length).toBeGreaterThan(before);
   }, 30_000);
