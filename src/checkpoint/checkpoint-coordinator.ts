@@ -65,6 +65,8 @@ interface Entry {
   finalizing: boolean;
   resolve: (cp: CompletedCheckpoint) => void;
   reject: (err: Error) => void;
+  /** The savepoint of a stop-with-savepoint: every source ends after it. */
+  stop: boolean;
 }
 
 const FAILURE_MESSAGES: Record<CheckpointFailureReason, string> = {
@@ -284,7 +286,7 @@ export class CheckpointCoordinator {
         const entry = this.pending.get(checkpointId);
         if (entry && !entry.finalizing) this.abort(entry, 'CHECKPOINT_EXPIRED', `${kind} ${checkpointId} expired before completing.`);
       }, this.p.settings.timeoutMs);
-      this.pending.set(checkpointId, { pc, cancelTimeout, finalizing: false, resolve, reject });
+      this.pending.set(checkpointId, { pc, cancelTimeout, finalizing: false, resolve, reject, stop });
     });
     this.p.stats.reportPending(checkpointId, timestamp, savepoint);
     const request: CheckpointRequest = {
@@ -361,7 +363,8 @@ export class CheckpointCoordinator {
     // A source at the end of its input finishes when notified; it is told only once the
     // checkpoint is final (every source had ended), so later checkpoints still reach the
     // others. Its commits are not lost meanwhile: a later notification subsumes this one.
-    const final = (running?.sources ?? []).every((s) => pc.acknowledgedAtEndOfInput(s.vertexId, s.subtaskIndex));
+    // A stop-with-savepoint is final too: every source ends once notified of it.
+    const final = entry.stop || (running?.sources ?? []).every((s) => pc.acknowledgedAtEndOfInput(s.vertexId, s.subtaskIndex));
     for (const t of tasks) {
       if (!pc.involves(t.vertexId, t.subtaskIndex, t.attempt)) continue;
       if (!final && pc.acknowledgedAtEndOfInput(t.vertexId, t.subtaskIndex)) continue;

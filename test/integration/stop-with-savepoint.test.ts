@@ -26,9 +26,9 @@ afterEach(async () => {
 });
 
 /** Numbers 0..count-1 with event time = value; raw records to `raw/`, one huge window's count per key to `windows/`. */
-function numbers(dir: string, count: number) {
+function numbers(dir: string, count: number, parallelism = 2) {
   return (env: StreamExecutionEnvironment): void => {
-    env.setParallelism(2);
+    env.setParallelism(parallelism);
     env.enableCheckpointing(300);
     const input = env
       .fromSource(
@@ -67,11 +67,11 @@ function captureIO(): CliIO & { stdout: string[]; stderr: string[] } {
   return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l), env: {} };
 }
 
-async function setUp(): Promise<{ dir: string; cluster: MiniCluster; client: JobManagerClient }> {
+async function setUp(numTaskManagers = 2): Promise<{ dir: string; cluster: MiniCluster; client: JobManagerClient }> {
   const dir = await mkdtemp(join(tmpdir(), 'fluss-stop-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const cluster = new MiniCluster({
-    numTaskManagers: 2,
+    numTaskManagers,
     config: { 'state.checkpoints.dir': join(dir, 'checkpoints'), 'state.savepoints.dir': join(dir, 'savepoints'), 'state.backend.type': 'memory' },
   });
   await cluster.start();
@@ -128,6 +128,20 @@ describe('stop-with-savepoint', () => {
     const windows = (await committedLines(join(dir, 'windows'))).map((l) => JSON.parse(l) as { key: number; n: number });
     expect(windows.length).toBe(2);
     expect(windows.reduce((s, w) => s + w.n, 0)).toBe(raw.length);
+  }, 30_000);
+
+  it('stops a resumed job whose extra source subtask has nothing to read (it waits at end of input)', async () => {
+    const { dir, client } = await setUp(3);
+    const first = await submit(client, numbers(dir, 1_000_000));
+    await new Promise((r) => setTimeout(r, 300));
+    const path = await client.triggerSavepoint({ jobId: first, stop: true });
+    // Two splits, three source subtasks: the third ends its input at once and waits.
+    const second = await submit(client, numbers(dir, 1_000_000, 3), path);
+    await new Promise((r) => setTimeout(r, 500));
+    await client.triggerSavepoint({ jobId: second, stop: true });
+    expect((await client.getJob(second)).status).toBe('FINISHED');
+    const raw = (await committedLines(join(dir, 'raw'))).map(Number);
+    expect(new Set(raw).size).toBe(raw.length);
   }, 30_000);
 
   it('a savepoint that cannot be written leaves the job running', async () => {
