@@ -13,6 +13,7 @@ import { buildJob } from '../../src/api/build-job.js';
 import { WatermarkStrategy, type StreamExecutionEnvironment } from '../../src/api/index.js';
 import { registerInProcessJob, unregisterInProcessJob } from '../../src/cluster/in-process-jobs.js';
 import { MiniCluster } from '../../src/cluster/mini-cluster.js';
+import { TaskManagerMetrics } from '../../src/cluster/metrics/task-manager-metrics.js';
 import { JobManagerClient } from '../../src/cluster/rpc/job-manager-client.js';
 import { FileSource } from '../../src/connectors/file-source.js';
 import { numRecordsDropped, type PoisonRecordPolicy } from '../../src/connectors/poison-records.js';
@@ -72,6 +73,10 @@ describe('poison records in a job', () => {
     expect(received.map((o) => o.id)).toEqual(good.map((_, i) => i));
     // The empty line is malformed JSON too.
     expect(numRecordsDropped('Source: orders-skip')).toBe(3);
+    // …and exposed by the TaskManager's Prometheus endpoint.
+    const dropped = new TaskManagerMetrics('tm-1').collect().find((f) => f.name === 'fluss_taskmanager_source_numRecordsDropped');
+    expect(dropped?.type).toBe('counter');
+    expect(dropped?.samples).toContainEqual({ labels: { tm_id: 'tm-1', source_name: 'Source: orders-skip' }, value: 3 });
   });
 
   it("a source's own skip policy overrides the cluster's fail", async () => {

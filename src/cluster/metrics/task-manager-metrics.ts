@@ -6,6 +6,7 @@
  */
 import type { JobVertex } from '../../graph/job-graph.js';
 import type { TaskDeploymentDescriptor } from '../../runtime/task-deployment.js';
+import { droppedRecordCounts } from '../../connectors/poison-records.js';
 import type { MetricFamily } from './metric-family.js';
 import { MetricRegistry } from './metric-registry.js';
 import { taskMetricFamilies } from './task-metric-families.js';
@@ -72,6 +73,16 @@ export class TaskManagerMetrics {
   /** Current values for this TaskManager's Prometheus endpoint (open tasks only). */
   collect(): MetricFamily[] {
     const tasks = [...this.groups].filter((g) => !g.closed).map((g) => ({ taskManagerId: this.taskManagerId, task: g.snapshot() }));
-    return [...this.registry.collect(), ...taskMetricFamilies(tasks)];
+    return [...this.registry.collect(), ...taskMetricFamilies(tasks), this.droppedRecords()];
+  }
+
+  /** Poison records skipped by the sources of this process, per source name. */
+  private droppedRecords(): MetricFamily {
+    return {
+      name: 'fluss_taskmanager_source_numRecordsDropped',
+      help: 'Records a source skipped under the skip poison-record policy.',
+      type: 'counter',
+      samples: [...droppedRecordCounts()].map(([source, value]) => ({ labels: { tm_id: this.taskManagerId, source_name: source }, value })),
+    };
   }
 }
