@@ -7,10 +7,17 @@
  * rebuilt from the backend by {@link InternalTimerService.loadTimers} on restore. Firing sets
  * the key as current in the backend, so `onTimer` reads that key's state. Both firing paths
  * run on the task's mailbox, so `onTimer` never interleaves with `processElement`.
+ *
+ * Firing is bounded by a {@link TimerFiringBudget} shared by the task's chain: once its deadline
+ * passed, firing stops with the rest still queued (and still in the backend, so a snapshot
+ * taken meanwhile holds them) and reports itself incomplete; the task fires the rest in its next
+ * mailbox slices before it takes new input. Re-registering an existing timer allocates nothing:
+ * the dedupe index is keyed by key, then a short per-key list of (namespace, timestamp).
  */
 import type { TimerService } from '../api/functions.js';
+import { performance } from 'node:perf_hooks';
 import {
-  timerId,
+  keyIdentity,
   VOID_NAMESPACE,
   type KeyedStateBackend,
   type StateNamespace,
@@ -29,17 +36,47 @@ export interface ProcessingTimeService {
 /** Receives fired timers. */
 export type TimerCallback = (timer: Timer, domain: TimeDomain) => void;
 
-/** The index of one domain: ordered queue plus identity map. */
+/**
+ * How long timer firing may run: firing stops once `performance.now()` passed `deadline`
+ * (the task moves it forward every mailbox slice). Unbounded by default.
+ */
+export interface TimerFiringBudget {
+  deadline: number;
+}
+
+/** A budget that never runs out (test harnesses, operators driven outside a task). */
+export function unboundedTimerBudget(): TimerFiringBudget {
+  return { deadline: Number.POSITIVE_INFINITY };
+}
+
+/** Timers fired between two looks at the clock; also the least a slice fires, so it progresses. */
+const FIRE_CLOCK_CHECK = 32;
+
+/** Per-key timers past this many are indexed by a (namespace, timestamp) map instead of a list. */
+const LIST_LIMIT = 8;
+
+/** The timers of one key: a short list, or a map by namespace then timestamp once it grows. */
+type KeyTimers = Timer[] | Map<string | number, Map<number, Timer>>;
+
+/** The index of one domain: ordered queue plus identity index (key, then namespace and timestamp). */
 interface TimerQueue {
   readonly domain: TimeDomain;
   readonly heap: TimerHeap;
-  readonly index: Map<string, Timer>;
+  readonly index: Map<unknown, KeyTimers>;
+  /** Live timers in the index. */
+  size: number;
+  /** True while a firing run stopped at the budget's deadline with due timers left. */
+  incomplete: boolean;
+}
+
+function newQueue(domain: TimeDomain): TimerQueue {
+  return { domain, heap: new TimerHeap(), index: new Map(), size: 0, incomplete: false };
 }
 
 /** The timers of one keyed operator in one subtask. */
 export class InternalTimerService implements TimerService {
-  private readonly eventTime: TimerQueue = { domain: 'EVENT_TIME', heap: new TimerHeap(), index: new Map() };
-  private readonly processingTime: TimerQueue = { domain: 'PROCESSING_TIME', heap: new TimerHeap(), index: new Map() };
+  private readonly eventTime: TimerQueue = newQueue('EVENT_TIME');
+  private readonly processingTime: TimerQueue = newQueue('PROCESSING_TIME');
   private seq = 0;
   private watermark = Number.NEGATIVE_INFINITY;
   private onTimer: TimerCallback = () => undefined;
@@ -47,6 +84,8 @@ export class InternalTimerService implements TimerService {
   constructor(
     private readonly backend: KeyedStateBackend,
     private readonly processingTimeService: ProcessingTimeService,
+    /** Bounds each firing run; shared by the timer services of one task. */
+    private readonly budget: TimerFiringBudget = unboundedTimerBudget(),
   ) {}
 
   /** Sets the operator callback that handles fired timers. */
@@ -99,35 +138,78 @@ export class InternalTimerService implements TimerService {
 
   /** Adds a timer to the index; false when it exists. */
   private index(queue: TimerQueue, timestamp: number, key: unknown, keyGroup: number, namespace: StateNamespace): boolean {
-    const id = timerId({ timestamp, namespace, key });
-    if (queue.index.has(id)) return false;
+    const id = keyIdentity(key);
+    const perKey = queue.index.get(id);
+    if (perKey !== undefined && findTimer(perKey, namespace, timestamp) !== undefined) return false;
     const timer: Timer = { timestamp, key, keyGroup, namespace, seq: this.seq++, cancelled: false };
-    queue.index.set(id, timer);
+    if (perKey === undefined) queue.index.set(id, [timer]);
+    else if (Array.isArray(perKey) && perKey.length < LIST_LIMIT) perKey.push(timer);
+    else queue.index.set(id, addToMap(perKey, timer));
+    queue.size++;
     queue.heap.push(timer);
     return true;
   }
 
+  /** Removes a timer from the index (not from the heap); returns it, or undefined when absent. */
+  private unindex(queue: TimerQueue, key: unknown, namespace: StateNamespace, timestamp: number): Timer | undefined {
+    const id = keyIdentity(key);
+    const perKey = queue.index.get(id);
+    if (perKey === undefined) return undefined;
+    let t: Timer | undefined;
+    if (Array.isArray(perKey)) {
+      const i = indexInList(perKey, namespace, timestamp);
+      if (i < 0) return undefined;
+      t = perKey[i]!;
+      // Order within a key's list does not matter: swap-remove.
+      perKey[i] = perKey[perKey.length - 1]!;
+      perKey.pop();
+      if (perKey.length === 0) queue.index.delete(id);
+    } else {
+      const byTs = perKey.get(namespace);
+      t = byTs?.get(timestamp);
+      if (t === undefined) return undefined;
+      byTs!.delete(timestamp);
+      if (byTs!.size === 0) perKey.delete(namespace);
+      if (perKey.size === 0) queue.index.delete(id);
+    }
+    queue.size--;
+    return t;
+  }
+
   private remove(queue: TimerQueue, timestamp: number, namespace: StateNamespace): void {
-    const key = this.backend.getCurrentKey();
-    const id = timerId({ timestamp, namespace, key });
-    const t = queue.index.get(id);
+    const t = this.unindex(queue, this.backend.getCurrentKey(), namespace, timestamp);
     if (!t) return;
     t.cancelled = true;
-    queue.index.delete(id);
     this.backend.deleteTimer(entryOf(queue.domain, t));
   }
 
-  /** Fires every event-time timer with timestamp <= `watermark`, in timestamp order. */
-  advanceWatermark(watermark: number): void {
-    this.watermark = watermark;
-    this.fire(this.eventTime, watermark);
+  /**
+   * Fires every event-time timer with timestamp <= `watermark`, in timestamp order. Returns
+   * false when the budget ran out first: the rest stays queued, and calling it again (with this
+   * or a later watermark) goes on where it stopped.
+   */
+  advanceWatermark(watermark: number): boolean {
+    if (watermark > this.watermark) this.watermark = watermark;
+    return this.fire(this.eventTime, this.watermark);
   }
 
-  /** Fires every processing-time timer due at `now`. */
-  fireProcessingTimers(now: number): void {
-    this.fire(this.processingTime, now);
+  /** Fires every processing-time timer due at `now`; false when the budget ran out first (see {@link advanceWatermark}). */
+  fireProcessingTimers(now: number): boolean {
+    const done = this.fire(this.processingTime, now);
+    // Left-over due timers ask for an immediate wake-up: the task comes back for them next slice.
     const next = this.nextProcessingTimer();
     if (next !== undefined) this.processingTimeService.requestWakeUp(next);
+    return done;
+  }
+
+  /** True while a firing run stopped at the deadline with due timers left (either domain). */
+  get hasPendingFiring(): boolean {
+    return this.eventTime.incomplete || this.processingTime.incomplete;
+  }
+
+  /** True while event-time timers <= the current watermark are still to fire. */
+  get hasPendingEventTimers(): boolean {
+    return this.eventTime.incomplete;
   }
 
   /** Timestamp of the earliest live processing-time timer. */
@@ -141,24 +223,70 @@ export class InternalTimerService implements TimerService {
     return t?.timestamp;
   }
 
-  private fire(queue: TimerQueue, upTo: number): void {
+  /** Fires due timers until none is left (true) or the budget's deadline passed (false). */
+  private fire(queue: TimerQueue, upTo: number): boolean {
     const heap = queue.heap;
+    const budget = this.budget;
+    let fired = 0;
     for (let t = heap.peek(); t && t.timestamp <= upTo; t = heap.peek()) {
+      if (fired >= FIRE_CLOCK_CHECK && fired % FIRE_CLOCK_CHECK === 0 && budget.deadline !== Infinity && performance.now() > budget.deadline) {
+        queue.incomplete = true;
+        return false;
+      }
       heap.pop();
       if (t.cancelled) continue;
-      queue.index.delete(timerId(t));
+      fired++;
+      this.unindex(queue, t.key, t.namespace, t.timestamp);
       this.backend.deleteTimer(entryOf(queue.domain, t));
       this.backend.setCurrentKeyAndKeyGroup(t.key, t.keyGroup);
       this.onTimer(t, queue.domain);
     }
+    queue.incomplete = false;
+    return true;
   }
 
   /** Live timer counts (tests, metrics). */
   numTimers(): { eventTime: number; processingTime: number } {
-    return { eventTime: this.eventTime.index.size, processingTime: this.processingTime.index.size };
+    return { eventTime: this.eventTime.size, processingTime: this.processingTime.size };
   }
 }
 
 function entryOf(domain: TimeDomain, t: Timer): TimerEntry {
   return { domain, timestamp: t.timestamp, key: t.key, keyGroup: t.keyGroup, namespace: t.namespace };
+}
+
+function sameTimer(t: Timer, namespace: StateNamespace, timestamp: number): boolean {
+  return t.timestamp === timestamp && t.namespace === namespace;
+}
+
+function indexInList(list: Timer[], namespace: StateNamespace, timestamp: number): number {
+  for (let i = 0; i < list.length; i++) if (sameTimer(list[i]!, namespace, timestamp)) return i;
+  return -1;
+}
+
+function findTimer(perKey: KeyTimers, namespace: StateNamespace, timestamp: number): Timer | undefined {
+  if (Array.isArray(perKey)) {
+    const i = indexInList(perKey, namespace, timestamp);
+    return i < 0 ? undefined : perKey[i];
+  }
+  return perKey.get(namespace)?.get(timestamp);
+}
+
+/** Adds `timer` to a key's map, converting a full list into one first. */
+function addToMap(perKey: KeyTimers, timer: Timer): Map<string | number, Map<number, Timer>> {
+  let map: Map<string | number, Map<number, Timer>>;
+  if (Array.isArray(perKey)) {
+    map = new Map();
+    for (const t of perKey) putInMap(map, t);
+  } else {
+    map = perKey;
+  }
+  putInMap(map, timer);
+  return map;
+}
+
+function putInMap(map: Map<string | number, Map<number, Timer>>, t: Timer): void {
+  let byTs = map.get(t.namespace);
+  if (!byTs) map.set(t.namespace, (byTs = new Map()));
+  byTs.set(t.timestamp, t);
 }

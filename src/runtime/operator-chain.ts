@@ -8,7 +8,8 @@
  */
 import type { TaskStateAssignment } from '../checkpoint/task-state-assignment.js';
 import type { KeyGroupRange } from '../graph/key-groups.js';
-import type { KeyedStateEntry } from '../state/keyed-state-backend.js';
+import { restoreNativeKeyedState } from '../checkpoint/native-keyed-state-file.js';
+import { snapshotKeyedState, type KeyedStateSnapshot } from '../state/keyed-state-snapshot.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
 import type { StateSnapshotContext } from './checkpoint-hooks.js';
 import type { ChannelEvent } from './stream-element.js';
@@ -23,7 +24,8 @@ import { MemoryKeyedStateBackend } from '../state/memory-keyed-state-backend.js'
 import { OperatorStateStore } from '../state/operator-state-store.js';
 import type { TtlTimeProvider } from '../state/state-ttl.js';
 import { createChannelSelector } from './channel-selectors.js';
-import { InternalTimerService, type ProcessingTimeService } from './internal-timer-service.js';
+import { InternalTimerService, unboundedTimerBudget, type ProcessingTimeService } from './internal-timer-service.js';
+import { AbstractStreamOperator } from './operators/abstract-stream-operator.js';
 import { createStreamOperator } from './operators/operator-factory.js';
 import { SourceOperator } from './operators/source-operator.js';
 import { RecordWriter } from './record-writer.js';
@@ -56,7 +58,7 @@ export interface OperatorSnapshot {
   operatorId: string;
   operatorName: string;
   /** Keyed state fixed at the snapshot point, consumed by the asynchronous part. */
-  keyed?: { keyGroupRange: KeyGroupRange; entries: AsyncIterable<KeyedStateEntry> };
+  keyed?: KeyedStateSnapshot;
   /** A copy of the operator state. */
   operatorState: OperatorStateSnapshot;
   /** Pending I/O the operator started for this checkpoint (awaited before acknowledging). */
@@ -167,6 +169,10 @@ export class OperatorChain {
   /** Per operator: its keyed backend (undefined for non-keyed operators). */
   private backendOf: (KeyedStateBackend | undefined)[] = [];
   private readonly timers: InternalTimerService[] = [];
+  /** Bounds timer firing of every operator of the chain (the task moves it per slice). */
+  private readonly timerBudget = unboundedTimerBudget();
+  /** Operators that may leave timer work pending (keyed, or fed by one that may), head first. */
+  private timerOperators: AbstractStreamOperator[] = [];
   private opened = 0;
   /** Per operator: its output (for metrics). */
   private readonly outputs: ChainOutput[] = [];
@@ -236,7 +242,7 @@ export class OperatorChain {
       return (backend: KeyedStateBackend | undefined): OperatorContext => {
         let timerService: InternalTimerService | undefined;
         if (backend) {
-          timerService = new InternalTimerService(backend, options.processingTimeService);
+          timerService = new InternalTimerService(backend, options.processingTimeService, this.timerBudget);
           this.timers.push(timerService);
         }
         const operatorStateStore = new OperatorStateStore(d.name);
@@ -328,8 +334,10 @@ export class OperatorChain {
     for (let i = 0; i < backends.length; i++) {
       const restored = this.options.restoredState?.get(this.options.vertex.operators[i]!.operatorId);
       if (backends[i] && restored && restored.keyed.length > 0) await backends[i]!.restore(restored.keyed);
+      if (backends[i] && restored?.keyedNative) await restoreNativeKeyedState(backends[i]!, restored.keyedNative);
     }
     this.contexts = this.contextOf.map((build, i) => build(backends[i]));
+    this.timerOperators = this.operators.filter((op, i): op is AbstractStreamOperator => op instanceof AbstractStreamOperator && !!this.contexts[i]!.timerService);
     for (const t of this.timers) await t.loadTimers();
     for (let i = this.operators.length - 1; i >= 0; i--) {
       this.opened++;
@@ -359,7 +367,7 @@ export class OperatorChain {
     }
     for (let i = 0; i < this.operators.length; i++) {
       const backend = this.backendOf[i];
-      if (backend) out[i]!.keyed = { keyGroupRange: backend.keyGroupRange, entries: await backend.snapshotKeyGroups() };
+      if (backend) out[i]!.keyed = await snapshotKeyedState(backend, ctx.savepoint);
     }
     return out;
   }
@@ -377,6 +385,32 @@ export class OperatorChain {
   /** Tells every operator that checkpoint `checkpointId` was given up. */
   async notifyCheckpointAborted(checkpointId: number): Promise<void> {
     for (const op of this.operators) await op.notifyCheckpointAborted?.(checkpointId);
+  }
+
+  /**
+   * Timer firing from now on stops (and reports itself pending) once `performance.now()` passed
+   * `deadline`; `Infinity` lifts the bound.
+   */
+  setTimerDeadline(deadline: number): void {
+    this.timerBudget.deadline = deadline;
+  }
+
+  /** True while some operator's timer firing stopped at a deadline and waits to go on. */
+  hasPendingTimers(): boolean {
+    const ops = this.timerOperators;
+    for (let i = 0; i < ops.length; i++) if (ops[i]!.hasPendingTimers) return true;
+    return false;
+  }
+
+  /**
+   * Goes on firing pending event-time timers, head first (an operator that finishes forwards its
+   * watermark, which may start the next one's), within the current deadline. Returns true when
+   * no event-time work is left; pending processing-time timers are fired by `fireProcessingTimers`.
+   */
+  resumeTimers(): boolean {
+    // Stops at the first operator still busy: the deadline passed, the rest waits for the next slice.
+    for (const op of this.timerOperators) if (!op.resumeTimers()) return false;
+    return true;
   }
 
   /** Fires due processing-time timers of every keyed operator. */

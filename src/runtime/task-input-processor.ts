@@ -58,6 +58,14 @@ export class TaskInputProcessor {
    * advance to the maximal watermark, so pending event-time windows and timers do not fire.
    */
   suppressFinalWatermark = false;
+  /**
+   * True while timers of a watermark handed over are still to fire (the task fires them in its
+   * next slices): a slice stops right after such a watermark, so no later item (record, barrier,
+   * end of input) is processed before those timers fired.
+   */
+  timersPending: () => boolean = () => false;
+  /** An end of partition whose watermark's timers were pending: its input ends once they fired. */
+  private pendingEnd: { target: LogicalInput; globalChannel: number } | undefined;
 
   constructor(vertex: JobVertex, gates: InputGate[], operators: StreamOperator[]) {
     const channelsPerInput = new Map<string, number>();
@@ -119,6 +127,12 @@ export class TaskInputProcessor {
     const deadline = maxMillis === Number.POSITIVE_INFINITY ? maxMillis : performance.now() + maxMillis;
     let records = 0;
     let items = 0;
+    if (this.pendingEnd) {
+      if (this.timersPending()) return 0;
+      const { target, globalChannel } = this.pendingEnd;
+      this.pendingEnd = undefined;
+      if (this.finishEndOfPartition(target, globalChannel)) return 1;
+    }
     if (this.partial) {
       const { batch, target, offset } = this.partial;
       this.partial = undefined;
@@ -148,17 +162,22 @@ export class TaskInputProcessor {
           break;
         case 'watermark':
           this.advance(target, target.valve.inputWatermark(b.channelOffset + gi.channel, item.timestamp));
+          if (this.timersPending()) return items;
           break;
         case 'watermarkStatus':
           this.advance(target, target.valve.inputIdle(b.channelOffset + gi.channel, item.idle));
+          if (this.timersPending()) return items;
           break;
         case 'endOfPartition':
           {
             const wm = target.valve.channelFinished(b.channelOffset + gi.channel);
             this.advance(target, this.suppressFinalWatermark && target.valve.isFinished ? undefined : wm);
           }
-          if (target.valve.isFinished) this.endInput(target);
-          if (this.onAlignment(this.aligner.onEndOfPartition(b.globalOffset + gi.channel))) return items;
+          if (this.timersPending()) {
+            this.pendingEnd = { target, globalChannel: b.globalOffset + gi.channel };
+            return items;
+          }
+          if (this.finishEndOfPartition(target, b.globalOffset + gi.channel)) return items;
           break;
         case 'barrier':
           if (this.onAlignment(this.aligner.onBarrier(b.globalOffset + gi.channel, item))) return items;
@@ -169,6 +188,12 @@ export class TaskInputProcessor {
       }
     }
     return items;
+  }
+
+  /** Ends the input once all its channels ended; true when a checkpoint must be taken now. */
+  private finishEndOfPartition(target: LogicalInput, globalChannel: number): boolean {
+    if (target.valve.isFinished) this.endInput(target);
+    return this.onAlignment(this.aligner.onEndOfPartition(globalChannel));
   }
 
   /** Records what alignment changed; true when a checkpoint must be taken now. */

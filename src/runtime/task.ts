@@ -5,7 +5,10 @@
  * synchronously, and yields (`setImmediate`) so other tasks of the process run. A result
  * partition without credit stops the loop until it is available again: that is how
  * backpressure reaches the sources. Processing-time timers fire between slices, never inside
- * one. `run()` never rejects: it reports its states through `onStateChange`.
+ * one. Timer firing is bounded by the slice budget too: a watermark (the final one included)
+ * whose timers take longer fires them over several slices, and no new input is taken until
+ * all fired and the watermark went on. `run()` never rejects: it reports its states through
+ * `onStateChange`.
  *
  * Checkpoints travel through the mailbox too: a trigger (sources), an aligned barrier (other
  * tasks), completion and abort notifications are handled between two slices, never inside one.
@@ -151,9 +154,12 @@ export class Task {
       this.setState('RUNNING');
       this.logger.debug('running');
       await this.processInput();
+      await this.drainTimers();
       this.mail.inputEnded = true;
       // Mail left at end of input: late triggers are declined, notifications still run.
       await this.mail.run();
+      // Finishing is one step: whatever timers it fires, fire now.
+      this.chain!.setTimerDeadline(Number.POSITIVE_INFINITY);
       await this.race(this.chain!.finish());
       if (this.mail.failure) throw this.mail.failure;
       await this.race(this.checkpointer!.whenIdle());
@@ -260,6 +266,7 @@ export class Task {
     const chain = this.chain!;
     const source = chain.source;
     const inputs = source ? undefined : new TaskInputProcessor(this.vertex, this.gates, chain.operators);
+    if (inputs) inputs.timersPending = () => chain.hasPendingTimers();
     this.inputProcessor = inputs;
     const metrics = this.env.metrics
       ? new TaskMetricsReporting(
@@ -293,10 +300,18 @@ export class Task {
         if (this.canceled) throw new CanceledSignal();
         if (this.mail.failure) throw this.mail.failure;
         if (this.mail.hasMail) await this.mail.run();
+        const deadline = performance.now() + SLICE_MILLIS;
+        chain.setTimerDeadline(deadline);
         this.fireDueTimers();
         const blocked = this.partitions.find((p) => !p.isAvailable());
         if (blocked) {
           await wait(blocked.whenAvailable(), true);
+          continue;
+        }
+        // Timers of a watermark already received fire before any later input is taken.
+        if (chain.hasPendingTimers() && (!chain.resumeTimers() || chain.hasPendingTimers())) {
+          metrics?.report();
+          await yieldToEventLoop();
           continue;
         }
         if (source) {
@@ -320,13 +335,14 @@ export class Task {
           }
           let records = 0;
           let status = 'MORE_AVAILABLE';
-          const deadline = performance.now() + SLICE_MILLIS;
           while (records < RECORDS_PER_SLICE && status === 'MORE_AVAILABLE' && !this.backpressured() && performance.now() < deadline) {
             status = source.pollNext(SOURCE_POLL_RECORDS);
             records += SOURCE_POLL_RECORDS;
           }
           if (status === 'END_OF_INPUT') {
             source.endInput();
+            // The maximal watermark's timers fire (over slices) before the final checkpoint.
+            await this.drainTimers();
             if (this.job.jobGraph.settings.checkpoint.intervalMs <= 0) return;
             // Final checkpoint (Flink's FLIP-147): everything emitted so far, the maximal
             // watermark included, goes into one more checkpoint before this source finishes, so
@@ -340,7 +356,7 @@ export class Task {
             await yieldToEventLoop();
           }
         } else {
-          const processed = inputs!.processSlice(RECORDS_PER_SLICE, () => this.backpressured(), SLICE_MILLIS);
+          const processed = inputs!.processSlice(RECORDS_PER_SLICE, () => this.backpressured(), Math.max(0, deadline - performance.now()));
           await this.mail.afterSlice(inputs!);
           if (inputs!.isFinished) return;
           if (processed === 0) await wait(inputs!.whenAvailable(), false);
@@ -352,6 +368,26 @@ export class Task {
       }
     } finally {
       metrics?.report();
+    }
+  }
+
+  /**
+   * Fires every pending timer over as many slices as it takes, yielding between them (end of
+   * input: nothing else is left to do, but network I/O and heartbeats must go on).
+   */
+  private async drainTimers(): Promise<void> {
+    const chain = this.chain!;
+    while (chain.hasPendingTimers()) {
+      if (this.canceled) throw new CanceledSignal();
+      const blocked = this.partitions.find((p) => !p.isAvailable());
+      if (blocked) {
+        await this.race(blocked.whenAvailable());
+        continue;
+      }
+      chain.setTimerDeadline(performance.now() + SLICE_MILLIS);
+      this.fireDueTimers();
+      chain.resumeTimers();
+      if (chain.hasPendingTimers()) await yieldToEventLoop();
     }
   }
 

@@ -61,9 +61,30 @@ export class GlobalWindow {
 /** Any window. */
 export type Window = TimeWindow | GlobalWindow;
 
-/** A stable string id of a window (state namespace, timer namespace). */
+/** Most windows with a distinct start whose ids are remembered; past it the memory starts over. */
+const ID_CACHE_LIMIT = 4096;
+/** Ids of recently seen time windows by start (then checked against end): no string per element. */
+let idCache = new Map<number, { end: number; id: string }>();
+
+/**
+ * A stable string id of a window (state namespace, timer namespace). Ids of recent windows are
+ * remembered, so an element's windows (a new TimeWindow object each time) get the very same
+ * string without building one: the hot path allocates nothing and compares ids by reference.
+ */
 export function windowId(w: Window): string {
-  return w instanceof TimeWindow ? `${w.start}:${w.end}` : 'global';
+  if (!(w instanceof TimeWindow)) return 'global';
+  const hit = idCache.get(w.start);
+  if (hit !== undefined && hit.end === w.end) return hit.id;
+  const id = `${w.start}:${w.end}`;
+  if (hit !== undefined) {
+    // Windows of several sizes starting together (merged sessions): keep the latest.
+    hit.end = w.end;
+    hit.id = id;
+    return id;
+  }
+  if (idCache.size >= ID_CACHE_LIMIT) idCache = new Map();
+  idCache.set(w.start, { end: w.end, id });
+  return id;
 }
 
 /** Parses {@link windowId} back into a window. */

@@ -2,6 +2,10 @@
  * Common base of the runtime operators: keeps the output and context, combines the watermarks
  * of its inputs (the minimum), fires event-time timers when the combined watermark advances,
  * and runs the user function's `open`/`close`.
+ *
+ * Timer firing may stop at the task's slice deadline ({@link InternalTimerService}): the
+ * watermark is then pending, and is forwarded only once {@link AbstractStreamOperator.resumeTimers}
+ * fired every timer up to it (Flink's order: timers fire, then the watermark is emitted).
  */
 import type { OpenContext } from '../../api/runtime-context.js';
 import { NO_TIMESTAMP } from '../stream-element.js';
@@ -27,6 +31,8 @@ export abstract class AbstractStreamOperator implements StreamOperator {
   private readonly inputWatermarks: number[];
   private readonly idleInputs: boolean[];
   private outputIdle = false;
+  /** A combined watermark whose timers have not all fired yet (not forwarded yet). */
+  private pendingWatermark: number | undefined;
 
   constructor(
     readonly name: string,
@@ -98,8 +104,32 @@ export abstract class AbstractStreamOperator implements StreamOperator {
     for (let i = 0; i < wms.length; i++) if (!this.idleInputs[i] && wms[i]! < combined) combined = wms[i]!;
     if (combined === Number.POSITIVE_INFINITY || combined <= this.currentWatermark) return;
     this.currentWatermark = combined;
-    this.onWatermark(combined);
-    this.output.emitWatermark(combined);
+    this.fireAndForward(combined);
+  }
+
+  /** Fires the timers up to `watermark`, then forwards it; leaves it pending when firing stopped early. */
+  private fireAndForward(watermark: number): void {
+    if (this.onWatermark(watermark) === false) {
+      this.pendingWatermark = watermark;
+      return;
+    }
+    this.pendingWatermark = undefined;
+    this.output.emitWatermark(watermark);
+  }
+
+  /** True while timer work stopped at a slice deadline waits to go on (event or processing time). */
+  get hasPendingTimers(): boolean {
+    return this.pendingWatermark !== undefined || this.ctx?.timerService?.hasPendingFiring === true;
+  }
+
+  /**
+   * Goes on firing the timers of a pending watermark within the current budget and forwards
+   * the watermark once all fired. Returns true when no event-time work is left.
+   */
+  resumeTimers(): boolean {
+    if (this.pendingWatermark === undefined) return true;
+    this.fireAndForward(this.currentWatermark);
+    return this.pendingWatermark === undefined;
   }
 
   /**
@@ -117,10 +147,13 @@ export abstract class AbstractStreamOperator implements StreamOperator {
     if (!allIdle) this.advanceCombinedWatermark();
   }
 
-  /** Called when the combined watermark advanced, before it is forwarded. */
-  protected onWatermark(watermark: number): void {
+  /**
+   * Called when the combined watermark advanced, before it is forwarded (and again, with the
+   * same or a later watermark, while it returns false: firing stopped at the deadline).
+   */
+  protected onWatermark(watermark: number): boolean | void {
     const timers = this.ctx.timerService;
-    if (timers) timers.advanceWatermark(watermark);
+    if (timers) return timers.advanceWatermark(watermark);
   }
 
   endInput(_input: number): void {}
