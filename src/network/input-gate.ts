@@ -52,7 +52,11 @@ export class SingleInputGate implements InputGate, InputChannelListener {
       this.readyCount--;
       const item = ch.poll();
       if (item === undefined) continue;
-      if (ch.hasData) {
+      // Taking a batch returns its credit; a local producer may then hand this channel its next
+      // item synchronously, which already queued the channel again (onChannelData). Queuing it
+      // twice would count it twice: the gate would claim data it does not have, and a task
+      // waiting on whenAvailable() would spin without ever yielding to the event loop.
+      if (ch.hasData && !ch.queuedInGate) {
         ch.queuedInGate = true;
         this.withData.push(ch);
         this.readyCount++;
