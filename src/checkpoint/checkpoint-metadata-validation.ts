@@ -26,7 +26,13 @@ const fileHandle = z.object({
 const subtaskState = z.object({
   operatorId: z.string().min(1),
   subtaskIndex: z.number().int().nonnegative(),
-  keyed: z.object({ file: fileHandle, keyGroupRange: z.object({ start: z.number().int().nonnegative(), end: z.number().int().nonnegative() }) }).optional(),
+  keyed: z
+    .object({
+      file: fileHandle,
+      keyGroupRange: z.object({ start: z.number().int().nonnegative(), end: z.number().int().nonnegative() }),
+      format: z.enum(['canonical', 'leveldb-native']).optional(),
+    })
+    .optional(),
   operatorState: fileHandle.optional(),
 });
 

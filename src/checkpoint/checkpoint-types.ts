@@ -34,10 +34,16 @@ export interface StateFileHandle {
   checksum: string;
 }
 
-/** Keyed state of one operator subtask: canonical entries of the key groups it owned. */
+/** Keyed state of one operator subtask: the entries of the key groups it owned. */
 export interface KeyedStateHandle {
   file: StateFileHandle;
   keyGroupRange: KeyGroupRange;
+  /**
+   * Format of the file: `canonical` (backend-independent msgpack entries; savepoints, memory
+   * backend) or `leveldb-native` (raw LevelDB records; checkpoints of the LevelDB backend).
+   * Absent: canonical (checkpoints written before the native format existed).
+   */
+  format?: 'canonical' | 'leveldb-native';
 }
 
 /** Everything one operator of one subtask put into a checkpoint. */

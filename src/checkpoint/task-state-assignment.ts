@@ -3,7 +3,8 @@
  * done by the task itself from `_metadata`): per operator id, the keyed entries of every old
  * subtask whose key-group range intersects the new subtask's range (filtered to its key
  * groups: rescaling), operator list state redistributed round-robin over the new parallelism,
- * union list state whole, broadcast state from one subtask's copy. State of operators the job
+ * union list state whole, broadcast state from one subtask's copy. Native LevelDB files are
+ * only verified (size, checksum, header) here and streamed into the backend when it opens. State of operators the job
  * no longer has is refused unless `allowNonRestoredState`; operators missing from the
  * checkpoint start empty.
  */
@@ -15,6 +16,7 @@ import type { KeyedStateEntry } from '../state/keyed-state-backend.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
 import type { CheckpointMetadata, OperatorCheckpointState, TaskRestore } from './checkpoint-types.js';
 import { DamagedCheckpointError, readKeyedStateFile, readOperatorStateFile } from './state-files.js';
+import { isNativeKeyedStateFile, verifyNativeKeyedStateFile, type NativeKeyedStateFileRef } from './native-keyed-state-file.js';
 import { FailedPreconditionError } from '../core/errors.js';
 
 /** File name of a checkpoint's metadata. */
@@ -23,8 +25,10 @@ export const METADATA_FILE_NAME = '_metadata';
 /** The restored state of one operator of one subtask. */
 export interface RestoredOperatorState {
   checkpointId: number;
-  /** Keyed entries of this subtask's key groups (keyed operators). */
+  /** Keyed entries of this subtask's key groups from canonical files (keyed operators). */
   keyed: KeyedStateEntry[];
+  /** Verified native LevelDB files whose key groups intersect this subtask's (filtered on load). */
+  keyedNative?: NativeKeyedStateFileRef[];
   /** Operator state after redistribution. */
   operatorState: OperatorStateSnapshot;
 }
@@ -133,16 +137,20 @@ export async function loadTaskStateAssignment(
     }
     const subtasks = [...op.subtasks].sort((a, b) => a.subtaskIndex - b.subtaskIndex);
     const keyed: KeyedStateEntry[] = [];
+    const keyedNative: NativeKeyedStateFileRef[] = [];
     const operatorStates: OperatorStateSnapshot[] = [];
     for (const s of subtasks) {
       if (s.keyed && intersects(s.keyed.keyGroupRange, range)) {
-        for (const e of await readKeyedStateFile(restore.checkpointDir, s.keyed.file, range)) keyed.push(e);
+        const native = s.keyed.format ? s.keyed.format === 'leveldb-native' : await isNativeKeyedStateFile(restore.checkpointDir, s.keyed.file);
+        if (native) keyedNative.push(await verifyNativeKeyedStateFile(restore.checkpointDir, s.keyed.file));
+        else for (const e of await readKeyedStateFile(restore.checkpointDir, s.keyed.file, range)) keyed.push(e);
       }
       if (s.operatorState) operatorStates.push(await readOperatorStateFile(restore.checkpointDir, s.operatorState));
     }
     out.set(d.operatorId, {
       checkpointId: metadata.checkpointId,
       keyed,
+      ...(keyedNative.length > 0 ? { keyedNative } : {}),
       operatorState: redistributeOperatorState(operatorStates, subtaskIndex, vertex.parallelism),
     });
   }

@@ -1,8 +1,10 @@
 /**
  * Takes one subtask's part of a checkpoint (Flink's SubtaskCheckpointCoordinator). The
  * synchronous part runs in the mailbox, with no record processed meanwhile: operators put their
- * state into their stores, operator state is copied, keyed state is fixed (caches flushed,
- * snapshot iterators opened); then barrier n goes out on every output and processing resumes.
+ * state into their stores, operator state is copied, keyed state is fixed (canonical: caches
+ * flushed, snapshot iterators opened; native LevelDB checkpoints: dirty entries handed to a
+ * sealed batch, the iterator opens once it is written); then barrier n goes out on every output
+ * and processing resumes.
  * The asynchronous part writes the state files into the barrier's target directory, waits for
  * I/O operators started for the checkpoint (sinks closing transactions), and acknowledges with
  * the file handles, sizes and timings. Any failure declines the checkpoint; a failed
@@ -18,6 +20,7 @@ import {
   writeKeyedStateFile,
   writeOperatorStateFile,
 } from '../checkpoint/state-files.js';
+import { writeNativeKeyedStateFile } from '../checkpoint/native-keyed-state-file.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
@@ -103,8 +106,13 @@ export class SubtaskCheckpointCoordinator {
         if (s.durable) await s.durable;
         const state: OperatorSubtaskState = { operatorId: s.operatorId, subtaskIndex };
         if (s.keyed) {
-          const file = await writeKeyedStateFile(targetDir, keyedStateFileName(s.operatorId, subtaskIndex), s.keyed.keyGroupRange, s.keyed.entries);
-          state.keyed = { file, keyGroupRange: s.keyed.keyGroupRange };
+          const name = keyedStateFileName(s.operatorId, subtaskIndex);
+          const k = s.keyed;
+          const file =
+            k.format === 'leveldb-native'
+              ? await writeNativeKeyedStateFile(targetDir, name, k.native)
+              : await writeKeyedStateFile(targetDir, name, k.keyGroupRange, k.entries);
+          state.keyed = { file, keyGroupRange: k.keyGroupRange, format: k.format };
           stateSize += file.size;
         }
         if (hasItems(s.operatorState)) {

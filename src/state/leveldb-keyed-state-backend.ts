@@ -4,7 +4,9 @@
  * serialised with msgpackr, and a bounded write-back cache of deserialised values in front
  * (see leveldb-write-back-cache.ts), so per-record reads and writes stay synchronous and state
  * may be larger than memory. Iteration (keys, key groups, timers, snapshots) flushes the cache
- * and scans ranges; snapshots read a LevelDB iterator's implicit snapshot.
+ * and scans ranges; snapshots read a LevelDB iterator's implicit snapshot. Checkpoints take
+ * native snapshots (raw records, {@link LevelDbKeyedStateBackend.snapshotNative}) and restore
+ * them with {@link LevelDbKeyedStateBackend.restoreNative}; savepoints use the canonical form.
  */
 import { FailedPreconditionError } from '../core/errors.js';
 import { assignToKeyGroup, type KeyGroupRange } from '../graph/key-groups.js';
@@ -29,6 +31,7 @@ import {
   stateEnd,
   writeStateKey,
 } from './leveldb-key-layout.js';
+import type { LevelDbNativeSnapshot, RawRecord } from './leveldb-native-snapshot.js';
 import { LevelDbStore } from './leveldb-store.js';
 import { LevelDbWriteBackCache, type CachedState } from './leveldb-write-back-cache.js';
 import { StateBackendError } from './state-errors.js';
@@ -56,6 +59,8 @@ interface RegisteredState extends CachedState {
 
 /** Restore writes this many entries per batch. */
 const RESTORE_BATCH = 10_000;
+/** Native restore writes this many raw records per batch (no decoding: larger batches pay off). */
+const RAW_RESTORE_BATCH = 50_000;
 
 /** The `leveldb` keyed state backend. */
 export class LevelDbKeyedStateBackend implements KeyedStateBackend {
@@ -222,6 +227,63 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
     // Created right after the flush: the iterator reads the database as of now.
     const it = this.store.iterator(prefixKey(start), keyGroupEnd(end));
     return this.decode(it);
+  }
+
+  /**
+   * A native snapshot of the key groups in `range` (default: all owned), for checkpoints. Only
+   * synchronous work: dirty cache entries go to a batch that is sealed; the snapshot iterator
+   * opens once it is written (later writes are not in it), so processing goes on meanwhile.
+   */
+  snapshotNative(range: KeyGroupRange = this.keyGroupRange): LevelDbNativeSnapshot {
+    if (this.disposed) throw new StateBackendError(`${this.operatorName}: the keyed state backend is disposed`);
+    const start = Math.max(range.start, this.keyGroupRange.start);
+    const end = Math.min(range.end, this.keyGroupRange.end);
+    this.cache.writeBack();
+    const iterator = this.store.snapshotIterator(prefixKey(start), keyGroupEnd(end));
+    // Observed now; the asynchronous part awaits it.
+    iterator.catch(() => undefined);
+    const states: [number, string][] = this.stateNames.map((name, i) => [i + 1, name]);
+    return { keyGroupRange: { start, end }, states, iterator };
+  }
+
+  /**
+   * Loads raw records of a native snapshot (before processing starts): records of key groups
+   * outside this subtask's range are skipped, state ids are re-mapped by name (`states`: the
+   * snapshot's id → name table), and records go into LevelDB in chained batches as they are.
+   * Timers are records too; the timer service rebuilds its index from them when it loads.
+   */
+  async restoreNative(batches: AsyncIterable<RawRecord[]>, states: readonly [number, string][]): Promise<void> {
+    await this.flush();
+    // Snapshot id → local id; -1: unknown. Timer ids stay as they are.
+    const remap = new Int32Array(0x10000).fill(-1);
+    remap[EVENT_TIMER_STATE_ID] = EVENT_TIMER_STATE_ID;
+    remap[PROCESSING_TIMER_STATE_ID] = PROCESSING_TIMER_STATE_ID;
+    for (const [id, name] of states) {
+      if (id < 1 || id > MAX_USER_STATE_ID) throw new StateBackendError(`${this.operatorName}: native snapshot names state id ${id}, outside the user range`);
+      remap[id] = (this.states.get(name) ?? this.define(name)).id;
+    }
+    const { start, end } = this.keyGroupRange;
+    let n = 0;
+    for await (const batch of batches) {
+      for (let i = 0; i < batch.length; i++) {
+        const [k, v] = batch[i]!;
+        const keyGroup = k.readUInt16BE(0);
+        if (keyGroup < start || keyGroup > end) continue;
+        const id = k.readUInt16BE(2);
+        const local = remap[id]!;
+        if (local < 0) throw new StateBackendError(`${this.operatorName}: native snapshot record of unknown state id ${id}`);
+        // The record is the caller's to change: rewrite the id in place, no copy.
+        if (local !== id) k.writeUInt16BE(local, 2);
+        this.store.batch().batch.put(k, v);
+        n++;
+      }
+      if (n >= RAW_RESTORE_BATCH) {
+        n = 0;
+        await this.store.whenWritten();
+      }
+    }
+    await this.store.whenWritten();
+    this.cache.invalidate();
   }
 
   /** Canonical entries of raw LevelDB records. */

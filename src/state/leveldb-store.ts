@@ -3,8 +3,9 @@
  * subtask: synchronous point reads (`getSync`), batches written in the background strictly in
  * order (one at a time: LevelDB's worker threads would otherwise apply them in any order;
  * writes made meanwhile collect in the next batch, so a busy event loop never queues many),
- * range iterators (each reads an implicit snapshot taken when it is created), and removal of
- * the whole directory when the task ends. The cache above it lives in
+ * range iterators (each reads an implicit snapshot taken when it is created), snapshot
+ * iterators opened exactly between two batches (see {@link LevelDbStore.snapshotIterator}), and
+ * removal of the whole directory when the task ends. The cache above it lives in
  * {@link LevelDbWriteBackCache}.
  */
 import { mkdirSync, rmSync } from 'node:fs';
@@ -35,12 +36,35 @@ export interface PendingBatch {
   readonly seq: number;
 }
 
+/** A LevelDB iterator read in chunks (`nextv`), for raw snapshots. */
+export interface RawIterator {
+  /** Up to `size` next entries; an empty array at the end. */
+  nextv(size: number): Promise<[Buffer, Buffer][]>;
+  close(): Promise<void>;
+}
+
+/** A collected batch; a sealed one takes no more writes (a snapshot waits for it). */
+interface QueuedBatch extends PendingBatch {
+  sealed: boolean;
+}
+
+/** A snapshot iterator waiting for batch `seq` to be written. */
+interface SnapshotWaiter {
+  seq: number;
+  open: () => void;
+  fail: (err: Error) => void;
+}
+
 /** LevelDB with synchronous reads and ordered background batch writes. */
 export class LevelDbStore {
   private submitted = 0;
   private written = 0;
-  /** At most one batch is written at a time; writes meanwhile collect in `pending`. */
-  private pending: PendingBatch | undefined;
+  /**
+   * Batches collected but not being written, in order; writes go to the last one unless it is
+   * sealed. At most one batch is written at a time.
+   */
+  private queue: QueuedBatch[] = [];
+  private snapshotWaiters: SnapshotWaiter[] = [];
   private writing: Promise<void> | undefined;
   private writeError: Error | undefined;
   private closed = false;
@@ -80,7 +104,53 @@ export class LevelDbStore {
    */
   batch(): PendingBatch {
     this.throwIfFailed();
-    return (this.pending ??= { batch: this.db.batch(), seq: ++this.submitted });
+    const last = this.queue[this.queue.length - 1];
+    if (last && !last.sealed) return last;
+    const next: QueuedBatch = { batch: this.db.batch(), seq: ++this.submitted, sealed: false };
+    this.queue.push(next);
+    return next;
+  }
+
+  /**
+   * An iterator over `gte <= key < lt` that reads the database with every write submitted so
+   * far and none submitted later: the collecting batch is sealed, and the iterator is created
+   * (LevelDB takes its implicit snapshot then) right after that batch is written, before the
+   * next one starts. So the caller may go on writing at once; nothing waits here but the promise.
+   */
+  snapshotIterator(gte: Buffer, lt: Buffer): Promise<RawIterator> {
+    this.throwIfFailed();
+    const seq = this.submitted;
+    const last = this.queue[this.queue.length - 1];
+    if (last) last.sealed = true;
+    if (this.written >= seq) return Promise.resolve(this.rawIterator(gte, lt));
+    return new Promise<RawIterator>((resolve, reject) => {
+      this.snapshotWaiters.push({ seq, open: () => resolve(this.rawIterator(gte, lt)), fail: reject });
+      this.schedule();
+    });
+  }
+
+  private rawIterator(gte: Buffer, lt: Buffer): RawIterator {
+    return this.db.iterator({ gte, lt }) as unknown as RawIterator;
+  }
+
+  /** Opens the snapshot iterators waiting for batches up to the written one. */
+  private openSnapshots(): void {
+    if (this.snapshotWaiters.length === 0) return;
+    const ready = this.snapshotWaiters.filter((w) => w.seq <= this.written);
+    this.snapshotWaiters = this.snapshotWaiters.filter((w) => w.seq > this.written);
+    for (const w of ready) {
+      try {
+        w.open();
+      } catch (err) {
+        w.fail(err as Error);
+      }
+    }
+  }
+
+  private failSnapshots(err: Error): void {
+    const waiters = this.snapshotWaiters;
+    this.snapshotWaiters = [];
+    for (const w of waiters) w.fail(err);
   }
 
   /** Highest sequence number whose batch (and every earlier one) is written. */
@@ -95,26 +165,28 @@ export class LevelDbStore {
 
   /** Starts writing the collected batch, unless a write is in progress (it follows that one). */
   schedule(): void {
-    if (!this.writing && this.pending) this.writing = this.writeLoop();
+    if (!this.writing && this.queue.length > 0) this.writing = this.writeLoop();
   }
 
   private async writeLoop(): Promise<void> {
-    while (this.pending) {
-      const { batch, seq } = this.pending;
-      this.pending = undefined;
+    while (this.queue.length > 0) {
+      const { batch, seq } = this.queue.shift()!;
       try {
         await batch.write();
       } catch (cause) {
         this.writeError = new StateBackendError(`writing to the state database at ${this.path} failed: ${(cause as Error).message}`, {
           cause,
         });
-        const rest = this.pending as PendingBatch | undefined;
-        this.pending = undefined;
-        await rest?.batch.close();
+        const rest = this.queue;
+        this.queue = [];
+        for (const b of rest) await b.batch.close();
+        this.failSnapshots(this.writeError);
         break;
       }
       this.written = seq;
       this.onWritten?.(seq);
+      // Before the next batch starts: these iterators see exactly the batches up to `seq`.
+      this.openSnapshots();
     }
     this.writing = undefined;
   }
@@ -143,8 +215,9 @@ export class LevelDbStore {
     if (!this.closed) {
       this.closed = true;
       while (this.writing) await this.writing;
-      await this.pending?.batch.close();
-      this.pending = undefined;
+      for (const b of this.queue) await b.batch.close();
+      this.queue = [];
+      this.failSnapshots(new StateBackendError(`the state database at ${this.path} is closed`));
       await this.db.close();
     }
     rmSync(this.path, { recursive: true, force: true });

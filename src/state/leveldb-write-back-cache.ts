@@ -5,7 +5,8 @@
  * - a miss reads through `getSync` (after the entries handed to batches not yet written);
  * - once dirty entries pass half the memory bound, the oldest ones go to a background batch;
  * - past the bound, least recently used entries are evicted; dirty ones are written first;
- * - {@link flush} writes everything and waits until it is durable (checkpoints call it).
+ * - {@link flush} writes everything and waits until it is durable (iteration, savepoints call it);
+ *   {@link writeBack} hands everything to a batch without waiting (native checkpoints).
  * Memory is accounted approximately: a fixed per-entry overhead plus key bytes plus a value
  * estimate, refined whenever the value is serialised.
  */
@@ -162,6 +163,16 @@ export class LevelDbWriteBackCache {
   async flush(): Promise<void> {
     this.writeDirty(Number.POSITIVE_INFINITY);
     await this.store.whenWritten();
+  }
+
+  /**
+   * Hands every dirty entry and pending timer to the collecting batch and starts writing it,
+   * without waiting (a snapshot iterator then waits for that batch, the task does not). Clean
+   * entries are not serialised again.
+   */
+  writeBack(): void {
+    this.writeDirty(Number.POSITIVE_INFINITY);
+    this.store.schedule();
   }
 
   /** Drops every cached entry (after {@link flush}; restore wrote around the cache). */

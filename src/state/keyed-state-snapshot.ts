@@ -1,0 +1,33 @@
+/**
+ * The synchronous part of a keyed state snapshot, in the format the checkpoint asks for
+ * (Flink's split between native RocksDB checkpoints and canonical savepoints):
+ *
+ * - `canonical`: backend-independent entries ({@link KeyedStateEntry}); savepoints always, and
+ *   checkpoints of backends without a native format (memory).
+ * - `leveldb-native`: checkpoints of the LevelDB backend. The raw key/value bytes of a LevelDB
+ *   snapshot iterator, with the state id → name table; no entry is decoded or re-encoded.
+ */
+import type { KeyGroupRange } from '../graph/key-groups.js';
+import type { KeyedStateBackend, KeyedStateEntry } from './keyed-state-backend.js';
+import { LevelDbKeyedStateBackend } from './leveldb-keyed-state-backend.js';
+import type { LevelDbNativeSnapshot } from './leveldb-native-snapshot.js';
+
+/** Formats of keyed state files. */
+export type KeyedStateFormat = 'canonical' | 'leveldb-native';
+
+/** Keyed state fixed at the snapshot point, consumed by the asynchronous part. */
+export type KeyedStateSnapshot =
+  | { format: 'canonical'; keyGroupRange: KeyGroupRange; entries: AsyncIterable<KeyedStateEntry> }
+  | { format: 'leveldb-native'; keyGroupRange: KeyGroupRange; native: LevelDbNativeSnapshot };
+
+/**
+ * Fixes the keyed state of `backend` for a checkpoint (`savepoint` false) or a savepoint. For a
+ * native LevelDB checkpoint this only hands the dirty cache entries to a batch and seals it: the
+ * snapshot iterator opens once that batch is written, while records are processed again.
+ */
+export async function snapshotKeyedState(backend: KeyedStateBackend, savepoint: boolean): Promise<KeyedStateSnapshot> {
+  if (!savepoint && backend instanceof LevelDbKeyedStateBackend) {
+    return { format: 'leveldb-native', keyGroupRange: backend.keyGroupRange, native: backend.snapshotNative() };
+  }
+  return { format: 'canonical', keyGroupRange: backend.keyGroupRange, entries: await backend.snapshotKeyGroups() };
+}

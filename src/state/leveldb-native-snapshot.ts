@@ -1,0 +1,64 @@
+/**
+ * Native snapshots of the LevelDB backend: raw LevelDB records (key layout
+ * `[keyGroup u16][state id u16][key][namespace]`, values as msgpack) plus the table of user
+ * state ids, which are local to one database and so are re-mapped by name on restore. The key
+ * group is the first two bytes of every key, so restoring at another parallelism filters raw
+ * records without decoding them. Decoding into canonical entries is only needed when such a
+ * snapshot is restored into a backend that does not store these bytes (memory).
+ */
+import type { KeyGroupRange } from '../graph/key-groups.js';
+import { TIMER_STATE_NAMES, type KeyedStateEntry } from './keyed-state-backend.js';
+import { EVENT_TIMER_STATE_ID, parseKey, PROCESSING_TIMER_STATE_ID } from './leveldb-key-layout.js';
+import type { RawIterator } from './leveldb-store.js';
+import { StateBackendError } from './state-errors.js';
+import { deserializeValue } from './value-codec.js';
+
+/** One raw LevelDB record: key bytes, value bytes. */
+export type RawRecord = [Buffer, Buffer];
+
+/** A native LevelDB snapshot, taken by {@link LevelDbKeyedStateBackend.snapshotNative}. */
+export interface LevelDbNativeSnapshot {
+  /** Key groups the records cover. */
+  keyGroupRange: KeyGroupRange;
+  /** User state id → state name at the snapshot point (timers use the reserved ids). */
+  states: [number, string][];
+  /**
+   * The snapshot iterator; resolves once every write made before the snapshot is in LevelDB
+   * (the iterator reads exactly those). The consumer closes it.
+   */
+  iterator: Promise<RawIterator>;
+}
+
+/** A lookup table state id → state name of a native snapshot's `states`. */
+export function stateNameTable(states: readonly [number, string][]): Map<number, string> {
+  const names = new Map<number, string>();
+  for (const [id, name] of states) names.set(id, name);
+  return names;
+}
+
+/**
+ * Canonical entries of raw records in `range` (restore of a native snapshot into a backend
+ * other than LevelDB: the job's backend changed since the checkpoint).
+ */
+export async function* decodeNativeRecords(
+  batches: AsyncIterable<RawRecord[]>,
+  states: readonly [number, string][],
+  range: KeyGroupRange,
+): AsyncIterable<KeyedStateEntry> {
+  const names = stateNameTable(states);
+  for await (const batch of batches) {
+    for (const [k, v] of batch) {
+      const keyGroup = k.readUInt16BE(0);
+      if (keyGroup < range.start || keyGroup > range.end) continue;
+      const p = parseKey(k);
+      if (p.stateId === EVENT_TIMER_STATE_ID || p.stateId === PROCESSING_TIMER_STATE_ID) {
+        const stateName = p.stateId === EVENT_TIMER_STATE_ID ? TIMER_STATE_NAMES.EVENT_TIME : TIMER_STATE_NAMES.PROCESSING_TIME;
+        yield { keyGroup, stateName, key: p.key, namespace: p.namespace, value: p.timestamp };
+        continue;
+      }
+      const stateName = names.get(p.stateId);
+      if (stateName === undefined) throw new StateBackendError(`native keyed state snapshot: record of unknown state id ${p.stateId}`);
+      yield { keyGroup, stateName, key: p.key, namespace: p.namespace, value: deserializeValue(v) };
+    }
+  }
+}

@@ -1,0 +1,219 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { StateFileHandle } from '../../src/checkpoint/checkpoint-types.js';
+import {
+  isNativeKeyedStateFile,
+  restoreNativeKeyedState,
+  verifyNativeKeyedStateFile,
+  writeNativeKeyedStateFile,
+} from '../../src/checkpoint/native-keyed-state-file.js';
+import { DamagedCheckpointError } from '../../src/checkpoint/state-files.js';
+import { assignToKeyGroup, keyGroupRangeForOperator, type KeyGroupRange } from '../../src/graph/key-groups.js';
+import type { KeyedStateBackend, KeyedStateEntry, TimerEntry } from '../../src/state/keyed-state-backend.js';
+import { snapshotKeyedState } from '../../src/state/keyed-state-snapshot.js';
+import { LevelDbKeyedStateBackend } from '../../src/state/leveldb-keyed-state-backend.js';
+import { MemoryKeyedStateBackend } from '../../src/state/memory-keyed-state-backend.js';
+
+const MAX_P = 128;
+let dirs: string[] = [];
+let backends: KeyedStateBackend[] = [];
+afterEach(async () => {
+  for (const b of backends) await b.dispose();
+  backends = [];
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+  dirs = [];
+});
+
+async function tmp(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'fluss-native-'));
+  dirs.push(d);
+  return d;
+}
+
+let dbs = 0;
+async function leveldb(range: KeyGroupRange, dir: string): Promise<LevelDbKeyedStateBackend> {
+  const b = await LevelDbKeyedStateBackend.open({ maxParallelism: MAX_P, keyGroupRange: range, operatorName: 'Op', path: join(dir, `db-${dbs++}`), cacheBytes: 1 << 20 });
+  backends.push(b);
+  return b;
+}
+
+/** An entry as comparable text (Maps of either backend as their entries). */
+const norm = (e: KeyedStateEntry): string => JSON.stringify([e.keyGroup, e.stateName, e.key, e.namespace, e.value instanceof Map ? [...e.value] : e.value]);
+
+/** Every entry of a backend, canonical, as sorted text. */
+async function contents(b: KeyedStateBackend): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of await b.snapshotKeyGroups()) out.push(norm(e));
+  return out.sort();
+}
+
+async function timers(b: KeyedStateBackend): Promise<TimerEntry[]> {
+  const out: TimerEntry[] = [];
+  for await (const t of b.timers()) out.push(t);
+  return out.sort((a, b) => a.timestamp - b.timestamp);
+}
+
+/** Fills keys `0..n-1` owned by `b`: a count, a list per window namespace, a map, timers. */
+function fill(b: KeyedStateBackend, keys: string[], order: 'ab' | 'ba'): void {
+  for (const name of order === 'ab' ? ['count', 'items'] : ['items', 'count']) b.registerState(name, name === 'count' ? 'value' : 'list');
+  b.registerState('tags', 'map');
+  for (const [i, k] of keys.entries()) {
+    b.setCurrentKey(k);
+    b.put('count', '', i);
+    b.put('items', i % 3, [i, `v${i}`]);
+    b.put('tags', '', new Map([[`t${i}`, { n: i }]]));
+    b.putTimer({ domain: i % 2 ? 'EVENT_TIME' : 'PROCESSING_TIME', timestamp: 1000 + i, key: k, keyGroup: b.getCurrentKeyGroup(), namespace: '' });
+  }
+}
+
+function keysOf(range: KeyGroupRange, n: number, prefix = 'key'): string[] {
+  const out: string[] = [];
+  for (let i = 0; out.length < n; i++) {
+    const k = `${prefix}-${i}`;
+    const kg = assignToKeyGroup(k, MAX_P);
+    if (kg >= range.start && kg <= range.end) out.push(k);
+  }
+  return out;
+}
+
+/** Native checkpoint of `b` into `dir`: the synchronous part, then the file. */
+async function checkpoint(b: LevelDbKeyedStateBackend, dir: string, name: string): Promise<StateFileHandle> {
+  const snap = await snapshotKeyedState(b, false);
+  expect(snap.format).toBe('leveldb-native');
+  if (snap.format !== 'leveldb-native') throw new Error('not native');
+  return writeNativeKeyedStateFile(dir, name, snap.native);
+}
+
+describe('native LevelDB keyed state snapshots', () => {
+  it('restores raw records into a fresh LevelDB backend: states, namespaces, maps and timers', async () => {
+    const dir = await tmp();
+    const range = { start: 0, end: MAX_P - 1 };
+    const src = await leveldb(range, dir);
+    fill(src, keysOf(range, 500), 'ab');
+    const handle = await checkpoint(src, dir, 'op-0-keyed');
+    expect(await isNativeKeyedStateFile(dir, handle)).toBe(true);
+
+    const ref = await verifyNativeKeyedStateFile(dir, handle);
+    expect(ref.header.states).toEqual([[1, 'count'], [2, 'items'], [3, 'tags']]);
+    const dst = await leveldb(range, dir);
+    await restoreNativeKeyedState(dst, [ref]);
+    expect(await contents(dst)).toEqual(await contents(src));
+    const t = await timers(dst);
+    expect(t).toHaveLength(500);
+    expect(t).toEqual(await timers(src));
+    // Restored states read back through the cache once the operator registers them.
+    dst.registerState('tags', 'map');
+    dst.setCurrentKey('key-0');
+    expect([...(dst.get('tags', '') as Map<unknown, unknown>)]).toEqual([['t0', { n: 0 }]]);
+  });
+
+  it('does not contain writes made after the synchronous part, though processing goes on at once', async () => {
+    const dir = await tmp();
+    const range = { start: 0, end: MAX_P - 1 };
+    const src = await leveldb(range, dir);
+    const keys = keysOf(range, 2000);
+    fill(src, keys, 'ab');
+    const before = await contents(src);
+    const snap = await snapshotKeyedState(src, false);
+    // The task goes on: overwrite, remove and add before the iterator was even opened.
+    for (const [i, k] of keys.entries()) {
+      src.setCurrentKey(k);
+      if (i % 2) src.remove('count', '');
+      else src.put('count', '', -1);
+    }
+    src.setCurrentKey('late');
+    src.put('count', '', 42);
+    if (snap.format !== 'leveldb-native') throw new Error('not native');
+    const handle = await writeNativeKeyedStateFile(dir, 'f', snap.native);
+    const dst = await leveldb(range, dir);
+    await restoreNativeKeyedState(dst, [await verifyNativeKeyedStateFile(dir, handle)]);
+    expect(await contents(dst)).toEqual(before);
+  });
+
+  it.each([
+    [2, 3],
+    [2, 1],
+  ])('rescales %i → %i by key group, re-mapping state ids by name', async (from, to) => {
+    const dir = await tmp();
+    const handles: StateFileHandle[] = [];
+    const all: string[] = [];
+    for (let i = 0; i < from; i++) {
+      const range = keyGroupRangeForOperator(MAX_P, from, i);
+      const b = await leveldb(range, dir);
+      // Different registration orders: state ids differ between the old subtasks.
+      fill(b, keysOf(range, 300), i % 2 ? 'ba' : 'ab');
+      handles.push(await checkpoint(b, dir, `op-${i}-keyed`));
+      all.push(...(await contents(b)));
+    }
+    const restored: string[] = [];
+    let timerCount = 0;
+    for (let j = 0; j < to; j++) {
+      const range = keyGroupRangeForOperator(MAX_P, to, j);
+      const b = await leveldb(range, dir);
+      const refs = [];
+      for (const h of handles) refs.push(await verifyNativeKeyedStateFile(dir, h));
+      await restoreNativeKeyedState(b, refs);
+      const got = await contents(b);
+      for (const e of got) {
+        const kg = JSON.parse(e)[0] as number;
+        expect(kg >= range.start && kg <= range.end).toBe(true);
+      }
+      restored.push(...got);
+      const t = await timers(b);
+      for (const x of t) expect(x.keyGroup >= range.start && x.keyGroup <= range.end).toBe(true);
+      timerCount += t.length;
+    }
+    expect(restored.sort()).toEqual(all.sort());
+    expect(timerCount).toBe(300 * from);
+  });
+
+  it('decodes a native file into the memory backend (the job changed its backend)', async () => {
+    const dir = await tmp();
+    const src = await leveldb({ start: 0, end: 63 }, dir);
+    fill(src, keysOf({ start: 0, end: 63 }, 200), 'ab');
+    const handle = await checkpoint(src, dir, 'f');
+    const mem = new MemoryKeyedStateBackend({ maxParallelism: MAX_P, keyGroupRange: { start: 32, end: 95 }, operatorName: 'Op' });
+    backends.push(mem);
+    await restoreNativeKeyedState(mem, [await verifyNativeKeyedStateFile(dir, handle)]);
+    const expected = (await contents(src)).filter((e) => (JSON.parse(e)[0] as number) >= 32);
+    expect(expected.length).toBeGreaterThan(0);
+    expect(await contents(mem)).toEqual(expected);
+  });
+
+  it('refuses a file whose bytes do not match the checksum, or that is cut short', async () => {
+    const dir = await tmp();
+    const src = await leveldb({ start: 0, end: MAX_P - 1 }, dir);
+    fill(src, keysOf({ start: 0, end: MAX_P - 1 }, 100), 'ab');
+    const handle = await checkpoint(src, dir, 'f');
+    const bytes = await readFile(join(dir, 'f'));
+    const flipped = Buffer.from(bytes);
+    flipped[bytes.length - 3] ^= 0xff;
+    await writeFile(join(dir, 'f'), flipped);
+    await expect(verifyNativeKeyedStateFile(dir, handle)).rejects.toThrow(DamagedCheckpointError);
+    await expect(verifyNativeKeyedStateFile(dir, handle)).rejects.toThrow(/damaged checkpoint .*does not match its checksum/);
+    // Verified, then changed before the restore read it: the restore refuses it as well.
+    await writeFile(join(dir, 'f'), bytes);
+    const ref = await verifyNativeKeyedStateFile(dir, handle);
+    await writeFile(join(dir, 'f'), flipped);
+    const dst = await leveldb({ start: 0, end: MAX_P - 1 }, dir);
+    await expect(restoreNativeKeyedState(dst, [ref])).rejects.toThrow(/damaged checkpoint .*does not match its checksum/);
+    // Cut inside a record (with a handle that matches the cut file): refused too.
+    const cut = bytes.subarray(0, bytes.length - 5);
+    await writeFile(join(dir, 'f'), cut);
+    const cutHandle = { ...handle, size: cut.length, checksum: createHash('sha256').update(cut).digest('hex') };
+    await expect(restoreNativeKeyedState(dst, [await verifyNativeKeyedStateFile(dir, cutHandle)])).rejects.toThrow(/ends inside a record/);
+  });
+
+  it('savepoints stay canonical on the LevelDB backend', async () => {
+    const dir = await tmp();
+    const src = await leveldb({ start: 0, end: MAX_P - 1 }, dir);
+    fill(src, keysOf({ start: 0, end: MAX_P - 1 }, 10), 'ab');
+    const snap = await snapshotKeyedState(src, true);
+    expect(snap.format).toBe('canonical');
+    const mem = new MemoryKeyedStateBackend({ maxParallelism: MAX_P, keyGroupRange: { start: 0, end: MAX_P - 1 }, operatorName: 'Op' });
+    expect((await snapshotKeyedState(mem, false)).format).toBe('canonical');
+  });
+});
