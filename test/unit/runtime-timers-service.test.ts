@@ -93,6 +93,31 @@ describe('InternalTimerService index', () => {
   });
 });
 
+describe('processing-time timers in slices', () => {
+  it('stop at the deadline and ask for an immediate wake-up for the rest', () => {
+    const wakeUps: number[] = [];
+    const backend = new MemoryKeyedStateBackend({ maxParallelism: 128, keyGroupRange: range, operatorName: 'op' });
+    const budget: TimerFiringBudget = { deadline: Number.NEGATIVE_INFINITY };
+    const timers = new InternalTimerService(backend, { now: () => 500, requestWakeUp: (ts) => wakeUps.push(ts) }, budget);
+    let fired = 0;
+    timers.setCallback(() => void fired++);
+    for (let i = 0; i < 300; i++) {
+      backend.setCurrentKey(`k${i}`);
+      timers.registerProcessingTimeTimer(100 + i);
+    }
+    wakeUps.length = 0;
+    expect(timers.fireProcessingTimers(500)).toBe(false);
+    expect(timers.hasPendingFiring).toBe(true);
+    expect(fired).toBeLessThan(300);
+    // The next due timer is already due: the task comes back at once.
+    expect(wakeUps.at(-1)).toBe(100 + fired);
+    budget.deadline = Number.POSITIVE_INFINITY;
+    expect(timers.fireProcessingTimers(500)).toBe(true);
+    expect(timers.hasPendingFiring).toBe(false);
+    expect(fired).toBe(300);
+  });
+});
+
 describe('windowId', () => {
   it('gives equal windows the same string and parses back', () => {
     const a = windowId(new TimeWindow(1000, 2000));
