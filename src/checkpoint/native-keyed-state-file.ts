@@ -35,8 +35,11 @@ export const NATIVE_KEYED_STATE_FORMAT = 'fluss-keyed-state-native';
 const MAGIC = Buffer.from('FLUSSKN1', 'latin1');
 /** Bytes collected before one write is issued. */
 const WRITE_CHUNK = 1024 * 1024;
-/** Records fetched from the LevelDB iterator per call (one hop to LevelDB's thread each). */
-const ITERATOR_BATCH = 4096;
+/**
+ * Records fetched from the LevelDB iterator per call (one hop to LevelDB's thread each, and one
+ * turn of the task's event loop; encoding them pauses the task for a few milliseconds).
+ */
+const ITERATOR_BATCH = 16_384;
 /** Bytes read per read call on restore. */
 const READ_CHUNK = 4 * 1024 * 1024;
 
@@ -101,12 +104,18 @@ export async function writeNativeKeyedStateFile(dir: string, name: string, snaps
       await out.write(data, 0, pos);
       pos = 0;
     };
-    pending = it.nextv(ITERATOR_BATCH);
+    const next = (): Promise<RawRecord[]> => {
+      const p = it.nextv(ITERATOR_BATCH);
+      // Observed at once: it may fail (database closed) while a chunk is being written.
+      p.catch(() => undefined);
+      return p;
+    };
+    pending = next();
     for (;;) {
       const records = await pending;
       pending = undefined;
       if (records.length === 0) break;
-      pending = it.nextv(ITERATOR_BATCH);
+      pending = next();
       for (let i = 0; i < records.length; i++) {
         const [k, v] = records[i]!;
         const need = k.length + v.length + 10;

@@ -21,6 +21,7 @@ import {
   writeOperatorStateFile,
 } from '../checkpoint/state-files.js';
 import { writeNativeKeyedStateFile } from '../checkpoint/native-keyed-state-file.js';
+import { releaseKeyedStateSnapshot } from '../state/keyed-state-snapshot.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
@@ -98,6 +99,8 @@ export class SubtaskCheckpointCoordinator {
     const { checkpointId } = barrier;
     const t0 = performance.now();
     const { subtaskIndex } = this.id;
+    // Snapshots from this index on still hold their LevelDB snapshot, unless a writer took it.
+    let unreleased = 0;
     try {
       await mkdir(targetDir, { recursive: true });
       const operators: OperatorSubtaskState[] = [];
@@ -105,6 +108,7 @@ export class SubtaskCheckpointCoordinator {
       for (const s of snapshots) {
         if (s.durable) await s.durable;
         const state: OperatorSubtaskState = { operatorId: s.operatorId, subtaskIndex };
+        unreleased++;
         if (s.keyed) {
           const name = keyedStateFileName(s.operatorId, subtaskIndex);
           const k = s.keyed;
@@ -123,17 +127,21 @@ export class SubtaskCheckpointCoordinator {
         if (entry.aborted) return;
       }
       if (entry.aborted) return;
+      const asyncMs = Math.round(performance.now() - t0);
+      this.logger.debug({ checkpointId, alignmentMs, syncMs: Math.round(syncMs), asyncMs, stateSize }, 'Checkpoint acknowledged');
       this.responder?.acknowledge({
         checkpointId,
         vertexId: this.id.vertexId,
         subtaskIndex,
         attempt: this.id.attempt,
         operators,
-        stats: { alignmentMs, syncMs: Math.round(syncMs), asyncMs: Math.round(performance.now() - t0), stateSize },
+        stats: { alignmentMs, syncMs: Math.round(syncMs), asyncMs, stateSize },
         ...(endOfInput ? { endOfInput } : {}),
       });
     } catch (err) {
       if (!entry.aborted) this.decline(checkpointId, `writing the state files failed: ${describeError(err)}`);
+    } finally {
+      for (const s of snapshots.slice(unreleased)) if (s.keyed) releaseKeyedStateSnapshot(s.keyed);
     }
   }
 

@@ -31,3 +31,12 @@ export async function snapshotKeyedState(backend: KeyedStateBackend, savepoint: 
   }
   return { format: 'canonical', keyGroupRange: backend.keyGroupRange, entries: await backend.snapshotKeyGroups() };
 }
+
+/**
+ * Frees a snapshot that will not be written (checkpoint aborted or failed first): a native
+ * snapshot's LevelDB iterator pins old data until closed.
+ */
+export function releaseKeyedStateSnapshot(snapshot: KeyedStateSnapshot): void {
+  if (snapshot.format !== 'leveldb-native') return;
+  snapshot.native.iterator.then((it) => it.close()).catch(() => undefined);
+}

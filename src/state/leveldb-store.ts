@@ -16,6 +16,11 @@ import { StateBackendError } from './state-errors.js';
 
 type Db = ClassicLevel<Buffer, Buffer>;
 
+/** Bytes one `nextv` of a snapshot iterator reads at most (snapshots read many records per hop). */
+const SNAPSHOT_READ_BYTES = 2 * 1024 * 1024;
+/** Bytes one internal read of a range scan reads at most (scans yield 1000 records per hop). */
+const SCAN_READ_BYTES = 256 * 1024;
+
 /** A chained batch of writes being assembled. */
 export type StoreBatch = ReturnType<Db['batch']>;
 
@@ -130,7 +135,8 @@ export class LevelDbStore {
   }
 
   private rawIterator(gte: Buffer, lt: Buffer): RawIterator {
-    return this.db.iterator({ gte, lt }) as unknown as RawIterator;
+    // classic-level stops a nextv() call after 16 KiB by default: ~1000 small records per hop.
+    return this.db.iterator({ gte, lt, highWaterMarkBytes: SNAPSHOT_READ_BYTES }) as unknown as RawIterator;
   }
 
   /** Opens the snapshot iterators waiting for batches up to the written one. */
@@ -201,7 +207,7 @@ export class LevelDbStore {
   /** An iterator over `gte <= key < lt`, reading the database as it is now. */
   iterator(gte: Buffer, lt: Buffer): AsyncIterable<[Buffer, Buffer]> {
     this.throwIfFailed();
-    return this.db.iterator({ gte, lt });
+    return this.db.iterator({ gte, lt, highWaterMarkBytes: SCAN_READ_BYTES });
   }
 
   /** Throws the first write failure, or when closed. */
