@@ -11,6 +11,7 @@
  * estimate, refined whenever the value is serialised.
  */
 import { VOID_NAMESPACE, type StateNamespace, type TimeDomain } from './keyed-state-backend.js';
+import { KeyBloomFilter } from './key-bloom-filter.js';
 import { KeyWriter } from './key-codec.js';
 import { writeStateKey, writeTimerKey } from './leveldb-key-layout.js';
 import type { LevelDbStore, StoreBatch } from './leveldb-store.js';
@@ -73,6 +74,11 @@ export class LevelDbWriteBackCache {
   private readonly inFlightKeys = new Map<number, string[]>();
   private readonly w = new KeyWriter();
   private readonly flushThreshold: number;
+  /**
+   * Every state key this cache wrote to the store; a miss it rules out skips the LevelDB read.
+   * Dropped (every miss reads) once something wrote around the cache (restore, see {@link invalidate}).
+   */
+  private written: KeyBloomFilter | undefined;
 
   constructor(
     private readonly store: LevelDbStore,
@@ -82,6 +88,7 @@ export class LevelDbWriteBackCache {
     this.head = sentinel;
     store.onWritten = (seq) => this.batchWritten(seq);
     this.flushThreshold = Math.max(16 * 1024, Math.floor(maxBytes / 2));
+    this.written = new KeyBloomFilter(Math.min(4 << 20, Math.max(64 << 10, Math.floor(maxBytes / 32))));
   }
 
   /** Approximate bytes held: cached entries plus values and timers waiting to be written. */
@@ -112,7 +119,7 @@ export class LevelDbWriteBackCache {
     let value: unknown;
     const pending = this.inFlight.size > 0 ? this.inFlight.get(w.buf.toString('latin1', 0, w.pos)) : undefined;
     if (pending) value = pending.value;
-    else {
+    else if (this.written === undefined || this.written.mightContain(w.buf, w.pos)) {
       const bytes = this.store.getSync(w.view());
       if (bytes) value = deserializeValue(bytes);
     }
@@ -144,6 +151,9 @@ export class LevelDbWriteBackCache {
       this.dirtyBytes += size;
       this.dirtyQueue.push(e);
     }
+    // A removal is evicted first: cleared entries (fired windows) would otherwise push out the
+    // live entries still to be read, the oldest of which are usually the next to fire.
+    if (value === undefined) this.demote(e);
     if (this.dirtyBytes > this.flushThreshold) this.writeDirty(FLUSH_CHUNK);
     if (this.bytes > this.maxBytes) this.evict();
   }
@@ -177,6 +187,8 @@ export class LevelDbWriteBackCache {
 
   /** Drops every cached entry (after {@link flush}; restore wrote around the cache). */
   invalidate(): void {
+    // The store now holds keys the filter never saw: every miss reads it from now on.
+    this.written = undefined;
     for (let e = this.head.next; e !== this.head; e = e.next) {
       e.table.clear();
       e.state.tables.clear();
@@ -201,6 +213,18 @@ export class LevelDbWriteBackCache {
     e.next = h.next;
     h.next.prev = e;
     h.next = e;
+  }
+
+  /** Moves `e` to the least recently used end. */
+  private demote(e: CacheEntry): void {
+    const h = this.head;
+    if (h.prev === e) return;
+    e.prev.next = e.next;
+    e.next.prev = e.prev;
+    e.next = h;
+    e.prev = h.prev;
+    h.prev.next = e;
+    h.prev = e;
   }
 
   private touch(e: CacheEntry): void {
@@ -255,6 +279,7 @@ export class LevelDbWriteBackCache {
     } else {
       const bytes = serializeValue(e.value);
       batch.put(key, bytes);
+      this.written?.add(w.buf, w.pos);
       // Deserialised JS values take roughly twice their msgpack size.
       size = ENTRY_OVERHEAD + w.pos + 2 * bytes.length + 16;
     }
