@@ -30,33 +30,42 @@ export class TimerHeap {
 
   push(t: Timer): void {
     const a = this.items;
+    // Sift up through a hole: parents move down, the new timer is written once.
+    let i = a.length;
     a.push(t);
-    let i = a.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!before(a[i]!, a[parent]!)) break;
-      [a[i], a[parent]] = [a[parent]!, a[i]!];
+      const p = a[parent]!;
+      if (!before(t, p)) break;
+      a[i] = p;
       i = parent;
     }
+    a[i] = t;
   }
 
   pop(): Timer | undefined {
     const a = this.items;
     const top = a[0];
     const last = a.pop();
-    if (a.length > 0 && last) {
-      a[0] = last;
+    const n = a.length;
+    if (n > 0 && last) {
+      // Sift down through a hole at the root: the smaller child moves up until `last` fits.
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= n) break;
+        let m = l;
+        let c = a[l]!;
         const r = l + 1;
-        let m = i;
-        if (l < a.length && before(a[l]!, a[m]!)) m = l;
-        if (r < a.length && before(a[r]!, a[m]!)) m = r;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
+        if (r < n && before(a[r]!, c)) {
+          m = r;
+          c = a[r]!;
+        }
+        if (!before(c, last)) break;
+        a[i] = c;
         i = m;
       }
+      a[i] = last;
     }
     return top;
   }
