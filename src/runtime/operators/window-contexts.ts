@@ -32,10 +32,17 @@ export class WindowTriggerContext implements OnMergeContext {
     this.state = new NamespacedStateStore(backend, TRIGGER_STATE_PREFIX, operatorName, '');
   }
 
-  /** Points the context at `window`. */
-  setWindow(window: Window): void {
-    this.namespace = windowId(window);
-    this.state.namespace = this.namespace;
+  /**
+   * The event-time timer the trigger registered last for the current window and key (NaN:
+   * none, or deleted since): the operator's cleanup timer is usually that very timer.
+   */
+  lastEventTimer = Number.NaN;
+
+  /** Points the context at `window` (`id`: its {@link windowId} when the caller has it). */
+  setWindow(window: Window, id: string = windowId(window)): void {
+    this.namespace = id;
+    this.state.namespace = id;
+    this.lastEventTimer = Number.NaN;
   }
 
   getCurrentProcessingTime(): number {
@@ -52,6 +59,7 @@ export class WindowTriggerContext implements OnMergeContext {
 
   registerEventTimeTimer(time: number): void {
     this.timers.registerEventTimeTimer(time, this.namespace);
+    this.lastEventTimer = time;
   }
 
   deleteProcessingTimeTimer(time: number): void {
@@ -60,6 +68,7 @@ export class WindowTriggerContext implements OnMergeContext {
 
   deleteEventTimeTimer(time: number): void {
     this.timers.deleteEventTimeTimer(time, this.namespace);
+    if (time === this.lastEventTimer) this.lastEventTimer = Number.NaN;
   }
 
   getPartitionedState<S>(descriptor: StateDescriptor<unknown>): S {

@@ -128,7 +128,9 @@ export class WindowOperator extends AbstractStreamOperator {
   }
 
   private onElementInWindow(window: Window, stateNs: string, value: unknown, timestamp: number): void {
-    this.triggerCtx.setWindow(window);
+    // Without merging the state namespace is the window's id: no need to compute it again.
+    if (this.merging) this.triggerCtx.setWindow(window);
+    else this.triggerCtx.setWindow(window, stateNs);
     const result = this.trigger.onElement(value, timestamp, window, this.triggerCtx);
     if (isFire(result)) this.emitWindowContents(window, stateNs);
     if (isPurge(result)) this.contents.clear(stateNs);
@@ -217,8 +219,11 @@ export class WindowOperator extends AbstractStreamOperator {
     const t = this.cleanupTime(window);
     // The global window never ends: its state lives as long as the job.
     if (t >= MAX_WATERMARK) return;
-    if (this.eventTime) this.triggerCtx.registerEventTimeTimer(t);
-    else this.triggerCtx.registerProcessingTimeTimer(t);
+    if (this.eventTime) {
+      // The trigger registered this very timer for this key and window just now (an
+      // event-time trigger's end-of-window timer): registering it again would be a no-op.
+      if (this.triggerCtx.lastEventTimer !== t) this.triggerCtx.registerEventTimeTimer(t);
+    } else this.triggerCtx.registerProcessingTimeTimer(t);
   }
 
   private deleteCleanupTimer(window: Window): void {
