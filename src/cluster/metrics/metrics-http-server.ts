@@ -4,8 +4,7 @@
  * its REST port instead.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { UnavailableError } from '../../core/errors.js';
+import { closeHttp, listenHttp } from '../http-listen.js';
 import type { MetricCollector } from './metric-family.js';
 import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from './prometheus-exposition.js';
 
@@ -41,11 +40,7 @@ export class MetricsHttpServer {
         res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(req.method === 'HEAD' ? undefined : body);
       }
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(new UnavailableError(`cannot bind the metrics server to ${host}:${port}: ${err.message}`, { cause: err })));
-      server.listen(port, host, () => resolve());
-    });
-    this.boundPort = (server.address() as AddressInfo).port;
+    this.boundPort = (await listenHttp(server, host, port, 'metrics server')).port;
     this.server = server;
   }
 
@@ -54,7 +49,6 @@ export class MetricsHttpServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeHttp(server);
   }
 }

@@ -14,6 +14,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { describeError, FlussError, UnavailableError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/logger.js';
+import { closeHttp, listenHttp } from '../../http-listen.js';
 import { bearerMatches, isLoopbackHost } from '../../rpc/rpc-auth.js';
 import { createRestRouter, type RestContext } from './rest-handlers.js';
 import { errorBody, httpStatusOf, RestError } from './rest-errors.js';
@@ -65,11 +66,7 @@ export class RestServer {
     if (this.server) return;
     const server = createServer((req, res) => void this.handle(req, res));
     server.keepAliveTimeout = 5_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(new UnavailableError(`cannot bind the REST server to ${host}:${port}: ${err.message}`, { cause: err })));
-      server.listen(port, host, () => resolve());
-    });
-    this.bound = server.address() as AddressInfo;
+    this.bound = await listenHttp(server, host, port, 'REST server');
     this.server = server;
   }
 
@@ -78,8 +75,7 @@ export class RestServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeHttp(server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
