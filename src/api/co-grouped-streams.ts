@@ -30,16 +30,11 @@ function keyOf<T, K>(selector: KeySelector<T, K>, value: T): K {
 }
 
 /**
- * The window function of a co-group: splits a window's tagged elements into both sides and
- * hands them to the user's function. Forwards `open`/`close` and the runtime context, so a
- * rich user function keeps its lifecycle.
+ * @internal Base of the functions the API wraps around a user function: forwards `open`/`close`
+ * and, to a rich user function, the runtime context the runtime gave the wrapper.
  */
-class CoGroupWindowFunction<T1, T2, OUT> {
-  private readonly call: (first: Iterable<T1>, second: Iterable<T2>, out: Collector<OUT>) => void;
-
-  constructor(private readonly fn: CoGroupFunction<T1, T2, OUT>) {
-    this.call = typeof fn === 'function' ? fn : fn.coGroup.bind(fn);
-  }
+export abstract class UserFunctionWrapper {
+  constructor(private readonly fn: unknown) {}
 
   open(ctx: OpenContext): void | Promise<void> {
     const fn = this.fn as RichFunction & { __runtimeContext?: unknown };
@@ -49,7 +44,22 @@ class CoGroupWindowFunction<T1, T2, OUT> {
   }
 
   close(): void | Promise<void> {
-    return typeof this.fn === 'object' ? this.fn.close?.() : undefined;
+    const fn = this.fn as RichFunction;
+    return typeof fn === 'object' ? fn.close?.() : undefined;
+  }
+}
+
+/**
+ * The window function of a co-group: splits a window's tagged elements into both sides and
+ * hands them to the user's function. Forwards `open`/`close` and the runtime context, so a
+ * rich user function keeps its lifecycle.
+ */
+class CoGroupWindowFunction<T1, T2, OUT> extends UserFunctionWrapper {
+  private readonly call: (first: Iterable<T1>, second: Iterable<T2>, out: Collector<OUT>) => void;
+
+  constructor(fn: CoGroupFunction<T1, T2, OUT>) {
+    super(fn);
+    this.call = typeof fn === 'function' ? fn : fn.coGroup.bind(fn);
   }
 
   apply(_key: unknown, _window: Window, input: Iterable<TaggedUnion<T1, T2>>, out: Collector<OUT>): void {

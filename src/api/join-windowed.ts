@@ -5,12 +5,11 @@
  *
  * `a.join(b).where(ka).equalTo(kb).window(TumblingEventTimeWindows.of(1000)).apply((x, y) => …)`
  */
-import { coGroupWindows, WithWindow } from './co-grouped-streams.js';
+import { coGroupWindows, UserFunctionWrapper, WithWindow } from './co-grouped-streams.js';
 import type { DataStream } from './data-stream.js';
 import { requireFunctionOrMethod } from './function-checks.js';
-import { AbstractRichFunction, type Collector, type KeySelector, type RichFunction } from './functions.js';
+import type { Collector, KeySelector } from './functions.js';
 import type { CoGroupFunction, FlatJoinFunction, JoinFunction } from './join-functions.js';
-import type { OpenContext } from './runtime-context.js';
 import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 import type { Evictor } from './windowing/evictors.js';
 import type { Trigger } from './windowing/triggers.js';
@@ -21,24 +20,14 @@ import type { Window } from './windowing/windows.js';
  * The co-group function of a join: the cross product of both sides through the user's join
  * function. A join function with three parameters `(first, second, out)` is a FlatJoinFunction.
  */
-class JoinCoGroupFunction<T1, T2, OUT> {
+class JoinCoGroupFunction<T1, T2, OUT> extends UserFunctionWrapper {
   private readonly call: (first: T1, second: T2, out: Collector<OUT>) => void;
 
-  constructor(private readonly fn: JoinFunction<T1, T2, OUT> | FlatJoinFunction<T1, T2, OUT>) {
+  constructor(fn: JoinFunction<T1, T2, OUT> | FlatJoinFunction<T1, T2, OUT>) {
+    super(fn);
     const join = (typeof fn === 'function' ? fn : fn.join.bind(fn)) as (a: T1, b: T2, out?: Collector<OUT>) => OUT | void;
     const arity = typeof fn === 'function' ? fn.length : fn.join.length;
     this.call = arity >= 3 ? (a, b, out) => void join(a, b, out) : (a, b, out) => out.collect(join(a, b) as OUT);
-  }
-
-  open(ctx: OpenContext): void | Promise<void> {
-    const fn = this.fn as RichFunction & { __runtimeContext?: unknown };
-    const self = this as unknown as { getRuntimeContext?: () => unknown };
-    if (fn instanceof AbstractRichFunction && typeof self.getRuntimeContext === 'function') fn.__runtimeContext = self.getRuntimeContext() as never;
-    return typeof fn === 'object' ? fn.open?.(ctx) : undefined;
-  }
-
-  close(): void | Promise<void> {
-    return typeof this.fn === 'object' ? this.fn.close?.() : undefined;
   }
 
   coGroup(first: Iterable<T1>, second: Iterable<T2>, out: Collector<OUT>): void {
