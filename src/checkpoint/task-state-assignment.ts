@@ -14,13 +14,12 @@ import type { JobGraph, JobVertex } from '../graph/job-graph.js';
 import { keyGroupRangeForOperator, type KeyGroupRange } from '../graph/key-groups.js';
 import type { KeyedStateEntry } from '../state/keyed-state-backend.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
-import type { CheckpointMetadata, OperatorCheckpointState, TaskRestore } from './checkpoint-types.js';
+import type { CheckpointMetadata, TaskRestore } from './checkpoint-types.js';
+import { hasState } from './checkpoint-metadata-validation.js';
+import { METADATA_FILE } from './checkpoint-storage.js';
 import { DamagedCheckpointError, readKeyedStateFile, readOperatorStateFile } from './state-files.js';
 import { isNativeKeyedStateFile, verifyNativeKeyedStateFile, type NativeKeyedStateFileRef } from './native-keyed-state-file.js';
 import { FailedPreconditionError } from '../core/errors.js';
-
-/** File name of a checkpoint's metadata. */
-export const METADATA_FILE_NAME = '_metadata';
 
 /** The restored state of one operator of one subtask. */
 export interface RestoredOperatorState {
@@ -38,28 +37,23 @@ export type TaskStateAssignment = Map<string, RestoredOperatorState>;
 
 /** Reads and checks `<dir>/_metadata`. */
 export async function readCheckpointMetadata(checkpointDir: string): Promise<CheckpointMetadata> {
-  const path = join(checkpointDir, METADATA_FILE_NAME);
+  const path = join(checkpointDir, METADATA_FILE);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new FailedPreconditionError(`cannot restore from ${checkpointDir}: no readable ${METADATA_FILE_NAME} (${(cause as Error).message})`, { cause });
+    throw new FailedPreconditionError(`cannot restore from ${checkpointDir}: no readable ${METADATA_FILE} (${(cause as Error).message})`, { cause });
   }
   let metadata: CheckpointMetadata;
   try {
     metadata = JSON.parse(text) as CheckpointMetadata;
   } catch (cause) {
-    throw new DamagedCheckpointError(`damaged checkpoint ${checkpointDir}: ${METADATA_FILE_NAME} is not valid JSON`, { cause });
+    throw new DamagedCheckpointError(`damaged checkpoint ${checkpointDir}: ${METADATA_FILE} is not valid JSON`, { cause });
   }
   if (metadata?.version !== 1 || !Array.isArray(metadata.operators)) {
-    throw new DamagedCheckpointError(`damaged checkpoint ${checkpointDir}: ${METADATA_FILE_NAME} is not checkpoint metadata of version 1`);
+    throw new DamagedCheckpointError(`damaged checkpoint ${checkpointDir}: ${METADATA_FILE} is not checkpoint metadata of version 1`);
   }
   return metadata;
-}
-
-/** True when some subtask of `op` stored any state. */
-function hasState(op: OperatorCheckpointState): boolean {
-  return op.subtasks.some((s) => s.keyed !== undefined || s.operatorState !== undefined);
 }
 
 /** Refuses state of operators `jobGraph` no longer has, unless allowed. */
