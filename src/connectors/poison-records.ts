@@ -48,11 +48,6 @@ export function configurePoisonRecords(options: { policy?: PoisonRecordPolicy; l
   if (options.log !== undefined) defaults.log = options.log;
 }
 
-/** The policy a source gets when it does not choose one. */
-export function defaultPoisonPolicy(): PoisonRecordPolicy {
-  return defaults.policy;
-}
-
 /** Checks a policy given by a job (a typo must not silently mean `fail`). */
 export function checkPoisonPolicy(policy: unknown): PoisonRecordPolicy {
   if (policy !== 'fail' && policy !== 'skip') throw new RangeError(`poison record policy must be 'fail' or 'skip', got ${JSON.stringify(policy)}`);
