@@ -34,12 +34,15 @@ function keyOf<T, K>(selector: KeySelector<T, K>, value: T): K {
  * and, to a rich user function, the runtime context the runtime gave the wrapper.
  */
 export abstract class UserFunctionWrapper {
+  /** Set by the runtime before `open` (the field's presence asks for it); handed on to the wrapped function. */
+  __runtimeContext: unknown = undefined;
+
   constructor(private readonly fn: unknown) {}
 
   open(ctx: OpenContext): void | Promise<void> {
     const fn = this.fn as RichFunction & { __runtimeContext?: unknown };
-    const self = this as unknown as { getRuntimeContext?: () => unknown };
-    if (fn instanceof AbstractRichFunction && typeof self.getRuntimeContext === 'function') fn.__runtimeContext = self.getRuntimeContext() as never;
+    // Wrappers nest (a join is a co-group of a wrapper): pass the context to rich functions and inner wrappers alike.
+    if (fn instanceof AbstractRichFunction || fn instanceof UserFunctionWrapper) fn.__runtimeContext = this.__runtimeContext as never;
     return typeof fn === 'object' ? fn.open?.(ctx) : undefined;
   }
 

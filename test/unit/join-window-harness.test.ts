@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  AbstractRichFunction,
   OperatorTestHarness,
   SlidingEventTimeWindows,
   TumblingEventTimeWindows,
@@ -33,6 +34,25 @@ describe('window join in the harness', () => {
     expect(h.extractOutputValues().sort()).toEqual(expected.sort());
     for (const r of h.extractOutputRecords()) expect(r.timestamp! % 10).toBe(9);
     expect(await h.numKeyedStateEntries()).toBe(0);
+    await h.close();
+  });
+
+  it('a rich join function is opened with its runtime context', async () => {
+    class TaggingJoin extends AbstractRichFunction {
+      subtask = -1;
+      override open(): void {
+        this.subtask = this.getRuntimeContext().subtaskIndex;
+      }
+      join(x: A, y: B): string {
+        return `${this.subtask}:${x[0]}:${x[1]}+${y.v}`;
+      }
+    }
+    const h = await OperatorTestHarness.forTwoInputStreams((a: DataStream<A>, b: DataStream<B>) =>
+      a.join(b).where((x) => x[0]).equalTo((y) => y.key).window(TumblingEventTimeWindows.of(10)).apply(new TaggingJoin()),
+    );
+    feed(h);
+    h.processWatermark(9);
+    expect(h.extractOutputValues().sort()).toEqual(['0:x:1+2', '0:x:4+2', '0:y:3+8', '0:y:3+9']);
     await h.close();
   });
 
