@@ -42,7 +42,7 @@ async function checkFile(dir: string, handle: StateFileHandle, where: string): P
 }
 
 /** Reads `_metadata` of `path` and checks it (without looking at the job). */
-export async function readCheckpoint(path: string): Promise<{ dir: string; metadata: CheckpointMetadata }> {
+async function readCheckpoint(path: string): Promise<{ dir: string; metadata: CheckpointMetadata }> {
   const dir = await resolveCheckpointDir(path);
   const metadata = parseCheckpointMetadata(await readMetadataText(dir), dir);
   return { dir, metadata };

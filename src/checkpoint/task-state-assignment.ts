@@ -36,7 +36,7 @@ export interface RestoredOperatorState {
 export type TaskStateAssignment = Map<string, RestoredOperatorState>;
 
 /** Reads and checks `<dir>/_metadata`. */
-export async function readCheckpointMetadata(checkpointDir: string): Promise<CheckpointMetadata> {
+async function readCheckpointMetadata(checkpointDir: string): Promise<CheckpointMetadata> {
   const path = join(checkpointDir, METADATA_FILE);
   let text: string;
   try {
@@ -57,7 +57,7 @@ export async function readCheckpointMetadata(checkpointDir: string): Promise<Che
 }
 
 /** Refuses state of operators `jobGraph` no longer has, unless allowed. */
-export function checkAllStateMapped(metadata: CheckpointMetadata, jobGraph: JobGraph, restore: TaskRestore): void {
+function checkAllStateMapped(metadata: CheckpointMetadata, jobGraph: JobGraph, restore: TaskRestore): void {
   if (restore.allowNonRestoredState) return;
   const ids = new Set<string>();
   for (const v of jobGraph.vertices) for (const o of v.operators) ids.add(o.operatorId);
