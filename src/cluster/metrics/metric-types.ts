@@ -33,21 +33,6 @@ export class Gauge {
   }
 }
 
-/** A gauge holding the last value it was set to. */
-export class SettableGauge extends Gauge {
-  private current: number;
-
-  constructor(initial: number) {
-    super(() => this.current);
-    this.current = initial;
-  }
-
-  /** Replaces the value. */
-  set(value: number): void {
-    this.current = value;
-  }
-}
-
 /** Width of a meter's sliding window in seconds (Flink's MeterView default). */
 export const METER_WINDOW_SECONDS = 60;
 

@@ -37,11 +37,6 @@ const TO_GRPC: Record<FlussErrorCode, grpc.status> = {
 
 const KNOWN_CODES = new Set<string>(Object.keys(TO_GRPC));
 
-/** The gRPC status code a Fluss error code travels as. */
-export function grpcStatusOf(code: FlussErrorCode): grpc.status {
-  return TO_GRPC[code];
-}
-
 /** Keeps a message to one line: status details must not carry stack traces or newlines. */
 function oneLine(message: string): string {
   const line = message.split(/\r?\n/, 1)[0] ?? '';

@@ -45,12 +45,6 @@ export function unaryHandler<Req, Res>(handler: (request: Req) => Promise<Res> |
   };
 }
 
-/** Ends a server stream with a typed status for `err`. */
-export function failServerStream(call: grpc.ServerWritableStream<unknown, unknown>, err: unknown): void {
-  const status = toServiceError(err);
-  call.emit('error', status);
-}
-
 /**
  * Binds `server` to `host:port` with `security`'s credentials (mutual TLS or plaintext) and
  * resolves with the address actually bound (`host:port`).
