@@ -2,11 +2,9 @@
  * `fluss cancel [-m host:port] [-s [dir]] <jobId>`: cancels a job; prints `Cancelled job <jobId>.`.
  * With `-s` a savepoint is taken first (savepoint-command.ts).
  */
-import { JobManagerClient } from '../cluster/rpc/job-manager-client.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { isId } from '../core/ids.js';
-import { resolveJobManagerAddress } from './client-address.js';
-import { clientSecurity, loadClientConfig, type ClientConfigOptions } from './client-config.js';
+import { withJobManagerClient, type ClientConfigOptions } from './client-config.js';
 import type { CliIO } from './cli-io.js';
 
 /** Options of `fluss cancel`. */
@@ -28,15 +26,10 @@ export async function cancelJob(jobIdArg: string | undefined, options: CancelOpt
     return cancelWithSavepoint(jobId, target, options, io);
   }
   if (!isId(jobId)) throw new InvalidArgumentError(`"${jobId}" is not a job id (expected 32 hex digits)`);
-  const config = loadClientConfig(options, io.env);
-  const address = resolveJobManagerAddress(options.jobmanager, io.env, config);
-  const client = new JobManagerClient(address, { security: clientSecurity(config) });
-  try {
+  return withJobManagerClient(options, io.env, async (client) => {
     io.out(`Cancelling job ${jobId}.`);
     await client.cancelJob(jobId);
     io.out(`Cancelled job ${jobId}.`);
     return 0;
-  } finally {
-    client.close();
-  }
+  });
 }

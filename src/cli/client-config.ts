@@ -6,6 +6,8 @@
  */
 import { loadConfig, type FlussConfig } from '../core/config.js';
 import { rpcSecurityFromConfig, type RpcSecurity } from '../cluster/rpc/credentials.js';
+import { JobManagerClient } from '../cluster/rpc/job-manager-client.js';
+import { resolveJobManagerAddress } from './client-address.js';
 
 /** Options every client command accepts. */
 export interface ClientConfigOptions {
@@ -28,4 +30,23 @@ export function loadClientConfig(options: ClientConfigOptions, env: NodeJS.Proce
 /** TLS material and token of a client command (the PEM files are read here). */
 export function clientSecurity(config: FlussConfig): RpcSecurity {
   return rpcSecurityFromConfig(config);
+}
+
+/**
+ * Runs `fn` with a client of the JobManager a command addresses (`-m`, `FLUSS_JOBMANAGER` or the
+ * configuration) and closes the client afterwards, whatever `fn` does.
+ */
+export async function withJobManagerClient<T>(
+  options: ClientConfigOptions & { jobmanager?: string },
+  env: NodeJS.ProcessEnv,
+  fn: (client: JobManagerClient) => Promise<T>,
+): Promise<T> {
+  const config = loadClientConfig(options, env);
+  const address = resolveJobManagerAddress(options.jobmanager, env, config);
+  const client = new JobManagerClient(address, { security: clientSecurity(config) });
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
 }

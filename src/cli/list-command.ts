@@ -2,9 +2,7 @@
  * `fluss list [-a] [-r] [-s] [--json] [-m host:port]`: the jobs of a JobManager in Flink's format
  * (or as JSON).
  */
-import { JobManagerClient } from '../cluster/rpc/job-manager-client.js';
-import { resolveJobManagerAddress } from './client-address.js';
-import { clientSecurity, loadClientConfig, type ClientConfigOptions } from './client-config.js';
+import { withJobManagerClient, type ClientConfigOptions } from './client-config.js';
 import type { CliIO } from './cli-io.js';
 import { jobJson } from './job-json.js';
 import { formatJobList } from './job-list-format.js';
@@ -21,10 +19,7 @@ export interface ListOptions extends ClientConfigOptions {
 
 /** Runs `fluss list`; resolves with the exit code. */
 export async function listJobs(options: ListOptions, io: CliIO): Promise<number> {
-  const config = loadClientConfig(options, io.env);
-  const address = resolveJobManagerAddress(options.jobmanager, io.env, config);
-  const client = new JobManagerClient(address, { security: clientSecurity(config) });
-  try {
+  return withJobManagerClient(options, io.env, async (client) => {
     const all = options.all === true;
     if (options.json) {
       const now = Date.now();
@@ -42,7 +37,5 @@ export async function listJobs(options: ListOptions, io: CliIO): Promise<number>
     });
     for (const line of lines) io.out(line);
     return 0;
-  } finally {
-    client.close();
-  }
+  });
 }

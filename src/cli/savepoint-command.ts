@@ -6,11 +6,9 @@
  * - `fluss stop [-p dir] [--drain] <jobId>` (stop-with-savepoint) → `Savepoint completed. Path: <path>`
  * - `fluss cancel -s [dir] <jobId>` (savepoint, then cancel) → `Cancelled job <jobId>. Savepoint stored in <path>.`
  */
-import { JobManagerClient } from '../cluster/rpc/job-manager-client.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { isId } from '../core/ids.js';
-import { resolveJobManagerAddress } from './client-address.js';
-import { clientSecurity, loadClientConfig, type ClientConfigOptions } from './client-config.js';
+import { withJobManagerClient, type ClientConfigOptions } from './client-config.js';
 import type { CliIO } from './cli-io.js';
 
 /** Options of `fluss savepoint`. */
@@ -35,23 +33,12 @@ function checkJobId(jobId: string | undefined): string {
   return jobId;
 }
 
-async function withClient<T>(options: ClientConfigOptions & { jobmanager?: string }, io: CliIO, fn: (client: JobManagerClient) => Promise<T>): Promise<T> {
-  const config = loadClientConfig(options, io.env);
-  const address = resolveJobManagerAddress(options.jobmanager, io.env, config);
-  const client = new JobManagerClient(address, { security: clientSecurity(config) });
-  try {
-    return await fn(client);
-  } finally {
-    client.close();
-  }
-}
-
 /** Runs `fluss savepoint`; resolves with the exit code. */
 export async function savepointCommand(jobId: string | undefined, targetDirectory: string | undefined, options: SavepointOptions, io: CliIO): Promise<number> {
   if (options.dispose !== undefined) {
     if (jobId !== undefined) throw new InvalidArgumentError('savepoint -d takes a savepoint path and no job id');
     const path = options.dispose;
-    return withClient(options, io, async (client) => {
+    return withJobManagerClient(options, io.env, async (client) => {
       io.out(`Disposing savepoint '${path}'.`);
       io.out('Waiting for response...');
       await client.disposeSavepoint(path);
@@ -60,7 +47,7 @@ export async function savepointCommand(jobId: string | undefined, targetDirector
     });
   }
   const id = checkJobId(jobId);
-  return withClient(options, io, async (client) => {
+  return withJobManagerClient(options, io.env, async (client) => {
     io.out(`Triggering savepoint for job ${id}.`);
     io.out('Waiting for response...');
     const path = await client.triggerSavepoint({ jobId: id, targetDirectory });
@@ -76,7 +63,7 @@ export async function stopCommand(jobId: string | undefined, options: StopOption
   // `stop -p <jobId>`: the optional directory of -p took the job id.
   if (jobId === undefined && targetDirectory !== undefined && isId(targetDirectory)) [jobId, targetDirectory] = [targetDirectory, undefined];
   const id = checkJobId(jobId);
-  return withClient(options, io, async (client) => {
+  return withJobManagerClient(options, io.env, async (client) => {
     io.out(`Suspending job "${id}" with a savepoint.`);
     const path = await client.triggerSavepoint({ jobId: id, targetDirectory, stop: true, drain: options.drain === true });
     io.out(`Savepoint completed. Path: ${path}`);
@@ -87,7 +74,7 @@ export async function stopCommand(jobId: string | undefined, options: StopOption
 /** `fluss cancel -s [dir] <jobId>`: savepoint, then cancel; resolves with the exit code. */
 export async function cancelWithSavepoint(jobId: string, targetDirectory: string | undefined, options: ClientConfigOptions & { jobmanager?: string }, io: CliIO): Promise<number> {
   const id = checkJobId(jobId);
-  return withClient(options, io, async (client) => {
+  return withJobManagerClient(options, io.env, async (client) => {
     io.out(`Cancelling job ${id} with savepoint to ${targetDirectory ?? 'default savepoint directory'}.`);
     const path = await client.triggerSavepoint({ jobId: id, targetDirectory, cancel: true });
     io.out(`Savepoint completed. Path: ${path}`);

@@ -1,11 +1,9 @@
 /**
  * `fluss status <jobId> [--json] [-m host:port]`: one job's state, times and vertices.
  */
-import { JobManagerClient } from '../cluster/rpc/job-manager-client.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { isId } from '../core/ids.js';
-import { resolveJobManagerAddress } from './client-address.js';
-import { clientSecurity, loadClientConfig, type ClientConfigOptions } from './client-config.js';
+import { withJobManagerClient, type ClientConfigOptions } from './client-config.js';
 import type { CliIO } from './cli-io.js';
 import { jobJson } from './job-json.js';
 import { formatFlinkDate } from './job-list-format.js';
@@ -19,10 +17,7 @@ export interface StatusOptions extends ClientConfigOptions {
 /** Runs `fluss status`; resolves with the exit code. */
 export async function showJobStatus(jobId: string, options: StatusOptions, io: CliIO): Promise<number> {
   if (!isId(jobId)) throw new InvalidArgumentError(`"${jobId}" is not a job id (32 hex digits)`);
-  const config = loadClientConfig(options, io.env);
-  const address = resolveJobManagerAddress(options.jobmanager, io.env, config);
-  const client = new JobManagerClient(address, { security: clientSecurity(config) });
-  try {
+  return withJobManagerClient(options, io.env, async (client) => {
     const job = jobJson(await client.getJob(jobId));
     if (options.json) {
       io.out(JSON.stringify(job, null, 2));
@@ -35,9 +30,7 @@ export async function showJobStatus(jobId: string, options: StatusOptions, io: C
     io.out(`  ${'VERTEX'.padEnd(width)}  PARALLELISM  STATUS`);
     for (const v of job.vertices) io.out(`  ${v.name.padEnd(width)}  ${String(v.parallelism).padStart(11)}  ${v.status}`);
     return 0;
-  } finally {
-    client.close();
-  }
+  });
 }
 
 /** `1h 02m 03s`, `2m 05s`, `350 ms`. */
