@@ -5,7 +5,8 @@
 //   (b) duration of a checkpoint with 1 M keys in keyed state (LevelDB);
 //   (c) time from SIGKILL of a TaskManager running a task to the first output committed by the
 //       restarted job (exactly-once FileSink; target: at most 2 s).
-//   npm run bench -- checkpoint-overhead [keys=1000000]      (WINDOW_MS=10000: throughput window)
+//   npm run bench -- checkpoint-overhead [keys=1000000]      (WINDOW_MS=10000: throughput window;
+//   PARTS=a,b,c: the parts to run)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -106,6 +107,12 @@ const jobIdOf = (stdout) => /JobID ([0-9a-f]{32})/.exec(stdout)[1];
 const getJson = (url) => fetch(url).then((r) => r.json());
 const WARMUP_MS = 4_000;
 const WINDOW_MS = Number(process.env.WINDOW_MS ?? 10_000);
+const PARTS = new Set((process.env.PARTS ?? 'a,b,c').split(','));
+
+/** Checkpoints of the job completed so far. */
+async function completedCheckpoints(cluster, jobId) {
+  return (await getJson(`${cluster.rest}/jobs/${jobId}/checkpoints`)).counts?.completed ?? 0;
+}
 
 /** Records the keyed operator read so far (task metrics reach the JobManager with heartbeats). */
 async function keyedRecords(cluster, jobId) {
@@ -118,92 +125,106 @@ const cluster = await startCluster(3);
 try {
   // (a) the same unbounded keyed job with and without checkpoints, alternating; steady-state
   // rate of the keyed operator over a window after a warm-up (deployment and start excluded).
-  const keys = 100_000;
-  const rates = { off: [], on: [] };
-  for (let round = 0; round < 2; round++) {
-    for (const mode of ['off', 'on']) {
-      const jobId = jobIdOf(run(cluster, ['throughput', 'Infinity', String(keys), mode === 'on' ? '1000' : '0'], true));
-      await sleep(WARMUP_MS);
-      const [r0, t0] = [await keyedRecords(cluster, jobId), performance.now()];
-      await sleep(WINDOW_MS);
-      const [r1, t1] = [await keyedRecords(cluster, jobId), performance.now()];
-      cancel(cluster, jobId);
-      rates[mode].push((r1 - r0) / ((t1 - t0) / 1000));
-      await sleep(500);
+  if (PARTS.has('a')) {
+    const keys = 100_000;
+    const rates = { off: [], on: [] };
+    const checkpointsInWindow = [];
+    for (let round = 0; round < 2; round++) {
+      for (const mode of ['off', 'on']) {
+        const jobId = jobIdOf(run(cluster, ['throughput', 'Infinity', String(keys), mode === 'on' ? '1000' : '0'], true));
+        await sleep(WARMUP_MS);
+        const [r0, t0, c0] = [await keyedRecords(cluster, jobId), performance.now(), await completedCheckpoints(cluster, jobId)];
+        await sleep(WINDOW_MS);
+        const [r1, t1, c1] = [await keyedRecords(cluster, jobId), performance.now(), await completedCheckpoints(cluster, jobId)];
+        cancel(cluster, jobId);
+        rates[mode].push((r1 - r0) / ((t1 - t0) / 1000));
+        if (mode === 'on') checkpointsInWindow.push(c1 - c0);
+        await sleep(500);
+      }
     }
+    const off = rates.off.reduce((a, b) => a + b) / rates.off.length;
+    const on = rates.on.reduce((a, b) => a + b) / rates.on.length;
+    const overhead = (1 - on / off) * 100;
+    console.log(`(a) keyed job over ${keys} keys, parallelism 2, LevelDB, ${WINDOW_MS / 1000} s windows after ${WARMUP_MS / 1000} s warm-up, mean of 2`);
+    console.log(`    without checkpoints   ${(off / 1e3).toFixed(0)} K records/s`);
+    console.log(`    1 s checkpoints       ${(on / 1e3).toFixed(0)} K records/s   (${overhead.toFixed(1)} % lower; target <= 10 %)`);
+    console.log(`    checkpoints completed in the windows: ${checkpointsInWindow.join(', ')}`);
+    Object.assign(result, {
+      recordsPerSecondWithoutCheckpoints: Math.round(off),
+      recordsPerSecondWithCheckpoints: Math.round(on),
+      throughputOverheadPercent: Number(overhead.toFixed(1)),
+      checkpointsInWindow,
+    });
   }
-  const off = rates.off.reduce((a, b) => a + b) / rates.off.length;
-  const on = rates.on.reduce((a, b) => a + b) / rates.on.length;
-  const overhead = (1 - on / off) * 100;
-  console.log(`(a) keyed job over ${keys} keys, parallelism 2, LevelDB, ${WINDOW_MS / 1000} s windows after ${WARMUP_MS / 1000} s warm-up, mean of 2`);
-  console.log(`    without checkpoints   ${(off / 1e3).toFixed(0)} K records/s`);
-  console.log(`    1 s checkpoints       ${(on / 1e3).toFixed(0)} K records/s   (${overhead.toFixed(1)} % lower; target <= 10 %)`);
-  Object.assign(result, { recordsPerSecondWithoutCheckpoints: Math.round(off), recordsPerSecondWithCheckpoints: Math.round(on), throughputOverheadPercent: Number(overhead.toFixed(1)) });
 
   // (b) checkpoints once every one of BIG_KEYS keys has state.
-  const big = jobIdOf(run(cluster, ['bigstate', String(BIG_KEYS)], true));
-  for (let i = 0; (await keyedRecords(cluster, big)) < BIG_KEYS; i++) {
-    if (i > 1200) throw new Error('the big-state job did not reach its key count');
-    await sleep(100);
-  }
-  const after = Date.now();
-  const durations = [];
-  const sizes = [];
-  for (let i = 0; durations.length < 3; i++) {
-    if (i > 600) throw new Error('no checkpoint completed with the full key set');
-    await sleep(100);
-    const stats = await getJson(`${cluster.rest}/jobs/${big}/checkpoints`);
-    for (const e of stats.history ?? []) {
-      if (e.status === 'COMPLETED' && e.trigger_timestamp > after && !durations.some((d) => d.id === e.id)) {
-        durations.push({ id: e.id, ms: e.end_to_end_duration });
-        sizes.push(e.state_size);
+  if (PARTS.has('b')) {
+    const big = jobIdOf(run(cluster, ['bigstate', String(BIG_KEYS)], true));
+    for (let i = 0; (await keyedRecords(cluster, big)) < BIG_KEYS; i++) {
+      if (i > 1200) throw new Error('the big-state job did not reach its key count');
+      await sleep(100);
+    }
+    const after = Date.now();
+    const durations = [];
+    const sizes = [];
+    for (let i = 0; durations.length < 3; i++) {
+      if (i > 600) throw new Error('no checkpoint completed with the full key set');
+      await sleep(100);
+      const stats = await getJson(`${cluster.rest}/jobs/${big}/checkpoints`);
+      for (const e of stats.history ?? []) {
+        if (e.status === 'COMPLETED' && e.trigger_timestamp > after && !durations.some((d) => d.id === e.id)) {
+          durations.push({ id: e.id, ms: e.end_to_end_duration });
+          sizes.push(e.state_size);
+        }
       }
     }
+    cancel(cluster, big);
+    const avg = durations.reduce((s, d) => s + d.ms, 0) / durations.length;
+    console.log(`(b) checkpoints with ${BIG_KEYS} keys in LevelDB state, parallelism 2, records flowing`);
+    console.log(`    durations             ${durations.map((d) => `${d.ms} ms`).join(', ')} (average ${avg.toFixed(0)} ms), state ${(sizes.at(-1) / 1e6).toFixed(1)} MB`);
+    Object.assign(result, { bigStateKeys: BIG_KEYS, checkpointDurationsMs: durations.map((d) => d.ms), checkpointStateBytes: sizes.at(-1) });
   }
-  cancel(cluster, big);
-  const avg = durations.reduce((s, d) => s + d.ms, 0) / durations.length;
-  console.log(`(b) checkpoints with ${BIG_KEYS} keys in LevelDB state, parallelism 2, records flowing`);
-  console.log(`    durations             ${durations.map((d) => `${d.ms} ms`).join(', ')} (average ${avg.toFixed(0)} ms), state ${(sizes.at(-1) / 1e6).toFixed(1)} MB`);
-  Object.assign(result, { bigStateKeys: BIG_KEYS, checkpointDurationsMs: durations.map((d) => d.ms), checkpointStateBytes: sizes.at(-1) });
 
   // (c) SIGKILL of a TaskManager that runs a task → first committed output of the restarted job.
-  const out = join(dir, 'out');
-  const rec = jobIdOf(run(cluster, ['recovery', out], true));
-  const committed = () => {
-    try {
-      return readdirSync(out).filter((name) => !name.startsWith('.'));
-    } catch {
-      return [];
-    }
-  };
-  for (let i = 0; committed().length === 0 && i < 300; i++) await sleep(50);
-  await sleep(1000);
-  const tms = (await getJson(`${cluster.rest}/taskmanagers`)).taskmanagers;
-  const busy = tms.find((t) => t.freeSlots === 0);
-  const victim = cluster.tms.find((t) => t.address === busy.address);
-  const before = new Set(committed());
-  const killedAt = performance.now();
-  victim.proc.kill('SIGKILL');
-  // Files of the restarted job carry a higher attempt in their writer uuid; any new committed file
-  // written by attempt >= 1 proves the restarted job committed.
-  let recoveredMs;
-  for (let i = 0; recoveredMs === undefined; i++) {
-    if (i > 6000) throw new Error('the job did not commit output after the TaskManager was killed');
-    await sleep(5);
-    for (const name of committed()) {
-      if (before.has(name)) continue;
-      const attempt = parseInt(name.slice(5 + 9, 5 + 13), 16);
-      if (attempt >= 1) {
-        recoveredMs = performance.now() - killedAt;
-        break;
+  if (PARTS.has('c')) {
+    const out = join(dir, 'out');
+    const rec = jobIdOf(run(cluster, ['recovery', out], true));
+    const committed = () => {
+      try {
+        return readdirSync(out).filter((name) => !name.startsWith('.'));
+      } catch {
+        return [];
+      }
+    };
+    for (let i = 0; committed().length === 0 && i < 300; i++) await sleep(50);
+    await sleep(1000);
+    const tms = (await getJson(`${cluster.rest}/taskmanagers`)).taskmanagers;
+    const busy = tms.find((t) => t.freeSlots === 0);
+    const victim = cluster.tms.find((t) => t.address === busy.address);
+    const before = new Set(committed());
+    const killedAt = performance.now();
+    victim.proc.kill('SIGKILL');
+    // Files of the restarted job carry a higher attempt in their writer uuid; any new committed file
+    // written by attempt >= 1 proves the restarted job committed.
+    let recoveredMs;
+    for (let i = 0; recoveredMs === undefined; i++) {
+      if (i > 6000) throw new Error('the job did not commit output after the TaskManager was killed');
+      await sleep(5);
+      for (const name of committed()) {
+        if (before.has(name)) continue;
+        const attempt = parseInt(name.slice(5 + 9, 5 + 13), 16);
+        if (attempt >= 1) {
+          recoveredMs = performance.now() - killedAt;
+          break;
+        }
       }
     }
+    const restarts = (await getJson(`${cluster.rest}/jobs/${rec}`))['numRestarts'];
+    cancel(cluster, rec);
+    console.log(`(c) SIGKILL of a TaskManager → first committed output after recovery`);
+    console.log(`    ${recoveredMs.toFixed(0)} ms (target <= 2000 ms; checkpoints every 200 ms, restart delay 0)${restarts !== undefined ? `, restarts ${restarts}` : ''}`);
+    Object.assign(result, { killToFirstCommitMs: Math.round(recoveredMs) });
   }
-  const restarts = (await getJson(`${cluster.rest}/jobs/${rec}`))['numRestarts'];
-  cancel(cluster, rec);
-  console.log(`(c) SIGKILL of a TaskManager → first committed output after recovery`);
-  console.log(`    ${recoveredMs.toFixed(0)} ms (target <= 2000 ms; checkpoints every 200 ms, restart delay 0)${restarts !== undefined ? `, restarts ${restarts}` : ''}`);
-  Object.assign(result, { killToFirstCommitMs: Math.round(recoveredMs) });
 } finally {
   cluster.stop();
   rmSync(dir, { recursive: true, force: true });

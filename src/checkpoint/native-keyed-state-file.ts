@@ -1,14 +1,19 @@
 /**
  * The native keyed state file of a LevelDB checkpoint (`<operatorId>-<subtask>-keyed`, handle
- * format `leveldb-native`): raw LevelDB records straight from a snapshot iterator, no entry
- * decoded or re-encoded.
+ * format `leveldb-native`): raw LevelDB records straight from a snapshot iterator, followed by
+ * the write-back cache's changes that were not in the database yet, no entry decoded or
+ * re-encoded.
  *
  * ```
- * "FLUSSKN1"                      8 bytes magic
- * u32 BE n, n bytes of JSON       header { format: 'fluss-keyed-state-native', version: 1,
+ * "FLUSSKN2"                      8 bytes magic
+ * u32 BE n, n bytes of JSON       header { format: 'fluss-keyed-state-native', version: 2,
  *                                   backend: 'leveldb', keyGroupRange, states: [[id, name]…] }
- * per record: varint key length, varint value length, key bytes, value bytes
+ * per record: varint key length, varint value code (0: deletion, n + 1: n value bytes),
+ *             key bytes, value bytes                      (native-record-codec.ts)
  * ```
+ *
+ * Records apply in order: a later record of a key replaces or deletes an earlier one. Version 1
+ * files ("FLUSSKN1", the value length as the code, no deletions) are still read.
  *
  * Keys follow the LevelDB key layout (`[keyGroup u16 BE][state id u16 BE][key][namespace]`), so
  * a reader filters by key group from the first two bytes; `states` maps the database-local state
@@ -26,13 +31,16 @@ import { join } from 'node:path';
 import type { KeyGroupRange } from '../graph/key-groups.js';
 import type { KeyedStateBackend } from '../state/keyed-state-backend.js';
 import { LevelDbKeyedStateBackend } from '../state/leveldb-keyed-state-backend.js';
-import { decodeNativeRecords, type LevelDbNativeSnapshot, type RawRecord } from '../state/leveldb-native-snapshot.js';
+import { decodeNativeRecords, type LevelDbNativeSnapshot } from '../state/leveldb-native-snapshot.js';
+import { decodeNativeRecords as decodeRecordBytes, NativeRecordEncoder, type RawRecord } from '../state/native-record-codec.js';
 import type { StateFileHandle } from './checkpoint-types.js';
 import { DamagedCheckpointError } from './state-files.js';
 
 /** Header `format` of native keyed state files. */
 export const NATIVE_KEYED_STATE_FORMAT = 'fluss-keyed-state-native';
-const MAGIC = Buffer.from('FLUSSKN1', 'latin1');
+const MAGIC = Buffer.from('FLUSSKN2', 'latin1');
+/** Magic of version 1 files (no deletions), still read. */
+const MAGIC_V1 = Buffer.from('FLUSSKN1', 'latin1');
 /** Bytes collected before one write is issued. */
 const WRITE_CHUNK = 1024 * 1024;
 /**
@@ -46,7 +54,7 @@ const READ_CHUNK = 4 * 1024 * 1024;
 /** The header of a native keyed state file. */
 export interface NativeKeyedStateHeader {
   format: typeof NATIVE_KEYED_STATE_FORMAT;
-  version: 1;
+  version: 1 | 2;
   backend: 'leveldb';
   keyGroupRange: KeyGroupRange;
   /** Database-local state id → state name. */
@@ -60,76 +68,63 @@ export interface NativeKeyedStateFileRef {
   header: NativeKeyedStateHeader;
 }
 
-function writeVarint(buf: Buffer, pos: number, v: number): number {
-  while (v >= 0x80) {
-    buf[pos++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  buf[pos++] = v;
-  return pos;
-}
-
 /**
  * Writes the records of `snapshot` to `dir/name`: waits for its iterator, then alternates one
  * iterator batch (read by LevelDB's thread while the previous one is encoded) with chunked
- * writes, so the task's event loop is only ever busy for one batch. Closes the iterator.
+ * writes, so the task's event loop is only ever busy for one batch; the cache's unwritten
+ * changes, encoded at the snapshot point, follow. Closes the iterator.
  */
 export async function writeNativeKeyedStateFile(dir: string, name: string, snapshot: LevelDbNativeSnapshot): Promise<StateFileHandle> {
   const it = await snapshot.iterator;
   const hash = createHash('sha256');
   let file: FileHandle | undefined;
   let size = 0;
-  let pending: Promise<RawRecord[]> | undefined;
+  let pending: Promise<[Buffer, Buffer][]> | undefined;
   try {
     file = await open(join(dir, name), 'w');
     const out = file;
+    const writeOut = async (chunks: Buffer[]): Promise<void> => {
+      if (chunks.length === 0) return;
+      for (const c of chunks) {
+        hash.update(c);
+        size += c.length;
+      }
+      await out.writev(chunks);
+    };
     const header: NativeKeyedStateHeader = {
       format: NATIVE_KEYED_STATE_FORMAT,
-      version: 1,
+      version: 2,
       backend: 'leveldb',
       keyGroupRange: snapshot.keyGroupRange,
       states: snapshot.states,
     };
     const json = Buffer.from(JSON.stringify(header), 'utf8');
-    let buf = Buffer.allocUnsafe(Math.max(WRITE_CHUNK, json.length + 12));
-    MAGIC.copy(buf, 0);
-    buf.writeUInt32BE(json.length, 8);
-    json.copy(buf, 12);
-    let pos = 12 + json.length;
-    const writeOut = async (): Promise<void> => {
-      if (pos === 0) return;
-      const data = buf.subarray(0, pos);
-      hash.update(data);
-      size += pos;
-      await out.write(data, 0, pos);
-      pos = 0;
-    };
-    const next = (): Promise<RawRecord[]> => {
+    const head = Buffer.allocUnsafe(12 + json.length);
+    MAGIC.copy(head, 0);
+    head.writeUInt32BE(json.length, 8);
+    json.copy(head, 12);
+    await writeOut([head]);
+    const next = (): Promise<[Buffer, Buffer][]> => {
       const p = it.nextv(ITERATOR_BATCH);
       // Observed at once: it may fail (database closed) while a chunk is being written.
       p.catch(() => undefined);
       return p;
     };
+    const records = new NativeRecordEncoder(WRITE_CHUNK);
     pending = next();
     for (;;) {
-      const records = await pending;
+      const batch = await pending;
       pending = undefined;
-      if (records.length === 0) break;
+      if (batch.length === 0) break;
       pending = next();
-      for (let i = 0; i < records.length; i++) {
-        const [k, v] = records[i]!;
-        const need = k.length + v.length + 10;
-        if (pos + need > buf.length) {
-          await writeOut();
-          if (need > buf.length) buf = Buffer.allocUnsafe(need);
-        }
-        pos = writeVarint(buf, pos, k.length);
-        pos = writeVarint(buf, pos, v.length);
-        pos += k.copy(buf, pos);
-        pos += v.copy(buf, pos);
+      for (let i = 0; i < batch.length; i++) {
+        const [k, v] = batch[i]!;
+        records.put(k, k.length, v);
       }
+      await writeOut(records.takeChunks());
     }
-    await writeOut();
+    await writeOut(records.finish());
+    await writeOut(snapshot.unwritten);
     await out.sync();
   } finally {
     await pending?.catch(() => undefined);
@@ -146,7 +141,7 @@ export async function isNativeKeyedStateFile(checkpointDir: string, handle: Stat
   try {
     const head = Buffer.alloc(MAGIC.length);
     const { bytesRead } = await file.read(head, 0, head.length, 0);
-    return bytesRead === MAGIC.length && head.equals(MAGIC);
+    return bytesRead === MAGIC.length && (head.equals(MAGIC) || head.equals(MAGIC_V1));
   } finally {
     await file.close();
   }
@@ -159,7 +154,9 @@ function damaged(checkpointDir: string, handle: StateFileHandle, what: string, c
 /** Parses the header at the start of `buf`; undefined while `buf` is too short to hold it. */
 function parseHeader(buf: Buffer, checkpointDir: string, handle: StateFileHandle): { header: NativeKeyedStateHeader; end: number } | undefined {
   if (buf.length < 12) return undefined;
-  if (!buf.subarray(0, 8).equals(MAGIC)) throw damaged(checkpointDir, handle, `is not a ${NATIVE_KEYED_STATE_FORMAT} file`);
+  const magic = buf.subarray(0, 8);
+  const version = magic.equals(MAGIC) ? 2 : magic.equals(MAGIC_V1) ? 1 : 0;
+  if (version === 0) throw damaged(checkpointDir, handle, `is not a ${NATIVE_KEYED_STATE_FORMAT} file`);
   const n = buf.readUInt32BE(8);
   if (buf.length < 12 + n) return undefined;
   let header: NativeKeyedStateHeader;
@@ -168,8 +165,8 @@ function parseHeader(buf: Buffer, checkpointDir: string, handle: StateFileHandle
   } catch (cause) {
     throw damaged(checkpointDir, handle, 'has an unreadable header', cause);
   }
-  if (header?.format !== NATIVE_KEYED_STATE_FORMAT || header.version !== 1 || !Array.isArray(header.states)) {
-    throw damaged(checkpointDir, handle, `is not a ${NATIVE_KEYED_STATE_FORMAT} file (version 1)`);
+  if (header?.format !== NATIVE_KEYED_STATE_FORMAT || header.version !== version || !Array.isArray(header.states)) {
+    throw damaged(checkpointDir, handle, `is not a ${NATIVE_KEYED_STATE_FORMAT} file (version ${version})`);
   }
   return { header, end: 12 + n };
 }
@@ -244,32 +241,9 @@ export async function* readNativeKeyedStateRecords(ref: NativeKeyedStateFileRef)
       headerDone = true;
       pos = parsed.end;
     }
-    const records: RawRecord[] = [];
+    const { records, end } = decodeRecordBytes(buf, pos, ref.header.version >= 2);
+    pos = end;
     const n = buf.length;
-    for (;;) {
-      // varint key length, varint value length (each at most 5 bytes), then the bytes.
-      let p = pos;
-      let klen = 0;
-      let shift = 0;
-      let b = 0x80;
-      while (p < n && b & 0x80) {
-        b = buf[p++]!;
-        klen += (b & 0x7f) * 2 ** shift;
-        shift += 7;
-      }
-      if (b & 0x80) break;
-      let vlen = 0;
-      shift = 0;
-      b = 0x80;
-      while (p < n && b & 0x80) {
-        b = buf[p++]!;
-        vlen += (b & 0x7f) * 2 ** shift;
-        shift += 7;
-      }
-      if (b & 0x80 || p + klen + vlen > n) break;
-      records.push([buf.subarray(p, p + klen), buf.subarray(p + klen, p + klen + vlen)]);
-      pos = p + klen + vlen;
-    }
     rest = pos < n ? buf.subarray(pos) : undefined;
     if (records.length > 0) yield records;
   }

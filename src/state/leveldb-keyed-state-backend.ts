@@ -31,9 +31,10 @@ import {
   stateEnd,
   writeStateKey,
 } from './leveldb-key-layout.js';
-import type { LevelDbNativeSnapshot, RawRecord } from './leveldb-native-snapshot.js';
+import type { LevelDbNativeSnapshot } from './leveldb-native-snapshot.js';
 import { LevelDbStore } from './leveldb-store.js';
 import { LevelDbWriteBackCache, type CachedState } from './leveldb-write-back-cache.js';
+import { NativeRecordEncoder, type RawRecord } from './native-record-codec.js';
 import { StateBackendError } from './state-errors.js';
 import { checkStateRegistration } from './state-registration.js';
 import { deserializeValue, serializeValue } from './value-codec.js';
@@ -231,25 +232,30 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
 
   /**
    * A native snapshot of the key groups in `range` (default: all owned), for checkpoints. Only
-   * synchronous work: dirty cache entries go to a batch that is sealed; the snapshot iterator
-   * opens once it is written (later writes are not in it), so processing goes on meanwhile.
+   * synchronous work: the cache's changes not written yet are serialised into records, and the
+   * snapshot iterator reads the database as of the batches handed over so far (it opens once they
+   * are written; later writes are not in it), so processing goes on meanwhile and nothing is
+   * written to the database for the checkpoint.
    */
   snapshotNative(range: KeyGroupRange = this.keyGroupRange): LevelDbNativeSnapshot {
     if (this.disposed) throw new StateBackendError(`${this.operatorName}: the keyed state backend is disposed`);
     const start = Math.max(range.start, this.keyGroupRange.start);
     const end = Math.min(range.end, this.keyGroupRange.end);
-    this.cache.writeBack();
+    const unwritten = new NativeRecordEncoder();
+    this.cache.encodeUnwritten(unwritten, start, end);
     const iterator = this.store.snapshotIterator(prefixKey(start), keyGroupEnd(end));
     // Observed now; the asynchronous part awaits it.
     iterator.catch(() => undefined);
     const states: [number, string][] = this.stateNames.map((name, i) => [i + 1, name]);
-    return { keyGroupRange: { start, end }, states, iterator };
+    const unwrittenRecords = unwritten.count;
+    return { keyGroupRange: { start, end }, states, iterator, unwritten: unwritten.finish(), unwrittenRecords };
   }
 
   /**
    * Loads raw records of a native snapshot (before processing starts): records of key groups
    * outside this subtask's range are skipped, state ids are re-mapped by name (`states`: the
-   * snapshot's id → name table), and records go into LevelDB in chained batches as they are.
+   * snapshot's id → name table), and records go into LevelDB in chained batches as they are,
+   * in order (a deletion or a later put of a key replaces an earlier record).
    * Timers are records too; the timer service rebuilds its index from them when it loads.
    */
   async restoreNative(batches: AsyncIterable<RawRecord[]>, states: readonly [number, string][]): Promise<void> {
@@ -274,7 +280,8 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
         if (local < 0) throw new StateBackendError(`${this.operatorName}: native snapshot record of unknown state id ${id}`);
         // The record is the caller's to change: rewrite the id in place, no copy.
         if (local !== id) k.writeUInt16BE(local, 2);
-        this.store.batch().batch.put(k, v);
+        if (v === undefined) this.store.batch().batch.del(k);
+        else this.store.batch().batch.put(k, v);
         n++;
       }
       if (n >= RAW_RESTORE_BATCH) {

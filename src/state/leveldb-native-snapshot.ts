@@ -1,7 +1,9 @@
 /**
  * Native snapshots of the LevelDB backend: raw LevelDB records (key layout
  * `[keyGroup u16][state id u16][key][namespace]`, values as msgpack) plus the table of user
- * state ids, which are local to one database and so are re-mapped by name on restore. The key
+ * state ids, which are local to one database and so are re-mapped by name on restore. The
+ * records are the database as last written (a snapshot iterator) followed by the write-back
+ * cache's changes not written yet (puts and deletions), applied in that order on restore. The key
  * group is the first two bytes of every key, so restoring at another parallelism filters raw
  * records without decoding them. Decoding into canonical entries is only needed when such a
  * snapshot is restored into a backend that does not store these bytes (memory).
@@ -10,11 +12,9 @@ import type { KeyGroupRange } from '../graph/key-groups.js';
 import { TIMER_STATE_NAMES, type KeyedStateEntry } from './keyed-state-backend.js';
 import { EVENT_TIMER_STATE_ID, parseKey, PROCESSING_TIMER_STATE_ID } from './leveldb-key-layout.js';
 import type { RawIterator } from './leveldb-store.js';
+import type { RawRecord } from './native-record-codec.js';
 import { StateBackendError } from './state-errors.js';
 import { deserializeValue } from './value-codec.js';
-
-/** One raw LevelDB record: key bytes, value bytes. */
-export type RawRecord = [Buffer, Buffer];
 
 /** A native LevelDB snapshot, taken by {@link LevelDbKeyedStateBackend.snapshotNative}. */
 export interface LevelDbNativeSnapshot {
@@ -27,6 +27,13 @@ export interface LevelDbNativeSnapshot {
    * (the iterator reads exactly those). The consumer closes it.
    */
   iterator: Promise<RawIterator>;
+  /**
+   * The cache's changes not in the database at the snapshot point, encoded as records (see
+   * native-record-codec.ts) that follow the iterator's records.
+   */
+  unwritten: Buffer[];
+  /** Number of records in {@link unwritten}. */
+  unwrittenRecords: number;
 }
 
 /** A lookup table state id → state name of a native snapshot's `states`. */
@@ -38,7 +45,9 @@ export function stateNameTable(states: readonly [number, string][]): Map<number,
 
 /**
  * Canonical entries of raw records in `range` (restore of a native snapshot into a backend
- * other than LevelDB: the job's backend changed since the checkpoint).
+ * other than LevelDB: the job's backend changed since the checkpoint). Records are applied in
+ * order first (a later put or a deletion replaces an earlier record of the key), so every entry
+ * comes out once, with its last value; the backends this serves hold their state in memory anyway.
  */
 export async function* decodeNativeRecords(
   batches: AsyncIterable<RawRecord[]>,
@@ -46,19 +55,27 @@ export async function* decodeNativeRecords(
   range: KeyGroupRange,
 ): AsyncIterable<KeyedStateEntry> {
   const names = stateNameTable(states);
+  const latest = new Map<string, RawRecord>();
   for await (const batch of batches) {
-    for (const [k, v] of batch) {
-      const keyGroup = k.readUInt16BE(0);
+    for (const record of batch) {
+      const keyGroup = record[0].readUInt16BE(0);
       if (keyGroup < range.start || keyGroup > range.end) continue;
-      const p = parseKey(k);
-      if (p.stateId === EVENT_TIMER_STATE_ID || p.stateId === PROCESSING_TIMER_STATE_ID) {
-        const stateName = p.stateId === EVENT_TIMER_STATE_ID ? TIMER_STATE_NAMES.EVENT_TIME : TIMER_STATE_NAMES.PROCESSING_TIME;
-        yield { keyGroup, stateName, key: p.key, namespace: p.namespace, value: p.timestamp };
-        continue;
-      }
-      const stateName = names.get(p.stateId);
-      if (stateName === undefined) throw new StateBackendError(`native keyed state snapshot: record of unknown state id ${p.stateId}`);
-      yield { keyGroup, stateName, key: p.key, namespace: p.namespace, value: deserializeValue(v) };
+      const id = record[0].toString('latin1');
+      // Re-inserted: the map's order stays the order of last writes.
+      latest.delete(id);
+      if (record[1] !== undefined) latest.set(id, record);
     }
+  }
+  for (const [k, v] of latest.values()) {
+    const keyGroup = k.readUInt16BE(0);
+    const p = parseKey(k);
+    if (p.stateId === EVENT_TIMER_STATE_ID || p.stateId === PROCESSING_TIMER_STATE_ID) {
+      const stateName = p.stateId === EVENT_TIMER_STATE_ID ? TIMER_STATE_NAMES.EVENT_TIME : TIMER_STATE_NAMES.PROCESSING_TIME;
+      yield { keyGroup, stateName, key: p.key, namespace: p.namespace, value: p.timestamp };
+      continue;
+    }
+    const stateName = names.get(p.stateId);
+    if (stateName === undefined) throw new StateBackendError(`native keyed state snapshot: record of unknown state id ${p.stateId}`);
+    yield { keyGroup, stateName, key: p.key, namespace: p.namespace, value: deserializeValue(v!) };
   }
 }

@@ -6,7 +6,9 @@
  * - once dirty entries pass half the memory bound, the oldest ones go to a background batch;
  * - past the bound, least recently used entries are evicted; dirty ones are written first;
  * - {@link flush} writes everything and waits until it is durable (iteration, savepoints call it);
- *   {@link writeBack} hands everything to a batch without waiting (native checkpoints).
+ * - {@link encodeUnwritten} serialises what is not written yet into a native snapshot's records
+ *   without writing it (checkpoints): the database is then not written more often with
+ *   checkpoints than without, which keeps a checkpoint's cost at its serialisation.
  * Memory is accounted approximately: a fixed per-entry overhead plus key bytes plus a value
  * estimate, refined whenever the value is serialised.
  */
@@ -15,6 +17,7 @@ import { KeyBloomFilter } from './key-bloom-filter.js';
 import { KeyWriter } from './key-codec.js';
 import { writeStateKey, writeTimerKey } from './leveldb-key-layout.js';
 import type { LevelDbStore, StoreBatch } from './leveldb-store.js';
+import type { NativeRecordEncoder } from './native-record-codec.js';
 import { deserializeValue, serializeValue } from './value-codec.js';
 
 /** Approximate heap cost of one cached entry beyond its key and value (object, Map slot, list links). */
@@ -176,13 +179,30 @@ export class LevelDbWriteBackCache {
   }
 
   /**
-   * Hands every dirty entry and pending timer to the collecting batch and starts writing it,
-   * without waiting (a snapshot iterator then waits for that batch, the task does not). Clean
-   * entries are not serialised again.
+   * Encodes every change not handed to a batch yet, in key groups `[start, end]`: dirty entries
+   * as puts (deletions for removed values) and pending timer writes in their order. The entries
+   * stay dirty: they reach the database when they would have without the snapshot. Together with
+   * the database as of every batch handed over so far, this is the state now.
    */
-  writeBack(): void {
-    this.writeDirty(Number.POSITIVE_INFINITY);
-    this.store.schedule();
+  encodeUnwritten(out: NativeRecordEncoder, start: number, end: number): void {
+    const q = this.dirtyQueue;
+    const w = this.w;
+    // Past dirtyHead a dirty entry is queued once: it was queued again only after a write
+    // consumed (and cleared) its earlier slot.
+    for (let i = this.dirtyHead; i < q.length; i++) {
+      const e = q[i]!;
+      if (!e.dirty || e.keyGroup < start || e.keyGroup > end) continue;
+      w.reset();
+      writeStateKey(w, e.keyGroup, e.state.id, e.key, e.namespace);
+      if (e.value === undefined) out.delete(w.buf, w.pos);
+      else out.put(w.buf, w.pos, serializeValue(e.value));
+    }
+    for (const op of this.timerOps) {
+      const keyGroup = op.key.readUInt16BE(0);
+      if (keyGroup < start || keyGroup > end) continue;
+      if (op.put) out.put(op.key, op.key.length, EMPTY);
+      else out.delete(op.key, op.key.length);
+    }
   }
 
   /** Drops every cached entry (after {@link flush}; restore wrote around the cache). */

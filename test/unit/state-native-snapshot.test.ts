@@ -16,6 +16,10 @@ import type { KeyedStateBackend, KeyedStateEntry, TimerEntry } from '../../src/s
 import { snapshotKeyedState } from '../../src/state/keyed-state-snapshot.js';
 import { LevelDbKeyedStateBackend } from '../../src/state/leveldb-keyed-state-backend.js';
 import { MemoryKeyedStateBackend } from '../../src/state/memory-keyed-state-backend.js';
+import { KeyWriter } from '../../src/state/key-codec.js';
+import { VOID_NAMESPACE } from '../../src/state/keyed-state-backend.js';
+import { writeStateKey } from '../../src/state/leveldb-key-layout.js';
+import { serializeValue } from '../../src/state/value-codec.js';
 
 const MAX_P = 128;
 let dirs: string[] = [];
@@ -205,6 +209,70 @@ describe('native LevelDB keyed state snapshots', () => {
     await writeFile(join(dir, 'f'), cut);
     const cutHandle = { ...handle, size: cut.length, checksum: createHash('sha256').update(cut).digest('hex') };
     await expect(restoreNativeKeyedState(dst, [await verifyNativeKeyedStateFile(dir, cutHandle)])).rejects.toThrow(/ends inside a record/);
+  });
+
+  it('carries the changes not in the database yet: puts over written values, deletions, timer deletions', async () => {
+    const dir = await tmp();
+    const range = { start: 0, end: MAX_P - 1 };
+    const src = await LevelDbKeyedStateBackend.open({ maxParallelism: MAX_P, keyGroupRange: range, operatorName: 'Op', path: join(dir, 'big'), cacheBytes: 64 << 20 });
+    backends.push(src);
+    const keys = keysOf(range, 600);
+    fill(src, keys, 'ab');
+    // Everything so far is in the database; what follows stays in the cache only.
+    await src.flush();
+    for (const [i, k] of keys.entries()) {
+      src.setCurrentKey(k);
+      if (i % 3 === 0) src.remove('count', '');
+      else if (i % 3 === 1) src.put('count', '', i * 10);
+      if (i % 2 === 0) src.deleteTimer({ domain: i % 2 ? 'EVENT_TIME' : 'PROCESSING_TIME', timestamp: 1000 + i, key: k, keyGroup: src.getCurrentKeyGroup(), namespace: '' });
+    }
+    for (const k of keysOf(range, 50, 'new')) {
+      src.setCurrentKey(k);
+      src.put('count', '', 7);
+      src.putTimer({ domain: 'EVENT_TIME', timestamp: 5, key: k, keyGroup: src.getCurrentKeyGroup(), namespace: '' });
+    }
+    const snap = await snapshotKeyedState(src, false);
+    if (snap.format !== 'leveldb-native') throw new Error('not native');
+    // 400 changed counts (200 removed, 200 rewritten), 300 timer deletions, 50 new counts, 50 new timers.
+    expect(snap.native.unwrittenRecords).toBe(800);
+    const handle = await writeNativeKeyedStateFile(dir, 'f', snap.native);
+    const expected = await contents(src);
+    expect(expected.filter((e) => JSON.parse(e)[1] === 'count')).toHaveLength(400 + 50);
+
+    const dst = await leveldb(range, dir);
+    await restoreNativeKeyedState(dst, [await verifyNativeKeyedStateFile(dir, handle)]);
+    expect(await contents(dst)).toEqual(expected);
+    expect(await timers(dst)).toEqual(await timers(src));
+    expect(await timers(dst)).toHaveLength(300 + 50);
+    const mem = new MemoryKeyedStateBackend({ maxParallelism: MAX_P, keyGroupRange: range, operatorName: 'Op' });
+    backends.push(mem);
+    await restoreNativeKeyedState(mem, [await verifyNativeKeyedStateFile(dir, handle)]);
+    expect(await contents(mem)).toEqual(expected);
+    expect(await timers(mem)).toHaveLength(300 + 50);
+  });
+
+  it('reads files of version 1 (no deletions)', async () => {
+    const dir = await tmp();
+    const w = new KeyWriter();
+    const records: Buffer[] = [];
+    for (const [i, k] of ['a', 'b', 'c'].entries()) {
+      w.reset();
+      writeStateKey(w, assignToKeyGroup(k, MAX_P), 1, k, VOID_NAMESPACE);
+      const v = serializeValue(i + 1);
+      records.push(Buffer.from([w.pos, v.length]), w.toBuffer(), v);
+    }
+    const header = Buffer.from(JSON.stringify({ format: 'fluss-keyed-state-native', version: 1, backend: 'leveldb', keyGroupRange: { start: 0, end: MAX_P - 1 }, states: [[1, 'count']] }));
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(header.length);
+    const bytes = Buffer.concat([Buffer.from('FLUSSKN1', 'latin1'), len, header, ...records]);
+    await writeFile(join(dir, 'v1'), bytes);
+    const handle = { path: 'v1', size: bytes.length, checksum: createHash('sha256').update(bytes).digest('hex') };
+    expect(await isNativeKeyedStateFile(dir, handle)).toBe(true);
+    const dst = await leveldb({ start: 0, end: MAX_P - 1 }, dir);
+    await restoreNativeKeyedState(dst, [await verifyNativeKeyedStateFile(dir, handle)]);
+    expect(await contents(dst)).toEqual(
+      ['a', 'b', 'c'].map((k, i) => JSON.stringify([assignToKeyGroup(k, MAX_P), 'count', k, '', i + 1])).sort(),
+    );
   });
 
   it('savepoints stay canonical on the LevelDB backend', async () => {
