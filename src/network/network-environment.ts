@@ -125,6 +125,14 @@ export class NetworkEnvironment implements ShuffleEnvironment {
     }
   }
 
+  releasePartitions(partitionIds: Iterable<string>, cause?: Error): void {
+    for (const id of partitionIds) {
+      const error = cause ?? new ProducerFailedError(`result partition ${id} was released on TaskManager ${this.taskManagerId}: its producer ended`);
+      this.partitions.get(id)?.release(error);
+      this.partitions.failWaitersOf(id, error);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

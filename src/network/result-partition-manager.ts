@@ -103,6 +103,22 @@ export class ResultPartitionManager {
     };
   }
 
+  /** Fails the requests waiting for `partitionId` with `cause`. */
+  failWaitersOf(partitionId: string, cause: Error): void {
+    const set = this.waiters.get(partitionId);
+    if (!set) return;
+    this.waiters.delete(partitionId);
+    for (const w of set) {
+      clearTimeout(w.timer);
+      w.callback(undefined, cause);
+    }
+  }
+
+  /** The registered partition `partitionId`, if any. */
+  get(partitionId: string): PipelinedResultPartition | undefined {
+    return this.partitions.get(partitionId);
+  }
+
   /** Registered partitions, optionally only those of one job. */
   list(jobId?: string): PipelinedResultPartition[] {
     const out: PipelinedResultPartition[] = [];

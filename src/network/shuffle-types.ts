@@ -98,5 +98,11 @@ export interface ShuffleEnvironment {
   createInputGate(channels: InputChannelDescriptor[], options?: InputGateOptions): InputGate;
   /** Releases every partition and gate of a job (cancel, failover). */
   releaseJob(jobId: string, cause?: Error): void;
+  /**
+   * Releases the named partitions (those still registered) and fails the subscriptions waiting
+   * for them: the partitions of subtask executions that ended. Other partitions of the same job,
+   * such as those a newer attempt is about to register, are left alone.
+   */
+  releasePartitions(partitionIds: Iterable<string>, cause?: Error): void;
   close(): Promise<void>;
 }

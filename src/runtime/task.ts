@@ -221,11 +221,12 @@ export class Task {
   private setUp(restored?: TaskStateAssignment): void {
     const { deployment, job, env, vertex } = this;
     const bufferTimeoutMs = job.jobGraph.settings.bufferTimeoutMs;
-    this.partitions = deployment.outputPartitions.map((p) =>
-      env.shuffle.createResultPartition(p.partitionId, p.numberOfSubpartitions, { bufferTimeoutMs }),
-    );
+    // One at a time into the fields: if one fails, tearDown releases those already created.
+    for (const p of deployment.outputPartitions) {
+      this.partitions.push(env.shuffle.createResultPartition(p.partitionId, p.numberOfSubpartitions, { bufferTimeoutMs }));
+    }
     const creditsPerChannel = env.config['taskmanager.network.memory.buffers-per-channel'];
-    this.gates = deployment.inputGates.map((channels) => env.shuffle.createInputGate(channels, { creditsPerChannel }));
+    for (const channels of deployment.inputGates) this.gates.push(env.shuffle.createInputGate(channels, { creditsPerChannel }));
     const processingTimeService: ProcessingTimeService = {
       now: () => Date.now(),
       requestWakeUp: (ts) => this.scheduleTimer(ts),

@@ -153,4 +153,21 @@ describe('local channels and the input gate', () => {
     pb.flushAll();
     expect((gb.pollNext()!.item as RecordBatch).values).toEqual(['still fine']);
   });
+
+  it('releasePartitions fails subscriptions of the ended attempt only; a newer attempt of the job still connects', async () => {
+    const e = env({ requestTimeoutMs: 5_000 });
+    const old = resultPartitionId('jobA', 'e', 0, 0);
+    const next = resultPartitionId('jobA', 'e', 0, 1);
+    // Both consumers subscribe before their producer registered its partition.
+    const gOld = e.createInputGate([local(old)]);
+    const gNext = e.createInputGate([local(next)]);
+    const oldWaiting = gOld.whenAvailable();
+    e.releasePartitions([old]);
+    await expect(oldWaiting).rejects.toThrow(/partition jobA\/e\/0\/0 was released on TaskManager tm-local: its producer ended/);
+    const p = e.createResultPartition(next, 1, { bufferTimeoutMs: -1 });
+    p.emitRecord(0, 'from attempt 1', NO_TIMESTAMP);
+    p.flushAll();
+    await gNext.whenAvailable();
+    expect((gNext.pollNext()!.item as RecordBatch).values).toEqual(['from attempt 1']);
+  });
 });

@@ -73,6 +73,13 @@ interface TaskSlot {
 export class TaskExecutor {
   private readonly tasks = new Map<ExecutionKey, TaskSlot>();
   private readonly tasksPerJob = new Map<string, number>();
+  /** Output partitions of the job's ended tasks, released once its last task here ends. */
+  private readonly endedPartitions = new Map<string, string[]>();
+  /**
+   * Removal of a job's files after its last task here ended; a deployment of the job (the next
+   * attempt after a failover) waits for it, so it never loses a directory or bundle it just made.
+   */
+  private readonly jobCleanups = new Map<string, Promise<void>>();
 
   private readonly log: Logger;
   /** Set at shutdown: no new deployments. */
@@ -108,7 +115,7 @@ export class TaskExecutor {
     const slot: TaskSlot = { deployment, task: undefined, canceled: false, done: Promise.resolve() };
     this.tasks.set(key, slot);
     this.tasksPerJob.set(deployment.jobId, (this.tasksPerJob.get(deployment.jobId) ?? 0) + 1);
-    slot.done = this.deployAndRun(slot, jobGraph).finally(() => this.taskEnded(key, deployment.jobId));
+    slot.done = this.deployAndRun(slot, jobGraph).finally(() => this.taskEnded(key, deployment));
   }
 
   /** Cancels a deployed subtask; unknown subtasks are ignored (already ended). */
@@ -204,6 +211,7 @@ export class TaskExecutor {
 
     let built: BuiltJob;
     try {
+      await this.jobCleanups.get(d.jobId);
       await mkdir(this.jobDir(d.jobId), { recursive: true });
       built = await this.buildSubtaskJob(d, jobGraph);
     } catch (err) {
@@ -278,23 +286,34 @@ export class TaskExecutor {
     return join(this.services.tmpDir, `job-${jobId}`);
   }
 
-  private taskEnded(key: ExecutionKey, jobId: string): void {
+  private taskEnded(key: ExecutionKey, d: TaskDeploymentDescriptor): void {
+    const { jobId } = d;
     this.tasks.delete(key);
+    const ended = this.endedPartitions.get(jobId) ?? [];
+    for (const p of d.outputPartitions) ended.push(p.partitionId);
     const left = (this.tasksPerJob.get(jobId) ?? 1) - 1;
     if (left > 0) {
       this.tasksPerJob.set(jobId, left);
+      this.endedPartitions.set(jobId, ended);
       return;
     }
     this.tasksPerJob.delete(jobId);
-    // The job's last task here ended: free its partitions, bundle and temp files.
+    this.endedPartitions.delete(jobId);
+    // The job's last task here ended: free the partitions of its tasks (and fail subscriptions
+    // still waiting for them), its bundle and temp files. Subscriptions of a newer attempt,
+    // which other TaskManagers may already send, wait for partitions not named here.
     try {
-      this.services.shuffle.releaseJob(jobId);
+      this.services.shuffle.releasePartitions(ended);
     } catch (err) {
       this.log.warn({ jobId, err: describeError(err) }, 'Releasing the job in the network environment failed');
     }
-    void Promise.all([this.services.bundles.releaseJob(jobId), rm(this.jobDir(jobId), { recursive: true, force: true })]).catch(
-      (err: unknown) => this.log.warn({ jobId, err: describeError(err) }, 'Removing job files failed'),
-    );
+    const cleanup: Promise<void> = Promise.all([this.services.bundles.releaseJob(jobId), rm(this.jobDir(jobId), { recursive: true, force: true })])
+      .then(() => undefined)
+      .catch((err: unknown) => this.log.warn({ jobId, err: describeError(err) }, 'Removing job files failed'))
+      .finally(() => {
+        if (this.jobCleanups.get(jobId) === cleanup) this.jobCleanups.delete(jobId);
+      });
+    this.jobCleanups.set(jobId, cleanup);
   }
 }
 
