@@ -18,7 +18,9 @@
  * Keys follow the LevelDB key layout (`[keyGroup u16 BE][state id u16 BE][key][namespace]`), so
  * a reader filters by key group from the first two bytes; `states` maps the database-local state
  * ids to names for re-mapping. The file is written in large chunks, its sha256 computed on the
- * way; readers verify size and checksum before any record is used.
+ * way. The JobManager checks every file's size and checksum before a restore is deployed; the
+ * task checks the size when it opens the file and the checksum in the one pass that loads it (a
+ * file changed in between fails the task, which then restarts from a checked checkpoint).
  *
  * Restore into the LevelDB backend loads the raw records (filtered by key group, state ids
  * re-mapped); restore into the memory backend — possible only when the job's backend changed
@@ -205,19 +207,32 @@ async function* chunksOf(checkpointDir: string, handle: StateFileHandle): AsyncI
 }
 
 /**
- * Checks size and checksum of a native file (one streaming pass) and returns its header, so a
- * damaged checkpoint is refused before any of it is loaded.
+ * Opens a native file for restore: checks its size and reads its header. The checksum is checked
+ * by the pass that reads the records ({@link readNativeKeyedStateRecords}), so a restore reads
+ * the file once; the JobManager checked every file's checksum before it deployed the restore.
  */
-export async function verifyNativeKeyedStateFile(checkpointDir: string, handle: StateFileHandle): Promise<NativeKeyedStateFileRef> {
-  let head = Buffer.alloc(0);
-  let parsed: { header: NativeKeyedStateHeader } | undefined;
-  for await (const chunk of chunksOf(checkpointDir, handle)) {
-    if (parsed) continue;
-    head = Buffer.concat([head, chunk]);
-    parsed = parseHeader(head, checkpointDir, handle);
+export async function openNativeKeyedStateFile(checkpointDir: string, handle: StateFileHandle): Promise<NativeKeyedStateFileRef> {
+  let file: FileHandle;
+  try {
+    file = await open(join(checkpointDir, handle.path), 'r');
+  } catch (cause) {
+    throw damaged(checkpointDir, handle, `cannot be read: ${(cause as Error).message}`, cause);
   }
-  if (!parsed) throw damaged(checkpointDir, handle, 'ends inside its header');
-  return { checkpointDir, handle, header: parsed.header };
+  try {
+    const { size } = await file.stat();
+    if (size !== handle.size) throw damaged(checkpointDir, handle, `has ${size} bytes, expected ${handle.size}`);
+    let head = Buffer.alloc(0);
+    for (;;) {
+      const parsed = parseHeader(head, checkpointDir, handle);
+      if (parsed) return { checkpointDir, handle, header: parsed.header };
+      const buf = Buffer.allocUnsafe(64 * 1024);
+      const { bytesRead } = await file.read(buf, 0, buf.length, head.length);
+      if (bytesRead === 0) throw damaged(checkpointDir, handle, 'ends inside its header');
+      head = Buffer.concat([head, buf.subarray(0, bytesRead)]);
+    }
+  } finally {
+    await file.close();
+  }
 }
 
 /**

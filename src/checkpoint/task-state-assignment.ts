@@ -18,7 +18,7 @@ import type { CheckpointMetadata, TaskRestore } from './checkpoint-types.js';
 import { hasState } from './checkpoint-metadata-validation.js';
 import { METADATA_FILE } from './checkpoint-storage.js';
 import { DamagedCheckpointError, readKeyedStateFile, readOperatorStateFile } from './state-files.js';
-import { isNativeKeyedStateFile, verifyNativeKeyedStateFile, type NativeKeyedStateFileRef } from './native-keyed-state-file.js';
+import { isNativeKeyedStateFile, openNativeKeyedStateFile, type NativeKeyedStateFileRef } from './native-keyed-state-file.js';
 import { FailedPreconditionError } from '../core/errors.js';
 
 /** The restored state of one operator of one subtask. */
@@ -136,7 +136,7 @@ export async function loadTaskStateAssignment(
     for (const s of subtasks) {
       if (s.keyed && intersects(s.keyed.keyGroupRange, range)) {
         const native = s.keyed.format ? s.keyed.format === 'leveldb-native' : await isNativeKeyedStateFile(restore.checkpointDir, s.keyed.file);
-        if (native) keyedNative.push(await verifyNativeKeyedStateFile(restore.checkpointDir, s.keyed.file));
+        if (native) keyedNative.push(await openNativeKeyedStateFile(restore.checkpointDir, s.keyed.file));
         else for (const e of await readKeyedStateFile(restore.checkpointDir, s.keyed.file, range)) keyed.push(e);
       }
       if (s.operatorState) operatorStates.push(await readOperatorStateFile(restore.checkpointDir, s.operatorState));

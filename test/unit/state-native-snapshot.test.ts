@@ -7,7 +7,7 @@ import type { StateFileHandle } from '../../src/checkpoint/checkpoint-types.js';
 import {
   isNativeKeyedStateFile,
   restoreNativeKeyedState,
-  verifyNativeKeyedStateFile,
+  openNativeKeyedStateFile,
   writeNativeKeyedStateFile,
 } from '../../src/checkpoint/native-keyed-state-file.js';
 import { DamagedCheckpointError } from '../../src/checkpoint/state-files.js';
@@ -100,7 +100,7 @@ describe('native LevelDB keyed state snapshots', () => {
     const handle = await checkpoint(src, dir, 'op-0-keyed');
     expect(await isNativeKeyedStateFile(dir, handle)).toBe(true);
 
-    const ref = await verifyNativeKeyedStateFile(dir, handle);
+    const ref = await openNativeKeyedStateFile(dir, handle);
     expect(ref.header.states).toEqual([[1, 'count'], [2, 'items'], [3, 'tags']]);
     const dst = await leveldb(range, dir);
     await restoreNativeKeyedState(dst, [ref]);
@@ -133,7 +133,7 @@ describe('native LevelDB keyed state snapshots', () => {
     if (snap.format !== 'leveldb-native') throw new Error('not native');
     const handle = await writeNativeKeyedStateFile(dir, 'f', snap.native);
     const dst = await leveldb(range, dir);
-    await restoreNativeKeyedState(dst, [await verifyNativeKeyedStateFile(dir, handle)]);
+    await restoreNativeKeyedState(dst, [await openNativeKeyedStateFile(dir, handle)]);
     expect(await contents(dst)).toEqual(before);
   });
 
@@ -158,7 +158,7 @@ describe('native LevelDB keyed state snapshots', () => {
       const range = keyGroupRangeForOperator(MAX_P, to, j);
       const b = await leveldb(range, dir);
       const refs = [];
-      for (const h of handles) refs.push(await verifyNativeKeyedStateFile(dir, h));
+      for (const h of handles) refs.push(await openNativeKeyedStateFile(dir, h));
       await restoreNativeKeyedState(b, refs);
       const got = await contents(b);
       for (const e of got) {
@@ -181,7 +181,7 @@ describe('native LevelDB keyed state snapshots', () => {
     const handle = await checkpoint(src, dir, 'f');
     const mem = new MemoryKeyedStateBackend({ maxParallelism: MAX_P, keyGroupRange: { start: 32, end: 95 }, operatorName: 'Op' });
     backends.push(mem);
-    await restoreNativeKeyedState(mem, [await verifyNativeKeyedStateFile(dir, handle)]);
+    await restoreNativeKeyedState(mem, [await openNativeKeyedStateFile(dir, handle)]);
     const expected = (await contents(src)).filter((e) => (JSON.parse(e)[0] as number) >= 32);
     expect(expected.length).toBeGreaterThan(0);
     expect(await contents(mem)).toEqual(expected);
@@ -196,19 +196,19 @@ describe('native LevelDB keyed state snapshots', () => {
     const flipped = Buffer.from(bytes);
     flipped[bytes.length - 3] ^= 0xff;
     await writeFile(join(dir, 'f'), flipped);
-    await expect(verifyNativeKeyedStateFile(dir, handle)).rejects.toThrow(DamagedCheckpointError);
-    await expect(verifyNativeKeyedStateFile(dir, handle)).rejects.toThrow(/damaged checkpoint .*does not match its checksum/);
-    // Verified, then changed before the restore read it: the restore refuses it as well.
-    await writeFile(join(dir, 'f'), bytes);
-    const ref = await verifyNativeKeyedStateFile(dir, handle);
-    await writeFile(join(dir, 'f'), flipped);
+    // The header is intact: the file opens, and the pass that reads the records refuses it.
+    const ref = await openNativeKeyedStateFile(dir, handle);
     const dst = await leveldb({ start: 0, end: MAX_P - 1 }, dir);
+    await expect(restoreNativeKeyedState(dst, [ref])).rejects.toThrow(DamagedCheckpointError);
     await expect(restoreNativeKeyedState(dst, [ref])).rejects.toThrow(/damaged checkpoint .*does not match its checksum/);
+    // A file of another size is refused when opened.
+    await writeFile(join(dir, 'f'), Buffer.concat([bytes, Buffer.from([0])]));
+    await expect(openNativeKeyedStateFile(dir, handle)).rejects.toThrow(/damaged checkpoint .*has \d+ bytes, expected/);
     // Cut inside a record (with a handle that matches the cut file): refused too.
     const cut = bytes.subarray(0, bytes.length - 5);
     await writeFile(join(dir, 'f'), cut);
     const cutHandle = { ...handle, size: cut.length, checksum: createHash('sha256').update(cut).digest('hex') };
-    await expect(restoreNativeKeyedState(dst, [await verifyNativeKeyedStateFile(dir, cutHandle)])).rejects.toThrow(/ends inside a record/);
+    await expect(restoreNativeKeyedState(dst, [await openNativeKeyedStateFile(dir, cutHandle)])).rejects.toThrow(/ends inside a record/);
   });
 
   it('carries the changes not in the database yet: puts over written values, deletions, timer deletions', async () => {
@@ -240,13 +240,13 @@ describe('native LevelDB keyed state snapshots', () => {
     expect(expected.filter((e) => JSON.parse(e)[1] === 'count')).toHaveLength(400 + 50);
 
     const dst = await leveldb(range, dir);
-    await restoreNativeKeyedState(dst, [await verifyNativeKeyedStateFile(dir, handle)]);
+    await restoreNativeKeyedState(dst, [await openNativeKeyedStateFile(dir, handle)]);
     expect(await contents(dst)).toEqual(expected);
     expect(await timers(dst)).toEqual(await timers(src));
     expect(await timers(dst)).toHaveLength(300 + 50);
     const mem = new MemoryKeyedStateBackend({ maxParallelism: MAX_P, keyGroupRange: range, operatorName: 'Op' });
     backends.push(mem);
-    await restoreNativeKeyedState(mem, [await verifyNativeKeyedStateFile(dir, handle)]);
+    await restoreNativeKeyedState(mem, [await openNativeKeyedStateFile(dir, handle)]);
     expect(await contents(mem)).toEqual(expected);
     expect(await timers(mem)).toHaveLength(300 + 50);
   });
@@ -269,7 +269,7 @@ describe('native LevelDB keyed state snapshots', () => {
     const handle = { path: 'v1', size: bytes.length, checksum: createHash('sha256').update(bytes).digest('hex') };
     expect(await isNativeKeyedStateFile(dir, handle)).toBe(true);
     const dst = await leveldb({ start: 0, end: MAX_P - 1 }, dir);
-    await restoreNativeKeyedState(dst, [await verifyNativeKeyedStateFile(dir, handle)]);
+    await restoreNativeKeyedState(dst, [await openNativeKeyedStateFile(dir, handle)]);
     expect(await contents(dst)).toEqual(
       ['a', 'b', 'c'].map((k, i) => JSON.stringify([assignToKeyGroup(k, MAX_P), 'count', k, '', i + 1])).sort(),
     );
