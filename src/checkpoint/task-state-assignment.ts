@@ -4,29 +4,27 @@
  * subtask whose key-group range intersects the new subtask's range (filtered to its key
  * groups: rescaling), operator list state redistributed round-robin over the new parallelism,
  * union list state whole, broadcast state from one subtask's copy. Native LevelDB files are
- * only verified (size, checksum, header) here and streamed into the backend when it opens. State of operators the job
- * no longer has is refused unless `allowNonRestoredState`; operators missing from the
- * checkpoint start empty.
+ * only opened (size, header) here and streamed into the backend when it opens. `_metadata` is
+ * parsed and checked against the job as the JobManager does it (state of operators the job no
+ * longer has is refused unless `allowNonRestoredState`, a changed max parallelism always);
+ * operators missing from the checkpoint start empty.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { JobGraph, JobVertex } from '../graph/job-graph.js';
 import { keyGroupRangeForOperator, type KeyGroupRange } from '../graph/key-groups.js';
 import type { KeyedStateEntry } from '../state/keyed-state-backend.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
-import type { CheckpointMetadata, TaskRestore } from './checkpoint-types.js';
-import { hasState } from './checkpoint-metadata-validation.js';
-import { METADATA_FILE } from './checkpoint-storage.js';
+import type { TaskRestore } from './checkpoint-types.js';
+import { checkRestoreCompatibility, parseCheckpointMetadata } from './checkpoint-metadata-validation.js';
+import { readMetadataText } from './checkpoint-storage.js';
 import { DamagedCheckpointError, readKeyedStateFile, readOperatorStateFile } from './state-files.js';
 import { isNativeKeyedStateFile, openNativeKeyedStateFile, type NativeKeyedStateFileRef } from './native-keyed-state-file.js';
-import { FailedPreconditionError } from '../core/errors.js';
 
 /** The restored state of one operator of one subtask. */
 export interface RestoredOperatorState {
   checkpointId: number;
   /** Keyed entries of this subtask's key groups from canonical files (keyed operators). */
   keyed: KeyedStateEntry[];
-  /** Verified native LevelDB files whose key groups intersect this subtask's (filtered on load). */
+  /** Opened native LevelDB files whose key groups intersect this subtask's (filtered on load). */
   keyedNative?: NativeKeyedStateFileRef[];
   /** Operator state after redistribution. */
   operatorState: OperatorStateSnapshot;
@@ -34,40 +32,6 @@ export interface RestoredOperatorState {
 
 /** Restored state per operator id; operators absent from it start empty. */
 export type TaskStateAssignment = Map<string, RestoredOperatorState>;
-
-/** Reads and checks `<dir>/_metadata`. */
-async function readCheckpointMetadata(checkpointDir: string): Promise<CheckpointMetadata> {
-  const path = join(checkpointDir, METADATA_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new FailedPreconditionError(`cannot restore from ${checkpointDir}: no readable ${METADATA_FILE} (${(cause as Error).message})`, { cause });
-  }
-  let metadata: CheckpointMetadata;
-  try {
-    metadata = JSON.parse(text) as CheckpointMetadata;
-  } catch (cause) {
-    throw new DamagedCheckpointError(`damaged checkpoint ${checkpointDir}: ${METADATA_FILE} is not valid JSON`, { cause });
-  }
-  if (metadata?.version !== 1 || !Array.isArray(metadata.operators)) {
-    throw new DamagedCheckpointError(`damaged checkpoint ${checkpointDir}: ${METADATA_FILE} is not checkpoint metadata of version 1`);
-  }
-  return metadata;
-}
-
-/** Refuses state of operators `jobGraph` no longer has, unless allowed. */
-function checkAllStateMapped(metadata: CheckpointMetadata, jobGraph: JobGraph, restore: TaskRestore): void {
-  if (restore.allowNonRestoredState) return;
-  const ids = new Set<string>();
-  for (const v of jobGraph.vertices) for (const o of v.operators) ids.add(o.operatorId);
-  const unmapped = metadata.operators.filter((o) => !ids.has(o.operatorId) && hasState(o));
-  if (unmapped.length === 0) return;
-  const names = unmapped.map((o) => `${o.name} (${o.operatorId})`).join(', ');
-  throw new FailedPreconditionError(
-    `Failed to rollback to checkpoint/savepoint ${restore.checkpointDir}: cannot map the state of operator(s) ${names} to the new program, because the operator is not available in the new program. Allow non-restored state (--allowNonRestoredState / -n) to skip it.`,
-  );
-}
 
 /** Intersection test of two key-group ranges. */
 function intersects(a: KeyGroupRange, b: KeyGroupRange): boolean {
@@ -116,19 +80,15 @@ export async function loadTaskStateAssignment(
   vertex: JobVertex,
   subtaskIndex: number,
 ): Promise<TaskStateAssignment> {
-  const metadata = await readCheckpointMetadata(restore.checkpointDir);
-  checkAllStateMapped(metadata, jobGraph, restore);
+  // The same checks the JobManager made before deploying: the files may have changed since.
+  const metadata = parseCheckpointMetadata(await readMetadataText(restore.checkpointDir), restore.checkpointDir);
+  checkRestoreCompatibility(metadata, jobGraph, restore.allowNonRestoredState, restore.checkpointDir);
   const byId = new Map(metadata.operators.map((o) => [o.operatorId, o]));
   const range = keyGroupRangeForOperator(vertex.maxParallelism, vertex.parallelism, subtaskIndex);
   const out: TaskStateAssignment = new Map();
   for (const d of vertex.operators) {
     const op = byId.get(d.operatorId);
     if (!op) continue;
-    if (op.maxParallelism !== vertex.maxParallelism && op.subtasks.some((s) => s.keyed)) {
-      throw new FailedPreconditionError(
-        `cannot restore keyed state of ${d.name}: the checkpoint has max parallelism ${op.maxParallelism}, the job ${vertex.maxParallelism}; key groups cannot be remapped`,
-      );
-    }
     const subtasks = [...op.subtasks].sort((a, b) => a.subtaskIndex - b.subtaskIndex);
     const keyed: KeyedStateEntry[] = [];
     const keyedNative: NativeKeyedStateFileRef[] = [];
