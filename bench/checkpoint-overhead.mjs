@@ -108,6 +108,13 @@ const getJson = (url) => fetch(url).then((r) => r.json());
 const WARMUP_MS = 4_000;
 const WINDOW_MS = Number(process.env.WINDOW_MS ?? 10_000);
 const PARTS = new Set((process.env.PARTS ?? 'a,b,c').split(','));
+// Rounds of (a), each running the job without and then with checkpoints; the median of each
+// mode is compared (the machine's speed drifts by several per cent between runs).
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 /** Checkpoints of the job completed so far. */
 async function completedCheckpoints(cluster, jobId) {
@@ -129,7 +136,7 @@ try {
     const keys = 100_000;
     const rates = { off: [], on: [] };
     const checkpointsInWindow = [];
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       for (const mode of ['off', 'on']) {
         const jobId = jobIdOf(run(cluster, ['throughput', 'Infinity', String(keys), mode === 'on' ? '1000' : '0'], true));
         await sleep(WARMUP_MS);
@@ -142,16 +149,19 @@ try {
         await sleep(500);
       }
     }
-    const off = rates.off.reduce((a, b) => a + b) / rates.off.length;
-    const on = rates.on.reduce((a, b) => a + b) / rates.on.length;
+    const off = median(rates.off);
+    const on = median(rates.on);
     const overhead = (1 - on / off) * 100;
-    console.log(`(a) keyed job over ${keys} keys, parallelism 2, LevelDB, ${WINDOW_MS / 1000} s windows after ${WARMUP_MS / 1000} s warm-up, mean of 2`);
-    console.log(`    without checkpoints   ${(off / 1e3).toFixed(0)} K records/s`);
+    console.log(`(a) keyed job over ${keys} keys, parallelism 2, LevelDB, ${WINDOW_MS / 1000} s windows after ${WARMUP_MS / 1000} s warm-up, median of ${ROUNDS} alternating runs`);
+    const runs = (xs) => xs.map((x) => (x / 1e3).toFixed(0)).join(', ');
+    console.log(`    without checkpoints   ${(off / 1e3).toFixed(0)} K records/s   (runs: ${runs(rates.off)})`);
     console.log(`    1 s checkpoints       ${(on / 1e3).toFixed(0)} K records/s   (${overhead.toFixed(1)} % lower; target <= 10 %)`);
-    console.log(`    checkpoints completed in the windows: ${checkpointsInWindow.join(', ')}`);
+    console.log(`    runs with checkpoints: ${runs(rates.on)} K records/s; checkpoints completed in the windows: ${checkpointsInWindow.join(', ')}`);
     Object.assign(result, {
       recordsPerSecondWithoutCheckpoints: Math.round(off),
       recordsPerSecondWithCheckpoints: Math.round(on),
+      runsWithoutCheckpoints: rates.off.map(Math.round),
+      runsWithCheckpoints: rates.on.map(Math.round),
       throughputOverheadPercent: Number(overhead.toFixed(1)),
       checkpointsInWindow,
     });

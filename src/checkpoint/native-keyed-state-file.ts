@@ -50,6 +50,8 @@ const WRITE_CHUNK = 1024 * 1024;
  * turn of the task's event loop; encoding them pauses the task for a few milliseconds).
  */
 const ITERATOR_BATCH = 16_384;
+/** Captured cache entries serialised per turn of the event loop (a few milliseconds). */
+const UNWRITTEN_SLICE = 8192;
 /** Bytes read per read call on restore. */
 const READ_CHUNK = 4 * 1024 * 1024;
 
@@ -126,9 +128,18 @@ export async function writeNativeKeyedStateFile(dir: string, name: string, snaps
       await writeOut(records.takeChunks());
     }
     await writeOut(records.finish());
-    await writeOut(snapshot.unwritten);
+    // Captured entries the task did not touch since the barrier are serialised here, a slice
+    // per turn of the event loop.
+    const unwritten = snapshot.unwritten;
+    while (!unwritten.drained) {
+      await writeOut(unwritten.drain(UNWRITTEN_SLICE));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await writeOut(unwritten.finish());
     await out.sync();
   } finally {
+    // Complete or failed: nothing captured stays owed to this snapshot.
+    snapshot.unwritten.discard();
     await pending?.catch(() => undefined);
     await it.close();
     await file?.close();

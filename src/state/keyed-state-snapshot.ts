@@ -22,8 +22,9 @@ export type KeyedStateSnapshot =
 
 /**
  * Fixes the keyed state of `backend` for a checkpoint (`savepoint` false) or a savepoint. For a
- * native LevelDB checkpoint this only hands the dirty cache entries to a batch and seals it: the
- * snapshot iterator opens once that batch is written, while records are processed again.
+ * native LevelDB checkpoint this only captures the cache's unwritten entries (serialised lazily)
+ * and seals the collecting batch: the snapshot iterator opens once the batches handed over so
+ * far are written, while records are processed again.
  */
 export async function snapshotKeyedState(backend: KeyedStateBackend, savepoint: boolean): Promise<KeyedStateSnapshot> {
   if (!savepoint && backend instanceof LevelDbKeyedStateBackend) {
@@ -34,9 +35,11 @@ export async function snapshotKeyedState(backend: KeyedStateBackend, savepoint: 
 
 /**
  * Frees a snapshot that will not be written (checkpoint aborted or failed first): a native
- * snapshot's LevelDB iterator pins old data until closed.
+ * snapshot's LevelDB iterator pins old data until closed, and its capture of unwritten entries
+ * would otherwise still serialise them when they are next used.
  */
 export function releaseKeyedStateSnapshot(snapshot: KeyedStateSnapshot): void {
   if (snapshot.format !== 'leveldb-native') return;
+  snapshot.native.unwritten.discard();
   snapshot.native.iterator.then((it) => it.close()).catch(() => undefined);
 }

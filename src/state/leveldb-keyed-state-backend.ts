@@ -34,7 +34,7 @@ import {
 import type { LevelDbNativeSnapshot } from './leveldb-native-snapshot.js';
 import { LevelDbStore } from './leveldb-store.js';
 import { LevelDbWriteBackCache, type CachedState } from './leveldb-write-back-cache.js';
-import { NativeRecordEncoder, type RawRecord } from './native-record-codec.js';
+import type { RawRecord } from './native-record-codec.js';
 import { StateBackendError } from './state-errors.js';
 import { checkStateRegistration } from './state-registration.js';
 import { deserializeValue, serializeValue } from './value-codec.js';
@@ -232,7 +232,7 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
 
   /**
    * A native snapshot of the key groups in `range` (default: all owned), for checkpoints. Only
-   * synchronous work: the cache's changes not written yet are serialised into records, and the
+   * synchronous work: the cache's changes not written yet are captured (serialised lazily), and the
    * snapshot iterator reads the database as of the batches handed over so far (it opens once they
    * are written; later writes are not in it), so processing goes on meanwhile and nothing is
    * written to the database for the checkpoint.
@@ -241,14 +241,12 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
     if (this.disposed) throw new StateBackendError(`${this.operatorName}: the keyed state backend is disposed`);
     const start = Math.max(range.start, this.keyGroupRange.start);
     const end = Math.min(range.end, this.keyGroupRange.end);
-    const unwritten = new NativeRecordEncoder();
-    this.cache.encodeUnwritten(unwritten, start, end);
+    const unwritten = this.cache.captureUnwritten(start, end);
     const iterator = this.store.snapshotIterator(prefixKey(start), keyGroupEnd(end));
     // Observed now; the asynchronous part awaits it.
     iterator.catch(() => undefined);
     const states: [number, string][] = this.stateNames.map((name, i) => [i + 1, name]);
-    const unwrittenRecords = unwritten.count;
-    return { keyGroupRange: { start, end }, states, iterator, unwritten: unwritten.finish(), unwrittenRecords };
+    return { keyGroupRange: { start, end }, states, iterator, unwritten };
   }
 
   /**

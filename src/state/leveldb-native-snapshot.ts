@@ -13,6 +13,7 @@ import { TIMER_STATE_NAMES, type KeyedStateEntry } from './keyed-state-backend.j
 import { EVENT_TIMER_STATE_ID, parseKey, PROCESSING_TIMER_STATE_ID } from './leveldb-key-layout.js';
 import type { RawIterator } from './leveldb-store.js';
 import type { RawRecord } from './native-record-codec.js';
+import type { UnwrittenCapture } from './leveldb-unwritten-capture.js';
 import { StateBackendError } from './state-errors.js';
 import { deserializeValue } from './value-codec.js';
 
@@ -28,12 +29,11 @@ export interface LevelDbNativeSnapshot {
    */
   iterator: Promise<RawIterator>;
   /**
-   * The cache's changes not in the database at the snapshot point, encoded as records (see
-   * native-record-codec.ts) that follow the iterator's records.
+   * The cache's changes not in the database at the snapshot point, whose records (see
+   * native-record-codec.ts) follow the iterator's. The consumer drains and finishes it, or
+   * discards it when the snapshot is not written.
    */
-  unwritten: Buffer[];
-  /** Number of records in {@link unwritten}. */
-  unwrittenRecords: number;
+  unwritten: UnwrittenCapture;
 }
 
 /** A lookup table state id → state name of a native snapshot's `states`. */

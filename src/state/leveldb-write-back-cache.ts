@@ -6,9 +6,9 @@
  * - once dirty entries pass half the memory bound, the oldest ones go to a background batch;
  * - past the bound, least recently used entries are evicted; dirty ones are written first;
  * - {@link flush} writes everything and waits until it is durable (iteration, savepoints call it);
- * - {@link encodeUnwritten} serialises what is not written yet into a native snapshot's records
- *   without writing it (checkpoints): the database is then not written more often with
- *   checkpoints than without, which keeps a checkpoint's cost at its serialisation.
+ * - {@link captureUnwritten} captures what is not written yet for a native snapshot without
+ *   writing it (checkpoints; values are serialised lazily, see leveldb-unwritten-capture.ts): the
+ *   database is then not written more often with checkpoints than without.
  * Memory is accounted approximately: a fixed per-entry overhead plus key bytes plus a value
  * estimate, refined whenever the value is serialised.
  */
@@ -17,7 +17,7 @@ import { KeyBloomFilter } from './key-bloom-filter.js';
 import { KeyWriter } from './key-codec.js';
 import { writeStateKey, writeTimerKey } from './leveldb-key-layout.js';
 import type { LevelDbStore, StoreBatch } from './leveldb-store.js';
-import type { NativeRecordEncoder } from './native-record-codec.js';
+import { UnwrittenCapture } from './leveldb-unwritten-capture.js';
 import { deserializeValue, serializeValue } from './value-codec.js';
 
 /** Approximate heap cost of one cached entry beyond its key and value (object, Map slot, list links). */
@@ -44,6 +44,8 @@ export class CacheEntry {
   /** Sequence number of the last batch the entry was written in (0: none). */
   batch = 0;
   size = 0;
+  /** A checkpoint's capture that still has to serialise this entry's value before it changes. */
+  capture: UnwrittenCapture | undefined = undefined;
 
   constructor(
     readonly state: CachedState,
@@ -111,7 +113,11 @@ export class LevelDbWriteBackCache {
   lookup(state: CachedState, namespace: StateNamespace, keyId: unknown): CacheEntry | undefined {
     const t = namespace === VOID_NAMESPACE ? state.voidTable : state.tables.get(namespace);
     const e = t?.get(keyId);
-    if (e) this.touch(e);
+    if (e) {
+      // The caller may change the value now: a checkpoint that captured it serialises it first.
+      if (e.capture !== undefined) e.capture.release(e);
+      this.touch(e);
+    }
     return e;
   }
 
@@ -179,30 +185,23 @@ export class LevelDbWriteBackCache {
   }
 
   /**
-   * Encodes every change not handed to a batch yet, in key groups `[start, end]`: dirty entries
-   * as puts (deletions for removed values) and pending timer writes in their order. The entries
-   * stay dirty: they reach the database when they would have without the snapshot. Together with
-   * the database as of every batch handed over so far, this is the state now.
+   * Captures every change not handed to a batch yet, in key groups `[start, end]`: dirty entries
+   * (serialised lazily, before their values can change; removed values as deletions) and pending
+   * timer writes in their order. The entries stay dirty: they reach the database when they would
+   * have without the snapshot. Together with the database as of every batch handed over so far,
+   * this is the state now.
    */
-  encodeUnwritten(out: NativeRecordEncoder, start: number, end: number): void {
+  captureUnwritten(start: number, end: number): UnwrittenCapture {
+    const capture = new UnwrittenCapture(this.w);
     const q = this.dirtyQueue;
-    const w = this.w;
     // Past dirtyHead a dirty entry is queued once: it was queued again only after a write
     // consumed (and cleared) its earlier slot.
     for (let i = this.dirtyHead; i < q.length; i++) {
       const e = q[i]!;
-      if (!e.dirty || e.keyGroup < start || e.keyGroup > end) continue;
-      w.reset();
-      writeStateKey(w, e.keyGroup, e.state.id, e.key, e.namespace);
-      if (e.value === undefined) out.delete(w.buf, w.pos);
-      else out.put(w.buf, w.pos, serializeValue(e.value));
+      if (e.dirty && e.keyGroup >= start && e.keyGroup <= end) capture.add(e);
     }
-    for (const op of this.timerOps) {
-      const keyGroup = op.key.readUInt16BE(0);
-      if (keyGroup < start || keyGroup > end) continue;
-      if (op.put) out.put(op.key, op.key.length, EMPTY);
-      else out.delete(op.key, op.key.length);
-    }
+    capture.addTimerOps(this.timerOps, start, end);
+    return capture;
   }
 
   /** Drops every cached entry (after {@link flush}; restore wrote around the cache). */

@@ -54,6 +54,13 @@ async function contents(b: KeyedStateBackend): Promise<string[]> {
   return out.sort();
 }
 
+/** The contents of `b` now (a canonical read, which flushes its cache), then `then` changes them. */
+async function contentsAfter(b: LevelDbKeyedStateBackend, then: () => void): Promise<string[]> {
+  const now = await contents(b);
+  then();
+  return now;
+}
+
 async function timers(b: KeyedStateBackend): Promise<TimerEntry[]> {
   const out: TimerEntry[] = [];
   for await (const t of b.timers()) out.push(t);
@@ -234,7 +241,7 @@ describe('native LevelDB keyed state snapshots', () => {
     const snap = await snapshotKeyedState(src, false);
     if (snap.format !== 'leveldb-native') throw new Error('not native');
     // 400 changed counts (200 removed, 200 rewritten), 300 timer deletions, 50 new counts, 50 new timers.
-    expect(snap.native.unwrittenRecords).toBe(800);
+    expect(snap.native.unwritten.records).toBe(800);
     const handle = await writeNativeKeyedStateFile(dir, 'f', snap.native);
     const expected = await contents(src);
     expect(expected.filter((e) => JSON.parse(e)[1] === 'count')).toHaveLength(400 + 50);
@@ -249,6 +256,49 @@ describe('native LevelDB keyed state snapshots', () => {
     await restoreNativeKeyedState(mem, [await openNativeKeyedStateFile(dir, handle)]);
     expect(await contents(mem)).toEqual(expected);
     expect(await timers(mem)).toHaveLength(300 + 50);
+  });
+
+  it('holds the values of the barrier although the task mutates them in place, evicts them or snapshots again before the files are written', async () => {
+    const dir = await tmp();
+    const range = { start: 0, end: MAX_P - 1 };
+    // A small cache: the writes after the barrier evict captured entries.
+    const src = await leveldb(range, dir);
+    src.registerState('items', 'list');
+    const keys = keysOf(range, 3000);
+    const mutateAll = (round: number): void => {
+      for (const k of keys) {
+        src.setCurrentKey(k);
+        // As ListState.add does: the cached array itself grows, then goes back.
+        const list = (src.get('items', '') as number[] | undefined) ?? [];
+        list.push(round);
+        src.put('items', '', list);
+      }
+    };
+    mutateAll(1);
+    const first = await snapshotKeyedState(src, false);
+    const atFirst = await contentsAfter(src, () => mutateAll(2));
+    const second = await snapshotKeyedState(src, false);
+    const atSecond = await contentsAfter(src, () => {
+      mutateAll(3);
+      for (const k of keysOf(range, 2000, 'other')) {
+        src.setCurrentKey(k);
+        src.put('items', '', [0, 0, 0, 0]);
+      }
+    });
+    if (first.format !== 'leveldb-native' || second.format !== 'leveldb-native') throw new Error('not native');
+    // The later snapshot is written first; the earlier one still has its own values.
+    const h2 = await writeNativeKeyedStateFile(dir, 'second', second.native);
+    const h1 = await writeNativeKeyedStateFile(dir, 'first', first.native);
+    for (const [handle, expected] of [
+      [h1, atFirst],
+      [h2, atSecond],
+    ] as const) {
+      const dst = await leveldb(range, dir);
+      await restoreNativeKeyedState(dst, [await openNativeKeyedStateFile(dir, handle)]);
+      expect(await contents(dst)).toEqual(expected);
+    }
+    expect(atFirst[0]).toMatch(/\[1\]\]$/);
+    expect(atSecond[0]).toMatch(/\[1,2\]\]$/);
   });
 
   it('reads files of version 1 (no deletions)', async () => {
