@@ -5,8 +5,8 @@
 //   (b) duration of a checkpoint with 1 M keys in keyed state (LevelDB);
 //   (c) time from SIGKILL of a TaskManager running a task to the first output committed by the
 //       restarted job (exactly-once FileSink; target: at most 2 s).
-//   npm run bench -- checkpoint-overhead [keys=1000000]      (WINDOW_MS=10000: throughput window;
-//   PARTS=a,b,c: the parts to run)
+//   npm run bench -- checkpoint-overhead [keys=1000000]      (WINDOW_MS=8000: throughput window;
+//   ROUNDS=5: alternating runs of (a); PARTS=a,b,c: the parts to run)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -106,11 +106,11 @@ function cancel(cluster, jobId) {
 const jobIdOf = (stdout) => /JobID ([0-9a-f]{32})/.exec(stdout)[1];
 const getJson = (url) => fetch(url).then((r) => r.json());
 const WARMUP_MS = 4_000;
-const WINDOW_MS = Number(process.env.WINDOW_MS ?? 10_000);
+const WINDOW_MS = Number(process.env.WINDOW_MS ?? 8_000);
 const PARTS = new Set((process.env.PARTS ?? 'a,b,c').split(','));
 // Rounds of (a), each running the job without and then with checkpoints; the median of each
 // mode is compared (the machine's speed drifts by several per cent between runs).
-const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -136,6 +136,12 @@ try {
     const keys = 100_000;
     const rates = { off: [], on: [] };
     const checkpointsInWindow = [];
+    // A job run first and thrown away: the TaskManager processes are fresh, and the first job
+    // in them runs while their code is still being compiled.
+    const warmup = jobIdOf(run(cluster, ['throughput', 'Infinity', String(keys), '1000'], true));
+    await sleep(2 * WARMUP_MS);
+    cancel(cluster, warmup);
+    await sleep(500);
     for (let round = 0; round < ROUNDS; round++) {
       for (const mode of ['off', 'on']) {
         const jobId = jobIdOf(run(cluster, ['throughput', 'Infinity', String(keys), mode === 'on' ? '1000' : '0'], true));
