@@ -21,5 +21,4 @@ export { JobManager } from './cluster/jobmanager/job-manager.js';
 export { TaskManager } from './cluster/taskmanager/task-manager.js';
 export { JobManagerClient } from './cluster/rpc/job-manager-client.js';
 export type { JobInfo, VertexInfo } from './cluster/rpc/messages.js';
-/** The version of this package. */
-export const VERSION = '0.1.0';
+export { VERSION } from './core/version.js';

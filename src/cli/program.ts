@@ -3,7 +3,7 @@
  * Command output follows Flink's CLI so that scripts carry over (DESIGN §7).
  */
 import { Command, CommanderError } from 'commander';
-import { VERSION } from '../index.js';
+import { VERSION } from '../core/version.js';
 import type { CancelOptions } from './cancel-command.js';
 import { reportError } from './cli-errors.js';
 import type { CliIO, CommandOutcome } from './cli-io.js';

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { VERSION } from '../../src/core/version.js';
 import { describe, expect, it } from 'vitest';
 import { errorLine, reportError } from '../../src/cli/cli-errors.js';
 import type { CliIO } from '../../src/cli/cli-io.js';
@@ -141,5 +143,10 @@ describe('command line parsing', () => {
     const io = captureIO();
     expect(await runCli(['--version'], io)).toEqual({ kind: 'exit', code: 0 });
     expect(io.stdout).toEqual(['0.1.0']);
+  });
+
+  it('has one version: the one package.json declares', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(VERSION).toBe(pkg.version);
   });
 });

@@ -3,11 +3,9 @@
  * with its graph and vertex metrics, checkpoints, exceptions, TaskManagers, cancel,
  * savepoints, and Prometheus metrics at `/metrics`.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { resolveInsideRoots } from '../../../core/paths.js';
+import { VERSION } from '../../../core/version.js';
 import { isId } from '../../../core/ids.js';
 import { isTerminalJobStatus } from '../../../runtime/task-deployment.js';
 import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from '../../metrics/prometheus-exposition.js';
@@ -40,17 +38,6 @@ const savepointRequestSchema = z.strictObject({
   formatType: z.enum(['CANONICAL', 'NATIVE']).optional(),
   triggerId: z.string().max(256).optional(),
 });
-
-/** The package version, read once from package.json (two levels above src/ or dist/). */
-export const FLUSS_VERSION: string = (() => {
-  try {
-    const here = dirname(fileURLToPath(import.meta.url));
-    const pkg = JSON.parse(readFileSync(join(here, '..', '..', '..', '..', 'package.json'), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-})();
 
 const ok = (body: unknown, status = 200): RestResponse => ({ status, body });
 
@@ -92,12 +79,12 @@ export function createRestRouter(ctx: RestContext): RestRouter {
       'jobs-finished': count('FINISHED'),
       'jobs-cancelled': count('CANCELED'),
       'jobs-failed': count('FAILED'),
-      'fluss-version': FLUSS_VERSION,
+      'fluss-version': VERSION,
     });
   });
 
   router.add('GET', '/config', () =>
-    ok({ 'refresh-interval': 1000, 'timezone-name': Intl.DateTimeFormat().resolvedOptions().timeZone, 'fluss-version': FLUSS_VERSION, features: { 'web-submit': false, 'web-cancel': true } }),
+    ok({ 'refresh-interval': 1000, 'timezone-name': Intl.DateTimeFormat().resolvedOptions().timeZone, 'fluss-version': VERSION, features: { 'web-submit': false, 'web-cancel': true } }),
   );
 
   router.add('GET', '/jobs', () => ok({ jobs: dispatcher.jobMasters().map((j) => ({ id: j.jobId, status: j.status })) }));
