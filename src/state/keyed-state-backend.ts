@@ -70,6 +70,8 @@ export interface KeyedStateBackend {
   setCurrentKey(key: unknown): void;
   /** Sets the current key when its key group is already known (timers, restore). */
   setCurrentKeyAndKeyGroup(key: unknown, keyGroup: number): void;
+  /** Unsets the current key: keyed state accessed until the next key is set fails (broadcast side). */
+  clearCurrentKey(): void;
   getCurrentKey(): unknown;
   getCurrentKeyGroup(): number;
   /** Declares a state; throws (naming the operator) when `name` exists with another kind. */

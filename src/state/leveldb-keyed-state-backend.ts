@@ -116,6 +116,12 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
     this.currentKeyGroup = keyGroup;
   }
 
+  clearCurrentKey(): void {
+    this.currentKey = undefined;
+    this.currentKeyId = undefined;
+    this.currentKeyGroup = -1;
+  }
+
   getCurrentKey(): unknown {
     return this.currentKey;
   }

@@ -84,6 +84,13 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
     this.currentSlot = keyGroup - this.keyGroupRange.start;
   }
 
+  clearCurrentKey(): void {
+    this.currentKey = undefined;
+    this.currentKeyId = undefined;
+    this.currentKeyGroup = -1;
+    this.currentSlot = -1;
+  }
+
   getCurrentKey(): unknown {
     return this.currentKey;
   }

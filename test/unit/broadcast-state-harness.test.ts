@@ -63,6 +63,30 @@ describe('broadcast state in the harness', () => {
     await h.close();
   });
 
+  it('keyed state touched directly on the broadcast side fails the element instead of using the last key', async () => {
+    const total = new ValueStateDescriptor<number>('total', 0);
+    const fn = new (class extends KeyedBroadcastProcessFunction<string, Event, Rule, string> {
+      private state!: ValueState<number>;
+      override open(): void {
+        this.state = this.getRuntimeContext().getState(total);
+      }
+      processElement(e: Event): void {
+        this.state.update((this.state.value() ?? 0) + e.amount);
+      }
+      processBroadcastElement(r: Rule, ctx: KeyedBroadcastContext, out: Collector<string>): void {
+        if (r.name === 'visit') ctx.applyToKeyedState(total, (key: string, s: ValueState<number>) => out.collect(`${key}=${s.value()}`));
+        this.state.update(-1);
+      }
+    })();
+    const h = await OperatorTestHarness.forKeyedBroadcastProcessFunction(fn, (e: Event) => e.user, [rules]);
+    h.processElement1({ user: 'a', amount: 5 });
+    expect(() => h.processElement2({ name: 'r', threshold: 1 })).toThrow(/keyed state accessed without a current key/);
+    // Also after applyToKeyedState left some key current.
+    expect(() => h.processElement2({ name: 'visit', threshold: 1 })).toThrow(/keyed state accessed without a current key/);
+    expect(h.extractOutputValues()).toEqual(['a=5']);
+    await h.close();
+  });
+
   it('the non-broadcast side cannot write, and undeclared states are refused', async () => {
     const other = new MapStateDescriptor<string, number>('other');
     const fn = new (class extends BroadcastProcessFunction<string, Rule, string> {

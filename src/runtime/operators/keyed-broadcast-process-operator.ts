@@ -93,6 +93,9 @@ export class KeyedBroadcastProcessOperator extends AbstractStreamOperator {
         if (!this.knownKeys.has(id)) this.knownKeys.set(id, key);
         this.fn(value, this.readOnlyContext, this.collector);
       } else {
+        // No key on the broadcast side (Flink: "No key set"): keyed state is reached through
+        // applyToKeyedState only, never the last key of the keyed input.
+        this.ctx.keyedStateBackend!.clearCurrentKey();
         this.broadcastFn(value, this.context, this.collector);
       }
     } catch (err) {
@@ -125,10 +128,14 @@ export class KeyedBroadcastProcessOperator extends AbstractStreamOperator {
     // processElement (or timers and applyToKeyedState, whose keys came from there), so the keys
     // seen so far hold every key with state. Iterating the backend instead would be asynchronous.
     const backend = this.ctx.keyedStateBackend!;
-    for (const key of [...this.knownKeys.values()]) {
-      backend.setCurrentKey(key);
-      if (backend.get(descriptor.name, VOID_NAMESPACE) === undefined) continue;
-      fn(key as K, state as S);
+    try {
+      for (const key of [...this.knownKeys.values()]) {
+        backend.setCurrentKey(key);
+        if (backend.get(descriptor.name, VOID_NAMESPACE) === undefined) continue;
+        fn(key as K, state as S);
+      }
+    } finally {
+      backend.clearCurrentKey();
     }
   }
 
