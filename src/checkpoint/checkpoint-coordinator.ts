@@ -368,14 +368,34 @@ export class CheckpointCoordinator {
     for (const t of tasks) {
       if (!pc.involves(t.vertexId, t.subtaskIndex, t.attempt)) continue;
       if (!final && pc.acknowledgedAtEndOfInput(t.vertexId, t.subtaskIndex)) continue;
-      this.p.gateway.notifyCheckpointComplete(t, pc.checkpointId).catch((err: unknown) => {
-        this.p.listener.onWarning?.(`Could not notify subtask ${t.subtaskIndex} of ${t.vertexId} of completed checkpoint ${pc.checkpointId}: ${describeError(err)}`);
-      });
+      this.notifyComplete(t, pc.checkpointId, final, 0);
     }
     this.p.listener.onCheckpointCompleted?.(completed);
     entry.resolve(completed);
     for (const old of subsumed) await this.discardDir(old.externalPath);
     this.releaseQueuedTrigger();
+  }
+
+  /**
+   * Tells one subtask that `checkpointId` completed. A lost notification of an ordinary checkpoint
+   * is made good by the next one (sinks commit everything pending up to it); a final one has no
+   * successor and the task waits for it to finish, so its delivery is retried, with backoff, for
+   * as long as that attempt of the task is still the job's (a failover ends the retries).
+   */
+  private notifyComplete(t: CheckpointTask, checkpointId: number, final: boolean, retry: number): void {
+    this.p.gateway.notifyCheckpointComplete(t, checkpointId).catch((err: unknown) => {
+      const what = `subtask ${t.subtaskIndex} of ${t.vertexId} of completed checkpoint ${checkpointId}: ${describeError(err)}`;
+      if (!final) {
+        this.p.listener.onWarning?.(`Could not notify ${what}`);
+        return;
+      }
+      const delay = Math.min(FINAL_NOTIFY_MAX_BACKOFF_MS, FINAL_NOTIFY_FIRST_BACKOFF_MS * 2 ** retry);
+      this.p.listener.onWarning?.(`Could not notify ${what}; retrying in ${delay} ms`);
+      this.p.scheduler.schedule(() => {
+        const still = this.p.gateway.runningTasks()?.all.some((x) => x.vertexId === t.vertexId && x.subtaskIndex === t.subtaskIndex && x.attempt === t.attempt);
+        if (!this.isShutdown && still) this.notifyComplete(t, checkpointId, final, retry + 1);
+      }, delay);
+    });
   }
 
   private abort(entry: Entry, reason: CheckpointFailureReason, message: string): void {
@@ -416,6 +436,11 @@ export class CheckpointCoordinator {
     }
   }
 }
+
+/** First wait before a failed notification of a final checkpoint is sent again. */
+const FINAL_NOTIFY_FIRST_BACKOFF_MS = 100;
+/** Longest wait between two deliveries of a final checkpoint's notification. */
+const FINAL_NOTIFY_MAX_BACKOFF_MS = 5_000;
 
 function sameTasks(a: readonly CheckpointTask[], b: readonly CheckpointTask[]): boolean {
   if (a.length !== b.length) return false;

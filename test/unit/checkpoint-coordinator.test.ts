@@ -83,7 +83,15 @@ class RecordingGateway implements CheckpointTaskGateway {
     if (this.failTrigger) throw new Error('TaskManager unreachable');
     this.triggers.push({ task, request });
   }
+  /** The next this many notifications fail (TaskManager unreachable). */
+  failNotifies = 0;
+  notifyAttempts = 0;
   async notifyCheckpointComplete(task: CheckpointTask, id: number): Promise<void> {
+    this.notifyAttempts++;
+    if (this.failNotifies > 0) {
+      this.failNotifies--;
+      throw new Error('TaskManager unreachable');
+    }
     this.notified.push({ task, id });
   }
   async abortCheckpoint(task: CheckpointTask, id: number): Promise<void> {
@@ -156,6 +164,45 @@ describe('CheckpointCoordinator', () => {
     expect(s.counts).toMatchObject({ completed: 1, failed: 0, in_progress: 0 });
     expect(s.latest.completed).toMatchObject({ id: 1, state_size: 30, num_acknowledged_subtasks: 3, alignment_duration: 2, external_path: '/cp/job/chk-1' });
     expect(coordinator.latestCompletedCheckpoint()?.externalPath).toBe('/cp/job/chk-1');
+  });
+
+  it('retries a failed notification of a final checkpoint (tasks wait for it to end), not of an ordinary one', async () => {
+    const { coordinator, gateway, scheduler } = setup();
+    const sourceAck = (id: number, t: CheckpointTask): TaskCheckpointAck => ({ ...ack(id, t), ...(t.vertexId === 'src' ? { endOfInput: true } : {}) });
+    // Ordinary checkpoint: a lost notification is made good by the next checkpoint.
+    gateway.failNotifies = 3;
+    const first = coordinator.triggerCheckpoint();
+    await flush();
+    await ackAll(coordinator, 1);
+    await first;
+    await scheduler.advance(10_000);
+    expect(gateway.notifyAttempts).toBe(3);
+    expect(gateway.notified).toEqual([]);
+    // Final checkpoint (every source acknowledged at the end of its input): retried with backoff.
+    gateway.failNotifies = 5;
+    const final = coordinator.triggerCheckpoint();
+    await flush();
+    for (const t of ALL) await coordinator.receiveAcknowledge(sourceAck(2, t));
+    await final;
+    await flush();
+    expect(gateway.notifyAttempts).toBe(6);
+    await scheduler.advance(100);
+    // The three tasks' second deliveries: two fail again (5 failures in all), one arrives.
+    expect(gateway.notifyAttempts).toBe(9);
+    expect(gateway.notified).toHaveLength(1);
+    await scheduler.advance(200);
+    expect(gateway.notified.map((n) => `${n.task.vertexId}/${n.task.subtaskIndex}@${n.id}`).sort()).toEqual(['map/0@2', 'src/0@2', 'src/1@2']);
+    // Once the attempt is no longer the job's (failover), retries stop.
+    gateway.failNotifies = Number.POSITIVE_INFINITY;
+    const third = coordinator.triggerCheckpoint();
+    await flush();
+    for (const t of ALL) await coordinator.receiveAcknowledge(sourceAck(3, t));
+    await third;
+    await flush();
+    const attempts = gateway.notifyAttempts;
+    gateway.running = false;
+    await scheduler.advance(60_000);
+    expect(gateway.notifyAttempts).toBe(attempts);
   });
 
   it('keeps num-retained checkpoints and deletes older ones only after the newer one completed', async () => {
