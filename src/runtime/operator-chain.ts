@@ -9,7 +9,7 @@
 import type { TaskStateAssignment } from '../checkpoint/task-state-assignment.js';
 import type { KeyGroupRange } from '../graph/key-groups.js';
 import { restoreNativeKeyedState } from '../checkpoint/native-keyed-state-file.js';
-import { snapshotKeyedState, type KeyedStateSnapshot } from '../state/keyed-state-snapshot.js';
+import { releaseKeyedStateSnapshot, snapshotKeyedState, type KeyedStateSnapshot } from '../state/keyed-state-snapshot.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
 import type { StateSnapshotContext } from './checkpoint-hooks.js';
 import type { ChannelEvent } from './stream-element.js';
@@ -348,8 +348,9 @@ export class OperatorChain {
   /**
    * The synchronous part of checkpoint `ctx.checkpointId`, head first: operators put their
    * state into their stores (a source records its splits, a sink closes its transaction),
-   * then operator state is copied and keyed state fixed (caches flushed, snapshot iterators
-   * opened). No record may be processed while this runs.
+   * then operator state is copied and keyed state fixed (canonical: caches flushed; native:
+   * unwritten entries captured; snapshot iterators opened). No record may be processed while
+   * this runs.
    */
   async snapshotState(ctx: StateSnapshotContext): Promise<OperatorSnapshot[]> {
     const out: OperatorSnapshot[] = [];
@@ -365,9 +366,15 @@ export class OperatorChain {
         durable: pending instanceof Promise ? pending : undefined,
       });
     }
-    for (let i = 0; i < this.operators.length; i++) {
-      const backend = this.backendOf[i];
-      if (backend) out[i]!.keyed = await snapshotKeyedState(backend, ctx.savepoint);
+    try {
+      for (let i = 0; i < this.operators.length; i++) {
+        const backend = this.backendOf[i];
+        if (backend) out[i]!.keyed = await snapshotKeyedState(backend, ctx.savepoint);
+      }
+    } catch (err) {
+      // The keyed snapshots already taken will not be written: let go of them.
+      for (const s of out) if (s.keyed) releaseKeyedStateSnapshot(s.keyed);
+      throw err;
     }
     return out;
   }

@@ -2,9 +2,10 @@
  * Takes one subtask's part of a checkpoint (Flink's SubtaskCheckpointCoordinator). The
  * synchronous part runs in the mailbox, with no record processed meanwhile: operators put their
  * state into their stores, operator state is copied, keyed state is fixed (canonical: caches
- * flushed, snapshot iterators opened; native LevelDB checkpoints: dirty entries handed to a
- * sealed batch, the iterator opens once it is written); then barrier n goes out on every output
- * and processing resumes.
+ * flushed, snapshot iterators opened; native LevelDB checkpoints: the cache's unwritten entries
+ * captured, to be serialised on first access or by the asynchronous part, and the iterator opens
+ * once the batches handed over so far are written); then barrier n goes out on every output and
+ * processing resumes.
  * The asynchronous part writes the state files into the barrier's target directory, waits for
  * I/O operators started for the checkpoint (sinks closing transactions), and acknowledges with
  * the file handles, sizes and timings. Any failure declines the checkpoint; a failed
