@@ -136,7 +136,9 @@ export class LevelDbStore {
 
   private rawIterator(gte: Buffer, lt: Buffer): RawIterator {
     // classic-level stops a nextv() call after 16 KiB by default: ~1000 small records per hop.
-    return this.db.iterator({ gte, lt, highWaterMarkBytes: SNAPSHOT_READ_BYTES }) as unknown as RawIterator;
+    // A snapshot reads everything once: it must not push the task's hot blocks out of LevelDB's
+    // block cache (its point reads would miss afterwards).
+    return this.db.iterator({ gte, lt, highWaterMarkBytes: SNAPSHOT_READ_BYTES, fillCache: false }) as unknown as RawIterator;
   }
 
   /** Opens the snapshot iterators waiting for batches up to the written one. */
