@@ -52,8 +52,8 @@ export default defineJob((env, [mode, a, b, c]) => {
     env.fromSource(new DataGeneratorSource((i) => i % Number(b), Number(a)), WatermarkStrategy.noWatermarks(), 'numbers')
       .keyBy((k) => k).process(new Count()).addSink(() => {});
   } else if (mode === 'bigstate') {
-    // a: keys; checkpoints every 2 s while the keys keep being updated
-    env.enableCheckpointing(2000);
+    // a: keys; checkpoints every 2 s (b: 'none' for none) while the keys keep being updated
+    if (b !== 'none') env.enableCheckpointing(2000);
     env.fromSource(new DataGeneratorSource((i) => i % Number(a), Infinity), WatermarkStrategy.noWatermarks(), 'numbers')
       .keyBy((k) => k).process(new Count()).addSink(() => {});
   } else {
@@ -194,11 +194,35 @@ try {
         }
       }
     }
+    // What the full snapshots cost this job: its rate with them, then without any checkpoint.
+    const rateOver = async (jobId) => {
+      const [r0, t0] = [await keyedRecords(cluster, jobId), performance.now()];
+      await sleep(WINDOW_MS);
+      return ((await keyedRecords(cluster, jobId)) - r0) / ((performance.now() - t0) / 1000);
+    };
+    const withCheckpoints = await rateOver(big);
     cancel(cluster, big);
+    await sleep(500);
+    const plain = jobIdOf(run(cluster, ['bigstate', String(BIG_KEYS), 'none'], true));
+    for (let i = 0; (await keyedRecords(cluster, plain)) < BIG_KEYS; i++) {
+      if (i > 1200) throw new Error('the big-state job did not reach its key count');
+      await sleep(100);
+    }
+    const withoutCheckpoints = await rateOver(plain);
+    cancel(cluster, plain);
     const avg = durations.reduce((s, d) => s + d.ms, 0) / durations.length;
     console.log(`(b) checkpoints with ${BIG_KEYS} keys in LevelDB state, parallelism 2, records flowing`);
     console.log(`    durations             ${durations.map((d) => `${d.ms} ms`).join(', ')} (average ${avg.toFixed(0)} ms), state ${(sizes.at(-1) / 1e6).toFixed(1)} MB`);
-    Object.assign(result, { bigStateKeys: BIG_KEYS, checkpointDurationsMs: durations.map((d) => d.ms), checkpointStateBytes: sizes.at(-1) });
+    console.log(
+      `    rate                  ${(withCheckpoints / 1e3).toFixed(0)} K records/s with 2 s checkpoints, ${(withoutCheckpoints / 1e3).toFixed(0)} K without (every checkpoint reads all of LevelDB)`,
+    );
+    Object.assign(result, {
+      bigStateKeys: BIG_KEYS,
+      checkpointDurationsMs: durations.map((d) => d.ms),
+      checkpointStateBytes: sizes.at(-1),
+      bigStateRecordsPerSecondWithCheckpoints: Math.round(withCheckpoints),
+      bigStateRecordsPerSecondWithoutCheckpoints: Math.round(withoutCheckpoints),
+    });
   }
 
   // (c) SIGKILL of a TaskManager that runs a task → first committed output of the restarted job.
