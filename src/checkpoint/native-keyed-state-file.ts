@@ -34,6 +34,7 @@ import type { KeyGroupRange } from '../graph/key-groups.js';
 import type { KeyedStateBackend } from '../state/keyed-state-backend.js';
 import { LevelDbKeyedStateBackend } from '../state/leveldb-keyed-state-backend.js';
 import { decodeNativeRecords, type LevelDbNativeSnapshot } from '../state/leveldb-native-snapshot.js';
+import type { RawIterator } from '../state/leveldb-store.js';
 import { decodeNativeRecords as decodeRecordBytes, NativeRecordEncoder, type RawRecord } from '../state/native-record-codec.js';
 import type { StateFileHandle } from './checkpoint-types.js';
 import { DamagedCheckpointError } from './state-files.js';
@@ -79,12 +80,14 @@ export interface NativeKeyedStateFileRef {
  * changes, encoded at the snapshot point, follow. Closes the iterator.
  */
 export async function writeNativeKeyedStateFile(dir: string, name: string, snapshot: LevelDbNativeSnapshot): Promise<StateFileHandle> {
-  const it = await snapshot.iterator;
   const hash = createHash('sha256');
+  let it: RawIterator | undefined;
   let file: FileHandle | undefined;
   let size = 0;
   let pending: Promise<[Buffer, Buffer][]> | undefined;
   try {
+    it = await snapshot.iterator;
+    const records = it;
     file = await open(join(dir, name), 'w');
     const out = file;
     const writeOut = async (chunks: Buffer[]): Promise<void> => {
@@ -109,12 +112,12 @@ export async function writeNativeKeyedStateFile(dir: string, name: string, snaps
     json.copy(head, 12);
     await writeOut([head]);
     const next = (): Promise<[Buffer, Buffer][]> => {
-      const p = it.nextv(ITERATOR_BATCH);
+      const p = records.nextv(ITERATOR_BATCH);
       // Observed at once: it may fail (database closed) while a chunk is being written.
       p.catch(() => undefined);
       return p;
     };
-    const records = new NativeRecordEncoder(WRITE_CHUNK);
+    const encoder = new NativeRecordEncoder(WRITE_CHUNK);
     pending = next();
     for (;;) {
       const batch = await pending;
@@ -123,11 +126,11 @@ export async function writeNativeKeyedStateFile(dir: string, name: string, snaps
       pending = next();
       for (let i = 0; i < batch.length; i++) {
         const [k, v] = batch[i]!;
-        records.put(k, k.length, v);
+        encoder.put(k, k.length, v);
       }
-      await writeOut(records.takeChunks());
+      await writeOut(encoder.takeChunks());
     }
-    await writeOut(records.finish());
+    await writeOut(encoder.finish());
     // Captured entries the task did not touch since the barrier are serialised here, a slice
     // per turn of the event loop.
     const unwritten = snapshot.unwritten;
@@ -141,7 +144,7 @@ export async function writeNativeKeyedStateFile(dir: string, name: string, snaps
     // Complete or failed: nothing captured stays owed to this snapshot.
     snapshot.unwritten.discard();
     await pending?.catch(() => undefined);
-    await it.close();
+    await it?.close();
     await file?.close();
   }
   return { path: name, size, checksum: hash.digest('hex') };
