@@ -43,6 +43,8 @@ describe('JobManager recovery from high-availability.storageDir', () => {
     tm1.acknowledge = false;
     await new Promise((r) => setTimeout(r, 50));
     const latest = first.dispatcher.jobMaster(jobId)!.checkpointing.coordinator.latestCompletedCheckpoint()!;
+    const firstAttempts = tm1.current(jobId).map((d) => d.attempt);
+    expect(firstAttempts).toEqual([0, 0, 0]);
     client1.close();
     await tm1.stop();
     await first.stop();
@@ -61,6 +63,8 @@ describe('JobManager recovery from high-availability.storageDir', () => {
     for (const d of tm2.current(jobId)) {
       expect(d.restore).toEqual({ checkpointDir: latest.externalPath, checkpointId: latest.checkpointId, allowNonRestoredState: false });
       expect(d.programArgs).toEqual(['a']);
+      // Attempt numbers never repeat within a job, though no TaskManager reported the old ones.
+      expect(d.attempt).toBe(1);
     }
     // Checkpoint ids continue after the restored one.
     await waitFor(() => second.dispatcher.jobMaster(jobId)!.checkpointing.coordinator.latestCompletedCheckpoint() !== undefined, 10_000, 'a checkpoint after recovery');

@@ -98,12 +98,12 @@ export class Dispatcher {
    */
   async recoverJobs(): Promise<string[]> {
     const recovered: string[] = [];
-    for (const { record, restore } of await this.haStore.recoverJobs()) {
+    for (const { record, restore, nextAttempt } of await this.haStore.recoverJobs()) {
       if (this.jobs.has(record.jobId)) continue;
       try {
         await this.blobStore.get(record.bundleHash);
         const validated = restore ? await loadRestorePoint(restore.checkpointDir, record.jobGraph, restore.allowNonRestoredState) : undefined;
-        this.startJobMaster(record.jobId, record.jobGraph, record.bundleHash, record.programArgs, validated?.restore);
+        this.startJobMaster(record.jobId, record.jobGraph, record.bundleHash, record.programArgs, validated?.restore, nextAttempt);
         recovered.push(record.jobId);
         this.log.info({ jobId: record.jobId, checkpoint: validated?.restore.checkpointDir }, 'job recovered');
       } catch (err) {
@@ -113,7 +113,7 @@ export class Dispatcher {
     return recovered;
   }
 
-  private startJobMaster(jobId: string, jobGraph: JobGraph, bundleHash: string, programArgs: string[], restore: TaskRestore | undefined): void {
+  private startJobMaster(jobId: string, jobGraph: JobGraph, bundleHash: string, programArgs: string[], restore: TaskRestore | undefined, firstAttempt = 0): void {
     const master = new JobMaster({
       jobId,
       jobGraph,
@@ -124,6 +124,8 @@ export class Dispatcher {
       resourceManager: this.resourceManager,
       onStatusChange: (info) => this.statusChanged(info),
       restore,
+      firstAttempt,
+      ...(this.haStore.enabled ? { recordAttempt: (attempt: number) => this.haStore.putAttempt(jobId, attempt) } : {}),
       onCheckpointCompleted: (cp) => {
         this.haStore.putLatestCheckpoint(jobId, { checkpointId: cp.checkpointId, checkpointDir: cp.externalPath }).catch((err: unknown) => {
           this.log.warn({ jobId, err: describeError(err) }, 'could not record the latest checkpoint in the HA store');

@@ -5,6 +5,7 @@
  * ```
  * <ha>/jobs/<jobId>.json          job graph, bundle hash, program args, initial restore point
  * <ha>/checkpoints/<jobId>.json   pointer to the job's latest completed checkpoint
+ * <ha>/attempts/<jobId>.json      the highest execution attempt deployed so far
  * ```
  *
  * A job is written when it is accepted and removed once it is globally terminal (FINISHED,
@@ -39,16 +40,20 @@ export interface HaCheckpointPointer {
 export interface RecoveredJob {
   record: HaJobRecord;
   restore?: TaskRestore;
+  /** The first attempt the resumed job deploys: above every attempt deployed before. */
+  nextAttempt: number;
 }
 
 /** Jobs and checkpoint pointers on the HA storage dir; a no-op without one. */
 export class HaStore {
   private readonly jobsDir: string | undefined;
   private readonly pointersDir: string | undefined;
+  private readonly attemptsDir: string | undefined;
 
   constructor(storageDir: string | undefined) {
     this.jobsDir = storageDir ? join(storageDir, 'jobs') : undefined;
     this.pointersDir = storageDir ? join(storageDir, 'checkpoints') : undefined;
+    this.attemptsDir = storageDir ? join(storageDir, 'attempts') : undefined;
   }
 
   /** True when `high-availability.storageDir` is configured. */
@@ -70,16 +75,24 @@ export class HaStore {
     await writeFileAtomically(join(this.pointersDir, `${jobId}.json`), JSON.stringify(pointer));
   }
 
+  /** Records the highest execution attempt of the job about to be deployed. */
+  async putAttempt(jobId: string, attempt: number): Promise<void> {
+    if (!this.attemptsDir) return;
+    await mkdir(this.attemptsDir, { recursive: true });
+    await writeFileAtomically(join(this.attemptsDir, `${jobId}.json`), JSON.stringify({ attempt }));
+  }
+
   /** Forgets a globally terminal job. */
   async removeJob(jobId: string): Promise<void> {
-    if (!this.jobsDir || !this.pointersDir) return;
+    if (!this.jobsDir || !this.pointersDir || !this.attemptsDir) return;
     await rm(join(this.jobsDir, `${jobId}.json`), { force: true });
     await rm(join(this.pointersDir, `${jobId}.json`), { force: true });
+    await rm(join(this.attemptsDir, `${jobId}.json`), { force: true });
   }
 
   /** Every stored job with its restore point (latest checkpoint, else its initial restore). */
   async recoverJobs(): Promise<RecoveredJob[]> {
-    if (!this.jobsDir || !this.pointersDir) return [];
+    if (!this.jobsDir || !this.pointersDir || !this.attemptsDir) return [];
     let names: string[];
     try {
       names = await readdir(this.jobsDir);
@@ -98,7 +111,14 @@ export class HaStore {
       } catch {
         // No checkpoint completed yet: start as submitted.
       }
-      out.push({ record, restore });
+      let nextAttempt = 0;
+      try {
+        const { attempt } = JSON.parse(await readFile(join(this.attemptsDir, name), 'utf8')) as { attempt: number };
+        if (Number.isInteger(attempt) && attempt >= 0) nextAttempt = attempt + 1;
+      } catch {
+        // Never deployed (or recorded by a version without attempts): start at 0.
+      }
+      out.push({ record, restore, nextAttempt });
     }
     return out;
   }

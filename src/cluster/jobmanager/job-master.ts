@@ -39,6 +39,14 @@ export interface JobMasterParams {
   restore?: TaskRestore;
   /** A checkpoint completed (the HA store records it). */
   onCheckpointCompleted?: (checkpoint: CompletedCheckpoint) => void;
+  /**
+   * The first execution attempt (default 0): a recovered job continues above the attempts an
+   * earlier JobManager deployed, so attempt numbers (in sink file names, in cleanup decisions)
+   * never repeat within a job.
+   */
+  firstAttempt?: number;
+  /** Records the highest attempt about to be deployed (the HA store keeps it); awaited first. */
+  recordAttempt?: (attempt: number) => Promise<void>;
 }
 
 /** What a savepoint request asks for. */
@@ -101,6 +109,7 @@ export class JobMaster {
     this.jobGraph = params.jobGraph;
     this.bundleHash = params.bundleHash;
     this.graph = new ExecutionGraph(params.jobGraph);
+    for (const e of this.graph.executions) e.attempt = params.firstAttempt ?? 0;
     this.restartStrategy = new RestartStrategy(effectiveRestartStrategy(params.jobGraph.settings));
     this.log = params.logger.child({ component: 'JobMaster', jobId: params.jobId });
     this.checkpointStats = new CheckpointStatsTracker(this.graph.executions.length);
@@ -340,6 +349,15 @@ export class JobMaster {
   private async schedule(): Promise<void> {
     const epoch = ++this.epoch;
     const needed = requiredSlots(this.jobGraph.vertices);
+    if (this.params.recordAttempt) {
+      const highest = Math.max(0, ...this.graph.executions.map((e) => e.attempt));
+      try {
+        await this.params.recordAttempt(highest);
+      } catch (err) {
+        this.log.warn({ attempt: highest, err: describeError(err) }, 'could not record the attempt in the HA store');
+      }
+      if (epoch !== this.epoch || this.jobStatus !== 'RUNNING') return;
+    }
     for (const e of this.graph.executions) e.state = 'SCHEDULED';
     const controller = new AbortController();
     this.slotRequest = controller;
