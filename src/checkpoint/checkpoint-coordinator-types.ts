@@ -56,8 +56,12 @@ export interface CheckpointStatsListener {
 
 /** What the job hears from its coordinator. */
 export interface CheckpointCoordinatorListener {
-  /** A checkpoint or savepoint completed (its `_metadata` exists). */
-  onCheckpointCompleted?(checkpoint: CompletedCheckpoint): void;
+  /**
+   * A checkpoint or savepoint completed (its `_metadata` exists). Awaited before any task is
+   * notified: what it records (the HA store's pointer) is durable before sinks commit, so a
+   * recovered JobManager never restores a checkpoint older than committed output.
+   */
+  onCheckpointCompleted?(checkpoint: CompletedCheckpoint): void | Promise<void>;
   /** More consecutive checkpoints failed than the job tolerates: the job must fail over. */
   onTolerableFailuresExceeded(cause: string): void;
   /** Something worth a log line (a cleanup that failed, an ack for an unknown checkpoint). */

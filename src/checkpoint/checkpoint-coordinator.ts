@@ -358,6 +358,11 @@ export class CheckpointCoordinator {
         }
       }
     }
+    try {
+      await this.p.listener.onCheckpointCompleted?.(completed);
+    } catch (err) {
+      this.p.listener.onWarning?.(`Recording completed checkpoint ${pc.checkpointId} failed: ${describeError(err)}`);
+    }
     const running = this.p.gateway.runningTasks();
     const tasks = running?.all ?? [];
     // A source at the end of its input finishes when notified; it is told only once the
@@ -370,7 +375,6 @@ export class CheckpointCoordinator {
       if (!final && pc.acknowledgedAtEndOfInput(t.vertexId, t.subtaskIndex)) continue;
       this.notifyComplete(t, pc.checkpointId, final, 0);
     }
-    this.p.listener.onCheckpointCompleted?.(completed);
     entry.resolve(completed);
     for (const old of subsumed) await this.discardDir(old.externalPath);
     this.releaseQueuedTrigger();

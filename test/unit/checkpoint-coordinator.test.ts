@@ -103,7 +103,7 @@ function settings(over: Partial<CheckpointSettings> = {}): CheckpointSettings {
   return { intervalMs: 1_000, mode: 'EXACTLY_ONCE', timeoutMs: 10_000, minPauseMs: 0, maxConcurrent: 1, tolerableFailures: 0, retention: 'DELETE_ON_CANCELLATION', ...over };
 }
 
-function setup(over: Partial<CheckpointSettings> = {}, numRetained = 1) {
+function setup(over: Partial<CheckpointSettings> = {}, numRetained = 1, onCheckpointCompleted?: () => Promise<void>) {
   const scheduler = new ManualScheduler();
   const storage = new MemoryStorage();
   const gateway = new RecordingGateway();
@@ -118,7 +118,7 @@ function setup(over: Partial<CheckpointSettings> = {}, numRetained = 1) {
     storage,
     scheduler,
     stats,
-    listener: { onTolerableFailuresExceeded: (c) => failovers.push(c) },
+    listener: { onTolerableFailuresExceeded: (c) => failovers.push(c), ...(onCheckpointCompleted ? { onCheckpointCompleted } : {}) },
   });
   return { scheduler, storage, gateway, stats, failovers, coordinator };
 }
@@ -164,6 +164,22 @@ describe('CheckpointCoordinator', () => {
     expect(s.counts).toMatchObject({ completed: 1, failed: 0, in_progress: 0 });
     expect(s.latest.completed).toMatchObject({ id: 1, state_size: 30, num_acknowledged_subtasks: 3, alignment_duration: 2, external_path: '/cp/job/chk-1' });
     expect(coordinator.latestCompletedCheckpoint()?.externalPath).toBe('/cp/job/chk-1');
+  });
+
+  it('notifies the tasks only once the completed checkpoint is recorded (the HA pointer before any sink commits)', async () => {
+    let recorded!: () => void;
+    const recording = new Promise<void>((resolve) => (recorded = resolve));
+    const { coordinator, gateway } = setup({}, 1, () => recording);
+    const done = coordinator.triggerCheckpoint();
+    await flush();
+    // The last acknowledgement completes the checkpoint, which waits for the recording.
+    const acked = ackAll(coordinator, 1);
+    await flush();
+    expect(gateway.notified).toEqual([]);
+    recorded();
+    await acked;
+    await done;
+    expect(gateway.notified.map((n) => n.id)).toEqual([1, 1, 1]);
   });
 
   it('retries a failed notification of a final checkpoint (tasks wait for it to end), not of an ordinary one', async () => {

@@ -126,11 +126,10 @@ export class Dispatcher {
       restore,
       firstAttempt,
       ...(this.haStore.enabled ? { recordAttempt: (attempt: number) => this.haStore.putAttempt(jobId, attempt) } : {}),
-      onCheckpointCompleted: (cp) => {
+      onCheckpointCompleted: (cp) =>
         this.haStore.putLatestCheckpoint(jobId, { checkpointId: cp.checkpointId, checkpointDir: cp.externalPath }).catch((err: unknown) => {
           this.log.warn({ jobId, err: describeError(err) }, 'could not record the latest checkpoint in the HA store');
-        });
-      },
+        }),
     });
     this.jobs.set(jobId, master);
     master.start();

@@ -37,7 +37,7 @@ export interface JobCheckpointingParams {
   /** Too many consecutive checkpoints failed: the job must fail over. */
   onTolerableFailuresExceeded: (cause: string) => void;
   /** A checkpoint completed (the HA store records the pointer). */
-  onCheckpointCompleted?: (checkpoint: CompletedCheckpoint) => void;
+  onCheckpointCompleted?: (checkpoint: CompletedCheckpoint) => void | Promise<void>;
 }
 
 /** Checks, at submission, that the cluster can checkpoint the job. */
@@ -74,7 +74,8 @@ export class JobCheckpointing {
       listener: {
         onCheckpointCompleted: (cp) => {
           this.log.info({ checkpointId: cp.checkpointId, savepoint: cp.savepoint, durationMs: cp.completionTimestamp - cp.timestamp, path: cp.externalPath }, `Completed ${cp.savepoint ? 'savepoint' : 'checkpoint'} ${cp.checkpointId}`);
-          if (!cp.savepoint) p.onCheckpointCompleted?.(cp);
+          // The HA pointer is durable before the tasks hear of the checkpoint (and commit).
+          return cp.savepoint ? undefined : p.onCheckpointCompleted?.(cp);
         },
         onTolerableFailuresExceeded: (cause) => p.onTolerableFailuresExceeded(cause),
         onWarning: (message) => this.log.warn(message),
@@ -106,7 +107,7 @@ export class JobCheckpointing {
       ? `checkpoint ${dropped.checkpointId} is damaged; falling back to checkpoint ${previous.checkpointId}`
       : `checkpoint ${dropped.checkpointId} is damaged and no earlier checkpoint is retained`;
     this.log.warn({ checkpointId: dropped.checkpointId, previous: previous?.checkpointId, cause }, what);
-    if (previous) this.p.onCheckpointCompleted?.(previous);
+    if (previous) await this.p.onCheckpointCompleted?.(previous);
     return what;
   }
 

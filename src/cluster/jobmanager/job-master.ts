@@ -38,7 +38,7 @@ export interface JobMasterParams {
   /** The checkpoint or savepoint the job starts from (`fluss run -s`, JobManager recovery). */
   restore?: TaskRestore;
   /** A checkpoint completed (the HA store records it). */
-  onCheckpointCompleted?: (checkpoint: CompletedCheckpoint) => void;
+  onCheckpointCompleted?: (checkpoint: CompletedCheckpoint) => void | Promise<void>;
   /**
    * The first execution attempt (default 0): a recovered job continues above the attempts an
    * earlier JobManager deployed, so attempt numbers (in sink file names, in cleanup decisions)
