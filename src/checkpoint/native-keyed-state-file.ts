@@ -35,7 +35,7 @@ import type { KeyedStateBackend } from '../state/keyed-state-backend.js';
 import { LevelDbKeyedStateBackend } from '../state/leveldb-keyed-state-backend.js';
 import { decodeNativeRecords, type LevelDbNativeSnapshot } from '../state/leveldb-native-snapshot.js';
 import type { RawIterator } from '../state/leveldb-store.js';
-import { decodeNativeRecords as decodeRecordBytes, NativeRecordEncoder, type RawRecord } from '../state/native-record-codec.js';
+import { decodeNativeRecordBytes, NativeRecordEncoder, type RawRecord } from '../state/native-record-codec.js';
 import type { StateFileHandle } from './checkpoint-types.js';
 import { DamagedCheckpointError } from './state-files.js';
 
@@ -270,7 +270,7 @@ export async function* readNativeKeyedStateRecords(ref: NativeKeyedStateFileRef)
       headerDone = true;
       pos = parsed.end;
     }
-    const { records, end } = decodeRecordBytes(buf, pos, ref.header.version >= 2);
+    const { records, end } = decodeNativeRecordBytes(buf, pos, ref.header.version >= 2);
     pos = end;
     const n = buf.length;
     rest = pos < n ? buf.subarray(pos) : undefined;

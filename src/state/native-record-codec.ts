@@ -99,7 +99,7 @@ function writeVarint(buf: Buffer, pos: number, v: number): number {
  * them in place) and the offset after the last whole record. `withDeletions` false reads the
  * version 1 encoding (the code is the value length).
  */
-export function decodeNativeRecords(buf: Buffer, pos: number, withDeletions: boolean): { records: RawRecord[]; end: number } {
+export function decodeNativeRecordBytes(buf: Buffer, pos: number, withDeletions: boolean): { records: RawRecord[]; end: number } {
   const records: RawRecord[] = [];
   const n = buf.length;
   for (;;) {
