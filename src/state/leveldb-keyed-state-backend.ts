@@ -3,10 +3,11 @@
  * keys laid out as `[keyGroup][state id][key][namespace]` (see leveldb-key-layout.ts), values
  * serialised with msgpackr, and a bounded write-back cache of deserialised values in front
  * (see leveldb-write-back-cache.ts), so per-record reads and writes stay synchronous and state
- * may be larger than memory. Iteration (keys, key groups, timers, snapshots) flushes the cache
- * and scans ranges; snapshots read a LevelDB iterator's implicit snapshot. Checkpoints take
- * native snapshots (raw records, {@link LevelDbKeyedStateBackend.snapshotNative}) and restore
- * them with {@link LevelDbKeyedStateBackend.restoreNative}; savepoints use the canonical form.
+ * may be larger than memory. Iteration (keys, key groups, timers, canonical snapshots) flushes
+ * the cache and scans ranges; snapshots read a LevelDB iterator's implicit snapshot. Checkpoints
+ * take native snapshots without flushing (raw records plus the cache's unwritten changes,
+ * {@link LevelDbKeyedStateBackend.snapshotNative}) and restore them with
+ * {@link LevelDbKeyedStateBackend.restoreNative}; savepoints use the canonical form.
  */
 import { FailedPreconditionError } from '../core/errors.js';
 import { assignToKeyGroup, type KeyGroupRange } from '../graph/key-groups.js';
