@@ -14,7 +14,7 @@ import { InvalidArgumentError } from '../../core/errors.js';
 import type { JobGraph } from '../../graph/job-graph.js';
 import type { TaskDeploymentDescriptor } from '../../runtime/task-deployment.js';
 import { validateJobGraph } from '../jobmanager/job-graph-validation.js';
-import { toServiceError } from '../rpc/grpc-errors.js';
+import { unaryHandler } from '../rpc/grpc-server.js';
 import { checkpointRpcSchemas, parseCheckpointRequest } from '../rpc/checkpoint-rpc-schemas.js';
 import type { Ack, CancelTaskRequest, CheckpointNotification, SubmitTaskRequest, TriggerCheckpointRequest } from '../rpc/messages.js';
 import { DEFAULT_PAYLOAD_LIMITS, type PayloadLimits } from '../rpc/payload-limits.js';
@@ -84,56 +84,40 @@ export function taskManagerServiceHandlers(executor: TaskExecutor, logger: Logge
   const checkpointSchemas = checkpointRpcSchemas(limits);
   /** Notifications address one subtask attempt, or every task of the job when `vertexId` is empty. */
   const notify = (what: 'notifyCheckpointComplete' | 'abortCheckpoint', name: string) =>
-    (call: grpc.ServerUnaryCall<CheckpointNotification, Ack>, callback: grpc.sendUnaryData<Ack>): void => {
-      try {
-        const r = parseRequest(checkpointSchemas.checkpointNotification, call.request, 'CheckpointNotification');
-        const target = r.vertexId === '' ? undefined : { vertexId: r.vertexId, subtaskIndex: r.subtaskIndex, attempt: r.attempt };
-        const tasks = executor[what](r.jobId, r.checkpointId, target);
-        logger.debug({ jobId: r.jobId, checkpointId: r.checkpointId, tasks }, name);
-        callback(null, {});
-      } catch (err) {
-        callback(toServiceError(err));
-      }
-    };
+    unaryHandler<CheckpointNotification, Ack>((raw) => {
+      const r = parseRequest(checkpointSchemas.checkpointNotification, raw, 'CheckpointNotification');
+      const target = r.vertexId === '' ? undefined : { vertexId: r.vertexId, subtaskIndex: r.subtaskIndex, attempt: r.attempt };
+      const tasks = executor[what](r.jobId, r.checkpointId, target);
+      logger.debug({ jobId: r.jobId, checkpointId: r.checkpointId, tasks }, name);
+      return {};
+    });
   return {
     // Answers OK once the task has it queued (or declined it to the JobManager); the ack comes later.
-    TriggerCheckpoint(call: grpc.ServerUnaryCall<TriggerCheckpointRequest, Ack>, callback: grpc.sendUnaryData<Ack>): void {
-      try {
-        const r = parseRequest(checkpointSchemas.triggerCheckpoint, call.request, 'TriggerCheckpointRequest');
-        const request = parseCheckpointRequest(r.requestJson);
-        executor.triggerCheckpoint({ jobId: r.jobId, vertexId: r.vertexId, subtaskIndex: r.subtaskIndex, attempt: r.attempt }, request);
-        callback(null, {});
-      } catch (err) {
-        callback(toServiceError(err));
-      }
-    },
+    TriggerCheckpoint: unaryHandler<TriggerCheckpointRequest, Ack>((raw) => {
+      const r = parseRequest(checkpointSchemas.triggerCheckpoint, raw, 'TriggerCheckpointRequest');
+      const request = parseCheckpointRequest(r.requestJson);
+      executor.triggerCheckpoint({ jobId: r.jobId, vertexId: r.vertexId, subtaskIndex: r.subtaskIndex, attempt: r.attempt }, request);
+      return {};
+    }),
     NotifyCheckpointComplete: notify('notifyCheckpointComplete', 'Checkpoint complete'),
     AbortCheckpoint: notify('abortCheckpoint', 'Checkpoint aborted'),
-    SubmitTask(call: grpc.ServerUnaryCall<SubmitTaskRequest, Ack>, callback: grpc.sendUnaryData<Ack>): void {
-      try {
-        const req = parseRequest(schemas.submitTask, call.request, 'SubmitTaskRequest');
-        const deployment = parseDeployment(req.deploymentJson);
-        const jobGraph = validateJobGraph(parseJsonField(req.jobGraphJson, 'job_graph_json'));
-        checkAgainstGraph(deployment, jobGraph);
-        logger.info(
-          { jobId: deployment.jobId, vertex: deployment.vertexId, subtask: deployment.subtaskIndex, attempt: deployment.attempt },
-          'Received task deployment',
-        );
-        executor.submitTask(deployment, jobGraph);
-        callback(null, {});
-      } catch (err) {
-        callback(toServiceError(err));
-      }
-    },
-    CancelTask(call: grpc.ServerUnaryCall<CancelTaskRequest, Ack>, callback: grpc.sendUnaryData<Ack>): void {
-      try {
-        const r = parseRequest(schemas.cancelTask, call.request, 'CancelTaskRequest');
-        const known = executor.cancelTask(r);
-        logger.info({ jobId: r.jobId, vertex: r.vertexId, subtask: r.subtaskIndex, attempt: r.attempt, known }, 'Cancel task');
-        callback(null, {});
-      } catch (err) {
-        callback(toServiceError(err));
-      }
-    },
+    SubmitTask: unaryHandler<SubmitTaskRequest, Ack>((raw) => {
+      const req = parseRequest(schemas.submitTask, raw, 'SubmitTaskRequest');
+      const deployment = parseDeployment(req.deploymentJson);
+      const jobGraph = validateJobGraph(parseJsonField(req.jobGraphJson, 'job_graph_json'));
+      checkAgainstGraph(deployment, jobGraph);
+      logger.info(
+        { jobId: deployment.jobId, vertex: deployment.vertexId, subtask: deployment.subtaskIndex, attempt: deployment.attempt },
+        'Received task deployment',
+      );
+      executor.submitTask(deployment, jobGraph);
+      return {};
+    }),
+    CancelTask: unaryHandler<CancelTaskRequest, Ack>((raw) => {
+      const r = parseRequest(schemas.cancelTask, raw, 'CancelTaskRequest');
+      const known = executor.cancelTask(r);
+      logger.info({ jobId: r.jobId, vertex: r.vertexId, subtask: r.subtaskIndex, attempt: r.attempt, known }, 'Cancel task');
+      return {};
+    }),
   };
 }
