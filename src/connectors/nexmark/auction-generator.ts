@@ -14,8 +14,20 @@ const AUCTION_ID_LEAD = 10;
 /** Hot sellers are the first of each batch of this many people. */
 const HOT_SELLER_RATIO = 100;
 
-/** The auction of event `n` (which must be an auction event). */
-export function nextAuction(config: NexmarkConfig, n: number, rnd: EventRandom, timestamp: number): Auction {
+/**
+ * Events generated while `numInFlightAuctions` more auctions are created: the horizon
+ * {@link nextAuction} draws auction lengths from. Depends only on the config, so a generator
+ * computes it once.
+ */
+export function eventsForAuctions(config: NexmarkConfig): number {
+  return Math.floor((config.numInFlightAuctions * config.totalProportion) / config.auctionProportion);
+}
+
+/**
+ * The auction of event `n` (which must be an auction event); `horizonEvents` is
+ * {@link eventsForAuctions} of `config`.
+ */
+export function nextAuction(config: NexmarkConfig, n: number, rnd: EventRandom, timestamp: number, horizonEvents: number): Auction {
   const id = lastBase0AuctionId(config, n) + FIRST_AUCTION_ID;
   // P(hot seller) = 1 - 1/hotSellersRatio.
   const seller =
@@ -24,7 +36,7 @@ export function nextAuction(config: NexmarkConfig, n: number, rnd: EventRandom, 
       : nextBase0PersonId(config, n, rnd)) + FIRST_PERSON_ID;
   const category = FIRST_CATEGORY_ID + rnd.nextInt(NUM_CATEGORIES);
   const initialBid = nextPrice(rnd);
-  const expires = timestamp + nextAuctionLengthMs(config, n, rnd, timestamp);
+  const expires = timestamp + nextAuctionLengthMs(config, n, rnd, timestamp, horizonEvents);
   const itemName = nextString(rnd, 20);
   const description = nextString(rnd, 100);
   const reserve = initialBid + nextPrice(rnd);
@@ -41,8 +53,7 @@ export function nextBase0AuctionId(config: NexmarkConfig, n: number, rnd: EventR
 }
 
 /** Auction length averaging the event time until `numInFlightAuctions` more auctions exist. */
-function nextAuctionLengthMs(config: NexmarkConfig, n: number, rnd: EventRandom, timestamp: number): number {
-  const eventsForAuctions = Math.floor((config.numInFlightAuctions * config.totalProportion) / config.auctionProportion);
-  const horizonMs = timestampForEvent(config, n + eventsForAuctions) - timestamp;
+function nextAuctionLengthMs(config: NexmarkConfig, n: number, rnd: EventRandom, timestamp: number, horizonEvents: number): number {
+  const horizonMs = timestampForEvent(config, n + horizonEvents) - timestamp;
   return 1 + rnd.nextInt(Math.max(horizonMs * 2, 1));
 }

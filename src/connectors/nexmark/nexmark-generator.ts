@@ -4,7 +4,7 @@
  * `baseTime + n × inter-event delay`. Every event is a pure function of (config, n), so
  * generation parallelises by event number and replays exactly.
  */
-import { nextAuction } from './auction-generator.js';
+import { eventsForAuctions, nextAuction } from './auction-generator.js';
 import { nextBid } from './bid-generator.js';
 import { nexmarkConfig, timestampForEvent, type NexmarkConfig, type NexmarkOptions } from './nexmark-config.js';
 import type { NexmarkEvent } from './nexmark-events.js';
@@ -15,9 +15,12 @@ import { nextPerson } from './person-generator.js';
 export class NexmarkGenerator {
   readonly config: NexmarkConfig;
   private readonly rnd = new EventRandom();
+  /** {@link eventsForAuctions} of the config, computed once rather than per auction. */
+  private readonly auctionHorizonEvents: number;
 
   constructor(config: NexmarkConfig | NexmarkOptions = {}) {
     this.config = 'totalProportion' in config ? (config as NexmarkConfig) : nexmarkConfig(config);
+    this.auctionHorizonEvents = eventsForAuctions(this.config);
   }
 
   /** Event time of event `n`. */
@@ -33,7 +36,7 @@ export class NexmarkGenerator {
     const timestamp = timestampForEvent(config, n);
     const rem = n % config.totalProportion;
     if (rem < config.personProportion) return nextPerson(config, n, rnd, timestamp);
-    if (rem < config.personProportion + config.auctionProportion) return nextAuction(config, n, rnd, timestamp);
+    if (rem < config.personProportion + config.auctionProportion) return nextAuction(config, n, rnd, timestamp, this.auctionHorizonEvents);
     return nextBid(config, n, rnd, timestamp);
   }
 

@@ -73,7 +73,10 @@ export class NexmarkSourceReader implements SourceReader<NexmarkEvent> {
       let n = split.next;
       const stride = split.stride;
       const end = Math.min(count, n + budget * stride);
-      for (; n < end; n += stride) output.collect(generator.event(n), generator.timestamp(n));
+      for (; n < end; n += stride) {
+        const event = generator.event(n);
+        output.collect(event, event.dateTime);
+      }
       this.emittedSinceStart += (n - split.next) / stride;
       split.next = n;
       if (n >= count) this.splits = [];
@@ -82,7 +85,8 @@ export class NexmarkSourceReader implements SourceReader<NexmarkEvent> {
         let lowest = this.splits[0]!;
         for (const s of this.splits) if (s.next < lowest.next) lowest = s;
         const n = lowest.next;
-        output.collect(generator.event(n), generator.timestamp(n));
+        const event = generator.event(n);
+        output.collect(event, event.dateTime);
         lowest.next += lowest.stride;
         this.emittedSinceStart++;
         if (lowest.next >= count) this.splits = this.splits.filter((s) => s.next < count);
