@@ -28,6 +28,17 @@ export function writeStateKey(w: KeyWriter, keyGroup: number, stateId: number, k
   w.key(namespace);
 }
 
+/** The value of a timer record: timers are keys only. */
+export const TIMER_VALUE = Buffer.alloc(0);
+
+/** Writes the key of a cached state entry (see leveldb-write-back-cache.ts). */
+export function writeEntryKey(
+  w: KeyWriter,
+  e: { readonly keyGroup: number; readonly state: { readonly id: number }; readonly key: unknown; readonly namespace: StateNamespace },
+): void {
+  writeStateKey(w, e.keyGroup, e.state.id, e.key, e.namespace);
+}
+
 /** Writes the key of a timer. */
 export function writeTimerKey(w: KeyWriter, keyGroup: number, domain: TimeDomain, timestamp: number, key: unknown, namespace: StateNamespace): void {
   w.u16(keyGroup);

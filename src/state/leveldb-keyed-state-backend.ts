@@ -238,17 +238,16 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
   }
 
   /**
-   * A native snapshot of the key groups in `range` (default: all owned), for checkpoints. Only
-   * synchronous work: the cache's changes not written yet are captured (serialised lazily), and the
-   * snapshot iterator reads the database as of the batches handed over so far (it opens once they
-   * are written; later writes are not in it), so processing goes on meanwhile and nothing is
-   * written to the database for the checkpoint.
+   * A native snapshot of this subtask's key groups, for checkpoints. Only synchronous work: the
+   * cache's changes not written yet are captured (serialised lazily), and the snapshot iterator
+   * reads the database as of the batches handed over so far (it opens once they are written;
+   * later writes are not in it), so processing goes on meanwhile and nothing is written to the
+   * database for the checkpoint.
    */
-  snapshotNative(range: KeyGroupRange = this.keyGroupRange): LevelDbNativeSnapshot {
+  snapshotNative(): LevelDbNativeSnapshot {
     if (this.disposed) throw new StateBackendError(`${this.operatorName}: the keyed state backend is disposed`);
-    const start = Math.max(range.start, this.keyGroupRange.start);
-    const end = Math.min(range.end, this.keyGroupRange.end);
-    const unwritten = this.cache.captureUnwritten(start, end);
+    const { start, end } = this.keyGroupRange;
+    const unwritten = this.cache.captureUnwritten();
     const iterator = this.store.snapshotIterator(prefixKey(start), keyGroupEnd(end));
     // Observed now; the asynchronous part awaits it.
     iterator.catch(() => undefined);

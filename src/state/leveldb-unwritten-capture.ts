@@ -9,7 +9,7 @@
  */
 import type { KeyWriter } from './key-codec.js';
 import type { StateNamespace } from './keyed-state-backend.js';
-import { writeStateKey } from './leveldb-key-layout.js';
+import { TIMER_VALUE, writeEntryKey } from './leveldb-key-layout.js';
 import { NativeRecordEncoder } from './native-record-codec.js';
 import { serializeValue } from './value-codec.js';
 
@@ -29,8 +29,6 @@ export interface CapturedTimerOp {
   readonly key: Buffer;
   readonly put: boolean;
 }
-
-const EMPTY = Buffer.alloc(0);
 
 /** The unwritten changes of one native snapshot, serialised lazily into records. */
 export class UnwrittenCapture {
@@ -57,14 +55,12 @@ export class UnwrittenCapture {
   }
 
   /** Encodes pending timer writes as they are now (their keys never change). */
-  addTimerOps(ops: readonly CapturedTimerOp[], start: number, end: number): void {
+  addTimerOps(ops: readonly CapturedTimerOp[]): void {
     for (const op of ops) {
-      const keyGroup = op.key.readUInt16BE(0);
-      if (keyGroup < start || keyGroup > end) continue;
-      if (op.put) this.encoder.put(op.key, op.key.length, EMPTY);
+      if (op.put) this.encoder.put(op.key, op.key.length, TIMER_VALUE);
       else this.encoder.delete(op.key, op.key.length);
-      this.timerRecords++;
     }
+    this.timerRecords += ops.length;
   }
 
   /** Serialises `e`'s value (as captured: it has not changed since) and lets go of it. */
@@ -72,7 +68,7 @@ export class UnwrittenCapture {
     e.capture = undefined;
     if (!this.open) return;
     const w = this.w.reset();
-    writeStateKey(w, e.keyGroup, e.state.id, e.key, e.namespace);
+    writeEntryKey(w, e);
     if (e.value === undefined) this.encoder.delete(w.buf, w.pos);
     else this.encoder.put(w.buf, w.pos, serializeValue(e.value));
   }

@@ -15,9 +15,9 @@
 import { VOID_NAMESPACE, type StateNamespace, type TimeDomain } from './keyed-state-backend.js';
 import { KeyBloomFilter } from './key-bloom-filter.js';
 import { KeyWriter } from './key-codec.js';
-import { writeStateKey, writeTimerKey } from './leveldb-key-layout.js';
+import { TIMER_VALUE, writeEntryKey, writeStateKey, writeTimerKey } from './leveldb-key-layout.js';
 import type { LevelDbStore, StoreBatch } from './leveldb-store.js';
-import { UnwrittenCapture } from './leveldb-unwritten-capture.js';
+import { UnwrittenCapture, type CapturedTimerOp } from './leveldb-unwritten-capture.js';
 import { deserializeValue, serializeValue } from './value-codec.js';
 
 /** Approximate heap cost of one cached entry beyond its key and value (object, Map slot, list links). */
@@ -73,7 +73,7 @@ export class LevelDbWriteBackCache {
   private dirtyBytes = 0;
   private dirtyQueue: CacheEntry[] = [];
   private dirtyHead = 0;
-  private timerOps: { key: Buffer; put: boolean }[] = [];
+  private timerOps: CapturedTimerOp[] = [];
   private readonly inFlight = new Map<string, InFlightValue>();
   /** Per batch in progress: keys of {@link inFlight} it owns. */
   private readonly inFlightKeys = new Map<number, string[]>();
@@ -185,22 +185,23 @@ export class LevelDbWriteBackCache {
   }
 
   /**
-   * Captures every change not handed to a batch yet, in key groups `[start, end]`: dirty entries
-   * (serialised lazily, before their values can change; removed values as deletions) and pending
-   * timer writes in their order. The entries stay dirty: they reach the database when they would
-   * have without the snapshot. Together with the database as of every batch handed over so far,
-   * this is the state now.
+   * Captures every change not handed to a batch yet: dirty entries (serialised lazily, before
+   * their values can change; removed values as deletions) and pending timer writes in their
+   * order. The entries stay dirty: they reach the database when they would have without the
+   * snapshot. Together with the database as of every batch handed over so far, this is the state
+   * now. (Every entry and timer here belongs to the backend's key groups: both were checked when
+   * their key became current.)
    */
-  captureUnwritten(start: number, end: number): UnwrittenCapture {
+  captureUnwritten(): UnwrittenCapture {
     const capture = new UnwrittenCapture(this.w);
     const q = this.dirtyQueue;
     // Past dirtyHead a dirty entry is queued once: it was queued again only after a write
     // consumed (and cleared) its earlier slot.
     for (let i = this.dirtyHead; i < q.length; i++) {
       const e = q[i]!;
-      if (e.dirty && e.keyGroup >= start && e.keyGroup <= end) capture.add(e);
+      if (e.dirty) capture.add(e);
     }
-    capture.addTimerOps(this.timerOps, start, end);
+    capture.addTimerOps(this.timerOps);
     return capture;
   }
 
@@ -276,7 +277,7 @@ export class LevelDbWriteBackCache {
       this.dirtyHead = 0;
     }
     for (const op of this.timerOps) {
-      if (op.put) batch.put(op.key, EMPTY);
+      if (op.put) batch.put(op.key, TIMER_VALUE);
       else batch.del(op.key);
       const size = TIMER_OP_OVERHEAD + op.key.length;
       this.bytes -= size;
@@ -289,7 +290,7 @@ export class LevelDbWriteBackCache {
   /** Serialises a dirty entry into `batch`, marks it clean and refines its size estimate. */
   private writeEntry(batch: StoreBatch, e: CacheEntry): Buffer {
     const w = this.w.reset();
-    writeStateKey(w, e.keyGroup, e.state.id, e.key, e.namespace);
+    writeEntryKey(w, e);
     const key = w.view();
     let size: number;
     if (e.value === undefined) {
@@ -334,7 +335,7 @@ export class LevelDbWriteBackCache {
       } else if (e.batch > written) {
         // Written in a batch still in progress: stay readable until it is durable.
         const w = this.w.reset();
-        writeStateKey(w, e.keyGroup, e.state.id, e.key, e.namespace);
+        writeEntryKey(w, e);
         const k = w.buf.toString('latin1', 0, w.pos);
         this.inFlight.set(k, { value: e.value, batch: e.batch });
         const owned = this.inFlightKeys.get(e.batch);
@@ -359,7 +360,6 @@ export class LevelDbWriteBackCache {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
 
 /** A cheap O(1) guess of a value's heap size, until serialisation measures it. */
 function roughSize(v: unknown): number {

@@ -10,6 +10,8 @@
 /** One raw LevelDB record: key bytes, value bytes; an undefined value deletes the key. */
 export type RawRecord = [key: Buffer, value: Buffer | undefined];
 
+const EMPTY = Buffer.alloc(0);
+
 /** Bytes of one chunk the encoder fills before it starts the next. */
 const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 
@@ -18,22 +20,10 @@ export class NativeRecordEncoder {
   private chunks: Buffer[] = [];
   private buf: Buffer;
   private pos = 0;
-  private chunkedBytes = 0;
-  /** Records encoded so far. */
-  count = 0;
 
+  /** @param chunkBytes size of each chunk (allocated when the first record needs it) */
   constructor(private readonly chunkBytes = DEFAULT_CHUNK_BYTES) {
-    this.buf = Buffer.allocUnsafe(chunkBytes);
-  }
-
-  /** Bytes encoded so far. */
-  get size(): number {
-    return this.chunkedBytes + this.pos;
-  }
-
-  /** Bytes in chunks that are full ({@link takeChunks} hands them out). */
-  get fullChunkBytes(): number {
-    return this.chunkedBytes;
+    this.buf = EMPTY;
   }
 
   /** Appends a put of `key[0, keyLength)` → `value`. */
@@ -56,14 +46,10 @@ export class NativeRecordEncoder {
     p += key.copy(b, p, 0, keyLength);
     if (value !== undefined) p += value.copy(b, p);
     this.pos = p;
-    this.count++;
   }
 
   private startChunk(need: number): void {
-    if (this.pos > 0) {
-      this.chunks.push(this.buf.subarray(0, this.pos));
-      this.chunkedBytes += this.pos;
-    }
+    if (this.pos > 0) this.chunks.push(this.buf.subarray(0, this.pos));
     this.buf = Buffer.allocUnsafe(Math.max(this.chunkBytes, need));
     this.pos = 0;
   }
@@ -72,16 +58,15 @@ export class NativeRecordEncoder {
   takeChunks(): Buffer[] {
     const out = this.chunks;
     this.chunks = [];
-    this.chunkedBytes = 0;
     return out;
   }
 
   /** Every chunk, the partial last one included; the encoder is empty afterwards. */
   finish(): Buffer[] {
-    if (this.pos > 0) this.startChunk(0);
-    const out = this.takeChunks();
-    this.buf = Buffer.alloc(0);
-    return out;
+    if (this.pos > 0) this.chunks.push(this.buf.subarray(0, this.pos));
+    this.buf = EMPTY;
+    this.pos = 0;
+    return this.takeChunks();
   }
 }
 
