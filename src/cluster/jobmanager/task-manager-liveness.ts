@@ -7,31 +7,13 @@
  * connection opens, or the attempt times out (a hung process, a partition, a busy loop on
  * either side) — is left to `heartbeat.timeout`, so a busy TaskManager is never lost this way.
  */
-import { connect } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { GRPC_OPTIONS } from '../../core/proto.js';
 import { channelCredentials, type RpcSecurity } from '../rpc/credentials.js';
+import { probeTcp } from '../rpc/tcp-probe.js';
 
-/** How a TCP connection attempt ended. */
-export type ProbeOutcome = 'open' | 'refused' | 'inconclusive';
-
-/** Opens (and at once closes) a TCP connection to `host:port`. */
-export function probeTcp(address: string, timeoutMs: number): Promise<ProbeOutcome> {
-  const idx = address.lastIndexOf(':');
-  const host = address.slice(0, idx).replace(/^\[|\]$/g, '');
-  const port = Number(address.slice(idx + 1));
-  if (!host || !Number.isInteger(port) || port <= 0) return Promise.resolve('inconclusive');
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (outcome: ProbeOutcome): void => {
-      socket.destroy();
-      resolve(outcome);
-    };
-    socket.setTimeout(timeoutMs, () => done('inconclusive'));
-    socket.once('connect', () => done('open'));
-    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code === 'ECONNREFUSED' ? 'refused' : 'inconclusive'));
-  });
-}
+/** The TCP probe deciding loss, also offered here next to the watcher that uses it. */
+export { probeTcp, type ProbeOutcome } from '../rpc/tcp-probe.js';
 
 /** Watches the connection to one TaskManager; calls `onLost` once when its process is gone. */
 export class TaskManagerLiveness {

@@ -6,13 +6,13 @@
  * process's {@link RpcSecurity}: mutual TLS when configured, and the bearer token on every call
  * (refused up front when it would travel in plaintext beyond loopback).
  */
-import { connect } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { UnavailableError } from '../../core/errors.js';
 import { GRPC_OPTIONS } from '../../core/proto.js';
 import { channelCredentials, describeTransport, PLAINTEXT, type RpcSecurity } from './credentials.js';
 import { fromServiceError } from './grpc-errors.js';
 import { checkTokenTransport, clientAuthInterceptors } from './rpc-auth.js';
+import { probeTcp } from './tcp-probe.js';
 
 /** Connection options of Fluss clients. */
 export interface RpcChannelOptions {
@@ -137,19 +137,6 @@ export class RpcChannel {
 }
 
 /** True when a TCP connection to `host:port` opens within `timeoutMs`. */
-function tcpAccepts(address: string, timeoutMs: number): Promise<boolean> {
-  const idx = address.lastIndexOf(':');
-  const host = address.slice(0, idx).replace(/^\[|\]$/g, '');
-  const port = Number(address.slice(idx + 1));
-  if (!host || !Number.isInteger(port) || port <= 0) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (open: boolean): void => {
-      socket.destroy();
-      resolve(open);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+async function tcpAccepts(address: string, timeoutMs: number): Promise<boolean> {
+  return (await probeTcp(address, timeoutMs)) === 'open';
 }
