@@ -5,7 +5,7 @@
  */
 import { JobBuildError } from '../../core/errors.js';
 import type { StreamNodeSpec } from '../../graph/stream-graph.js';
-import { describeValue } from '../function-checks.js';
+import { describeValue, requireFunctionOrMethod } from '../function-checks.js';
 import type { AggregateFunction, KeySelector, ReduceFunction } from '../functions.js';
 import { OutputTag } from '../output-tag.js';
 import { Evictor } from './evictors.js';
