@@ -71,10 +71,10 @@ export class ConnectedStreams<IN1, IN2> {
     return new ConnectedStreams<IN1, IN2>(this.context, this.first.keyBy(keySelector1), this.second.keyBy(keySelector2));
   }
 
-  private add<R>(kind: OperatorKind, keyedKind: OperatorKind, name: string, fn: unknown): SingleOutputStreamOperator<R> {
+  private add<R>(kind: OperatorKind, name: string, fn: unknown): SingleOutputStreamOperator<R> {
     const selectors = this.keySelectors();
     const spec: StreamNodeSpec = selectors
-      ? { kind: keyedKind, name, userFunction: fn, keyed: true, keySelectors: selectors }
+      ? { kind, name, userFunction: fn, keyed: true, keySelectors: selectors }
       : { kind, name, userFunction: fn };
     return addTwoInputOperator<R>(this.context, this.first.nodeId, this.second.nodeId, spec);
   }
@@ -83,14 +83,14 @@ export class ConnectedStreams<IN1, IN2> {
   map<R>(fn: CoMapFunction<IN1, IN2, R>): SingleOutputStreamOperator<R> {
     requireMethod('map', fn, 'map1', 'a CoMapFunction');
     requireMethod('map', fn, 'map2', 'a CoMapFunction');
-    return this.add<R>('coMap', 'coMap', 'Co-Map', fn);
+    return this.add<R>('coMap', 'Co-Map', fn);
   }
 
   /** Emits any number of records per record, with `flatMap1` / `flatMap2`. */
   flatMap<R>(fn: CoFlatMapFunction<IN1, IN2, R>): SingleOutputStreamOperator<R> {
     requireMethod('flatMap', fn, 'flatMap1', 'a CoFlatMapFunction');
     requireMethod('flatMap', fn, 'flatMap2', 'a CoFlatMapFunction');
-    return this.add<R>('coFlatMap', 'coFlatMap', 'Co-Flat Map', fn);
+    return this.add<R>('coFlatMap', 'Co-Flat Map', fn);
   }
 
   /**
@@ -100,6 +100,6 @@ export class ConnectedStreams<IN1, IN2> {
   process<R, K = unknown>(fn: CoProcessFunction<IN1, IN2, R> | KeyedCoProcessFunction<K, IN1, IN2, R>): SingleOutputStreamOperator<R> {
     requireMethod('process', fn, 'processElement1', 'a CoProcessFunction');
     requireMethod('process', fn, 'processElement2', 'a CoProcessFunction');
-    return this.isKeyed() ? this.add<R>('keyedCoProcess', 'keyedCoProcess', 'KeyedCo-Process', fn) : this.add<R>('coProcess', 'coProcess', 'Co-Process', fn);
+    return this.isKeyed() ? this.add<R>('keyedCoProcess', 'KeyedCo-Process', fn) : this.add<R>('coProcess', 'Co-Process', fn);
   }
 }
