@@ -20,26 +20,22 @@ import type {
   ValueStateDescriptor,
 } from '../../api/state-descriptors.js';
 import { keyIdentity, VOID_NAMESPACE } from '../../state/keyed-state-backend.js';
-import { NO_TIMESTAMP } from '../stream-element.js';
-import type { Timer } from '../timer-heap.js';
 import { bindUserFunction } from '../user-function.js';
-import { AbstractStreamOperator, visibleTimestamp } from './abstract-stream-operator.js';
+import { visibleTimestamp } from './abstract-stream-operator.js';
 import { BroadcastStateAccess, declaredBroadcastStates } from './broadcast-state-access.js';
 import { bindKeySelector } from './keyed-process-operator.js';
+import { KeyedTimerOperator } from './keyed-timer-operator.js';
 
 type Ctx = KeyedBroadcastOnTimerContext<unknown>;
 
 /** Kind `keyedBroadcastProcess`. */
-export class KeyedBroadcastProcessOperator extends AbstractStreamOperator {
+export class KeyedBroadcastProcessOperator extends KeyedTimerOperator<Ctx> {
   private readonly fn: (value: unknown, ctx: Ctx, out: Collector<unknown>) => void;
   private readonly broadcastFn: (value: unknown, ctx: KeyedBroadcastContext, out: Collector<unknown>) => void;
-  private readonly onTimerFn: ((ts: number, ctx: Ctx, out: Collector<unknown>) => void) | undefined;
   private readonly keyOf: (value: unknown) => unknown;
-  private timestamp = 0;
-  private contextTimestamp = 0;
-  private domain: 'EVENT_TIME' | 'PROCESSING_TIME' = 'EVENT_TIME';
-  private readonly collector: Collector<unknown> = { collect: (v) => this.output.collect(v, this.timestamp) };
-  private readonly readOnlyContext: Ctx;
+  /** The keyed side's context: read-only broadcast state, keyed state and timers. */
+  protected readonly keyedContext: Ctx;
+  /** The broadcast side's context: writable broadcast state. */
   private readonly context: KeyedBroadcastContext;
   /** Every key seen on the keyed input (or restored), by identity. */
   private readonly knownKeys = new Map<unknown, unknown>();
@@ -48,8 +44,6 @@ export class KeyedBroadcastProcessOperator extends AbstractStreamOperator {
     super(name, userFunction, 2);
     this.fn = bindUserFunction(userFunction, 'processElement', name);
     this.broadcastFn = bindUserFunction(userFunction, 'processBroadcastElement', name);
-    const onTimer = (userFunction as { onTimer?: unknown }).onTimer;
-    this.onTimerFn = typeof onTimer === 'function' ? onTimer.bind(userFunction) : undefined;
     this.keyOf = bindKeySelector(keySelector, name);
     const states = new BroadcastStateAccess(name, declaredBroadcastStates(settings), () => this.ctx.operatorStateStore);
     const base = {
@@ -58,7 +52,7 @@ export class KeyedBroadcastProcessOperator extends AbstractStreamOperator {
       currentWatermark: () => this.currentWatermark,
       output: <X>(tag: OutputTag<X>, value: X) => this.output.collectSide(tag.id, value, this.timestamp),
     };
-    this.readOnlyContext = {
+    this.keyedContext = {
       ...base,
       getBroadcastState: <K, V>(d: MapStateDescriptor<K, V>) => states.readOnly(d),
       getCurrentKey: () => this.ctx.keyedStateBackend!.getCurrentKey(),
@@ -73,7 +67,7 @@ export class KeyedBroadcastProcessOperator extends AbstractStreamOperator {
   }
 
   protected override async onOpen(): Promise<void> {
-    this.ctx.timerService!.setCallback((timer, domain) => this.onTimer(timer, domain));
+    await super.onOpen();
     // Keys with restored state: `applyToKeyedState` must visit them too.
     const backend = this.ctx.keyedStateBackend!;
     const { start, end } = backend.keyGroupRange;
@@ -91,7 +85,7 @@ export class KeyedBroadcastProcessOperator extends AbstractStreamOperator {
         this.ctx.keyedStateBackend!.setCurrentKey(key);
         const id = keyIdentity(key);
         if (!this.knownKeys.has(id)) this.knownKeys.set(id, key);
-        this.fn(value, this.readOnlyContext, this.collector);
+        this.fn(value, this.keyedContext, this.collector);
       } else {
         // No key on the broadcast side (Flink: "No key set"): keyed state is reached through
         // applyToKeyedState only, never the last key of the keyed input.
@@ -137,21 +131,5 @@ export class KeyedBroadcastProcessOperator extends AbstractStreamOperator {
     } finally {
       backend.clearCurrentKey();
     }
-  }
-
-  private onTimer(timer: Timer, domain: 'EVENT_TIME' | 'PROCESSING_TIME'): void {
-    if (!this.onTimerFn) return;
-    this.domain = domain;
-    this.timestamp = domain === 'EVENT_TIME' ? timer.timestamp : NO_TIMESTAMP;
-    this.contextTimestamp = timer.timestamp;
-    try {
-      this.onTimerFn(timer.timestamp, this.readOnlyContext, this.collector);
-    } catch (err) {
-      throw this.userError(err);
-    }
-  }
-
-  fireProcessingTimers(now: number): void {
-    this.ctx.timerService!.fireProcessingTimers(now);
   }
 }
