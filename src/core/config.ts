@@ -23,26 +23,28 @@ const SIZE_UNITS: Record<string, number> = {
   g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3,
 };
 
-/** Parses `500`, `"500 ms"`, `"10 s"`, `"1 min"` into milliseconds. */
-export function parseDuration(value: unknown): number | undefined {
+/**
+ * A non-negative number, or a string `<number> [unit]` scaled by `units[unit]` (case-insensitive,
+ * `defaultUnit` when the unit is omitted) and rounded; undefined for anything else.
+ */
+function parseWithUnits(value: unknown, units: Record<string, number>, defaultUnit: string): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
   if (typeof value !== 'string') return undefined;
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
   if (!m) return undefined;
-  const unit = (m[2] ?? '').toLowerCase() || 'ms';
-  const factor = DURATION_UNITS[unit];
+  const unit = (m[2] ?? '').toLowerCase() || defaultUnit;
+  const factor = units[unit];
   return factor === undefined ? undefined : Math.round(Number(m[1]) * factor);
+}
+
+/** Parses `500`, `"500 ms"`, `"10 s"`, `"1 min"` into milliseconds. */
+export function parseDuration(value: unknown): number | undefined {
+  return parseWithUnits(value, DURATION_UNITS, 'ms');
 }
 
 /** Parses `1048576`, `"256 mb"`, `"1g"` into bytes. */
 export function parseMemorySize(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
-  if (typeof value !== 'string') return undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
-  if (!m) return undefined;
-  const unit = (m[2] ?? '').toLowerCase() || 'b';
-  const factor = SIZE_UNITS[unit];
-  return factor === undefined ? undefined : Math.round(Number(m[1]) * factor);
+  return parseWithUnits(value, SIZE_UNITS, 'b');
 }
 
 const duration = (def: number) =>
