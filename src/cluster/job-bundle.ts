@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build, type Message } from 'esbuild';
 import type { JobBuilder } from '../api/build-job.js';
-import { JobBuildError } from '../core/errors.js';
+import { JobBuildError, oneLine } from '../core/errors.js';
 import { sha256Hex } from '../core/ids.js';
 import { evaluateCommonJs } from './job-loader.js';
 
@@ -60,10 +60,6 @@ function firstEsbuildMessage(err: unknown): string {
   const loc = first.location;
   const where = loc ? `${loc.file}:${loc.line}:${loc.column + 1}: ` : '';
   return oneLine(`${where}${first.text}`);
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 /**

@@ -97,3 +97,8 @@ export function describeError(err: unknown): string {
   }
   return String(err);
 }
+
+/** `s` on one line: each line break (with the blanks around it) becomes one space. */
+export function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim();
+}

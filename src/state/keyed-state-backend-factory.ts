@@ -40,9 +40,14 @@ export function firstTmpDir(dirs: string): string {
   return dirs.split(',')[0]!.split(delimiter)[0]!.trim();
 }
 
+/** The directory of one job's local state under `stateDir`. */
+export function jobStateDirectory(stateDir: string, jobId: string): string {
+  return join(stateDir, `job-${jobId}`);
+}
+
 /** The directory of one operator's database under `stateDir`. */
 export function localStateDirectory(stateDir: string, p: KeyedStateBackendParameters): string {
-  return join(stateDir, `job-${p.jobId}`, `${p.operatorId}-${p.subtaskIndex}-${p.attemptNumber}`);
+  return join(jobStateDirectory(stateDir, p.jobId), `${p.operatorId}-${p.subtaskIndex}-${p.attemptNumber}`);
 }
 
 /** Options of {@link createKeyedStateBackendFactory}. */

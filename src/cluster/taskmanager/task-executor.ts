@@ -9,16 +9,16 @@
 import type { CheckpointRequest, TaskCheckpointAck } from '../../checkpoint/checkpoint-types.js';
 import type { CheckpointResponder } from '../../runtime/subtask-checkpoint-coordinator.js';
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { buildJob } from '../../api/build-job.js';
 import type { FlussConfig } from '../../core/config.js';
-import { describeError, FailedPreconditionError, JobBuildError } from '../../core/errors.js';
+import { describeError, FailedPreconditionError, JobBuildError, oneLine } from '../../core/errors.js';
 import type { BuiltJob } from '../../graph/built-job.js';
 import type { JobGraph } from '../../graph/job-graph.js';
 import type { ShuffleEnvironment } from '../../network/shuffle-types.js';
 import { Task } from '../../runtime/task.js';
 import type { ExecutionState, TaskDeploymentDescriptor } from '../../runtime/task-deployment.js';
+import { jobStateDirectory } from '../../state/keyed-state-backend-factory.js';
 import { isInProcessBundleHash, lookupInProcessJob } from '../in-process-jobs.js';
 import type { RunningTask, TaskExecutionStateUpdate } from '../rpc/messages.js';
 import type { JobBundleCache } from './job-bundle-cache.js';
@@ -283,7 +283,7 @@ export class TaskExecutor {
   }
 
   private jobDir(jobId: string): string {
-    return join(this.services.tmpDir, `job-${jobId}`);
+    return jobStateDirectory(this.services.tmpDir, jobId);
   }
 
   private taskEnded(key: ExecutionKey, d: TaskDeploymentDescriptor): void {
@@ -315,8 +315,4 @@ export class TaskExecutor {
       });
     this.jobCleanups.set(jobId, cleanup);
   }
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').trim();
 }

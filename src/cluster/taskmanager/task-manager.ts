@@ -7,7 +7,7 @@
 import { TaskMetricsReporter } from './task-metrics-reporter.js';
 import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { FlussConfig } from '../../core/config.js';
@@ -16,6 +16,7 @@ import { newId } from '../../core/ids.js';
 import { loadFlussProto } from '../../core/proto.js';
 import { configurePoisonRecords } from '../../connectors/poison-records.js';
 import { NetworkEnvironment } from '../../network/network-environment.js';
+import { firstTmpDir } from '../../state/keyed-state-backend-factory.js';
 import { rpcSecurityFromConfig, type RpcSecurity } from '../rpc/credentials.js';
 import { bindServer, createGrpcServer, shutdownServer } from '../rpc/grpc-server.js';
 import { payloadLimitsOf } from '../rpc/payload-limits.js';
@@ -181,11 +182,6 @@ export class TaskManager {
     if (this.tmpDir) await rm(this.tmpDir, { recursive: true, force: true });
     this.log.info('TaskManager stopped');
   }
-}
-
-/** The first of `io.tmp.dirs` (Flink allows a list). */
-function firstTmpDir(dirs: string): string {
-  return dirs.split(',')[0]!.split(delimiter)[0]!.trim();
 }
 
 /** `taskmanager.host`, else the bind host, else (wildcard bind) this machine's host name. */
