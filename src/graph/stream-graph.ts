@@ -100,11 +100,6 @@ export class StreamGraph {
     return [...this.realNodes.values()];
   }
 
-  /** Every edge, in creation order of their targets. */
-  get edges(): StreamEdge[] {
-    return this.nodes.flatMap((n) => n.inEdges);
-  }
-
   /** The real node `id`; throws for virtual or unknown ids. */
   node(id: number): StreamNode {
     const node = this.realNodes.get(id);
