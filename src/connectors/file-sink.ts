@@ -153,11 +153,6 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
     this.chain.catch((err: Error) => this.fail(err));
   }
 
-  /** Part files pending for a checkpoint (hidden names), oldest first. */
-  get pendingFiles(): readonly PendingPartFile[] {
-    return this.pending;
-  }
-
   write(value: T, _ctx: SinkContext): void {
     if (this.error) throw this.error;
     const line = this.encoder(value) + '\n';
@@ -273,17 +268,16 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
   snapshotState(ctx: StateSnapshotContext): Promise<void> {
     if (this.error) throw this.error;
     this.roll();
-    for (const n of this.closed) {
-      this.pending.push({
-        checkpointId: ctx.checkpointId,
-        file: inProgressFileName(this.uuid, this.subtask, n),
-        target: partFileName(this.uuid, this.subtask, n),
-      });
-    }
+    for (const n of this.closed) this.pending.push(this.pendingPart(ctx.checkpointId, n));
     this.closed = [];
     this.pendingState?.update(this.pending.map((f) => ({ ...f })));
     this.writersState?.update([{ uuid: this.uuid, nextPart: this.partIndex }]);
     return this.settled();
+  }
+
+  /** Closed part `n` of this writer, pending until `checkpointId` completes. */
+  private pendingPart(checkpointId: number, n: number): PendingPartFile {
+    return { checkpointId, file: inProgressFileName(this.uuid, this.subtask, n), target: partFileName(this.uuid, this.subtask, n) };
   }
 
   /** Checkpoint n is complete: commits every file pending for n or earlier. */
@@ -302,7 +296,7 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
       this.roll();
       const all = [
         ...this.pending,
-        ...this.closed.map((n) => ({ checkpointId: Number.MAX_SAFE_INTEGER, file: inProgressFileName(this.uuid, this.subtask, n), target: partFileName(this.uuid, this.subtask, n) })),
+        ...this.closed.map((n) => this.pendingPart(Number.MAX_SAFE_INTEGER, n)),
       ];
       this.pending = [];
       this.closed = [];
