@@ -19,10 +19,6 @@ export interface Timer {
 export class TimerHeap {
   private readonly items: Timer[] = [];
 
-  get size(): number {
-    return this.items.length;
-  }
-
   /** The earliest timer (possibly cancelled), or undefined. */
   peek(): Timer | undefined {
     return this.items[0];
@@ -68,11 +64,6 @@ export class TimerHeap {
       a[i] = last;
     }
     return top;
-  }
-
-  /** Every live timer, in no particular order (snapshots). */
-  *live(): Iterable<Timer> {
-    for (const t of this.items) if (!t.cancelled) yield t;
   }
 }
 

@@ -97,11 +97,6 @@ export class SourceOperator extends AbstractStreamOperator implements WatermarkS
     };
   }
 
-  /** Sets the reader position to resume from (a checkpointed `snapshotState()`). */
-  restorePosition(position: unknown): void {
-    this.restoredPosition = position;
-  }
-
   /** Takes the restored splits (if this operator was restored) as the reader's position. */
   override async initializeState(ctx: StateInitializationContext): Promise<void> {
     await super.initializeState(ctx);
@@ -115,7 +110,7 @@ export class SourceOperator extends AbstractStreamOperator implements WatermarkS
         );
       }
       this.restoredPosition = items[0]!.opaquePosition;
-    } else if (items.length > 0 || this.restoredPosition === undefined) {
+    } else {
       // An empty share means: this subtask has nothing left to read.
       this.restoredPosition = items;
     }
@@ -195,19 +190,13 @@ export class SourceOperator extends AbstractStreamOperator implements WatermarkS
     return this.reader!.isAvailable();
   }
 
-  /** The reader's current position. */
-  snapshotPosition(): unknown {
-    return this.reader?.snapshotState();
-  }
-
   processElement(): void {
     throw new Error(`${this.name}: a source has no input`);
   }
 
   /** The reader is exhausted: the maximal watermark goes downstream. */
   override endInput(): void {
-    this.periodic?.stop();
-    this.processWatermark(MAX_WATERMARK, 0);
+    this.drainWatermark();
   }
 
   /** Stop-with-savepoint with drain: the maximal watermark goes out before the savepoint's barrier. */

@@ -58,11 +58,6 @@ export class WatermarkMultiplexer<T> {
     private readonly sink: WatermarkSink,
   ) {}
 
-  /** The combined watermark emitted so far. */
-  get watermark(): number {
-    return this.current;
-  }
-
   /** The output `id`, created with a fresh generator on first use. */
   output(id: string): GeneratorOutput<T> {
     let out = this.outputs.get(id);

@@ -55,11 +55,6 @@ export class MergingWindowSet {
     this.dirty = true;
   }
 
-  /** Windows in flight (tests, debugging). */
-  windows(): TimeWindow[] {
-    return [...this.mapping.keys()].map((id) => windowFromId(id) as TimeWindow);
-  }
-
   /**
    * Adds `newWindow`, merging it with overlapping windows in flight. Returns the window the
    * new element belongs to: `newWindow` itself, or the result of a merge.
