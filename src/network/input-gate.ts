@@ -56,11 +56,7 @@ export class SingleInputGate implements InputGate, InputChannelListener {
       // item synchronously, which already queued the channel again (onChannelData). Queuing it
       // twice would count it twice: the gate would claim data it does not have, and a task
       // waiting on whenAvailable() would spin without ever yielding to the event loop.
-      if (ch.hasData && !ch.queuedInGate) {
-        ch.queuedInGate = true;
-        this.withData.push(ch);
-        this.readyCount++;
-      }
+      if (ch.hasData) this.onChannelData(ch);
       if (item.kind === 'endOfPartition') this.endedChannels++;
       return { channel: ch.index, item };
     }
