@@ -37,7 +37,7 @@ import { decodeNativeRecords, type LevelDbNativeSnapshot } from '../state/leveld
 import type { RawIterator } from '../state/leveldb-store.js';
 import { decodeNativeRecordBytes, NativeRecordEncoder, type RawRecord } from '../state/native-record-codec.js';
 import type { StateFileHandle } from './checkpoint-types.js';
-import { DamagedCheckpointError } from './state-files.js';
+import { checksumMismatch, damagedStateFile, StateFileWriter } from './state-files.js';
 
 /** Header `format` of native keyed state files. */
 export const NATIVE_KEYED_STATE_FORMAT = 'fluss-keyed-state-native';
@@ -80,24 +80,12 @@ export interface NativeKeyedStateFileRef {
  * changes, encoded at the snapshot point, follow. Closes the iterator.
  */
 export async function writeNativeKeyedStateFile(dir: string, name: string, snapshot: LevelDbNativeSnapshot): Promise<StateFileHandle> {
-  const hash = createHash('sha256');
   let it: RawIterator | undefined;
-  let file: FileHandle | undefined;
-  let size = 0;
+  let out: StateFileWriter | undefined;
   let pending: Promise<[Buffer, Buffer][]> | undefined;
   try {
-    it = await snapshot.iterator;
-    const records = it;
-    file = await open(join(dir, name), 'w');
-    const out = file;
-    const writeOut = async (chunks: Buffer[]): Promise<void> => {
-      if (chunks.length === 0) return;
-      for (const c of chunks) {
-        hash.update(c);
-        size += c.length;
-      }
-      await out.writev(chunks);
-    };
+    const records = (it = await snapshot.iterator);
+    const file = (out = await StateFileWriter.open(dir, name));
     const header: NativeKeyedStateHeader = {
       format: NATIVE_KEYED_STATE_FORMAT,
       version: 2,
@@ -110,7 +98,7 @@ export async function writeNativeKeyedStateFile(dir: string, name: string, snaps
     MAGIC.copy(head, 0);
     head.writeUInt32BE(json.length, 8);
     json.copy(head, 12);
-    await writeOut([head]);
+    await file.write([head]);
     const next = (): Promise<[Buffer, Buffer][]> => {
       const p = records.nextv(ITERATOR_BATCH);
       // Observed at once: it may fail (database closed) while a chunk is being written.
@@ -128,26 +116,25 @@ export async function writeNativeKeyedStateFile(dir: string, name: string, snaps
         const [k, v] = batch[i]!;
         encoder.put(k, k.length, v);
       }
-      await writeOut(encoder.takeChunks());
+      await file.write(encoder.takeChunks());
     }
-    await writeOut(encoder.finish());
+    await file.write(encoder.finish());
     // Captured entries the task did not touch since the barrier are serialised here, a slice
     // per turn of the event loop.
     const unwritten = snapshot.unwritten;
     while (!unwritten.drained) {
-      await writeOut(unwritten.drain(UNWRITTEN_SLICE));
+      await file.write(unwritten.drain(UNWRITTEN_SLICE));
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    await writeOut(unwritten.finish());
-    await out.sync();
+    await file.write(unwritten.finish());
+    return await file.finish();
   } finally {
     // Complete or failed: nothing captured stays owed to this snapshot.
     snapshot.unwritten.discard();
     await pending?.catch(() => undefined);
     await it?.close();
-    await file?.close();
+    await out?.close();
   }
-  return { path: name, size, checksum: hash.digest('hex') };
 }
 
 /** True when the file of `handle` starts with the native magic (for handles without `format`). */
@@ -163,26 +150,22 @@ export async function isNativeKeyedStateFile(checkpointDir: string, handle: Stat
   }
 }
 
-function damaged(checkpointDir: string, handle: StateFileHandle, what: string, cause?: unknown): DamagedCheckpointError {
-  return new DamagedCheckpointError(`damaged checkpoint ${checkpointDir}: state file ${handle.path} ${what}`, cause === undefined ? undefined : { cause });
-}
-
 /** Parses the header at the start of `buf`; undefined while `buf` is too short to hold it. */
 function parseHeader(buf: Buffer, checkpointDir: string, handle: StateFileHandle): { header: NativeKeyedStateHeader; end: number } | undefined {
   if (buf.length < 12) return undefined;
   const magic = buf.subarray(0, 8);
   const version = magic.equals(MAGIC) ? 2 : magic.equals(MAGIC_V1) ? 1 : 0;
-  if (version === 0) throw damaged(checkpointDir, handle, `is not a ${NATIVE_KEYED_STATE_FORMAT} file`);
+  if (version === 0) throw damagedStateFile(checkpointDir, handle, `is not a ${NATIVE_KEYED_STATE_FORMAT} file`);
   const n = buf.readUInt32BE(8);
   if (buf.length < 12 + n) return undefined;
   let header: NativeKeyedStateHeader;
   try {
     header = JSON.parse(buf.toString('utf8', 12, 12 + n)) as NativeKeyedStateHeader;
   } catch (cause) {
-    throw damaged(checkpointDir, handle, 'has an unreadable header', cause);
+    throw damagedStateFile(checkpointDir, handle, 'has an unreadable header', cause);
   }
   if (header?.format !== NATIVE_KEYED_STATE_FORMAT || header.version !== version || !Array.isArray(header.states)) {
-    throw damaged(checkpointDir, handle, `is not a ${NATIVE_KEYED_STATE_FORMAT} file (version ${version})`);
+    throw damagedStateFile(checkpointDir, handle, `is not a ${NATIVE_KEYED_STATE_FORMAT} file (version ${version})`);
   }
   return { header, end: 12 + n };
 }
@@ -193,7 +176,7 @@ async function* chunksOf(checkpointDir: string, handle: StateFileHandle): AsyncI
   try {
     file = await open(join(checkpointDir, handle.path), 'r');
   } catch (cause) {
-    throw damaged(checkpointDir, handle, `cannot be read: ${(cause as Error).message}`, cause);
+    throw damagedStateFile(checkpointDir, handle, `cannot be read: ${(cause as Error).message}`, cause);
   }
   const hash = createHash('sha256');
   let size = 0;
@@ -211,13 +194,7 @@ async function* chunksOf(checkpointDir: string, handle: StateFileHandle): AsyncI
     await file.close();
   }
   const checksum = hash.digest('hex');
-  if (size !== handle.size || checksum !== handle.checksum) {
-    throw damaged(
-      checkpointDir,
-      handle,
-      `does not match its checksum (${size} bytes, sha256 ${checksum.slice(0, 12)}…; expected ${handle.size} bytes, ${handle.checksum.slice(0, 12)}…)`,
-    );
-  }
+  if (size !== handle.size || checksum !== handle.checksum) throw checksumMismatch(checkpointDir, handle, size, checksum);
 }
 
 /**
@@ -230,18 +207,18 @@ export async function openNativeKeyedStateFile(checkpointDir: string, handle: St
   try {
     file = await open(join(checkpointDir, handle.path), 'r');
   } catch (cause) {
-    throw damaged(checkpointDir, handle, `cannot be read: ${(cause as Error).message}`, cause);
+    throw damagedStateFile(checkpointDir, handle, `cannot be read: ${(cause as Error).message}`, cause);
   }
   try {
     const { size } = await file.stat();
-    if (size !== handle.size) throw damaged(checkpointDir, handle, `has ${size} bytes, expected ${handle.size}`);
+    if (size !== handle.size) throw damagedStateFile(checkpointDir, handle, `has ${size} bytes, expected ${handle.size}`);
     let head = Buffer.alloc(0);
     for (;;) {
       const parsed = parseHeader(head, checkpointDir, handle);
       if (parsed) return { checkpointDir, handle, header: parsed.header };
       const buf = Buffer.allocUnsafe(64 * 1024);
       const { bytesRead } = await file.read(buf, 0, buf.length, head.length);
-      if (bytesRead === 0) throw damaged(checkpointDir, handle, 'ends inside its header');
+      if (bytesRead === 0) throw damagedStateFile(checkpointDir, handle, 'ends inside its header');
       head = Buffer.concat([head, buf.subarray(0, bytesRead)]);
     }
   } finally {
@@ -276,8 +253,8 @@ export async function* readNativeKeyedStateRecords(ref: NativeKeyedStateFileRef)
     rest = pos < n ? buf.subarray(pos) : undefined;
     if (records.length > 0) yield records;
   }
-  if (!headerDone) throw damaged(checkpointDir, handle, 'ends inside its header');
-  if (rest && rest.length > 0) throw damaged(checkpointDir, handle, 'ends inside a record');
+  if (!headerDone) throw damagedStateFile(checkpointDir, handle, 'ends inside its header');
+  if (rest && rest.length > 0) throw damagedStateFile(checkpointDir, handle, 'ends inside a record');
 }
 
 /**

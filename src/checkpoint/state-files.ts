@@ -15,14 +15,13 @@
  * mismatch refuses the checkpoint ("damaged checkpoint") instead of using part of it.
  */
 import { createHash } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Packr } from 'msgpackr';
 import { FailedPreconditionError } from '../core/errors.js';
 import type { KeyGroupRange } from '../graph/key-groups.js';
 import type { KeyedStateEntry } from '../state/keyed-state-backend.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
-import { StateMap } from '../state/value-codec.js';
+import { stateValuePackr as packr, storedValue } from '../state/value-codec.js';
 import type { StateFileHandle } from './checkpoint-types.js';
 
 /** Header `format` of keyed state files. */
@@ -30,13 +29,65 @@ export const KEYED_STATE_FORMAT = 'fluss-keyed-state';
 /** Header `format` of operator state files. */
 export const OPERATOR_STATE_FORMAT = 'fluss-operator-state';
 
-/** Same options as the LevelDB value codec; importing StateMap registers its extension. */
-const packr = new Packr({ useRecords: false, useBigIntExtension: true, moreTypes: true });
 /** Bytes collected before one write is issued. */
 const WRITE_CHUNK = 256 * 1024;
 
 /** A damaged or unreadable checkpoint file: the checkpoint is refused. */
 export class DamagedCheckpointError extends FailedPreconditionError {}
+
+/** "damaged checkpoint <dir>: state file <path> <what>". */
+export function damagedStateFile(checkpointDir: string, handle: StateFileHandle, what: string, cause?: unknown): DamagedCheckpointError {
+  return new DamagedCheckpointError(`damaged checkpoint ${checkpointDir}: state file ${handle.path} ${what}`, cause === undefined ? undefined : { cause });
+}
+
+/** The refusal of a state file whose size or sha256 differs from its handle's. */
+export function checksumMismatch(checkpointDir: string, handle: StateFileHandle, size: number, checksum: string): DamagedCheckpointError {
+  return damagedStateFile(
+    checkpointDir,
+    handle,
+    `does not match its checksum (${size} bytes, sha256 ${checksum.slice(0, 12)}…; expected ${handle.size} bytes, ${handle.checksum.slice(0, 12)}…)`,
+  );
+}
+
+/**
+ * A state file being written into a checkpoint directory: chunks are hashed and counted on the
+ * way, so {@link finish} returns the handle without reading the file again.
+ */
+export class StateFileWriter {
+  private readonly hash = createHash('sha256');
+  private size = 0;
+
+  private constructor(
+    private readonly name: string,
+    private readonly file: FileHandle,
+  ) {}
+
+  /** Creates (or truncates) `dir/name`. */
+  static async open(dir: string, name: string): Promise<StateFileWriter> {
+    return new StateFileWriter(name, await open(join(dir, name), 'w'));
+  }
+
+  /** Appends `chunks` in order. */
+  async write(chunks: readonly Buffer[]): Promise<void> {
+    if (chunks.length === 0) return;
+    for (const c of chunks) {
+      this.hash.update(c);
+      this.size += c.length;
+    }
+    await this.file.writev(chunks as Buffer[]);
+  }
+
+  /** Makes the file durable and returns its handle (path, size, sha256). */
+  async finish(): Promise<StateFileHandle> {
+    await this.file.sync();
+    return { path: this.name, size: this.size, checksum: this.hash.digest('hex') };
+  }
+
+  /** Closes the file (after {@link finish}, or to abandon it). */
+  close(): Promise<void> {
+    return this.file.close();
+  }
+}
 
 /** File name of an operator's keyed state in one subtask. */
 export function keyedStateFileName(operatorId: string, subtaskIndex: number): string {
@@ -50,40 +101,33 @@ export function operatorStateFileName(operatorId: string, subtaskIndex: number):
 
 /** Streams msgpack values into `dir/name`, hashing as it goes; resolves with the handle. */
 async function writeStream(dir: string, name: string, values: AsyncIterable<unknown> | Iterable<unknown>): Promise<StateFileHandle> {
-  const hash = createHash('sha256');
-  const handle = await open(join(dir, name), 'w');
-  let size = 0;
+  const out = await StateFileWriter.open(dir, name);
   try {
     let chunks: Buffer[] = [];
     let pending = 0;
+    // Values are small: one write of their concatenation per chunk, not one buffer each.
     const flush = async (): Promise<void> => {
       if (pending === 0) return;
-      const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, pending);
+      await out.write([chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, pending)]);
       chunks = [];
       pending = 0;
-      hash.update(data);
-      size += data.length;
-      await handle.write(data);
     };
     for await (const v of values) {
-      // A top-level Map (restored from another backend) keeps its type, as in the LevelDB codec.
       const bytes = packr.pack(v);
       chunks.push(bytes);
       pending += bytes.length;
       if (pending >= WRITE_CHUNK) await flush();
     }
     await flush();
-    await handle.sync();
+    return await out.finish();
   } finally {
-    await handle.close();
+    await out.close();
   }
-  return { path: name, size, checksum: hash.digest('hex') };
 }
 
 /** Encodes one keyed entry (top-level Maps stay maps, like the LevelDB codec). */
 function entryRecord(e: KeyedStateEntry): unknown[] {
-  const value = e.value instanceof Map && !(e.value instanceof StateMap) ? new StateMap(e.value) : e.value;
-  return [e.keyGroup, e.stateName, e.key, e.namespace, value];
+  return [e.keyGroup, e.stateName, e.key, e.namespace, storedValue(e.value)];
 }
 
 /** Writes a keyed state file of `entries` (consumed asynchronously). */
@@ -109,28 +153,23 @@ export async function writeOperatorStateFile(dir: string, name: string, snapshot
 
 /** Reads `handle` below `checkpointDir`, verifying size and checksum; returns its values. */
 async function readVerified(checkpointDir: string, handle: StateFileHandle, format: string): Promise<unknown[]> {
-  const path = join(checkpointDir, handle.path);
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = await readFile(join(checkpointDir, handle.path));
   } catch (cause) {
     throw new DamagedCheckpointError(`damaged checkpoint ${checkpointDir}: cannot read state file ${handle.path}: ${(cause as Error).message}`, { cause });
   }
   const checksum = createHash('sha256').update(bytes).digest('hex');
-  if (bytes.length !== handle.size || checksum !== handle.checksum) {
-    throw new DamagedCheckpointError(
-      `damaged checkpoint ${checkpointDir}: state file ${handle.path} does not match its checksum (${bytes.length} bytes, sha256 ${checksum.slice(0, 12)}…; expected ${handle.size} bytes, ${handle.checksum.slice(0, 12)}…)`,
-    );
-  }
+  if (bytes.length !== handle.size || checksum !== handle.checksum) throw checksumMismatch(checkpointDir, handle, bytes.length, checksum);
   let values: unknown[];
   try {
     values = bytes.length === 0 ? [] : (packr.unpackMultiple(bytes) as unknown[]);
   } catch (cause) {
-    throw new DamagedCheckpointError(`damaged checkpoint ${checkpointDir}: state file ${handle.path} cannot be decoded`, { cause });
+    throw damagedStateFile(checkpointDir, handle, 'cannot be decoded', cause);
   }
   const header = values[0] as { format?: unknown; version?: unknown } | undefined;
   if (!header || header.format !== format || header.version !== 1) {
-    throw new DamagedCheckpointError(`damaged checkpoint ${checkpointDir}: state file ${handle.path} is not a ${format} file (version 1)`);
+    throw damagedStateFile(checkpointDir, handle, `is not a ${format} file (version 1)`);
   }
   return values;
 }

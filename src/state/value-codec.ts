@@ -22,13 +22,19 @@ addExtension({
   read: (entries: [unknown, unknown][]) => new StateMap(entries),
 });
 
-const packr = new Packr({ useRecords: false, useBigIntExtension: true, moreTypes: true });
+/** The msgpackr codec of state values, shared by LevelDB values and canonical state files. */
+export const stateValuePackr = new Packr({ useRecords: false, useBigIntExtension: true, moreTypes: true });
+const packr = stateValuePackr;
+
+/** A value as stored: a plain Map at the top (restored from another backend, or a user's Map) keeps its type. */
+export function storedValue(value: unknown): unknown {
+  return value instanceof Map && !(value instanceof StateMap) ? new StateMap(value) : value;
+}
 
 /** The bytes of a state value. */
 export function serializeValue(value: unknown): Buffer {
   try {
-    // A plain Map at the top (restored from another backend, or a user's Map) keeps its type.
-    return packr.pack(value instanceof Map && !(value instanceof StateMap) ? new StateMap(value) : value);
+    return packr.pack(storedValue(value));
   } catch (cause) {
     throw new StateSerializationError(`cannot serialise a state value: ${(cause as Error).message}`, { cause });
   }
