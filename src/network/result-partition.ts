@@ -127,11 +127,6 @@ export class PipelinedResultPartition implements ResultPartition, SubpartitionOw
     this.onDone(this, error);
   }
 
-  /** True once released (failure, cancellation) or fully consumed. */
-  get isReleased(): boolean {
-    return this.released !== null;
-  }
-
   /** @internal */
   onOverfullChanged(overfull: boolean): void {
     this.overfullCount += overfull ? 1 : -1;

@@ -140,11 +140,6 @@ export class SubpartitionQueue {
     if (reader !== null && !this.endDelivered) reader.fail(error);
   }
 
-  /** Items (batches and events) not yet handed to the consumer. */
-  get backlog(): number {
-    return this.queue.size;
-  }
-
   private discard(): void {
     this.state = DISCARDING;
     this.values = [];

@@ -213,25 +213,3 @@ export interface CheckpointNotification {
   subtaskIndex: number;
   attempt: number;
 }
-
-// ---------------------------------------------------------------- DataExchange
-
-/** `SubscribePartition`: the first message of a consumer's stream. */
-export interface SubscribePartition {
-  partitionId: string;
-  subpartition: number;
-  initialCredit: number;
-}
-
-/** `ConsumerMessage`: a subscription or a credit grant (oneof `message`). */
-export interface ConsumerMessage {
-  subscribe?: SubscribePartition | null;
-  credit?: number;
-  message?: 'subscribe' | 'credit';
-}
-
-/** `ProducerMessage`: one msgpack frame, or an error. */
-export interface ProducerMessage {
-  frame: Buffer;
-  error: string;
-}
