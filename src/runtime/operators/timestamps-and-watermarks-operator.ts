@@ -23,7 +23,6 @@ export class TimestampsAndWatermarksOperator extends AbstractStreamOperator impl
   private readonly watermarks: WatermarkMultiplexer<unknown>;
   private readonly main: GeneratorOutput<unknown>;
   private periodic: PeriodicWatermarkEmitter | undefined;
-  private emitted = Number.NEGATIVE_INFINITY;
 
   constructor(name: string, strategy: unknown) {
     super(name, undefined);
@@ -70,14 +69,12 @@ export class TimestampsAndWatermarksOperator extends AbstractStreamOperator impl
   /** Upstream idleness is replaced by the generator's own. */
   override processWatermarkStatus(): void {}
 
-  /** The last watermark this operator emitted. */
-  override get currentInputWatermark(): number {
-    return this.emitted;
-  }
-
+  /**
+   * The generator's combined watermark. Only this sets `currentWatermark` (the input's
+   * watermarks never reach the base), so it is also the last watermark emitted.
+   */
   emitWatermark(timestamp: number): void {
-    if (timestamp <= this.emitted) return;
-    this.emitted = timestamp;
+    if (timestamp <= this.currentWatermark) return;
     this.currentWatermark = timestamp;
     this.output.emitWatermark(timestamp);
   }
