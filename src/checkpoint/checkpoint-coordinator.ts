@@ -204,7 +204,6 @@ export class CheckpointCoordinator {
     this.isShutdown = true;
   }
 
-  /** Deletes every retained checkpoint (a job cancelled with DELETE_ON_CANCELLATION, or finished). */
   /**
    * Drops the retained checkpoint whose directory is `dir` because restoring it failed on a
    * damaged file: later restores use the previous retained one. Its directory is deleted.
@@ -218,6 +217,7 @@ export class CheckpointCoordinator {
     return damaged;
   }
 
+  /** Deletes every retained checkpoint (a job cancelled with DELETE_ON_CANCELLATION, or finished). */
   async discardCompletedCheckpoints(): Promise<void> {
     for (const cp of this.store.clear()) await this.discardDir(cp.externalPath);
   }

@@ -27,7 +27,7 @@ export type CheckpointFailureReason =
   | 'TRIGGER_FAILURE';
 
 /** The key of a subtask in a checkpoint's bookkeeping. */
-export function taskKey(vertexId: string, subtaskIndex: number): string {
+function taskKey(vertexId: string, subtaskIndex: number): string {
   return `${vertexId}/${subtaskIndex}`;
 }
 
@@ -36,10 +36,6 @@ export class PendingCheckpoint {
   private readonly notYetAcknowledged = new Map<string, CheckpointTask>();
   private readonly acks = new Map<string, TaskCheckpointAck>();
   private discarded = false;
-  /** Sum of the state sizes reported so far. */
-  stateSize = 0;
-  /** Longest alignment reported by a subtask. */
-  alignmentMs = 0;
 
   constructor(
     readonly checkpointId: number,
@@ -52,24 +48,9 @@ export class PendingCheckpoint {
     for (const t of tasksToWaitFor) this.notYetAcknowledged.set(taskKey(t.vertexId, t.subtaskIndex), t);
   }
 
-  /** Number of subtasks the checkpoint waits for in total. */
-  get numberOfTasks(): number {
-    return this.notYetAcknowledged.size + this.acks.size;
-  }
-
-  /** Number of subtasks that acknowledged. */
-  get numberOfAcknowledged(): number {
-    return this.acks.size;
-  }
-
   /** True once every subtask acknowledged. */
   get isFullyAcknowledged(): boolean {
     return this.notYetAcknowledged.size === 0 && !this.discarded;
-  }
-
-  /** True once aborted or completed. */
-  get isDiscarded(): boolean {
-    return this.discarded;
   }
 
   /** True when `task` (with this attempt) is one this checkpoint waits or waited for. */
@@ -88,8 +69,6 @@ export class PendingCheckpoint {
     if (waiting.attempt !== ack.attempt) return 'UNKNOWN';
     this.notYetAcknowledged.delete(key);
     this.acks.set(key, ack);
-    this.stateSize += ack.stats.stateSize;
-    this.alignmentMs = Math.max(this.alignmentMs, ack.stats.alignmentMs);
     return 'SUCCESS';
   }
 
