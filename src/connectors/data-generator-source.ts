@@ -8,6 +8,7 @@
  * fail naming the source and the index, or skip the index and count it.
  */
 import { checkPoisonPolicy, PoisonRecordHandler, type PoisonRecordPolicy } from './poison-records.js';
+import { liveSplits, RateLimiter, type StridedSplit } from './rate-limiter.js';
 import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from './source.js';
 
 /** Options of a {@link DataGeneratorSource}. */
@@ -48,10 +49,7 @@ export class DataGeneratorSource<T> implements Source<T> {
 }
 
 /** Indices `next, next + stride, …` below the source's count: one split of a generator's position. */
-export interface GeneratorSplit {
-  next: number;
-  stride: number;
-}
+export type GeneratorSplit = StridedSplit;
 
 /**
  * Reads strided shares of the indices. Its position is the list of its splits (initially one:
@@ -60,30 +58,30 @@ export interface GeneratorSplit {
  */
 class DataGeneratorReader<T> implements SourceReader<T> {
   private splits: GeneratorSplit[];
-  /** Records emitted since {@link startedAt}, for the rate limit. */
-  private emittedSinceStart = 0;
-  private startedAt = 0;
+  private readonly limiter: RateLimiter | undefined;
 
   constructor(
     private readonly fn: (index: number) => T,
     private readonly count: number,
     subtaskIndex: number,
     stride: number,
-    private readonly ratePerSecond: number | undefined,
+    ratePerSecond: number | undefined,
     private readonly poison: PoisonRecordHandler,
   ) {
     this.splits = subtaskIndex < count ? [{ next: subtaskIndex, stride }] : [];
+    this.limiter = ratePerSecond === undefined ? undefined : new RateLimiter(ratePerSecond);
   }
 
   start(): void {
-    this.startedAt = Date.now();
+    this.limiter?.start();
   }
 
   pollNext(output: ReaderOutput<T>, maxRecords: number): InputStatus {
     if (this.splits.length === 0) return 'END_OF_INPUT';
     let budget = maxRecords;
-    if (this.ratePerSecond !== undefined) {
-      const allowed = Math.floor(((Date.now() - this.startedAt) * this.ratePerSecond) / 1000) + 1 - this.emittedSinceStart;
+    const limiter = this.limiter;
+    if (limiter !== undefined) {
+      const allowed = limiter.allowance();
       if (allowed <= 0) return 'NOTHING_AVAILABLE';
       budget = Math.min(budget, allowed);
     }
@@ -106,32 +104,28 @@ class DataGeneratorReader<T> implements SourceReader<T> {
         // Under `fail` this throws and the position stays on the index; `skip` moves past it.
         this.poison.onPoison(err, `record of index ${index}`);
         split.next += split.stride;
-        this.emittedSinceStart++;
+        limiter?.record(1);
         continue;
       }
       output.collect(value);
       split.next += split.stride;
-      this.emittedSinceStart++;
+      limiter?.record(1);
     }
     while (this.splits.length > 0 && this.splits[0]!.next >= count) this.splits.shift();
     return this.splits.length === 0 ? 'END_OF_INPUT' : 'MORE_AVAILABLE';
   }
 
   isAvailable(): Promise<void> {
-    if (this.ratePerSecond === undefined) return Promise.resolve();
-    // The instant the next record is due under the rate limit.
-    const dueAt = this.startedAt + (this.emittedSinceStart * 1000) / this.ratePerSecond;
-    const wait = Math.max(0, Math.ceil(dueAt - Date.now()));
-    return new Promise((resolve) => setTimeout(resolve, wait));
+    return this.limiter === undefined ? Promise.resolve() : this.limiter.nextDue();
   }
 
   snapshotState(): GeneratorSplit[] {
-    return this.splits.filter((s) => s.next < this.count).map((s) => ({ next: s.next, stride: s.stride }));
+    return liveSplits(this.splits, this.count);
   }
 
   restoreState(state: unknown): void {
     const splits = Array.isArray(state) ? (state as GeneratorSplit[]) : [{ next: (state as { next: number }).next, stride: this.splits[0]?.stride ?? 1 }];
-    this.splits = splits.filter((s) => s.next < this.count).map((s) => ({ next: s.next, stride: s.stride }));
+    this.splits = liveSplits(splits, this.count);
   }
 
   close(): void {

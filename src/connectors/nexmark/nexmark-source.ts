@@ -9,16 +9,14 @@
  * and every event is still generated exactly once overall. A reader holding several splits
  * always emits the lowest pending event number next, so its timestamps never go backwards.
  */
+import { liveSplits, RateLimiter, type StridedSplit } from '../rate-limiter.js';
 import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from '../source.js';
 import { nexmarkConfig, type NexmarkConfig, type NexmarkOptions } from './nexmark-config.js';
 import type { NexmarkEvent } from './nexmark-events.js';
 import { NexmarkGenerator } from './nexmark-generator.js';
 
 /** Event numbers `next, next + stride, …` below the event count: one split of the position. */
-export interface NexmarkSplit {
-  next: number;
-  stride: number;
-}
+export type NexmarkSplit = StridedSplit;
 
 /** The Nexmark benchmark's event source (bounded by `events`; unthrottled unless `ratePerSecond`). */
 export class NexmarkSource implements Source<NexmarkEvent> {
@@ -40,9 +38,7 @@ export class NexmarkSource implements Source<NexmarkEvent> {
 export class NexmarkSourceReader implements SourceReader<NexmarkEvent> {
   private splits: NexmarkSplit[];
   private readonly generator: NexmarkGenerator;
-  private readonly ratePerSecond: number | undefined;
-  private emittedSinceStart = 0;
-  private startedAt = 0;
+  private readonly limiter: RateLimiter | undefined;
 
   constructor(
     private readonly config: NexmarkConfig,
@@ -51,18 +47,19 @@ export class NexmarkSourceReader implements SourceReader<NexmarkEvent> {
   ) {
     this.generator = new NexmarkGenerator(config);
     this.splits = subtaskIndex < config.events ? [{ next: subtaskIndex, stride: parallelism }] : [];
-    this.ratePerSecond = config.ratePerSecond === undefined ? undefined : config.ratePerSecond / parallelism;
+    this.limiter = config.ratePerSecond === undefined ? undefined : new RateLimiter(config.ratePerSecond / parallelism);
   }
 
   start(): void {
-    this.startedAt = Date.now();
+    this.limiter?.start();
   }
 
   pollNext(output: ReaderOutput<NexmarkEvent>, maxRecords: number): InputStatus {
     const count = this.config.events;
     let budget = maxRecords;
-    if (this.ratePerSecond !== undefined) {
-      const allowed = Math.floor(((Date.now() - this.startedAt) * this.ratePerSecond) / 1000) + 1 - this.emittedSinceStart;
+    const limiter = this.limiter;
+    if (limiter !== undefined) {
+      const allowed = limiter.allowance();
       if (allowed <= 0) return this.splits.length === 0 ? 'END_OF_INPUT' : 'NOTHING_AVAILABLE';
       budget = Math.min(budget, allowed);
     }
@@ -77,7 +74,7 @@ export class NexmarkSourceReader implements SourceReader<NexmarkEvent> {
         const event = generator.event(n);
         output.collect(event, event.dateTime);
       }
-      this.emittedSinceStart += (n - split.next) / stride;
+      limiter?.record((n - split.next) / stride);
       split.next = n;
       if (n >= count) this.splits = [];
     } else {
@@ -88,7 +85,7 @@ export class NexmarkSourceReader implements SourceReader<NexmarkEvent> {
         const event = generator.event(n);
         output.collect(event, event.dateTime);
         lowest.next += lowest.stride;
-        this.emittedSinceStart++;
+        limiter?.record(1);
         if (lowest.next >= count) this.splits = this.splits.filter((s) => s.next < count);
       }
     }
@@ -96,13 +93,11 @@ export class NexmarkSourceReader implements SourceReader<NexmarkEvent> {
   }
 
   isAvailable(): Promise<void> {
-    if (this.ratePerSecond === undefined) return Promise.resolve();
-    const dueAt = this.startedAt + (this.emittedSinceStart * 1000) / this.ratePerSecond;
-    return new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.ceil(dueAt - Date.now()))));
+    return this.limiter === undefined ? Promise.resolve() : this.limiter.nextDue();
   }
 
   snapshotState(): NexmarkSplit[] {
-    return this.splits.filter((s) => s.next < this.config.events).map((s) => ({ next: s.next, stride: s.stride }));
+    return liveSplits(this.splits, this.config.events);
   }
 
   restoreState(state: unknown): void {
