@@ -35,7 +35,7 @@ import {
 import type { TtlTimeProvider } from '../state/state-ttl.js';
 import type { ProcessingTimeService } from './internal-timer-service.js';
 import { createOperatorChain, type OperatorChain } from './operator-chain.js';
-import type { ExecutionState, TaskDeploymentDescriptor } from './task-deployment.js';
+import { isTerminalExecutionState, type ExecutionState, type TaskDeploymentDescriptor } from './task-deployment.js';
 import { TaskInputProcessor } from './task-input-processor.js';
 import { TaskMetricsReporting, type TaskMetricsSink } from './task-metrics.js';
 
@@ -177,7 +177,7 @@ export class Task {
 
   /** Stops the loop; `run()` then releases everything and reports CANCELED. */
   cancel(): void {
-    if (this.canceled || this.state === 'FINISHED' || this.state === 'FAILED' || this.state === 'CANCELED') return;
+    if (this.canceled || isTerminalExecutionState(this.state)) return;
     this.canceled = true;
     if (this.state === 'CREATED') {
       this.setState('CANCELED');
@@ -208,13 +208,13 @@ export class Task {
 
   /** Checkpoint `checkpointId` completed: operators (two-phase-commit sinks) are told in the mailbox. */
   notifyCheckpointComplete(checkpointId: number): void {
-    if (this.state === 'FINISHED' || this.state === 'FAILED' || this.state === 'CANCELED') return;
+    if (isTerminalExecutionState(this.state)) return;
     this.mail.post({ kind: 'complete', checkpointId });
   }
 
   /** Checkpoint `checkpointId` was aborted: a pending alignment ends, no ack goes out for it. */
   abortCheckpoint(checkpointId: number): void {
-    if (this.state === 'FINISHED' || this.state === 'FAILED' || this.state === 'CANCELED') return;
+    if (isTerminalExecutionState(this.state)) return;
     this.mail.post({ kind: 'abort', checkpointId });
   }
 
@@ -304,7 +304,7 @@ export class Task {
         const deadline = performance.now() + SLICE_MILLIS;
         chain.setTimerDeadline(deadline);
         this.fireDueTimers();
-        const blocked = this.partitions.find((p) => !p.isAvailable());
+        const blocked = this.blockedPartition();
         if (blocked) {
           await wait(blocked.whenAvailable(), true);
           continue;
@@ -380,7 +380,7 @@ export class Task {
     const chain = this.chain!;
     while (chain.hasPendingTimers()) {
       if (this.canceled) throw new CanceledSignal();
-      const blocked = this.partitions.find((p) => !p.isAvailable());
+      const blocked = this.blockedPartition();
       if (blocked) {
         await this.race(blocked.whenAvailable());
         continue;
@@ -392,9 +392,14 @@ export class Task {
     }
   }
 
+  /** The first output partition that cannot take more data now, if any. */
+  private blockedPartition(): ResultPartition | undefined {
+    for (const p of this.partitions) if (!p.isAvailable()) return p;
+    return undefined;
+  }
+
   private backpressured(): boolean {
-    for (const p of this.partitions) if (!p.isAvailable()) return true;
-    return false;
+    return this.blockedPartition() !== undefined;
   }
 
   private fireDueTimers(): void {
