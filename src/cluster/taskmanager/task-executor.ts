@@ -157,11 +157,15 @@ export class TaskExecutor {
   }
 
   private forTasks(jobId: string, id: Omit<ExecutionId, 'jobId'> | undefined, fn: (task: Task) => void): number {
+    if (id) {
+      const task = this.tasks.get(executionKey({ ...id, jobId }))?.task;
+      if (!task) return 0;
+      fn(task);
+      return 1;
+    }
     let n = 0;
     for (const slot of this.tasks.values()) {
-      const d = slot.deployment;
-      if (d.jobId !== jobId || !slot.task) continue;
-      if (id && (d.vertexId !== id.vertexId || d.subtaskIndex !== id.subtaskIndex || d.attempt !== id.attempt)) continue;
+      if (slot.deployment.jobId !== jobId || !slot.task) continue;
       fn(slot.task);
       n++;
     }
@@ -240,7 +244,7 @@ export class TaskExecutor {
         // Keyed state databases live in the job's directory, removed with it.
         localStateDir: this.services.tmpDir,
         metrics,
-        checkpointResponder: this.responderFor(d),
+        checkpointResponder: this.responderFor({ jobId: d.jobId, vertexId: d.vertexId, subtaskIndex: d.subtaskIndex, attempt: d.attempt }),
       });
     } catch (err) {
       if (metrics) this.services.metrics?.releaseTaskMetricGroup(metrics);
