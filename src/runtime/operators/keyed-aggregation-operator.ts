@@ -5,7 +5,6 @@
  * `minBy`/`maxBy` emit the whole record holding the extreme value (the first one on ties).
  * Emits the running aggregate after every record.
  */
-import { UserCodeError } from '../../core/errors.js';
 import type { KeySelector } from '../../api/functions.js';
 import { VOID_NAMESPACE } from '../../state/keyed-state-backend.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
@@ -50,7 +49,7 @@ export class KeyedAggregationOperator extends AbstractStreamOperator {
       const current = backend.get(AGGREGATION_STATE_NAME, VOID_NAMESPACE);
       result = current === undefined ? this.first(value) : this.combine(current, value);
     } catch (err) {
-      throw err instanceof UserCodeError ? err : new UserCodeError(this.name, err);
+      throw this.userError(err);
     }
     backend.put(AGGREGATION_STATE_NAME, VOID_NAMESPACE, result);
     this.output.collect(result, timestamp);
