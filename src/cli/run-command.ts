@@ -9,7 +9,7 @@ import { formatStatusLine } from './job-status-line.js';
 import { dirname, resolve } from 'node:path';
 import { buildJob } from '../api/build-job.js';
 import { bundleJobFile, loadJobBundle } from '../cluster/job-bundle.js';
-import { requiredSlots } from '../cluster/local-executor.js';
+import { requiredSlots } from '../cluster/jobmanager/slot-assignment.js';
 import { MiniCluster } from '../cluster/mini-cluster.js';
 import { JobManagerClient } from '../cluster/rpc/job-manager-client.js';
 import { PLAINTEXT } from '../cluster/rpc/credentials.js';
@@ -92,7 +92,7 @@ export async function runJob(jobFile: string, args: string[], options: RunOption
     if (options.local) {
       // A restore path must lie inside the cluster's savepoint roots: its own directory is one.
       const restoreRoot = restorePath ? { 'state.savepoints.dir': dirname(restorePath) } : {};
-      cluster = new MiniCluster({ numTaskManagers: 1, slotsPerTaskManager: requiredSlots(built.jobGraph), config: restoreRoot });
+      cluster = new MiniCluster({ numTaskManagers: 1, slotsPerTaskManager: Math.max(1, requiredSlots(built.jobGraph.vertices)), config: restoreRoot });
       await cluster.start();
       target = cluster.jobManagerAddress;
     }

@@ -5,19 +5,14 @@
 import { FlussError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { BuiltJob } from '../graph/built-job.js';
-import type { JobGraph } from '../graph/job-graph.js';
 import { registerInProcessJob, unregisterInProcessJob } from './in-process-jobs.js';
+import { requiredSlots } from './jobmanager/slot-assignment.js';
 import { MiniCluster } from './mini-cluster.js';
 import { JobManagerClient } from './rpc/job-manager-client.js';
 
 /** Options of {@link executeLocally}. */
 export interface ExecuteLocallyOptions {
   jobName?: string;
-}
-
-/** Slots a job needs: one slot holds one subtask of every vertex (slot sharing). */
-export function requiredSlots(jobGraph: JobGraph): number {
-  return Math.max(1, ...jobGraph.vertices.map((v) => v.parallelism));
 }
 
 /**
@@ -29,7 +24,7 @@ export async function executeLocally(build: () => BuiltJob | Promise<BuiltJob>, 
   const jobGraph = options.jobName ? { ...first.jobGraph, jobName: options.jobName } : first.jobGraph;
   const jobId = newId();
   const bundleHash = registerInProcessJob(build, jobId);
-  const cluster = new MiniCluster({ numTaskManagers: 1, slotsPerTaskManager: requiredSlots(jobGraph) });
+  const cluster = new MiniCluster({ numTaskManagers: 1, slotsPerTaskManager: Math.max(1, requiredSlots(jobGraph.vertices)) });
   let client: JobManagerClient | undefined;
   try {
     await cluster.start();

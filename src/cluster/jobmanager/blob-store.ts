@@ -1,12 +1,13 @@
 /**
  * Content-addressed store of job bundles (sha256 hex). Always in memory; with
- * `high-availability.storageDir` set, also as files `<dir>/blobs/<sha256>` (written to a temp
- * file and renamed, so a reader never sees half a bundle) that outlive the JobManager.
+ * `high-availability.storageDir` set, also as files `<dir>/blobs/<sha256>` (written atomically,
+ * so a reader never sees half a bundle) that outlive the JobManager.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError, NotFoundError } from '../../core/errors.js';
-import { newId, sha256Hex } from '../../core/ids.js';
+import { sha256Hex } from '../../core/ids.js';
+import { writeFileAtomically } from '../../checkpoint/checkpoint-storage.js';
 
 const HASH = /^[0-9a-f]{64}$/;
 
@@ -26,9 +27,7 @@ export class BlobStore {
     if (this.memory.has(hash)) return hash;
     if (this.dir) {
       await mkdir(this.dir, { recursive: true });
-      const tmp = join(this.dir, `.${hash}.${newId()}.tmp`);
-      await writeFile(tmp, bundle, { flush: true });
-      await rename(tmp, join(this.dir, hash));
+      await writeFileAtomically(join(this.dir, hash), bundle);
     }
     this.memory.set(hash, bundle);
     return hash;

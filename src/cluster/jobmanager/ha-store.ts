@@ -44,58 +44,68 @@ export interface RecoveredJob {
   nextAttempt: number;
 }
 
+/** The kinds of per-job files, each in its own directory below the HA storage dir. */
+const KINDS = { job: 'jobs', checkpoint: 'checkpoints', attempt: 'attempts' } as const;
+type Kind = keyof typeof KINDS;
+
 /** Jobs and checkpoint pointers on the HA storage dir; a no-op without one. */
 export class HaStore {
-  private readonly jobsDir: string | undefined;
-  private readonly pointersDir: string | undefined;
-  private readonly attemptsDir: string | undefined;
-
-  constructor(storageDir: string | undefined) {
-    this.jobsDir = storageDir ? join(storageDir, 'jobs') : undefined;
-    this.pointersDir = storageDir ? join(storageDir, 'checkpoints') : undefined;
-    this.attemptsDir = storageDir ? join(storageDir, 'attempts') : undefined;
-  }
+  constructor(private readonly storageDir: string | undefined) {}
 
   /** True when `high-availability.storageDir` is configured. */
   get enabled(): boolean {
-    return this.jobsDir !== undefined;
+    return this.storageDir !== undefined;
+  }
+
+  private file(root: string, kind: Kind, jobId: string): string {
+    return join(root, KINDS[kind], `${jobId}.json`);
+  }
+
+  /** Writes one per-job file atomically (no-op without a storage dir). */
+  private async put(kind: Kind, jobId: string, value: unknown): Promise<void> {
+    if (!this.storageDir) return;
+    await mkdir(join(this.storageDir, KINDS[kind]), { recursive: true });
+    await writeFileAtomically(this.file(this.storageDir, kind, jobId), JSON.stringify(value));
+  }
+
+  /** One per-job file parsed, or undefined when it does not exist (or does not parse). */
+  private async read<T>(root: string, kind: Kind, jobId: string): Promise<T | undefined> {
+    try {
+      return JSON.parse(await readFile(this.file(root, kind, jobId), 'utf8')) as T;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Records an accepted job. */
-  async putJob(record: HaJobRecord): Promise<void> {
-    if (!this.jobsDir) return;
-    await mkdir(this.jobsDir, { recursive: true });
-    await writeFileAtomically(join(this.jobsDir, `${record.jobId}.json`), JSON.stringify(record));
+  putJob(record: HaJobRecord): Promise<void> {
+    return this.put('job', record.jobId, record);
   }
 
   /** Records the job's latest completed checkpoint. */
-  async putLatestCheckpoint(jobId: string, pointer: HaCheckpointPointer): Promise<void> {
-    if (!this.pointersDir) return;
-    await mkdir(this.pointersDir, { recursive: true });
-    await writeFileAtomically(join(this.pointersDir, `${jobId}.json`), JSON.stringify(pointer));
+  putLatestCheckpoint(jobId: string, pointer: HaCheckpointPointer): Promise<void> {
+    return this.put('checkpoint', jobId, pointer);
   }
 
   /** Records the highest execution attempt of the job about to be deployed. */
-  async putAttempt(jobId: string, attempt: number): Promise<void> {
-    if (!this.attemptsDir) return;
-    await mkdir(this.attemptsDir, { recursive: true });
-    await writeFileAtomically(join(this.attemptsDir, `${jobId}.json`), JSON.stringify({ attempt }));
+  putAttempt(jobId: string, attempt: number): Promise<void> {
+    return this.put('attempt', jobId, { attempt });
   }
 
   /** Forgets a globally terminal job. */
   async removeJob(jobId: string): Promise<void> {
-    if (!this.jobsDir || !this.pointersDir || !this.attemptsDir) return;
-    await rm(join(this.jobsDir, `${jobId}.json`), { force: true });
-    await rm(join(this.pointersDir, `${jobId}.json`), { force: true });
-    await rm(join(this.attemptsDir, `${jobId}.json`), { force: true });
+    const root = this.storageDir;
+    if (!root) return;
+    for (const kind of Object.keys(KINDS) as Kind[]) await rm(this.file(root, kind, jobId), { force: true });
   }
 
   /** Every stored job with its restore point (latest checkpoint, else its initial restore). */
   async recoverJobs(): Promise<RecoveredJob[]> {
-    if (!this.jobsDir || !this.pointersDir || !this.attemptsDir) return [];
+    const root = this.storageDir;
+    if (!root) return [];
     let names: string[];
     try {
-      names = await readdir(this.jobsDir);
+      names = await readdir(join(root, KINDS.job));
     } catch {
       return [];
     }
@@ -103,21 +113,14 @@ export class HaStore {
     for (const name of names.sort()) {
       const jobId = name.replace(/\.json$/, '');
       if (!name.endsWith('.json') || !isId(jobId)) continue;
-      const record = JSON.parse(await readFile(join(this.jobsDir, name), 'utf8')) as HaJobRecord;
-      let restore = record.restore;
-      try {
-        const pointer = JSON.parse(await readFile(join(this.pointersDir, name), 'utf8')) as HaCheckpointPointer;
-        restore = { checkpointDir: pointer.checkpointDir, checkpointId: pointer.checkpointId, allowNonRestoredState: false };
-      } catch {
-        // No checkpoint completed yet: start as submitted.
-      }
-      let nextAttempt = 0;
-      try {
-        const { attempt } = JSON.parse(await readFile(join(this.attemptsDir, name), 'utf8')) as { attempt: number };
-        if (Number.isInteger(attempt) && attempt >= 0) nextAttempt = attempt + 1;
-      } catch {
-        // Never deployed (or recorded by a version without attempts): start at 0.
-      }
+      // A job file that does not parse fails the recovery of the job, as it always did.
+      const record = JSON.parse(await readFile(this.file(root, 'job', jobId), 'utf8')) as HaJobRecord;
+      // No pointer: no checkpoint completed yet, start as submitted.
+      const pointer = await this.read<HaCheckpointPointer>(root, 'checkpoint', jobId);
+      const restore = pointer ? { checkpointDir: pointer.checkpointDir, checkpointId: pointer.checkpointId, allowNonRestoredState: false } : record.restore;
+      // Never deployed (or recorded by a version without attempts): start at 0.
+      const attempt = (await this.read<{ attempt: number }>(root, 'attempt', jobId))?.attempt;
+      const nextAttempt = Number.isInteger(attempt) && attempt! >= 0 ? attempt! + 1 : 0;
       out.push({ record, restore, nextAttempt });
     }
     return out;
