@@ -115,14 +115,7 @@ export class NetworkEnvironment implements ShuffleEnvironment {
   }
 
   releaseJob(jobId: string, cause?: Error): void {
-    const error = cause ?? new ProducerFailedError(`job ${jobId} was released on TaskManager ${this.taskManagerId}`);
-    for (const p of this.partitions.list(jobId)) p.release(error);
-    this.partitions.failWaiters(error, jobId);
-    for (const gate of [...this.gates]) {
-      if (gate.jobId !== jobId) continue;
-      gate.fail(error);
-      gate.close();
-    }
+    this.release(cause ?? new ProducerFailedError(`job ${jobId} was released on TaskManager ${this.taskManagerId}`), jobId);
   }
 
   releasePartitions(partitionIds: Iterable<string>, cause?: Error): void {
@@ -136,15 +129,20 @@ export class NetworkEnvironment implements ShuffleEnvironment {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const error = new ProducerFailedError(`the network environment of TaskManager ${this.taskManagerId} was closed`);
-    for (const p of this.partitions.list()) p.release(error);
-    this.partitions.failWaiters(error);
+    this.release(new ProducerFailedError(`the network environment of TaskManager ${this.taskManagerId} was closed`));
+    this.clients.close();
+    this.logger.debug({ taskManagerId: this.taskManagerId }, 'network environment closed');
+  }
+
+  /** Fails the partitions, waiting requests and gates of one job (or of all jobs) with `error`. */
+  private release(error: Error, jobId?: string): void {
+    for (const p of this.partitions.list(jobId)) p.release(error);
+    this.partitions.failWaiters(error, jobId);
     for (const gate of [...this.gates]) {
+      if (jobId !== undefined && gate.jobId !== jobId) continue;
       gate.fail(error);
       gate.close();
     }
-    this.clients.close();
-    this.logger.debug({ taskManagerId: this.taskManagerId }, 'network environment closed');
   }
 
   private checkOpen(): void {

@@ -38,14 +38,7 @@ export class ResultPartitionManager {
     }
     this.tombstones.delete(partition.id);
     this.partitions.set(partition.id, partition);
-    const waiting = this.waiters.get(partition.id);
-    if (waiting) {
-      this.waiters.delete(partition.id);
-      for (const w of waiting) {
-        clearTimeout(w.timer);
-        w.callback(partition, undefined);
-      }
-    }
+    this.settleWaiters(partition.id, partition, undefined);
   }
 
   /** Forgets a partition; `cause` (when it failed) is kept for late consumers. */
@@ -105,13 +98,7 @@ export class ResultPartitionManager {
 
   /** Fails the requests waiting for `partitionId` with `cause`. */
   failWaitersOf(partitionId: string, cause: Error): void {
-    const set = this.waiters.get(partitionId);
-    if (!set) return;
-    this.waiters.delete(partitionId);
-    for (const w of set) {
-      clearTimeout(w.timer);
-      w.callback(undefined, cause);
-    }
+    this.settleWaiters(partitionId, undefined, cause);
   }
 
   /** The registered partition `partitionId`, if any. */
@@ -128,13 +115,20 @@ export class ResultPartitionManager {
 
   /** Fails the waiting requests (of one job, or all) with `cause`. */
   failWaiters(cause: Error, jobId?: string): void {
-    for (const [id, set] of [...this.waiters]) {
+    for (const id of [...this.waiters.keys()]) {
       if (jobId !== undefined && jobIdOfPartition(id) !== jobId) continue;
-      this.waiters.delete(id);
-      for (const w of set) {
-        clearTimeout(w.timer);
-        w.callback(undefined, cause);
-      }
+      this.failWaitersOf(id, cause);
+    }
+  }
+
+  /** Hands the requests waiting for `partitionId` their answer and forgets them. */
+  private settleWaiters(partitionId: string, partition: PipelinedResultPartition | undefined, error: Error | undefined): void {
+    const set = this.waiters.get(partitionId);
+    if (!set) return;
+    this.waiters.delete(partitionId);
+    for (const w of set) {
+      clearTimeout(w.timer);
+      w.callback(partition, error);
     }
   }
 }
