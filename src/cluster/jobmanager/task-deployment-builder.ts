@@ -26,9 +26,18 @@ export interface DeploymentContext {
   locationOf(vertexId: string, subtaskIndex: number): ExecutionLocation;
 }
 
+/** Vertices by id, built once per job graph (a job deploys every subtask, on every restart). */
+const vertexIndex = new WeakMap<JobGraph, Map<string, JobVertex>>();
+
+function verticesById(jobGraph: JobGraph): Map<string, JobVertex> {
+  let byId = vertexIndex.get(jobGraph);
+  if (!byId) vertexIndex.set(jobGraph, (byId = new Map(jobGraph.vertices.map((v) => [v.id, v] as const))));
+  return byId;
+}
+
 /** The deployment descriptor of subtask `subtaskIndex` of `vertex`. */
 export function buildTaskDeployment(ctx: DeploymentContext, vertex: JobVertex, subtaskIndex: number): TaskDeploymentDescriptor {
-  const vertexById = new Map(ctx.jobGraph.vertices.map((v) => [v.id, v] as const));
+  const vertexById = verticesById(ctx.jobGraph);
   const attempt = ctx.attemptOf(vertex.id, subtaskIndex);
 
   const outputPartitions = vertex.outputs.map((edge) => {
