@@ -275,6 +275,8 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
     const { start, end } = this.keyGroupRange;
     let n = 0;
     for await (const batch of batches) {
+      // Nothing seals or swaps the collecting batch inside this synchronous loop.
+      const target = this.store.batch().batch;
       for (let i = 0; i < batch.length; i++) {
         const [k, v] = batch[i]!;
         const keyGroup = k.readUInt16BE(0);
@@ -284,8 +286,8 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
         if (local < 0) throw new StateBackendError(`${this.operatorName}: native snapshot record of unknown state id ${id}`);
         // The record is the caller's to change: rewrite the id in place, no copy.
         if (local !== id) k.writeUInt16BE(local, 2);
-        if (v === undefined) this.store.batch().batch.del(k);
-        else this.store.batch().batch.put(k, v);
+        if (v === undefined) target.del(k);
+        else target.put(k, v);
         n++;
       }
       if (n >= RAW_RESTORE_BATCH) {
