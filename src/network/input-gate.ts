@@ -5,10 +5,9 @@
  */
 import type { GateItem, InputGate } from './shuffle-types.js';
 import { FailedPreconditionError } from '../core/errors.js';
+import { deferred, RESOLVED, type Deferred } from './deferred.js';
 import { FifoQueue } from './fifo-queue.js';
 import type { InputChannel, InputChannelListener } from './input-channel.js';
-
-const RESOLVED: Promise<void> = Promise.resolve();
 
 /** An input gate over local and remote channels. */
 export class SingleInputGate implements InputGate, InputChannelListener {
@@ -21,7 +20,7 @@ export class SingleInputGate implements InputGate, InputChannelListener {
   private endedChannels = 0;
   private failure: Error | null = null;
   private closed = false;
-  private waiter: { promise: Promise<void>; resolve: () => void; reject: (err: Error) => void } | null = null;
+  private waiter: Deferred | null = null;
 
   /**
    * @param jobId the job the gate belongs to (for {@link ShuffleEnvironment.releaseJob}).
@@ -67,15 +66,7 @@ export class SingleInputGate implements InputGate, InputChannelListener {
     if (this.failure !== null) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new FailedPreconditionError('input gate is closed'));
     if (this.readyCount > 0 || this.isFinished()) return RESOLVED;
-    if (this.waiter === null) {
-      let resolve!: () => void;
-      let reject!: (err: Error) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      this.waiter = { promise, resolve, reject };
-    }
+    if (this.waiter === null) this.waiter = deferred();
     return this.waiter.promise;
   }
 

@@ -24,7 +24,7 @@ import type { InputChannel } from './input-channel.js';
 import { LocalInputChannel } from './local-input-channel.js';
 import { ProducerFailedError } from './network-errors.js';
 import { RemoteInputChannel } from './remote-input-channel.js';
-import { PipelinedResultPartition } from './result-partition.js';
+import { DEFAULT_MAX_RECORDS_PER_BATCH, PipelinedResultPartition } from './result-partition.js';
 import { jobIdOfPartition, ResultPartitionManager } from './result-partition-manager.js';
 
 /** Options of a {@link NetworkEnvironment}. */
@@ -62,7 +62,7 @@ export class NetworkEnvironment implements ShuffleEnvironment {
     this.logger = options.logger;
     this.creditsPerChannel = positiveInt(options.creditsPerChannel ?? 4, 'creditsPerChannel');
     this.requestTimeoutMs = positiveInt(options.requestTimeoutMs ?? 30_000, 'requestTimeoutMs');
-    this.maxRecordsPerBatch = positiveInt(options.maxRecordsPerBatch ?? 1024, 'maxRecordsPerBatch');
+    this.maxRecordsPerBatch = positiveInt(options.maxRecordsPerBatch ?? DEFAULT_MAX_RECORDS_PER_BATCH, 'maxRecordsPerBatch');
     this.partitions = new ResultPartitionManager(this.taskManagerId);
     this.clients = new DataClientPool(options.security);
     this.service = new DataExchangeService(this.partitions, this.codec, this.requestTimeoutMs, this.logger);

@@ -8,27 +8,10 @@ import { END_OF_PARTITION, type ChannelEvent } from '../runtime/stream-element.j
 import { InvalidArgumentError } from '../core/errors.js';
 import { SubpartitionQueue, type SubpartitionOwner } from './subpartition-queue.js';
 import { ProducerFailedError } from './network-errors.js';
-
-const RESOLVED: Promise<void> = Promise.resolve();
+import { deferred, RESOLVED, type Deferred } from './deferred.js';
 
 /** Default number of records after which a buffer is closed into a batch. */
 export const DEFAULT_MAX_RECORDS_PER_BATCH = 1024;
-
-interface Deferred {
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (err: Error) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 /** A result partition whose subpartitions stream to consumers as soon as they have credit. */
 export class PipelinedResultPartition implements ResultPartition, SubpartitionOwner {
