@@ -14,7 +14,6 @@ import { assignToKeyGroup, type KeyGroupRange } from '../graph/key-groups.js';
 import { KeyWriter } from './key-codec.js';
 import {
   keyIdentity,
-  TIMER_STATE_NAMES,
   timerDomainOfStateName,
   type KeyedStateBackend,
   type KeyedStateEntry,
@@ -32,13 +31,13 @@ import {
   stateEnd,
   writeStateKey,
 } from './leveldb-key-layout.js';
-import type { LevelDbNativeSnapshot } from './leveldb-native-snapshot.js';
+import { rawRecordToEntry, type LevelDbNativeSnapshot } from './leveldb-native-snapshot.js';
 import { LevelDbStore } from './leveldb-store.js';
 import { LevelDbWriteBackCache, type CachedState } from './leveldb-write-back-cache.js';
 import type { RawRecord } from './native-record-codec.js';
 import { StateBackendError } from './state-errors.js';
 import { checkStateRegistration } from './state-registration.js';
-import { deserializeValue, serializeValue } from './value-codec.js';
+import { serializeValue } from './value-codec.js';
 
 /** Options of {@link LevelDbKeyedStateBackend.open}. */
 export interface LevelDbKeyedStateBackendOptions {
@@ -301,17 +300,12 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
 
   /** Canonical entries of raw LevelDB records. */
   private async *decode(records: AsyncIterable<[Buffer, Buffer]>): AsyncIterable<KeyedStateEntry> {
-    for await (const [k, v] of records) {
-      const p = parseKey(k);
-      if (p.stateId === EVENT_TIMER_STATE_ID || p.stateId === PROCESSING_TIMER_STATE_ID) {
-        const stateName = p.stateId === EVENT_TIMER_STATE_ID ? TIMER_STATE_NAMES.EVENT_TIME : TIMER_STATE_NAMES.PROCESSING_TIME;
-        yield { keyGroup: p.keyGroup, stateName, key: p.key, namespace: p.namespace, value: p.timestamp };
-        continue;
-      }
-      const stateName = this.stateNames[p.stateId - 1];
-      if (stateName === undefined) throw new StateBackendError(`${this.operatorName}: unknown state id ${p.stateId} in ${this.path}`);
-      yield { keyGroup: p.keyGroup, stateName, key: p.key, namespace: p.namespace, value: deserializeValue(v) };
-    }
+    const stateNameOf = (id: number): string => {
+      const name = this.stateNames[id - 1];
+      if (name === undefined) throw new StateBackendError(`${this.operatorName}: unknown state id ${id} in ${this.path}`);
+      return name;
+    };
+    for await (const [k, v] of records) yield rawRecordToEntry(k, v, stateNameOf);
   }
 
   async restore(entries: Iterable<KeyedStateEntry> | AsyncIterable<KeyedStateEntry>): Promise<void> {

@@ -36,11 +36,17 @@ export interface LevelDbNativeSnapshot {
   unwritten: UnwrittenCapture;
 }
 
-/** A lookup table state id → state name of a native snapshot's `states`. */
-export function stateNameTable(states: readonly [number, string][]): Map<number, string> {
-  const names = new Map<number, string>();
-  for (const [id, name] of states) names.set(id, name);
-  return names;
+/**
+ * The canonical entry of one raw LevelDB record; `stateNameOf` names a user state id (timers use
+ * the reserved ids) or throws for an id it does not know.
+ */
+export function rawRecordToEntry(k: Buffer, v: Buffer, stateNameOf: (stateId: number) => string): KeyedStateEntry {
+  const p = parseKey(k);
+  if (p.stateId === EVENT_TIMER_STATE_ID || p.stateId === PROCESSING_TIMER_STATE_ID) {
+    const stateName = p.stateId === EVENT_TIMER_STATE_ID ? TIMER_STATE_NAMES.EVENT_TIME : TIMER_STATE_NAMES.PROCESSING_TIME;
+    return { keyGroup: p.keyGroup, stateName, key: p.key, namespace: p.namespace, value: p.timestamp };
+  }
+  return { keyGroup: p.keyGroup, stateName: stateNameOf(p.stateId), key: p.key, namespace: p.namespace, value: deserializeValue(v) };
 }
 
 /**
@@ -54,7 +60,12 @@ export async function* decodeNativeRecords(
   states: readonly [number, string][],
   range: KeyGroupRange,
 ): AsyncIterable<KeyedStateEntry> {
-  const names = stateNameTable(states);
+  const names = new Map(states);
+  const stateNameOf = (id: number): string => {
+    const name = names.get(id);
+    if (name === undefined) throw new StateBackendError(`native keyed state snapshot: record of unknown state id ${id}`);
+    return name;
+  };
   const latest = new Map<string, RawRecord>();
   for await (const batch of batches) {
     for (const record of batch) {
@@ -66,16 +77,5 @@ export async function* decodeNativeRecords(
       if (record[1] !== undefined) latest.set(id, record);
     }
   }
-  for (const [k, v] of latest.values()) {
-    const keyGroup = k.readUInt16BE(0);
-    const p = parseKey(k);
-    if (p.stateId === EVENT_TIMER_STATE_ID || p.stateId === PROCESSING_TIMER_STATE_ID) {
-      const stateName = p.stateId === EVENT_TIMER_STATE_ID ? TIMER_STATE_NAMES.EVENT_TIME : TIMER_STATE_NAMES.PROCESSING_TIME;
-      yield { keyGroup, stateName, key: p.key, namespace: p.namespace, value: p.timestamp };
-      continue;
-    }
-    const stateName = names.get(p.stateId);
-    if (stateName === undefined) throw new StateBackendError(`native keyed state snapshot: record of unknown state id ${p.stateId}`);
-    yield { keyGroup, stateName, key: p.key, namespace: p.namespace, value: deserializeValue(v!) };
-  }
+  for (const [k, v] of latest.values()) yield rawRecordToEntry(k, v!, stateNameOf);
 }
