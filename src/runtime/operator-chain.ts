@@ -7,7 +7,6 @@
  * it opens; {@link OperatorChain.snapshotState} takes the synchronous part of a checkpoint.
  */
 import type { TaskStateAssignment } from '../checkpoint/task-state-assignment.js';
-import type { KeyGroupRange } from '../graph/key-groups.js';
 import { restoreNativeKeyedState } from '../checkpoint/native-keyed-state-file.js';
 import { releaseKeyedStateSnapshot, snapshotKeyedState, type KeyedStateSnapshot } from '../state/keyed-state-snapshot.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';

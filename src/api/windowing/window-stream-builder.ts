@@ -99,9 +99,7 @@ export class WindowStreamBuilder {
 
 /** Validates a reduce function. */
 export function reduceAggregation(fn: unknown): WindowAggregation {
-  if (typeof fn !== 'function' && typeof (fn as { reduce?: unknown } | null)?.reduce !== 'function') {
-    throw new JobBuildError(`reduce() expects a function or an object with a reduce() method, got ${describeValue(fn)}`);
-  }
+  requireFunctionOrMethod('reduce', fn, 'reduce');
   return { kind: 'reduce', fn: fn as ReduceFunction<unknown> };
 }
 
