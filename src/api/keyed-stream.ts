@@ -4,6 +4,7 @@
  */
 import { JobBuildError } from '../core/errors.js';
 import { DataStream } from './data-stream.js';
+import { checkFieldExpression, type AggregationKind, type FieldExpression } from './field-aggregation.js';
 import { requireFunctionOrMethod, requireMethod } from './function-checks.js';
 import type { KeyedProcessFunction, KeySelector, ProcessFunction, ReduceFunction } from './functions.js';
 import { IntervalJoin } from './join-interval.js';
@@ -15,11 +16,7 @@ import { CountTrigger, PurgingTrigger } from './windowing/triggers.js';
 import { GlobalWindows, type WindowAssigner } from './windowing/window-assigners.js';
 import type { GlobalWindow, Window } from './windowing/windows.js';
 
-/** Built-in rolling aggregations of a keyed stream. */
-export type AggregationKind = 'sum' | 'min' | 'max' | 'minBy' | 'maxBy';
-
-/** A field of a record: a property name, or an index into a tuple (array). */
-export type FieldExpression = string | number;
+export type { AggregationKind, FieldExpression } from './field-aggregation.js';
 
 /** A stream partitioned by the key `K` of its records. */
 export class KeyedStream<T, K> extends DataStream<T> {
@@ -77,16 +74,13 @@ export class KeyedStream<T, K> extends DataStream<T> {
     return windowed.evictor(CountEvictor.of(size)).trigger(CountTrigger.of(slide));
   }
 
-  private aggregate(aggregation: AggregationKind, field: FieldExpression | undefined): SingleOutputStreamOperator<T> {
-    if (field !== undefined && typeof field !== 'string' && !(Number.isInteger(field) && field >= 0)) {
-      throw new JobBuildError(`${aggregation}() expects a property name or a tuple index, got ${String(field)}`);
-    }
-    if (field === '') throw new JobBuildError(`${aggregation}() expects a non-empty property name`);
-    return this.addOperator<T>({
-      kind: 'keyedAggregation',
-      name: 'Keyed Aggregation',
-      settings: { aggregation, field: field ?? null },
-    });
+  private aggregate(aggregation: AggregationKind, field: FieldExpression | undefined, first = true): SingleOutputStreamOperator<T> {
+    checkFieldExpression(aggregation, field);
+    if (typeof first !== 'boolean') throw new JobBuildError(`${aggregation}() expects a boolean "first", got ${String(first)}`);
+    // `first` is recorded only when it differs from Flink's default, so existing operators keep their settings.
+    const settings: Record<string, unknown> = { aggregation, field: field ?? null };
+    if (!first) settings['first'] = false;
+    return this.addOperator<T>({ kind: 'keyedAggregation', name: 'Keyed Aggregation', settings });
   }
 
   /** Rolling sum of `field` per key (the record itself when no field is given). */
@@ -104,13 +98,13 @@ export class KeyedStream<T, K> extends DataStream<T> {
     return this.aggregate('max', field);
   }
 
-  /** The record with the smallest `field` per key. */
-  minBy(field?: FieldExpression): SingleOutputStreamOperator<T> {
-    return this.aggregate('minBy', field);
+  /** The record with the smallest `field` per key; on ties the earlier one unless `first` is false. */
+  minBy(field?: FieldExpression, first = true): SingleOutputStreamOperator<T> {
+    return this.aggregate('minBy', field, first);
   }
 
-  /** The record with the largest `field` per key. */
-  maxBy(field?: FieldExpression): SingleOutputStreamOperator<T> {
-    return this.aggregate('maxBy', field);
+  /** The record with the largest `field` per key; on ties the earlier one unless `first` is false. */
+  maxBy(field?: FieldExpression, first = true): SingleOutputStreamOperator<T> {
+    return this.aggregate('maxBy', field, first);
   }
 }

@@ -4,6 +4,7 @@
  * function producing the results of each key's windows.
  */
 import { JobBuildError } from '../core/errors.js';
+import type { AggregationKind, FieldExpression } from './field-aggregation.js';
 import type { AggregateFunction, KeySelector, ReduceFunction } from './functions.js';
 import type { KeyedStream } from './keyed-stream.js';
 import type { OutputTag } from './output-tag.js';
@@ -13,7 +14,7 @@ import type { Evictor } from './windowing/evictors.js';
 import type { Trigger } from './windowing/triggers.js';
 import type { WindowAssigner } from './windowing/window-assigners.js';
 import type { WindowAggregation, WindowFunctionKind } from './windowing/window-operator-spec.js';
-import { aggregateAggregation, reduceAggregation, windowFunctionKind, WindowStreamBuilder } from './windowing/window-stream-builder.js';
+import { aggregateAggregation, fieldAggregation, reduceAggregation, windowFunctionKind, WindowStreamBuilder } from './windowing/window-stream-builder.js';
 import type { TimeWindow, Window } from './windowing/windows.js';
 
 /** The windows of a keyed stream. */
@@ -85,6 +86,39 @@ export class WindowedStream<T, K, W extends Window = TimeWindow> {
       throw new JobBuildError('apply() expects a WindowFunction (a function or an object with apply())');
     }
     return this.finish({ kind: 'list' }, { kind: 'apply', fn }, 'WindowFunction');
+  }
+
+  /**
+   * Sum of `field` over each key's window (Flink's `sum(positionToSum)` / `sum(field)`): the first
+   * element with the field replaced by the sum.
+   */
+  sum(field?: FieldExpression): SingleOutputStreamOperator<T> {
+    return this.fieldAggregate('sum', field);
+  }
+
+  /** Minimum of `field` over each key's window: the first element with the field replaced by the minimum. */
+  min(field?: FieldExpression): SingleOutputStreamOperator<T> {
+    return this.fieldAggregate('min', field);
+  }
+
+  /** Maximum of `field` over each key's window: the first element with the field replaced by the maximum. */
+  max(field?: FieldExpression): SingleOutputStreamOperator<T> {
+    return this.fieldAggregate('max', field);
+  }
+
+  /** The element with the smallest `field` in each key's window; on ties the earliest unless `first` is false. */
+  minBy(field?: FieldExpression, first = true): SingleOutputStreamOperator<T> {
+    return this.fieldAggregate('minBy', field, first);
+  }
+
+  /** The element with the largest `field` in each key's window; on ties the earliest unless `first` is false. */
+  maxBy(field?: FieldExpression, first = true): SingleOutputStreamOperator<T> {
+    return this.fieldAggregate('maxBy', field, first);
+  }
+
+  private fieldAggregate(kind: AggregationKind, field: FieldExpression | undefined, first?: boolean): SingleOutputStreamOperator<T> {
+    const { aggregation, label } = fieldAggregation(kind, field, first);
+    return this.build(aggregation, undefined, kind, label);
   }
 
   private build<R>(aggregation: WindowAggregation, windowFn: unknown, api: string, label: string): SingleOutputStreamOperator<R> {

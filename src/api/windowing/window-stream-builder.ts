@@ -5,6 +5,7 @@
  */
 import { JobBuildError } from '../../core/errors.js';
 import type { StreamNodeSpec } from '../../graph/stream-graph.js';
+import { checkFieldExpression, FieldAggregateFunction, FieldAggregator, type AggregationKind } from '../field-aggregation.js';
 import { describeValue, requireFunctionOrMethod } from '../function-checks.js';
 import type { AggregateFunction, KeySelector, ReduceFunction } from '../functions.js';
 import { OutputTag } from '../output-tag.js';
@@ -110,6 +111,17 @@ export function aggregateAggregation(fn: unknown): WindowAggregation {
     throw new JobBuildError(`aggregate() expects an AggregateFunction (createAccumulator, add, getResult, merge), got ${describeValue(fn)}`);
   }
   return { kind: 'aggregate', fn: f as AggregateFunction<unknown, unknown, unknown> };
+}
+
+/**
+ * Flink's window `sum`/`min`/`max`/`minBy`/`maxBy` on `field`, kept as an aggregate whose
+ * accumulator is the aggregate record (every element checked), plus the function label.
+ */
+export function fieldAggregation(kind: AggregationKind, field: unknown, first: unknown = true): { aggregation: WindowAggregation; label: string } {
+  checkFieldExpression(kind, field);
+  if (typeof first !== 'boolean') throw new JobBuildError(`${kind}() expects a boolean "first", got ${describeValue(first)}`);
+  const fn = new FieldAggregateFunction(new FieldAggregator(kind, field, first));
+  return { aggregation: { kind: 'aggregate', fn }, label: kind === 'sum' ? 'SumAggregator' : 'ComparableAggregator' };
 }
 
 /**
