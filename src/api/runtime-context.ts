@@ -67,6 +67,11 @@ export interface OpenContext {
 export interface RuntimeContext extends OpenContext {
   /** Keyed state: only inside keyed operators, scoped to the current key. */
   getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T>;
+  /**
+   * Keyed list state inside keyed operators; elsewhere (a sink, a `map` before any `keyBy`) the
+   * operator list state of that name, as {@link getOperatorListState} gives it: one list per
+   * subtask, checkpointed, redistributed round-robin when the parallelism changes.
+   */
   getListState<T>(descriptor: ListStateDescriptor<T>): ListState<T>;
   getMapState<UK, UV>(descriptor: MapStateDescriptor<UK, UV>): MapState<UK, UV>;
   getReducingState<T>(descriptor: ReducingStateDescriptor<T>): ReducingState<T>;

@@ -1,6 +1,7 @@
 /**
  * The {@link RuntimeContext} handed to user functions: subtask information, keyed state
- * (only in keyed operators, scoped to the current key) and operator state. A state handle is
+ * (only in keyed operators, scoped to the current key) and operator state (`getListState` on
+ * an operator without a key is its operator list state). A state handle is
  * created once per name; asking for the same name with another kind is an error naming the
  * operator.
  */
@@ -90,7 +91,13 @@ export class StreamingRuntimeContext implements RuntimeContext {
     return this.keyed(d, (b, ttl) => new KeyedValueState<T>(b, d.name, ttl, d.defaultValue));
   }
 
+  /**
+   * Keyed list state on a keyed stream; on any other operator the operator list state `name`
+   * (split round-robin on rescale), as the architecture's `BufferSink` uses it. Flink asks for
+   * `CheckpointedFunction` there; both forms reach the same state.
+   */
   getListState<T>(d: ListStateDescriptor<T>): ListState<T> {
+    if (!this.keyedBackend) return this.getOperatorListState(d);
     return this.keyed(d, (b, ttl) => new KeyedListState<T>(b, d.name, ttl));
   }
 
