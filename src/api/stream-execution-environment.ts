@@ -235,6 +235,7 @@ export class StreamExecutionEnvironment {
         `fromSource() expects a WatermarkStrategy as its second argument (e.g. WatermarkStrategy.noWatermarks()), got ${describeValue(watermarkStrategy)}`,
       );
     }
+    source.checkWatermarkStrategy?.(watermarkStrategy);
     return this.addSource(source, watermarkStrategy, name);
   }
 

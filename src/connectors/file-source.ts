@@ -1,61 +1,31 @@
 /**
  * A bounded source of the lines of a file or of every file under a directory
- * (`FileSource.forLines`, `readTextFile`). Splits are byte ranges of files (large files are cut
- * into one range per subtask, so one big file is read in parallel), sorted by path and assigned
- * round-robin to subtasks; a split owns the lines that start inside its range. A reader's
- * position is (split, byte offset of the next line), so the source is replayable. Files are read with non-blocking reads into a bounded buffer: `pollNext`
- * only hands out lines already read and never blocks.
+ * (`FileSource.forLines`, `readTextFile`). As in Flink, a split is a whole file, read in order
+ * from its first line to its last; files are sorted by path and dealt round-robin to subtasks, so
+ * event time within a file keeps its order. `splitLargeFiles()` cuts large files into byte
+ * ranges read in parallel (one per subtask), for jobs without event time: a watermark strategy
+ * is refused with it (see file-splits.ts). A reader's position is (split, byte offset of the next
+ * line), so the source is replayable. Files are read with non-blocking reads into a bounded
+ * buffer: `pollNext` only hands out lines already read and never blocks.
  *
  * Lines can be decoded on the way in (`FileSource.forLines(path, { decode: JSON.parse })`); a
  * line whose decoder throws is a poison record, handled by the source's policy (see
  * poison-records.ts): fail the job naming the file, byte offset and line, or skip and count it.
  */
-import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
-import { NotFoundError } from '../core/errors.js';
+import { open, type FileHandle } from 'node:fs/promises';
+import type { WatermarkStrategy } from '../api/watermark-strategy.js';
+import { JobBuildError, NotFoundError } from '../core/errors.js';
+import { type FileSplit, planFileSplits, splitId, splitsOfSubtask } from './file-splits.js';
 import { checkPoisonPolicy, PoisonRecordHandler, previewRecord, type PoisonRecordPolicy } from './poison-records.js';
 import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from './source.js';
 
-/** Files at least this large are cut into one range per subtask. */
-const SPLIT_FILES_FROM = 4 * 1024 * 1024;
+export { enumerateFiles, planFileSplits, type FileSplit } from './file-splits.js';
+
 /** Bytes read per file read. */
 const READ_CHUNK = 64 * 1024;
 /** Read-ahead bound: no new read while this many unconsumed bytes are buffered. */
 const MAX_BUFFERED = 1024 * 1024;
 const NEWLINE = 0x0a;
-
-/** A byte range of a file still to read: the lines starting in `[start, end)`, next at `offset`. */
-export interface FileSplit {
-  path: string;
-  start: number;
-  /** Exclusive bound of line starts; `null` reads to the end of the file. */
-  end: number | null;
-  /** Where the next line starts (`start` before the first line was found). */
-  offset: number;
-}
-
-/** The splits of a source, identical on every subtask: files cut into `parallelism` ranges when large. */
-export async function planFileSplits(pathOrDir: string, parallelism: number): Promise<FileSplit[]> {
-  const splits: FileSplit[] = [];
-  for (const path of await enumerateFiles(pathOrDir)) {
-    const size = (await stat(path)).size;
-    if (parallelism <= 1 || size < SPLIT_FILES_FROM) {
-      splits.push({ path, start: 0, end: null, offset: 0 });
-      continue;
-    }
-    for (let i = 0; i < parallelism; i++) {
-      const start = Math.floor((size * i) / parallelism);
-      const end = i === parallelism - 1 ? null : Math.floor((size * (i + 1)) / parallelism);
-      splits.push({ path, start, end, offset: start });
-    }
-  }
-  return splits;
-}
-
-/** A name of a split unique within the source (per-split watermarks). */
-function splitId(split: FileSplit): string {
-  return split.start === 0 && split.end === null ? split.path : `${split.path}#${split.start}`;
-}
 
 /** How `FileSource.forLines` turns lines into records. */
 export interface LineFormat<T> {
@@ -74,7 +44,9 @@ export class FileSource<T> implements Source<T> {
     readonly path: string,
     private readonly decode: (line: string) => T,
     /** Undefined: the cluster's `pipeline.poison-records.policy`. */
-    readonly poisonPolicy?: PoisonRecordPolicy,
+    readonly poisonPolicy: PoisonRecordPolicy | undefined,
+    /** Cut large files into byte ranges read in parallel (no event time). */
+    readonly splitsLargeFiles: boolean,
   ) {
     this.defaultName = `FileSource(${path})`;
   }
@@ -84,42 +56,39 @@ export class FileSource<T> implements Source<T> {
   /** A source of the lines of `pathOrDir`, each decoded by `format.decode`. */
   static forLines<T>(pathOrDir: string, format: LineFormat<T>): FileSource<T>;
   static forLines<T>(pathOrDir: string, format?: LineFormat<T>): FileSource<T> | FileSource<string> {
-    if (!format) return new FileSource<string>(pathOrDir, (line) => line);
+    if (!format) return new FileSource<string>(pathOrDir, (line) => line, undefined, false);
     if (typeof format.decode !== 'function') throw new TypeError('FileSource.forLines: format.decode must be a function');
-    return new FileSource<T>(pathOrDir, format.decode, format.poisonPolicy === undefined ? undefined : checkPoisonPolicy(format.poisonPolicy));
+    const policy = format.poisonPolicy === undefined ? undefined : checkPoisonPolicy(format.poisonPolicy);
+    return new FileSource<T>(pathOrDir, format.decode, policy, false);
   }
 
   /** The same source with poison-record policy `policy` (`'fail'` or `'skip'`). */
   withPoisonPolicy(policy: PoisonRecordPolicy): FileSource<T> {
-    return new FileSource<T>(this.path, this.decode, checkPoisonPolicy(policy));
+    return new FileSource<T>(this.path, this.decode, checkPoisonPolicy(policy), this.splitsLargeFiles);
+  }
+
+  /**
+   * The same source, cutting files of 4 MiB or more into one byte range per subtask so that one
+   * large file is read in parallel. The lines of a file then arrive out of order across
+   * subtasks, so this is for jobs without event time: `fromSource` refuses it with a watermark
+   * strategy other than `WatermarkStrategy.noWatermarks()`.
+   */
+  splitLargeFiles(): FileSource<T> {
+    return new FileSource<T>(this.path, this.decode, this.poisonPolicy, true);
+  }
+
+  /** Refuses watermarks when files are cut into ranges: their order is lost across subtasks. */
+  checkWatermarkStrategy(strategy: WatermarkStrategy<T>): void {
+    if (!this.splitsLargeFiles || !strategy.emitsWatermarks) return;
+    throw new JobBuildError(
+      `${this.defaultName}.splitLargeFiles() reads parts of a file in parallel, out of event-time order, so it cannot be used with watermarks: drop splitLargeFiles() (each file is then read whole and in order) or use WatermarkStrategy.noWatermarks()`,
+    );
   }
 
   createReader(ctx: SourceReaderContext): SourceReader<T> {
-    return new FileSourceReader(this.path, ctx, this.decode, new PoisonRecordHandler(ctx.sourceName, this.poisonPolicy));
+    const poison = new PoisonRecordHandler(ctx.sourceName, this.poisonPolicy);
+    return new FileSourceReader(this.path, this.splitsLargeFiles, ctx, this.decode, poison);
   }
-}
-
-/** Lists the files of `pathOrDir` (recursively, skipping hidden `.`/`_` entries), sorted. */
-export async function enumerateFiles(pathOrDir: string): Promise<string[]> {
-  let info;
-  try {
-    info = await stat(pathOrDir);
-  } catch (cause) {
-    throw new NotFoundError(`FileSource: path does not exist: ${pathOrDir}`, { cause });
-  }
-  if (!info.isDirectory()) return [pathOrDir];
-  const out: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true });
-    for (const e of entries) {
-      if (e.name.startsWith('.') || e.name.startsWith('_')) continue;
-      const full = join(dir, e.name);
-      if (e.isDirectory()) await walk(full);
-      else if (e.isFile()) out.push(full);
-    }
-  };
-  await walk(pathOrDir);
-  return out.sort();
 }
 
 /** Reads the splits of one subtask. */
@@ -141,6 +110,7 @@ class FileSourceReader<T> implements SourceReader<T> {
 
   constructor(
     private readonly path: string,
+    private readonly splitLargeFiles: boolean,
     private readonly ctx: SourceReaderContext,
     private readonly decode: (line: string) => T,
     private readonly poison: PoisonRecordHandler,
@@ -161,8 +131,8 @@ class FileSourceReader<T> implements SourceReader<T> {
 
   async start(): Promise<void> {
     if (this.splits) return;
-    const all = await planFileSplits(this.path, this.ctx.parallelism);
-    this.splits = all.filter((_, i) => i % this.ctx.parallelism === this.ctx.subtaskIndex);
+    const all = await planFileSplits(this.path, this.ctx.parallelism, this.splitLargeFiles);
+    this.splits = splitsOfSubtask(all, this.ctx.subtaskIndex, this.ctx.parallelism);
   }
 
   pollNext(output: ReaderOutput<T>, maxRecords: number): InputStatus {

@@ -4,6 +4,7 @@
  * task polls from its mailbox loop. Readers never block: when nothing is ready they return
  * `NOTHING_AVAILABLE` and the task awaits `isAvailable()`.
  */
+import type { WatermarkStrategy } from '../api/watermark-strategy.js';
 
 /** Whether a source ends. */
 export type Boundedness = 'BOUNDED' | 'CONTINUOUS_UNBOUNDED';
@@ -55,6 +56,11 @@ export interface Source<T> {
   /** Highest useful parallelism (e.g. 1 for a socket or an element list), or undefined. */
   readonly maxParallelism?: number;
   createReader(ctx: SourceReaderContext): SourceReader<T>;
+  /**
+   * Throws one line when the source cannot serve `strategy` (a FileSource cutting files into
+   * ranges loses their event-time order). `fromSource` calls it while the job is built.
+   */
+  checkWatermarkStrategy?(strategy: WatermarkStrategy<T>): void;
 }
 
 /** True when `x` implements {@link Source}. */
