@@ -10,7 +10,7 @@ import type { DataStream } from './data-stream.js';
 import { requireFunctionOrMethod } from './function-checks.js';
 import { AbstractRichFunction, type Collector, type KeySelector, type RichFunction } from './functions.js';
 import type { CoGroupFunction } from './join-functions.js';
-import type { OpenContext } from './runtime-context.js';
+import type { OpenParameters } from './configuration.js';
 import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 import type { Evictor } from './windowing/evictors.js';
 import type { Trigger } from './windowing/triggers.js';
@@ -39,7 +39,7 @@ export abstract class UserFunctionWrapper {
 
   constructor(private readonly fn: unknown) {}
 
-  open(ctx: OpenContext): void | Promise<void> {
+  open(ctx: OpenParameters): void | Promise<void> {
     const fn = this.fn as RichFunction & { __runtimeContext?: unknown };
     // Wrappers nest (a join is a co-group of a wrapper): pass the context to rich functions and inner wrappers alike.
     if (fn instanceof AbstractRichFunction || fn instanceof UserFunctionWrapper) fn.__runtimeContext = this.__runtimeContext as never;

@@ -3,7 +3,8 @@
  * named method plus optional `open(ctx)` / `close()` lifecycle methods (Flink's RichFunction).
  * The runtime calls them synchronously, once per record, with no promise on the hot path.
  */
-import type { RuntimeContext, OpenContext } from './runtime-context.js';
+import type { OpenParameters } from './configuration.js';
+import type { RuntimeContext } from './runtime-context.js';
 import type { OutputTag } from './output-tag.js';
 
 /** Receives output records. */
@@ -11,9 +12,13 @@ export interface Collector<T> {
   collect(value: T): void;
 }
 
-/** Optional lifecycle of any function object. */
+/**
+ * Optional lifecycle of any function object. `open` receives the subtask's OpenContext, which
+ * is also an empty Configuration: `open(openContext: OpenContext)` and Flink's older
+ * `open(parameters: Configuration)` are both accepted.
+ */
 export interface RichFunction {
-  open?(ctx: OpenContext): void | Promise<void>;
+  open?(ctx: OpenParameters): void | Promise<void>;
   close?(): void | Promise<void>;
 }
 
@@ -78,7 +83,9 @@ export abstract class AbstractRichFunction {
     return this.__runtimeContext;
   }
 
-  open(_ctx: OpenContext): void | Promise<void> {}
+  /** Called once before the first record (Flink's `open(OpenContext)` / `open(Configuration)`). */
+  open(_ctx: OpenParameters): void | Promise<void> {}
+  /** Called once when the operator is closed, after its last record. */
   close(): void | Promise<void> {}
 }
 

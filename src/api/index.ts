@@ -37,6 +37,8 @@ export { RestartStrategies, type ExponentialDelayOptions } from './restart-strat
 export { Time } from './time.js';
 export { defineJob, buildJob, cloneForSubtask, type JobBuilder, type BuildJobOptions } from './build-job.js';
 export * from './functions.js';
+export * from './rich-functions.js';
+export { Configuration, type OpenParameters } from './configuration.js';
 export * from './state-descriptors.js';
 export * from './runtime-context.js';
 export { OutputTag } from './output-tag.js';
@@ -51,7 +53,7 @@ export {
 export { WindowedStream } from './windowed-stream.js';
 export { AllWindowedStream } from './all-windowed-stream.js';
 export * from './window-functions.js';
-export { TimeWindow, GlobalWindow, type Window } from './windowing/windows.js';
+export { TimeWindow, GlobalWindow, type Window, type WindowAccessor } from './windowing/windows.js';
 export {
   WindowAssigner,
   TumblingEventTimeWindows,

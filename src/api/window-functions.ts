@@ -14,7 +14,7 @@ import type {
   ReducingStateDescriptor,
   ValueStateDescriptor,
 } from './state-descriptors.js';
-import type { TimeWindow, Window } from './windowing/windows.js';
+import type { TimeWindow, Window, WindowAccessor } from './windowing/windows.js';
 
 /** Keyed state scoped to the current key (and, for `windowState()`, the current window). */
 export interface KeyedStateStore {
@@ -27,8 +27,11 @@ export interface KeyedStateStore {
 
 /** What a window function sees of the window being emitted. */
 export interface ProcessWindowContext<W extends Window = TimeWindow> {
-  /** The window whose contents are being emitted. */
-  readonly window: W;
+  /**
+   * The window whose contents are being emitted: `ctx.window.end`, or as Flink writes it,
+   * `context.window().getEnd()`.
+   */
+  readonly window: WindowAccessor<W>;
   /** The operator's current event-time watermark. */
   currentWatermark(): number;
   currentProcessingTime(): number;

@@ -3,6 +3,7 @@
  * `open`/`close`; `AbstractRichFunction` instances get their runtime context first. Anything a
  * user function throws becomes a {@link UserCodeError} naming the operator.
  */
+import { openParameters } from '../api/configuration.js';
 import { AbstractRichFunction } from '../api/functions.js';
 import type { OpenContext, RuntimeContext } from '../api/runtime-context.js';
 import { UserCodeError } from '../core/errors.js';
@@ -24,7 +25,8 @@ export async function openUserFunction(fn: unknown, operatorName: string, runtim
   }
   if (typeof fn === 'object' && typeof target.open === 'function') {
     try {
-      await target.open(openContext);
+      // Also an empty Configuration, for functions written against Flink's open(Configuration).
+      await target.open(openParameters(openContext));
     } catch (err) {
       throw asUserCodeError(operatorName, err);
     }

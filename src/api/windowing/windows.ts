@@ -9,6 +9,16 @@ export class TimeWindow {
     readonly end: number,
   ) {}
 
+  /** The start of the window, inclusive (Flink's `getStart()`; same as `start`). */
+  getStart(): number {
+    return this.start;
+  }
+
+  /** The end of the window, exclusive (Flink's `getEnd()`; same as `end`). */
+  getEnd(): number {
+    return this.end;
+  }
+
   /** The largest timestamp that belongs to this window: `end - 1`. */
   maxTimestamp(): number {
     return this.end - 1;
@@ -45,12 +55,17 @@ export class GlobalWindow {
   static readonly INSTANCE = new GlobalWindow();
   private constructor() {}
 
+  /** The global window (Flink's `GlobalWindow.get()`). */
+  static get(): GlobalWindow {
+    return GlobalWindow.INSTANCE;
+  }
+
   maxTimestamp(): number {
     return Number.MAX_SAFE_INTEGER;
   }
 
   equals(other: unknown): boolean {
-    return other === GlobalWindow.INSTANCE;
+    return other instanceof GlobalWindow;
   }
 
   toString(): string {
@@ -60,6 +75,21 @@ export class GlobalWindow {
 
 /** Any window. */
 export type Window = TimeWindow | GlobalWindow;
+
+/**
+ * A window that can also be called, returning itself: what a process window function's
+ * `ctx.window` is, so both Fluss's property form (`ctx.window.end`) and Flink's method form
+ * (`context.window().getEnd()`) work in ported code.
+ */
+export type WindowAccessor<W extends Window> = W & (() => W);
+
+/** Wraps `window` into a {@link WindowAccessor}: a function with the window's fields and prototype. */
+export function windowAccessor<W extends Window>(window: W): WindowAccessor<W> {
+  const accessor = (() => window) as unknown as WindowAccessor<W>;
+  Object.setPrototypeOf(accessor, Object.getPrototypeOf(window) as object);
+  for (const key of Object.keys(window)) Object.defineProperty(accessor, key, { value: (window as unknown as Record<string, unknown>)[key], enumerable: true });
+  return accessor;
+}
 
 /** Most windows with a distinct start whose ids are remembered; past it the memory starts over. */
 const ID_CACHE_LIMIT = 4096;

@@ -1,7 +1,8 @@
 /** The `flatMap` operator: any number of outputs per input, keeping the input's timestamp. */
-import type { Collector } from '../../api/functions.js';
+import type { Collector, KeySelector } from '../../api/functions.js';
 import { bindUserFunction } from '../user-function.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
+import { bindKeySelector } from './keyed-process-operator.js';
 
 /** Kind `flatMap`. */
 export class FlatMapOperator extends AbstractStreamOperator {
@@ -10,14 +11,19 @@ export class FlatMapOperator extends AbstractStreamOperator {
   /** One collector for the operator's lifetime; records take the current input's timestamp. */
   private readonly collector: Collector<unknown> = { collect: (v) => this.output.collect(v, this.timestamp) };
 
-  constructor(name: string, userFunction: unknown) {
+  /** On a keyed stream: the record's key, made current so the function may use keyed state (as in Flink). */
+  private readonly keyOf: ((value: unknown) => unknown) | undefined;
+
+  constructor(name: string, userFunction: unknown, keySelector?: KeySelector<unknown, unknown>) {
     super(name, userFunction);
+    this.keyOf = keySelector ? bindKeySelector(keySelector, name) : undefined;
     this.fn = bindUserFunction(userFunction, 'flatMap', name);
   }
 
   processElement(value: unknown, timestamp: number): void {
     this.timestamp = timestamp;
     try {
+      if (this.keyOf) this.ctx.keyedStateBackend!.setCurrentKey(this.keyOf(value));
       this.fn(value, this.collector);
     } catch (err) {
       throw this.userError(err);

@@ -45,11 +45,11 @@ export function createStreamOperator(descriptor: OperatorDescriptor, functions: 
       return spec.evictor ? new EvictingWindowOperator(name, spec, keySelector) : new WindowOperator(name, spec, keySelector);
     }
     case 'map':
-      return new MapOperator(name, fn);
+      return new MapOperator(name, fn, descriptor.keyed ? keySelector : undefined);
     case 'flatMap':
-      return new FlatMapOperator(name, fn);
+      return new FlatMapOperator(name, fn, descriptor.keyed ? keySelector : undefined);
     case 'filter':
-      return new FilterOperator(name, fn);
+      return new FilterOperator(name, fn, descriptor.keyed ? keySelector : undefined);
     case 'process':
       return new ProcessOperator(name, fn);
     case 'keyedProcess':

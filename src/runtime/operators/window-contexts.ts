@@ -7,7 +7,7 @@ import type { OutputTag } from '../../api/output-tag.js';
 import type { StateDescriptor } from '../../api/state-descriptors.js';
 import type { KeyedStateStore, ProcessWindowContext } from '../../api/window-functions.js';
 import type { OnMergeContext } from '../../api/windowing/triggers.js';
-import { type Window, windowId } from '../../api/windowing/windows.js';
+import { type Window, type WindowAccessor, windowAccessor, windowId } from '../../api/windowing/windows.js';
 import { VOID_NAMESPACE, type KeyedStateBackend } from '../../state/keyed-state-backend.js';
 import type { InternalTimerService } from '../internal-timer-service.js';
 import { NamespacedStateStore } from './window-state-store.js';
@@ -83,7 +83,7 @@ export class WindowTriggerContext implements OnMergeContext {
 
 /** The window function's view of the window being emitted. */
 export class WindowProcessContext implements ProcessWindowContext<Window> {
-  window!: Window;
+  window!: WindowAccessor<Window>;
   private readonly perWindow: NamespacedStateStore;
   private readonly global: NamespacedStateStore;
 
@@ -100,7 +100,8 @@ export class WindowProcessContext implements ProcessWindowContext<Window> {
 
   /** Points the context at `window`. */
   setWindow(window: Window): void {
-    this.window = window;
+    // Callable as well, for Flink's `context.window()`: one small function per window emitted, not per record.
+    this.window = windowAccessor(window);
     this.perWindow.namespace = windowId(window);
   }
 
