@@ -1,7 +1,9 @@
 /**
  * Prints records to stdout (or stderr) in Flink's format: `"<subtask+1>> value"` when the sink
  * runs with parallelism > 1, `"prefix:<subtask+1>> value"` / `"prefix> value"` with a prefix.
- * Writes are buffered and handed to the stream in chunks, never one write per record.
+ * A value whose class defines `toString()` is printed with it, as Flink prints `toString()`;
+ * other values as JSON. Writes are buffered and handed to the stream in chunks, never one
+ * write per record.
  */
 import type { SinkContext } from '../api/functions.js';
 import { renderRecord, type Sink, type SinkWriter, type SinkWriterContext } from './sink.js';
@@ -27,6 +29,21 @@ export class PrintSink<T> implements Sink<T> {
   }
 }
 
+/** Built-in `toString`s that say less than JSON (`[object Object]`, `a,b` for arrays, dates in local time). */
+const GENERIC_TO_STRING = new Set<unknown>([Object.prototype.toString, Array.prototype.toString, Date.prototype.toString]);
+
+/**
+ * How `print()` renders a record: the value's own `toString()` when its class (or the object
+ * itself) defines one, as Flink prints `toString()`; JSON otherwise (plain objects, arrays, Maps).
+ */
+export function printRecord(value: unknown): string {
+  if (typeof value === 'object' && value !== null) {
+    const toString = (value as { toString?: unknown }).toString;
+    if (typeof toString === 'function' && !GENERIC_TO_STRING.has(toString)) return String(toString.call(value));
+  }
+  return renderRecord(value);
+}
+
 /** The line prefix Flink's PrintSinkOutputWriter uses. */
 export function printPrefix(prefix: string | undefined, subtaskIndex: number, parallelism: number): string {
   const subtask = parallelism > 1 ? `${subtaskIndex + 1}` : '';
@@ -42,7 +59,7 @@ export class PrintSinkWriter<T> implements SinkWriter<T> {
   constructor(private readonly linePrefix: string, private readonly writeChunk: (chunk: string) => unknown) {}
 
   write(value: T, _ctx: SinkContext): void {
-    this.buffer += this.linePrefix + renderRecord(value) + '\n';
+    this.buffer += this.linePrefix + printRecord(value) + '\n';
     if (this.buffer.length >= FLUSH_THRESHOLD) this.writeOut();
     else if (!this.timer) this.timer = setTimeout(() => this.writeOut(), FLUSH_DELAY_MS);
   }
