@@ -88,7 +88,7 @@ export class StreamingRuntimeContext implements RuntimeContext {
   }
 
   getState<T>(d: ValueStateDescriptor<T>): ValueState<T> {
-    return this.keyed(d, (b, ttl) => new KeyedValueState<T>(b, d.name, ttl, d.defaultValue));
+    return this.keyed(d, (b, ttl) => new KeyedValueState<T>(b, d.name, ttl, d.defaultValue, d));
   }
 
   /**
@@ -98,19 +98,19 @@ export class StreamingRuntimeContext implements RuntimeContext {
    */
   getListState<T>(d: ListStateDescriptor<T>): ListState<T> {
     if (!this.keyedBackend) return this.getOperatorListState(d);
-    return this.keyed(d, (b, ttl) => new KeyedListState<T>(b, d.name, ttl));
+    return this.keyed(d, (b, ttl) => new KeyedListState<T>(b, d.name, ttl, d));
   }
 
   getMapState<UK, UV>(d: MapStateDescriptor<UK, UV>): MapState<UK, UV> {
-    return this.keyed(d, (b, ttl) => new KeyedMapState<UK, UV>(b, d.name, ttl));
+    return this.keyed(d, (b, ttl) => new KeyedMapState<UK, UV>(b, d.name, ttl, d));
   }
 
   getReducingState<T>(d: ReducingStateDescriptor<T>): ReducingState<T> {
-    return this.keyed(d, (b, ttl) => new KeyedReducingState<T>(b, d.name, ttl, d.reduceFunction));
+    return this.keyed(d, (b, ttl) => new KeyedReducingState<T>(b, d.name, ttl, d.reduceFunction, d));
   }
 
   getAggregatingState<IN, ACC, OUT>(d: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT> {
-    return this.keyed(d, (b, ttl) => new KeyedAggregatingState<IN, ACC, OUT>(b, d.name, ttl, d.aggregateFunction));
+    return this.keyed(d, (b, ttl) => new KeyedAggregatingState<IN, ACC, OUT>(b, d.name, ttl, d.aggregateFunction, d));
   }
 
   getOperatorListState<T>(d: ListStateDescriptor<T>): ListState<T> {

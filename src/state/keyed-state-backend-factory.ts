@@ -8,6 +8,7 @@
  */
 import { delimiter, join } from 'node:path';
 import type { FlussConfig } from '../core/config.js';
+import { jobTypeRegistry } from '../core/type-registry.js';
 import type { KeyGroupRange } from '../graph/key-groups.js';
 import type { KeyedStateBackend } from './keyed-state-backend.js';
 import { LevelDbKeyedStateBackend } from './leveldb-keyed-state-backend.js';
@@ -61,7 +62,8 @@ export interface KeyedStateBackendFactoryOptions {
 
 /** A factory creating backends of `options.kind`. */
 export function createKeyedStateBackendFactory(options: KeyedStateBackendFactoryOptions): KeyedStateBackendFactory {
-  if (options.kind === 'memory') return (p) => new MemoryKeyedStateBackend(p);
+  // Stored instances resolve through the job's registered types (see core/type-registry.ts).
+  if (options.kind === 'memory') return (p) => new MemoryKeyedStateBackend({ ...p, types: jobTypeRegistry(p.jobId) });
   return (p) =>
     LevelDbKeyedStateBackend.open({
       maxParallelism: p.maxParallelism,
@@ -69,5 +71,6 @@ export function createKeyedStateBackendFactory(options: KeyedStateBackendFactory
       operatorName: p.operatorName,
       path: localStateDirectory(options.stateDir, p),
       cacheBytes: options.cacheBytes,
+      types: jobTypeRegistry(p.jobId),
     });
 }

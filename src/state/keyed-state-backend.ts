@@ -11,6 +11,7 @@
  * canonical, backend-independent form ({@link KeyedStateEntry}), so a snapshot of one backend
  * restores into the other.
  */
+import type { TypeRegistry } from '../core/type-registry.js';
 import type { KeyGroupRange } from '../graph/key-groups.js';
 import { canonicalKeyString } from './key-codec.js';
 
@@ -76,6 +77,13 @@ export interface KeyedStateBackend {
   getCurrentKeyGroup(): number;
   /** Declares a state; throws (naming the operator) when `name` exists with another kind. */
   registerState(name: string, kind: KeyedStateKind): void;
+  /** The classes stored values come back as: the job's registered types plus those descriptors name. */
+  readonly types: TypeRegistry;
+  /**
+   * Adds classes a state descriptor names (throws when another class holds a name); values
+   * restored before their class was named are resolved now.
+   */
+  registerTypes(classes: readonly object[]): void;
   /** The value stored for (current key, `name`, `namespace`), or undefined. */
   get(name: string, namespace: StateNamespace): unknown;
   put(name: string, namespace: StateNamespace, value: unknown): void;

@@ -5,20 +5,81 @@
  */
 import type { AggregateFunction, ReduceFunction } from '../api/functions.js';
 import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../api/runtime-context.js';
+import type { StateDescriptor, StateSerializer } from '../api/state-descriptors.js';
+import { describeClass, UnregisteredTypeError } from '../core/type-registry.js';
+import { UnresolvedTypedValue, unresolvedTypeName, unresolvedValuesMade } from '../core/typed-value-extension.js';
 import { keyIdentity, VOID_NAMESPACE, type KeyedStateBackend, type StateNamespace } from './keyed-state-backend.js';
 import type { TtlPolicy, TtlValue } from './state-ttl.js';
+import { cloneStateValue, findUnnamedClass } from './typed-values.js';
 import { StateMap } from './value-codec.js';
+
+/** Flink's name of each kind of state, for messages. */
+const STATE_LABELS = { value: 'ValueState', list: 'ListState', map: 'MapState', reducing: 'ReducingState', aggregating: 'AggregatingState' } as const;
 
 /** What every handle shares: backend, name, TTL and the namespace it reads. */
 abstract class AbstractKeyedState {
   /** Namespace later reads and writes apply to (windows set it; others keep VOID). */
   namespace: StateNamespace = VOID_NAMESPACE;
 
+  /** The descriptor's serializer of values (elements, map values, accumulator), if any. */
+  protected readonly serializer: StateSerializer<unknown> | undefined;
+
+  /**
+   * @param descriptor the user's descriptor: its named classes are registered with the
+   *   backend, and values are checked on write (internal operator states pass none)
+   */
   constructor(
     protected readonly backend: KeyedStateBackend,
     readonly name: string,
     protected readonly ttl: TtlPolicy | undefined,
-  ) {}
+    protected readonly descriptor?: StateDescriptor<unknown>,
+  ) {
+    this.serializer = descriptor?.serializer;
+    if (descriptor) backend.registerTypes(descriptor.namedClasses());
+  }
+
+  /**
+   * Refuses a value holding an instance of a class without a name, at once and on every
+   * backend alike: no backend could hand it back as an instance after eviction or restore.
+   */
+  protected check(value: unknown): void {
+    if (this.descriptor === undefined || typeof value !== 'object' || value === null) return;
+    const found = findUnnamedClass(value);
+    if (found === undefined) return;
+    const d = this.descriptor;
+    const cls = typeof found.cls === 'function' && found.cls.name ? found.cls.name : undefined;
+    const label = `${STATE_LABELS[d.kind]} "${d.name}"`;
+    const how = cls === undefined
+      ? 'give it a named class and name that in the descriptor'
+      : found.nested
+        ? `register it: env.registerType(${cls})`
+        : `name it in the descriptor: ${d.typedForm(cls)}, or register it: env.registerType(${cls})`;
+    throw new UnregisteredTypeError(
+      `${label} got ${found.nested ? 'a value holding an instance of ' : 'an instance of '}${describeClass(found.cls)}, which state cannot restore: ${how}`,
+    );
+  }
+
+  /** Refuses a value read back whose class this job no longer names (restored from an older job). */
+  protected checkResolved(v: unknown): void {
+    if (unresolvedValuesMade === 0 || !(v instanceof UnresolvedTypedValue)) return;
+    const d = this.descriptor;
+    const cls = unresolvedTypeName(v);
+    const label = d ? `${STATE_LABELS[d.kind]} "${d.name}"` : `state "${this.name}"`;
+    const named = d ? `name it in the descriptor: ${d.typedForm(cls)}, or register it` : 'register it';
+    throw new UnregisteredTypeError(`${label} holds a value of class ${cls}, but this job names no class ${cls}: ${named}: env.registerType(${cls})`);
+  }
+
+  /** The stored form of a value (the serializer's output when there is one). */
+  protected encode(value: unknown): unknown {
+    return this.serializer ? this.serializer.serialize(value) : value;
+  }
+
+  /** A value from its stored form. */
+  protected decode(stored: unknown): unknown {
+    if (this.serializer) return this.serializer.deserialize(stored);
+    this.checkResolved(stored);
+    return stored;
+  }
 
   /** Sets the namespace (e.g. the window) of later accesses. */
   setCurrentNamespace(namespace: StateNamespace): void {
@@ -54,21 +115,29 @@ abstract class AbstractKeyedState {
 
 /** {@link ValueState} of the current key. */
 export class KeyedValueState<T> extends AbstractKeyedState implements ValueState<T> {
-  constructor(backend: KeyedStateBackend, name: string, ttl: TtlPolicy | undefined, private readonly defaultValue: T | undefined) {
-    super(backend, name, ttl);
+  constructor(
+    backend: KeyedStateBackend,
+    name: string,
+    ttl: TtlPolicy | undefined,
+    private readonly defaultValue: T | undefined,
+    descriptor?: StateDescriptor<unknown>,
+  ) {
+    super(backend, name, ttl, descriptor);
   }
 
   value(): T | undefined {
     const v = this.read();
-    if (v !== undefined) return v as T;
+    if (v !== undefined) return this.decode(v) as T;
     const d = this.defaultValue;
-    // A mutable default must not be shared between keys.
-    return d !== null && typeof d === 'object' ? structuredClone(d) : d;
+    // A mutable default must not be shared between keys (and keeps its class).
+    return d !== null && typeof d === 'object' ? cloneStateValue(d) : d;
   }
 
   update(value: T): void {
-    if (value === undefined || value === null) this.clear();
-    else this.write(value);
+    if (value === undefined || value === null) return this.clear();
+    const stored = this.encode(value);
+    this.check(stored);
+    this.write(stored);
   }
 }
 
@@ -77,7 +146,7 @@ export class KeyedListState<T> extends AbstractKeyedState implements ListState<T
   get(): Iterable<T> {
     const raw = this.backend.get(this.name, this.namespace) as unknown[] | undefined;
     if (!raw) return [];
-    if (!this.ttl) return raw as T[];
+    if (!this.ttl) return this.decodeAll(raw);
     const now = this.ttl.now();
     const live = (raw as TtlValue<T>[]).filter((e) => !this.ttl!.isExpired(e, now));
     if (live.length === 0) {
@@ -86,13 +155,27 @@ export class KeyedListState<T> extends AbstractKeyedState implements ListState<T
     }
     if (this.ttl.refreshOnRead) for (const e of live) e.t = now;
     if (live.length !== raw.length || this.ttl.refreshOnRead) this.backend.put(this.name, this.namespace, live);
-    return live.map((e) => e.v);
+    return this.decodeAll(live.map((e) => e.v));
+  }
+
+  /** The elements from their stored form (the stored array itself without a serializer). */
+  private decodeAll(stored: unknown[]): T[] {
+    if (this.serializer) return stored.map((e) => this.serializer!.deserialize(e)) as T[];
+    if (unresolvedValuesMade > 0) for (const e of stored) this.checkResolved(e);
+    return stored as T[];
+  }
+
+  /** The stored form of an element, checked. */
+  private element(value: T): unknown {
+    const stored = this.encode(value);
+    this.check(stored);
+    return this.ttl ? this.ttl.wrap(stored) : stored;
   }
 
   add(value: T): void {
     if (value === undefined || value === null) throw new TypeError(`ListState "${this.name}": cannot add ${String(value)}`);
+    const item = this.element(value);
     const raw = this.backend.get(this.name, this.namespace) as unknown[] | undefined;
-    const item = this.ttl ? this.ttl.wrap(value) : value;
     if (raw) raw.push(item);
     // Written back even when mutated in place, so a caching backend sees the change.
     this.backend.put(this.name, this.namespace, raw ?? [item]);
@@ -103,7 +186,7 @@ export class KeyedListState<T> extends AbstractKeyedState implements ListState<T
   }
 
   update(values: Iterable<T>): void {
-    const list = [...values].map((v) => (this.ttl ? this.ttl.wrap(v) : v));
+    const list = [...values].map((v) => this.element(v));
     if (list.length === 0) this.clear();
     else this.backend.put(this.name, this.namespace, list);
   }
@@ -149,12 +232,16 @@ export class KeyedMapState<UK, UV> extends AbstractKeyedState implements MapStat
     const m = this.map(false);
     if (!m) return undefined;
     const id = keyIdentity(key);
-    return this.live(m, id, m.get(id), this.now())?.v;
+    const e = this.live(m, id, m.get(id), this.now());
+    return e === undefined ? undefined : (this.decode(e.v) as UV);
   }
 
   put(key: UK, value: UV): void {
+    const stored = this.encode(value);
+    this.check(key);
+    this.check(stored);
     const m = this.map(true)!;
-    m.set(keyIdentity(key), { k: key, v: value, t: this.now() });
+    m.set(keyIdentity(key), { k: key, v: stored as UV, t: this.now() });
     this.backend.put(this.name, this.namespace, m);
   }
 
@@ -182,7 +269,7 @@ export class KeyedMapState<UK, UV> extends AbstractKeyedState implements MapStat
     const out: [UK, UV][] = [];
     for (const [id, e] of [...m]) {
       const l = this.live(m, id, e, now);
-      if (l) out.push([l.k, l.v]);
+      if (l) out.push([l.k, this.decode(l.v) as UV]);
     }
     return out;
   }
@@ -207,17 +294,26 @@ export function callReduce<T>(fn: ReduceFunction<T>, a: T, b: T): T {
 
 /** {@link ReducingState} of the current key. */
 export class KeyedReducingState<T> extends AbstractKeyedState implements ReducingState<T> {
-  constructor(backend: KeyedStateBackend, name: string, ttl: TtlPolicy | undefined, private readonly reduce: ReduceFunction<T>) {
-    super(backend, name, ttl);
+  constructor(
+    backend: KeyedStateBackend,
+    name: string,
+    ttl: TtlPolicy | undefined,
+    private readonly reduce: ReduceFunction<T>,
+    descriptor?: StateDescriptor<unknown>,
+  ) {
+    super(backend, name, ttl, descriptor);
   }
 
   get(): T | undefined {
-    return this.read() as T | undefined;
+    const v = this.read();
+    return v === undefined ? undefined : (this.decode(v) as T);
   }
 
   add(value: T): void {
-    const current = this.read() as T | undefined;
-    this.write(current === undefined ? value : callReduce(this.reduce, current, value));
+    const current = this.get();
+    const stored = this.encode(current === undefined ? value : callReduce(this.reduce, current, value));
+    this.check(stored);
+    this.write(stored);
   }
 }
 
@@ -228,17 +324,25 @@ export class KeyedAggregatingState<IN, ACC, OUT> extends AbstractKeyedState impl
     name: string,
     ttl: TtlPolicy | undefined,
     private readonly fn: AggregateFunction<IN, ACC, OUT>,
+    descriptor?: StateDescriptor<unknown>,
   ) {
-    super(backend, name, ttl);
+    super(backend, name, ttl, descriptor);
+  }
+
+  private accumulator(): ACC | undefined {
+    const v = this.read();
+    return v === undefined ? undefined : (this.decode(v) as ACC);
   }
 
   get(): OUT | undefined {
-    const acc = this.read() as ACC | undefined;
+    const acc = this.accumulator();
     return acc === undefined ? undefined : this.fn.getResult(acc);
   }
 
   add(value: IN): void {
-    const acc = (this.read() as ACC | undefined) ?? this.fn.createAccumulator();
-    this.write(this.fn.add(value, acc));
+    const acc = this.accumulator() ?? this.fn.createAccumulator();
+    const stored = this.encode(this.fn.add(value, acc));
+    this.check(stored);
+    this.write(stored);
   }
 }

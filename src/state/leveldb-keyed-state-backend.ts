@@ -10,6 +10,7 @@
  * {@link LevelDbKeyedStateBackend.restoreNative}; savepoints use the canonical form.
  */
 import { FailedPreconditionError } from '../core/errors.js';
+import { TypeRegistry } from '../core/type-registry.js';
 import { assignToKeyGroup, type KeyGroupRange } from '../graph/key-groups.js';
 import { KeyWriter } from './key-codec.js';
 import {
@@ -49,6 +50,8 @@ export interface LevelDbKeyedStateBackendOptions {
   path: string;
   /** Memory bound of the write-back cache in bytes (`state.backend.leveldb.cache.size`). */
   cacheBytes: number;
+  /** The job's registered types (default: none); descriptors add theirs on top. */
+  types?: TypeRegistry;
 }
 
 /** A registered state. */
@@ -69,6 +72,7 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
   readonly keyGroupRange: KeyGroupRange;
   private readonly operatorName: string;
   private readonly cache: LevelDbWriteBackCache;
+  readonly types: TypeRegistry;
   private readonly states = new Map<string, RegisteredState>();
   private readonly stateNames: string[] = [];
   private currentKey: unknown = undefined;
@@ -80,7 +84,8 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
     this.maxParallelism = options.maxParallelism;
     this.keyGroupRange = options.keyGroupRange;
     this.operatorName = options.operatorName;
-    this.cache = new LevelDbWriteBackCache(store, options.cacheBytes);
+    this.types = new TypeRegistry(options.types);
+    this.cache = new LevelDbWriteBackCache(store, options.cacheBytes, this.types);
   }
 
   /** Opens a fresh database at `options.path`. */
@@ -135,6 +140,11 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
     checkStateRegistration(this.operatorName, name, kind, existing?.kind);
     if (existing) existing.kind = kind;
     else this.define(name).kind = kind;
+  }
+
+  registerTypes(classes: readonly object[]): void {
+    // Values are decoded when read, so naming a class now is in time for every stored value.
+    for (const c of classes) this.types.register(c);
   }
 
   /** Gives `name` the next state id. */
@@ -305,7 +315,7 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
       if (name === undefined) throw new StateBackendError(`${this.operatorName}: unknown state id ${id} in ${this.path}`);
       return name;
     };
-    for await (const [k, v] of records) yield rawRecordToEntry(k, v, stateNameOf);
+    for await (const [k, v] of records) yield rawRecordToEntry(k, v, stateNameOf, this.types);
   }
 
   async restore(entries: Iterable<KeyedStateEntry> | AsyncIterable<KeyedStateEntry>): Promise<void> {

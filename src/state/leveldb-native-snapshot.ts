@@ -8,6 +8,7 @@
  * records without decoding them. Decoding into canonical entries is only needed when such a
  * snapshot is restored into a backend that does not store these bytes (memory).
  */
+import type { TypeRegistry } from '../core/type-registry.js';
 import type { KeyGroupRange } from '../graph/key-groups.js';
 import { TIMER_STATE_NAMES, type KeyedStateEntry } from './keyed-state-backend.js';
 import { EVENT_TIMER_STATE_ID, parseKey, PROCESSING_TIMER_STATE_ID } from './leveldb-key-layout.js';
@@ -38,15 +39,16 @@ export interface LevelDbNativeSnapshot {
 
 /**
  * The canonical entry of one raw LevelDB record; `stateNameOf` names a user state id (timers use
- * the reserved ids) or throws for an id it does not know.
+ * the reserved ids) or throws for an id it does not know; type names resolve in `types` (see
+ * {@link deserializeValue}).
  */
-export function rawRecordToEntry(k: Buffer, v: Buffer, stateNameOf: (stateId: number) => string): KeyedStateEntry {
+export function rawRecordToEntry(k: Buffer, v: Buffer, stateNameOf: (stateId: number) => string, types?: TypeRegistry): KeyedStateEntry {
   const p = parseKey(k);
   if (p.stateId === EVENT_TIMER_STATE_ID || p.stateId === PROCESSING_TIMER_STATE_ID) {
     const stateName = p.stateId === EVENT_TIMER_STATE_ID ? TIMER_STATE_NAMES.EVENT_TIME : TIMER_STATE_NAMES.PROCESSING_TIME;
     return { keyGroup: p.keyGroup, stateName, key: p.key, namespace: p.namespace, value: p.timestamp };
   }
-  return { keyGroup: p.keyGroup, stateName: stateNameOf(p.stateId), key: p.key, namespace: p.namespace, value: deserializeValue(v) };
+  return { keyGroup: p.keyGroup, stateName: stateNameOf(p.stateId), key: p.key, namespace: p.namespace, value: deserializeValue(v, types) };
 }
 
 /**

@@ -12,6 +12,7 @@
  * Memory is accounted approximately: a fixed per-entry overhead plus key bytes plus a value
  * estimate, refined whenever the value is serialised.
  */
+import type { TypeRegistry } from '../core/type-registry.js';
 import { VOID_NAMESPACE, type StateNamespace, type TimeDomain } from './keyed-state-backend.js';
 import { KeyBloomFilter } from './key-bloom-filter.js';
 import { KeyWriter } from './key-codec.js';
@@ -85,9 +86,13 @@ export class LevelDbWriteBackCache {
    */
   private written: KeyBloomFilter | undefined;
 
+  /**
+   * @param types where type names of stored instances resolve when a value is read back
+   */
   constructor(
     private readonly store: LevelDbStore,
     private readonly maxBytes: number,
+    private readonly types?: TypeRegistry,
   ) {
     const sentinel = new CacheEntry({ id: 0, voidTable: new Map(), tables: new Map() }, new Map(), undefined, undefined, 0, '', undefined, 0);
     this.head = sentinel;
@@ -130,7 +135,7 @@ export class LevelDbWriteBackCache {
     if (pending) value = pending.value;
     else if (this.written === undefined || this.written.mightContain(w.buf, w.pos)) {
       const bytes = this.store.getSync(w.view());
-      if (bytes) value = deserializeValue(bytes);
+      if (bytes) value = deserializeValue(bytes, this.types);
     }
     const e = new CacheEntry(state, this.table(state, namespace, true)!, keyId, key, keyGroup, namespace, value, w.pos);
     e.size = ENTRY_OVERHEAD + w.pos + roughSize(value);

@@ -1,10 +1,12 @@
 /**
  * Keyed state in memory: per state name, one table per owned key group mapping keys to their
  * namespaces and values; timers per domain and key group. Reads and writes are Map lookups;
- * nothing is copied, except by snapshots, which deep-copy the values they take so that later
- * in-place changes (ListState.add pushes onto the stored array) do not leak into them.
+ * nothing is copied, except by snapshots, which deep-copy the values they take (keeping their
+ * classes) so that later in-place changes (ListState.add pushes onto the stored array) do not
+ * leak into them.
  */
 import { FailedPreconditionError } from '../core/errors.js';
+import { TypeRegistry } from '../core/type-registry.js';
 import { assignToKeyGroup, type KeyGroupRange } from '../graph/key-groups.js';
 import {
   isReservedStateName,
@@ -20,6 +22,7 @@ import {
   timerId,
 } from './keyed-state-backend.js';
 import { checkStateRegistration } from './state-registration.js';
+import { cloneStateValue, resolveTypedValues } from './typed-values.js';
 
 /** Entries of one key in one state. */
 interface KeyEntry {
@@ -40,6 +43,8 @@ export interface MemoryKeyedStateBackendOptions {
   keyGroupRange: KeyGroupRange;
   /** Named in errors. */
   operatorName: string;
+  /** The job's registered types (default: none); descriptors add theirs on top. */
+  types?: TypeRegistry;
 }
 
 /** The `memory` keyed state backend. */
@@ -48,6 +53,9 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
   readonly keyGroupRange: KeyGroupRange;
   private readonly operatorName: string;
   private readonly tables = new Map<string, StateTable>();
+  readonly types: TypeRegistry;
+  /** Restored values still holding instances whose class is not named yet. */
+  private unresolved: unknown[] = [];
   /** Per domain, per key group slot: timer id → timer. */
   private readonly timerTables: Record<TimeDomain, (Map<string, TimerEntry> | undefined)[]>;
   private currentKey: unknown = undefined;
@@ -60,7 +68,13 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
     this.maxParallelism = options.maxParallelism;
     this.keyGroupRange = options.keyGroupRange;
     this.operatorName = options.operatorName;
+    this.types = new TypeRegistry(options.types);
     this.timerTables = { EVENT_TIME: this.newGroups(), PROCESSING_TIME: this.newGroups() };
+  }
+
+  registerTypes(classes: readonly object[]): void {
+    for (const c of classes) this.types.register(c);
+    if (classes.length > 0 && this.unresolved.length > 0) this.unresolved = this.unresolved.filter((v) => resolveTypedValues(v, this.types));
   }
 
   private newGroups<T>(): (T | undefined)[] {
@@ -193,7 +207,7 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
         if (!keys) continue;
         for (const entry of keys.values()) {
           for (const [namespace, value] of entry.byNamespace) {
-            out.push({ keyGroup, stateName, key: copy ? structuredClone(entry.key) : entry.key, namespace, value: copy ? structuredClone(value) : value });
+            out.push({ keyGroup, stateName, key: copy ? cloneStateValue(entry.key) : entry.key, namespace, value: copy ? cloneStateValue(value) : value });
           }
         }
       }
@@ -231,6 +245,8 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
       if (isReservedStateName(e.stateName)) continue;
       let t = this.tables.get(e.stateName);
       if (!t) this.tables.set(e.stateName, (t = { kind: undefined, groups: this.newGroups() }));
+      // Decoded before the job's classes were known here: resolved now, or once a descriptor names them.
+      if (resolveTypedValues(e.value, this.types)) this.unresolved.push(e.value);
       this.store(t, e.keyGroup - this.keyGroupRange.start, keyIdentity(e.key), e.key, e.namespace, e.value);
     }
   }

@@ -65,23 +65,23 @@ export class NamespacedStateStore implements KeyedStateStore {
   }
 
   getState<T>(d: ValueStateDescriptor<T>): ValueState<T> {
-    return this.handle(d, (name, ttl) => new KeyedValueState<T>(this.backend, name, ttl, d.defaultValue));
+    return this.handle(d, (name, ttl) => new KeyedValueState<T>(this.backend, name, ttl, d.defaultValue, d));
   }
 
   getListState<T>(d: ListStateDescriptor<T>): ListState<T> {
-    return this.handle(d, (name, ttl) => new KeyedListState<T>(this.backend, name, ttl));
+    return this.handle(d, (name, ttl) => new KeyedListState<T>(this.backend, name, ttl, d));
   }
 
   getMapState<UK, UV>(d: MapStateDescriptor<UK, UV>): MapState<UK, UV> {
-    return this.handle(d, (name, ttl) => new KeyedMapState<UK, UV>(this.backend, name, ttl));
+    return this.handle(d, (name, ttl) => new KeyedMapState<UK, UV>(this.backend, name, ttl, d));
   }
 
   getReducingState<T>(d: ReducingStateDescriptor<T>): ReducingState<T> {
-    return this.handle(d, (name, ttl) => new KeyedReducingState<T>(this.backend, name, ttl, d.reduceFunction));
+    return this.handle(d, (name, ttl) => new KeyedReducingState<T>(this.backend, name, ttl, d.reduceFunction, d));
   }
 
   getAggregatingState<IN, ACC, OUT>(d: AggregatingStateDescriptor<IN, ACC, OUT>): AggregatingState<IN, OUT> {
-    return this.handle(d, (name, ttl) => new KeyedAggregatingState<IN, ACC, OUT>(this.backend, name, ttl, d.aggregateFunction));
+    return this.handle(d, (name, ttl) => new KeyedAggregatingState<IN, ACC, OUT>(this.backend, name, ttl, d.aggregateFunction, d));
   }
 
   /** Any state by descriptor kind (triggers ask with a plain descriptor). */
