@@ -37,6 +37,11 @@ export interface CheckpointStorageAccess {
   writeMetadata(dir: string, metadata: CheckpointMetadata): Promise<void>;
   /** Removes a checkpoint directory and everything in it. */
   discard(dir: string): Promise<void>;
+  /**
+   * Removes the job's `chk-<n>` directories with `n <= upTo` and `n` not in `keep`; resolves
+   * with the removed ids. Optional: storage doubles without directories leave it out.
+   */
+  sweep?(keep: ReadonlySet<number>, upTo: number): Promise<number[]>;
 }
 
 /** A clock with cancellable timers (fake in unit tests). */
@@ -61,7 +66,7 @@ export interface CheckpointCoordinatorListener {
    * notified: what it records (the HA store's pointer) is durable before sinks commit, so a
    * recovered JobManager never restores a checkpoint older than committed output.
    */
-  onCheckpointCompleted?(checkpoint: CompletedCheckpoint): void | Promise<void>;
+  onCheckpointCompleted?(checkpoint: CompletedCheckpoint, retained: readonly CompletedCheckpoint[]): void | Promise<void>;
   /** More consecutive checkpoints failed than the job tolerates: the job must fail over. */
   onTolerableFailuresExceeded(cause: string): void;
   /** Something worth a log line (a cleanup that failed, an ack for an unknown checkpoint). */

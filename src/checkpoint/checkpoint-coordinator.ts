@@ -55,8 +55,10 @@ export interface CheckpointCoordinatorParams {
   scheduler: CheckpointScheduler;
   stats: CheckpointStatsListener;
   listener: CheckpointCoordinatorListener;
-  /** First checkpoint id (after a restore: the restored id + 1). */
+  /** First checkpoint id (after a restore: above every id used before). */
   firstCheckpointId?: number;
+  /** Checkpoints a previous JobManager retained (HA recovery), subject to retention like new ones. */
+  recoveredCheckpoints?: readonly CompletedCheckpoint[];
 }
 
 interface Entry {
@@ -95,10 +97,12 @@ export class CheckpointCoordinator {
   private triggerQueued = false;
   private isShutdown = false;
   private latestSavepointCheckpoint: CompletedCheckpoint | undefined;
+  /** Directory deletions under way; awaited before the job's directory is cleaned up. */
+  private readonly discards = new Set<Promise<void>>();
 
   constructor(private readonly p: CheckpointCoordinatorParams) {
     this.nextCheckpointId = p.firstCheckpointId ?? 1;
-    this.store = new CompletedCheckpointStore(p.numRetained);
+    this.store = new CompletedCheckpointStore(p.numRetained, p.recoveredCheckpoints);
     // A min pause only makes sense between checkpoints that do not overlap.
     this.maxConcurrent = p.settings.minPauseMs > 0 ? 1 : Math.max(1, p.settings.maxConcurrent);
   }
@@ -205,21 +209,46 @@ export class CheckpointCoordinator {
   }
 
   /**
-   * Drops the retained checkpoint whose directory is `dir` because restoring it failed on a
-   * damaged file: later restores use the previous retained one. Its directory is deleted.
-   * Returns the dropped checkpoint, or undefined when `dir` is none of the retained ones.
+   * Drops the retained checkpoint `checkpointId` because restoring it failed on a damaged file:
+   * later restores use the previous retained one. The store changes at once; the directory is
+   * deleted in the background when `discard` (see {@link whenDiscarded}). Returns the dropped
+   * checkpoint, or undefined when it is none of the retained ones.
    */
-  async dropDamagedCheckpoint(dir: string): Promise<CompletedCheckpoint | undefined> {
-    const damaged = this.store.all().find((c) => c.externalPath === dir);
-    if (!damaged) return undefined;
-    this.store.remove(damaged.checkpointId);
-    await this.discardDir(damaged.externalPath);
-    return damaged;
+  dropCheckpoint(checkpointId: number, discard: boolean): CompletedCheckpoint | undefined {
+    const dropped = this.store.remove(checkpointId);
+    if (dropped && discard) void this.discardDir(dropped.externalPath);
+    return dropped;
   }
 
-  /** Deletes every retained checkpoint (a job cancelled with DELETE_ON_CANCELLATION, or finished). */
+  /** Resolves once every directory deletion started so far ended. */
+  async whenDiscarded(): Promise<void> {
+    while (this.discards.size > 0) await Promise.all([...this.discards]);
+  }
+
+  /**
+   * Deletes every retained checkpoint (a job cancelled with DELETE_ON_CANCELLATION, or finished),
+   * then every other `chk-*` directory of the job (aborted ones, leftovers of stale attempts).
+   */
   async discardCompletedCheckpoints(): Promise<void> {
-    for (const cp of this.store.clear()) await this.discardDir(cp.externalPath);
+    for (const cp of this.store.clear()) void this.discardDir(cp.externalPath);
+    await this.collectOrphans(Number.MAX_SAFE_INTEGER);
+  }
+
+  /**
+   * Deletes the job's `chk-*` directories up to `upTo` that are neither retained nor in flight
+   * (aborted or declined checkpoints a late task wrote into, subsumed ones whose deletion failed,
+   * leftovers of a crashed JobManager). Waits for deletions under way first.
+   */
+  async collectOrphans(upTo: number): Promise<void> {
+    await this.whenDiscarded();
+    if (!this.p.storage.sweep) return;
+    const keep = new Set([...this.store.all().map((c) => c.checkpointId), ...this.pending.keys()]);
+    try {
+      const removed = await this.p.storage.sweep(keep, upTo);
+      if (removed.length > 0) this.p.listener.onWarning?.(`Deleted checkpoint directories no checkpoint refers to: ${removed.map((id) => `chk-${id}`).join(' ')}`);
+    } catch (err) {
+      this.p.listener.onWarning?.(`Could not collect orphaned checkpoint directories: ${describeError(err)}`);
+    }
   }
 
   // ------------------------------------------------------------------ triggering
@@ -324,6 +353,9 @@ export class CheckpointCoordinator {
       entry.finalizing = false;
       if (this.pending.get(pc.checkpointId) === entry) {
         this.abort(entry, 'IO_EXCEPTION', `Could not write the _metadata of ${pc.savepoint ? 'savepoint' : 'checkpoint'} ${pc.checkpointId}: ${describeError(err)}`);
+      } else {
+        // Aborted while `_metadata` was written: abort() left the directory to us.
+        await this.discardDir(pc.targetDir);
       }
       return;
     }
@@ -359,7 +391,7 @@ export class CheckpointCoordinator {
       }
     }
     try {
-      await this.p.listener.onCheckpointCompleted?.(completed);
+      await this.p.listener.onCheckpointCompleted?.(completed, this.store.all());
     } catch (err) {
       this.p.listener.onWarning?.(`Recording completed checkpoint ${pc.checkpointId} failed: ${describeError(err)}`);
     }
@@ -378,6 +410,8 @@ export class CheckpointCoordinator {
     entry.resolve(completed);
     for (const old of subsumed) await this.discardDir(old.externalPath);
     this.releaseQueuedTrigger();
+    // Whatever else lies below this checkpoint and is neither retained nor in flight is garbage.
+    if (!pc.savepoint) await this.collectOrphans(pc.checkpointId);
   }
 
   /**
@@ -432,12 +466,13 @@ export class CheckpointCoordinator {
     }
   }
 
-  private async discardDir(dir: string): Promise<void> {
-    try {
-      await this.p.storage.discard(dir);
-    } catch (err) {
+  private discardDir(dir: string): Promise<void> {
+    const done = this.p.storage.discard(dir).catch((err: unknown) => {
       this.p.listener.onWarning?.(`Could not delete checkpoint directory ${dir}: ${describeError(err)}`);
-    }
+    });
+    const tracked = done.finally(() => this.discards.delete(tracked));
+    this.discards.add(tracked);
+    return tracked;
   }
 }
 

@@ -10,7 +10,7 @@
  * so a checkpoint exists iff its complete `_metadata` does.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../core/errors.js';
 import type { CheckpointStorageAccess } from './checkpoint-coordinator-types.js';
@@ -68,7 +68,7 @@ export class CheckpointStorage implements CheckpointStorageAccess {
   }
 
   async initCheckpointDir(checkpointId: number): Promise<string> {
-    const dir = join(this.jobCheckpointsDir, `chk-${checkpointId}`);
+    const dir = this.checkpointDir(checkpointId);
     await mkdir(dir, { recursive: true });
     return dir;
   }
@@ -88,7 +88,39 @@ export class CheckpointStorage implements CheckpointStorageAccess {
   }
 
   async discard(dir: string): Promise<void> {
-    await rm(dir, { recursive: true, force: true });
+    // Retries: a task may still be closing a file in it (ENOTEMPTY, EBUSY).
+    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  }
+
+  async sweep(keep: ReadonlySet<number>, upTo: number): Promise<number[]> {
+    const removed: number[] = [];
+    for (const id of await this.checkpointIdsOnDisk()) {
+      if (id > upTo || keep.has(id)) continue;
+      await this.discard(join(this.jobCheckpointsDir, `chk-${id}`));
+      removed.push(id);
+    }
+    return removed;
+  }
+
+  /** Ids of the `chk-<n>` directories of the job, ascending (none without checkpoint storage). */
+  async checkpointIdsOnDisk(): Promise<number[]> {
+    if (!this.checkpointsDir) return [];
+    let names: string[];
+    try {
+      names = await readdir(this.jobCheckpointsDir);
+    } catch {
+      return [];
+    }
+    return names
+      .map((n) => /^chk-(\d+)$/.exec(n)?.[1])
+      .filter((n): n is string => n !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  /** `<state.checkpoints.dir>/<jobId>/chk-<n>`. */
+  checkpointDir(checkpointId: number): string {
+    return join(this.jobCheckpointsDir, `chk-${checkpointId}`);
   }
 
   /** Removes `<state.checkpoints.dir>/<jobId>` when nothing is left in it. */

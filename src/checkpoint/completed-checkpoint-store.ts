@@ -1,7 +1,9 @@
 /**
- * The completed checkpoints a job keeps (`state.checkpoints.num-retained`, default 1). Adding a
+ * The completed checkpoints a job keeps (`state.checkpoints.num-retained`, default 3). Adding a
  * checkpoint returns the ones it subsumes, which the caller deletes. Savepoints never enter the
- * store: retention never deletes them. Pure bookkeeping.
+ * store: retention never deletes them. A recovered JobManager seeds the store with the
+ * checkpoints the HA store listed, so they are subsumed and deleted like any others. Pure
+ * bookkeeping.
  */
 import type { CheckpointMetadata } from './checkpoint-types.js';
 
@@ -14,15 +16,25 @@ export interface CompletedCheckpoint {
   savepoint: boolean;
   /** Absolute directory holding `_metadata`. */
   externalPath: string;
-  metadata: CheckpointMetadata;
+  /** The `_metadata` written; absent for a checkpoint recovered from the HA store and not read yet. */
+  metadata?: CheckpointMetadata;
 }
 
 /** The retained completed checkpoints of one job, oldest first. */
 export class CompletedCheckpointStore {
   private readonly checkpoints: CompletedCheckpoint[] = [];
 
-  constructor(readonly maxRetained: number) {
+  /**
+   * `initial`: checkpoints a previous JobManager retained (HA recovery). More than
+   * `maxRetained` of them are kept until the next completed checkpoint subsumes the excess.
+   */
+  constructor(
+    readonly maxRetained: number,
+    initial: readonly CompletedCheckpoint[] = [],
+  ) {
     if (!Number.isInteger(maxRetained) || maxRetained < 1) throw new RangeError(`maxRetained must be a positive integer, got ${maxRetained}`);
+    this.checkpoints.push(...initial);
+    this.checkpoints.sort((a, b) => a.checkpointId - b.checkpointId);
   }
 
   /** Adds `checkpoint`; returns the older checkpoints beyond the retained count (to delete). */

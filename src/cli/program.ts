@@ -51,6 +51,7 @@ export function createProgram(io: CliIO, onOutcome: (outcome: CommandOutcome) =>
     .option('-d, --detached', 'return once the job is submitted')
     .option('-s, --fromSavepoint <savepointPath>', 'start the job from a savepoint or retained checkpoint')
     .option('-n, --allowNonRestoredState', 'skip savepoint state of operators the job no longer has')
+    .option('--restoreFromEmptyOnDamage', 'start from empty state when every retained checkpoint is damaged (default: the job fails)')
     .option('--local', 'run the job on a mini-cluster started in this process')
     .argument('<job-file>', 'the job module; its default export builds the job')
     .argument('[args...]', 'arguments passed to the job builder')

@@ -29,6 +29,8 @@ export interface RunOptions extends ClientConfigOptions {
   fromSavepoint?: string;
   /** `-n`: skip state of operators the job no longer has. */
   allowNonRestoredState?: boolean;
+  /** Start from empty state when every retained checkpoint is damaged, instead of failing. */
+  restoreFromEmptyOnDamage?: boolean;
 }
 
 /** Parses `-p`: a positive integer. */
@@ -104,6 +106,7 @@ export async function runJob(jobFile: string, args: string[], options: RunOption
       programArgs: args,
       restorePath,
       allowNonRestoredState: options.allowNonRestoredState === true,
+      restoreFromEmptyOnDamage: options.restoreFromEmptyOnDamage === true,
     });
     io.out(`Job has been submitted with JobID ${jobId}`);
     if (options.detached) return 0;

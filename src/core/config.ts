@@ -77,7 +77,10 @@ export const configSchema = z.strictObject({
   'io.tmp.dirs': str(join(tmpdir(), 'fluss')),
   'state.checkpoints.dir': z.string().optional(),
   'state.savepoints.dir': z.string().optional(),
-  'state.checkpoints.num-retained': int(1, 1),
+  // 3, not Flink's 1: a damaged latest checkpoint still leaves older ones to fall back to.
+  'state.checkpoints.num-retained': int(3, 1),
+  // Opt-in: a job whose completed checkpoints are all damaged starts from empty state instead of failing.
+  'execution.checkpointing.restore-from-empty-on-damage': bool(false),
   'state.backend.type': z.enum(['leveldb', 'memory']).default('leveldb'),
   'state.backend.leveldb.cache.size': memory(64 * 1024 * 1024),
   'high-availability.storageDir': z.string().optional(),

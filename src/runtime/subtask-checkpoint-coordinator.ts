@@ -12,7 +12,7 @@
  * synchronous part sends a cancellation marker downstream instead of the barrier, so no
  * consumer waits for a barrier that never comes.
  */
-import { mkdir } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { OperatorSubtaskState, TaskCheckpointAck } from '../checkpoint/checkpoint-types.js';
 import {
@@ -103,7 +103,10 @@ export class SubtaskCheckpointCoordinator {
     // Snapshots from this index on still hold their LevelDB snapshot, unless a writer took it.
     let unreleased = 0;
     try {
-      await mkdir(targetDir, { recursive: true });
+      // The JobManager created the directory before triggering. It is never created here: a
+      // late task (a stale attempt, a TaskManager resumed after SIGSTOP) must not bring back the
+      // directory of a checkpoint the JobManager aborted and deleted — its writes fail instead.
+      await access(targetDir);
       const operators: OperatorSubtaskState[] = [];
       let stateSize = 0;
       for (const s of snapshots) {

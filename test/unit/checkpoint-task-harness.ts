@@ -3,7 +3,7 @@
  * NetworkEnvironment, collecting checkpoint acks and declines, and writes `_metadata` from the
  * acks the way the coordinator does, so tests can drive checkpoints and restores task-side.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CheckpointMetadata, CheckpointRequest, TaskCheckpointAck, TaskRestore } from '../../src/checkpoint/checkpoint-types.js';
 import { validateConfig } from '../../src/core/config.js';
@@ -118,6 +118,8 @@ export async function until(cond: () => boolean, ms = 10_000, what = 'condition'
 
 /** Triggers checkpoint `id` at every source and waits for every task's ack. */
 export async function checkpoint(run: JobRun, id: number, dir: string, aligned = true): Promise<TaskCheckpointAck[]> {
+  // As the CheckpointCoordinator does before it triggers: tasks never create the directory.
+  await mkdir(dir, { recursive: true });
   const request: CheckpointRequest = { checkpointId: id, timestamp: Date.now(), savepoint: false, aligned, targetDir: dir };
   for (const t of run.sources) t.triggerCheckpoint(request);
   await until(() => run.acks.filter((a) => a.checkpointId === id).length === run.tasks.length || run.declines.length > 0, 10_000, `acks of checkpoint ${id}`);

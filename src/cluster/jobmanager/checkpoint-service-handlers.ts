@@ -5,6 +5,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../core/logger.js';
+import { InvalidArgumentError } from '../../core/errors.js';
 import { checkpointRpcSchemas, parseTaskCheckpointAck } from '../rpc/checkpoint-rpc-schemas.js';
 import { unaryHandler } from '../rpc/grpc-server.js';
 import type {
@@ -56,8 +57,14 @@ export function checkpointServiceHandlers(dispatcher: Dispatcher, logger: Logger
   };
 }
 
-/** The restore fields of a SubmitJobRequest (`restore_path`, `allow_non_restored_state`). */
-export function submissionRestoreOf(raw: unknown, limits: PayloadLimits): { restorePath: string; allowNonRestoredState: boolean } {
-  const r = raw as { restorePath?: unknown; allowNonRestoredState?: unknown };
-  return parseRequest(checkpointRpcSchemas(limits).submitJobRestore, { restorePath: r.restorePath ?? '', allowNonRestoredState: r.allowNonRestoredState ?? false }, 'SubmitJobRequest');
+/**
+ * The restore fields of a SubmitJobRequest (`restore_path`, `allow_non_restored_state`,
+ * `restore_from_empty_on_damage`).
+ */
+export function submissionRestoreOf(raw: unknown, limits: PayloadLimits): { restorePath: string; allowNonRestoredState: boolean; restoreFromEmptyOnDamage: boolean } {
+  const r = raw as { restorePath?: unknown; allowNonRestoredState?: unknown; restoreFromEmptyOnDamage?: unknown };
+  const fromEmpty = r.restoreFromEmptyOnDamage ?? false;
+  if (typeof fromEmpty !== 'boolean') throw new InvalidArgumentError('invalid SubmitJobRequest: restore_from_empty_on_damage must be a boolean');
+  const parsed = parseRequest(checkpointRpcSchemas(limits).submitJobRestore, { restorePath: r.restorePath ?? '', allowNonRestoredState: r.allowNonRestoredState ?? false }, 'SubmitJobRequest');
+  return { ...parsed, restoreFromEmptyOnDamage: fromEmpty };
 }

@@ -9,13 +9,14 @@ import { isId, newId } from '../../core/ids.js';
 import { resolveInsideRoots } from '../../core/paths.js';
 import type { Logger } from '../../core/logger.js';
 import { isTerminalJobStatus, type ExecutionState } from '../../runtime/task-deployment.js';
-import { loadRestorePoint } from '../../checkpoint/checkpoint-storage-restore.js';
 import type { TaskCheckpointAck, TaskRestore } from '../../checkpoint/checkpoint-types.js';
+import type { CompletedCheckpoint } from '../../checkpoint/completed-checkpoint-store.js';
 import type { JobGraph } from '../../graph/job-graph.js';
 import type { JobInfo, RunningTask } from '../rpc/messages.js';
 import type { BlobStore } from './blob-store.js';
 import { parseJobGraph } from './job-graph-validation.js';
 import { HaStore } from './ha-store.js';
+import { completedOf, planJobRecovery } from './job-recovery.js';
 import { checkCheckpointingConfigured } from './job-checkpointing.js';
 import { JobMaster, type SavepointOptions, type TaskStateUpdate } from './job-master.js';
 import { disposeSavepointInRoots, restorePointForSubmission } from './savepoint-operations.js';
@@ -32,6 +33,20 @@ export interface JobSubmission {
   restorePath?: string;
   /** Skip state of operators the job no longer has (`-n`). */
   allowNonRestoredState?: boolean;
+  /** Start from empty state when every checkpoint is damaged, instead of failing (`--restoreFromEmptyOnDamage`). */
+  restoreFromEmptyOnDamage?: boolean;
+}
+
+/** How a JobMaster starts besides its graph: restore points and recovery details. */
+interface JobStart {
+  restore?: TaskRestore;
+  firstAttempt?: number;
+  restoreFromEmptyOnDamage?: boolean;
+  recoveredCheckpoints?: CompletedCheckpoint[];
+  checkpointedBefore?: boolean;
+  firstCheckpointId?: number;
+  /** Recovery found nothing restorable: list the job FAILED with this cause. */
+  failure?: string;
 }
 
 const EXECUTION_STATES = new Set<string>(['CREATED', 'SCHEDULED', 'DEPLOYING', 'INITIALIZING', 'RUNNING', 'FINISHED', 'CANCELING', 'CANCELED', 'FAILED']);
@@ -85,35 +100,58 @@ export class Dispatcher {
     const bundleHash = await this.blobStore.put(req.bundle);
     // Checked again: another submission with this id may have finished while the bundle was stored.
     if (this.jobs.has(jobId)) throw new FlussError('ALREADY_EXISTS', `Job ${jobId} already exists.`);
-    await this.haStore.putJob({ jobId, jobGraph, bundleHash, programArgs: req.programArgs, restore, submittedAt: Date.now() });
-    this.startJobMaster(jobId, jobGraph, bundleHash, req.programArgs, restore);
+    const restoreFromEmptyOnDamage = req.restoreFromEmptyOnDamage === true;
+    await this.haStore.putJob({ jobId, jobGraph, bundleHash, programArgs: req.programArgs, restore, ...(restoreFromEmptyOnDamage ? { restoreFromEmptyOnDamage } : {}), submittedAt: Date.now() });
+    this.startJobMaster(jobId, jobGraph, bundleHash, req.programArgs, { restore, ...(restoreFromEmptyOnDamage ? { restoreFromEmptyOnDamage } : {}) });
     this.log.info({ jobId, name: jobGraph.jobName, bundleHash }, 'job accepted');
     this.trimTerminalJobs();
     return jobId;
   }
 
   /**
-   * Resumes the jobs a previous JobManager left RUNNING in `high-availability.storageDir`,
-   * each from its latest completed checkpoint; they wait for TaskManagers to (re)connect.
+   * Resumes the jobs a previous JobManager left in `high-availability.storageDir`, each from its
+   * newest restorable retained checkpoint (job-recovery.ts); they wait for TaskManagers to
+   * (re)connect. A job is never dropped: one that cannot be restored is listed FAILED with
+   * the cause. Resolves with the ids of every job listed.
    */
   async recoverJobs(): Promise<string[]> {
     const recovered: string[] = [];
-    for (const { record, restore, nextAttempt } of await this.haStore.recoverJobs()) {
+    for (const job of await this.haStore.recoverJobs()) {
+      const { record, nextAttempt } = job;
       if (this.jobs.has(record.jobId)) continue;
+      let start: JobStart;
       try {
         await this.blobStore.get(record.bundleHash);
-        const validated = restore ? await loadRestorePoint(restore.checkpointDir, record.jobGraph, restore.allowNonRestoredState) : undefined;
-        this.startJobMaster(record.jobId, record.jobGraph, record.bundleHash, record.programArgs, validated?.restore, nextAttempt);
-        recovered.push(record.jobId);
-        this.log.info({ jobId: record.jobId, checkpoint: validated?.restore.checkpointDir }, 'job recovered');
+        const plan = await planJobRecovery(job, this.config, this.log);
+        start =
+          plan.kind === 'fail'
+            ? { failure: plan.cause, checkpointedBefore: job.checkpointedBefore, recoveredCheckpoints: plan.retained }
+            : {
+                restore: plan.initialRestore,
+                firstAttempt: nextAttempt,
+                recoveredCheckpoints: plan.retained,
+                checkpointedBefore: plan.checkpointedBefore,
+                firstCheckpointId: plan.firstCheckpointId,
+                ...(record.restoreFromEmptyOnDamage ? { restoreFromEmptyOnDamage: true } : {}),
+              };
+        if (plan.kind === 'run' && plan.notice) this.log.warn({ jobId: record.jobId }, plan.notice);
+        if (plan.kind === 'run' && plan.notice && this.haStore.enabled) {
+          // The HA store forgets the damaged checkpoints before anything is deployed.
+          await this.haStore.putRetainedCheckpoints(record.jobId, plan.retained.map(refOf));
+        }
       } catch (err) {
-        this.log.error({ jobId: record.jobId, err: describeError(err) }, 'could not recover job');
+        start = { failure: `Job ${record.jobId} could not be recovered: ${describeError(err)}`, checkpointedBefore: job.checkpointedBefore, recoveredCheckpoints: job.retained.map(completedOf) };
       }
+      this.startJobMaster(record.jobId, record.jobGraph, record.bundleHash, record.programArgs, start);
+      recovered.push(record.jobId);
+      const latest = start.recoveredCheckpoints?.at(-1);
+      if (start.failure) this.log.error({ jobId: record.jobId }, `could not recover job: ${start.failure}`);
+      else this.log.info({ jobId: record.jobId, checkpoint: latest?.externalPath ?? start.restore?.checkpointDir }, 'job recovered');
     }
     return recovered;
   }
 
-  private startJobMaster(jobId: string, jobGraph: JobGraph, bundleHash: string, programArgs: string[], restore: TaskRestore | undefined, firstAttempt = 0): void {
+  private startJobMaster(jobId: string, jobGraph: JobGraph, bundleHash: string, programArgs: string[], start: JobStart): void {
     const master = new JobMaster({
       jobId,
       jobGraph,
@@ -123,16 +161,21 @@ export class Dispatcher {
       logger: this.logger,
       resourceManager: this.resourceManager,
       onStatusChange: (info) => this.statusChanged(info),
-      restore,
-      firstAttempt,
+      restore: start.restore,
+      firstAttempt: start.firstAttempt ?? 0,
+      ...(start.recoveredCheckpoints ? { recoveredCheckpoints: start.recoveredCheckpoints } : {}),
+      ...(start.checkpointedBefore ? { checkpointedBefore: true } : {}),
+      ...(start.firstCheckpointId !== undefined ? { firstCheckpointId: start.firstCheckpointId } : {}),
+      ...(start.restoreFromEmptyOnDamage ? { restoreFromEmptyOnDamage: true } : {}),
       ...(this.haStore.enabled ? { recordAttempt: (attempt: number) => this.haStore.putAttempt(jobId, attempt) } : {}),
-      onCheckpointCompleted: (cp) =>
-        this.haStore.putLatestCheckpoint(jobId, { checkpointId: cp.checkpointId, checkpointDir: cp.externalPath }).catch((err: unknown) => {
-          this.log.warn({ jobId, err: describeError(err) }, 'could not record the latest checkpoint in the HA store');
+      onRetainedCheckpointsChanged: (retained) =>
+        this.haStore.putRetainedCheckpoints(jobId, retained.map(refOf)).catch((err: unknown) => {
+          this.log.warn({ jobId, err: describeError(err) }, 'could not record the retained checkpoints in the HA store');
         }),
     });
     this.jobs.set(jobId, master);
-    master.start();
+    if (start.failure !== undefined) master.failAtStart(start.failure);
+    else master.start();
   }
 
   /** Jobs, newest first; terminal ones only with `includeTerminated`. */
@@ -260,4 +303,9 @@ export class Dispatcher {
       if (!stillUsed) this.blobStore.evict(job.bundleHash);
     }
   }
+}
+
+/** The HA store's reference to a retained checkpoint. */
+function refOf(cp: CompletedCheckpoint): { checkpointId: number; checkpointDir: string; timestamp: number } {
+  return { checkpointId: cp.checkpointId, checkpointDir: cp.externalPath, timestamp: cp.timestamp };
 }

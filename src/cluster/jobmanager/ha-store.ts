@@ -4,13 +4,15 @@
  *
  * ```
  * <ha>/jobs/<jobId>.json          job graph, bundle hash, program args, initial restore point
- * <ha>/checkpoints/<jobId>.json   pointer to the job's latest completed checkpoint
+ * <ha>/checkpoints/<jobId>.json   the job's retained completed checkpoints (newest = latest)
  * <ha>/attempts/<jobId>.json      the highest execution attempt deployed so far
  * ```
  *
  * A job is written when it is accepted and removed once it is globally terminal (FINISHED,
  * FAILED, CANCELED); a JobManager that merely stops leaves it, so the next one resumes it from
- * its latest checkpoint. Every file is written atomically (temp file + fsync + rename).
+ * its latest restorable checkpoint. Every file is written atomically (temp file + fsync + rename).
+ * The checkpoint list is what the recovered job's retention starts from: `chk-*` directories it
+ * does not name are orphans of the previous JobManager.
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -27,19 +29,37 @@ export interface HaJobRecord {
   programArgs: string[];
   /** The checkpoint or savepoint the job was submitted with. */
   restore?: TaskRestore;
+  /** Start from empty state when every checkpoint is damaged (`fluss run --restoreFromEmptyOnDamage`). */
+  restoreFromEmptyOnDamage?: boolean;
   submittedAt: number;
 }
 
-/** The pointer to a job's latest completed checkpoint. */
-export interface HaCheckpointPointer {
+/** One retained completed checkpoint. */
+export interface HaCheckpointRef {
   checkpointId: number;
   checkpointDir: string;
+  /** When it was triggered (ms since epoch). */
+  timestamp?: number;
+}
+
+/**
+ * The job's retained checkpoints. `checkpointId`/`checkpointDir` name the latest (absent when
+ * none is retained any more); `retained` lists all, oldest first (absent in files written
+ * before retention was recorded: then the latest is the only one).
+ */
+export interface HaCheckpointPointer {
+  checkpointId?: number;
+  checkpointDir?: string;
+  retained?: HaCheckpointRef[];
 }
 
 /** A job to resume: its record and where to restore from. */
 export interface RecoveredJob {
   record: HaJobRecord;
-  restore?: TaskRestore;
+  /** Retained completed checkpoints, oldest first; the newest restorable one is restored. */
+  retained: HaCheckpointRef[];
+  /** A checkpoint of the job completed before (a pointer exists): never restart it from nothing silently. */
+  checkpointedBefore: boolean;
   /** The first attempt the resumed job deploys: above every attempt deployed before. */
   nextAttempt: number;
 }
@@ -82,8 +102,10 @@ export class HaStore {
     return this.put('job', record.jobId, record);
   }
 
-  /** Records the job's latest completed checkpoint. */
-  putLatestCheckpoint(jobId: string, pointer: HaCheckpointPointer): Promise<void> {
+  /** Records the job's retained completed checkpoints (oldest first). */
+  putRetainedCheckpoints(jobId: string, retained: readonly HaCheckpointRef[]): Promise<void> {
+    const latest = retained.at(-1);
+    const pointer: HaCheckpointPointer = { ...(latest ? { checkpointId: latest.checkpointId, checkpointDir: latest.checkpointDir } : {}), retained: [...retained] };
     return this.put('checkpoint', jobId, pointer);
   }
 
@@ -99,7 +121,7 @@ export class HaStore {
     for (const kind of Object.keys(KINDS) as Kind[]) await rm(this.file(root, kind, jobId), { force: true });
   }
 
-  /** Every stored job with its restore point (latest checkpoint, else its initial restore). */
+  /** Every stored job with its retained checkpoints (a job record that does not parse fails the recovery). */
   async recoverJobs(): Promise<RecoveredJob[]> {
     const root = this.storageDir;
     if (!root) return [];
@@ -117,12 +139,20 @@ export class HaStore {
       const record = JSON.parse(await readFile(this.file(root, 'job', jobId), 'utf8')) as HaJobRecord;
       // No pointer: no checkpoint completed yet, start as submitted.
       const pointer = await this.read<HaCheckpointPointer>(root, 'checkpoint', jobId);
-      const restore = pointer ? { checkpointDir: pointer.checkpointDir, checkpointId: pointer.checkpointId, allowNonRestoredState: false } : record.restore;
+      const retained = pointer ? retainedOf(pointer) : [];
       // Never deployed (or recorded by a version without attempts): start at 0.
       const attempt = (await this.read<{ attempt: number }>(root, 'attempt', jobId))?.attempt;
       const nextAttempt = Number.isInteger(attempt) && attempt! >= 0 ? attempt! + 1 : 0;
-      out.push({ record, restore, nextAttempt });
+      out.push({ record, retained, checkpointedBefore: pointer !== undefined, nextAttempt });
     }
     return out;
   }
+}
+
+/** The retained checkpoints a pointer names, oldest first, whatever version wrote it. */
+function retainedOf(pointer: HaCheckpointPointer): HaCheckpointRef[] {
+  const valid = (r: HaCheckpointRef | undefined): r is HaCheckpointRef => !!r && Number.isInteger(r.checkpointId) && typeof r.checkpointDir === 'string' && r.checkpointDir !== '';
+  if (Array.isArray(pointer.retained)) return pointer.retained.filter(valid).sort((a, b) => a.checkpointId - b.checkpointId);
+  const latest = { checkpointId: pointer.checkpointId!, checkpointDir: pointer.checkpointDir! };
+  return valid(latest) ? [latest] : [];
 }

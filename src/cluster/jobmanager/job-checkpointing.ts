@@ -7,6 +7,11 @@
  * - FINISHED: retained checkpoints are deleted (Flink does the same);
  * - CANCELED: deleted with DELETE_ON_CANCELLATION, kept with RETAIN_ON_CANCELLATION;
  * - FAILED or SUSPENDED (JobManager shut down): kept, to resume from.
+ *
+ * In every case no other `chk-*` directory of the job stays behind (aborted and declined
+ * checkpoints, leftovers of stale attempts). A restore refused on a damaged checkpoint follows
+ * restore-policy.ts: fall back to an older retained checkpoint, else fail (or, opted in, start
+ * from empty state).
  */
 import { CheckpointCoordinator } from '../../checkpoint/checkpoint-coordinator.js';
 import { SYSTEM_SCHEDULER, type CheckpointTaskGateway, type CheckpointTaskSet } from '../../checkpoint/checkpoint-coordinator-types.js';
@@ -14,8 +19,9 @@ import { CheckpointStorage } from '../../checkpoint/checkpoint-storage.js';
 import type { TaskCheckpointAck, TaskRestore } from '../../checkpoint/checkpoint-types.js';
 import type { CompletedCheckpoint } from '../../checkpoint/completed-checkpoint-store.js';
 import type { CheckpointTask } from '../../checkpoint/pending-checkpoint.js';
+import { damagedCheckpointIn, decideAfterDamage, type RestoreCandidate, type RestoreDecision } from '../../checkpoint/restore-policy.js';
 import type { FlussConfig } from '../../core/config.js';
-import { InvalidArgumentError, NotFoundError } from '../../core/errors.js';
+import { describeError, InvalidArgumentError, NotFoundError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { JobGraph } from '../../graph/job-graph.js';
 import type { JobStatus } from '../../runtime/task-deployment.js';
@@ -32,12 +38,27 @@ export interface JobCheckpointingParams {
   resourceManager: ResourceManager;
   graph: ExecutionGraph;
   stats: CheckpointStatsTracker;
-  /** The checkpoint or savepoint the job starts from (`fluss run -s`, JobManager recovery). */
+  /** The checkpoint or savepoint the job was submitted with (`fluss run -s`). */
   initialRestore?: TaskRestore;
+  /**
+   * Checkpoints a previous JobManager retained (HA recovery), oldest first; the newest is what
+   * the job restores. Non-empty also means the job completed a checkpoint before: it never
+   * falls back to `initialRestore` or empty state silently.
+   */
+  recoveredCheckpoints?: readonly CompletedCheckpoint[];
+  /** The job completed a checkpoint before, but none of them could be recovered. */
+  checkpointedBefore?: boolean;
+  /** First checkpoint id: above every id used before (HA recovery). */
+  firstCheckpointId?: number;
+  /** Start from empty state when every checkpoint is damaged (opt-in), instead of failing. */
+  restoreFromEmptyOnDamage: boolean;
   /** Too many consecutive checkpoints failed: the job must fail over. */
   onTolerableFailuresExceeded: (cause: string) => void;
-  /** A checkpoint completed (the HA store records the pointer). */
-  onCheckpointCompleted?: (checkpoint: CompletedCheckpoint) => void | Promise<void>;
+  /**
+   * The retained checkpoints changed (one completed, or a damaged one was dropped): the HA store
+   * records them. Awaited before tasks hear of a completed checkpoint.
+   */
+  onRetainedCheckpointsChanged?: (retained: readonly CompletedCheckpoint[]) => void | Promise<void>;
 }
 
 /** Checks, at submission, that the cluster can checkpoint the job. */
@@ -55,10 +76,17 @@ export class JobCheckpointing {
   readonly storage: CheckpointStorage;
   private readonly log: Logger;
   private initialRestore: TaskRestore | undefined;
+  /** A checkpoint completed at some time: restores never go back to `initialRestore` or to nothing silently. */
+  private checkpointedBefore: boolean;
+  /** Opted-in empty start after damage: deployments restore nothing until a checkpoint completes. */
+  private startEmpty = false;
+  /** Why the next deployment restores an older checkpoint or nothing (cleared once one completes). */
+  private notice: string | undefined;
 
   constructor(private readonly p: JobCheckpointingParams) {
     this.log = p.logger.child({ component: 'CheckpointCoordinator', jobId: p.jobId });
     this.initialRestore = p.initialRestore;
+    this.checkpointedBefore = (p.recoveredCheckpoints?.length ?? 0) > 0 || p.checkpointedBefore === true;
     this.storage = new CheckpointStorage(p.jobId, p.config['state.checkpoints.dir'], p.config['state.savepoints.dir']);
     this.coordinator = new CheckpointCoordinator({
       jobId: p.jobId,
@@ -70,12 +98,17 @@ export class JobCheckpointing {
       scheduler: SYSTEM_SCHEDULER,
       stats: p.stats,
       // Ids continue after the restored checkpoint, so a resumed job never reuses a chk-<n>.
-      firstCheckpointId: (p.initialRestore?.checkpointId ?? 0) + 1,
+      firstCheckpointId: p.firstCheckpointId ?? (p.initialRestore?.checkpointId ?? 0) + 1,
+      ...(p.recoveredCheckpoints ? { recoveredCheckpoints: p.recoveredCheckpoints } : {}),
       listener: {
-        onCheckpointCompleted: (cp) => {
+        onCheckpointCompleted: (cp, retained) => {
           this.log.info({ checkpointId: cp.checkpointId, savepoint: cp.savepoint, durationMs: cp.completionTimestamp - cp.timestamp, path: cp.externalPath }, `Completed ${cp.savepoint ? 'savepoint' : 'checkpoint'} ${cp.checkpointId}`);
+          if (cp.savepoint) return undefined;
+          this.checkpointedBefore = true;
+          this.startEmpty = false;
+          this.notice = undefined;
           // The HA pointer is durable before the tasks hear of the checkpoint (and commit).
-          return cp.savepoint ? undefined : p.onCheckpointCompleted?.(cp);
+          return p.onRetainedCheckpointsChanged?.([...retained]);
         },
         onTolerableFailuresExceeded: (cause) => p.onTolerableFailuresExceeded(cause),
         onWarning: (message) => this.log.warn(message),
@@ -83,32 +116,66 @@ export class JobCheckpointing {
     });
   }
 
-  /** What every (re)deployment restores from: the latest completed checkpoint, else the initial restore point. */
+  /**
+   * What every (re)deployment restores from: the latest retained checkpoint; before the job
+   * ever completed one, the restore point it was submitted with; nothing after an opted-in
+   * empty start.
+   */
   restoreForDeployment(): TaskRestore | undefined {
     const latest = this.coordinator.latestCompletedCheckpoint();
     if (latest) return { checkpointDir: latest.externalPath, checkpointId: latest.checkpointId, allowNonRestoredState: false };
+    if (this.startEmpty || this.checkpointedBefore) return undefined;
     return this.initialRestore;
   }
 
+  /** Why the next deployment restores an older checkpoint or no state at all; undefined normally. */
+  restoreNotice(): string | undefined {
+    return this.notice;
+  }
+
+  /** The candidates a restore chooses among, oldest first. */
+  private restoreCandidates(): RestoreCandidate[] {
+    const retained = this.coordinator.completedCheckpoints().map((c) => ({ checkpointId: c.checkpointId, dir: c.externalPath }));
+    if (retained.length > 0 || this.startEmpty || this.checkpointedBefore || !this.initialRestore) return retained;
+    return [{ checkpointId: this.initialRestore.checkpointId, dir: this.initialRestore.checkpointDir }];
+  }
+
   /**
-   * A task failed with `cause`: when it is a damaged file of a retained checkpoint (the restore
-   * refused it), that checkpoint is dropped, so the restart falls back to the previous retained
-   * one instead of failing on the same file again. The HA pointer moves back with it. Resolves
-   * with a description of the fallback, or undefined when the cause is something else.
+   * A task failed with `cause`. When it is the restore refusing a damaged or incomplete
+   * checkpoint the job could restore, the policy decides (restore-policy.ts): that checkpoint is
+   * dropped and the restart falls back to the previous retained one; with none left the job
+   * must fail without restarts — or, opted in, restarts from empty state. Synchronous, so the
+   * restart scheduled next already sees the change; deleting the damaged directory and
+   * recording the retained checkpoints in the HA store follow in the background.
+   * Undefined when the cause is something else.
    */
-  async fallBackFromDamagedCheckpoint(cause: string): Promise<string | undefined> {
-    const m = /damaged checkpoint (\S+?):? /.exec(cause);
-    if (!m) return undefined;
-    const dir = m[1]!.replace(/:$/, '');
-    const dropped = await this.coordinator.dropDamagedCheckpoint(dir);
-    if (!dropped) return undefined;
-    const previous = this.coordinator.latestCompletedCheckpoint();
-    const what = previous
-      ? `checkpoint ${dropped.checkpointId} is damaged; falling back to checkpoint ${previous.checkpointId}`
-      : `checkpoint ${dropped.checkpointId} is damaged and no earlier checkpoint is retained`;
-    this.log.warn({ checkpointId: dropped.checkpointId, previous: previous?.checkpointId, cause }, what);
-    if (previous) await this.p.onCheckpointCompleted?.(previous);
-    return what;
+  onRestoreFailure(cause: string): RestoreDecision | undefined {
+    const candidates = this.restoreCandidates();
+    const hit = damagedCheckpointIn(cause, candidates.map((c) => c.dir).reverse());
+    if (!hit) return undefined;
+    const damaged = candidates.find((c) => c.dir === hit.dir)!;
+    const remaining = candidates.filter((c) => c !== damaged);
+    const decision = decideAfterDamage(this.p.jobId, damaged, hit.damage, remaining, this.p.restoreFromEmptyOnDamage);
+    if (decision.kind === 'fail') {
+      // Kept as it is (a FAILED job keeps its checkpoints), for inspection or repair.
+      this.log.error({ checkpointId: damaged.checkpointId, path: damaged.dir }, decision.message);
+      return decision;
+    }
+    this.log.warn({ checkpointId: damaged.checkpointId, path: damaged.dir, next: decision.kind === 'fallback' ? decision.next.checkpointId : 'empty state' }, decision.message);
+    this.notice = decision.message;
+    const wasRetained = this.coordinator.dropCheckpoint(damaged.checkpointId, true) !== undefined;
+    // A savepoint the job was submitted with is the user's: never deleted, just not used again.
+    if (!wasRetained) this.initialRestore = undefined;
+    if (decision.kind === 'empty') {
+      this.startEmpty = true;
+      this.checkpointedBefore = true;
+    }
+    if (wasRetained) {
+      Promise.resolve(this.p.onRetainedCheckpointsChanged?.([...this.coordinator.completedCheckpoints()])).catch((err: unknown) => {
+        this.log.warn({ err: describeError(err) }, 'could not record the retained checkpoints in the HA store');
+      });
+    }
+    return decision;
   }
 
   /** Records in the statistics which checkpoint a deployment restored. */
@@ -153,12 +220,18 @@ export class JobCheckpointing {
     this.coordinator.receiveDecline(checkpointId, vertexId, subtaskIndex, attempt, reason);
   }
 
-  /** The job reached a terminal status (or was suspended): stop, and clean up as the retention says. */
+  /**
+   * The job reached a terminal status (or was suspended): stop, and clean up as the retention
+   * says. Directories of checkpoints that never completed go in every case.
+   */
   async jobEnded(status: JobStatus): Promise<void> {
     this.coordinator.shutdown();
     const retention = this.p.jobGraph.settings.checkpoint.retention;
     const discard = status === 'FINISHED' || (status === 'CANCELED' && retention === 'DELETE_ON_CANCELLATION');
-    if (!discard) return;
+    if (!discard) {
+      await this.coordinator.collectOrphans(Number.MAX_SAFE_INTEGER);
+      return;
+    }
     await this.coordinator.discardCompletedCheckpoints();
     await this.storage.removeJobDirIfEmpty();
   }

@@ -35,10 +35,18 @@ export interface JobMasterParams {
   resourceManager: ResourceManager;
   /** Called after every job status change with the new JobInfo. */
   onStatusChange: (info: JobInfo) => void;
-  /** The checkpoint or savepoint the job starts from (`fluss run -s`, JobManager recovery). */
+  /** The checkpoint or savepoint the job was submitted with (`fluss run -s`). */
   restore?: TaskRestore;
-  /** A checkpoint completed (the HA store records it). */
-  onCheckpointCompleted?: (checkpoint: CompletedCheckpoint) => void | Promise<void>;
+  /** JobManager recovery: the checkpoints a previous JobManager retained, oldest first (the newest is restored). */
+  recoveredCheckpoints?: readonly CompletedCheckpoint[];
+  /** JobManager recovery: the job completed a checkpoint before (it never starts over silently). */
+  checkpointedBefore?: boolean;
+  /** JobManager recovery: the first checkpoint id, above every one used before. */
+  firstCheckpointId?: number;
+  /** Start from empty state when every checkpoint is damaged, instead of failing (opt-in). */
+  restoreFromEmptyOnDamage?: boolean;
+  /** The retained checkpoints changed (the HA store records them). */
+  onRetainedCheckpointsChanged?: (retained: readonly CompletedCheckpoint[]) => void | Promise<void>;
   /**
    * The first execution attempt (default 0): a recovered job continues above the attempts an
    * earlier JobManager deployed, so attempt numbers (in sink file names, in cleanup decisions)
@@ -122,7 +130,11 @@ export class JobMaster {
       graph: this.graph,
       stats: this.checkpointStats,
       initialRestore: params.restore,
-      onCheckpointCompleted: params.onCheckpointCompleted,
+      ...(params.recoveredCheckpoints ? { recoveredCheckpoints: params.recoveredCheckpoints } : {}),
+      ...(params.firstCheckpointId !== undefined ? { firstCheckpointId: params.firstCheckpointId } : {}),
+      checkpointedBefore: params.checkpointedBefore === true,
+      restoreFromEmptyOnDamage: params.restoreFromEmptyOnDamage ?? params.config['execution.checkpointing.restore-from-empty-on-damage'],
+      onRetainedCheckpointsChanged: params.onRetainedCheckpointsChanged,
       onTolerableFailuresExceeded: (cause) => {
         if (this.jobStatus !== 'RUNNING') return;
         this.recordException(cause);
@@ -175,6 +187,18 @@ export class JobMaster {
     };
   }
 
+  /**
+   * JobManager recovery found nothing of the job it can restore: the job is listed, and FAILED
+   * with `cause` at once (CREATED → RUNNING → FAILING → FAILED), without deploying anything.
+   */
+  failAtStart(cause: string): void {
+    this.log.error({ name: this.jobGraph.jobName }, cause);
+    this.setStatus('RUNNING');
+    this.recordException(cause);
+    this.handleFailure(cause, true);
+    this.checkSettled();
+  }
+
   /** Starts scheduling (CREATED → RUNNING). */
   start(): void {
     this.log.info({ name: this.jobGraph.jobName, slots: requiredSlots(this.jobGraph.vertices) }, 'job submitted');
@@ -220,12 +244,11 @@ export class JobMaster {
       execution.failureCause = u.failureCause || `${execution.taskName} failed without a cause`;
       this.log.warn({ vertex: u.vertexId, subtask: u.subtaskIndex, attempt: u.attempt }, execution.failureCause);
       this.recordException(execution.failureCause, execution);
-      // A restore refused on a damaged checkpoint file: the restart uses the previous checkpoint.
-      // (The store changes synchronously, before the restart is scheduled.)
-      this.checkpointing.fallBackFromDamagedCheckpoint(execution.failureCause).catch((err: unknown) => {
-        this.log.warn({ err: describeError(err) }, 'could not drop the damaged checkpoint');
-      });
-      this.handleFailure(execution.failureCause);
+      // A restore refused on a damaged checkpoint: the restart uses an older one, or the job
+      // fails without restarts when none is left (restore-policy.ts).
+      const decision = this.jobStatus === 'RUNNING' ? this.checkpointing.onRestoreFailure(execution.failureCause) : undefined;
+      if (decision?.kind === 'fail') this.handleFailure(decision.message, true);
+      else this.handleFailure(execution.failureCause);
     } else if (state === 'CANCELED' && !expectedCancel) {
       this.recordException(`${execution.taskName} was canceled unexpectedly`, execution);
       this.handleFailure(`${execution.taskName} was canceled unexpectedly`);
@@ -424,11 +447,14 @@ export class JobMaster {
 
   // ------------------------------------------------------------------ failure and cancellation
 
-  /** A task or the scheduling failed: restart, or fail the job. Later failures of a failing job only settle it. */
-  private handleFailure(cause: string): void {
+  /**
+   * A task or the scheduling failed: restart, or fail the job (always with `noRestart`: nothing
+   * can be restored). Later failures of a failing job only settle it.
+   */
+  private handleFailure(cause: string, noRestart = false): void {
     if (this.jobStatus !== 'RUNNING') return;
     this.checkpointing.abortPending(`Job failover: ${cause}`);
-    const decision = this.restartStrategy.onFailure(Date.now());
+    const decision = noRestart ? { restart: false as const, reason: 'no checkpoint of the job can be restored' } : this.restartStrategy.onFailure(Date.now());
     if (decision.restart) {
       this.log.warn({ delayMs: decision.delayMs, restart: this.restartStrategy.numberOfRestarts }, `restarting job after failure: ${cause}`);
       this.failureCause = cause;

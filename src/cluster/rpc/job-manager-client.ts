@@ -40,6 +40,8 @@ export interface SubmitJobArgs {
   restorePath?: string;
   /** Skip state of operators the job no longer has (`fluss run -n`). */
   allowNonRestoredState?: boolean;
+  /** Start from empty state when every checkpoint is damaged (`fluss run --restoreFromEmptyOnDamage`). */
+  restoreFromEmptyOnDamage?: boolean;
 }
 
 /** What `triggerSavepoint` sends. */
@@ -109,6 +111,7 @@ export class JobManagerClient {
       jobId: req.jobId ?? '',
       restorePath: req.restorePath ?? '',
       allowNonRestoredState: req.allowNonRestoredState ?? false,
+      restoreFromEmptyOnDamage: req.restoreFromEmptyOnDamage ?? false,
     };
     const res = await this.channel.unary<SubmitJobResponse>('submitJob', request, BUNDLE_CALL_TIMEOUT_MS);
     return res.jobId;

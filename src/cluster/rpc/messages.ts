@@ -20,6 +20,8 @@ export interface SubmitJobRequest {
   restorePath?: string;
   /** Skip state of operators the job no longer has (`-n`). */
   allowNonRestoredState?: boolean;
+  /** Start from empty state when every checkpoint is damaged (`--restoreFromEmptyOnDamage`). */
+  restoreFromEmptyOnDamage?: boolean;
 }
 
 /** `SubmitJobResponse`. */
