@@ -3,17 +3,21 @@
  * message names the subpartition (waiting up to the request timeout for its producer to
  * register it); each item then travels as one `ProducerMessage.frame`, batches only against
  * credit (see {@link SubpartitionQueue}). End-of-partition ends the stream; a producer failure
- * sends an `error` message and ends it.
+ * sends an `error` message and ends it. A batch whose frame would exceed the largest message
+ * gRPC carries is split in halves until it fits; a single record that does not fit, or one that
+ * cannot be encoded at all, fails the producer (never the process).
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../core/logger.js';
 import { describeError, InvalidArgumentError } from '../core/errors.js';
 import type { ChannelItem } from '../runtime/stream-element.js';
+import { GRPC_OPTIONS } from '../core/proto.js';
 import type { ConsumerMessage, ProducerMessage } from './data-exchange-protocol.js';
 import type { FrameCodec } from './frame-codec.js';
 import { formatErrorFrame } from './network-errors.js';
 import type { ResultPartitionManager } from './result-partition-manager.js';
 import type { SubpartitionQueue, SubpartitionReader } from './subpartition-queue.js';
+import { recordTooLarge } from './record-serialization.js';
 
 type SubscribeCall = grpc.ServerDuplexStream<ConsumerMessage, ProducerMessage>;
 
@@ -21,6 +25,24 @@ type SubscribeCall = grpc.ServerDuplexStream<ConsumerMessage, ProducerMessage>;
 const MAX_PARTITION_ID_LENGTH = 512;
 const MAX_SUBPARTITION = 32767;
 const MAX_CREDIT = 1_000_000;
+
+/** Largest frame a producer sends: gRPC's message limit less the `ProducerMessage` envelope. */
+export const DEFAULT_MAX_FRAME_BYTES = (GRPC_OPTIONS['grpc.max_send_message_length'] as number) - 16;
+
+/** The frames of `item`: one, or for an oversized batch its halves, recursively, in order. */
+export function encodeFrames(codec: FrameCodec, item: ChannelItem, maxFrameBytes: number, out: Buffer[] = []): Buffer[] {
+  const frame = codec.encode(item);
+  if (frame.length <= maxFrameBytes) {
+    out.push(frame);
+    return out;
+  }
+  if (item.kind !== 'records' || item.values.length < 2) throw recordTooLarge(frame.length, maxFrameBytes);
+  const mid = item.values.length >>> 1;
+  const ts = item.timestamps;
+  encodeFrames(codec, { kind: 'records', values: item.values.slice(0, mid), timestamps: ts && ts.slice(0, mid) }, maxFrameBytes, out);
+  encodeFrames(codec, { kind: 'records', values: item.values.slice(mid), timestamps: ts && ts.slice(mid) }, maxFrameBytes, out);
+  return out;
+}
 
 function isCount(v: unknown, max: number): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
@@ -39,6 +61,7 @@ class RemoteSubpartitionReader implements SubpartitionReader {
     private readonly partitions: ResultPartitionManager,
     private readonly codec: FrameCodec,
     private readonly requestTimeoutMs: number,
+    private readonly maxFrameBytes: number,
     private readonly logger: Logger,
   ) {
     call.on('data', (msg: ConsumerMessage) => this.onMessage(msg));
@@ -98,13 +121,17 @@ class RemoteSubpartitionReader implements SubpartitionReader {
     }
   }
 
+  /** Throws when `item` cannot be encoded; the subpartition then fails its producer. */
   deliver(item: ChannelItem, onDelivered?: () => void): void {
     if (this.done) return;
-    const frame = this.codec.encode(item);
     if (onDelivered === undefined) {
-      this.call.write({ frame });
+      const frames = encodeFrames(this.codec, item, this.maxFrameBytes);
+      // The consumer returns one credit per frame: charge the extra halves of a split batch.
+      if (frames.length > 1) this.subpartition?.chargeCredit(frames.length - 1);
+      for (const frame of frames) this.call.write({ frame });
       return;
     }
+    const frame = this.codec.encode(item);
     // End of partition: the consumer has everything once this frame is written.
     this.call.write({ frame }, () => onDelivered());
     this.finishCall();
@@ -142,13 +169,14 @@ export class DataExchangeService {
     private readonly codec: FrameCodec,
     private readonly requestTimeoutMs: number,
     private readonly logger: Logger,
+    private readonly maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
   ) {}
 
   /** Handlers for `grpc.Server#addService` with {@link dataExchangeServiceDefinition}. */
   handlers(): grpc.UntypedServiceImplementation {
     return {
       Subscribe: (call: SubscribeCall) => {
-        new RemoteSubpartitionReader(call, this.partitions, this.codec, this.requestTimeoutMs, this.logger);
+        new RemoteSubpartitionReader(call, this.partitions, this.codec, this.requestTimeoutMs, this.maxFrameBytes, this.logger);
       },
     };
   }

@@ -8,17 +8,27 @@
 import { Packr, Unpackr } from 'msgpackr';
 import type { ChannelItem } from '../runtime/stream-element.js';
 import { InvalidArgumentError } from '../core/errors.js';
+import { UnserializableRecordError, unserializableItem } from './record-serialization.js';
 
 const KINDS = new Set(['records', 'watermark', 'watermarkStatus', 'barrier', 'cancelCheckpoint', 'endOfPartition']);
 
 /** Encodes and decodes {@link ChannelItem}s to and from frames. */
 export class FrameCodec {
-  private readonly packr = new Packr({ useRecords: true });
+  // BigInts of any size arrive as BigInts (past 64 bits through msgpackr's BigInt extension);
+  // a function refuses to encode instead of silently arriving as undefined.
+  private readonly packr = new Packr({ useRecords: true, useBigIntExtension: true, writeFunction: refuseFunction });
   private readonly unpackr = new Unpackr({ useRecords: true });
 
-  /** Encodes one item; the returned buffer is owned by the caller. */
+  /**
+   * Encodes one item; the returned buffer is owned by the caller. Throws an
+   * {@link UnserializableRecordError} naming the problem (circular, function, symbol, too deep).
+   */
   encode(item: ChannelItem): Buffer {
-    return this.packr.pack(item);
+    try {
+      return this.packr.pack(item);
+    } catch (err) {
+      throw unserializableItem(item, err);
+    }
   }
 
   /** Decodes one frame produced by {@link encode} (on any FrameCodec). */
@@ -35,4 +45,8 @@ export class FrameCodec {
     }
     return item as ChannelItem;
   }
+}
+
+function refuseFunction(): never {
+  throw new UnserializableRecordError('a function cannot be serialised');
 }

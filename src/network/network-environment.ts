@@ -17,7 +17,7 @@ import type {
 import type { RpcSecurity } from '../cluster/rpc/credentials.js';
 import { DataClientPool } from './data-client-pool.js';
 import { dataExchangeServiceDefinition } from './data-exchange-protocol.js';
-import { DataExchangeService } from './data-exchange-service.js';
+import { DataExchangeService, DEFAULT_MAX_FRAME_BYTES } from './data-exchange-service.js';
 import { FrameCodec } from './frame-codec.js';
 import { SingleInputGate } from './input-gate.js';
 import type { InputChannel } from './input-channel.js';
@@ -40,6 +40,8 @@ export interface NetworkEnvironmentOptions {
   maxRecordsPerBatch?: number;
   /** Transport security of the clients this TaskManager subscribes with (default plaintext). */
   security?: RpcSecurity;
+  /** Largest data frame sent to a remote consumer (default: the gRPC message limit). */
+  maxFrameBytes?: number;
 }
 
 /** The {@link ShuffleEnvironment} of one TaskManager. */
@@ -65,7 +67,13 @@ export class NetworkEnvironment implements ShuffleEnvironment {
     this.maxRecordsPerBatch = positiveInt(options.maxRecordsPerBatch ?? DEFAULT_MAX_RECORDS_PER_BATCH, 'maxRecordsPerBatch');
     this.partitions = new ResultPartitionManager(this.taskManagerId);
     this.clients = new DataClientPool(options.security);
-    this.service = new DataExchangeService(this.partitions, this.codec, this.requestTimeoutMs, this.logger);
+    this.service = new DataExchangeService(
+      this.partitions,
+      this.codec,
+      this.requestTimeoutMs,
+      this.logger,
+      positiveInt(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, 'maxFrameBytes'),
+    );
   }
 
   /** `host:port` of the TaskManager's data server; set by {@link setDataAddress}. */

@@ -8,6 +8,7 @@ import { END_OF_PARTITION, type ChannelEvent } from '../runtime/stream-element.j
 import { InvalidArgumentError } from '../core/errors.js';
 import { SubpartitionQueue, type SubpartitionOwner } from './subpartition-queue.js';
 import { ProducerFailedError } from './network-errors.js';
+import { RecordSerializationError, UnserializableRecordError } from './record-serialization.js';
 import { deferred, RESOLVED, type Deferred } from './deferred.js';
 
 /** Default number of records after which a buffer is closed into a batch. */
@@ -25,6 +26,10 @@ export class PipelinedResultPartition implements ResultPartition, SubpartitionOw
   private timer: NodeJS.Timeout | null = null;
   private released: Error | null = null;
   private consumerLost: Error | null = null;
+  /** Set when a record could not be delivered: the producing task must fail with it. */
+  private producerFailure: Error | null = null;
+  private operatorName: string;
+  private edgeName: string;
 
   /**
    * @param id the {@link resultPartitionId}.
@@ -44,14 +49,21 @@ export class PipelinedResultPartition implements ResultPartition, SubpartitionOw
       throw new InvalidArgumentError(`result partition ${id} needs at least one subpartition, got ${numberOfSubpartitions}`);
     }
     this.numberOfSubpartitions = numberOfSubpartitions;
+    this.operatorName = `the producer of result partition ${id}`;
+    this.edgeName = id;
     const maxRecords = options.bufferTimeoutMs === 0 ? 1 : Math.max(1, options.maxRecordsPerBatch ?? DEFAULT_MAX_RECORDS_PER_BATCH);
     const subs: SubpartitionQueue[] = [];
     for (let i = 0; i < numberOfSubpartitions; i++) subs.push(new SubpartitionQueue(this, i, maxRecords, backlogBound));
     this.subpartitions = subs;
     if (options.bufferTimeoutMs > 0) {
-      this.timer = setInterval(() => this.flushAll(), options.bufferTimeoutMs);
+      this.timer = setInterval(() => this.flushSubpartitions(), options.bufferTimeoutMs);
       this.timer.unref();
     }
+  }
+
+  describeProducer(operatorName: string, edgeName: string): void {
+    this.operatorName = operatorName;
+    this.edgeName = edgeName;
   }
 
   emitRecord(subpartition: number, value: unknown, timestamp: number): void {
@@ -60,29 +72,36 @@ export class PipelinedResultPartition implements ResultPartition, SubpartitionOw
       throw new InvalidArgumentError(`subpartition ${subpartition} out of range [0, ${this.numberOfSubpartitions}) in ${this.id}`);
     }
     sub.add(value, timestamp);
+    // A batch this record closed, or one sent earlier from a timer or a credit, failed to encode.
+    if (this.producerFailure !== null) throw this.producerFailure;
   }
 
   /** Local consumers of different subpartitions receive the same `value` object. */
   broadcastRecord(value: unknown, timestamp: number): void {
     const subs = this.subpartitions;
     for (let i = 0; i < subs.length; i++) subs[i]!.add(value, timestamp);
+    if (this.producerFailure !== null) throw this.producerFailure;
   }
 
   broadcastEvent(event: ChannelEvent): void {
     const subs = this.subpartitions;
     for (let i = 0; i < subs.length; i++) subs[i]!.addEvent(event);
+    if (this.producerFailure !== null) throw this.producerFailure;
   }
 
   flushAll(): void {
-    const subs = this.subpartitions;
-    for (let i = 0; i < subs.length; i++) subs[i]!.flush();
+    this.flushSubpartitions();
+    if (this.producerFailure !== null) throw this.producerFailure;
   }
 
+  /** Not available once the producer failed, so a waiting task wakes up to the failure. */
   isAvailable(): boolean {
+    if (this.producerFailure !== null) return false;
     return this.overfullCount === 0 || this.released !== null;
   }
 
   whenAvailable(): Promise<void> {
+    if (this.producerFailure !== null) return Promise.reject(this.producerFailure);
     if (this.isAvailable()) return RESOLVED;
     if (this.availability === null) this.availability = deferred();
     return this.availability.promise;
@@ -127,12 +146,30 @@ export class PipelinedResultPartition implements ResultPartition, SubpartitionOw
   }
 
   /** @internal */
+  onDeliveryFailed(error: Error): void {
+    if (this.released !== null) return;
+    const failure =
+      error instanceof UnserializableRecordError ? new RecordSerializationError(this.operatorName, this.edgeName, error) : error;
+    this.producerFailure = failure;
+    // Consumers learn the reason at once; the producing task on its next emit or wait.
+    this.release(failure);
+    const waiter = this.availability;
+    this.availability = null;
+    waiter?.reject(failure);
+  }
+
+  /** @internal */
   onConsumerLost(error: Error): void {
     if (this.released !== null || this.consumerLost !== null) return;
     this.consumerLost = error;
     this.finishing?.reject(error);
     // Keep producing into the void instead of blocking: the job is failing over anyway.
     this.signalAvailable();
+  }
+
+  private flushSubpartitions(): void {
+    const subs = this.subpartitions;
+    for (let i = 0; i < subs.length; i++) subs[i]!.flush();
   }
 
   private signalAvailable(): void {

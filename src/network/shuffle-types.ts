@@ -25,7 +25,16 @@ export interface ResultPartitionOptions {
 export interface ResultPartition {
   readonly id: string;
   readonly numberOfSubpartitions: number;
-  /** Appends a record to the open buffer of `subpartition`; the buffer is flushed when full. */
+  /**
+   * Names the operator that writes into this partition and its edge (`"Map -> HASH -> Window"`)
+   * for the error a record that cannot be sent fails the producer with.
+   */
+  describeProducer(operatorName: string, edgeName: string): void;
+  /**
+   * Appends a record to the open buffer of `subpartition`; the buffer is flushed when full.
+   * Throws (as do the other writes, and {@link whenAvailable} rejects) once a record of this
+   * partition could not be serialised for a remote consumer: the producer has failed.
+   */
   emitRecord(subpartition: number, value: unknown, timestamp: number): void;
   /** Appends a record to every subpartition (broadcast partitioning). */
   broadcastRecord(value: unknown, timestamp: number): void;

@@ -32,6 +32,12 @@ export interface SubpartitionOwner {
   onEndDelivered(): void;
   /** The consumer went away before end-of-partition; nothing more can be delivered. */
   onConsumerLost(error: Error): void;
+  /**
+   * An item could not be handed to the reader (a record that cannot be serialised): the
+   * producer has failed. Called from wherever delivery ran (the task, a credit message, the
+   * flush timer), so it must not throw.
+   */
+  onDeliveryFailed(error: Error): void;
 }
 
 const OPEN = 0;
@@ -117,6 +123,14 @@ export class SubpartitionQueue {
   }
 
   /**
+   * A batch went out as `extra` more frames than credits taken (split to fit the frame limit):
+   * the consumer will return one credit per frame, so they are charged now.
+   */
+  chargeCredit(extra: number): void {
+    this.credit -= extra;
+  }
+
+  /**
    * The consumer is gone. Before end-of-partition reached it, this fails the subpartition:
    * later records are dropped and the partition learns that it cannot finish.
    */
@@ -165,13 +179,19 @@ export class SubpartitionQueue {
           this.credit--;
         }
         this.queue.shift();
-        if (item.kind === 'endOfPartition') {
-          this.reader.deliver(item, () => {
-            this.endDelivered = true;
-            this.owner.onEndDelivered();
-          });
-        } else {
-          this.reader.deliver(item);
+        try {
+          if (item.kind === 'endOfPartition') {
+            this.reader.deliver(item, () => {
+              this.endDelivered = true;
+              this.owner.onEndDelivered();
+            });
+          } else {
+            this.reader.deliver(item);
+          }
+        } catch (err) {
+          // Never into a gRPC callback or a timer: the producer fails, the process stays up.
+          this.owner.onDeliveryFailed(err instanceof Error ? err : new Error(String(err)));
+          break;
         }
       }
     } finally {

@@ -27,7 +27,7 @@ import { InternalTimerService, unboundedTimerBudget, type ProcessingTimeService 
 import { AbstractStreamOperator } from './operators/abstract-stream-operator.js';
 import { createStreamOperator } from './operators/operator-factory.js';
 import { SourceOperator } from './operators/source-operator.js';
-import { RecordWriter } from './record-writer.js';
+import { edgeDisplayName, RecordWriter } from './record-writer.js';
 import type { OperatorContext, Output, StreamOperator } from './stream-operator.js';
 import { StreamingRuntimeContext } from './streaming-runtime-context.js';
 
@@ -195,8 +195,9 @@ export class OperatorChain {
       const partition = options.partitions[i];
       if (!partition) throw new Error(`${vertex.name}: no result partition for output ${i}`);
       const producer = vertex.operators[edge.sourceOperatorIndex]!;
-      if (edge.partitioner === 'broadcast') return new RecordWriter(partition, undefined, producer.name);
       const consumer = job.jobGraph.vertices.find((v) => v.id === edge.targetVertexId);
+      const edgeName = edgeDisplayName(producer.name, edge.partitioner, consumer?.operators[edge.targetOperatorIndex]?.name ?? edge.targetVertexId);
+      if (edge.partitioner === 'broadcast') return new RecordWriter(partition, undefined, producer.name, edgeName);
       const fns = edge.partitioner === 'hash' || edge.partitioner === 'custom' ? job.functions.edge(edge.streamEdgeId) : {};
       const selector = createChannelSelector({
         kind: edge.partitioner,
@@ -208,7 +209,7 @@ export class OperatorChain {
         partitioner: fns.partitioner,
         operatorName: producer.name,
       });
-      return new RecordWriter(partition, selector, producer.name);
+      return new RecordWriter(partition, selector, producer.name, edgeName);
     }));
 
     this.contextOf = vertex.operators.map((d, idx) => {

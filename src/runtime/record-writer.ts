@@ -1,11 +1,22 @@
 /**
  * Writes an operator's records into the {@link ResultPartition} of one outgoing JobEdge,
- * routing each record with the edge's channel selector (or broadcasting). Synchronous.
+ * routing each record with the edge's channel selector (or broadcasting). Synchronous. A
+ * record that cannot be sent to a remote consumer fails the write (now or on a later one) with
+ * a RecordSerializationError naming the operator and the edge.
  */
+import type { PartitionerKind } from '../graph/job-graph.js';
 import type { ResultPartition } from '../network/shuffle-types.js';
 import type { ChannelEvent } from './stream-element.js';
 import type { ChannelSelector } from './channel-selectors.js';
 import { asUserCodeError } from './user-function.js';
+
+/**
+ * An edge as Flink's web UI shows it: `"Map -> HASH -> Window(...)"` (producer operator, ship
+ * strategy, consumer operator).
+ */
+export function edgeDisplayName(producer: string, partitioner: PartitionerKind, consumer: string): string {
+  return `${producer} -> ${partitioner.toUpperCase()} -> ${consumer}`;
+}
 
 /** The network output of one JobEdge. */
 export class RecordWriter {
@@ -18,7 +29,11 @@ export class RecordWriter {
     /** Undefined for broadcast edges. */
     private readonly selector: ChannelSelector | undefined,
     private readonly operatorName: string,
-  ) {}
+    /** The edge in errors, see {@link edgeDisplayName}; default the partition id. */
+    edgeName: string = partition.id,
+  ) {
+    partition.describeProducer(operatorName, edgeName);
+  }
 
   emit(value: unknown, timestamp: number): void {
     this.emitted++;
