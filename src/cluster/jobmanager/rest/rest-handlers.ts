@@ -143,8 +143,10 @@ export function createRestRouter(ctx: RestContext): RestRouter {
   });
 
   router.add('POST', '/jobs/:jid/savepoints', (req) => {
+    // A malformed body is 400 whatever the job: the request is wrong before it names anything.
+    const body = jsonObjectBody(req);
     const job = jobOf(ctx, req);
-    const parsed = savepointRequestSchema.safeParse(jsonObjectBody(req));
+    const parsed = savepointRequestSchema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');

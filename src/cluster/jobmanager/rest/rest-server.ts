@@ -9,6 +9,11 @@
  * `Authorization: Bearer <token>` and, since the token would otherwise cross the network in
  * clear, must come from a loopback peer (put a TLS-terminating proxy on the same host in front
  * of it); refused writes get 401 with one line. Reads stay open.
+ *
+ * Bodies are bounded: a request whose `Content-Length` is over the limit gets `413` at once,
+ * before its body is read (a client that sent `Expect: 100-continue` never sends it), and a
+ * chunked body gets it as soon as it crosses the limit. What the client still sends is read
+ * and dropped, within bounds, so the answer reaches it instead of a connection reset.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,7 +27,13 @@ import type { RestResponse, RestRouter } from './rest-router.js';
 import { StaticFiles } from './static-files.js';
 
 /** Largest request body accepted. */
-const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** After a 413, the rest of a body is dropped up to this much, then the connection is cut. */
+const MAX_DISCARDED_BYTES = 64 * MAX_BODY_BYTES;
+/** …or until this long has passed. */
+const DISCARD_TIMEOUT_MS = 30_000;
+
+const bodyTooLarge = (): RestError => new RestError(413, `request body larger than ${MAX_BODY_BYTES} bytes`);
 
 /** Security options of a {@link RestServer}. */
 export interface RestSecurityOptions {
@@ -65,6 +76,11 @@ export class RestServer {
   async start(host: string, port: number): Promise<void> {
     if (this.server) return;
     const server = createServer((req, res) => void this.handle(req, res));
+    // Expect: 100-continue (curl sends it for large bodies): refuse before the body is sent.
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      if (declaredBodyBytes(req) <= MAX_BODY_BYTES) res.writeContinue();
+      void this.handle(req, res);
+    });
     server.keepAliveTimeout = 5_000;
     this.bound = await listenHttp(server, host, port, 'REST server');
     this.server = server;
@@ -87,6 +103,10 @@ export class RestServer {
       return this.send(res, method, { status: 400, body: errorBody('malformed request URL') });
     }
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    if (declaredBodyBytes(req) > MAX_BODY_BYTES) {
+      discardBody(req);
+      return this.send(res, method, { status: 413, body: errorBody(bodyTooLarge().message) });
+    }
     const match = this.router.match(method, path);
     if (match.kind === 'not-found') {
       const file = method === 'GET' || method === 'HEAD' ? this.files.get(path) : undefined;
@@ -145,20 +165,50 @@ export class RestServer {
   }
 }
 
-/** Reads the request body as UTF-8; 413 beyond {@link MAX_BODY_BYTES}. */
+/** The `Content-Length` of a request (0 without one, Infinity when it is not a number). */
+function declaredBodyBytes(req: IncomingMessage): number {
+  const header = req.headers['content-length'];
+  if (header === undefined) return 0;
+  return /^\d+$/.test(header) ? Number(header) : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * Reads and drops the rest of a refused body, so the client gets the answer instead of a reset
+ * (closing a socket with unread data resets it); cuts the connection past the bounds.
+ */
+function discardBody(req: IncomingMessage): void {
+  let dropped = 0;
+  const cut = (): void => {
+    req.socket.destroy();
+  };
+  const timer = setTimeout(cut, DISCARD_TIMEOUT_MS);
+  timer.unref();
+  req.removeAllListeners('data');
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > MAX_DISCARDED_BYTES) cut();
+  });
+  req.on('close', () => clearTimeout(timer));
+  req.on('error', () => undefined);
+  req.resume();
+}
+
+/** Reads the request body as UTF-8; 413 once it grows beyond {@link MAX_BODY_BYTES}. */
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new RestError(413, `request body larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
+        req.off('data', onData);
+        discardBody(req);
+        reject(bodyTooLarge());
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
