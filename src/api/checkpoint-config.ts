@@ -23,6 +23,11 @@ export const ExternalizedCheckpointRetention = {
   DELETE_ON_CANCELLATION: 'DELETE_ON_CANCELLATION',
 } as const satisfies Record<ExternalizedCheckpointRetention, ExternalizedCheckpointRetention>;
 
+/** Flink ≤ 1.19's name of {@link ExternalizedCheckpointRetention} (`ExternalizedCheckpointCleanup.RETAIN_ON_CANCELLATION`). */
+export const ExternalizedCheckpointCleanup = ExternalizedCheckpointRetention;
+/** Flink ≤ 1.19's name of {@link ExternalizedCheckpointRetention}. */
+export type ExternalizedCheckpointCleanup = ExternalizedCheckpointRetention;
+
 /** Flink's default checkpoint timeout: 10 minutes. */
 export const DEFAULT_CHECKPOINT_TIMEOUT_MS = 10 * 60_000;
 
@@ -78,6 +83,41 @@ export class CheckpointConfig {
     if (!(timeoutMs > 0)) throw new JobBuildError(`checkpoint timeout must be positive, got ${timeoutMs}`);
     this.settings.timeoutMs = timeoutMs;
     return this;
+  }
+
+  /** The checkpoint timeout in ms. */
+  getCheckpointTimeout(): number {
+    return this.settings.timeoutMs;
+  }
+
+  /** The least pause between checkpoints in ms. */
+  getMinPauseBetweenCheckpoints(): number {
+    return this.settings.minPauseMs;
+  }
+
+  /** How many checkpoints may be in flight at once. */
+  getMaxConcurrentCheckpoints(): number {
+    return this.settings.maxConcurrent;
+  }
+
+  /** How many consecutive checkpoint failures the job tolerates. */
+  getTolerableCheckpointFailureNumber(): number {
+    return this.settings.tolerableFailures;
+  }
+
+  /** Whether the latest checkpoint survives cancelling the job. */
+  getExternalizedCheckpointRetention(): ExternalizedCheckpointRetention {
+    return this.settings.retention;
+  }
+
+  /** Flink ≤ 1.19's name of {@link setExternalizedCheckpointRetention}. */
+  setExternalizedCheckpointCleanup(cleanup: ExternalizedCheckpointRetention): this {
+    return this.setExternalizedCheckpointRetention(cleanup);
+  }
+
+  /** Flink's deprecated form of {@link setExternalizedCheckpointRetention}. */
+  enableExternalizedCheckpoints(cleanup: ExternalizedCheckpointRetention): this {
+    return this.setExternalizedCheckpointRetention(cleanup);
   }
 
   /** Least time between the end of one checkpoint and the start of the next. */

@@ -9,6 +9,7 @@ import type { PartitionerKind } from '../graph/job-graph.js';
 import type { StreamNodeSpec } from '../graph/stream-graph.js';
 import { PrintSink } from '../connectors/print-sink.js';
 import { isSink, type Sink } from '../connectors/sink.js';
+import { fieldKeySelector, type FieldExpression } from './field-aggregation.js';
 import { requireFunctionOrMethod, requireMethod, describeValue } from './function-checks.js';
 import type {
   FilterFunction,
@@ -91,8 +92,14 @@ export class DataStream<T> {
     return this.addOperator<R>({ kind: 'process', name: 'Process', userFunction: fn });
   }
 
-  /** Partitions the stream by key: records with the same key go to the same subtask. */
-  keyBy<K>(keySelector: KeySelector<T, K>): KeyedStream<T, K> {
+  /**
+   * Partitions the stream by key: records with the same key go to the same subtask. Flink's
+   * deprecated `keyBy(0)` / `keyBy("field")` forms (one tuple position or field name) are accepted.
+   */
+  keyBy<K>(keySelector: KeySelector<T, K>): KeyedStream<T, K>;
+  keyBy<K = unknown>(field: FieldExpression): KeyedStream<T, K>;
+  keyBy<K>(keySelector: KeySelector<T, K> | FieldExpression): KeyedStream<T, K> {
+    if (typeof keySelector === 'number' || typeof keySelector === 'string') return this.keyBy(fieldKeySelector(keySelector) as KeySelector<T, K>);
     requireFunctionOrMethod('keyBy', keySelector, 'getKey');
     const id = this.context.graph.addPartition(this.nodeId, 'hash', keySelector as KeySelector<unknown, unknown>);
     return this.context.keyedStream<T, K>(id, keySelector);

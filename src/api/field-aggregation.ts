@@ -37,6 +37,22 @@ export function checkFieldExpression(api: string, field: unknown): asserts field
   if (field === '' || field.split('.').some((p) => p === '')) throw new JobBuildError(`${api}() expects a non-empty property name, got "${field}"`);
 }
 
+/**
+ * The key selector of Flink's deprecated positional / field-name `keyBy(0)` / `keyBy("word")`:
+ * reads the field (tuple position, property, dotted path or `fN` name) of each record.
+ */
+export function fieldKeySelector(field: FieldExpression): (record: unknown) => unknown {
+  checkFieldExpression('keyBy', field);
+  const path = typeof field === 'number' ? [field] : field.split('.');
+  const where = typeof field === 'number' ? `tuple field ${field}` : `field "${field}"`;
+  return (record) => {
+    let v: unknown = record;
+    for (const p of path) v = v === null || v === undefined ? undefined : (v as Record<string | number, unknown>)[keyIn(v, p)];
+    if (v === undefined) throw new TypeError(`keyBy(${JSON.stringify(field)}): the record has no ${where}`);
+    return v;
+  };
+}
+
 /** A comparable or summable field value. */
 type FieldValue = number | bigint | string | boolean | Date;
 

@@ -65,6 +65,15 @@ export interface KeyedProcessContext<K> extends ProcessContext {
   getCurrentKey(): K;
 }
 
+/** Flink's TimeDomain: what `OnTimerContext.timeDomain()` returns (`TimeDomain.EVENT_TIME`). */
+export type TimeDomain = 'EVENT_TIME' | 'PROCESSING_TIME';
+
+/** `TimeDomain.EVENT_TIME`, as Flink users write it. */
+export const TimeDomain = {
+  EVENT_TIME: 'EVENT_TIME',
+  PROCESSING_TIME: 'PROCESSING_TIME',
+} as const satisfies Record<TimeDomain, TimeDomain>;
+
 /** Context of `onTimer`. */
 export interface OnTimerContext<K> extends KeyedProcessContext<K> {
   timeDomain(): 'EVENT_TIME' | 'PROCESSING_TIME';

@@ -5,6 +5,8 @@ export {
   StreamExecutionEnvironment,
   DEFAULT_JOB_NAME,
   DEFAULT_BUFFER_TIMEOUT_MS,
+  RuntimeExecutionMode,
+  TimeCharacteristic,
   type EnvironmentMode,
   type EnvironmentOptions,
 } from './stream-execution-environment.js';
@@ -29,12 +31,21 @@ export {
   CheckpointConfig,
   CheckpointingMode,
   ExternalizedCheckpointRetention,
+  ExternalizedCheckpointCleanup,
   DEFAULT_CHECKPOINT_TIMEOUT_MS,
 } from './checkpoint-config.js';
 export { ExecutionConfig, DEFAULT_AUTO_WATERMARK_INTERVAL_MS } from './execution-config.js';
-export { MemoryStateBackend, FsStateBackend, LevelDBStateBackend, type StateBackend, type StateBackendKind } from './state-backends.js';
+export {
+  MemoryStateBackend,
+  FsStateBackend,
+  LevelDBStateBackend,
+  HashMapStateBackend,
+  EmbeddedRocksDBStateBackend,
+  type StateBackend,
+  type StateBackendKind,
+} from './state-backends.js';
 export { RestartStrategies, type ExponentialDelayOptions } from './restart-strategies.js';
-export { Time } from './time.js';
+export { Time, TimeUnit, Duration } from './time.js';
 export { defineJob, buildJob, cloneForSubtask, type JobBuilder, type BuildJobOptions } from './build-job.js';
 export * from './functions.js';
 export * from './rich-functions.js';

@@ -18,7 +18,7 @@ function nonNegative(what: string, n: number): number {
   return n;
 }
 
-/** Factories of restart strategies for `env.setRestartStrategy(...)`. */
+/** Factories of restart strategies for `env.setRestartStrategy(...)`; Flink's names (`fixedDelayRestart`, …) and short ones. */
 export const RestartStrategies = {
   /** Never restart: the first failure fails the job. */
   noRestart(): RestartStrategySettings {
@@ -53,5 +53,27 @@ export const RestartStrategies = {
     }
     if (!(failureRateIntervalMs > 0)) throw new JobBuildError(`failure rate interval must be positive, got ${failureRateIntervalMs}`);
     return { type: 'failure-rate', maxFailuresPerInterval, failureRateIntervalMs, delayMs: nonNegative('restart delay', delayMs) };
+  },
+  /** Flink's name of {@link fixedDelay}: `fixedDelayRestart(3, Time.seconds(10))`. */
+  fixedDelayRestart(restartAttempts: number, delayBetweenAttemptsMs: number): RestartStrategySettings {
+    return RestartStrategies.fixedDelay(restartAttempts, delayBetweenAttemptsMs);
+  },
+  /** Flink's name of {@link failureRate}: `failureRateRestart(3, Time.minutes(5), Time.seconds(10))`. */
+  failureRateRestart(failureRate: number, failureIntervalMs: number, delayIntervalMs: number): RestartStrategySettings {
+    return RestartStrategies.failureRate(failureRate, failureIntervalMs, delayIntervalMs);
+  },
+  /** Flink's positional form of {@link exponentialDelay}. */
+  exponentialDelayRestart(
+    initialBackoffMs: number,
+    maxBackoffMs: number,
+    backoffMultiplier: number,
+    resetBackoffThresholdMs: number,
+    jitterFactor: number,
+  ): RestartStrategySettings {
+    return RestartStrategies.exponentialDelay({ initialBackoffMs, maxBackoffMs, backoffMultiplier, resetBackoffThresholdMs, jitterFactor });
+  },
+  /** Flink's "use the cluster's strategy": the job sets none, so the cluster default applies. */
+  fallBackRestart(): undefined {
+    return undefined;
   },
 } as const;

@@ -32,3 +32,18 @@ export class LevelDBStateBackend implements StateBackend {
   readonly kind = 'leveldb' as const;
   constructor(readonly checkpointDir?: string) {}
 }
+
+/** Flink's HashMapStateBackend: keyed state as objects in memory (Fluss's memory backend). */
+export class HashMapStateBackend implements StateBackend {
+  readonly kind = 'memory' as const;
+}
+
+/**
+ * Flink's EmbeddedRocksDBStateBackend: keyed state in an embedded LSM store on local disk,
+ * larger than memory. Fluss's equivalent is LevelDB, which this selects.
+ */
+export class EmbeddedRocksDBStateBackend implements StateBackend {
+  readonly kind = 'leveldb' as const;
+  /** Flink's incremental-checkpoint flag; LevelDB checkpoints are native snapshots either way. */
+  constructor(readonly incrementalCheckpoints = false) {}
+}

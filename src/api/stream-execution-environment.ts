@@ -20,7 +20,7 @@ import { UPPER_BOUND_MAX_PARALLELISM } from '../graph/key-groups.js';
 import { StreamGraph, type StreamNode } from '../graph/stream-graph.js';
 import { StreamGraphFunctions } from '../graph/stream-graph-functions.js';
 import { CheckpointConfig, type CheckpointingMode } from './checkpoint-config.js';
-import { ExecutionConfig } from './execution-config.js';
+import { DEFAULT_AUTO_WATERMARK_INTERVAL_MS, ExecutionConfig } from './execution-config.js';
 import { describeValue, requireParallelism } from './function-checks.js';
 import type { KeySelector } from './functions.js';
 import { KeyedStream } from './keyed-stream.js';
@@ -47,6 +47,26 @@ export interface EnvironmentOptions {
   mode?: EnvironmentMode;
 }
 
+/** Flink's execution modes (`env.setRuntimeMode(RuntimeExecutionMode.STREAMING)`). */
+export type RuntimeExecutionMode = 'STREAMING' | 'BATCH' | 'AUTOMATIC';
+
+/** `RuntimeExecutionMode.STREAMING`, as Flink users write it. */
+export const RuntimeExecutionMode = {
+  STREAMING: 'STREAMING',
+  BATCH: 'BATCH',
+  AUTOMATIC: 'AUTOMATIC',
+} as const satisfies Record<RuntimeExecutionMode, RuntimeExecutionMode>;
+
+/** Flink's (deprecated) time characteristic of `setStreamTimeCharacteristic`. */
+export type TimeCharacteristic = 'EventTime' | 'ProcessingTime' | 'IngestionTime';
+
+/** `TimeCharacteristic.EventTime`, as Flink users write it. */
+export const TimeCharacteristic = {
+  EventTime: 'EventTime',
+  ProcessingTime: 'ProcessingTime',
+  IngestionTime: 'IngestionTime',
+} as const satisfies Record<TimeCharacteristic, TimeCharacteristic>;
+
 /** The environment of the builder currently running (across its awaits). */
 const builderScope = new AsyncLocalStorage<StreamExecutionEnvironment>();
 
@@ -62,6 +82,8 @@ export class StreamExecutionEnvironment {
   private readonly checkpointConfig = new CheckpointConfig();
   private readonly config = new ExecutionConfig();
   private jobName: string | undefined;
+  private chainingEnabled = true;
+  private timeCharacteristic: TimeCharacteristic = 'EventTime';
   private readonly mode: EnvironmentMode;
   private readonly graph = new StreamGraph();
   private readonly context: StreamContext;
@@ -72,6 +94,11 @@ export class StreamExecutionEnvironment {
    */
   static getExecutionEnvironment(options: Omit<EnvironmentOptions, 'mode'> = {}): StreamExecutionEnvironment {
     return builderScope.getStore() ?? new StreamExecutionEnvironment({ ...options, mode: 'local' });
+  }
+
+  /** An environment that runs its job on a local mini-cluster (Flink's `createLocalEnvironment`). */
+  static createLocalEnvironment(parallelism?: number): StreamExecutionEnvironment {
+    return new StreamExecutionEnvironment({ defaultParallelism: parallelism, mode: 'local' });
   }
 
   /** @internal runs `fn` with `env` as what `getExecutionEnvironment()` returns. */
@@ -165,8 +192,15 @@ export class StreamExecutionEnvironment {
     return this.stateBackend?.checkpointDir;
   }
 
-  /** How the job restarts after a failure (`RestartStrategies.fixedDelay(3, 1000)`, …). */
-  setRestartStrategy(strategy: RestartStrategySettings): this {
+  /**
+   * How the job restarts after a failure (`RestartStrategies.fixedDelayRestart(3, 1000)`, …);
+   * `RestartStrategies.fallBackRestart()` (undefined) leaves it to the cluster's configuration.
+   */
+  setRestartStrategy(strategy: RestartStrategySettings | undefined): this {
+    if (strategy === undefined) {
+      this.restartStrategy = undefined;
+      return this;
+    }
     if (typeof strategy !== 'object' || strategy === null || !RESTART_TYPES.has(strategy.type)) {
       throw new JobBuildError(`setRestartStrategy() expects a strategy from RestartStrategies, got ${describeValue(strategy)}`);
     }
@@ -191,12 +225,74 @@ export class StreamExecutionEnvironment {
     return this.config;
   }
 
+  /**
+   * Registers a class whose instances are sent through network exchanges (`keyBy`, rebalance…)
+   * and kept in state as instances of it (Flink's `env.registerType(Ride.class)`); same as
+   * `getConfig().registerPojoType(type, name)`.
+   */
+  registerType(type: abstract new (...args: never[]) => unknown, name?: string): this {
+    this.config.registerPojoType(type, name);
+    return this;
+  }
+
+  /** Runs every operator in its own task: no operator is chained to another. */
+  disableOperatorChaining(): this {
+    this.chainingEnabled = false;
+    return this;
+  }
+
+  /** False after {@link disableOperatorChaining}. */
+  isChainingEnabled(): boolean {
+    return this.chainingEnabled;
+  }
+
+  /**
+   * Flink's execution mode. Fluss executes streaming only: `STREAMING` is accepted; `BATCH`
+   * and `AUTOMATIC` are refused, since batch execution changes results (final instead of
+   * rolling aggregates) and silently running them as streaming would too.
+   */
+  setRuntimeMode(mode: RuntimeExecutionMode): this {
+    if (mode === 'STREAMING') return this;
+    if (mode === 'BATCH' || mode === 'AUTOMATIC') {
+      throw new JobBuildError(`setRuntimeMode(${mode}): Fluss runs jobs in STREAMING mode only (batch execution would emit different results); remove the call or pass STREAMING`);
+    }
+    throw new JobBuildError(`setRuntimeMode() expects STREAMING, BATCH or AUTOMATIC, got ${describeValue(mode)}`);
+  }
+
+  /**
+   * Flink's deprecated time characteristic, as Flink ≥ 1.12 treats it: event time is always
+   * on; `ProcessingTime` sets the auto watermark interval to 0, the others to 200 ms.
+   */
+  setStreamTimeCharacteristic(characteristic: TimeCharacteristic): this {
+    if (characteristic !== 'EventTime' && characteristic !== 'ProcessingTime' && characteristic !== 'IngestionTime') {
+      throw new JobBuildError(`setStreamTimeCharacteristic() expects EventTime, ProcessingTime or IngestionTime, got ${describeValue(characteristic)}`);
+    }
+    this.timeCharacteristic = characteristic;
+    this.config.setAutoWatermarkInterval(characteristic === 'ProcessingTime' ? 0 : DEFAULT_AUTO_WATERMARK_INTERVAL_MS);
+    return this;
+  }
+
+  /** The characteristic last given to {@link setStreamTimeCharacteristic} (EventTime by default). */
+  getStreamTimeCharacteristic(): TimeCharacteristic {
+    return this.timeCharacteristic;
+  }
+
   // ---- sources ----
 
   /** A bounded, non-parallel stream of the given elements. */
   fromElements<T>(...elements: T[]): SingleOutputStreamOperator<T> {
     if (elements.length === 0) throw new JobBuildError('fromElements() needs at least one element');
     return this.addSource(new CollectionSource<T>(elements), undefined, undefined);
+  }
+
+  /** Flink 1.19's name for {@link fromElements}. */
+  fromData<T>(...elements: T[]): SingleOutputStreamOperator<T> {
+    return this.fromElements(...elements);
+  }
+
+  /** Flink's deprecated name for {@link fromSequence}. */
+  generateSequence(from: number, to: number): SingleOutputStreamOperator<number> {
+    return this.fromSequence(from, to);
   }
 
   /** A bounded, non-parallel stream of the elements of `collection`. */
@@ -307,8 +403,10 @@ export class StreamExecutionEnvironment {
     if (!this.graph.nodes.some((n) => n.kind === 'sink')) {
       throw new JobBuildError('the job has no sink: add print(), addSink(...) or sinkTo(...) to a stream');
     }
+    // disableOperatorChaining(): every operator is its own chain, as in Flink.
+    if (!this.chainingEnabled) for (const n of this.graph.nodes) n.chainingStrategy = 'NEVER';
     const jobGraph = generateJobGraph(this.graph, jobName, this.getSettingsDraft());
-    return { jobGraph, functions: new StreamGraphFunctions(this.graph) };
+    return { jobGraph, functions: new StreamGraphFunctions(this.graph), types: this.config.getRegisteredTypes() };
   }
 
   private async collect<T>(nodeId: number, jobName: string | undefined): Promise<T[]> {

@@ -23,4 +23,46 @@ export const Time = {
   days(n: number): number {
     return n * 86_400_000;
   },
+  /** Flink's `Time.of(n, TimeUnit.SECONDS)`: `Time.of(5, 'SECONDS')`. */
+  of(n: number, unit: TimeUnit): number {
+    const factor = TIME_UNIT_MS[unit];
+    if (factor === undefined) throw new TypeError(`Time.of() expects a TimeUnit (MILLISECONDS … DAYS), got ${String(unit)}`);
+    return n * factor;
+  },
+} as const;
+
+/** Java's TimeUnit names accepted by {@link Time.of}. */
+export type TimeUnit = 'MILLISECONDS' | 'SECONDS' | 'MINUTES' | 'HOURS' | 'DAYS';
+
+/** `TimeUnit.SECONDS`, as Flink users write it. */
+export const TimeUnit = {
+  MILLISECONDS: 'MILLISECONDS',
+  SECONDS: 'SECONDS',
+  MINUTES: 'MINUTES',
+  HOURS: 'HOURS',
+  DAYS: 'DAYS',
+} as const satisfies Record<TimeUnit, TimeUnit>;
+
+const TIME_UNIT_MS: Record<string, number> = { MILLISECONDS: 1, SECONDS: 1000, MINUTES: 60_000, HOURS: 3_600_000, DAYS: 86_400_000 };
+
+/**
+ * Java's `Duration` factories, as Flink's newer APIs take them
+ * (`WatermarkStrategy.forBoundedOutOfOrderness(Duration.ofSeconds(5))`): numbers of milliseconds.
+ */
+export const Duration = {
+  ofMillis(n: number): number {
+    return n;
+  },
+  ofSeconds(n: number): number {
+    return n * 1000;
+  },
+  ofMinutes(n: number): number {
+    return n * 60_000;
+  },
+  ofHours(n: number): number {
+    return n * 3_600_000;
+  },
+  ofDays(n: number): number {
+    return n * 86_400_000;
+  },
 } as const;
