@@ -2,6 +2,7 @@
  * Job-wide execution options (Flink's ExecutionConfig), from `env.getConfig()`.
  */
 import { JobBuildError } from '../core/errors.js';
+import { TypeRegistrationError, TypeRegistry } from '../core/type-registry.js';
 
 /** Flink's default interval of periodic watermark emission. */
 export const DEFAULT_AUTO_WATERMARK_INTERVAL_MS = 200;
@@ -9,6 +10,7 @@ export const DEFAULT_AUTO_WATERMARK_INTERVAL_MS = 200;
 /** Execution options of a job. */
 export class ExecutionConfig {
   private autoWatermarkIntervalMs = DEFAULT_AUTO_WATERMARK_INTERVAL_MS;
+  private readonly types = new TypeRegistry();
 
   /** How often periodic watermarks are emitted; 0 disables periodic watermarks. */
   setAutoWatermarkInterval(intervalMs: number): this {
@@ -22,5 +24,31 @@ export class ExecutionConfig {
   /** The periodic watermark interval in ms. */
   getAutoWatermarkInterval(): number {
     return this.autoWatermarkIntervalMs;
+  }
+
+  /**
+   * Registers a class whose instances travel in records and state as themselves (Flink's
+   * `registerPojoType`): its stable name is the class name, or `name`. The builder runs on the
+   * client and on every TaskManager, so registering in the builder registers on both ends.
+   * Refuses two different classes under one name.
+   */
+  registerPojoType(type: abstract new (...args: never[]) => unknown, name?: string): this {
+    try {
+      this.types.register(type, name);
+    } catch (err) {
+      if (err instanceof TypeRegistrationError) throw new JobBuildError(err.message, { cause: err });
+      throw err;
+    }
+    return this;
+  }
+
+  /** Flink's `registerKryoType`: here the same as {@link registerPojoType} (one codec for all classes). */
+  registerKryoType(type: abstract new (...args: never[]) => unknown, name?: string): this {
+    return this.registerPojoType(type, name);
+  }
+
+  /** @internal the classes registered so far (the built job carries them to the TaskManagers' codecs). */
+  getRegisteredTypes(): TypeRegistry {
+    return this.types;
   }
 }

@@ -106,6 +106,21 @@ export function nameType(cls: unknown, name?: string): string {
   return stable;
 }
 
+/**
+ * Refuses a record (already known not to be a plain object or array) that is an instance of a
+ * class without a name: it could not arrive as itself on the other side of a network exchange.
+ * Checked for every channel alike, so a job does not depend on where its subtasks run.
+ */
+export function checkRecordClass(record: object, operatorName: string): void {
+  const cls = userClassOf(record);
+  if (cls === undefined || namesOfClasses.has(cls)) return;
+  const name = typeof cls === 'function' && cls.name ? cls.name : undefined;
+  throw new UnregisteredTypeError(
+    `${operatorName} emits records of ${describeClass(cls)}, which cannot cross a network exchange (keyBy, rebalance…) as themselves: ` +
+      (name ? `register it in the job's builder: env.registerType(${name}) (or env.getConfig().registerPojoType(${name}))` : 'give them a named class and register it: env.registerType(Ride)'),
+  );
+}
+
 /** Name → class for decoding, with an optional parent consulted for names this registry lacks. */
 export class TypeRegistry {
   private readonly byName = new Map<string, TypeClass>();

@@ -11,9 +11,9 @@
  * becomes an {@link UnresolvedTypedValue} that is written back unchanged, so a restore that
  * decodes before the job named its classes loses nothing.
  *
- * Instances of classes with no name: a packr flagged with {@link STRICT_TYPES} (state) refuses
- * them while encoding; others (network frames) write them marked, and the reader refuses them
- * with the same one line, so a producer never throws from inside its network stack.
+ * Instances of classes with no name: the packrs of state and of network frames (flagged with
+ * {@link STRICT_TYPES}) refuse them while encoding, with one line saying how to register the
+ * class; the producing task fails with it.
  */
 import { addExtension } from 'msgpackr';
 import { describeClass, registeredTypeName, UnregisteredTypeError, userClassOf, type TypeRegistry } from './type-registry.js';
@@ -21,7 +21,7 @@ import { describeClass, registeredTypeName, UnregisteredTypeError, userClassOf, 
 /** msgpack extension type of named instances ('T'). */
 export const TYPED_VALUE_EXTENSION = 0x54;
 
-/** Set to true on a Packr whose encoding refuses instances of classes without a name. */
+/** Set on a Packr whose encoding refuses instances of classes without a name: what it encodes ('state' or 'records'). */
 export const STRICT_TYPES = Symbol('fluss.strictTypes');
 
 /** The stable type name of an {@link UnresolvedTypedValue}. */
@@ -71,7 +71,7 @@ export function decodeWithTypes<T>(types: TypeRegistry | undefined, strict: bool
   }
 }
 
-/** The one line that says how to name a class whose instance cannot be carried. */
+/** How to name a class whose instances cannot be carried. */
 export function registerHint(cls: object): string {
   const name = typeof cls === 'function' && cls.name ? cls.name : undefined;
   return name
@@ -89,26 +89,25 @@ class ClassInstance {
 addExtension({
   Class: ClassInstance as unknown as new () => object,
   type: TYPED_VALUE_EXTENSION,
-  write(this: { [STRICT_TYPES]?: boolean }, value: object): unknown {
+  write(this: { [STRICT_TYPES]?: 'state' | 'records' }, value: object): unknown {
     if (value instanceof UnresolvedTypedValue) return [value[TYPE_NAME], { ...value }];
     const cls = userClassOf(value)!;
     const name = registeredTypeName(cls);
     if (name !== undefined) return [name, { ...value }];
-    if (this[STRICT_TYPES]) throw new UnregisteredTypeError(`state cannot restore instances of ${describeClass(cls)}: ${registerHint(cls)}`);
-    // Marked: the reader refuses it with the hint (see the module comment).
-    return [typeof cls === 'function' ? cls.name : '', { ...value }, 0];
+    const strict = this[STRICT_TYPES];
+    if (strict === 'state') throw new UnregisteredTypeError(`state cannot restore instances of ${describeClass(cls)}: ${registerHint(cls)}`);
+    if (strict === 'records') throw new UnregisteredTypeError(`${describeClass(cls)} cannot cross the network as itself: ${registerHint(cls)}`);
+    // Another encoder: read back as an unresolved value of the class name.
+    return [typeof cls === 'function' ? cls.name : '', { ...value }];
   },
-  read(data: [string, Record<string, unknown>, number?]): unknown {
+  read(data: [string, Record<string, unknown>]): unknown {
     const [name, fields] = data;
-    if (data.length > 2) {
-      throw new UnregisteredTypeError(
-        `a record holds an instance of ${name ? `class ${name}` : 'an anonymous class'}, which cannot cross the network: ${name ? `register it: env.registerType(${name}) (or env.getConfig().registerPojoType(${name})) in the job's builder` : 'give it a named class and register that'}`,
-      );
-    }
     const cls = decodeTypes?.resolve(name);
     if (cls !== undefined) return Object.assign(Object.create(cls.prototype as object) as object, fields);
     if (decodeStrict) {
-      throw new UnregisteredTypeError(`an instance of class ${name} arrived, but no class ${name} is registered here: register it: env.registerType(${name}) in the job's builder`);
+      throw new UnregisteredTypeError(
+        `a record holds an instance of class ${name}, but no class ${name} is registered on this TaskManager: register it in the job's builder: env.registerType(${name})`,
+      );
     }
     unresolvedValuesMade++;
     const v = Object.assign(Object.create(UnresolvedTypedValue.prototype) as UnresolvedTypedValue, fields);

@@ -3,6 +3,7 @@
  * function instances, looked up by StreamGraph node id and edge id.
  */
 import type { KeySelector, Partitioner } from '../api/functions.js';
+import type { TypeRegistry } from '../core/type-registry.js';
 import type { JobGraph } from './job-graph.js';
 
 /** The live functions of one StreamGraph node. */
@@ -38,4 +39,6 @@ export interface UserFunctions {
 export interface BuiltJob {
   jobGraph: JobGraph;
   functions: UserFunctions;
+  /** Classes the builder registered (`env.registerType`): records and state carry them by name. */
+  types?: TypeRegistry;
 }

@@ -8,6 +8,8 @@
 import { Packr, Unpackr } from 'msgpackr';
 import type { ChannelItem } from '../runtime/stream-element.js';
 import { InvalidArgumentError } from '../core/errors.js';
+import { UnregisteredTypeError, type TypeRegistry } from '../core/type-registry.js';
+import { decodeWithTypes, STRICT_TYPES } from '../core/typed-value-extension.js';
 import { UnserializableRecordError, unserializableItem } from './record-serialization.js';
 
 const KINDS = new Set(['records', 'watermark', 'watermarkStatus', 'barrier', 'cancelCheckpoint', 'endOfPartition']);
@@ -18,6 +20,11 @@ export class FrameCodec {
   // a function refuses to encode instead of silently arriving as undefined.
   private readonly packr = new Packr({ useRecords: true, useBigIntExtension: true, writeFunction: refuseFunction });
   private readonly unpackr = new Unpackr({ useRecords: true });
+
+  constructor() {
+    // Instances of registered classes travel by name; others are refused (core/typed-value-extension.ts).
+    (this.packr as unknown as Record<symbol, string>)[STRICT_TYPES] = 'records';
+  }
 
   /**
    * Encodes one item; the returned buffer is owned by the caller. Throws an
@@ -31,12 +38,16 @@ export class FrameCodec {
     }
   }
 
-  /** Decodes one frame produced by {@link encode} (on any FrameCodec). */
-  decode(frame: Uint8Array): ChannelItem {
+  /**
+   * Decodes one frame produced by {@link encode} (on any FrameCodec); instances of named
+   * classes resolve in `types` (the job's registered classes), and a name it lacks fails.
+   */
+  decode(frame: Uint8Array, types?: TypeRegistry): ChannelItem {
     let item: unknown;
     try {
-      item = this.unpackr.unpack(frame);
+      item = decodeWithTypes(types, true, () => this.unpackr.unpack(frame));
     } catch (err) {
+      if (err instanceof UnregisteredTypeError) throw err;
       throw new InvalidArgumentError(`undecodable data frame of ${frame.length} bytes`, { cause: err });
     }
     const kind = (item as { kind?: unknown } | null)?.kind;

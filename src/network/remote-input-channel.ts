@@ -6,6 +6,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { ChannelItem } from '../runtime/stream-element.js';
 import { describeError } from '../core/errors.js';
+import { jobTypeRegistry, type TypeRegistry } from '../core/type-registry.js';
 import type { InputChannelDescriptor } from './shuffle-types.js';
 import { InputChannel, type InputChannelListener } from './input-channel.js';
 import {
@@ -15,6 +16,7 @@ import {
 } from './data-exchange-protocol.js';
 import type { FrameCodec } from './frame-codec.js';
 import { DataConnectionError, parseErrorFrame } from './network-errors.js';
+import { jobIdOfPartition } from './result-partition-manager.js';
 
 /** Reads a subpartition of a partition produced by another TaskManager. */
 export class RemoteInputChannel extends InputChannel {
@@ -40,7 +42,11 @@ export class RemoteInputChannel extends InputChannel {
     private readonly codec: FrameCodec,
   ) {
     super(index, descriptor, credits, listener);
+    this.types = jobTypeRegistry(jobIdOfPartition(descriptor.partitionId));
   }
+
+  /** The job's registered classes, in which records' class names resolve. */
+  private readonly types: TypeRegistry;
 
   start(): void {
     const method = dataExchangeServiceDefinition()['Subscribe'] as grpc.MethodDefinition<ConsumerMessage, ProducerMessage>;
@@ -74,7 +80,7 @@ export class RemoteInputChannel extends InputChannel {
     }
     let item: ChannelItem;
     try {
-      item = this.codec.decode(msg.frame ?? new Uint8Array(0));
+      item = this.codec.decode(msg.frame ?? new Uint8Array(0), this.types);
     } catch (err) {
       this.failChannel(new DataConnectionError(`${this.describe()}: ${describeError(err)}`, { cause: err }));
       this.call?.cancel();

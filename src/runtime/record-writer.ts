@@ -9,6 +9,7 @@ import type { ResultPartition } from '../network/shuffle-types.js';
 import type { ChannelEvent } from './stream-element.js';
 import type { ChannelSelector } from './channel-selectors.js';
 import { asUserCodeError } from './user-function.js';
+import { checkRecordClass } from '../core/type-registry.js';
 
 /**
  * An edge as Flink's web UI shows it: `"Map -> HASH -> Window(...)"` (producer operator, ship
@@ -37,6 +38,12 @@ export class RecordWriter {
 
   emit(value: unknown, timestamp: number): void {
     this.emitted++;
+    // Class instances only (one prototype check): a class without a name fails here, on local
+    // and remote channels alike.
+    if (typeof value === 'object' && value !== null) {
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== Array.prototype) checkRecordClass(value, this.operatorName);
+    }
     if (!this.selector) {
       this.partition.broadcastRecord(value, timestamp);
       return;

@@ -32,7 +32,7 @@ addExtension({
 /** The msgpackr codec of state values, shared by LevelDB values and canonical state files. */
 export const stateValuePackr = new Packr({ useRecords: false, useBigIntExtension: true, moreTypes: true });
 const packr = stateValuePackr;
-(packr as unknown as { [STRICT_TYPES]: boolean })[STRICT_TYPES] = true;
+(packr as unknown as { [STRICT_TYPES]: string })[STRICT_TYPES] = 'state';
 
 /** A value as stored: a plain Map at the top (restored from another backend, or a user's Map) keeps its type. */
 export function storedValue(value: unknown): unknown {

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { buildJob } from '../../api/build-job.js';
 import type { FlussConfig } from '../../core/config.js';
 import { describeError, FailedPreconditionError, JobBuildError, oneLine } from '../../core/errors.js';
+import { jobTypeRegistry, releaseJobTypeRegistry } from '../../core/type-registry.js';
 import type { BuiltJob } from '../../graph/built-job.js';
 import type { JobGraph } from '../../graph/job-graph.js';
 import type { ShuffleEnvironment } from '../../network/shuffle-types.js';
@@ -276,6 +277,8 @@ export class TaskExecutor {
         // The job's own setParallelism, or the default the client built it with.
         defaultParallelism: submitted.settings.parallelism,
         jobName: submitted.jobName || d.jobName,
+        // A builder that hangs fails the task (and frees the slot) instead of holding it.
+        timeoutMs: this.services.config['client.job-builder.timeout'],
       });
     }
     if (built.jobGraph.fingerprint !== submitted.fingerprint) {
@@ -283,6 +286,8 @@ export class TaskExecutor {
         `The job builder is not deterministic: the graph built on the TaskManager differs from the submitted one (fingerprint ${built.jobGraph.fingerprint} ≠ ${submitted.fingerprint})`,
       );
     }
+    // Records and state of the job on this TaskManager decode registered classes by name.
+    if (built.types) jobTypeRegistry(d.jobId).include(built.types);
     return built;
   }
 
@@ -303,6 +308,7 @@ export class TaskExecutor {
     }
     this.tasksPerJob.delete(jobId);
     this.endedPartitions.delete(jobId);
+    releaseJobTypeRegistry(jobId);
     // The job's last task here ended: free the partitions of its tasks (and fail subscriptions
     // still waiting for them), its bundle and temp files. Subscriptions of a newer attempt,
     // which other TaskManagers may already send, wait for partitions not named here.
