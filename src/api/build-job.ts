@@ -4,8 +4,9 @@
  * The CLI calls it to submit a job; every TaskManager calls it again to get its own function
  * instances, which is why a builder must be deterministic.
  */
-import { describeError, JobBuildError } from '../core/errors.js';
+import { JobBuildError } from '../core/errors.js';
 import type { BuiltJob } from '../graph/built-job.js';
+import { describeThrown, runJobBuilder } from './job-builder-guard.js';
 import { DEFAULT_JOB_NAME, StreamExecutionEnvironment } from './stream-execution-environment.js';
 
 export { cloneForSubtask } from '../graph/clone-for-subtask.js';
@@ -24,11 +25,14 @@ export interface BuildJobOptions {
   defaultParallelism?: number;
   /** Job name, overriding the one given to `execute(name)`. */
   jobName?: string;
+  /** How long the builder's Promise may stay pending (`client.job-builder.timeout`, default 60 s). */
+  timeoutMs?: number;
 }
 
 /**
  * Runs `builder` with a recording environment and translates the result. Throws a
- * JobBuildError when the builder throws, records an invalid graph, or defines no sink.
+ * JobBuildError (one line) when the builder throws (any value), never finishes, calls
+ * `process.exit()`, records an invalid graph, or defines no sink.
  */
 export async function buildJob(builder: JobBuilder, args: string[], options: BuildJobOptions = {}): Promise<BuiltJob> {
   if (typeof builder !== 'function') {
@@ -36,10 +40,10 @@ export async function buildJob(builder: JobBuilder, args: string[], options: Bui
   }
   const env = new StreamExecutionEnvironment({ defaultParallelism: options.defaultParallelism, mode: 'builder' });
   try {
-    await StreamExecutionEnvironment.runInBuilderScope(env, () => builder(env, [...args]));
+    await runJobBuilder(() => StreamExecutionEnvironment.runInBuilderScope(env, () => builder(env, [...args])), options.timeoutMs);
   } catch (err) {
     if (err instanceof JobBuildError) throw err;
-    throw new JobBuildError(`the job builder threw: ${describeError(err)}`, { cause: err });
+    throw new JobBuildError(`the job builder threw${err instanceof Error ? ':' : ''} ${describeThrown(err)}`, { cause: err });
   }
   return env.toBuiltJob(options.jobName ?? env.getJobName() ?? DEFAULT_JOB_NAME);
 }

@@ -85,7 +85,10 @@ export async function runJob(jobFile: string, args: string[], options: RunOption
   const restorePath = options.fromSavepoint === undefined ? undefined : options.local ? resolve(options.fromSavepoint) : options.fromSavepoint;
   const bundle = await bundleJobFile(jobFile);
   const builder = loadJobBundle(bundle.code, resolve(jobFile));
-  const built = await buildJob(builder, args, { defaultParallelism: parallelism ?? config['parallelism.default'] });
+  const built = await buildJob(builder, args, {
+    defaultParallelism: parallelism ?? config['parallelism.default'],
+    timeoutMs: config['client.job-builder.timeout'],
+  });
 
   let cluster: MiniCluster | undefined;
   let client: JobManagerClient | undefined;

@@ -6,7 +6,8 @@
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { runInThisContext } from 'node:vm';
-import { describeError, JobBuildError } from '../core/errors.js';
+import { describeThrown, runJobCodeSync } from '../api/job-builder-guard.js';
+import { JobBuildError } from '../core/errors.js';
 // The public module; only read when a bundle is evaluated (never at import time), which keeps
 // the cycle index → api → executeLocally → … → job-loader → index harmless.
 import * as fluss from '../index.js';
@@ -35,7 +36,8 @@ export function bundleRequire(filename: string): NodeJS.Require {
 
 /**
  * Runs `code` as a CommonJS module named `filename` and returns its `module.exports`.
- * Throws {@link JobBuildError} when the module's top-level code throws.
+ * Throws {@link JobBuildError} (one line) when the module's top-level code throws (any value)
+ * or calls `process.exit()`.
  */
 export function evaluateCommonJs(code: string, filename: string): unknown {
   const absolute = isAbsolute(filename) ? filename : resolve(filename);
@@ -49,10 +51,11 @@ export function evaluateCommonJs(code: string, filename: string): unknown {
       filename: string,
       dirname: string,
     ) => void;
-    fn.call(module.exports, module.exports, bundleRequire(absolute), module, absolute, dirname(absolute));
+    // The module's top level is job code too: process.exit() there fails the load, not the process.
+    runJobCodeSync('the job module', () => fn.call(module.exports, module.exports, bundleRequire(absolute), module, absolute, dirname(absolute)));
   } catch (err) {
     if (err instanceof JobBuildError) throw err;
-    throw new JobBuildError(`Job file ${filename} failed to load: ${describeError(err)}`, { cause: err });
+    throw new JobBuildError(`Job file ${filename} failed to load: ${describeThrown(err)}`, { cause: err });
   }
   return module.exports;
 }

@@ -88,6 +88,8 @@ export const configSchema = z.strictObject({
   'heartbeat.timeout': duration(5_000),
   'parallelism.default': int(1, 1, 32768),
   'slot.request.timeout': duration(30_000),
+  // How long a job builder may run, on the client and on each TaskManager that runs it again.
+  'client.job-builder.timeout': duration(60_000),
   'execution.buffer-timeout': duration(5),
   'pipeline.auto-watermark-interval': duration(200),
   'metrics.port': int(0, 0, 65535),
