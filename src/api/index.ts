@@ -57,6 +57,7 @@ export {
   WatermarkStrategy,
   BoundedOutOfOrdernessWatermarks,
   WatermarksWithIdleness,
+  Watermark,
   type TimestampAssigner,
   type WatermarkGenerator,
   type WatermarkOutput,
@@ -84,7 +85,7 @@ export {
   PurgingTrigger,
   NeverTrigger,
   ContinuousEventTimeTrigger,
-  type TriggerResult,
+  TriggerResult,
   type TriggerContext,
   type OnMergeContext,
 } from './windowing/triggers.js';

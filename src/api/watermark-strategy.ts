@@ -5,9 +5,22 @@
  * (`onPeriodicEmit`).
  */
 
+/** A watermark as Flink's generators emit it: `output.emitWatermark(new Watermark(ts))`. */
+export class Watermark {
+  constructor(readonly timestamp: number) {
+    if (typeof timestamp !== 'number' || Number.isNaN(timestamp)) throw new TypeError(`a Watermark needs a timestamp, got ${String(timestamp)}`);
+  }
+
+  /** The watermark's time in ms. */
+  getTimestamp(): number {
+    return this.timestamp;
+  }
+}
+
 /** Where a generator emits watermarks. */
 export interface WatermarkOutput {
-  emitWatermark(timestamp: number): void;
+  /** Emits a watermark: a timestamp in ms, or Flink's `new Watermark(ts)`. */
+  emitWatermark(watermark: number | Watermark): void;
   /** No more records for now: downstream ignores this input when computing its watermark. */
   markIdle(): void;
   /** Records flow again. */

@@ -88,3 +88,33 @@ describe("Flink's environment and configuration setters", () => {
     expect(env.generateSequence(1, 3)).toBeDefined();
   });
 });
+
+describe("Flink's custom trigger and watermark generator forms", () => {
+  it('a trigger returning TriggerResult.FIRE and a generator emitting new Watermark(ts)', async () => {
+    const { Trigger, TriggerResult, Watermark, WatermarkStrategy, GlobalWindows } = await import('../../src/index.js');
+    class EveryOther extends Trigger<number> {
+      private n = 0;
+      onElement(): 'CONTINUE' | 'FIRE' {
+        return ++this.n % 2 === 0 ? TriggerResult.FIRE : TriggerResult.CONTINUE;
+      }
+      onProcessingTime() {
+        return TriggerResult.CONTINUE;
+      }
+      onEventTime() {
+        return TriggerResult.CONTINUE;
+      }
+      clear(): void {}
+    }
+    const strategy = WatermarkStrategy.forGenerator<number>(() => ({
+      onEvent: (_e, ts, out) => out.emitWatermark(new Watermark(ts - 1)),
+      onPeriodicEmit: () => undefined,
+    }));
+    const h = await OperatorTestHarness.forStream<number, number>((s) =>
+      s.assignTimestampsAndWatermarks(strategy).windowAll(GlobalWindows.create()).trigger(new EveryOther()).sum(),
+    );
+    for (const n of [1, 2, 3, 4]) h.processElement(n, n * 10);
+    expect(h.extractOutputValues()).toEqual([3, 10]);
+    expect(h.getOutput().filter((e) => e.kind === 'watermark').map((e) => (e as { timestamp: number }).timestamp)).toEqual([9, 19, 29, 39]);
+    await h.close();
+  });
+});

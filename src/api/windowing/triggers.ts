@@ -10,6 +10,14 @@ import type { Window } from './windows.js';
 /** What a trigger decides for a window. */
 export type TriggerResult = 'CONTINUE' | 'FIRE' | 'PURGE' | 'FIRE_AND_PURGE';
 
+/** `TriggerResult.FIRE`, as Flink's custom triggers return it. */
+export const TriggerResult = {
+  CONTINUE: 'CONTINUE',
+  FIRE: 'FIRE',
+  PURGE: 'PURGE',
+  FIRE_AND_PURGE: 'FIRE_AND_PURGE',
+} as const satisfies Record<TriggerResult, TriggerResult>;
+
 /** What a trigger may do, scoped to the current key and window. */
 export interface TriggerContext {
   getCurrentProcessingTime(): number;

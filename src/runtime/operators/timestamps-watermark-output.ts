@@ -6,7 +6,7 @@
  * every output is. Periodic emission is driven by the task's mailbox through the processing
  * time service, never from a timer callback of its own.
  */
-import type { TimestampAssigner, WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from '../../api/watermark-strategy.js';
+import type { TimestampAssigner, Watermark, WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from '../../api/watermark-strategy.js';
 import type { ProcessingTimeService } from '../internal-timer-service.js';
 
 /** Where the combined watermark and idleness go (the operator's output). */
@@ -30,7 +30,9 @@ export class GeneratorOutput<T> implements WatermarkOutput {
     this.generator.onEvent(value, timestamp, this);
   }
 
-  emitWatermark(timestamp: number): void {
+  emitWatermark(watermark: number | Watermark): void {
+    // Flink's generators emit `new Watermark(ts)`; Fluss's may pass the number.
+    const timestamp = typeof watermark === 'number' ? watermark : watermark.getTimestamp();
     if (timestamp > this.watermark) this.watermark = timestamp;
     this.idle = false;
     this.owner.update();
