@@ -65,6 +65,16 @@ export interface OpenContext {
 
 /** State and information of the subtask a function runs in. */
 export interface RuntimeContext extends OpenContext {
+  /** Flink's getter of {@link OpenContext.subtaskIndex} (0-based). */
+  getIndexOfThisSubtask(): number;
+  /** Flink's getter of {@link OpenContext.parallelism}. */
+  getNumberOfParallelSubtasks(): number;
+  /** Flink's getter of {@link OpenContext.maxParallelism}. */
+  getMaxNumberOfParallelSubtasks(): number;
+  /** Flink's getter of {@link OpenContext.attemptNumber}. */
+  getAttemptNumber(): number;
+  /** Flink's getter of {@link OpenContext.taskName}. */
+  getTaskName(): string;
   /** Keyed state: only inside keyed operators, scoped to the current key. */
   getState<T>(descriptor: ValueStateDescriptor<T>): ValueState<T>;
   /**

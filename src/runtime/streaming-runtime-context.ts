@@ -59,6 +59,26 @@ export class StreamingRuntimeContext implements RuntimeContext {
     this.jobId = info.jobId;
   }
 
+  getIndexOfThisSubtask(): number {
+    return this.subtaskIndex;
+  }
+
+  getNumberOfParallelSubtasks(): number {
+    return this.parallelism;
+  }
+
+  getMaxNumberOfParallelSubtasks(): number {
+    return this.maxParallelism;
+  }
+
+  getAttemptNumber(): number {
+    return this.attemptNumber;
+  }
+
+  getTaskName(): string {
+    return this.taskName;
+  }
+
   /** The plain subtask information (what `open(ctx)` receives). */
   openContext(): OpenContext {
     const { taskName, subtaskIndex, parallelism, maxParallelism, attemptNumber, jobId } = this;

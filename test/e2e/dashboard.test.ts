@@ -4,6 +4,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WatermarkStrategy } from '../../src/api/watermark-strategy.js';
 import { DataGeneratorSource } from '../../src/connectors/data-generator-source.js';
+import { ensureChromium } from '../helpers/chromium.js';
 import { eventually, rest, startRestTestCluster, type RestTestCluster } from '../integration/rest-test-cluster.js';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
@@ -12,12 +13,13 @@ let browser: Browser;
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
+  const executablePath = await ensureChromium();
   cluster = await startRestTestCluster({ taskManagers: 2, slots: 2 });
   browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-});
+}, 660_000);
 
 afterAll(async () => {
   await browser?.close();
