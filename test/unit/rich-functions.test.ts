@@ -338,3 +338,18 @@ describe('Rich functions in a job on the mini-cluster', () => {
     void WatermarkStrategy;
   });
 });
+
+describe("RuntimeContext: Flink's getters", () => {
+  it('getIndexOfThisSubtask / getNumberOfParallelSubtasks / getMaxNumberOfParallelSubtasks / getAttemptNumber / getTaskName', async () => {
+    class Info extends RichMapFunction<number, string> {
+      map(v: number): string {
+        const rc = this.getRuntimeContext();
+        return `${v} ${rc.getIndexOfThisSubtask()}/${rc.getNumberOfParallelSubtasks()} max=${rc.getMaxNumberOfParallelSubtasks()} attempt=${rc.getAttemptNumber()} ${typeof rc.getTaskName()}`;
+      }
+    }
+    const h = await OperatorTestHarness.forStream<number, string>((s) => s.map(new Info()), { maxParallelism: 64 });
+    h.processElement(1);
+    expect(h.extractOutputValues()).toEqual(['1 0/1 max=64 attempt=0 string']);
+    await h.close();
+  });
+});
