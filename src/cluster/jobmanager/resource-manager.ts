@@ -4,7 +4,9 @@
  * JobMasters are told, so they fail the tasks it ran. A TaskManager whose process is gone is
  * lost at once: its connection drops and its address refuses connections (see
  * task-manager-liveness.ts). An unknown TaskManager's heartbeat gets NOT_FOUND, which tells it
- * to register again.
+ * to register again. Before it is lost, a TaskManager whose connection dropped (being probed) or
+ * whose heartbeats are overdue by half the timeout is in doubt: its free slots are held back
+ * until it is heard from, so restarts go to TaskManagers known to be alive.
  */
 import type { FlussConfig } from '../../core/config.js';
 import { InvalidArgumentError, NotFoundError, UnavailableError } from '../../core/errors.js';
@@ -25,6 +27,10 @@ export interface TaskManagerRegistration {
   numberOfSlots: number;
   lastHeartbeat: number;
   client: TaskManagerClient;
+  /** Its connection dropped and was not confirmed alive since (see TaskManagerLiveness). */
+  connectionInDoubt?: boolean;
+  /** Its heartbeats are overdue by more than half of `heartbeat.timeout`. */
+  heartbeatOverdue?: boolean;
 }
 
 /** What a (re-)registering TaskManager sends. */
@@ -70,11 +76,29 @@ export class ResourceManager {
     this.log = logger.child({ component: 'ResourceManager' });
   }
 
+  /** Silence after which a TaskManager's free slots are held back (it is not lost yet). */
+  private get overdueAfterMs(): number {
+    return Math.max(2 * this.heartbeatIntervalMs, this.heartbeatTimeoutMs / 2);
+  }
+
   /** Starts watching heartbeats. */
   start(): void {
     const period = Math.max(10, Math.min(this.heartbeatIntervalMs, Math.floor(this.heartbeatTimeoutMs / 4)));
-    this.monitor = setInterval(() => this.checkHeartbeats(), period);
+    this.monitor = setInterval(() => this.checkHeartbeats(Date.now(), (timedOut) => this.recheckAfterIo(timedOut)), period);
     this.monitor.unref();
+  }
+
+  /**
+   * Timers run before pending I/O: after this JobManager's own event loop was busy (a large
+   * deployment, a restore point being checked), heartbeats that did arrive may still sit unread.
+   * The loss is decided after one pass over pending I/O, so only TaskManagers that really went
+   * silent are lost.
+   */
+  private recheckAfterIo(timedOut: TaskManagerRegistration[]): void {
+    setImmediate(() => {
+      const now = Date.now();
+      for (const tm of timedOut) if (this.taskManagers.get(tm.taskManagerId) === tm) this.loseSilent(tm, now);
+    });
   }
 
   /** Stops the monitor and closes every TaskManager connection. */
@@ -111,7 +135,9 @@ export class ResourceManager {
       known.registrationId = registrationId;
       known.numberOfSlots = req.numberOfSlots;
       known.lastHeartbeat = Date.now();
+      known.heartbeatOverdue = false;
       this.slotPool.addTaskManager(req.taskManagerId, req.rpcAddress, req.numberOfSlots);
+      this.updateDoubt(known);
       this.log.info({ taskManagerId: req.taskManagerId, address: req.rpcAddress }, 'TaskManager re-registered');
       for (const l of this.listeners) l.taskManagerReRegistered(req.taskManagerId, req.runningTasks);
     } else {
@@ -125,7 +151,16 @@ export class ResourceManager {
         client,
       };
       this.taskManagers.set(req.taskManagerId, registration);
-      const liveness = new TaskManagerLiveness(req.rpcAddress, this.security, (cause) => this.loseTaskManager(registration, `TaskManager ${req.taskManagerId}: ${cause}`));
+      const liveness = new TaskManagerLiveness(
+        req.rpcAddress,
+        this.security,
+        (cause) => this.loseTaskManager(registration, `TaskManager ${req.taskManagerId}: ${cause}`),
+        undefined,
+        (inDoubt) => {
+          registration.connectionInDoubt = inDoubt;
+          this.updateDoubt(registration);
+        },
+      );
       this.liveness.set(req.taskManagerId, liveness);
       liveness.start();
       this.log.info({ taskManagerId: req.taskManagerId, address: req.rpcAddress, slots: req.numberOfSlots }, 'TaskManager registered');
@@ -147,6 +182,10 @@ export class ResourceManager {
       throw new NotFoundError(`TaskManager ${taskManagerId} is not registered.`);
     }
     tm.lastHeartbeat = Date.now();
+    if (tm.heartbeatOverdue) {
+      tm.heartbeatOverdue = false;
+      this.updateDoubt(tm);
+    }
   }
 
   /** The registration of a live TaskManager, or undefined. */
@@ -164,14 +203,37 @@ export class ResourceManager {
     return this.taskManagers.size;
   }
 
-  /** Marks TaskManagers whose last heartbeat is older than the timeout as lost. */
-  checkHeartbeats(now = Date.now()): void {
+  /**
+   * Marks TaskManagers whose last heartbeat is older than the timeout as lost, and holds back
+   * the slots of those whose heartbeats are overdue. `recheck` defers the loss decision until
+   * the heartbeats already received are processed (see {@link start}); without it (tests,
+   * an explicit `now`) the decision is immediate.
+   */
+  checkHeartbeats(now = Date.now(), recheck?: (overdue: TaskManagerRegistration[]) => void): void {
+    const timedOut: TaskManagerRegistration[] = [];
     for (const tm of [...this.taskManagers.values()]) {
       const silentMs = now - tm.lastHeartbeat;
-      if (silentMs > this.heartbeatTimeoutMs) {
-        this.loseTaskManager(tm, `TaskManager ${tm.taskManagerId} at ${tm.address} is lost: no heartbeat for ${silentMs} ms (heartbeat.timeout ${this.heartbeatTimeoutMs} ms)`);
+      if (silentMs > this.heartbeatTimeoutMs) timedOut.push(tm);
+      const overdue = silentMs > this.overdueAfterMs;
+      if (overdue !== (tm.heartbeatOverdue ?? false)) {
+        tm.heartbeatOverdue = overdue;
+        this.updateDoubt(tm);
       }
     }
+    if (timedOut.length === 0) return;
+    if (recheck) recheck(timedOut);
+    else for (const tm of timedOut) this.loseSilent(tm, now);
+  }
+
+  private loseSilent(tm: TaskManagerRegistration, now: number): void {
+    const silentMs = now - tm.lastHeartbeat;
+    if (silentMs <= this.heartbeatTimeoutMs) return;
+    this.loseTaskManager(tm, `TaskManager ${tm.taskManagerId} at ${tm.address} is lost: no heartbeat for ${silentMs} ms (heartbeat.timeout ${this.heartbeatTimeoutMs} ms)`);
+  }
+
+  private updateDoubt(tm: TaskManagerRegistration): void {
+    if (this.taskManagers.get(tm.taskManagerId) !== tm) return;
+    this.slotPool.setInDoubt(tm.taskManagerId, tm.connectionInDoubt === true || tm.heartbeatOverdue === true);
   }
 
   private loseTaskManager(tm: TaskManagerRegistration, cause: string): void {

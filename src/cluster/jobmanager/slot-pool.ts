@@ -2,6 +2,11 @@
  * The slots of all registered TaskManagers and which job holds which. Jobs request all their
  * slots at once (all or nothing, so two half-served jobs never deadlock); a request that cannot
  * be served waits for TaskManagers to register or jobs to release slots, up to a timeout.
+ *
+ * A TaskManager whose liveness is in doubt (its connection dropped and is being probed, or its
+ * heartbeats are overdue) stays registered but its free slots are not handed out until it is
+ * heard from again: a restart must not deploy to a process that is dead or stopped and wait
+ * for the deployment to time out (then fail over once more).
  */
 import { FlussError, TimeoutError } from '../../core/errors.js';
 import { assignSlots, type AllocatedSlot, type TaskManagerFreeSlots } from './slot-assignment.js';
@@ -27,6 +32,8 @@ interface PendingRequest {
 export class SlotPool {
   private readonly taskManagers = new Map<string, TaskManagerSlots>();
   private pending: PendingRequest[] = [];
+  /** TaskManagers whose free slots are held back while their liveness is in doubt. */
+  private readonly inDoubt = new Set<string>();
 
   /** Adds a TaskManager's slots, or updates them on re-registration (allocations are kept). */
   addTaskManager(taskManagerId: string, address: string, numberOfSlots: number): void {
@@ -49,7 +56,25 @@ export class SlotPool {
     const tm = this.taskManagers.get(taskManagerId);
     if (!tm) return [];
     this.taskManagers.delete(taskManagerId);
+    this.inDoubt.delete(taskManagerId);
     return [...new Set(tm.slots.filter((s): s is string => s !== undefined))];
+  }
+
+  /**
+   * Marks a TaskManager's liveness as in doubt (its free slots are not allocated) or confirmed
+   * (they are again, and waiting requests are served).
+   */
+  setInDoubt(taskManagerId: string, inDoubt: boolean): void {
+    if (inDoubt) {
+      if (this.taskManagers.has(taskManagerId)) this.inDoubt.add(taskManagerId);
+      return;
+    }
+    if (this.inDoubt.delete(taskManagerId)) this.servePending();
+  }
+
+  /** True while slots of `taskManagerId` are held back (see {@link setInDoubt}). */
+  isInDoubt(taskManagerId: string): boolean {
+    return this.inDoubt.has(taskManagerId);
   }
 
   /** Free slot count. */
@@ -138,6 +163,7 @@ export class SlotPool {
   private tryAllocate(jobId: string, n: number): AllocatedSlot[] | undefined {
     const free: TaskManagerFreeSlots[] = [];
     for (const tm of this.taskManagers.values()) {
+      if (this.inDoubt.has(tm.taskManagerId)) continue;
       const freeSlotIndices: number[] = [];
       tm.slots.forEach((owner, i) => owner === undefined && freeSlotIndices.push(i));
       free.push({ taskManagerId: tm.taskManagerId, address: tm.address, freeSlotIndices });

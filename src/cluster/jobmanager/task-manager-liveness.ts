@@ -6,6 +6,9 @@
  * whatever the event loops are doing) declares the TaskManager lost. Anything else — the
  * connection opens, or the attempt times out (a hung process, a partition, a busy loop on
  * either side) — is left to `heartbeat.timeout`, so a busy TaskManager is never lost this way.
+ * From the drop until the connection is back (or the probe finds the port open), the
+ * TaskManager is in doubt: `onDoubt(true)`, then `onDoubt(false)`, so no new work is scheduled
+ * onto a process that may be gone.
  */
 import * as grpc from '@grpc/grpc-js';
 import { GRPC_OPTIONS } from '../../core/proto.js';
@@ -21,12 +24,14 @@ export class TaskManagerLiveness {
   private closed = false;
   private wasReady = false;
   private probing = false;
+  private inDoubt = false;
 
   constructor(
     private readonly address: string,
     security: RpcSecurity,
     private readonly onLost: (cause: string) => void,
     private readonly probeTimeoutMs = 1_000,
+    private readonly onDoubt: (inDoubt: boolean) => void = () => {},
   ) {
     this.channel = new grpc.Channel(address, channelCredentials(security), GRPC_OPTIONS);
   }
@@ -47,8 +52,10 @@ export class TaskManagerLiveness {
     if (this.closed) return;
     // `true`: (re)connect when idle, so a dropped connection is noticed and retried at once.
     const state = this.channel.getConnectivityState(true);
-    if (state === grpc.connectivityState.READY) this.wasReady = true;
-    else if (this.wasReady && (state === grpc.connectivityState.IDLE || state === grpc.connectivityState.TRANSIENT_FAILURE)) void this.probe();
+    if (state === grpc.connectivityState.READY) {
+      this.wasReady = true;
+      this.setDoubt(false);
+    } else if (this.wasReady && (state === grpc.connectivityState.IDLE || state === grpc.connectivityState.TRANSIENT_FAILURE)) void this.probe();
     if (state === grpc.connectivityState.SHUTDOWN) return;
     this.channel.watchConnectivityState(state, Infinity, () => this.watch());
   }
@@ -56,14 +63,24 @@ export class TaskManagerLiveness {
   private async probe(): Promise<void> {
     if (this.probing || this.closed) return;
     this.probing = true;
+    this.setDoubt(true);
     try {
       const outcome = await probeTcp(this.address, this.probeTimeoutMs);
       if (outcome === 'refused' && !this.closed) {
         this.close();
         this.onLost(`TaskManager at ${this.address} is lost: its connection dropped and the address refuses connections`);
+      } else if (outcome === 'open') {
+        // Something accepts connections there; the channel reconnects, heartbeats decide the rest.
+        this.setDoubt(false);
       }
     } finally {
       this.probing = false;
     }
+  }
+
+  private setDoubt(inDoubt: boolean): void {
+    if (this.closed || inDoubt === this.inDoubt) return;
+    this.inDoubt = inDoubt;
+    this.onDoubt(inDoubt);
   }
 }
