@@ -39,5 +39,8 @@ export function parseErrorFrame(text: string, producer: string): FlussError {
   const code = match?.[1];
   const message = match ? match[2]! : text;
   if (code === 'NOT_FOUND') return new PartitionNotFoundError(`${producer}: ${message}`);
+  // The producer's user code or data failed (a record it could not send): its line comes first,
+  // so the job's failure reads the same whichever of the two tasks reported it first.
+  if (code === 'USER_CODE') return new ProducerFailedError(`${message} (reported to ${producer})`);
   return new ProducerFailedError(`${producer} failed: ${message}`);
 }
