@@ -84,6 +84,12 @@ class TwoPhaseCommitWriter<T, TXN> {
       // Pre-committed before the failure and part of the restored checkpoint: commit them now.
       for (const p of this.state.get()) await this.steps.commit(p.txn);
       this.state.clear();
+    } else if (this.ctx.attemptNumber > 0) {
+      // Commits of earlier attempts cannot be rolled back: say loudly that this one starts over.
+      process.emitWarning(
+        `TwoPhaseCommitSink ${this.ctx.operatorName} of job ${this.ctx.jobId} (subtask ${this.ctx.subtaskIndex}) restarted WITHOUT STATE (attempt ${this.ctx.attemptNumber}): no checkpoint was restored, so transactions earlier attempts committed, if any, stay and their records may be written again`,
+        { type: 'FlussWarning', code: 'FLUSS_SINK_RESTARTED_WITHOUT_STATE' },
+      );
     }
     this.current = this.steps.begin(this.ctx);
   }

@@ -63,7 +63,7 @@ export class FileSink<T> implements Sink<T> {
   }
 
   createWriter(ctx: SinkWriterContext): FileSinkWriter<T> {
-    return new FileSinkWriter<T>(this.dir, this.encoder, this.maxPartSize, ctx.subtaskIndex, writerUuid(ctx.jobId, ctx.attemptNumber));
+    return new FileSinkWriter<T>(this.dir, this.encoder, this.maxPartSize, ctx.subtaskIndex, writerUuid(ctx.jobId, ctx.attemptNumber), ctx.jobId);
   }
 }
 
@@ -148,6 +148,8 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
     private readonly subtask: number,
     /** Random per writer: part names of different runs never collide. */
     readonly uuid: string = writerUuid('', 0),
+    /** The job's id, for the warning of a restart without state. */
+    private readonly jobId: string = '',
   ) {
     this.chain = mkdir(dir, { recursive: true }).then(() => undefined);
     this.chain.catch((err: Error) => this.fail(err));
@@ -209,11 +211,41 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
     });
   }
 
+  /**
+   * A later attempt of the job starting without state while earlier attempts committed part
+   * files: the job did not restore a checkpoint (it started over from empty state, opted in),
+   * so what they committed is not rolled back and may be written again. Said loudly, once per
+   * writer (subtask 0 only, the files are shared).
+   */
+  private async warnIfStartedOverAfterCommits(): Promise<void> {
+    const attempt = attemptOf(this.uuid);
+    if (attempt === 0 || this.subtask !== 0) return;
+    const job = this.uuid.slice(0, 8);
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return;
+    }
+    const earlier = names.filter((n) => {
+      const m = PART_FILE.exec(n);
+      return m !== null && m[1] === '' && m[3] === job && parseInt(m[4]!, 16) < attempt;
+    });
+    if (earlier.length === 0) return;
+    process.emitWarning(
+      `FileSink of job ${this.jobId || job} restarted WITHOUT STATE (attempt ${attempt}): no checkpoint was restored, so the ${earlier.length} part files earlier attempts committed to ${this.dir} stay and records in them may be written again`,
+      { type: 'FlussWarning', code: 'FLUSS_SINK_RESTARTED_WITHOUT_STATE' },
+    );
+  }
+
   /** Registers the sink's state; on restore commits the restored pending files and discards leftovers of failed attempts. */
   async initializeState(ctx: StateInitializationContext): Promise<void> {
     this.pendingState = ctx.getUnionListState<PendingPartFile>(PENDING_STATE);
     this.writersState = ctx.getUnionListState<WriterPosition | string>(WRITERS_STATE);
-    if (!ctx.isRestored) return;
+    if (!ctx.isRestored) {
+      await this.warnIfStartedOverAfterCommits();
+      return;
+    }
     // Every subtask sees every restored pending file: commits are idempotent, and none is deleted below.
     const restoredPending = [...this.pendingState.get()];
     // Plain uuids: state written before writers recorded their next part index.

@@ -72,6 +72,8 @@ export interface SequenceJobParams {
   sinkDelayMs?: number;
   /** Delay of the fixed-delay restart strategy (default 100 ms). */
   restartDelayMs?: number;
+  /** More `fluss run` flags (e.g. `--restoreFromEmptyOnDamage`). */
+  runFlags?: string[];
 }
 
 /** A JobManager and TaskManagers as processes that a test may kill and replace. */
@@ -146,7 +148,7 @@ export class KillableCluster {
     const jobFile = join(this.workDir, 'sequence-job.ts');
     writeFileSync(jobFile, SEQUENCE_JOB);
     const r = await runCli([
-      'run', '-d', '-m', this.address, jobFile, this.outputDir,
+      'run', '-d', '-m', this.address, ...(params.runFlags ?? []), jobFile, this.outputDir,
       String(params.records), String(params.keys), String(params.ratePerSecond),
       String(params.checkpointIntervalMs), String(params.parallelism), String(params.sinkDelayMs ?? 0),
       String(params.restartDelayMs ?? 100),

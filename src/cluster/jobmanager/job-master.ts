@@ -182,7 +182,8 @@ export class JobMaster {
       status: this.jobStatus,
       startTime: this.startTime,
       endTime: this.endTime,
-      failureCause: this.jobStatus === 'FAILED' || this.jobStatus === 'FAILING' ? this.failureCause : '',
+      // While RESTARTING: the failure being recovered from, so attached clients can show it.
+      failureCause: this.jobStatus === 'FAILED' || this.jobStatus === 'FAILING' || this.jobStatus === 'RESTARTING' ? this.failureCause : '',
       vertices: this.graph.vertexInfos(),
     };
   }
@@ -247,8 +248,12 @@ export class JobMaster {
       // A restore refused on a damaged checkpoint: the restart uses an older one, or the job
       // fails without restarts when none is left (restore-policy.ts).
       const decision = this.jobStatus === 'RUNNING' ? this.checkpointing.onRestoreFailure(execution.failureCause) : undefined;
-      if (decision?.kind === 'fail') this.handleFailure(decision.message, true);
-      else this.handleFailure(execution.failureCause);
+      if (decision?.kind === 'fail') {
+        this.recordException(decision.message, execution);
+        this.handleFailure(decision.message, true);
+      } else {
+        this.handleFailure(execution.failureCause);
+      }
     } else if (state === 'CANCELED' && !expectedCancel) {
       this.recordException(`${execution.taskName} was canceled unexpectedly`, execution);
       this.handleFailure(`${execution.taskName} was canceled unexpectedly`);
