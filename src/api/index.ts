@@ -5,11 +5,10 @@ export {
   StreamExecutionEnvironment,
   DEFAULT_JOB_NAME,
   DEFAULT_BUFFER_TIMEOUT_MS,
-  RuntimeExecutionMode,
-  TimeCharacteristic,
   type EnvironmentMode,
   type EnvironmentOptions,
 } from './stream-execution-environment.js';
+export { RuntimeExecutionMode, TimeCharacteristic } from './execution-modes.js';
 export { DataStream } from './data-stream.js';
 export { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 export { KeyedStream, type AggregationKind, type FieldExpression } from './keyed-stream.js';

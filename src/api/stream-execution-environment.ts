@@ -21,6 +21,7 @@ import { StreamGraph, type StreamNode } from '../graph/stream-graph.js';
 import { StreamGraphFunctions } from '../graph/stream-graph-functions.js';
 import { CheckpointConfig, type CheckpointingMode } from './checkpoint-config.js';
 import { DEFAULT_AUTO_WATERMARK_INTERVAL_MS, ExecutionConfig } from './execution-config.js';
+import type { RuntimeExecutionMode, TimeCharacteristic } from './execution-modes.js';
 import { describeValue, requireParallelism } from './function-checks.js';
 import type { KeySelector } from './functions.js';
 import { KeyedStream } from './keyed-stream.js';
@@ -46,26 +47,6 @@ export interface EnvironmentOptions {
   defaultParallelism?: number;
   mode?: EnvironmentMode;
 }
-
-/** Flink's execution modes (`env.setRuntimeMode(RuntimeExecutionMode.STREAMING)`). */
-export type RuntimeExecutionMode = 'STREAMING' | 'BATCH' | 'AUTOMATIC';
-
-/** `RuntimeExecutionMode.STREAMING`, as Flink users write it. */
-export const RuntimeExecutionMode = {
-  STREAMING: 'STREAMING',
-  BATCH: 'BATCH',
-  AUTOMATIC: 'AUTOMATIC',
-} as const satisfies Record<RuntimeExecutionMode, RuntimeExecutionMode>;
-
-/** Flink's (deprecated) time characteristic of `setStreamTimeCharacteristic`. */
-export type TimeCharacteristic = 'EventTime' | 'ProcessingTime' | 'IngestionTime';
-
-/** `TimeCharacteristic.EventTime`, as Flink users write it. */
-export const TimeCharacteristic = {
-  EventTime: 'EventTime',
-  ProcessingTime: 'ProcessingTime',
-  IngestionTime: 'IngestionTime',
-} as const satisfies Record<TimeCharacteristic, TimeCharacteristic>;
 
 /** The environment of the builder currently running (across its awaits). */
 const builderScope = new AsyncLocalStorage<StreamExecutionEnvironment>();
