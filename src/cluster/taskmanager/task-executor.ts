@@ -8,7 +8,7 @@
  */
 import type { CheckpointRequest, TaskCheckpointAck } from '../../checkpoint/checkpoint-types.js';
 import type { CheckpointResponder } from '../../runtime/subtask-checkpoint-coordinator.js';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { buildJob } from '../../api/build-job.js';
 import type { FlussConfig } from '../../core/config.js';
@@ -25,6 +25,13 @@ import type { RunningTask, TaskExecutionStateUpdate } from '../rpc/messages.js';
 import type { JobBundleCache } from './job-bundle-cache.js';
 import type { TaskMetricsReporter } from './task-metrics-reporter.js';
 import { type ExecutionKey, executionKey } from './execution-key.js';
+
+/**
+ * How long a job's bundle stays loaded after its last task here ended (see bundleReleases):
+ * long enough for a failover's cancel-and-redeploy, short enough that a finished job's files
+ * go soon.
+ */
+const BUNDLE_LINGER_MS = 2_000;
 
 /** What the executor needs from its TaskManager. */
 export interface TaskExecutorServices {
@@ -78,9 +85,17 @@ export class TaskExecutor {
   private readonly endedPartitions = new Map<string, string[]>();
   /**
    * Removal of a job's files after its last task here ended; a deployment of the job (the next
-   * attempt after a failover) waits for it, so it never loses a directory or bundle it just made.
+   * attempt after a failover) waits for it, so it never loses a directory it just made. Only the
+   * move of the directory out of the way is waited for; its removal runs in the background.
    */
   private readonly jobCleanups = new Map<string, Promise<void>>();
+  /**
+   * Pending releases of a job's bundle after its last task here ended. The next attempt of a
+   * failover usually arrives here within moments: it finds the bundle loaded instead of fetching
+   * and evaluating it again on the recovery's critical path.
+   */
+  private readonly bundleReleases = new Map<string, NodeJS.Timeout>();
+  private endedDirs = 0;
 
   private readonly log: Logger;
   /** Set at shutdown: no new deployments. */
@@ -116,6 +131,11 @@ export class TaskExecutor {
     const slot: TaskSlot = { deployment, task: undefined, canceled: false, done: Promise.resolve() };
     this.tasks.set(key, slot);
     this.tasksPerJob.set(deployment.jobId, (this.tasksPerJob.get(deployment.jobId) ?? 0) + 1);
+    const release = this.bundleReleases.get(deployment.jobId);
+    if (release) {
+      clearTimeout(release);
+      this.bundleReleases.delete(deployment.jobId);
+    }
     slot.done = this.deployAndRun(slot, jobGraph).finally(() => this.taskEnded(key, deployment));
   }
 
@@ -317,12 +337,33 @@ export class TaskExecutor {
     } catch (err) {
       this.log.warn({ jobId, err: describeError(err) }, 'Releasing the job in the network environment failed');
     }
-    const cleanup: Promise<void> = Promise.all([this.services.bundles.releaseJob(jobId), rm(this.jobDir(jobId), { recursive: true, force: true })])
-      .then(() => undefined)
+    const release = setTimeout(() => {
+      this.bundleReleases.delete(jobId);
+      this.services.bundles.releaseJob(jobId).catch((err: unknown) => this.log.warn({ jobId, err: describeError(err) }, 'Removing the job bundle failed'));
+    }, BUNDLE_LINGER_MS);
+    release.unref();
+    this.bundleReleases.set(jobId, release);
+    const cleanup: Promise<void> = this.moveAsideAndRemove(this.jobDir(jobId))
       .catch((err: unknown) => this.log.warn({ jobId, err: describeError(err) }, 'Removing job files failed'))
       .finally(() => {
         if (this.jobCleanups.get(jobId) === cleanup) this.jobCleanups.delete(jobId);
       });
     this.jobCleanups.set(jobId, cleanup);
+  }
+
+  /**
+   * Renames `dir` to a sibling (one quick call), then removes that in the background: the next
+   * deployment of the job may create `dir` anew at once. Falls back to removing it in place.
+   */
+  private async moveAsideAndRemove(dir: string): Promise<void> {
+    const aside = `${dir}.ended-${process.pid}-${++this.endedDirs}`;
+    try {
+      await rename(dir, aside);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      await rm(dir, { recursive: true, force: true });
+      return;
+    }
+    rm(aside, { recursive: true, force: true }).catch((err: unknown) => this.log.warn({ dir: aside, err: describeError(err) }, 'Removing ended job files failed'));
   }
 }
