@@ -1,11 +1,13 @@
 /**
  * `fluss run [-m host:port] [-p N] [-d] [-s savepointPath [-n]] [--local] <job-file> [args…]`: bundles the job file,
  * builds its JobGraph locally, submits bundle and graph, and (attached) follows the job until
- * it is terminal: exit 0 on FINISHED, 1 on FAILED or CANCELED.
+ * it is terminal, printing each failure and restart on the way: exit 0 on FINISHED, 1 on
+ * FAILED or CANCELED.
  */
 import type { JobGraph } from '../graph/job-graph.js';
 import type { JobInfo } from '../cluster/rpc/messages.js';
 import { formatStatusLine } from './job-status-line.js';
+import { RestartReporter } from './restart-reporter.js';
 import { dirname, resolve } from 'node:path';
 import { buildJob } from '../api/build-job.js';
 import { bundleJobFile, loadJobBundle } from '../cluster/job-bundle.js';
@@ -42,13 +44,22 @@ export function parseParallelism(value: string | undefined): number | undefined 
   return Number(value);
 }
 
-/** Waits for the job to end; on a terminal, redraws a status line every second meanwhile. */
+/**
+ * Waits for the job to end. Every failure and restart is printed on stderr with its cause
+ * (identical causes collapsed, see restart-reporter.ts), on a terminal and when piped; on a
+ * terminal a status line is redrawn every second meanwhile.
+ */
 async function followJob(client: JobManagerClient, jobId: string, graph: JobGraph, io: CliIO): Promise<JobInfo> {
   const status = io.status;
-  if (!status) return client.watchJob(jobId);
+  const restarts = new RestartReporter(jobId, (line) => {
+    // The transient status line goes first, so the line is not written into it.
+    status?.(undefined);
+    io.err(line);
+  });
   let polling = false;
   const timer = setInterval(() => {
-    if (polling) return;
+    restarts.tick(Date.now());
+    if (!status || polling) return;
     polling = true;
     client
       .getJob(jobId)
@@ -58,10 +69,11 @@ async function followJob(client: JobManagerClient, jobId: string, graph: JobGrap
       .finally(() => (polling = false));
   }, 1000);
   try {
-    return await client.watchJob(jobId);
+    return await client.watchJob(jobId, (info) => restarts.onUpdate(info, Date.now()));
   } finally {
     clearInterval(timer);
-    status(undefined);
+    status?.(undefined);
+    restarts.flush(Date.now());
   }
 }
 

@@ -66,7 +66,7 @@ export interface JobInfo {
   startTime: number;
   /** ms since epoch; 0 while the job is not terminal. */
   endTime: number;
-  /** One line; empty unless the job failed. */
+  /** One line: why the job FAILED (or FAILING), or, while RESTARTING, the failure it restarts after; empty otherwise. */
   failureCause: string;
   vertices: VertexInfo[];
   /** Completed checkpoints so far (absent or 0 without checkpointing). */
