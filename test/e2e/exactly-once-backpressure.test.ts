@@ -2,12 +2,16 @@
  * Checkpoints under backpressure: the keyed stage spends ~1 ms per record, so the generator
  * outruns it and the channels fill up. Barriers still get through — checkpoints complete, the
  * REST history reports non-zero alignment for the tasks with two input channels — and the
- * output is exactly once.
+ * output is exactly once. The source is far longer than the test: the test waits (with a
+ * deadline) for three completed checkpoints, then stops the job with a savepoint, so nothing
+ * depends on how fast this machine is.
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, waitFor } from '../helpers/process-cluster.js';
 import { checkOutput, describeCheck, KillableCluster } from './exactly-once-harness.js';
 
-const RECORDS = 10_000;
+const RECORDS = 10_000_000;
 const KEYS = 8;
 
 interface CheckpointHistory {
@@ -16,7 +20,13 @@ interface CheckpointHistory {
 }
 
 describe('exactly-once checkpoints under backpressure', () => {
-  const cluster = new KillableCluster({ taskManagers: 2, slots: 2 });
+  // One buffer per channel bounds what a barrier waits behind (aligned checkpoints wait for the
+  // data ahead of them), and a long heartbeat timeout keeps a loaded machine from failing over.
+  const cluster = new KillableCluster({
+    taskManagers: 2,
+    slots: 2,
+    extra: ['-D', 'taskmanager.network.memory.buffers-per-channel=1', '-D', 'heartbeat.timeout=20 s'],
+  });
   beforeAll(() => cluster.start());
   afterAll(() => cluster.stop());
 
@@ -24,25 +34,23 @@ describe('exactly-once checkpoints under backpressure', () => {
     const jobId = await cluster.submit({ records: RECORDS, keys: KEYS, ratePerSecond: 4_000, checkpointIntervalMs: 300, parallelism: 2, sinkDelayMs: 1 });
     await cluster.waitForJobState(jobId, 'RUNNING');
     let stats: CheckpointHistory | undefined;
-    const deadline = Date.now() + 40_000;
-    for (;;) {
-      const s = await cluster.rest<CheckpointHistory>(`/jobs/${jobId}/checkpoints`);
-      if (s) stats = s;
-      const state = await cluster.jobState(jobId);
-      if (state === 'FINISHED' || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    expect(await cluster.jobState(jobId)).toBe('FINISHED');
-    expect(stats, 'checkpoint statistics').toBeDefined();
-    expect(stats!.counts.completed, JSON.stringify(stats!.counts)).toBeGreaterThanOrEqual(3);
+    await waitFor('three completed checkpoints', async () => {
+      stats = (await cluster.rest<CheckpointHistory>(`/jobs/${jobId}/checkpoints`)) ?? stats;
+      return (stats?.counts.completed ?? 0) >= 3;
+    }, 120_000, 250);
     const alignments = await alignmentOfCompleted(cluster, jobId, stats!);
     expect(Math.max(0, ...alignments), JSON.stringify(alignments)).toBeGreaterThan(0);
-    const check = checkOutput(cluster.outputDir, RECORDS, KEYS);
+
+    const stop = await runCli(['stop', '-m', cluster.address, '-p', join(cluster.checkpointsDir, 'savepoints'), jobId], {}, 120_000);
+    expect(stop.code, stop.stderr).toBe(0);
+    await cluster.waitForJobState(jobId, 'FINISHED', 60_000);
+    // The source stopped part-way: every key holds a prefix of its sequence, each element once.
+    const check = checkOutput(cluster.outputDir, 0, KEYS);
     expect(check.duplicates, describeCheck(check)).toEqual([]);
-    expect(check.gaps, describeCheck(check)).toEqual([]);
+    expect(check.outOfOrder, describeCheck(check)).toEqual([]);
     expect(check.alerts, describeCheck(check)).toEqual([]);
-    expect(check.records).toBe(RECORDS);
-  });
+    expect(check.records).toBeGreaterThan(0);
+  }, 300_000);
 });
 
 /** Alignment durations (ms) of the keyed stage's subtasks in the completed checkpoints. */
