@@ -181,7 +181,7 @@ async function runDetached(args: string[]): Promise<string> {
   return jobIdOf(r.stdout);
 }
 
-/** Waits until the job's sinks have buffered at least `n` more records (the count of "Count:" lines grows). */
+/** Waits until the job is RUNNING. */
 async function waitRunning(jobId: string): Promise<void> {
   await waitFor(`job ${jobId} RUNNING`, async () => (await rest(`/jobs/${jobId}`))['state'] === 'RUNNING', 30_000);
 }
@@ -220,7 +220,7 @@ describe('the architecture document examples', () => {
     // fluss run -s <savepointPath> at parallelism 3: the lists of the two old subtasks are dealt round-robin.
     const second = await runDetached(['-s', sp1, '-p', '3', jobFile, work, 'b']);
     await waitRunning(second);
-    const b = await waitFor('the second run to open its sinks', () => restored('b', 3));
+    const b = (await waitFor('the second run to open its sinks', () => restored('b', 3)))!;
     const bAll = b.flat();
     expect(bAll.length).toBeGreaterThan(KEYS);
     const sizes = b.map((l) => l.length);
