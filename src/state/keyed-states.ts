@@ -127,7 +127,12 @@ export class KeyedValueState<T> extends AbstractKeyedState implements ValueState
 
   value(): T | undefined {
     const v = this.read();
-    if (v !== undefined) return this.decode(v) as T;
+    if (v !== undefined) {
+      // Inlined decode(): the common case (no serializer, nothing unresolved) is two compares.
+      if (this.serializer !== undefined) return this.serializer.deserialize(v) as T;
+      if (unresolvedValuesMade !== 0) this.checkResolved(v);
+      return v as T;
+    }
     const d = this.defaultValue;
     // A mutable default must not be shared between keys (and keeps its class).
     return d !== null && typeof d === 'object' ? cloneStateValue(d) : d;
@@ -135,8 +140,8 @@ export class KeyedValueState<T> extends AbstractKeyedState implements ValueState
 
   update(value: T): void {
     if (value === undefined || value === null) return this.clear();
-    const stored = this.encode(value);
-    this.check(stored);
+    const stored = this.serializer === undefined ? value : this.serializer.serialize(value);
+    if (typeof stored === 'object') this.check(stored);
     this.write(stored);
   }
 }

@@ -20,25 +20,59 @@ export interface UnnamedClass {
   nested: boolean;
 }
 
+/** Objects left to look at in the current {@link findUnnamedClass} call. */
+let budget = 0;
+
 /**
- * The first instance of a class without a stable name in `value` (breadth-first, at most
- * {@link CHECK_BUDGET} objects), or undefined. Primitives cost one typeof.
+ * The first instance of a class without a stable name in `value` (depth-first, at most
+ * {@link CHECK_BUDGET} objects, so a huge value costs a bounded walk: the codec still refuses
+ * what lies beyond), or undefined. Allocation-free for plain data; primitives cost one typeof.
  */
 export function findUnnamedClass(value: unknown): UnnamedClass | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const queue: object[] = [value];
-  for (let i = 0; i < queue.length && i < CHECK_BUDGET; i++) {
-    const v = queue[i]!;
-    if (v instanceof UnresolvedTypedValue) continue;
+  budget = CHECK_BUDGET;
+  return unnamedIn(value, false);
+}
+
+function unnamedIn(v: object, nested: boolean): UnnamedClass | undefined {
+  if (--budget < 0) return undefined;
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto === Array.prototype) {
+    const a = v as unknown[];
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      if (typeof x === 'object' && x !== null) {
+        const found = unnamedIn(x, true);
+        if (found !== undefined) return found;
+      }
+    }
+    return undefined;
+  }
+  if (proto !== Object.prototype && proto !== null) {
+    if (v instanceof UnresolvedTypedValue) return undefined;
     const cls = userClassOf(v);
-    if (cls !== undefined && registeredTypeName(cls) === undefined) return { cls, nested: i > 0 };
-    const push = (x: unknown): void => {
-      if (typeof x === 'object' && x !== null) queue.push(x);
-    };
-    if (Array.isArray(v)) for (const x of v) push(x);
-    else if (v instanceof Map) for (const [k, x] of v) (push(k), push(x));
-    else if (v instanceof Set) for (const x of v) push(x);
-    else if (!ArrayBuffer.isView(v) && !(v instanceof Date)) for (const k of Object.keys(v)) push((v as Record<string, unknown>)[k]);
+    if (cls !== undefined && registeredTypeName(cls) === undefined) return { cls, nested };
+    if (cls === undefined) return builtinMembers(v);
+  }
+  // A plain object, or a named instance: its fields.
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    if (typeof x === 'object' && x !== null) {
+      const found = unnamedIn(x, true);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/** Members of a built-in container (Map entries, Set members; nothing in dates, buffers…). */
+function builtinMembers(v: object): UnnamedClass | undefined {
+  const members: unknown[] = v instanceof Map ? [...v.keys(), ...v.values()] : v instanceof Set ? [...v] : [];
+  for (const x of members) {
+    if (typeof x === 'object' && x !== null) {
+      const found = unnamedIn(x, true);
+      if (found !== undefined) return found;
+    }
   }
   return undefined;
 }
