@@ -12,6 +12,7 @@ import { FileSource } from '../connectors/file-source.js';
 import { SequenceSource } from '../connectors/sequence-source.js';
 import { SocketTextSource } from '../connectors/socket-text-source.js';
 import { isSource, type Source } from '../connectors/source.js';
+import { SourceFunctionSource, type SourceFunctionOptions } from '../connectors/source-function-source.js';
 import type { BuiltJob } from '../graph/built-job.js';
 import { cloneForSubtask } from '../graph/clone-for-subtask.js';
 import type { RestartStrategySettings } from '../graph/job-graph.js';
@@ -24,6 +25,7 @@ import { DEFAULT_AUTO_WATERMARK_INTERVAL_MS, ExecutionConfig } from './execution
 import type { RuntimeExecutionMode, TimeCharacteristic } from './execution-modes.js';
 import { describeValue, requireParallelism } from './function-checks.js';
 import type { KeySelector } from './functions.js';
+import { isSourceFunction, type SourceFunction } from './source-functions.js';
 import { KeyedStream } from './keyed-stream.js';
 import { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 import type { StateBackend, StateBackendKind } from './state-backends.js';
@@ -263,7 +265,7 @@ export class StreamExecutionEnvironment {
   /** A bounded, non-parallel stream of the given elements. */
   fromElements<T>(...elements: T[]): SingleOutputStreamOperator<T> {
     if (elements.length === 0) throw new JobBuildError('fromElements() needs at least one element');
-    return this.addSource(new CollectionSource<T>(elements), undefined, undefined);
+    return this.addSourceNode(new CollectionSource<T>(elements), undefined, undefined);
   }
 
   /** Flink 1.19's name for {@link fromElements}. */
@@ -281,7 +283,7 @@ export class StreamExecutionEnvironment {
     if (collection === null || typeof (collection as Iterable<T>)?.[Symbol.iterator] !== 'function') {
       throw new JobBuildError(`fromCollection() expects an iterable, got ${describeValue(collection)}`);
     }
-    return this.addSource(new CollectionSource<T>(Array.from(collection)), undefined, undefined);
+    return this.addSourceNode(new CollectionSource<T>(Array.from(collection)), undefined, undefined);
   }
 
   /** The numbers `from … to` (inclusive), read in parallel. */
@@ -289,19 +291,19 @@ export class StreamExecutionEnvironment {
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from > to) {
       throw new JobBuildError(`fromSequence() expects integers from <= to, got ${from} and ${to}`);
     }
-    return this.addSource(new SequenceSource(from, to), undefined, undefined);
+    return this.addSourceNode(new SequenceSource(from, to), undefined, undefined);
   }
 
   /** The lines of a text file, or of every file in a directory. */
   readTextFile(path: string): SingleOutputStreamOperator<string> {
     if (typeof path !== 'string' || path === '') throw new JobBuildError('readTextFile() expects a path');
-    return this.addSource(FileSource.forLines(path), undefined, undefined);
+    return this.addSourceNode(FileSource.forLines(path), undefined, undefined);
   }
 
   /** Text from a TCP socket, split by `delimiter` (non-parallel, unbounded). */
   socketTextStream(host: string, port: number, delimiter = '\n'): SingleOutputStreamOperator<string> {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new JobBuildError(`socketTextStream() expects a port number, got ${port}`);
-    return this.addSource(new SocketTextSource(host, port, delimiter), undefined, undefined);
+    return this.addSourceNode(new SocketTextSource(host, port, delimiter), undefined, undefined);
   }
 
   /** A stream read from `source` (FLIP-27 style), named `name`. */
@@ -313,10 +315,35 @@ export class StreamExecutionEnvironment {
       );
     }
     source.checkWatermarkStrategy?.(watermarkStrategy);
-    return this.addSource(source, watermarkStrategy, name);
+    return this.addSourceNode(source, watermarkStrategy, name);
   }
 
-  private addSource<T>(source: Source<T>, watermarkStrategy: WatermarkStrategy<T> | undefined, name: string | undefined): SingleOutputStreamOperator<T> {
+  /**
+   * A stream from a legacy {@link SourceFunction} (Flink's `addSource`): its `run(ctx)` emits
+   * with `ctx.collect(x)` until it returns or is canceled. A `SourceFunction` or
+   * `RichSourceFunction` runs with one subtask (a higher parallelism is refused); one extending
+   * `ParallelSourceFunction` or `RichParallelSourceFunction` with any. `options.bufferCapacity`
+   * bounds what it may collect ahead of the task (see `source-function-source.ts`).
+   */
+  addSource<T>(fn: SourceFunction<T>, sourceName?: string, options?: SourceFunctionOptions): SingleOutputStreamOperator<T> {
+    if (!isSourceFunction(fn)) {
+      throw new JobBuildError(
+        isSource(fn)
+          ? 'addSource() takes a SourceFunction (an object with run(ctx) and cancel()); pass a Source to fromSource(source, watermarkStrategy, name)'
+          : `addSource() expects a SourceFunction (an object with run(ctx) and cancel()), got ${describeValue(fn)}`,
+      );
+    }
+    if (sourceName !== undefined && (typeof sourceName !== 'string' || sourceName === '')) {
+      throw new JobBuildError(`addSource() expects a non-empty source name, got ${describeValue(sourceName)}`);
+    }
+    const node = this.addSourceNode(new SourceFunctionSource<T>(fn, options ?? {}), undefined, sourceName);
+    if (node.node.maxParallelism === 1) {
+      node.node.settings.nonParallel = 'a SourceFunction runs with one subtask: extend ParallelSourceFunction or RichParallelSourceFunction to run it in parallel';
+    }
+    return node;
+  }
+
+  private addSourceNode<T>(source: Source<T>, watermarkStrategy: WatermarkStrategy<T> | undefined, name: string | undefined): SingleOutputStreamOperator<T> {
     const limit = source.maxParallelism;
     const node = this.graph.addNode({
       kind: 'source',
