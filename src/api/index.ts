@@ -40,6 +40,8 @@ export {
   LevelDBStateBackend,
   HashMapStateBackend,
   EmbeddedRocksDBStateBackend,
+  RocksDBStateBackend,
+  FileSystemCheckpointStorage,
   type StateBackend,
   type StateBackendKind,
 } from './state-backends.js';
@@ -109,5 +111,10 @@ export type {
   CheckpointListener,
   StateInitializationContext,
   StateSnapshotContext,
+  OperatorStateStoreAccess,
+  /** Flink's name of what `CheckpointedFunction.initializeState` gets. */
+  StateInitializationContext as FunctionInitializationContext,
+  /** Flink's name of what `CheckpointedFunction.snapshotState` gets. */
+  StateSnapshotContext as FunctionSnapshotContext,
 } from '../runtime/checkpoint-hooks.js';
 export * from '../connectors/nexmark/index.js';

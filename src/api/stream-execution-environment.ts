@@ -170,9 +170,13 @@ export class StreamExecutionEnvironment {
     return this.stateBackend;
   }
 
-  /** The checkpoint directory named by the state backend (`new FsStateBackend(dir)`), if any. */
+  /**
+   * The job's checkpoint directory: the one its state backend names (`new FsStateBackend(dir)`,
+   * `new RocksDBStateBackend(dir)`), else `getCheckpointConfig().setCheckpointStorage(dir)`'s, as
+   * in Flink; undefined: the cluster's `state.checkpoints.dir`.
+   */
   getCheckpointStorage(): string | undefined {
-    return this.stateBackend?.checkpointDir;
+    return this.stateBackend?.checkpointDir ?? this.checkpointConfig.getCheckpointStorage()?.getCheckpointPath();
   }
 
   /**
@@ -402,6 +406,8 @@ export class StreamExecutionEnvironment {
       autoWatermarkIntervalMs: this.config.getAutoWatermarkInterval(),
     };
     if (this.stateBackend) draft.stateBackend = this.stateBackend.kind;
+    const checkpointStorage = this.getCheckpointStorage();
+    if (checkpointStorage !== undefined) draft.checkpointStorage = checkpointStorage;
     if (this.restartStrategy) draft.restartStrategy = { ...this.restartStrategy };
     return draft;
   }
