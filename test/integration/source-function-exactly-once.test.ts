@@ -21,9 +21,10 @@ import {
   RichParallelSourceFunction,
   type CheckpointedFunction,
   type CheckpointListener,
+  type FunctionInitializationContext,
+  type FunctionSnapshotContext,
   type ListState,
   type SourceContext,
-  type StateInitializationContext,
 } from '../../src/api/index.js';
 import type { StreamExecutionEnvironment } from '../../src/api/stream-execution-environment.js';
 import { registerInProcessJob, unregisterInProcessJob } from '../../src/cluster/in-process-jobs.js';
@@ -77,12 +78,12 @@ class CounterSource extends RichParallelSourceFunction<number> implements Checkp
     this.running = false;
   }
 
-  initializeState(context: StateInitializationContext): void {
+  initializeState(context: FunctionInitializationContext): void {
     this.state = context.getOperatorStateStore().getListState(new ListStateDescriptor<number>('state'));
     for (const offset of this.state.get()) this.offset = offset;
   }
 
-  snapshotState(): void {
+  snapshotState(_context: FunctionSnapshotContext): void {
     this.state.update([this.offset]);
   }
 
