@@ -16,7 +16,7 @@ import { SourceFunctionSource, type SourceFunctionOptions } from '../connectors/
 import type { BuiltJob } from '../graph/built-job.js';
 import { cloneForSubtask } from '../graph/clone-for-subtask.js';
 import type { RestartStrategySettings } from '../graph/job-graph.js';
-import { generateJobGraph, type JobSettingsDraft } from '../graph/job-graph-generator.js';
+import { generateJobGraph, operatorDisplayName, type JobSettingsDraft } from '../graph/job-graph-generator.js';
 import { UPPER_BOUND_MAX_PARALLELISM } from '../graph/key-groups.js';
 import { StreamGraph, type StreamNode } from '../graph/stream-graph.js';
 import { StreamGraphFunctions } from '../graph/stream-graph-functions.js';
@@ -384,6 +384,29 @@ export class StreamExecutionEnvironment {
     const last = dangling[dangling.length - 1];
     if (!last) throw new JobBuildError('executeAndCollect(): every stream already feeds an operator or a sink: call it on a stream');
     return this.collect<T>(last.id, jobName);
+  }
+
+  /**
+   * The job's dataflow as Flink's execution-plan JSON (`{"nodes": [...]}`): one entry per
+   * operator before chaining, with its parallelism and, per input, how records are partitioned
+   * (`FORWARD`, `HASH`, `REBALANCE`, ...), for Flink's plan visualizer or a look at the job.
+   */
+  getExecutionPlan(): string {
+    const parallelismOf = (n: StreamNode): number => n.parallelism ?? this.parallelism;
+    const nodes = this.graph.nodes.map((n) => {
+      const name = operatorDisplayName(n);
+      const pact = n.kind === 'source' ? 'Data Source' : n.kind === 'sink' ? 'Data Sink' : 'Operator';
+      const entry: Record<string, unknown> = { id: n.id, type: name, pact, contents: name, parallelism: parallelismOf(n) };
+      if (n.inEdges.length > 0) {
+        entry.predecessors = n.inEdges.map((e) => {
+          // Unset partitioners resolve as the JobGraph generator resolves them.
+          const kind = e.partitioner ?? (parallelismOf(this.graph.node(e.sourceId)) === parallelismOf(n) ? 'forward' : 'rebalance');
+          return { id: e.sourceId, ship_strategy: kind.toUpperCase(), side: 'second' };
+        });
+      }
+      return entry;
+    });
+    return JSON.stringify({ nodes }, null, 2);
   }
 
   /** The job name given to `execute(name)`, if any. */
