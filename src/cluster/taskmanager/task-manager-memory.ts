@@ -25,6 +25,7 @@
  */
 import type { FlussConfig } from '../../core/config.js';
 import { ConfigurationError } from '../../core/errors.js';
+import type { TaskManagerMemoryMessage } from '../rpc/messages.js';
 
 const MB = 1024 * 1024;
 
@@ -136,14 +137,26 @@ export function describeTaskManagerMemory(memory: TaskManagerMemory, slots: numb
   return `TaskManager memory: ${parts.join(', ')}`;
 }
 
-/** The budget as REST shows it (Flink's `memoryConfiguration` names where they exist). */
-export function memoryConfigurationView(memory: TaskManagerMemory): Record<string, number | null> {
+/** The budget as registration sends it (0: left to the host process). */
+export function memoryMessage(memory: TaskManagerMemory): TaskManagerMemoryMessage {
   return {
-    totalProcessMemory: memory.processBytes ?? null,
-    taskHeap: memory.heapBytes ?? null,
+    totalProcessMemory: memory.processBytes ?? 0,
+    taskHeap: memory.heapBytes ?? 0,
     managedMemory: memory.managedBytes,
-    jvmOverhead: memory.overheadBytes ?? null,
-    heapLimit: memory.heapLimitBytes ?? null,
+    jvmOverhead: memory.overheadBytes ?? 0,
+    heapLimit: memory.heapLimitBytes ?? 0,
+  };
+}
+
+/** A registered budget as REST shows it: Flink's `memoryConfiguration` names, bytes, null when left to the host. */
+export function memoryConfigurationOf(m: TaskManagerMemoryMessage): Record<string, number | null> {
+  const orNull = (v: number): number | null => (v > 0 ? v : null);
+  return {
+    totalProcessMemory: orNull(m.totalProcessMemory),
+    taskHeap: orNull(m.taskHeap),
+    managedMemory: m.managedMemory,
+    jvmOverhead: orNull(m.jvmOverhead),
+    heapLimit: orNull(m.heapLimit),
   };
 }
 

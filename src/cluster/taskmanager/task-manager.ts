@@ -24,7 +24,7 @@ import { JobBundleCache } from './job-bundle-cache.js';
 import { JobManagerConnection } from './job-manager-connection.js';
 import { TaskExecutor } from './task-executor.js';
 import { ManagedMemoryPool } from '../../state/managed-memory.js';
-import { deriveTaskManagerMemory, describeTaskManagerMemory, type TaskManagerMemory } from './task-manager-memory.js';
+import { deriveTaskManagerMemory, describeTaskManagerMemory, memoryMessage, type TaskManagerMemory } from './task-manager-memory.js';
 import { taskManagerServiceHandlers } from './task-manager-service.js';
 
 /** Options of a {@link TaskManager}. */
@@ -144,6 +144,7 @@ export class TaskManager {
       taskManagerId: this.taskManagerId,
       rpcAddress: this.advertised,
       numberOfSlots: config['taskmanager.numberOfTaskSlots'],
+      memory: memoryMessage(this.memory),
       initialBackoffMs: config['taskmanager.registration.initial-backoff'],
       maxBackoffMs: config['taskmanager.registration.max-backoff'],
       heartbeatIntervalMs: config['heartbeat.interval'],
