@@ -84,14 +84,43 @@ async function startTaskManager() {
 }
 const getJson = (path) => fetch(`${rest}${path}`).then((r) => (r.ok ? r.json() : undefined)).catch(() => undefined);
 
-/** Resident set size of a process in bytes (Linux /proc), or undefined once it is gone. */
-function rssOf(pid) {
+/** Resident set size of one process in bytes (Linux /proc), or undefined once it is gone. */
+function ownRssOf(pid) {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Child process ids of `pid` (Linux /proc). */
+function childrenOf(pid) {
+  const out = [];
+  let tasks = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const t of tasks) {
+    try {
+      for (const c of readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(/\s+/)) if (c) out.push(Number(c));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
+}
+
+/**
+ * RSS of a daemon in bytes: its process and the processes below it (a `fluss taskmanager` runs
+ * the TaskManager in a child started with its V8 heap limit); undefined once it is gone.
+ */
+function rssOf(pid) {
+  const own = ownRssOf(pid);
+  if (own === undefined) return undefined;
+  return childrenOf(pid).reduce((sum, c) => sum + (rssOf(c) ?? 0), own);
 }
 
 /** Bytes under `path` (files only; directories vanishing mid-walk are skipped). */

@@ -13,7 +13,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointDirectorySampler, checkpointDirectories, RecoveryClock } from '../helpers/chaos-probes.js';
+import { CheckpointDirectorySampler, checkpointDirectories, RecoveryClock, signalTree } from '../helpers/chaos-probes.js';
 import { type Daemon, waitFor } from '../helpers/process-cluster.js';
 import { checkOutput, describeCheck, KillableCluster, randomBetween, sleep } from './exactly-once-harness.js';
 
@@ -42,6 +42,10 @@ describe('chaos: TaskManager kills, SIGSTOP, JobManager restart and a damaged ch
     const jobId = await cluster.submit({ records: RECORDS, keys: KEYS, ratePerSecond: RATE, checkpointIntervalMs: 400, parallelism: 2 });
     const jobCheckpoints = join(cluster.checkpointsDir, jobId);
     const sampler = new CheckpointDirectorySampler(jobCheckpoints);
+    const started = performance.now();
+    // Progress on stderr at once: a run that hangs shows where.
+    const progress = (what: string): void => void process.stderr.write(`chaos +${((performance.now() - started) / 1000).toFixed(1)} s: ${what}\n`);
+    clock.onRecovery = (r) => progress(`${r.kind} recovered in ${r.ms} ms`);
     try {
       await cluster.waitForJobState(jobId, 'RUNNING');
       // Every recovery ends with a checkpoint completed after it: the next fault restores from it.
@@ -55,8 +59,9 @@ describe('chaos: TaskManager kills, SIGSTOP, JobManager restart and a damaged ch
         const victim = await busyTaskManager(cluster);
         killedOnPurpose.add(victim);
         const recovered = clock.fault('taskmanager-sigkill');
+        progress(`SIGKILL of a TaskManager (${i + 1}), checkpoint ${lastCheckpoint}`);
         await replace(cluster, victim);
-        await recovered;
+        await bounded(cluster, recovered, `recovery from TaskManager SIGKILL ${i + 1}`);
         lastCheckpoint = await checkpointAfter(cluster, jobId, lastCheckpoint);
       }
 
@@ -65,10 +70,12 @@ describe('chaos: TaskManager kills, SIGSTOP, JobManager restart and a damaged ch
         await fullStrength(cluster);
         const victim = await busyTaskManager(cluster);
         const recovered = clock.fault('taskmanager-sigstop');
-        victim.proc.kill('SIGSTOP');
+        progress(`SIGSTOP of a TaskManager, checkpoint ${lastCheckpoint}`);
+        // The whole process: the daemon may run in a child of the `fluss taskmanager` process.
+        signalTree(victim.proc.pid!, 'SIGSTOP');
         await sleep(STOP_MS);
-        victim.proc.kill('SIGCONT');
-        await recovered;
+        signalTree(victim.proc.pid!, 'SIGCONT');
+        await bounded(cluster, recovered, 'recovery from SIGSTOP');
         lastCheckpoint = await checkpointAfter(cluster, jobId, lastCheckpoint);
       }
 
@@ -78,10 +85,11 @@ describe('chaos: TaskManager kills, SIGSTOP, JobManager restart and a damaged ch
         await fullStrength(cluster);
         await sleep(randomBetween(50, 400));
         const recovered = clock.fault('jobmanager-restart');
+        progress(`SIGKILL of the JobManager, checkpoint ${lastCheckpoint}`);
         killedOnPurpose.add(cluster.jobManager);
         await cluster.jobManager.kill('SIGKILL');
         cluster.startJobManager();
-        await recovered;
+        await bounded(cluster, recovered, 'recovery from the JobManager restart');
         lastCheckpoint = await checkpointAfter(cluster, jobId, lastCheckpoint);
       }
 
@@ -93,15 +101,17 @@ describe('chaos: TaskManager kills, SIGSTOP, JobManager restart and a damaged ch
         const victim = await busyTaskManager(cluster);
         killedOnPurpose.add(victim);
         const recovered = clock.fault('damaged-checkpoint');
+        progress(`SIGKILL of a TaskManager with a damaged checkpoint, checkpoint ${lastCheckpoint}`);
         // No checkpoint completes once a task is dead, so the latest stays the latest.
         victim.proc.kill('SIGKILL');
         const [older, latest] = cluster.completedCheckpoints(jobId).slice(-2);
         expect(older, `an older checkpoint is retained beside chk-${latest}`).toBeLessThan(latest!);
         damageKeyedState(join(jobCheckpoints, `chk-${latest}`));
         await replace(cluster, victim);
-        await recovered;
+        await bounded(cluster, recovered, 'recovery from the damaged checkpoint');
       }
 
+      progress('waiting for FINISHED');
       await cluster.waitForJobState(jobId, 'FINISHED', 120_000);
       sampler.sample();
       sampler.stop();
@@ -131,6 +141,22 @@ describe('chaos: TaskManager kills, SIGSTOP, JobManager restart and a damaged ch
     }
   }, 240_000);
 });
+
+/** Longest a single recovery may take before the test gives up with the cluster's logs. */
+const RECOVERY_DEADLINE_MS = 45_000;
+
+/** Awaits `recovered`, or fails after {@link RECOVERY_DEADLINE_MS} with the cluster's logs. */
+async function bounded(cluster: KillableCluster, recovered: Promise<unknown>, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} within ${RECOVERY_DEADLINE_MS} ms\n${cluster.logs()}`)), RECOVERY_DEADLINE_MS);
+  });
+  try {
+    await Promise.race([recovered, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Waits for a checkpoint newer than `after`; returns its id. */
 async function checkpointAfter(cluster: KillableCluster, jobId: string, after: number): Promise<number> {

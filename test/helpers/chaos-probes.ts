@@ -3,7 +3,7 @@
  * after a fault, and how many `chk-*` directories exist while it runs. Both poll the file system
  * only, so they keep measuring while the JobManager itself is down.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The execution attempt in a committed FileSink part file name (`part-<job>-<attempt>-…`), or -1. */
@@ -39,6 +39,8 @@ export class RecoveryClock {
   private readonly open: { recovery: Recovery; start: number; above: number; resolve: () => void }[] = [];
   /** Every recovery measured, in fault order. */
   readonly recoveries: Recovery[] = [];
+  /** Called as each recovery ends. */
+  onRecovery: ((r: Recovery) => void) | undefined;
 
   constructor(private readonly outputDir: string, everyMs = 20) {
     this.timer = setInterval(() => this.poll(), everyMs);
@@ -77,6 +79,7 @@ export class RecoveryClock {
       if (this.newestAttempt <= o.above) continue;
       o.recovery.ms = Math.round(now - o.start);
       this.open.splice(i, 1);
+      this.onRecovery?.(o.recovery);
       o.resolve();
     }
   }
@@ -114,5 +117,42 @@ export class CheckpointDirectorySampler {
   /** Stops sampling. */
   stop(): void {
     clearInterval(this.timer);
+  }
+}
+
+/**
+ * `pid` and every process below it (Linux `/proc`). A `fluss taskmanager` may run the daemon in
+ * a child process (started again with its V8 heap limit): stopping only the parent would leave
+ * the TaskManager running.
+ */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    const dir = `/proc/${out[i]}/task`;
+    let tasks: string[];
+    try {
+      tasks = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const t of tasks) {
+      try {
+        for (const c of readFileSync(`${dir}/${t}/children`, 'utf8').split(/\s+/)) if (c) out.push(Number(c));
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+  }
+  return out;
+}
+
+/** Sends `signal` to `pid` and every process below it, children first. */
+export function signalTree(pid: number, signal: NodeJS.Signals): void {
+  for (const p of processTree(pid).reverse()) {
+    try {
+      process.kill(p, signal);
+    } catch {
+      // Gone meanwhile.
+    }
   }
 }
