@@ -8,6 +8,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signalTree } from '../helpers/chaos-probes.js';
 import { checkOutput, describeCheck, KillableCluster, sleep } from './exactly-once-harness.js';
 
 const RECORDS = 30_000;
@@ -36,7 +37,8 @@ describe('exactly-once with a crash between pre-commit and commit', () => {
       // The acknowledgements leave right after the files: freeze 0-7 ms later, varying per try.
       const freezeAt = Date.now() + (tries % 8);
       while (Date.now() < freezeAt) await new Promise((r) => setImmediate(r));
-      for (const tm of cluster.taskManagers) tm.proc.kill('SIGSTOP');
+      // The whole process tree: the daemon may run in a child started with its heap limit.
+      for (const tm of cluster.taskManagers) signalTree(tm.proc.pid!, 'SIGSTOP');
       await sleep(300);
       // Caught only when the checkpoint completed while its pending files were still hidden.
       if (existsSync(join(chk, '_metadata')) && readdirSync(cluster.outputDir).some((f) => f.startsWith('.part-'))) {
@@ -44,7 +46,7 @@ describe('exactly-once with a crash between pre-commit and commit', () => {
         break;
       }
       // The acknowledgements had not left yet, or the sinks committed first: go on and try the next checkpoint.
-      for (const tm of cluster.taskManagers) tm.proc.kill('SIGCONT');
+      for (const tm of cluster.taskManagers) signalTree(tm.proc.pid!, 'SIGCONT');
       await sleep(200);
     }
     expect(caught, `no checkpoint completed while the TaskManagers were frozen\n${cluster.logs()}`).toBeDefined();
