@@ -1,7 +1,8 @@
 /**
- * A Bloom filter over serialised state keys: the write-back cache adds every key it hands to a
- * LevelDB batch, so a cache miss whose key the filter has never seen is known absent without a
- * synchronous LevelDB read (new keys and new windows are the common miss). False positives only
+ * A Bloom filter over serialised state keys: the write-back cache adds every key it caches (so
+ * every key it can ever hand to a LevelDB batch), so a key the filter has never seen is known
+ * absent from both the cache and LevelDB: no table lookup and no synchronous LevelDB read (new keys
+ * and new windows are the common miss). False positives only
  * cost the read the cache would have made anyway; there are no false negatives.
  *
  * The number of keys is not known in advance, so the filter grows in layers (a scalable Bloom
@@ -59,6 +60,24 @@ export class KeyBloomFilter {
       bits[bit >>> 5]! |= 1 << (bit & 31);
       h1 = (h1 + h2) | 0;
     }
+  }
+
+  /** Records `buf[0, end)` unless it might have been added already; true when it certainly was not (hashes once). */
+  addIfAbsent(buf: Uint8Array, end: number): boolean {
+    if (this.mightContain(buf, end)) return false;
+    let layer = this.newest;
+    if (layer.count >= layer.capacity) layer = this.newest = this.addLayer(layer.capacity * 2);
+    layer.count++;
+    // mightContain left this key's hashes in h1Out / h2Out.
+    let h1 = h1Out;
+    const h2 = h2Out | 1;
+    const { bits, mask } = layer;
+    for (let i = 0; i < PROBES; i++) {
+      const bit = h1 & mask;
+      bits[bit >>> 5]! |= 1 << (bit & 31);
+      h1 = (h1 + h2) | 0;
+    }
+    return true;
   }
 
   /** False when `buf[0, end)` was certainly never added. */

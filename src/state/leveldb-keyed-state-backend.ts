@@ -91,6 +91,12 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
    * key (`value()` then `update()`), and the second access skips the cache's table lookup.
    */
   private last: CacheEntry | undefined = undefined;
+  /**
+   * Recent share of reads that missed the cache (a moving average). While most miss (new keys,
+   * new windows), a read asks the cache's filter first, which knows most new keys without a
+   * table lookup; while most hit, it looks up first and the filter costs nothing.
+   */
+  private missRate = 0;
   private disposed = false;
   private readonly memory: ManagedMemoryLease | undefined;
 
@@ -196,9 +202,14 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
       this.cache.reuse(last);
       return last.value;
     }
-    const e =
-      this.cache.lookup(s, namespace, this.currentKeyId) ??
-      this.cache.load(s, namespace, this.currentKeyId, this.currentKey, this.currentKeyGroup);
+    let e = this.missRate > 0.5 ? this.cache.loadIfNew(s, namespace, this.currentKeyId, this.currentKey, this.currentKeyGroup) : undefined;
+    let hit = false;
+    if (e === undefined) {
+      e = this.cache.lookup(s, namespace, this.currentKeyId);
+      hit = e !== undefined;
+      e ??= this.cache.load(s, namespace, this.currentKeyId, this.currentKey, this.currentKeyGroup);
+    }
+    this.missRate += ((hit ? 0 : 1) - this.missRate) / 64;
     this.last = e;
     return e.value;
   }

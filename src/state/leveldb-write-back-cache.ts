@@ -84,7 +84,8 @@ export class LevelDbWriteBackCache {
   private flushThreshold = 0;
   private maxBytes = 0;
   /**
-   * Every state key this cache wrote to the store; a miss it rules out skips the LevelDB read.
+   * Every state key this cache ever cached (so every key it wrote to the store): a key it rules
+   * out is in neither, and skips the table lookup ({@link loadIfNew}) and the LevelDB read.
    * Dropped (every miss reads) once something wrote around the cache (restore, see {@link invalidate}).
    */
   private written: KeyBloomFilter | undefined;
@@ -164,7 +165,7 @@ export class LevelDbWriteBackCache {
     let value: unknown;
     const pending = this.inFlight.size > 0 ? this.inFlight.get(w.buf.toString('latin1', 0, w.pos)) : undefined;
     if (pending) value = pending.value;
-    else if (this.written === undefined || this.written.mightContain(w.buf, w.pos)) {
+    else if (!this.remember(w)) {
       const bytes = this.store.getSync(w.view());
       if (bytes) value = deserializeValue(bytes, this.types);
     }
@@ -174,9 +175,40 @@ export class LevelDbWriteBackCache {
     return e;
   }
 
+  /**
+   * For a key the filter rules out (never cached, so in neither the cache nor LevelDB): caches
+   * it absent and returns the entry, without looking it up. Undefined when the key might be
+   * known; the caller then looks it up.
+   */
+  loadIfNew(state: CachedState, namespace: StateNamespace, keyId: unknown, key: unknown, keyGroup: number): CacheEntry | undefined {
+    if (this.written === undefined) return undefined;
+    const w = this.w.reset();
+    writeStateKey(w, keyGroup, state.id, key, namespace);
+    if (!this.remember(w)) return undefined;
+    const e = new CacheEntry(state, this.table(state, namespace, true)!, keyId, key, keyGroup, namespace, undefined, w.pos);
+    e.size = ENTRY_OVERHEAD + w.pos;
+    this.add(e);
+    return e;
+  }
+
+  /**
+   * Records the key in `w` in the filter; true when it was certainly new (then it is in neither
+   * the cache nor LevelDB). False without a filter.
+   */
+  private remember(w: KeyWriter): boolean {
+    const filter = this.written;
+    if (filter === undefined || !filter.addIfAbsent(w.buf, w.pos)) return false;
+    if (filter.memoryBytes !== this.filterBytes) this.filterGrew(filter.memoryBytes);
+    return true;
+  }
+
   /** Caches a new entry for a blind write (no read needed), dirty. */
   create(state: CachedState, namespace: StateNamespace, keyId: unknown, key: unknown, keyGroup: number, value: unknown): CacheEntry {
-    const keyBytes = typeof key === 'string' ? key.length + 6 : typeof key === 'number' ? 10 : 32;
+    // Every cached key goes into the filter (see `written`).
+    const w = this.w.reset();
+    writeStateKey(w, keyGroup, state.id, key, namespace);
+    this.remember(w);
+    const keyBytes = w.pos;
     const e = new CacheEntry(state, this.table(state, namespace, true)!, keyId, key, keyGroup, namespace, undefined, keyBytes);
     e.size = ENTRY_OVERHEAD + keyBytes;
     this.add(e);
@@ -353,11 +385,6 @@ export class LevelDbWriteBackCache {
     } else {
       const bytes = serializeValue(e.value);
       batch.put(key, bytes);
-      const filter = this.written;
-      if (filter !== undefined) {
-        filter.add(w.buf, w.pos);
-        if (filter.memoryBytes !== this.filterBytes) this.filterGrew(filter.memoryBytes);
-      }
       // Deserialised JS values take roughly twice their msgpack size.
       size = ENTRY_OVERHEAD + w.pos + 2 * bytes.length + 16;
     }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeyBloomFilter } from '../../src/state/key-bloom-filter.js';
+import { VOID_NAMESPACE } from '../../src/state/keyed-state-backend.js';
 import { LevelDbKeyedStateBackend } from '../../src/state/leveldb-keyed-state-backend.js';
 
 const FULL = { start: 0, end: 127 };
@@ -17,6 +18,8 @@ async function open(cacheBytes: number): Promise<LevelDbKeyedStateBackend> {
   opened.push(b);
   return b;
 }
+
+const VOID = VOID_NAMESPACE;
 
 describe('KeyBloomFilter', () => {
   it('never forgets an added key and rules out most others', () => {
@@ -88,6 +91,45 @@ describe('LevelDB write-back cache', () => {
     const entries = [];
     for await (const e of await b.snapshotKeyGroups()) entries.push(e);
     expect(entries.length).toBe(2 * keys);
+  });
+
+  it('keeps every value while reads of mostly new keys skip the cache lookup (and the LevelDB read)', async () => {
+    // Mostly new keys switch reads to asking the filter first; revisits (cached, evicted to
+    // LevelDB, or written blindly) must still find their values, and removals stay removed.
+    const b = await open(128 * 1024);
+    b.registerState('count', 'value');
+    const expected = new Map<string, number>();
+    const bump = (k: string): void => {
+      b.setCurrentKey(k);
+      const v = ((b.get('count', VOID) as number | undefined) ?? 0) + 1;
+      b.put('count', VOID, v);
+      expected.set(k, v);
+    };
+    for (let i = 0; i < 30_000; i++) {
+      bump(`new-${i}`);
+      if (i % 7 === 0) bump(`new-${i >> 1}`); // a revisit, often of an evicted key
+      if (i % 11 === 0) {
+        b.setCurrentKey(`blind-${i}`);
+        b.put('count', VOID, 100); // a write without a read
+        expected.set(`blind-${i}`, 100);
+      }
+      if (i % 13 === 0) {
+        b.setCurrentKey(`new-${i >> 2}`);
+        b.remove('count', VOID);
+        expected.delete(`new-${i >> 2}`);
+      }
+    }
+    await b.flush();
+    for (const [k, v] of expected) {
+      b.setCurrentKey(k);
+      expect(b.get('count', VOID)).toBe(v);
+    }
+    for (let i = 0; i < 30_000; i += 13) {
+      if (expected.has(`new-${i >> 2}`)) continue;
+      b.setCurrentKey(`new-${i >> 2}`);
+      expect(b.get('count', VOID)).toBeUndefined();
+    }
+    await b.dispose();
   });
 
   it('reads keys restored around the cache (the filter of written keys no longer rules them out)', async () => {
