@@ -2,7 +2,7 @@
  * Restart strategies (Flink's RestartStrategies): how the JobMaster restarts a failed job.
  */
 import { JobBuildError } from '../core/errors.js';
-import type { RestartStrategySettings } from '../graph/job-graph.js';
+import type { RestartStrategySettings } from '../common/job-graph.js';
 
 /** Options of {@link RestartStrategies.exponentialDelay}; defaults follow Flink's. */
 export interface ExponentialDelayOptions {

@@ -4,26 +4,26 @@
  * StreamGraph. Inside a job builder (`buildJob`, `fluss run`) it only records; an environment
  * obtained outside a builder runs its job on a local mini-cluster from `execute()`.
  */
-import { WatermarkStrategy } from './watermark-strategy.js';
+import { WatermarkStrategy } from '../common/watermark-strategy.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { JobBuildError } from '../core/errors.js';
 import { CollectionSource } from '../connectors/collection-source.js';
 import { FileSource } from '../connectors/file-source.js';
 import { SequenceSource } from '../connectors/sequence-source.js';
 import { SocketTextSource } from '../connectors/socket-text-source.js';
-import { isSource, type Source } from '../connectors/source.js';
-import type { BuiltJob } from '../graph/built-job.js';
-import { cloneForSubtask } from '../graph/clone-for-subtask.js';
-import type { RestartStrategySettings } from '../graph/job-graph.js';
+import { isSource, type Source } from '../common/source.js';
+import type { BuiltJob } from '../common/built-job.js';
+import { cloneForSubtask } from '../runtime/clone-for-subtask.js';
+import type { RestartStrategySettings } from '../common/job-graph.js';
 import { generateJobGraph, type JobSettingsDraft } from '../graph/job-graph-generator.js';
-import { UPPER_BOUND_MAX_PARALLELISM } from '../graph/key-groups.js';
+import { UPPER_BOUND_MAX_PARALLELISM } from '../state/key-groups.js';
 import { StreamGraph, type StreamNode } from '../graph/stream-graph.js';
 import { StreamGraphFunctions } from '../graph/stream-graph-functions.js';
 import { CheckpointConfig, type CheckpointingMode } from './checkpoint-config.js';
 import { DEFAULT_AUTO_WATERMARK_INTERVAL_MS, ExecutionConfig } from './execution-config.js';
 import type { RuntimeExecutionMode, TimeCharacteristic } from './execution-modes.js';
 import { describeValue, requireParallelism } from './function-checks.js';
-import type { KeySelector } from './functions.js';
+import type { KeySelector } from '../common/functions.js';
 import { KeyedStream } from './keyed-stream.js';
 import { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 import type { StateBackend, StateBackendKind } from './state-backends.js';

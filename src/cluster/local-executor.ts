@@ -4,7 +4,7 @@
  */
 import { FlussError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { BuiltJob } from '../graph/built-job.js';
+import type { BuiltJob } from '../common/built-job.js';
 import { registerInProcessJob, unregisterInProcessJob } from './in-process-jobs.js';
 import { requiredSlots } from './jobmanager/slot-assignment.js';
 import { MiniCluster } from './mini-cluster.js';

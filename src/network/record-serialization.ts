@@ -7,7 +7,7 @@
  * without recursion, only after encoding failed, so the hot path pays nothing for it.
  */
 import { describeError, FlussError, UserCodeError } from '../core/errors.js';
-import type { ChannelItem } from '../runtime/stream-element.js';
+import type { ChannelItem } from '../common/stream-element.js';
 
 /** A channel item (a batch of records) that the network codec cannot encode. */
 export class UnserializableRecordError extends FlussError {

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../core/errors.js';
-import type { JobEdge, JobGraph, RestartStrategySettings } from '../../graph/job-graph.js';
+import type { JobEdge, JobGraph, RestartStrategySettings } from '../../common/job-graph.js';
 
 const PARTITIONERS = new Set(['forward', 'rebalance', 'rescale', 'shuffle', 'global', 'broadcast', 'hash', 'custom']);
 const RESTART_TYPES = new Set(['none', 'fixed-delay', 'exponential-delay', 'failure-rate']);

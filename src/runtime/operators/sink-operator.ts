@@ -7,11 +7,11 @@
  * `notifyCheckpointAborted`) reach the writer and the SinkFunction when they implement them;
  * the writer is created before `initializeState`, so it sees its restored state.
  */
-import type { StateInitializationContext, StateSnapshotContext } from '../checkpoint-hooks.js';
-import { initializeStateOf, notifyAbortedOf, notifyCompleteOf, snapshotStateOf } from '../checkpoint-hooks.js';
-import type { SinkContext } from '../../api/functions.js';
-import { isSink, type Sink, type SinkWriter } from '../../connectors/sink.js';
-import { NO_TIMESTAMP } from '../stream-element.js';
+import type { StateInitializationContext, StateSnapshotContext } from '../../common/checkpoint-hooks.js';
+import { initializeStateOf, notifyAbortedOf, notifyCompleteOf, snapshotStateOf } from '../../common/checkpoint-hooks.js';
+import type { SinkContext } from '../../common/functions.js';
+import { isSink, type Sink, type SinkWriter } from '../../common/sink.js';
+import { NO_TIMESTAMP } from '../../common/stream-element.js';
 import { bindUserFunction } from '../user-function.js';
 import { AbstractStreamOperator, visibleTimestamp } from './abstract-stream-operator.js';
 
