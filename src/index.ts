@@ -2,6 +2,11 @@
  * The `fluss` package: the DataStream API job authors import, plus the embeddable cluster
  * pieces (mini-cluster, daemons, clients) and the typed errors they raise.
  */
+import * as publicModule from './index.js';
+import { registerLocalExecutor } from './api/local-executor-registry.js';
+import { providePublicModule } from './cluster/job-loader.js';
+import { executeLocally } from './cluster/local-executor.js';
+
 export * from './api/index.js';
 export {
   FlussError,
@@ -22,3 +27,8 @@ export { TaskManager } from './cluster/taskmanager/task-manager.js';
 export { JobManagerClient } from './cluster/rpc/job-manager-client.js';
 export type { JobInfo, VertexInfo } from './cluster/rpc/messages.js';
 export { VERSION } from './core/version.js';
+
+// Wiring the layers below cannot do themselves: local runs go to the mini-cluster, and job
+// bundles evaluated in this process get this very module for `require('fluss')`.
+registerLocalExecutor(executeLocally);
+providePublicModule(publicModule);

@@ -25,6 +25,7 @@ import type { RuntimeExecutionMode, TimeCharacteristic } from './execution-modes
 import { describeValue, requireParallelism } from './function-checks.js';
 import type { KeySelector } from '../common/functions.js';
 import { KeyedStream } from './keyed-stream.js';
+import { localExecutor } from './local-executor-registry.js';
 import { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 import type { StateBackend, StateBackendKind } from './state-backends.js';
 import type { StreamContext } from './stream-context.js';
@@ -405,7 +406,6 @@ export class StreamExecutionEnvironment {
   }
 
   private async runLocally(job: BuiltJob): Promise<void> {
-    const { executeLocally } = await import('../cluster/local-executor.js');
-    await executeLocally(() => cloneForSubtask(job), { jobName: job.jobGraph.jobName });
+    await localExecutor()(() => cloneForSubtask(job), { jobName: job.jobGraph.jobName });
   }
 }

@@ -1,27 +1,42 @@
 /**
  * Evaluates CommonJS code (a job bundle) in this process's realm, so that classes and errors
- * it uses are the same as the runtime's. `require('fluss')` resolves to this package's own
- * public module instance: `instanceof KeyedProcessFunction` holds across the boundary.
+ * it uses are the same as the runtime's. `require('fluss')` resolves to the public module the
+ * package entry handed in ({@link providePublicModule}): `instanceof KeyedProcessFunction` holds
+ * across the boundary, and the cluster never imports the package entry.
  */
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import { describeThrown, runJobCodeSync } from '../api/job-builder-guard.js';
 import { JobBuildError } from '../core/errors.js';
-// The public module; only read when a bundle is evaluated (never at import time), which keeps
-// the cycle index → api → executeLocally → … → job-loader → index harmless.
-import * as fluss from '../index.js';
+
+let publicModule: object | undefined;
+
+/**
+ * Hands the loader this package's public module (what `import … from 'fluss'` gives); the package
+ * entry does this on load, so every process that runs jobs has it before a bundle is evaluated.
+ */
+export function providePublicModule(module: object): void {
+  publicModule = module;
+}
 
 /** The module ids a bundle may require to reach the fluss API. */
 function isFlussModule(id: string): boolean {
   return id === 'fluss' || id === 'fluss/index' || id === 'fluss/index.js';
 }
 
+function flussModule(): object {
+  if (!publicModule) {
+    throw new JobBuildError('Cannot import "fluss": this process has not loaded the fluss package entry');
+  }
+  return publicModule;
+}
+
 /** Builds the `require` a bundle sees: `fluss` → this package, anything else → Node. */
 export function bundleRequire(filename: string): NodeJS.Require {
   const nodeRequire = createRequire(filename);
   const req = ((id: string): unknown => {
-    if (isFlussModule(id)) return fluss;
+    if (isFlussModule(id)) return flussModule();
     if (id.startsWith('fluss/')) {
       throw new JobBuildError(`Cannot import "${id}": a job imports the API from "fluss" only`);
     }
