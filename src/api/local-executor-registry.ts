@@ -6,6 +6,7 @@
  */
 import type { BuiltJob } from '../common/built-job.js';
 import { FailedPreconditionError } from '../core/errors.js';
+import { cloneForSubtask } from '../runtime/clone-for-subtask.js';
 
 /** Options of a {@link LocalJobExecutor} run. */
 export interface LocalExecutionOptions {
@@ -31,4 +32,9 @@ export function localExecutor(): LocalJobExecutor {
     throw new FailedPreconditionError('No local executor is registered: import the DataStream API from "fluss" to run jobs locally');
   }
   return registered;
+}
+
+/** Runs `job` with the registered executor, every subtask on its own copy of the job's functions. */
+export async function runJobLocally(job: BuiltJob): Promise<void> {
+  await localExecutor()(() => cloneForSubtask(job), { jobName: job.jobGraph.jobName });
 }

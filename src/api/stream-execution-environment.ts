@@ -13,7 +13,6 @@ import { SequenceSource } from '../connectors/sequence-source.js';
 import { SocketTextSource } from '../connectors/socket-text-source.js';
 import { isSource, type Source } from '../common/source.js';
 import type { BuiltJob } from '../common/built-job.js';
-import { cloneForSubtask } from '../runtime/clone-for-subtask.js';
 import type { RestartStrategySettings } from '../common/job-graph.js';
 import { generateJobGraph, type JobSettingsDraft } from '../graph/job-graph-generator.js';
 import { UPPER_BOUND_MAX_PARALLELISM } from '../state/key-groups.js';
@@ -25,7 +24,8 @@ import type { RuntimeExecutionMode, TimeCharacteristic } from './execution-modes
 import { describeValue, requireParallelism } from './function-checks.js';
 import type { KeySelector } from '../common/functions.js';
 import { KeyedStream } from './keyed-stream.js';
-import { localExecutor } from './local-executor-registry.js';
+import { runJobLocally } from './local-executor-registry.js';
+import { checkedRestartStrategy } from './restart-strategies.js';
 import { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 import type { StateBackend, StateBackendKind } from './state-backends.js';
 import type { StreamContext } from './stream-context.js';
@@ -51,8 +51,6 @@ export interface EnvironmentOptions {
 
 /** The environment of the builder currently running (across its awaits). */
 const builderScope = new AsyncLocalStorage<StreamExecutionEnvironment>();
-
-const RESTART_TYPES = new Set(['none', 'fixed-delay', 'exponential-delay', 'failure-rate']);
 
 /** The entry point of the DataStream API. */
 export class StreamExecutionEnvironment {
@@ -179,14 +177,7 @@ export class StreamExecutionEnvironment {
    * `RestartStrategies.fallBackRestart()` (undefined) leaves it to the cluster's configuration.
    */
   setRestartStrategy(strategy: RestartStrategySettings | undefined): this {
-    if (strategy === undefined) {
-      this.restartStrategy = undefined;
-      return this;
-    }
-    if (typeof strategy !== 'object' || strategy === null || !RESTART_TYPES.has(strategy.type)) {
-      throw new JobBuildError(`setRestartStrategy() expects a strategy from RestartStrategies, got ${describeValue(strategy)}`);
-    }
-    this.restartStrategy = { ...strategy };
+    this.restartStrategy = checkedRestartStrategy(strategy);
     return this;
   }
 
@@ -341,7 +332,7 @@ export class StreamExecutionEnvironment {
   async execute(jobName?: string): Promise<void> {
     if (jobName !== undefined) this.jobName = jobName;
     if (this.mode === 'builder') return;
-    await this.runLocally(this.toBuiltJob(this.jobName ?? DEFAULT_JOB_NAME));
+    await runJobLocally(this.toBuiltJob(this.jobName ?? DEFAULT_JOB_NAME));
   }
 
   /**
@@ -401,11 +392,7 @@ export class StreamExecutionEnvironment {
       results.push(value);
     };
     this.graph.addNode({ kind: 'sink', name: 'Collect', userFunction: collectSink }, [nodeId]);
-    await this.runLocally(this.toBuiltJob(jobName ?? this.jobName ?? DEFAULT_JOB_NAME));
+    await runJobLocally(this.toBuiltJob(jobName ?? this.jobName ?? DEFAULT_JOB_NAME));
     return results;
-  }
-
-  private async runLocally(job: BuiltJob): Promise<void> {
-    await localExecutor()(() => cloneForSubtask(job), { jobName: job.jobGraph.jobName });
   }
 }
