@@ -3,7 +3,7 @@
  * pieces (mini-cluster, daemons, clients) and the typed errors they raise.
  */
 import * as publicModule from './index.js';
-import { registerLocalExecutor } from './api/local-executor-registry.js';
+import { registerLocalExecutor } from './api/local-execution.js';
 import { providePublicModule } from './cluster/job-loader.js';
 import { executeLocally } from './cluster/local-executor.js';
 

@@ -4,6 +4,7 @@
  */
 import { JobBuildError } from '../core/errors.js';
 import type { CheckpointSettings } from '../common/job-graph.js';
+import { FileSystemCheckpointStorage } from './state-backends.js';
 
 /** Consistency guarantee of checkpoints. */
 export type CheckpointingMode = 'EXACTLY_ONCE' | 'AT_LEAST_ONCE';
@@ -38,6 +39,7 @@ function nonNegative(what: string, n: number): number {
 
 /** Checkpointing options; obtained from `env.getCheckpointConfig()`. */
 export class CheckpointConfig {
+  private storage: FileSystemCheckpointStorage | undefined;
   private readonly settings: CheckpointSettings = {
     intervalMs: 0,
     mode: 'EXACTLY_ONCE',
@@ -152,6 +154,26 @@ export class CheckpointConfig {
   /** Shorthand of {@link setExternalizedCheckpointRetention}. */
   setRetainCheckpointsOnCancellation(retain: boolean): this {
     return this.setExternalizedCheckpointRetention(retain ? 'RETAIN_ON_CANCELLATION' : 'DELETE_ON_CANCELLATION');
+  }
+
+  /**
+   * Where the job's checkpoints go (Flink's `setCheckpointStorage(String | FileSystemCheckpointStorage)`):
+   * an absolute path or a `file://` URI on a filesystem the JobManager and every TaskManager
+   * share. It wins over the cluster's `state.checkpoints.dir`; a state backend that names a
+   * directory (`new RocksDBStateBackend(dir)`) wins over it, as in Flink.
+   */
+  setCheckpointStorage(storage: string | FileSystemCheckpointStorage): this {
+    const dir = storage instanceof FileSystemCheckpointStorage ? storage.getCheckpointPath() : storage;
+    if (typeof dir !== 'string' || dir.trim() === '') {
+      throw new JobBuildError(`setCheckpointStorage() expects a checkpoint directory (an absolute path or a file:// URI), got ${JSON.stringify(dir)}`);
+    }
+    this.storage = new FileSystemCheckpointStorage(dir);
+    return this;
+  }
+
+  /** The checkpoint storage set with {@link setCheckpointStorage}, if any. */
+  getCheckpointStorage(): FileSystemCheckpointStorage | undefined {
+    return this.storage;
   }
 
   /** A copy of the recorded settings. */

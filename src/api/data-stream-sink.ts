@@ -2,6 +2,7 @@
  * The handle returned by `print()`, `addSink()` and `sinkTo()` (Flink's DataStreamSink):
  * configures the sink operator.
  */
+import { JobBuildError } from '../core/errors.js';
 import type { StreamNode } from '../graph/stream-graph.js';
 import {
   configureDisableChaining,
@@ -51,6 +52,17 @@ export class DataStreamSink<T> {
   /** Starts a new chain at this sink. */
   startNewChain(): this {
     configureStartNewChain(this.node);
+    return this;
+  }
+
+  /**
+   * Flink's slot-sharing group, accepted so ported jobs compile; it has no effect: Fluss puts
+   * every operator of a job into one slot-sharing group (a job needs as many slots as its
+   * highest parallelism). Takes a name or a group object with `getName()`.
+   */
+  slotSharingGroup(group: string | { getName(): string }): this {
+    const name = typeof group === 'string' ? group : typeof group?.getName === 'function' ? group.getName() : undefined;
+    if (typeof name !== 'string' || name === '') throw new JobBuildError(`slotSharingGroup() of '${this.node.name}' expects a non-empty name`);
     return this;
   }
 

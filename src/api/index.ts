@@ -40,6 +40,8 @@ export {
   LevelDBStateBackend,
   HashMapStateBackend,
   EmbeddedRocksDBStateBackend,
+  RocksDBStateBackend,
+  FileSystemCheckpointStorage,
   type StateBackend,
   type StateBackendKind,
 } from './state-backends.js';
@@ -48,6 +50,7 @@ export { Time, TimeUnit, Duration } from '../common/time.js';
 export { defineJob, buildJob, cloneForSubtask, type JobBuilder, type BuildJobOptions } from './build-job.js';
 export * from '../common/functions.js';
 export * from './rich-functions.js';
+export * from '../common/source-functions.js';
 export { Configuration, type OpenParameters } from '../common/configuration.js';
 export * from '../common/state-descriptors.js';
 export * from '../common/runtime-context.js';
@@ -95,6 +98,7 @@ export { SequenceSource } from '../connectors/sequence-source.js';
 export { FileSource } from '../connectors/file-source.js';
 export { SocketTextSource } from '../connectors/socket-text-source.js';
 export { DataGeneratorSource, type DataGeneratorOptions } from '../connectors/data-generator-source.js';
+export { SourceFunctionSource, type SourceFunctionOptions } from '../connectors/source-function-source.js';
 export { PrintSink, type PrintSinkOptions } from '../connectors/print-sink.js';
 export { FileSink } from '../connectors/file-sink.js';
 export type { Sink, SinkWriter, SinkWriterContext } from '../common/sink.js';
@@ -107,5 +111,10 @@ export type {
   CheckpointListener,
   StateInitializationContext,
   StateSnapshotContext,
+  OperatorStateStoreAccess,
+  /** Flink's name of what `CheckpointedFunction.initializeState` gets. */
+  StateInitializationContext as FunctionInitializationContext,
+  /** Flink's name of what `CheckpointedFunction.snapshotState` gets. */
+  StateSnapshotContext as FunctionSnapshotContext,
 } from '../common/checkpoint-hooks.js';
 export * from '../connectors/nexmark/index.js';

@@ -30,6 +30,21 @@ interface GuardedRun {
 const currentRun = new AsyncLocalStorage<GuardedRun>();
 let exitGuardInstalled = false;
 
+/** Rejecters of the builders pending now; one `beforeExit` listener serves them all. */
+const pendingBuilders = new Set<() => void>();
+const onBeforeExit = (): void => {
+  for (const reject of [...pendingBuilders]) reject();
+};
+
+function addPendingBuilder(reject: () => void): void {
+  if (pendingBuilders.size === 0) process.on('beforeExit', onBeforeExit);
+  pendingBuilders.add(reject);
+}
+
+function removePendingBuilder(reject: () => void): void {
+  if (pendingBuilders.delete(reject) && pendingBuilders.size === 0) process.removeListener('beforeExit', onBeforeExit);
+}
+
 /** Replaces `process.exit` once, so that calls made by job code (and only those) are refused. */
 function installExitGuard(): void {
   if (exitGuardInstalled) return;
@@ -86,7 +101,7 @@ export async function runJobBuilder<R>(fn: () => R | Promise<R>, timeoutMs: numb
   installExitGuard();
   const run: GuardedRun = { what: 'the job builder', exitCode: undefined, settled: false };
   let timer: NodeJS.Timeout | undefined;
-  let onBeforeExit: (() => void) | undefined;
+  let drained: (() => void) | undefined;
   const hung = new Promise<never>((_, reject) => {
     // Unreferenced: the bound alone never keeps a process alive.
     timer = setTimeout(
@@ -95,9 +110,9 @@ export async function runJobBuilder<R>(fn: () => R | Promise<R>, timeoutMs: numb
     );
     timer.unref();
     // The event loop drained while the builder was pending: nothing can settle it any more.
-    onBeforeExit = () =>
+    drained = () =>
       reject(new JobBuildError('the job builder never finished: its Promise can never settle (nothing it could wait for is pending); a builder must define the pipeline and return'));
-    process.once('beforeExit', onBeforeExit);
+    addPendingBuilder(drained);
   });
   try {
     const result = await Promise.race([currentRun.run(run, async () => fn()), hung]);
@@ -110,7 +125,7 @@ export async function runJobBuilder<R>(fn: () => R | Promise<R>, timeoutMs: numb
   } finally {
     run.settled = true;
     clearTimeout(timer);
-    if (onBeforeExit) process.removeListener('beforeExit', onBeforeExit);
+    if (drained) removePendingBuilder(drained);
   }
 }
 

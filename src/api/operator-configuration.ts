@@ -17,7 +17,8 @@ export interface UidRegistry {
 export function configureParallelism(node: StreamNode, parallelism: number): void {
   requireParallelism(`parallelism of '${node.name}'`, parallelism);
   if (node.maxParallelism !== undefined && parallelism > node.maxParallelism) {
-    const why = node.kind === 'source' && node.maxParallelism === 1 ? ' (a non-parallel source)' : '';
+    const hint = typeof node.settings.nonParallel === 'string' ? node.settings.nonParallel : 'a non-parallel source';
+    const why = node.kind === 'source' && node.maxParallelism === 1 ? ` (${hint})` : '';
     throw new JobBuildError(`parallelism ${parallelism} of '${node.name}' is above its max parallelism ${node.maxParallelism}${why}`);
   }
   node.parallelism = parallelism;

@@ -2,6 +2,7 @@
  * The stream produced by a transformation or a source (Flink's SingleOutputStreamOperator):
  * a DataStream whose operator can still be configured.
  */
+import { JobBuildError } from '../core/errors.js';
 import type { StreamNode } from '../graph/stream-graph.js';
 import { DataStream } from './data-stream.js';
 import {
@@ -62,6 +63,17 @@ export class SingleOutputStreamOperator<T> extends DataStream<T> {
   /** Starts a new chain at this operator, even if it could be chained to its input. */
   startNewChain(): this {
     configureStartNewChain(this.node);
+    return this;
+  }
+
+  /**
+   * Flink's slot-sharing group, accepted so ported jobs compile; it has no effect: Fluss puts
+   * every operator of a job into one slot-sharing group (a job needs as many slots as its
+   * highest parallelism). Takes a name or a group object with `getName()`.
+   */
+  slotSharingGroup(group: string | { getName(): string }): this {
+    const name = typeof group === 'string' ? group : typeof group?.getName === 'function' ? group.getName() : undefined;
+    if (typeof name !== 'string' || name === '') throw new JobBuildError(`slotSharingGroup() of '${this.node.name}' expects a non-empty name`);
     return this;
   }
 

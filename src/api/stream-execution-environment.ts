@@ -4,27 +4,27 @@
  * StreamGraph. Inside a job builder (`buildJob`, `fluss run`) it only records; an environment
  * obtained outside a builder runs its job on a local mini-cluster from `execute()`.
  */
-import { WatermarkStrategy } from '../common/watermark-strategy.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { JobBuildError } from '../core/errors.js';
-import { CollectionSource } from '../connectors/collection-source.js';
-import { FileSource } from '../connectors/file-source.js';
-import { SequenceSource } from '../connectors/sequence-source.js';
-import { SocketTextSource } from '../connectors/socket-text-source.js';
-import { isSource, type Source } from '../common/source.js';
 import type { BuiltJob } from '../common/built-job.js';
+import type { KeySelector } from '../common/functions.js';
 import type { RestartStrategySettings } from '../common/job-graph.js';
+import type { SourceFunction } from '../common/source-functions.js';
+import type { Source } from '../common/source.js';
+import type { WatermarkStrategy } from '../common/watermark-strategy.js';
+import type { SourceFunctionOptions } from '../connectors/source-function-source.js';
+import { JobBuildError } from '../core/errors.js';
 import { generateJobGraph, type JobSettingsDraft } from '../graph/job-graph-generator.js';
-import { UPPER_BOUND_MAX_PARALLELISM } from '../state/key-groups.js';
 import { StreamGraph, type StreamNode } from '../graph/stream-graph.js';
 import { StreamGraphFunctions } from '../graph/stream-graph-functions.js';
+import { UPPER_BOUND_MAX_PARALLELISM } from '../state/key-groups.js';
 import { CheckpointConfig, type CheckpointingMode } from './checkpoint-config.js';
 import { DEFAULT_AUTO_WATERMARK_INTERVAL_MS, ExecutionConfig } from './execution-config.js';
-import type { RuntimeExecutionMode, TimeCharacteristic } from './execution-modes.js';
+import { checkedTimeCharacteristic, checkRuntimeMode, type RuntimeExecutionMode, type TimeCharacteristic } from './execution-modes.js';
+import { checkFlip27Source, collectionSource, sequenceSource, socketTextSource, sourceFunctionSource, textFileSource } from './environment-sources.js';
+import { executionPlanJson } from './execution-plan.js';
 import { describeValue, requireParallelism } from './function-checks.js';
-import type { KeySelector } from '../common/functions.js';
 import { KeyedStream } from './keyed-stream.js';
-import { runJobLocally } from './local-executor-registry.js';
+import { collectLocally, lastDanglingNode, runJobLocally } from './local-execution.js';
 import { checkedRestartStrategy } from './restart-strategies.js';
 import { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 import type { StateBackend, StateBackendKind } from './state-backends.js';
@@ -167,9 +167,13 @@ export class StreamExecutionEnvironment {
     return this.stateBackend;
   }
 
-  /** The checkpoint directory named by the state backend (`new FsStateBackend(dir)`), if any. */
+  /**
+   * The job's checkpoint directory: the one its state backend names (`new FsStateBackend(dir)`,
+   * `new RocksDBStateBackend(dir)`), else `getCheckpointConfig().setCheckpointStorage(dir)`'s, as
+   * in Flink; undefined: the cluster's `state.checkpoints.dir`.
+   */
   getCheckpointStorage(): string | undefined {
-    return this.stateBackend?.checkpointDir;
+    return this.stateBackend?.checkpointDir ?? this.checkpointConfig.getCheckpointStorage()?.getCheckpointPath();
   }
 
   /**
@@ -225,11 +229,8 @@ export class StreamExecutionEnvironment {
    * rolling aggregates) and silently running them as streaming would too.
    */
   setRuntimeMode(mode: RuntimeExecutionMode): this {
-    if (mode === 'STREAMING') return this;
-    if (mode === 'BATCH' || mode === 'AUTOMATIC') {
-      throw new JobBuildError(`setRuntimeMode(${mode}): Fluss runs jobs in STREAMING mode only (batch execution would emit different results); remove the call or pass STREAMING`);
-    }
-    throw new JobBuildError(`setRuntimeMode() expects STREAMING, BATCH or AUTOMATIC, got ${describeValue(mode)}`);
+    checkRuntimeMode(mode);
+    return this;
   }
 
   /**
@@ -237,10 +238,7 @@ export class StreamExecutionEnvironment {
    * on; `ProcessingTime` sets the auto watermark interval to 0, the others to 200 ms.
    */
   setStreamTimeCharacteristic(characteristic: TimeCharacteristic): this {
-    if (characteristic !== 'EventTime' && characteristic !== 'ProcessingTime' && characteristic !== 'IngestionTime') {
-      throw new JobBuildError(`setStreamTimeCharacteristic() expects EventTime, ProcessingTime or IngestionTime, got ${describeValue(characteristic)}`);
-    }
-    this.timeCharacteristic = characteristic;
+    this.timeCharacteristic = checkedTimeCharacteristic(characteristic);
     this.config.setAutoWatermarkInterval(characteristic === 'ProcessingTime' ? 0 : DEFAULT_AUTO_WATERMARK_INTERVAL_MS);
     return this;
   }
@@ -255,7 +253,7 @@ export class StreamExecutionEnvironment {
   /** A bounded, non-parallel stream of the given elements. */
   fromElements<T>(...elements: T[]): SingleOutputStreamOperator<T> {
     if (elements.length === 0) throw new JobBuildError('fromElements() needs at least one element');
-    return this.addSource(new CollectionSource<T>(elements), undefined, undefined);
+    return this.addSourceNode(collectionSource<T>(elements), undefined, undefined);
   }
 
   /** Flink 1.19's name for {@link fromElements}. */
@@ -270,45 +268,46 @@ export class StreamExecutionEnvironment {
 
   /** A bounded, non-parallel stream of the elements of `collection`. */
   fromCollection<T>(collection: Iterable<T>): SingleOutputStreamOperator<T> {
-    if (collection === null || typeof (collection as Iterable<T>)?.[Symbol.iterator] !== 'function') {
-      throw new JobBuildError(`fromCollection() expects an iterable, got ${describeValue(collection)}`);
-    }
-    return this.addSource(new CollectionSource<T>(Array.from(collection)), undefined, undefined);
+    return this.addSourceNode(collectionSource(collection), undefined, undefined);
   }
 
   /** The numbers `from … to` (inclusive), read in parallel. */
   fromSequence(from: number, to: number): SingleOutputStreamOperator<number> {
-    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from > to) {
-      throw new JobBuildError(`fromSequence() expects integers from <= to, got ${from} and ${to}`);
-    }
-    return this.addSource(new SequenceSource(from, to), undefined, undefined);
+    return this.addSourceNode(sequenceSource(from, to), undefined, undefined);
   }
 
   /** The lines of a text file, or of every file in a directory. */
   readTextFile(path: string): SingleOutputStreamOperator<string> {
-    if (typeof path !== 'string' || path === '') throw new JobBuildError('readTextFile() expects a path');
-    return this.addSource(FileSource.forLines(path), undefined, undefined);
+    return this.addSourceNode(textFileSource(path), undefined, undefined);
   }
 
   /** Text from a TCP socket, split by `delimiter` (non-parallel, unbounded). */
   socketTextStream(host: string, port: number, delimiter = '\n'): SingleOutputStreamOperator<string> {
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new JobBuildError(`socketTextStream() expects a port number, got ${port}`);
-    return this.addSource(new SocketTextSource(host, port, delimiter), undefined, undefined);
+    return this.addSourceNode(socketTextSource(host, port, delimiter), undefined, undefined);
   }
 
   /** A stream read from `source` (FLIP-27 style), named `name`. */
   fromSource<T>(source: Source<T>, watermarkStrategy: WatermarkStrategy<T>, name?: string): SingleOutputStreamOperator<T> {
-    if (!isSource(source)) throw new JobBuildError(`fromSource() expects a Source (an object with createReader()), got ${describeValue(source)}`);
-    if (!(watermarkStrategy instanceof WatermarkStrategy)) {
-      throw new JobBuildError(
-        `fromSource() expects a WatermarkStrategy as its second argument (e.g. WatermarkStrategy.noWatermarks()), got ${describeValue(watermarkStrategy)}`,
-      );
-    }
-    source.checkWatermarkStrategy?.(watermarkStrategy);
-    return this.addSource(source, watermarkStrategy, name);
+    checkFlip27Source(source, watermarkStrategy);
+    return this.addSourceNode(source, watermarkStrategy, name);
   }
 
-  private addSource<T>(source: Source<T>, watermarkStrategy: WatermarkStrategy<T> | undefined, name: string | undefined): SingleOutputStreamOperator<T> {
+  /**
+   * A stream from a legacy {@link SourceFunction} (Flink's `addSource`): its `run(ctx)` emits
+   * with `ctx.collect(x)` until it returns or is canceled. A `SourceFunction` or
+   * `RichSourceFunction` runs with one subtask (a higher parallelism is refused); one extending
+   * `ParallelSourceFunction` or `RichParallelSourceFunction` with any. `options.bufferCapacity`
+   * bounds what it may collect ahead of the task (see `source-function-source.ts`).
+   */
+  addSource<T>(fn: SourceFunction<T>, sourceName?: string, options?: SourceFunctionOptions): SingleOutputStreamOperator<T> {
+    const node = this.addSourceNode(sourceFunctionSource(fn, sourceName, options), undefined, sourceName);
+    if (node.node.maxParallelism === 1) {
+      node.node.settings.nonParallel = 'a SourceFunction runs with one subtask: extend ParallelSourceFunction or RichParallelSourceFunction to run it in parallel';
+    }
+    return node;
+  }
+
+  private addSourceNode<T>(source: Source<T>, watermarkStrategy: WatermarkStrategy<T> | undefined, name: string | undefined): SingleOutputStreamOperator<T> {
     const limit = source.maxParallelism;
     const node = this.graph.addNode({
       kind: 'source',
@@ -341,10 +340,16 @@ export class StreamExecutionEnvironment {
    * which stream explicitly.
    */
   executeAndCollect<T = unknown>(jobName?: string): Promise<T[]> {
-    const dangling = this.graph.nodes.filter((n) => n.kind !== 'sink' && n.outEdges.length === 0);
-    const last = dangling[dangling.length - 1];
-    if (!last) throw new JobBuildError('executeAndCollect(): every stream already feeds an operator or a sink: call it on a stream');
-    return this.collect<T>(last.id, jobName);
+    return this.collect<T>(lastDanglingNode(this.graph), jobName);
+  }
+
+  /**
+   * The job's dataflow as Flink's execution-plan JSON (`{"nodes": [...]}`): one entry per
+   * operator before chaining, with its parallelism and, per input, how records are partitioned
+   * (`FORWARD`, `HASH`, `REBALANCE`, ...), for Flink's plan visualizer or a look at the job.
+   */
+  getExecutionPlan(): string {
+    return executionPlanJson(this.graph, this.parallelism);
   }
 
   /** The job name given to `execute(name)`, if any. */
@@ -367,6 +372,8 @@ export class StreamExecutionEnvironment {
       autoWatermarkIntervalMs: this.config.getAutoWatermarkInterval(),
     };
     if (this.stateBackend) draft.stateBackend = this.stateBackend.kind;
+    const checkpointStorage = this.getCheckpointStorage();
+    if (checkpointStorage !== undefined) draft.checkpointStorage = checkpointStorage;
     if (this.restartStrategy) draft.restartStrategy = { ...this.restartStrategy };
     return draft;
   }
@@ -386,13 +393,6 @@ export class StreamExecutionEnvironment {
     if (this.mode === 'builder') {
       throw new JobBuildError('executeAndCollect() runs a job locally and cannot be called while a job is being built for submission');
     }
-    const results: T[] = [];
-    // A plain function: reused by every subtask clone, so all subtasks fill one array.
-    const collectSink = (value: T): void => {
-      results.push(value);
-    };
-    this.graph.addNode({ kind: 'sink', name: 'Collect', userFunction: collectSink }, [nodeId]);
-    await runJobLocally(this.toBuiltJob(jobName ?? this.jobName ?? DEFAULT_JOB_NAME));
-    return results;
+    return collectLocally<T>(this.graph, nodeId, () => this.toBuiltJob(jobName ?? this.jobName ?? DEFAULT_JOB_NAME));
   }
 }

@@ -31,7 +31,7 @@ const STOP_TIMEOUT_MS = 15_000;
 export async function runDaemon(kind: DaemonKind, options: DaemonOptions, io: CliIO): Promise<void> {
   const config = loadConfig({ configFile: options.config, dynamic: options.define ?? [], properties: io.env['FLUSS_PROPERTIES'] ?? '' });
   const logger = createLogger({ level: io.env['FLUSS_LOG_LEVEL'] ?? config['log.level'], name: kind });
-  installProcessHandlers(logger);
+  installProcessHandlers(logger, config['cluster.uncaught-exception-handling']);
   const daemon: Daemon = kind === 'jobmanager' ? new JobManager(config, logger) : new TaskManager(config, logger);
   await daemon.start();
 
@@ -64,10 +64,19 @@ export async function runDaemon(kind: DaemonKind, options: DaemonOptions, io: Cl
   process.on('SIGINT', onSignal);
 }
 
-/** A daemon logs stray errors instead of dying: one bad job must not take the process down. */
-function installProcessHandlers(logger: Logger): void {
+/**
+ * A daemon logs stray errors instead of dying: one bad job must not take the process down.
+ * Errors thrown by job code from callbacks of its own (a timer a map function started, say)
+ * reach no task; as Flink's `cluster.uncaught-exception-handling: LOG` they are logged, and
+ * with FAIL the process exits, for operators who prefer a restart to an unknown state.
+ */
+function installProcessHandlers(logger: Logger, uncaught: 'LOG' | 'FAIL'): void {
   process.on('unhandledRejection', (reason) => {
     logger.error({ err: describeError(reason), stack: reason instanceof Error ? reason.stack : undefined }, 'Unhandled promise rejection');
+  });
+  process.on('uncaughtException', (err) => {
+    logger.error({ err: describeError(err), stack: err instanceof Error ? err.stack : undefined }, `Uncaught exception (cluster.uncaught-exception-handling: ${uncaught})`);
+    if (uncaught === 'FAIL') exitAfterFlush(logger, 1);
   });
 }
 

@@ -10,6 +10,7 @@ import { formatStatusLine } from './job-status-line.js';
 import { RestartReporter } from './restart-reporter.js';
 import { dirname, resolve } from 'node:path';
 import { buildJob } from '../api/build-job.js';
+import { checkpointRootForJob } from '../checkpoint/checkpoint-location.js';
 import { bundleJobFile, loadJobBundle } from '../cluster/job-bundle.js';
 import { requiredSlots } from '../cluster/jobmanager/slot-assignment.js';
 import { MiniCluster } from '../cluster/mini-cluster.js';
@@ -109,7 +110,9 @@ export async function runJob(jobFile: string, args: string[], options: RunOption
     if (options.local) {
       // A restore path must lie inside the cluster's savepoint roots: its own directory is one.
       const restoreRoot = restorePath ? { 'state.savepoints.dir': dirname(restorePath) } : {};
-      cluster = new MiniCluster({ numTaskManagers: 1, slotsPerTaskManager: Math.max(1, requiredSlots(built.jobGraph.vertices)), config: restoreRoot });
+      // Likewise the job's own checkpoint directory (new RocksDBStateBackend(dir)).
+      const checkpointRoot = checkpointRootForJob(built.jobGraph.settings.checkpointStorage);
+      cluster = new MiniCluster({ numTaskManagers: 1, slotsPerTaskManager: Math.max(1, requiredSlots(built.jobGraph.vertices)), config: { ...restoreRoot, ...checkpointRoot } });
       await cluster.start();
       target = cluster.jobManagerAddress;
     }

@@ -2,6 +2,7 @@
  * Runs a job on a fresh in-process mini-cluster (`executeAndCollect()`): no real bundle, the
  * TaskManager calls the build function once per subtask through the in-process registry.
  */
+import { checkpointRootForJob } from '../checkpoint/checkpoint-location.js';
 import { FlussError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import type { BuiltJob } from '../common/built-job.js';
@@ -24,7 +25,11 @@ export async function executeLocally(build: () => BuiltJob | Promise<BuiltJob>, 
   const jobGraph = options.jobName ? { ...first.jobGraph, jobName: options.jobName } : first.jobGraph;
   const jobId = newId();
   const bundleHash = registerInProcessJob(build, jobId);
-  const cluster = new MiniCluster({ numTaskManagers: 1, slotsPerTaskManager: Math.max(1, requiredSlots(jobGraph.vertices)) });
+  const cluster = new MiniCluster({
+    numTaskManagers: 1,
+    slotsPerTaskManager: Math.max(1, requiredSlots(jobGraph.vertices)),
+    config: checkpointRootForJob(jobGraph.settings.checkpointStorage),
+  });
   let client: JobManagerClient | undefined;
   try {
     await cluster.start();

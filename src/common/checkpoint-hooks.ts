@@ -27,10 +27,23 @@ export interface StateInitializationContext {
   readonly isRestored: boolean;
   /** Id of the restored checkpoint, when restored. */
   readonly restoredCheckpointId: number | undefined;
-  /** Operator list state, redistributed round-robin on rescale. */
-  getListState<T>(name: string): ListState<T>;
+  /** Operator list state, redistributed round-robin on rescale (by name or descriptor). */
+  getListState<T>(nameOrDescriptor: string | NamedState): ListState<T>;
   /** Operator list state every subtask gets whole on restore. */
-  getUnionListState<T>(name: string): ListState<T>;
+  getUnionListState<T>(nameOrDescriptor: string | NamedState): ListState<T>;
+  /** Flink's spelling: `ctx.getOperatorStateStore().getListState(new ListStateDescriptor('offset'))`. */
+  getOperatorStateStore(): OperatorStateStoreAccess;
+}
+
+/** Anything with a state name (a `ListStateDescriptor`). */
+export interface NamedState {
+  readonly name: string;
+}
+
+/** The operator state of a function (Flink's OperatorStateStore): list and union list state. */
+export interface OperatorStateStoreAccess {
+  getListState<T>(nameOrDescriptor: string | NamedState): ListState<T>;
+  getUnionListState<T>(nameOrDescriptor: string | NamedState): ListState<T>;
 }
 
 /** What `snapshotState` gets. */
@@ -56,11 +69,17 @@ export interface CheckpointListener {
 
 /** The initialization context over an operator's state store. */
 export function stateInitializationContext(store: OperatorListStates, restoredCheckpointId: number | undefined): StateInitializationContext {
+  const stateName = (x: string | NamedState): string => (typeof x === 'string' ? x : x.name);
+  const access: OperatorStateStoreAccess = {
+    getListState: <T>(x: string | NamedState) => store.getListState<T>(stateName(x), 'split'),
+    getUnionListState: <T>(x: string | NamedState) => store.getListState<T>(stateName(x), 'union'),
+  };
   return {
     isRestored: restoredCheckpointId !== undefined,
     restoredCheckpointId,
-    getListState: <T>(name: string) => store.getListState<T>(name, 'split'),
-    getUnionListState: <T>(name: string) => store.getListState<T>(name, 'union'),
+    getListState: access.getListState,
+    getUnionListState: access.getUnionListState,
+    getOperatorStateStore: () => access,
   };
 }
 

@@ -142,6 +142,13 @@ export interface JobSettings {
   /** 'leveldb' | 'memory', or undefined to use the cluster's `state.backend.type`. */
   stateBackend?: 'leveldb' | 'memory';
   checkpoint: CheckpointSettings;
+  /**
+   * The job's checkpoint directory as the job wrote it (`new RocksDBStateBackend(dir)`,
+   * `new FsStateBackend(dir)`, `CheckpointConfig.setCheckpointStorage(dir)`): an absolute path
+   * or a `file://` URI. It wins over the cluster's `state.checkpoints.dir`; undefined: the
+   * cluster's directory.
+   */
+  checkpointStorage?: string;
   /** Undefined: the cluster default (none without checkpointing). */
   restartStrategy?: RestartStrategySettings;
   autoWatermarkIntervalMs: number;

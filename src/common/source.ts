@@ -20,6 +20,15 @@ export interface ReaderOutput<T> {
   createOutputForSplit?(splitId: string): ReaderOutput<T>;
   /** The split was read to its end: its watermark no longer holds the source back. */
   releaseOutputForSplit?(splitId: string): void;
+  /**
+   * A watermark the reader itself decides (a legacy SourceFunction's `ctx.emitWatermark`).
+   * Offered when the source has no watermark strategy; a strategy's generators decide otherwise.
+   */
+  emitWatermark?(timestamp: number): void;
+  /** The reader has no records for now: its watermark does not hold downstream back (until markActive). */
+  markIdle?(): void;
+  /** The reader emits again after {@link markIdle}. */
+  markActive?(): void;
 }
 
 /** Result of one poll. */
@@ -31,6 +40,8 @@ export interface SourceReaderContext {
   readonly parallelism: number;
   /** Source name, for logs and errors. */
   readonly sourceName: string;
+  /** This subtask's instance of {@link Source.createUserFunction}, when the source has one. */
+  readonly userFunction?: unknown;
 }
 
 /** Reads one subtask's share of a source. */
@@ -45,6 +56,12 @@ export interface SourceReader<T> {
   snapshotState(): unknown;
   /** Restores the position saved by `snapshotState` (before `start`). */
   restoreState(state: unknown): void;
+  /**
+   * Emits what the reader holds but has not handed out yet, before a checkpoint's barrier
+   * (Flink's `prepareSnapshotPreBarrier`): a reader buffering records of a function whose state
+   * already counts them must not leave them behind the barrier.
+   */
+  prepareSnapshotPreBarrier?(output: ReaderOutput<T>): void;
   close(): void | Promise<void>;
 }
 
@@ -56,6 +73,12 @@ export interface Source<T> {
   /** Highest useful parallelism (e.g. 1 for a socket or an element list), or undefined. */
   readonly maxParallelism?: number;
   createReader(ctx: SourceReaderContext): SourceReader<T>;
+  /**
+   * A user function the source operator hosts for one subtask, as other operators host theirs:
+   * opened with the runtime context (`Rich*`), closed, and checkpointed (`CheckpointedFunction`,
+   * `CheckpointListener`). Called once per subtask; the reader gets it as `ctx.userFunction`.
+   */
+  createUserFunction?(): unknown;
   /**
    * Throws one line when the source cannot serve `strategy` (a FileSource cutting files into
    * ranges loses their event-time order). `fromSource` calls it while the job is built.

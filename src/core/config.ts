@@ -82,6 +82,9 @@ export const configSchema = z.strictObject({
   // Opt-in: a job whose completed checkpoints are all damaged starts from empty state instead of failing.
   'execution.checkpointing.restore-from-empty-on-damage': bool(false),
   'state.backend.type': z.enum(['leveldb', 'memory']).default('leveldb'),
+  // Flink's key: LOG keeps a daemon up when job code throws from a callback of its own
+  // (a timer, an event handler), FAIL ends the process.
+  'cluster.uncaught-exception-handling': z.enum(['LOG', 'FAIL']).default('LOG'),
   'state.backend.leveldb.cache.size': memory(64 * 1024 * 1024),
   'high-availability.storageDir': z.string().optional(),
   'heartbeat.interval': duration(1_000),

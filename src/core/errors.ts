@@ -89,13 +89,39 @@ export class TimeoutError extends FlussError {
   }
 }
 
-/** One line describing any thrown value, without a stack trace. */
+/** One line describing any thrown value, without a stack trace; never throws itself. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) {
     const name = err.name && err.name !== 'Error' && !(err instanceof FlussError) ? `${err.name}: ` : '';
     return `${name}${err.message}`;
   }
-  return String(err);
+  return describeThrownValue(err);
+}
+
+/**
+ * A thrown non-Error (a string, a symbol, a plain or null-prototype object, one whose
+ * toString throws, a circular one) as text: user code throws anything.
+ */
+function describeThrownValue(err: unknown): string {
+  let text: string | undefined;
+  try {
+    text = String(err);
+  } catch {
+    // Null prototype, or a toString that throws.
+  }
+  if (err !== null && typeof err === 'object' && (text === undefined || text === '[object Object]')) {
+    try {
+      const json = JSON.stringify(err);
+      if (json !== undefined) text = json.length > 200 ? `${json.slice(0, 200)}…` : json;
+    } catch {
+      // Circular, or a toJSON that throws.
+    }
+    if (text === undefined || text === '[object Object]') {
+      const cls = (err as { constructor?: { name?: unknown } }).constructor?.name;
+      text = typeof cls === 'string' && cls !== 'Object' ? `a thrown ${cls} object` : 'a thrown object';
+    }
+  }
+  return text ?? `a thrown ${typeof err}`;
 }
 
 /** `s` on one line: each line break (with the blanks around it) becomes one space. */

@@ -17,9 +17,10 @@ const KINDS = new Set(['records', 'watermark', 'watermarkStatus', 'barrier', 'ca
 /** Encodes and decodes {@link ChannelItem}s to and from frames. */
 export class FrameCodec {
   // BigInts of any size arrive as BigInts (past 64 bits through msgpackr's BigInt extension);
-  // a function refuses to encode instead of silently arriving as undefined.
-  private readonly packr = new Packr({ useRecords: true, useBigIntExtension: true, writeFunction: refuseFunction });
-  private readonly unpackr = new Unpackr({ useRecords: true });
+  // a function refuses to encode instead of silently arriving as undefined; Sets, RegExps and
+  // typed arrays keep their type (moreTypes), as they do in state.
+  private readonly packr = new Packr({ useRecords: true, useBigIntExtension: true, moreTypes: true, writeFunction: refuseFunction });
+  private readonly unpackr = new Unpackr({ useRecords: true, moreTypes: true });
 
   constructor() {
     // Instances of registered classes travel by name; others are refused (core/typed-value-extension.ts).

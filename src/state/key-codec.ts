@@ -87,6 +87,23 @@ export class KeyWriter {
   string(s: string): void {
     this.ensure(s.length * 3 + 6);
     const start = this.pos;
+    const len = s.length;
+    // Short ASCII strings (the common key) are copied byte by byte: cheaper than a native
+    // UTF-8 encode call per key. The bytes are the same UTF-8 bytes.
+    if (len < 0x40) {
+      const b = this.buf;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[start + 1 + i] = c;
+      }
+      if (i === len) {
+        b[start] = len;
+        this.pos = start + 1 + len;
+        return;
+      }
+    }
     // Short strings (the common case) are written once, right after a one-byte length.
     const n = this.buf.write(s, start + 1, 'utf8');
     if (n < 0x80) {

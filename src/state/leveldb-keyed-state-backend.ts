@@ -34,7 +34,7 @@ import {
 } from './leveldb-key-layout.js';
 import { rawRecordToEntry, type LevelDbNativeSnapshot } from './leveldb-native-snapshot.js';
 import { LevelDbStore } from './leveldb-store.js';
-import { LevelDbWriteBackCache, type CachedState } from './leveldb-write-back-cache.js';
+import { LevelDbWriteBackCache, type CacheEntry, type CachedState } from './leveldb-write-back-cache.js';
 import type { RawRecord } from './native-record-codec.js';
 import { StateBackendError } from './state-errors.js';
 import { checkStateRegistration } from './state-registration.js';
@@ -78,6 +78,11 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
   private currentKey: unknown = undefined;
   private currentKeyId: unknown = undefined;
   private currentKeyGroup = -1;
+  /**
+   * The entry of the last access: an operator reads and then writes the same state of the same
+   * key (`value()` then `update()`), and the second access skips the cache's table lookup.
+   */
+  private last: CacheEntry | undefined = undefined;
   private disposed = false;
 
   private constructor(options: LevelDbKeyedStateBackendOptions, private readonly store: LevelDbStore) {
@@ -166,17 +171,29 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
 
   get(name: string, namespace: StateNamespace): unknown {
     const s = this.state(name);
+    const last = this.last;
+    if (last !== undefined && last.cached && last.state === s && last.namespace === namespace && last.keyId === this.currentKeyId) {
+      this.cache.reuse(last);
+      return last.value;
+    }
     const e =
       this.cache.lookup(s, namespace, this.currentKeyId) ??
       this.cache.load(s, namespace, this.currentKeyId, this.currentKey, this.currentKeyGroup);
+    this.last = e;
     return e.value;
   }
 
   put(name: string, namespace: StateNamespace, value: unknown): void {
     const s = this.state(name);
+    const last = this.last;
+    if (last !== undefined && last.cached && last.state === s && last.namespace === namespace && last.keyId === this.currentKeyId) {
+      this.cache.reuse(last);
+      this.cache.update(last, value);
+      return;
+    }
     const e = this.cache.lookup(s, namespace, this.currentKeyId);
     if (e) this.cache.update(e, value);
-    else this.cache.create(s, namespace, this.currentKeyId, this.currentKey, this.currentKeyGroup, value);
+    else this.last = this.cache.create(s, namespace, this.currentKeyId, this.currentKey, this.currentKeyGroup, value);
   }
 
   remove(name: string, namespace: StateNamespace): void {

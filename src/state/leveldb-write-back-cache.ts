@@ -42,6 +42,8 @@ export class CacheEntry {
   prev: CacheEntry = this;
   next: CacheEntry = this;
   dirty = false;
+  /** False once evicted or invalidated: a holder of the entry must look it up again. */
+  cached = true;
   /** Sequence number of the last batch the entry was written in (0: none). */
   batch = 0;
   size = 0;
@@ -79,7 +81,8 @@ export class LevelDbWriteBackCache {
   /** Per batch in progress: keys of {@link inFlight} it owns. */
   private readonly inFlightKeys = new Map<number, string[]>();
   private readonly w = new KeyWriter();
-  private readonly flushThreshold: number;
+  private flushThreshold = 0;
+  private maxBytes = 0;
   /**
    * Every state key this cache wrote to the store; a miss it rules out skips the LevelDB read.
    * Dropped (every miss reads) once something wrote around the cache (restore, see {@link invalidate}).
@@ -91,19 +94,43 @@ export class LevelDbWriteBackCache {
    */
   constructor(
     private readonly store: LevelDbStore,
-    private readonly maxBytes: number,
+    maxBytes: number,
     private readonly types?: TypeRegistry,
   ) {
     const sentinel = new CacheEntry({ id: 0, voidTable: new Map(), tables: new Map() }, new Map(), undefined, undefined, 0, '', undefined, 0);
     this.head = sentinel;
     store.onWritten = (seq) => this.batchWritten(seq);
-    this.flushThreshold = Math.max(16 * 1024, Math.floor(maxBytes / 2));
+    this.setMaxBytes(maxBytes);
     this.written = new KeyBloomFilter(Math.min(4 << 20, Math.max(64 << 10, Math.floor(maxBytes / 32))));
   }
 
   /** Approximate bytes held: cached entries plus values and timers waiting to be written. */
   get memoryBytes(): number {
     return this.bytes;
+  }
+
+  /** The memory bound in bytes. */
+  get boundBytes(): number {
+    return this.maxBytes;
+  }
+
+  /**
+   * Changes the memory bound (the TaskManager's managed memory is re-shared when a database
+   * opens or closes in the same slot); a smaller bound evicts at once.
+   */
+  setMaxBytes(maxBytes: number): void {
+    this.maxBytes = maxBytes;
+    this.flushThreshold = Math.max(16 * 1024, Math.floor(maxBytes / 2));
+    if (this.bytes > maxBytes) this.evict();
+  }
+
+  /**
+   * Marks an entry the caller still holds from an earlier access as used again (it must still
+   * be {@link CacheEntry.cached}); as {@link lookup} on a hit, without the table lookup.
+   */
+  reuse(e: CacheEntry): void {
+    if (e.capture !== undefined) e.capture.release(e);
+    this.touch(e);
   }
 
   /** The table of `namespace` in `state`, created when `create`. */
@@ -144,12 +171,13 @@ export class LevelDbWriteBackCache {
   }
 
   /** Caches a new entry for a blind write (no read needed), dirty. */
-  create(state: CachedState, namespace: StateNamespace, keyId: unknown, key: unknown, keyGroup: number, value: unknown): void {
+  create(state: CachedState, namespace: StateNamespace, keyId: unknown, key: unknown, keyGroup: number, value: unknown): CacheEntry {
     const keyBytes = typeof key === 'string' ? key.length + 6 : typeof key === 'number' ? 10 : 32;
     const e = new CacheEntry(state, this.table(state, namespace, true)!, keyId, key, keyGroup, namespace, undefined, keyBytes);
     e.size = ENTRY_OVERHEAD + keyBytes;
     this.add(e);
     this.update(e, value);
+    return e;
   }
 
   /** Sets the value of a cached entry (same object or new) and marks it dirty. */
@@ -215,6 +243,7 @@ export class LevelDbWriteBackCache {
     // The store now holds keys the filter never saw: every miss reads it from now on.
     this.written = undefined;
     for (let e = this.head.next; e !== this.head; e = e.next) {
+      e.cached = false;
       e.table.clear();
       e.state.tables.clear();
     }
@@ -330,6 +359,7 @@ export class LevelDbWriteBackCache {
       e.prev.next = this.head;
       this.head.prev = e.prev;
       e.table.delete(e.keyId);
+      e.cached = false;
       if (e.table.size === 0 && e.namespace !== VOID_NAMESPACE) e.state.tables.delete(e.namespace);
       if (e.dirty) {
         if (!batch) ({ batch, seq } = this.store.batch());

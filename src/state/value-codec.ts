@@ -15,6 +15,7 @@ import { addExtension, Packr } from 'msgpackr';
 import type { TypeRegistry } from '../core/type-registry.js';
 import { decodeWithTypes, STRICT_TYPES } from '../core/typed-value-extension.js';
 import { StateSerializationError } from './state-errors.js';
+import { findUnserializable } from '../core/find-unserializable.js';
 
 /** The Map a MapState keeps per key and namespace (user key identity → entry). */
 export class StateMap<K = unknown, V = unknown> extends Map<K, V> {}
@@ -44,7 +45,7 @@ export function serializeValue(value: unknown): Buffer {
   try {
     return packr.pack(storedValue(value));
   } catch (cause) {
-    throw new StateSerializationError(`cannot serialise a state value: ${(cause as Error).message}`, { cause });
+    throw new StateSerializationError(`cannot serialise a state value: ${findUnserializable(value, 'value') ?? (cause as Error).message}`, { cause });
   }
 }
 

@@ -53,6 +53,23 @@ export default (env) => {
 };
 `;
 
+const STRAY_THROW_JOB = (out: string) => `
+import { appendFileSync } from 'node:fs';
+import { DataGeneratorSource, WatermarkStrategy } from 'fluss';
+export default (env) => {
+  env.setParallelism(2);
+  env
+    .fromSource(new DataGeneratorSource((i: number) => i, 50), WatermarkStrategy.noWatermarks(), 'Numbers')
+    .map((i: number) => {
+      // A callback of the job's own throws outside any task: no task can own the error.
+      if (i % 10 === 0) setTimeout(() => { throw new Error('stray error from a timer ' + i); }, 0);
+      return i;
+    })
+    .name('Stray')
+    .addSink((i: number) => appendFileSync(${JSON.stringify(out)}, i + '\\n'));
+};
+`;
+
 let cluster: ProcessCluster;
 beforeAll(async () => {
   assertBuilt();
@@ -78,8 +95,9 @@ describe('unserialisable records on TaskManager processes', () => {
   it('a circular record across a keyBy fails the job with one line; the TaskManagers stay up', async () => {
     const r = await runCli(['run', '-m', cluster.address, jobFile('circular.ts', CIRCULAR_JOB)]);
     expect(r.code).not.toBe(0);
-    const lines = r.stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
+    // Restarts may be announced on lines of their own; the failure itself is one line.
+    const lines = r.stderr.trim().split('\n').filter((l) => / failed: /.test(l) && !/is restarting/.test(l));
+    expect(lines, r.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(
       /^Job [0-9a-f]{32} failed: .*Orders failed: a record cannot be sent over the network on edge Orders -> HASH -> Ids: circular reference at record\.lines\[0\]\.order/,
     );
@@ -88,7 +106,21 @@ describe('unserialisable records on TaskManager processes', () => {
     for (const tm of cluster.taskManagers) {
       expect(tm.proc.exitCode).toBeNull();
       expect(alive(tm.proc.pid)).toBe(true);
-      expect(tm.stderr()).not.toMatch(/Unhandled|uncaught|exiting/i);
+      expect(tm.stderr()).not.toMatch(/Unhandled|Uncaught exception|exiting/i);
+    }
+  });
+
+  it('an error thrown from a callback of the job itself is logged, the TaskManagers stay up (LOG, as Flink)', async () => {
+    const out = join(jobs, 'stray.out');
+    const r = await runCli(['run', '-m', cluster.address, jobFile('stray.ts', STRAY_THROW_JOB(out))]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8').trim().split('\n').map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    const logs = cluster.taskManagers.map((tm) => tm.stderr()).join('\n');
+    expect(logs).toMatch(/Uncaught exception \(cluster\.uncaught-exception-handling: LOG\)/);
+    expect(logs).toMatch(/stray error from a timer/);
+    for (const tm of cluster.taskManagers) {
+      expect(tm.proc.exitCode).toBeNull();
+      expect(alive(tm.proc.pid)).toBe(true);
     }
   });
 

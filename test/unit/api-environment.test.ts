@@ -65,6 +65,7 @@ describe('StreamExecutionEnvironment settings', () => {
       maxParallelism: 64,
       bufferTimeoutMs: 20,
       stateBackend: 'leveldb',
+      checkpointStorage: '/tmp/x',
       checkpoint: {
         intervalMs: 60_000,
         mode: 'EXACTLY_ONCE',

@@ -43,6 +43,22 @@ describe('FrameCodec', () => {
     expect(out).toEqual({ kind: 'records', values: [Number.MAX_SAFE_INTEGER], timestamps: [Number.NEGATIVE_INFINITY] });
   });
 
+  it('keeps Sets, Maps, Dates, RegExps and typed arrays as their types', () => {
+    const codec = new FrameCodec();
+    const value = { s: new Set([1, 2]), m: new Map([['a', 1]]), d: new Date(5), r: /x+/g, u: new Uint8Array([1, 2]), f: new Float64Array([1.5]) };
+    const out = codec.decode(codec.encode({ kind: 'records', values: [value], timestamps: null }));
+    const back = (out as unknown as { values: [typeof value] }).values[0];
+    expect(back.s).toBeInstanceOf(Set);
+    expect([...back.s]).toEqual([1, 2]);
+    expect(back.m).toBeInstanceOf(Map);
+    expect(back.d).toBeInstanceOf(Date);
+    expect(back.r).toBeInstanceOf(RegExp);
+    expect(String(back.r)).toBe('/x+/g');
+    expect(back.u).toBeInstanceOf(Uint8Array);
+    expect(back.f).toBeInstanceOf(Float64Array);
+    expect([...back.f]).toEqual([1.5]);
+  });
+
   it('rejects frames that are not channel items', () => {
     const codec = new FrameCodec();
     expect(() => codec.decode(codec.encode({ hello: 1 } as unknown as ChannelItem))).toThrow(/no channel item/);

@@ -83,4 +83,22 @@ describe('resource manager: overdue heartbeats', () => {
     rm.checkHeartbeats(late + 2_000);
     expect(lost).toEqual(['tm']);
   });
+
+  it('holds back a TaskManager that comes back after a heartbeat timeout until its first heartbeat', () => {
+    const rm = resourceManager();
+    const request = { taskManagerId: 'tm', rpcAddress: '127.0.0.1:9', numberOfSlots: 1, runningTasks: [] };
+    rm.registerTaskManager(request);
+    rm.checkHeartbeats(rm.taskManager('tm')!.lastHeartbeat + 1_500);
+    expect(rm.taskManager('tm')).toBeUndefined();
+    // SIGCONT: it registers again, still busy with the tasks it ran before.
+    const { registrationId } = rm.registerTaskManager({ ...request, runningTasks: [{ jobId: 'j', vertexId: 'v', subtaskIndex: 0, attempt: 0 }] });
+    expect(rm.slotPool.isInDoubt('tm')).toBe(true);
+    rm.checkHeartbeats();
+    expect(rm.slotPool.isInDoubt('tm')).toBe(true);
+    rm.heartbeat('tm', registrationId);
+    expect(rm.slotPool.isInDoubt('tm')).toBe(false);
+    // A TaskManager registering for the first time is not on probation.
+    rm.registerTaskManager({ ...request, taskManagerId: 'fresh' });
+    expect(rm.slotPool.isInDoubt('fresh')).toBe(false);
+  });
 });

@@ -19,10 +19,12 @@ import { CheckpointStorage } from '../../checkpoint/checkpoint-storage.js';
 import type { TaskCheckpointAck, TaskRestore } from '../../checkpoint/checkpoint-types.js';
 import type { CompletedCheckpoint } from '../../checkpoint/completed-checkpoint-store.js';
 import type { CheckpointTask } from '../../checkpoint/pending-checkpoint.js';
+import { localCheckpointDir } from '../../checkpoint/checkpoint-location.js';
 import { damagedCheckpointIn, decideAfterDamage, type RestoreCandidate, type RestoreDecision } from '../../checkpoint/restore-policy.js';
 import type { FlussConfig } from '../../core/config.js';
 import { describeError, InvalidArgumentError, NotFoundError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import { resolveInsideRoots } from '../../core/paths.js';
 import type { JobGraph } from '../../common/job-graph.js';
 import type { JobStatus } from '../../runtime/task-deployment.js';
 import type { CheckpointStatsTracker } from './checkpoint-stats-tracker.js';
@@ -61,12 +63,49 @@ export interface JobCheckpointingParams {
   onRetainedCheckpointsChanged?: (retained: readonly CompletedCheckpoint[]) => void | Promise<void>;
 }
 
-/** Checks, at submission, that the cluster can checkpoint the job. */
+/**
+ * The directory the job's checkpoints go to: the job's own (`settings.checkpointStorage`, from
+ * `new RocksDBStateBackend(dir)` and the like), which wins over the cluster's
+ * `state.checkpoints.dir` as in Flink; undefined when neither names one.
+ *
+ * The JobManager writes and deletes below it, so a job-chosen directory follows the rule of
+ * savepoint targets: when the cluster configures `state.checkpoints.dir` or
+ * `state.savepoints.dir`, it must lie inside one of them (a job may pick its own subdirectory,
+ * and `fluss run -s` can restore its retained checkpoints); with neither configured, any
+ * absolute path is taken.
+ *
+ * @throws InvalidArgumentError naming the job, for a location Fluss cannot write or may not use
+ */
+export function checkpointsDirOf(jobGraph: JobGraph, config: FlussConfig): string | undefined {
+  const location = jobGraph.settings.checkpointStorage;
+  if (location === undefined) return config['state.checkpoints.dir'];
+  try {
+    return resolveInsideRoots(localCheckpointDir(location), [config['state.checkpoints.dir'], config['state.savepoints.dir']], 'checkpoint directory');
+  } catch (err) {
+    throw new InvalidArgumentError(`Job "${jobGraph.jobName}": ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Checks, at submission, that the job's checkpoint directory is usable and that the cluster can checkpoint the job. */
 export function checkCheckpointingConfigured(jobGraph: JobGraph, config: FlussConfig): void {
-  if (jobGraph.settings.checkpoint.intervalMs > 0 && !config['state.checkpoints.dir']) {
+  if (checkpointsDirOf(jobGraph, config) === undefined && jobGraph.settings.checkpoint.intervalMs > 0) {
     throw new InvalidArgumentError(
-      `Job "${jobGraph.jobName}" enables checkpointing, but the cluster has no checkpoint storage: set state.checkpoints.dir (a directory shared by the JobManager and every TaskManager)`,
+      `Job "${jobGraph.jobName}" enables checkpointing, but the cluster has no checkpoint storage: set state.checkpoints.dir (a directory shared by the JobManager and every TaskManager), or give the job one (new RocksDBStateBackend(dir), env.getCheckpointConfig().setCheckpointStorage(dir))`,
     );
+  }
+}
+
+/**
+ * {@link checkpointsDirOf} for a job already accepted: a directory refused now (the cluster's
+ * directories changed since) leaves the job without checkpoint storage, so nothing is written
+ * or deleted outside them.
+ */
+function acceptedCheckpointsDir(p: JobCheckpointingParams): string | undefined {
+  try {
+    return checkpointsDirOf(p.jobGraph, p.config);
+  } catch (err) {
+    p.logger.error({ jobId: p.jobId }, `${(err as Error).message}; the job has no checkpoint storage`);
+    return undefined;
   }
 }
 
@@ -87,7 +126,7 @@ export class JobCheckpointing {
     this.log = p.logger.child({ component: 'CheckpointCoordinator', jobId: p.jobId });
     this.initialRestore = p.initialRestore;
     this.checkpointedBefore = (p.recoveredCheckpoints?.length ?? 0) > 0 || p.checkpointedBefore === true;
-    this.storage = new CheckpointStorage(p.jobId, p.config['state.checkpoints.dir'], p.config['state.savepoints.dir']);
+    this.storage = new CheckpointStorage(p.jobId, acceptedCheckpointsDir(p), p.config['state.savepoints.dir']);
     this.coordinator = new CheckpointCoordinator({
       jobId: p.jobId,
       jobGraph: p.jobGraph,

@@ -117,6 +117,7 @@ export const jobGraphSchema = z.looseObject({
     maxParallelism: count(1, MAX_PARALLELISM),
     bufferTimeoutMs: z.number().finite().min(-1),
     stateBackend: z.enum(['leveldb', 'memory']).optional(),
+    checkpointStorage: text(4096).min(1, 'is empty').optional(),
     checkpoint: z.looseObject({
       intervalMs: nonNegative,
       mode: z.enum(['EXACTLY_ONCE', 'AT_LEAST_ONCE']),

@@ -16,6 +16,7 @@ import type { FlussConfig } from '../../core/config.js';
 import { describeError, oneLine } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { HaCheckpointRef, RecoveredJob } from './ha-store.js';
+import { checkpointsDirOf } from './job-checkpointing.js';
 
 /** What to do with a recovered job. */
 export type RecoveryPlan =
@@ -50,7 +51,7 @@ export function completedOf(ref: HaCheckpointRef): CompletedCheckpoint {
 export async function planJobRecovery(job: RecoveredJob, config: FlussConfig, logger: Logger): Promise<RecoveryPlan> {
   const { record } = job;
   const jobId = record.jobId;
-  const storage = new CheckpointStorage(jobId, config['state.checkpoints.dir'], config['state.savepoints.dir']);
+  const storage = new CheckpointStorage(jobId, checkpointsDirOf(record.jobGraph, config), config['state.savepoints.dir']);
   const onDisk = await storage.checkpointIdsOnDisk();
   const firstCheckpointId = Math.max(0, record.restore?.checkpointId ?? 0, ...onDisk, ...job.retained.map((r) => r.checkpointId)) + 1;
   const optIn = record.restoreFromEmptyOnDamage === true || config['execution.checkpointing.restore-from-empty-on-damage'];

@@ -6,7 +6,8 @@
  * task-manager-liveness.ts). An unknown TaskManager's heartbeat gets NOT_FOUND, which tells it
  * to register again. Before it is lost, a TaskManager whose connection dropped (being probed) or
  * whose heartbeats are overdue by half the timeout is in doubt: its free slots are held back
- * until it is heard from, so restarts go to TaskManagers known to be alive.
+ * until it is heard from, so restarts go to TaskManagers known to be alive. So is one that
+ * registers again after it was lost to a heartbeat timeout, until its first heartbeat.
  */
 import type { FlussConfig } from '../../core/config.js';
 import { InvalidArgumentError, NotFoundError, UnavailableError } from '../../core/errors.js';
@@ -31,6 +32,12 @@ export interface TaskManagerRegistration {
   connectionInDoubt?: boolean;
   /** Its heartbeats are overdue by more than half of `heartbeat.timeout`. */
   heartbeatOverdue?: boolean;
+  /**
+   * It registered again after this JobManager lost it to a heartbeat timeout (a frozen or
+   * overloaded process), and has not sent a heartbeat since: new work waits until it proves
+   * responsive, instead of landing on a process still busy with its cancelled tasks.
+   */
+  onProbation?: boolean;
 }
 
 /** What a (re-)registering TaskManager sends. */
@@ -68,6 +75,8 @@ export class ResourceManager {
   private readonly log: Logger;
   /** Connection watchers, by TaskManager id. */
   private readonly liveness = new Map<string, TaskManagerLiveness>();
+  /** TaskManagers lost to a heartbeat timeout that have not registered again (see onProbation). */
+  private readonly lostToSilence = new Set<string>();
 
   /** `security`: TLS and token of the clients that deploy to TaskManagers (default plaintext). */
   constructor(config: FlussConfig, logger: Logger, private readonly security: RpcSecurity = PLAINTEXT) {
@@ -149,6 +158,7 @@ export class ResourceManager {
         numberOfSlots: req.numberOfSlots,
         lastHeartbeat: Date.now(),
         client,
+        onProbation: this.lostToSilence.delete(req.taskManagerId),
       };
       this.taskManagers.set(req.taskManagerId, registration);
       const liveness = new TaskManagerLiveness(
@@ -171,6 +181,7 @@ export class ResourceManager {
         for (const l of this.listeners) l.taskManagerRegistered?.(req.taskManagerId, req.runningTasks);
       }
       this.slotPool.addTaskManager(req.taskManagerId, req.rpcAddress, req.numberOfSlots);
+      this.updateDoubt(registration);
     }
     return { registrationId, heartbeatIntervalMs: this.heartbeatIntervalMs };
   }
@@ -182,8 +193,9 @@ export class ResourceManager {
       throw new NotFoundError(`TaskManager ${taskManagerId} is not registered.`);
     }
     tm.lastHeartbeat = Date.now();
-    if (tm.heartbeatOverdue) {
+    if (tm.heartbeatOverdue || tm.onProbation) {
       tm.heartbeatOverdue = false;
+      tm.onProbation = false;
       this.updateDoubt(tm);
     }
   }
@@ -228,12 +240,14 @@ export class ResourceManager {
   private loseSilent(tm: TaskManagerRegistration, now: number): void {
     const silentMs = now - tm.lastHeartbeat;
     if (silentMs <= this.heartbeatTimeoutMs) return;
+    if (this.lostToSilence.size >= 1024) this.lostToSilence.clear();
+    this.lostToSilence.add(tm.taskManagerId);
     this.loseTaskManager(tm, `TaskManager ${tm.taskManagerId} at ${tm.address} is lost: no heartbeat for ${silentMs} ms (heartbeat.timeout ${this.heartbeatTimeoutMs} ms)`);
   }
 
   private updateDoubt(tm: TaskManagerRegistration): void {
     if (this.taskManagers.get(tm.taskManagerId) !== tm) return;
-    this.slotPool.setInDoubt(tm.taskManagerId, tm.connectionInDoubt === true || tm.heartbeatOverdue === true);
+    this.slotPool.setInDoubt(tm.taskManagerId, tm.connectionInDoubt === true || tm.heartbeatOverdue === true || tm.onProbation === true);
   }
 
   private loseTaskManager(tm: TaskManagerRegistration, cause: string): void {

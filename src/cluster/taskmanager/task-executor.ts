@@ -33,6 +33,22 @@ import { type ExecutionKey, executionKey } from './execution-key.js';
  */
 const BUNDLE_LINGER_MS = 2_000;
 
+/**
+ * `mkdir -p` that survives a concurrent `rmdir`: a closing database of the previous attempt
+ * removes the job directory when it is left empty, and Node's recursive mkdir answers ENOENT
+ * when the directory vanishes between its own steps. A few retries settle the race.
+ */
+async function ensureDirectory(dir: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await mkdir(dir, { recursive: true });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw err;
+    }
+  }
+}
+
 /** What the executor needs from its TaskManager. */
 export interface TaskExecutorServices {
   config: FlussConfig;
@@ -237,7 +253,7 @@ export class TaskExecutor {
     let built: BuiltJob;
     try {
       await this.jobCleanups.get(d.jobId);
-      await mkdir(this.jobDir(d.jobId), { recursive: true });
+      await ensureDirectory(this.jobDir(d.jobId));
       built = await this.buildSubtaskJob(d, jobGraph);
     } catch (err) {
       if (slot.canceled) {

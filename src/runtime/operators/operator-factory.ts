@@ -59,7 +59,7 @@ export function createStreamOperator(descriptor: OperatorDescriptor, functions: 
     case 'keyedAggregation':
       return new KeyedAggregationOperator(name, descriptor.settings, keySelector);
     case 'sink':
-      return new SinkOperator(name, fn);
+      return new SinkOperator(name, fn, descriptor.keyed ? keySelector : undefined);
     case 'coMap':
       return new CoMapOperator(name, fn, descriptor.keyed ? bindInputKeySelectors(functions.keySelectors, name) : undefined);
     case 'coFlatMap':

@@ -6,14 +6,18 @@
  * Checkpoint hooks (`initializeState`, `snapshotState`, `notifyCheckpointComplete`,
  * `notifyCheckpointAborted`) reach the writer and the SinkFunction when they implement them;
  * the writer is created before `initializeState`, so it sees its restored state.
+ *
+ * After `keyBy` the sink is keyed (as in Flink): the record's key is made current before
+ * `invoke`, so a sink function may keep keyed state (`getRuntimeContext().getState(…)`).
  */
 import type { StateInitializationContext, StateSnapshotContext } from '../../common/checkpoint-hooks.js';
 import { initializeStateOf, notifyAbortedOf, notifyCompleteOf, snapshotStateOf } from '../../common/checkpoint-hooks.js';
-import type { SinkContext } from '../../common/functions.js';
+import type { KeySelector, SinkContext } from '../../common/functions.js';
 import { isSink, type Sink, type SinkWriter } from '../../common/sink.js';
 import { NO_TIMESTAMP } from '../../common/stream-element.js';
 import { bindUserFunction } from '../user-function.js';
 import { AbstractStreamOperator, visibleTimestamp } from './abstract-stream-operator.js';
+import { bindKeySelector } from './keyed-process-operator.js';
 
 /** Kind `sink`. */
 export class SinkOperator extends AbstractStreamOperator {
@@ -21,10 +25,13 @@ export class SinkOperator extends AbstractStreamOperator {
   private readonly invoke: ((value: unknown, ctx: SinkContext) => void) | undefined;
   private timestamp = NO_TIMESTAMP;
   private readonly context: SinkContext;
+  /** On a keyed stream: the record's key, made current before the sink sees the record. */
+  private readonly keyOf: ((value: unknown) => unknown) | undefined;
 
-  constructor(name: string, userFunction: unknown) {
+  constructor(name: string, userFunction: unknown, keySelector?: KeySelector<unknown, unknown>) {
     // A Sink's lifecycle is its writer's; only SinkFunctions are opened as rich functions.
     super(name, isSink(userFunction) ? undefined : userFunction);
+    this.keyOf = keySelector ? bindKeySelector(keySelector, name) : undefined;
     this.invoke = isSink(userFunction) ? undefined : bindUserFunction<(value: unknown, ctx: SinkContext) => void>(userFunction, 'invoke', name);
     this.context = {
       timestamp: () => visibleTimestamp(this.timestamp),
@@ -95,6 +102,7 @@ export class SinkOperator extends AbstractStreamOperator {
   processElement(value: unknown, timestamp: number): void {
     this.timestamp = timestamp;
     try {
+      if (this.keyOf) this.ctx.keyedStateBackend!.setCurrentKey(this.keyOf(value));
       if (this.writer) this.writer.write(value, this.context);
       else this.invoke!(value, this.context);
     } catch (err) {

@@ -12,6 +12,10 @@
  * and every record is read exactly once overall. A reader whose `snapshotState()` is an array
  * has one split per element and gets its share back as an array (possibly empty: it then reads
  * nothing); any other position is one opaque element, which cannot be split on rescale.
+ *
+ * A source may hand the operator a user function to host (`Source.createUserFunction`, the
+ * legacy SourceFunction): it is opened, checkpointed and closed like any operator's function,
+ * and a reader that buffers records emits them before each barrier (`prepareSnapshotPreBarrier`).
  */
 import { FailedPreconditionError } from '../../core/errors.js';
 import type { ListState } from '../../common/runtime-context.js';
@@ -71,7 +75,7 @@ export class SourceOperator extends AbstractStreamOperator implements WatermarkS
     private readonly source: Source<unknown>,
     watermarkStrategy?: unknown,
   ) {
-    super(name, undefined, 0);
+    super(name, hostedFunctionOf(source), 0);
     if (!source || typeof source.createReader !== 'function') throw new TypeError(`${name}: the user function is not a Source`);
     if (watermarkStrategy !== undefined && watermarkStrategy !== null && !isWatermarkStrategy(watermarkStrategy)) {
       throw new TypeError(`${name}: expected a WatermarkStrategy as the watermark strategy of fromSource()`);
@@ -79,7 +83,13 @@ export class SourceOperator extends AbstractStreamOperator implements WatermarkS
     const strategy = watermarkStrategy as WatermarkStrategy<unknown> | undefined;
     if (!strategy || (!strategy.emitsWatermarks && !strategy.timestampAssigner)) {
       // No strategy: records keep the reader's timestamps; only the final watermark is sent.
-      this.readerOutput = { collect: (value, timestamp) => this.output.collect(value, timestamp ?? NO_TIMESTAMP) };
+      // The reader's own watermarks and idleness (a SourceFunction's ctx.emitWatermark) go through as they are.
+      this.readerOutput = {
+        collect: (value, timestamp) => this.output.collect(value, timestamp ?? NO_TIMESTAMP),
+        emitWatermark: (timestamp) => this.processWatermark(timestamp, 0),
+        markIdle: () => this.processWatermarkStatus(true, 0),
+        markActive: () => this.processWatermarkStatus(false, 0),
+      };
       return;
     }
     const watermarks = new WatermarkMultiplexer(strategy, this);
@@ -118,6 +128,7 @@ export class SourceOperator extends AbstractStreamOperator implements WatermarkS
 
   /** Records the reader's position as splits in operator list state (between two polls). */
   override snapshotState(ctx: StateSnapshotContext): void | Promise<void> {
+    this.flushReader();
     const result = super.snapshotState(ctx);
     let position: unknown;
     try {
@@ -136,7 +147,12 @@ export class SourceOperator extends AbstractStreamOperator implements WatermarkS
 
   protected override async onOpen(): Promise<void> {
     try {
-      this.reader = this.source.createReader({ subtaskIndex: this.ctx.subtaskIndex, parallelism: this.ctx.parallelism, sourceName: this.name });
+      this.reader = this.source.createReader({
+        subtaskIndex: this.ctx.subtaskIndex,
+        parallelism: this.ctx.parallelism,
+        sourceName: this.name,
+        userFunction: this.userFunction,
+      });
       if (this.restoredPosition !== undefined) this.reader.restoreState(this.restoredPosition);
       await this.reader.start();
     } catch (err) {
@@ -201,8 +217,26 @@ export class SourceOperator extends AbstractStreamOperator implements WatermarkS
 
   /** Stop-with-savepoint with drain: the maximal watermark goes out before the savepoint's barrier. */
   drainWatermark(): void {
+    this.flushReader();
+    this.emitMaxWatermark();
+  }
+
+  private emitMaxWatermark(): void {
     this.periodic?.stop();
+    // An idle reader's input would not let the maximal watermark through.
+    this.processWatermarkStatus(false, 0);
     this.processWatermark(MAX_WATERMARK, 0);
+  }
+
+  /** Emits what the reader buffered (before a barrier or the maximal watermark). */
+  private flushReader(): void {
+    const reader = this.reader;
+    if (!reader?.prepareSnapshotPreBarrier) return;
+    try {
+      reader.prepareSnapshotPreBarrier(this.readerOutput);
+    } catch (err) {
+      throw this.userError(err);
+    }
   }
 
   /**
@@ -210,7 +244,8 @@ export class SourceOperator extends AbstractStreamOperator implements WatermarkS
    * maximal watermark gone downstream (Flink's stop without drain leaves windows unfired).
    */
   stopInput(drain: boolean): void {
-    if (drain) this.drainWatermark();
+    // What a reader buffered since the savepoint's barrier belongs after it: it is dropped, not flushed.
+    if (drain) this.emitMaxWatermark();
     else this.periodic?.stop();
   }
 
@@ -225,5 +260,12 @@ export class SourceOperator extends AbstractStreamOperator implements WatermarkS
         throw this.userError(err);
       }
     }
+    // The hosted function (if any) closes after its reader stopped it.
+    await super.close();
   }
+}
+
+/** The function `source` asks its operator to host, if any (see Source.createUserFunction). */
+function hostedFunctionOf(source: Source<unknown>): unknown {
+  return source && typeof source.createUserFunction === 'function' ? source.createUserFunction() : undefined;
 }
