@@ -1,8 +1,9 @@
 /**
  * Evaluates CommonJS code (a job bundle) in this process's realm, so that classes and errors
- * it uses are the same as the runtime's. `require('fluss')` resolves to the public module the
- * package entry handed in ({@link providePublicModule}): `instanceof KeyedProcessFunction` holds
- * across the boundary, and the cluster never imports the package entry.
+ * it uses are the same as the runtime's. `require('fluss')` (and `fluss/testing`, `fluss/cluster`,
+ * `fluss/nexmark`) resolves to the entry point the package handed in ({@link providePublicModule}):
+ * `instanceof KeyedProcessFunction` holds across the boundary, and the cluster never imports the
+ * package's entries.
  */
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -10,36 +11,39 @@ import { runInThisContext } from 'node:vm';
 import { describeThrown, runJobCodeSync } from '../api/job-builder-guard.js';
 import { JobBuildError } from '../core/errors.js';
 
-let publicModule: object | undefined;
+/** The package's entry points by module id (`fluss`, `fluss/testing`, …), as their entries handed them in. */
+const publicModules = new Map<string, object>();
 
 /**
- * Hands the loader this package's public module (what `import … from 'fluss'` gives); the package
- * entry does this on load, so every process that runs jobs has it before a bundle is evaluated.
+ * Hands the loader one of this package's entry points (what `import … from id` gives), so job
+ * bundles evaluated in this process get this very instance for `require(id)`. Each entry does
+ * this on load; the package entry loads the others, so every process that runs jobs has them
+ * before a bundle is evaluated.
  */
-export function providePublicModule(module: object): void {
-  publicModule = module;
+export function providePublicModule(id: string, module: object): void {
+  publicModules.set(id, module);
 }
 
-/** The module ids a bundle may require to reach the fluss API. */
-function isFlussModule(id: string): boolean {
-  return id === 'fluss' || id === 'fluss/index' || id === 'fluss/index.js';
+/** The entry point a bundle's `require(id)` means, by its id or its `/index(.js)` spelling. */
+function entryId(id: string): string {
+  return id.replace(/\/index(\.js)?$/, '').replace(/\.js$/, '');
 }
 
-function flussModule(): object {
-  if (!publicModule) {
-    throw new JobBuildError('Cannot import "fluss": this process has not loaded the fluss package entry');
+function flussModule(id: string): object {
+  const module = publicModules.get(entryId(id));
+  if (module) return module;
+  const known = [...publicModules.keys()].sort();
+  if (entryId(id) === 'fluss' || known.length === 0) {
+    throw new JobBuildError(`Cannot import "${id}": this process has not loaded the fluss package entry`);
   }
-  return publicModule;
+  throw new JobBuildError(`Cannot import "${id}": a job imports fluss through ${known.map((k) => `"${k}"`).join(', ')}`);
 }
 
 /** Builds the `require` a bundle sees: `fluss` → this package, anything else → Node. */
 export function bundleRequire(filename: string): NodeJS.Require {
   const nodeRequire = createRequire(filename);
   const req = ((id: string): unknown => {
-    if (isFlussModule(id)) return flussModule();
-    if (id.startsWith('fluss/')) {
-      throw new JobBuildError(`Cannot import "${id}": a job imports the API from "fluss" only`);
-    }
+    if (id === 'fluss' || id.startsWith('fluss/')) return flussModule(id);
     return nodeRequire(id);
   }) as NodeJS.Require;
   req.resolve = nodeRequire.resolve;

@@ -1,6 +1,7 @@
 /**
  * The layering of `src/`, checked over the import graph: every import runs down
- * `cli → cluster → api → connectors → graph → runtime → checkpoint → state | network → common → core`
+ * `main → fluss/cluster → fluss → fluss/testing | fluss/nexmark → cli → cluster → api → connectors → graph
+ * → runtime → checkpoint → state | network → common → core`
  * (a folder may import itself and anything below it, never above, never a peer on its floor).
  * Dynamic `import()` counts as an import. A new back-edge fails this test, naming the file and
  * the import, so the structure stays true.
@@ -13,7 +14,10 @@ const SRC = resolve(__dirname, '..', '..', 'src');
 
 /** Floors from the top down; folders on one floor may not import each other. */
 export const FLOORS: string[][] = [
-  ['index.ts', 'main.ts', 'testing.ts', 'cluster-entry.ts', 'nexmark.ts'],
+  ['main.ts'],
+  ['cluster-entry.ts'],
+  ['index.ts'],
+  ['testing.ts', 'nexmark.ts'],
   ['cli'],
   ['cluster'],
   ['api'],
