@@ -1,37 +1,43 @@
 #!/usr/bin/env node
-// 10 000 000 distinct keys on the LevelDB backend with a 256 MB cache bound: every update is a
-// new key, so state outgrows the cache and is evicted to LevelDB. Driven as an operator drives
-// it (setCurrentKey + a ValueState); final flush included. Prints updates/s and the peak
-// resident memory (sampled). Usage: npm run bench -- state-distinct-keys [keys=10000000] [cacheMB=256]
-// The process runs with a fixed heap (--max-old-space-size=640, override with FLUSS_BENCH_HEAP_MB),
-// as a TaskManager would be deployed: without a limit V8 lets evicted entries pile up as garbage
-// on a 24 GB machine, and the resident size then says more about V8's GC pacing than the cache.
-import { spawnSync } from 'node:child_process';
+// 10 000 000 distinct keys on the LevelDB backend: every update is a new key, so state outgrows
+// the write-back cache and is evicted to LevelDB. The process is sized as a TaskManager of
+// `taskmanager.memory.process.size` (default 1g) with one slot: the same code derives the V8
+// heap limit (the bench re-runs itself with it, as `fluss taskmanager` does) and the database's
+// share of managed memory (write-back cache, block cache, memtables). Driven as an operator
+// drives it (setCurrentKey + a ValueState); final flush included. Prints updates/s and the peak
+// resident memory (sampled). Usage: npm run bench -- state-distinct-keys [keys=10000000] [processSize=1g]
 import { mkdtempSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ValueStateDescriptor } from '../dist/common/state-descriptors.js';
+import { runWithHeapLimit } from '../dist/cli/heap-limit-launcher.js';
+import { deriveTaskManagerMemory, describeTaskManagerMemory, heapLimitArgs } from '../dist/cluster/taskmanager/task-manager-memory.js';
+import { loadConfig } from '../dist/core/config.js';
 import { StreamingRuntimeContext } from '../dist/runtime/streaming-runtime-context.js';
-import { LevelDbKeyedStateBackend } from '../dist/state/leveldb-keyed-state-backend.js';
+import { createKeyedStateBackendFactory } from '../dist/state/keyed-state-backend-factory.js';
+import { ManagedMemoryPool } from '../dist/state/managed-memory.js';
 import { OperatorStateStore } from '../dist/state/operator-state-store.js';
 
-const heapMB = Number(process.env.FLUSS_BENCH_HEAP_MB ?? 640);
-if (!process.execArgv.some((a) => a.startsWith('--max-old-space-size'))) {
-  const r = spawnSync(process.execPath, [`--max-old-space-size=${heapMB}`, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(r.status ?? 1);
-}
+const processSize = process.argv[3] ?? '1g';
+const config = loadConfig({ properties: '', overrides: { 'taskmanager.memory.process.size': processSize } });
+const memory = deriveTaskManagerMemory(config);
+if (!runWithHeapLimit(heapLimitArgs(memory))) await new Promise(() => {});
 const numKeys = Number(process.argv[2] ?? 10_000_000);
-const cacheMB = Number(process.argv[3] ?? 256);
 const info = { taskName: 'bench', subtaskIndex: 0, parallelism: 1, maxParallelism: 128, attemptNumber: 0, jobId: 'bench' };
 const root = mkdtempSync(join(tmpdir(), 'fluss-bench-'));
-const backend = await LevelDbKeyedStateBackend.open({
+const pool = new ManagedMemoryPool(memory.managedBytes, 1);
+const backend = await createKeyedStateBackendFactory({ kind: 'leveldb', stateDir: root, managedMemory: pool })({
+  jobId: 'bench',
+  operatorId: 'distinct',
+  operatorName: 'distinct',
+  subtaskIndex: 0,
+  attemptNumber: 0,
   maxParallelism: 128,
   keyGroupRange: { start: 0, end: 127 },
-  operatorName: 'distinct',
-  path: join(root, 'db'),
-  cacheBytes: cacheMB * 1024 * 1024,
+  keyedOperatorsInSlot: 1,
 });
+const cacheMB = Math.round(backend.cacheBoundBytes / 2 ** 20);
+console.log(describeTaskManagerMemory(memory, 1));
 const rc = new StreamingRuntimeContext(info, 'distinct', backend, new OperatorStateStore('distinct'));
 const count = rc.getState(new ValueStateDescriptor('count', 0));
 
@@ -64,7 +70,7 @@ for (const i of [0, 1, Math.floor(numKeys / 2), numKeys - 1]) {
 await backend.dispose();
 rmSync(root, { recursive: true, force: true });
 const perSec = numKeys / seconds;
-console.log(`distinct keys on leveldb, ${numKeys.toLocaleString('en')} keys, cache bound ${cacheMB} MB, ${process.execArgv.join(' ')} (flush included)`);
-console.log(`  ${Math.round(perSec).toLocaleString('en')} updates/s (target >= 150,000); final flush ${(seconds - loopSeconds).toFixed(1)} s of ${seconds.toFixed(1)} s`);
-console.log(`  peak rss ${Math.round(peakRss / 2 ** 20)} MB (target < 1024 MB)`);
-console.log(JSON.stringify({ bench: 'state-distinct-keys', keys: numKeys, cacheMB, perSec: Math.round(perSec), seconds: Number(seconds.toFixed(1)), peakRssMB: Math.round(peakRss / 2 ** 20) }));
+console.log(`distinct keys on leveldb, ${numKeys.toLocaleString('en')} keys, process size ${processSize}, cache bound ${cacheMB} MB, ${process.execArgv.join(' ')} (flush included)`);
+console.log(`  ${Math.round(perSec).toLocaleString('en')} updates/s (target >= 250,000); final flush ${(seconds - loopSeconds).toFixed(1)} s of ${seconds.toFixed(1)} s`);
+console.log(`  peak rss ${Math.round(peakRss / 2 ** 20)} MB (budget: process size ${Math.round(memory.processBytes / 2 ** 20)} MB)`);
+console.log(JSON.stringify({ bench: 'state-distinct-keys', keys: numKeys, processSize, cacheMB, perSec: Math.round(perSec), seconds: Number(seconds.toFixed(1)), peakRssMB: Math.round(peakRss / 2 ** 20) }));

@@ -35,7 +35,11 @@ export interface CheckpointStorageAccess {
   initSavepointDir(targetDir: string | undefined): Promise<string>;
   /** Writes `<dir>/_metadata` atomically (temp file, fsync, rename). */
   writeMetadata(dir: string, metadata: CheckpointMetadata): Promise<void>;
-  /** Removes a checkpoint directory and everything in it. */
+  /**
+   * Removes a checkpoint directory and everything in it. Resolves once it is gone from the
+   * job's `chk-*` directories; the real storage renames it aside first and deletes it in the
+   * background.
+   */
   discard(dir: string): Promise<void>;
   /**
    * Removes the job's `chk-<n>` directories with `n <= upTo` and `n` not in `keep`; resolves

@@ -28,7 +28,7 @@ import type {
   CheckpointStorageAccess,
   CheckpointTaskGateway,
 } from './checkpoint-coordinator-types.js';
-import type { CheckpointRequest, TaskCheckpointAck } from './checkpoint-types.js';
+import type { CheckpointMetadata, CheckpointRequest, TaskCheckpointAck } from './checkpoint-types.js';
 import { CompletedCheckpointStore, type CompletedCheckpoint } from './completed-checkpoint-store.js';
 import { PendingCheckpoint, type CheckpointFailureReason, type CheckpointTask } from './pending-checkpoint.js';
 
@@ -69,6 +69,8 @@ interface Entry {
   reject: (err: Error) => void;
   /** The savepoint of a stop-with-savepoint: every source ends after it. */
   stop: boolean;
+  /** The `_metadata` write of a finalizing checkpoint. */
+  metadataWrite?: Promise<void>;
 }
 
 const FAILURE_MESSAGES: Record<CheckpointFailureReason, string> = {
@@ -97,8 +99,13 @@ export class CheckpointCoordinator {
   private triggerQueued = false;
   private isShutdown = false;
   private latestSavepointCheckpoint: CompletedCheckpoint | undefined;
-  /** Directory deletions under way; awaited before the job's directory is cleaned up. */
+  /**
+   * Discards under way (until the directory left the job's `chk-*`): awaited before a new
+   * checkpoint directory is created and before the job's directory is cleaned up.
+   */
   private readonly discards = new Set<Promise<void>>();
+  /** Completed checkpoints whose subsumed checkpoints are not being discarded yet. */
+  private settling = 0;
 
   constructor(private readonly p: CheckpointCoordinatorParams) {
     this.nextCheckpointId = p.firstCheckpointId ?? 1;
@@ -137,11 +144,15 @@ export class CheckpointCoordinator {
     return this.periodic;
   }
 
-  /** Starts periodic checkpoints (every task is RUNNING). No-op when the interval is 0. */
-  startCheckpointScheduler(): void {
+  /**
+   * Starts periodic checkpoints (every task is RUNNING). No-op when the interval is 0. The first
+   * one follows after `initialDelayMs` (default: one interval), and never earlier than the min
+   * pause after the last completed checkpoint allows.
+   */
+  startCheckpointScheduler(initialDelayMs: number = this.p.settings.intervalMs): void {
     if (this.isShutdown || this.periodic || this.p.settings.intervalMs <= 0) return;
     this.periodic = true;
-    this.schedulePeriodic(this.p.settings.intervalMs);
+    this.schedulePeriodic(Math.max(0, initialDelayMs));
   }
 
   /** Stops periodic checkpoints; checkpoints in flight continue. */
@@ -263,7 +274,8 @@ export class CheckpointCoordinator {
 
   private onPeriodicTimer(): void {
     if (!this.periodic) return;
-    const inFlight = [...this.pending.values()].filter((e) => !e.pc.savepoint).length;
+    // A completed checkpoint whose subsumed directories are not discarded yet still counts.
+    const inFlight = [...this.pending.values()].filter((e) => !e.pc.savepoint).length + this.settling;
     if (inFlight >= this.maxConcurrent) {
       // Triggered as soon as one completes or aborts.
       this.triggerQueued = true;
@@ -293,6 +305,8 @@ export class CheckpointCoordinator {
     if (!tasks) throw new CheckpointException('TRIGGER_FAILURE', `${kind} triggering failed: not all tasks of the job are running`);
     const checkpointId = this.nextCheckpointId++;
     const timestamp = this.p.scheduler.now();
+    // Aborted and subsumed directories leave the job's chk-* before a new one is created.
+    await this.whenDiscarded();
     let dir: string;
     try {
       dir = savepoint ? await this.p.storage.initSavepointDir(targetDir) : await this.p.storage.initCheckpointDir(checkpointId);
@@ -348,7 +362,9 @@ export class CheckpointCoordinator {
     entry.cancelTimeout();
     const metadata = pc.toMetadata(this.p.jobId, this.p.jobGraph);
     try {
-      await this.p.storage.writeMetadata(pc.targetDir, metadata);
+      const write = this.p.storage.writeMetadata(pc.targetDir, metadata);
+      entry.metadataWrite = write;
+      await write;
     } catch (err) {
       entry.finalizing = false;
       if (this.pending.get(pc.checkpointId) === entry) {
@@ -366,6 +382,26 @@ export class CheckpointCoordinator {
     }
     this.pending.delete(pc.checkpointId);
     pc.discard();
+    let settled = pc.savepoint;
+    if (!settled) this.settling++;
+    const settle = (): void => {
+      if (settled) return;
+      settled = true;
+      this.settling--;
+    };
+    try {
+      await this.completed(entry, metadata, settle);
+    } finally {
+      settle();
+    }
+    this.releaseQueuedTrigger();
+    // Whatever else lies below this checkpoint and is neither retained nor in flight is garbage.
+    if (!pc.savepoint) await this.collectOrphans(pc.checkpointId);
+  }
+
+  /** A checkpoint's `_metadata` is written: record it, discard what it subsumes, notify. */
+  private async completed(entry: Entry, metadata: CheckpointMetadata, settle: () => void): Promise<void> {
+    const { pc } = entry;
     const completionTimestamp = this.p.scheduler.now();
     const completed: CompletedCheckpoint = {
       checkpointId: pc.checkpointId,
@@ -395,6 +431,10 @@ export class CheckpointCoordinator {
     } catch (err) {
       this.p.listener.onWarning?.(`Recording completed checkpoint ${pc.checkpointId} failed: ${describeError(err)}`);
     }
+    // Recorded as retained first (a recovered JobManager never names a deleted checkpoint),
+    // then the subsumed ones leave the job's chk-* before another checkpoint can start.
+    const discarded = subsumed.map((old) => this.discardDir(old.externalPath));
+    settle();
     const running = this.p.gateway.runningTasks();
     const tasks = running?.all ?? [];
     // A source at the end of its input finishes when notified; it is told only once the
@@ -408,10 +448,7 @@ export class CheckpointCoordinator {
       this.notifyComplete(t, pc.checkpointId, final, 0);
     }
     entry.resolve(completed);
-    for (const old of subsumed) await this.discardDir(old.externalPath);
-    this.releaseQueuedTrigger();
-    // Whatever else lies below this checkpoint and is neither retained nor in flight is garbage.
-    if (!pc.savepoint) await this.collectOrphans(pc.checkpointId);
+    await Promise.all(discarded);
   }
 
   /**
@@ -450,8 +487,10 @@ export class CheckpointCoordinator {
         // The task may be gone already; it drops the checkpoint on its own then.
       });
     }
-    // While `_metadata` is being written the directory is removed once the write returns.
+    // While `_metadata` is being written the directory is removed once the write returns (by
+    // complete(), which awaited the write first); until then a new checkpoint waits for it.
     if (!entry.finalizing) void this.discardDir(pc.targetDir);
+    else if (entry.metadataWrite) this.track(entry.metadataWrite.then(noop, noop));
     entry.reject(new CheckpointException(reason, message));
     if (!pc.savepoint) this.countFailure(reason, message);
     this.releaseQueuedTrigger();
@@ -467,9 +506,19 @@ export class CheckpointCoordinator {
   }
 
   private discardDir(dir: string): Promise<void> {
-    const done = this.p.storage.discard(dir).catch((err: unknown) => {
-      this.p.listener.onWarning?.(`Could not delete checkpoint directory ${dir}: ${describeError(err)}`);
-    });
+    // Never a retained checkpoint, whatever path led here.
+    if (this.store.all().some((c) => c.externalPath === dir)) {
+      this.p.listener.onWarning?.(`Refusing to delete ${dir}: it is a retained checkpoint`);
+      return Promise.resolve();
+    }
+    return this.track(
+      this.p.storage.discard(dir).catch((err: unknown) => {
+        this.p.listener.onWarning?.(`Could not delete checkpoint directory ${dir}: ${describeError(err)}`);
+      }),
+    );
+  }
+
+  private track(done: Promise<void>): Promise<void> {
     const tracked = done.finally(() => this.discards.delete(tracked));
     this.discards.add(tracked);
     return tracked;
@@ -480,6 +529,8 @@ export class CheckpointCoordinator {
 const FINAL_NOTIFY_FIRST_BACKOFF_MS = 100;
 /** Longest wait between two deliveries of a final checkpoint's notification. */
 const FINAL_NOTIFY_MAX_BACKOFF_MS = 5_000;
+
+function noop(): void {}
 
 function sameTasks(a: readonly CheckpointTask[], b: readonly CheckpointTask[]): boolean {
   if (a.length !== b.length) return false;

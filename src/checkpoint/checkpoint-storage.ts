@@ -8,6 +8,11 @@
  *
  * `_metadata` is written to a temp file, fsynced and renamed (then the directory is fsynced),
  * so a checkpoint exists iff its complete `_metadata` does.
+ *
+ * Discarding a `chk-<n>` is atomic as seen from the job's directory: one rename moves it to
+ * `<jobId>/.discarded/chk-<n>-<nonce>` and the deletion runs in the background, so a checkpoint
+ * being deleted is never still counted (or read) as a `chk-*`. Leftovers of `.discarded` (a
+ * JobManager that died while deleting) are removed when the job ends or is recovered.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
@@ -51,8 +56,14 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/** Directory below `<state.checkpoints.dir>/<jobId>` where discarded checkpoints are deleted. */
+export const DISCARDED_DIR = '.discarded';
+
 /** The checkpoint storage of one job. */
 export class CheckpointStorage implements CheckpointStorageAccess {
+  /** Background deletions of discarded directories. */
+  private readonly deletions = new Set<Promise<void>>();
+
   constructor(
     readonly jobId: string,
     /** `state.checkpoints.dir`; undefined: periodic checkpoints are unavailable. */
@@ -87,9 +98,48 @@ export class CheckpointStorage implements CheckpointStorageAccess {
     await writeFileAtomically(join(dir, METADATA_FILE), `${JSON.stringify(metadata)}\n`);
   }
 
+  /**
+   * Discards a checkpoint or savepoint directory. A `chk-<n>` of this job is renamed into
+   * `.discarded` (resolves once it is out of the way) and deleted in the background
+   * ({@link whenDeleted}); anything else is deleted before this resolves.
+   */
   async discard(dir: string): Promise<void> {
-    // Retries: a task may still be closing a file in it (ENOTEMPTY, EBUSY).
-    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    const abs = resolve(dir);
+    if (!this.checkpointsDir || resolve(abs, '..') !== this.jobCheckpointsDir || !/^chk-\d+$/.test(basename(abs))) {
+      await removeTree(abs);
+      return;
+    }
+    const trash = join(this.jobCheckpointsDir, DISCARDED_DIR);
+    await mkdir(trash, { recursive: true });
+    const target = join(trash, `${basename(abs)}-${randomBytes(6).toString('hex')}`);
+    try {
+      // The one step that changes what `chk-*` the job has.
+      await rename(abs, target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    const deletion = removeTree(target)
+      .catch(() => {
+        // Left in .discarded: removed with the job's directory or on recovery.
+      })
+      .finally(() => this.deletions.delete(deletion));
+    this.deletions.add(deletion);
+  }
+
+  /** Resolves once every background deletion started so far ended. */
+  async whenDeleted(): Promise<void> {
+    while (this.deletions.size > 0) await Promise.all([...this.deletions]);
+  }
+
+  /**
+   * Removes what is left in `.discarded` (deletions a crashed JobManager did not finish, or
+   * that failed); waits for the background deletions first.
+   */
+  async purgeDiscarded(): Promise<void> {
+    await this.whenDeleted();
+    if (!this.checkpointsDir) return;
+    await removeTree(join(this.jobCheckpointsDir, DISCARDED_DIR));
   }
 
   async sweep(keep: ReadonlySet<number>, upTo: number): Promise<number[]> {
@@ -123,15 +173,21 @@ export class CheckpointStorage implements CheckpointStorageAccess {
     return join(this.jobCheckpointsDir, `chk-${checkpointId}`);
   }
 
-  /** Removes `<state.checkpoints.dir>/<jobId>` when nothing is left in it. */
+  /** Removes `<state.checkpoints.dir>/<jobId>` when nothing but `.discarded` is left in it. */
   async removeJobDirIfEmpty(): Promise<void> {
     if (!this.checkpointsDir) return;
+    await this.purgeDiscarded().catch(() => undefined);
     try {
       await rmdir(this.jobCheckpointsDir);
     } catch {
       // Not empty (retained checkpoints) or never created.
     }
   }
+}
+
+/** `rm -r`, retried: a task may still be closing a file in it (ENOTEMPTY, EBUSY). */
+function removeTree(dir: string): Promise<void> {
+  return rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
 }
 
 /** Resolves a restore or dispose path: a checkpoint/savepoint directory or its `_metadata` file. */

@@ -5,6 +5,9 @@
 import type { Logger } from 'pino';
 import { JobManager } from '../cluster/jobmanager/job-manager.js';
 import { TaskManager } from '../cluster/taskmanager/task-manager.js';
+import { deriveTaskManagerMemory, heapLimitArgs } from '../cluster/taskmanager/task-manager-memory.js';
+import { getHeapStatistics } from 'node:v8';
+import { runWithHeapLimit } from './heap-limit-launcher.js';
 import { loadConfig } from '../core/config.js';
 import { describeError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
@@ -30,9 +33,14 @@ const STOP_TIMEOUT_MS = 15_000;
 /** Starts the daemon; it keeps running until a signal stops it. */
 export async function runDaemon(kind: DaemonKind, options: DaemonOptions, io: CliIO): Promise<void> {
   const config = loadConfig({ configFile: options.config, dynamic: options.define ?? [], properties: io.env['FLUSS_PROPERTIES'] ?? '' });
+  // A TaskManager runs with the V8 heap limit of its memory budget (re-executed with the flag).
+  const memory = kind === 'taskmanager' ? deriveTaskManagerMemory(config) : undefined;
+  if (memory && !runWithHeapLimit(heapLimitArgs(memory))) return;
+  // The limit in force (a hand-set flag wins over the derived one).
+  if (memory) memory.heapLimitBytes = getHeapStatistics().heap_size_limit;
   const logger = createLogger({ level: io.env['FLUSS_LOG_LEVEL'] ?? config['log.level'], name: kind });
   installProcessHandlers(logger, config['cluster.uncaught-exception-handling']);
-  const daemon: Daemon = kind === 'jobmanager' ? new JobManager(config, logger) : new TaskManager(config, logger);
+  const daemon: Daemon = kind === 'jobmanager' ? new JobManager(config, logger) : new TaskManager(config, logger, { memory });
   await daemon.start();
 
   let stopping = false;

@@ -51,6 +51,10 @@ const duration = (def: number) =>
   z.preprocess((v) => parseDuration(v) ?? v, z.number({ error: 'expected a duration such as 500 ms or 10 s' }).nonnegative()).default(def);
 const memory = (def: number) =>
   z.preprocess((v) => parseMemorySize(v) ?? v, z.number({ error: 'expected a size such as 256 mb' }).nonnegative()).default(def);
+const optionalMemory = () =>
+  z.preprocess((v) => parseMemorySize(v) ?? v, z.number({ error: 'expected a size such as 1728 mb' }).positive()).optional();
+const fraction = (def: number) =>
+  z.preprocess((v) => (typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), z.number().gt(0).lt(1)).default(def);
 const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.preprocess((v) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v), z.number().int().min(min).max(max)).default(def);
 const bool = (def: boolean) =>
@@ -85,7 +89,17 @@ export const configSchema = z.strictObject({
   // Flink's key: LOG keeps a daemon up when job code throws from a callback of its own
   // (a timer, an event handler), FAIL ends the process.
   'cluster.uncaught-exception-handling': z.enum(['LOG', 'FAIL']).default('LOG'),
-  'state.backend.leveldb.cache.size': memory(64 * 1024 * 1024),
+  // Unset: each LevelDB database's write-back cache gets its share of the TaskManager's managed
+  // memory; set: that bound per database, as before managed memory existed.
+  'state.backend.leveldb.cache.size': z.preprocess((v) => parseMemorySize(v) ?? v, z.number({ error: 'expected a size such as 256 mb' }).nonnegative()).optional(),
+  // The TaskManager memory model (src/cluster/taskmanager/task-manager-memory.ts), Flink's keys.
+  'taskmanager.memory.process.size': optionalMemory(),
+  'taskmanager.memory.heap.size': optionalMemory(),
+  'taskmanager.memory.managed.size': optionalMemory(),
+  'taskmanager.memory.managed.fraction': fraction(0.4),
+  'taskmanager.memory.jvm-overhead.fraction': fraction(0.1),
+  'taskmanager.memory.jvm-overhead.min': memory(192 * 1024 * 1024),
+  'taskmanager.memory.jvm-overhead.max': memory(1024 * 1024 * 1024),
   'high-availability.storageDir': z.string().optional(),
   'heartbeat.interval': duration(1_000),
   'heartbeat.timeout': duration(5_000),

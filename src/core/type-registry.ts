@@ -17,8 +17,7 @@
 import { InvalidArgumentError } from './errors.js';
 
 /** A class (a function with a prototype) whose instances may be named. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type TypeClass<T = unknown> = abstract new (...args: any[]) => T;
+export type TypeClass<T = unknown> = abstract new (...args: never[]) => T;
 
 /** A class or a built-in constructor cannot be named as it was given (anonymous, arrow function, clash). */
 export class TypeRegistrationError extends InvalidArgumentError {}

@@ -32,6 +32,7 @@ import {
   resolveStateBackendKind,
   type KeyedStateBackendFactory,
 } from '../state/keyed-state-backend-factory.js';
+import { keyedOperatorsInSlot, type ManagedMemoryPool } from '../state/managed-memory.js';
 import type { TtlTimeProvider } from '../state/state-ttl.js';
 import type { ProcessingTimeService } from './internal-timer-service.js';
 import { createOperatorChain, type OperatorChain } from './operator-chain.js';
@@ -55,6 +56,8 @@ export interface TaskEnvironment {
    * Default: `<first of io.tmp.dirs>/fluss-state-<pid>`.
    */
   localStateDir?: string;
+  /** The TaskManager's managed memory, shared by the LevelDB databases of its slots. */
+  managedMemory?: ManagedMemoryPool;
   /** Clock of state TTL (default `Date.now`). */
   ttlTimeProvider?: TtlTimeProvider;
   /** Where the task reports records in/out, busy/idle/back-pressured time and watermarks. */
@@ -255,11 +258,15 @@ export class Task {
   /** Backends as the job (`env.setStateBackend`) or else the cluster configuration chooses. */
   private defaultKeyedStateBackendFactory(): KeyedStateBackendFactory {
     const { config } = this.env;
-    return createKeyedStateBackendFactory({
+    const factory = createKeyedStateBackendFactory({
       kind: resolveStateBackendKind(config, this.job.jobGraph.settings.stateBackend),
       stateDir: this.env.localStateDir ?? join(firstTmpDir(config['io.tmp.dirs']), `fluss-state-${process.pid}`),
       cacheBytes: config['state.backend.leveldb.cache.size'],
+      managedMemory: this.env.managedMemory,
     });
+    // The keyed operators of this subtask's slot split its managed memory.
+    const inSlot = keyedOperatorsInSlot(this.job.jobGraph, this.deployment.subtaskIndex);
+    return (p) => factory({ ...p, keyedOperatorsInSlot: inSlot });
   }
 
   /** The mailbox loop; returns at end of input. */

@@ -34,6 +34,7 @@ import {
 } from './leveldb-key-layout.js';
 import { rawRecordToEntry, type LevelDbNativeSnapshot } from './leveldb-native-snapshot.js';
 import { LevelDbStore } from './leveldb-store.js';
+import { splitDatabaseShare, type ManagedMemoryLease } from './managed-memory.js';
 import { LevelDbWriteBackCache, type CacheEntry, type CachedState } from './leveldb-write-back-cache.js';
 import type { RawRecord } from './native-record-codec.js';
 import { StateBackendError } from './state-errors.js';
@@ -48,8 +49,14 @@ export interface LevelDbKeyedStateBackendOptions {
   operatorName: string;
   /** Directory of the database (created fresh; removed by dispose). */
   path: string;
-  /** Memory bound of the write-back cache in bytes (`state.backend.leveldb.cache.size`). */
+  /** Memory bound of the write-back cache in bytes (its share of managed memory, or `state.backend.leveldb.cache.size`). */
   cacheBytes: number;
+  /** LevelDB's block cache in bytes (default 8 MiB). */
+  blockCacheBytes?: number;
+  /** LevelDB's memtable size in bytes (default 16 MiB). */
+  writeBufferBytes?: number;
+  /** The share of managed memory the cache bound comes from: resizes follow it, dispose releases it. */
+  memory?: ManagedMemoryLease;
   /** The job's registered types (default: none); descriptors add theirs on top. */
   types?: TypeRegistry;
 }
@@ -84,6 +91,7 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
    */
   private last: CacheEntry | undefined = undefined;
   private disposed = false;
+  private readonly memory: ManagedMemoryLease | undefined;
 
   private constructor(options: LevelDbKeyedStateBackendOptions, private readonly store: LevelDbStore) {
     this.maxParallelism = options.maxParallelism;
@@ -91,12 +99,23 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
     this.operatorName = options.operatorName;
     this.types = new TypeRegistry(options.types);
     this.cache = new LevelDbWriteBackCache(store, options.cacheBytes, this.types);
+    this.memory = options.memory;
+  }
+
+  /** Follows a change of the managed memory share (the native part stays as opened). */
+  resizeShare(shareBytes: number): void {
+    if (!this.disposed) this.cache.setMaxBytes(splitDatabaseShare(shareBytes).cacheBytes);
+  }
+
+  /** The write-back cache's current bound in bytes. */
+  get cacheBoundBytes(): number {
+    return this.cache.boundBytes;
   }
 
   /** Opens a fresh database at `options.path`. */
   static async open(options: LevelDbKeyedStateBackendOptions): Promise<LevelDbKeyedStateBackend> {
     if (options.keyGroupRange.end > 0xffff) throw new RangeError(`key group ${options.keyGroupRange.end} does not fit the LevelDB key layout`);
-    const store = await LevelDbStore.open({ path: options.path });
+    const store = await LevelDbStore.open({ path: options.path, blockCacheBytes: options.blockCacheBytes, writeBufferBytes: options.writeBufferBytes });
     return new LevelDbKeyedStateBackend(options, store);
   }
 
@@ -361,6 +380,8 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
     if (this.disposed) return;
     this.disposed = true;
     this.states.clear();
+    this.last = undefined;
+    this.memory?.release();
     await this.store.destroy();
   }
 }

@@ -9,6 +9,11 @@
  * cancelled with a savepoint again and resumed at parallelism 1. Each sink subtask writes what
  * its `buffered` list held when it opened, which shows the operator state was checkpointed,
  * restored and redistributed round-robin, and that the keyed counts continued where they were.
+ *
+ * The document's state backend line names `hdfs://`, which Fluss cannot write: the job gives
+ * `new RocksDBStateBackend(dir)` a directory on the shared filesystem instead, and its
+ * periodic checkpoints (every 60 s, as written) land there; the document's line as written is
+ * refused at submission in one line.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,8 +25,8 @@ const KEYS = 4;
 
 const JOB = `
 import {
-  CheckpointingMode, DataGeneratorSource, defineJob, KeyedProcessFunction, LevelDBStateBackend,
-  ListStateDescriptor, RichSinkFunction, StreamExecutionEnvironment, ValueStateDescriptor, WatermarkStrategy,
+  CheckpointingMode, Configuration, DataGeneratorSource, defineJob, KeyedProcessFunction, ListStateDescriptor,
+  RichSinkFunction, RocksDBStateBackend, StreamExecutionEnvironment, ValueStateDescriptor, WatermarkStrategy,
 } from 'fluss';
 import type { Collector, KeyedProcessContext, ListState, SinkContext, ValueState } from 'fluss';
 import { writeFileSync } from 'node:fs';
@@ -31,8 +36,10 @@ import { join } from 'node:path';
 export class CountFunction extends KeyedProcessFunction<string, string, string> {
   private countState!: ValueState<number>;
 
-  open(): void {
-    this.countState = this.getRuntimeContext().getState(new ValueStateDescriptor<number>('count'));
+  open(parameters: Configuration): void {
+    this.countState = this.getRuntimeContext().getState(
+      new ValueStateDescriptor('count', Number)
+    );
   }
 
   processElement(value: string, ctx: KeyedProcessContext<string>, out: Collector<string>): void {
@@ -47,8 +54,10 @@ export class CountFunction extends KeyedProcessFunction<string, string, string> 
 export class BufferSink extends RichSinkFunction<string> {
   protected bufferedState!: ListState<string>;
 
-  open(): void {
-    this.bufferedState = this.getRuntimeContext().getListState(new ListStateDescriptor<string>('buffered'));
+  open(parameters: Configuration): void {
+    this.bufferedState = this.getRuntimeContext().getListState(
+      new ListStateDescriptor('buffered', String)
+    );
   }
 
   invoke(value: string, context: SinkContext): void {
@@ -62,15 +71,15 @@ class ObservedBufferSink extends BufferSink {
     super();
   }
 
-  open(): void {
-    super.open();
+  open(parameters: Configuration): void {
+    super.open(parameters);
     const ctx = this.getRuntimeContext();
     const file = join(this.dir, 'restored-' + this.run + '-' + ctx.subtaskIndex + '-of-' + ctx.parallelism + '.json');
     writeFileSync(file, JSON.stringify([...this.bufferedState.get()]));
   }
 }
 
-export default defineJob((_env, [dir, run]) => {
+export default defineJob((_env, [dir, run, checkpoints]) => {
   // 启用 Checkpoint
   const env = StreamExecutionEnvironment.getExecutionEnvironment();
   env.enableCheckpointing(60000); // 60秒
@@ -91,7 +100,7 @@ export default defineJob((_env, [dir, run]) => {
   config.setRetainCheckpointsOnCancellation(true);
 
   // 存储后端
-  env.setStateBackend(new LevelDBStateBackend(join(dir, 'checkpoints')));
+  env.setStateBackend(new RocksDBStateBackend(checkpoints));
 
   env
     .fromSource(new DataGeneratorSource((i: number) => 'key-' + (i % ${KEYS}), 1e9, { ratePerSecond: 300 }), WatermarkStrategy.noWatermarks(), 'words')
@@ -108,12 +117,15 @@ let cluster: ProcessCluster;
 let restPort: number;
 let work: string;
 let jobFile: string;
+/** The directory the job gives its RocksDBStateBackend: a subdirectory of the cluster's state.checkpoints.dir. */
+let jobCheckpoints: string;
 
 beforeAll(async () => {
   restPort = await freePort();
   work = mkdtempSync(join(tmpdir(), 'fluss-arch-'));
   jobFile = join(work, 'architecture-job.ts');
   writeFileSync(jobFile, JOB);
+  jobCheckpoints = join(work, 'checkpoints', 'rocksdb');
   cluster = await startProcessCluster({
     taskManagers: 2,
     slots: 2,
@@ -189,7 +201,7 @@ async function waitRunning(jobId: string): Promise<void> {
 describe('the architecture document examples', () => {
   it('run as written: CountFunction, BufferSink, the checkpoint block and the savepoint commands', async () => {
     // First run at parallelism 2: the sinks start empty.
-    const first = await runDetached(['-p', '2', jobFile, work, 'a']);
+    const first = await runDetached(['-p', '2', jobFile, work, 'a', jobCheckpoints]);
     await waitRunning(first);
     expect(await waitFor('the first run to open its sinks', () => restored('a', 2))).toEqual([[], []]);
 
@@ -203,8 +215,20 @@ describe('the architecture document examples', () => {
       externalization: { enabled: true, delete_on_cancellation: false },
     });
 
+    // new RocksDBStateBackend(dir): the first periodic checkpoint (60 s) lands in the job's
+    // directory, not in the cluster's state.checkpoints.dir.
+    const checkpointOf = (jobId: string): string | undefined => {
+      const dir = join(jobCheckpoints, jobId);
+      if (!existsSync(dir)) return undefined;
+      const chk = readdirSync(dir).find((d) => /^chk-\d+$/.test(d) && existsSync(join(dir, d, '_metadata')));
+      return chk && join(dir, chk);
+    };
+    const firstCheckpoint = (await waitFor('the first periodic checkpoint in the RocksDBStateBackend directory', () => checkpointOf(first), 180_000, 500))!;
+    expect(existsSync(join(work, 'checkpoints', first))).toBe(false);
+    const stats = (await rest(`/jobs/${first}/checkpoints`)) as { latest: { completed: { external_path: string } | null } };
+    expect(stats.latest.completed?.external_path.startsWith(join(jobCheckpoints, first))).toBe(true);
+
     // fluss savepoint <jobId> [targetDirectory]: the job keeps running.
-    await new Promise((r) => setTimeout(r, 1500));
     const sp = await runCli(['savepoint', '-m', cluster.address, first, join(work, 'savepoints')]);
     expect(sp.code, sp.stderr).toBe(0);
     expect(existsSync(savepointPathOf(sp.stdout))).toBe(true);
@@ -216,9 +240,12 @@ describe('the architecture document examples', () => {
     const cancel1 = await runCli(['cancel', '-m', cluster.address, first, '-s', join(work, 'savepoints')]);
     expect(cancel1.code, cancel1.stderr).toBe(0);
     const sp1 = savepointPathOf(cancel1.stdout);
+    // setRetainCheckpointsOnCancellation(true): the cancelled job's checkpoint stays in the job's directory.
+    await waitFor(`job ${first} CANCELED`, async () => (await rest(`/jobs/${first}`))['state'] === 'CANCELED');
+    expect(existsSync(join(firstCheckpoint, '_metadata'))).toBe(true);
 
     // fluss run -s <savepointPath> at parallelism 3: the lists of the two old subtasks are dealt round-robin.
-    const second = await runDetached(['-s', sp1, '-p', '3', jobFile, work, 'b']);
+    const second = await runDetached(['-s', sp1, '-p', '3', jobFile, work, 'b', jobCheckpoints]);
     await waitRunning(second);
     const b = (await waitFor('the second run to open its sinks', () => restored('b', 3)))!;
     const bAll = b.flat();
@@ -232,7 +259,7 @@ describe('the architecture document examples', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const cancel2 = await runCli(['cancel', '-m', cluster.address, second, '-s', join(work, 'savepoints')]);
     expect(cancel2.code, cancel2.stderr).toBe(0);
-    const third = await runDetached(['-s', savepointPathOf(cancel2.stdout), '-p', '1', jobFile, work, 'c']);
+    const third = await runDetached(['-s', savepointPathOf(cancel2.stdout), '-p', '1', jobFile, work, 'c', jobCheckpoints]);
     await waitRunning(third);
     const [cAll] = (await waitFor('the third run to open its sink', () => restored('c', 1)))!;
     // Everything the second run restored is still there, with what it added after it.
@@ -248,5 +275,25 @@ describe('the architecture document examples', () => {
     const cancel3 = await runCli(['cancel', '-m', cluster.address, third]);
     expect(cancel3.code, cancel3.stderr).toBe(0);
     expect(readdirSync(join(work, 'savepoints')).length).toBeGreaterThanOrEqual(3);
-  }, 240_000);
+  }, 420_000);
+
+  it("refuses the document's hdfs:// state backend at submission, in one line naming the supported forms", async () => {
+    const hdfsJob = join(work, 'hdfs-job.ts');
+    writeFileSync(
+      hdfsJob,
+      JOB.replace('env.setStateBackend(new RocksDBStateBackend(checkpoints));', 'env.setStateBackend(new RocksDBStateBackend("hdfs://namenode:9000/fluss/checkpoints"));'),
+    );
+    expect(readFileSync(hdfsJob, 'utf8')).toContain('hdfs://namenode:9000/fluss/checkpoints');
+    const jobsBefore = ((await rest('/jobs/overview'))['jobs'] as unknown[]).length;
+    const r = await runCli(['run', '-m', cluster.address, '-d', hdfsJob, work, 'hdfs']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).not.toMatch(/Job has been submitted/);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines, r.stderr).toHaveLength(1);
+    expect(lines[0]).toContain('checkpoint directory "hdfs://namenode:9000/fluss/checkpoints" uses the hdfs:// scheme, which Fluss cannot write');
+    expect(lines[0]).toContain('an absolute path on a filesystem the JobManager and every TaskManager share');
+    expect(lines[0]).toContain('file:// URI');
+    // Nothing was accepted.
+    expect(((await rest('/jobs/overview'))['jobs'] as unknown[]).length).toBe(jobsBefore);
+  }, 120_000);
 });

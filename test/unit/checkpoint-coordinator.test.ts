@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CheckpointException } from '../../src/checkpoint/checkpoint-coordinator.js';
+import type { TaskCheckpointAck } from '../../src/checkpoint/checkpoint-types.js';
+import type { CheckpointTask } from '../../src/checkpoint/pending-checkpoint.js';
 import { ALL, ack, ackAll, flush, setup } from './checkpoint-coordinator-doubles.js';
 
 describe('CheckpointCoordinator', () => {

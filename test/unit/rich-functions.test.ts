@@ -275,9 +275,9 @@ describe('Rich join and co-group functions', () => {
     }
     const win = TumblingEventTimeWindows.of(10);
     for (const [fn, want] of [
-      [(a, b) => a.join(b).where((x: L) => x.k).equalTo((y: R) => y.k).window(win).apply(new Pair()), ['a:1+2']],
-      [(a, b) => a.join(b).where((x: L) => x.k).equalTo((y: R) => y.k).window(win).apply(new Pairs()), ['1', '2']],
-      [(a, b) => a.coGroup(b).where((x: L) => x.k).equalTo((y: R) => y.k).window(win).apply(new Sizes()), ['1x1', '0x1']],
+      [(a: any, b: any) => a.join(b).where((x: L) => x.k).equalTo((y: R) => y.k).window(win).apply(new Pair()), ['a:1+2']],
+      [(a: any, b: any) => a.join(b).where((x: L) => x.k).equalTo((y: R) => y.k).window(win).apply(new Pairs()), ['1', '2']],
+      [(a: any, b: any) => a.coGroup(b).where((x: L) => x.k).equalTo((y: R) => y.k).window(win).apply(new Sizes()), ['1x1', '0x1']],
     ] as const) {
       const h = await OperatorTestHarness.forTwoInputStreams<L, R, string>(fn as never);
       h.processElement1({ k: 'a', l: 1 }, 1);

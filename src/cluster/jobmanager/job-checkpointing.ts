@@ -121,6 +121,8 @@ export class JobCheckpointing {
   private startEmpty = false;
   /** Why the next deployment restores an older checkpoint or nothing (cleared once one completes). */
   private notice: string | undefined;
+  /** Periodic checkpoints ran before: a deployment now is a restart. */
+  private schedulerStartedBefore = false;
 
   constructor(private readonly p: JobCheckpointingParams) {
     this.log = p.logger.child({ component: 'CheckpointCoordinator', jobId: p.jobId });
@@ -227,7 +229,12 @@ export class JobCheckpointing {
   /** Task states changed: periodic checkpoints run exactly while every task is RUNNING. */
   tasksChanged(): void {
     if (this.p.graph.executions.every((e) => e.state === 'RUNNING')) {
-      this.coordinator.startCheckpointScheduler();
+      // After a restart the first checkpoint is taken at once (the min pause still applies):
+      // an exactly-once sink commits again one checkpoint after the tasks are back, not one
+      // interval later. A first start waits one interval.
+      const restarted = this.schedulerStartedBefore || this.checkpointedBefore;
+      this.schedulerStartedBefore = true;
+      this.coordinator.startCheckpointScheduler(restarted ? 0 : undefined);
     } else if (this.coordinator.isPeriodicCheckpointingStarted || this.coordinator.pendingCheckpointIds().length > 0) {
       // Tasks finishing, failing or being cancelled cannot complete a checkpoint any more.
       this.coordinator.abortPendingCheckpoints('Not all tasks of the job are running any more.');
@@ -269,6 +276,7 @@ export class JobCheckpointing {
     const discard = status === 'FINISHED' || (status === 'CANCELED' && retention === 'DELETE_ON_CANCELLATION');
     if (!discard) {
       await this.coordinator.collectOrphans(Number.MAX_SAFE_INTEGER);
+      await this.storage.purgeDiscarded().catch((err: unknown) => this.log.warn({ err: describeError(err) }, 'could not delete discarded checkpoint directories'));
       return;
     }
     await this.coordinator.discardCompletedCheckpoints();

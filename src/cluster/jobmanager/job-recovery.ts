@@ -118,9 +118,17 @@ export async function planJobRecovery(job: RecoveredJob, config: FlussConfig, lo
   return { kind: 'run', retained, initialRestore: record.restore, checkpointedBefore: true, firstCheckpointId, ...(notice ? { notice } : {}) };
 }
 
-/** Deletes the job's `chk-*` directories not in `keep`; logs what went. */
+/**
+ * Deletes the job's `chk-*` directories not in `keep` and the leftovers in `.discarded` of
+ * deletions the previous JobManager did not finish; logs what went.
+ */
 async function sweep(storage: CheckpointStorage, keep: ReadonlySet<number>, logger: Logger): Promise<void> {
   if (!storage.checkpointsDir) return;
+  try {
+    await storage.purgeDiscarded();
+  } catch (err) {
+    logger.warn({ jobId: storage.jobId, err: describeError(err) }, 'could not delete discarded checkpoint directories');
+  }
   try {
     const removed = await storage.sweep(keep, Number.MAX_SAFE_INTEGER);
     if (removed.length > 0) logger.warn({ jobId: storage.jobId, removed: removed.map((id) => `chk-${id}`) }, 'deleted checkpoint directories the HA store does not name');

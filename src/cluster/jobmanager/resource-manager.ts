@@ -13,7 +13,7 @@ import type { FlussConfig } from '../../core/config.js';
 import { InvalidArgumentError, NotFoundError, UnavailableError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import type { Logger } from '../../core/logger.js';
-import type { RunningTask } from '../rpc/messages.js';
+import type { RunningTask, TaskManagerMemoryMessage } from '../rpc/messages.js';
 import { PLAINTEXT, type RpcSecurity } from '../../core/rpc/credentials.js';
 import { TaskManagerClient } from '../rpc/task-manager-client.js';
 import { SlotPool } from './slot-pool.js';
@@ -26,6 +26,8 @@ export interface TaskManagerRegistration {
   /** `host:port` of its TaskManagerService and DataExchange server. */
   address: string;
   numberOfSlots: number;
+  /** Its memory budget in bytes, as it registered it (undefined from older TaskManagers). */
+  memory?: TaskManagerMemoryMessage;
   lastHeartbeat: number;
   client: TaskManagerClient;
   /** Its connection dropped and was not confirmed alive since (see TaskManagerLiveness). */
@@ -46,6 +48,7 @@ export interface TaskManagerRegistrationRequest {
   rpcAddress: string;
   numberOfSlots: number;
   runningTasks: RunningTask[];
+  memory?: TaskManagerMemoryMessage | null;
 }
 
 /** Callbacks of the JobManager about TaskManager life cycle. */
@@ -143,6 +146,7 @@ export class ResourceManager {
     if (known) {
       known.registrationId = registrationId;
       known.numberOfSlots = req.numberOfSlots;
+      known.memory = req.memory ?? undefined;
       known.lastHeartbeat = Date.now();
       known.heartbeatOverdue = false;
       this.slotPool.addTaskManager(req.taskManagerId, req.rpcAddress, req.numberOfSlots);
@@ -156,6 +160,7 @@ export class ResourceManager {
         registrationId,
         address: req.rpcAddress,
         numberOfSlots: req.numberOfSlots,
+        memory: req.memory ?? undefined,
         lastHeartbeat: Date.now(),
         client,
         onProbation: this.lostToSilence.delete(req.taskManagerId),

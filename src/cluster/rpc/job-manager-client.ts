@@ -21,6 +21,7 @@ import type {
   ListJobsResponse,
   RegisterTaskManagerResponse,
   RunningTask,
+  TaskManagerMemoryMessage,
   SubmitJobRequest,
   SubmitJobResponse,
   TaskExecutionStateUpdate,
@@ -65,6 +66,8 @@ export interface RegisterTaskManagerArgs {
   numberOfSlots: number;
   /** Tasks still running on a re-registering TaskManager. */
   runningTasks?: RunningTask[];
+  /** Its memory budget. */
+  memory?: TaskManagerMemoryMessage;
 }
 
 /** What `updateTaskExecutionState` sends. */
@@ -159,6 +162,7 @@ export class JobManagerClient {
       rpcAddress: req.rpcAddress,
       numberOfSlots: req.numberOfSlots,
       runningTasks: req.runningTasks ?? [],
+      memory: req.memory ?? null,
     });
     return { registrationId: res.registrationId, heartbeatIntervalMs: res.heartbeatIntervalMs };
   }

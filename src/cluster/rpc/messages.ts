@@ -100,6 +100,17 @@ export interface RegisterTaskManagerRequest {
   rpcAddress: string;
   numberOfSlots: number;
   runningTasks: RunningTask[];
+  /** Its memory budget in bytes (0: left to the host process); null from older TaskManagers. */
+  memory?: TaskManagerMemoryMessage | null;
+}
+
+/** `TaskManagerMemory`. */
+export interface TaskManagerMemoryMessage {
+  totalProcessMemory: number;
+  taskHeap: number;
+  managedMemory: number;
+  jvmOverhead: number;
+  heapLimit: number;
 }
 
 /** `RegisterTaskManagerResponse`. */

@@ -52,6 +52,15 @@ export function rpcSchemas(limits: PayloadLimits) {
       rpcAddress: addressSchema,
       numberOfSlots: z.number().int().min(1).max(1024),
       runningTasks: z.array(runningTask).max(100_000),
+      memory: z
+        .object({
+          totalProcessMemory: z.number().nonnegative(),
+          taskHeap: z.number().nonnegative(),
+          managedMemory: z.number().nonnegative(),
+          jvmOverhead: z.number().nonnegative(),
+          heapLimit: z.number().nonnegative(),
+        })
+        .nullish(),
     }),
     heartbeat: z.object({ taskManagerId: nameSchema, registrationId: z.string().max(256), metricsJson: json(limits.maxJsonBytes) }),
     updateTaskExecutionState: z.object({

@@ -9,7 +9,7 @@ import { describeError, NotFoundError } from '../../core/errors.js';
 import type { RpcSecurity } from '../../core/rpc/credentials.js';
 import type { TaskCheckpointAck } from '../../checkpoint/checkpoint-types.js';
 import { JobManagerClient } from '../rpc/job-manager-client.js';
-import type { RunningTask, TaskExecutionStateUpdate } from '../rpc/messages.js';
+import type { RunningTask, TaskExecutionStateUpdate, TaskManagerMemoryMessage } from '../rpc/messages.js';
 
 /** Settings of a {@link JobManagerConnection}. */
 export interface JobManagerConnectionOptions {
@@ -19,6 +19,8 @@ export interface JobManagerConnectionOptions {
   /** Advertised `host:port` of this TaskManager's server. */
   rpcAddress: string;
   numberOfSlots: number;
+  /** The memory budget, sent with every registration (REST `/taskmanagers` shows it). */
+  memory?: TaskManagerMemoryMessage;
   initialBackoffMs: number;
   maxBackoffMs: number;
   /** Used until the JobManager tells its own interval. */
@@ -149,6 +151,7 @@ export class JobManagerConnection {
             taskManagerId,
             rpcAddress,
             numberOfSlots,
+            memory: this.options.memory,
             runningTasks: this.options.runningTasks(),
           });
           if (this.stopped) return;

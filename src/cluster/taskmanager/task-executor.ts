@@ -24,6 +24,7 @@ import { isInProcessBundleHash, lookupInProcessJob } from '../in-process-jobs.js
 import type { RunningTask, TaskExecutionStateUpdate } from '../rpc/messages.js';
 import type { JobBundleCache } from './job-bundle-cache.js';
 import type { TaskMetricsReporter } from './task-metrics-reporter.js';
+import type { ManagedMemoryPool } from '../../state/managed-memory.js';
 import { type ExecutionKey, executionKey } from './execution-key.js';
 
 /**
@@ -58,6 +59,8 @@ export interface TaskExecutorServices {
   bundles: JobBundleCache;
   /** Root of this TaskManager's temp files; each job gets `job-<jobId>` below it. */
   tmpDir: string;
+  /** The TaskManager's managed memory (state backends take their shares of it). */
+  managedMemory?: ManagedMemoryPool;
   reportTaskState(update: Omit<TaskExecutionStateUpdate, 'taskManagerId'>): Promise<void>;
   /** Sends a task's checkpoint acknowledgement to the JobManager. */
   acknowledgeCheckpoint?(jobId: string, ack: TaskCheckpointAck): Promise<void>;
@@ -280,6 +283,7 @@ export class TaskExecutor {
         onStateChange: (state: ExecutionState, error?: Error) => report(state, error),
         // Keyed state databases live in the job's directory, removed with it.
         localStateDir: this.services.tmpDir,
+        managedMemory: this.services.managedMemory,
         metrics,
         checkpointResponder: this.responderFor({ jobId: d.jobId, vertexId: d.vertexId, subtaskIndex: d.subtaskIndex, attempt: d.attempt }),
       });

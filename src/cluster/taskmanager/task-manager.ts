@@ -23,12 +23,19 @@ import { payloadLimitsOf } from '../rpc/payload-limits.js';
 import { JobBundleCache } from './job-bundle-cache.js';
 import { JobManagerConnection } from './job-manager-connection.js';
 import { TaskExecutor } from './task-executor.js';
+import { ManagedMemoryPool } from '../../state/managed-memory.js';
+import { deriveTaskManagerMemory, describeTaskManagerMemory, memoryMessage, type TaskManagerMemory } from './task-manager-memory.js';
 import { taskManagerServiceHandlers } from './task-manager-service.js';
 
 /** Options of a {@link TaskManager}. */
 export interface TaskManagerOptions {
   /** `host:port` of the JobManager; default `jobmanager.rpc.address:jobmanager.rpc.port`. */
   jobManagerAddress?: string;
+  /**
+   * The memory budget, as the daemon derived it when it sized its V8 heap. Default: derived
+   * from the configuration for a TaskManager inside another process (the mini-cluster).
+   */
+  memory?: TaskManagerMemory;
 }
 
 /** How long `stop()` waits for cancelled tasks to wind down. */
@@ -50,6 +57,10 @@ export class TaskManager {
   private metrics: TaskMetricsReporter | undefined;
   private advertised: string | undefined;
   private readonly security: RpcSecurity;
+  /** The memory budget (heap, managed memory, overhead). */
+  readonly memory: TaskManagerMemory;
+  /** Managed memory, shared by the state backends of this TaskManager's slots. */
+  readonly managedMemory: ManagedMemoryPool;
 
   constructor(
     private readonly config: FlussConfig,
@@ -61,6 +72,9 @@ export class TaskManager {
     this.jobManagerAddress = options.jobManagerAddress ?? `${config['jobmanager.rpc.address']}:${config['jobmanager.rpc.port']}`;
     // Reads the PEM files now: a missing one fails the start with its key named.
     this.security = rpcSecurityFromConfig(config);
+    // Contradicting memory keys fail the start with the keys named.
+    this.memory = options.memory ?? deriveTaskManagerMemory(config, true);
+    this.managedMemory = new ManagedMemoryPool(this.memory.managedBytes, config['taskmanager.numberOfTaskSlots']);
   }
 
   /** Advertised `host:port` of this TaskManager's server (after {@link start}). */
@@ -130,6 +144,7 @@ export class TaskManager {
       taskManagerId: this.taskManagerId,
       rpcAddress: this.advertised,
       numberOfSlots: config['taskmanager.numberOfTaskSlots'],
+      memory: memoryMessage(this.memory),
       initialBackoffMs: config['taskmanager.registration.initial-backoff'],
       maxBackoffMs: config['taskmanager.registration.max-backoff'],
       heartbeatIntervalMs: config['heartbeat.interval'],
@@ -146,6 +161,7 @@ export class TaskManager {
       shuffle: network,
       bundles: new JobBundleCache(join(this.tmpDir, 'bundles'), (hash) => connection.fetchBundle(hash)),
       tmpDir: this.tmpDir,
+      managedMemory: this.managedMemory,
       reportTaskState: (update) => connection.reportTaskState(update),
       acknowledgeCheckpoint: (jobId, ack) => connection.acknowledgeCheckpoint(jobId, ack),
       declineCheckpoint: (decline) => connection.declineCheckpoint(decline),
@@ -166,6 +182,7 @@ export class TaskManager {
       },
       'TaskManager started',
     );
+    this.log.info({ memory: this.memory }, describeTaskManagerMemory(this.memory, config['taskmanager.numberOfTaskSlots']));
     connection.start();
   }
 

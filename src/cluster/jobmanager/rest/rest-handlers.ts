@@ -18,6 +18,7 @@ import { backpressureLevel, jobDetails, jobExceptions, jobOverview } from './job
 import { RestError } from './rest-errors.js';
 import { RestRouter, type RestRequest, type RestResponse } from './rest-router.js';
 import { SavepointTriggers } from './savepoint-triggers.js';
+import { memoryConfigurationOf } from '../../taskmanager/task-manager-memory.js';
 
 /** What the handlers read and act on. */
 export interface RestContext {
@@ -186,6 +187,8 @@ export function createRestRouter(ctx: RestContext): RestRouter {
           freeSlots: slots.free,
           lastHeartbeat: tm.lastHeartbeat,
           timeSinceLastHeartbeat: now - tm.lastHeartbeat,
+          // Flink's memoryConfiguration names, in bytes; null: left to the host process.
+          memoryConfiguration: tm.memory ? memoryConfigurationOf(tm.memory) : null,
         };
       }),
     });
