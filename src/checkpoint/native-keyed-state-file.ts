@@ -35,6 +35,7 @@ import type { KeyedStateBackend } from '../state/keyed-state-backend.js';
 import { LevelDbKeyedStateBackend } from '../state/leveldb-keyed-state-backend.js';
 import { decodeNativeRecords, type LevelDbNativeSnapshot } from '../state/leveldb-native-snapshot.js';
 import type { RawIterator } from '../state/leveldb-store.js';
+import { EventLoopSlices } from '../state/event-loop-slices.js';
 import { decodeNativeRecordBytes, NativeRecordEncoder, type RawRecord } from '../state/native-record-codec.js';
 import type { StateFileHandle } from './checkpoint-types.js';
 import { checksumMismatch, damagedStateFile, StateFileWriter } from './state-files.js';
@@ -55,6 +56,8 @@ const ITERATOR_BATCH = 16_384;
 const UNWRITTEN_SLICE = 8192;
 /** Bytes read per read call on restore. */
 const READ_CHUNK = 4 * 1024 * 1024;
+/** Bytes of records decoded (and handed to the backend) at a time on restore. */
+const DECODE_WINDOW = 256 * 1024;
 
 /** The header of a native keyed state file. */
 export interface NativeKeyedStateHeader {
@@ -235,6 +238,7 @@ export async function* readNativeKeyedStateRecords(ref: NativeKeyedStateFileRef)
   const { checkpointDir, handle } = ref;
   let rest: Buffer | undefined;
   let headerDone = false;
+  const slices = new EventLoopSlices();
   for await (const chunk of chunksOf(checkpointDir, handle)) {
     const buf = rest && rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
     let pos = 0;
@@ -247,11 +251,20 @@ export async function* readNativeKeyedStateRecords(ref: NativeKeyedStateFileRef)
       headerDone = true;
       pos = parsed.end;
     }
-    const { records, end } = decodeNativeRecordBytes(buf, pos, ref.header.version >= 2);
-    pos = end;
+    // A window at a time: one turn of the event loop never decodes (and the consumer never
+    // loads) a whole chunk's records, and a used-up time slice lets timers and I/O run.
     const n = buf.length;
+    while (pos < n) {
+      const windowEnd = Math.min(n, pos + DECODE_WINDOW);
+      let decoded = decodeNativeRecordBytes(windowEnd < n ? buf.subarray(0, windowEnd) : buf, pos, ref.header.version >= 2);
+      // A record larger than the window: decoded from the whole chunk.
+      if (decoded.end === pos && windowEnd < n) decoded = decodeNativeRecordBytes(buf, pos, ref.header.version >= 2);
+      if (decoded.end === pos) break;
+      pos = decoded.end;
+      yield decoded.records;
+      await slices.maybeNext();
+    }
     rest = pos < n ? buf.subarray(pos) : undefined;
-    if (records.length > 0) yield records;
   }
   if (!headerDone) throw damagedStateFile(checkpointDir, handle, 'ends inside its header');
   if (rest && rest.length > 0) throw damagedStateFile(checkpointDir, handle, 'ends inside a record');

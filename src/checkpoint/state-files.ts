@@ -8,7 +8,8 @@
  *   `_timers_*` states, their value the timestamp).
  * - `<operatorId>-<subtask>-op`: a msgpack stream: the header
  *   `{ format: 'fluss-operator-state', version: 1 }`, then one `{ name, mode, items }` per
- *   operator state (`mode` `split`, `union` or `broadcast`; broadcast items are `[key, value]`).
+ *   operator state (`mode` `split`, `union` or `broadcast`; broadcast items are `[key, value]`);
+ *   a state of many items takes several records of the same name, whose items concatenate.
  *
  * Values are encoded as the LevelDB backend stores them (msgpackr, MapState maps kept as maps).
  * Each file's sha256 goes into its {@link StateFileHandle}; reading verifies it first, and a
@@ -19,6 +20,7 @@ import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FailedPreconditionError } from '../core/errors.js';
 import type { KeyGroupRange } from '../state/key-groups.js';
+import { EventLoopSlices, ITEMS_PER_CLOCK_LOOK } from '../state/event-loop-slices.js';
 import type { KeyedStateEntry } from '../state/keyed-state-backend.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
 import { stateValuePackr as packr, storedValue } from '../state/value-codec.js';
@@ -31,6 +33,12 @@ export const OPERATOR_STATE_FORMAT = 'fluss-operator-state';
 
 /** Bytes collected before one write is issued. */
 const WRITE_CHUNK = 256 * 1024;
+/** Items of an operator state per record of its file. */
+const OPERATOR_STATE_ITEMS_PER_RECORD = 1024;
+/** Decoded values between two looks at the clock on restore. */
+const VALUES_PER_CLOCK_LOOK = 16;
+/** Bytes hashed between two looks at the clock on restore. */
+const HASH_SLICE = 1024 * 1024;
 
 /** A damaged or unreadable checkpoint file: the checkpoint is refused. */
 export class DamagedCheckpointError extends FailedPreconditionError {}
@@ -147,7 +155,12 @@ export async function writeKeyedStateFile(
 /** Writes an operator state file. */
 export async function writeOperatorStateFile(dir: string, name: string, snapshot: OperatorStateSnapshot): Promise<StateFileHandle> {
   const records: unknown[] = [{ format: OPERATOR_STATE_FORMAT, version: 1 }];
-  for (const [stateName, s] of Object.entries(snapshot)) records.push({ name: stateName, mode: s.mode, items: s.items });
+  // A large state goes in several records of the same name (their items concatenate on read),
+  // so a restore decodes it in time slices rather than as one value.
+  for (const [stateName, s] of Object.entries(snapshot)) {
+    if (s.items.length <= OPERATOR_STATE_ITEMS_PER_RECORD) records.push({ name: stateName, mode: s.mode, items: s.items });
+    else for (let i = 0; i < s.items.length; i += OPERATOR_STATE_ITEMS_PER_RECORD) records.push({ name: stateName, mode: s.mode, items: s.items.slice(i, i + OPERATOR_STATE_ITEMS_PER_RECORD) });
+  }
   return writeStream(dir, name, records);
 }
 
@@ -159,11 +172,34 @@ async function readVerified(checkpointDir: string, handle: StateFileHandle, form
   } catch (cause) {
     throw new DamagedCheckpointError(`damaged checkpoint ${checkpointDir}: cannot read state file ${handle.path}: ${(cause as Error).message}`, { cause });
   }
-  const checksum = createHash('sha256').update(bytes).digest('hex');
+  // Hashed and decoded in time slices: a large file does not hold the event loop (heartbeats).
+  const slices = new EventLoopSlices();
+  const hash = createHash('sha256');
+  for (let p = 0; p < bytes.length; p += HASH_SLICE) {
+    hash.update(bytes.subarray(p, p + HASH_SLICE));
+    await slices.maybeNext();
+  }
+  const checksum = hash.digest('hex');
   if (bytes.length !== handle.size || checksum !== handle.checksum) throw checksumMismatch(checkpointDir, handle, bytes.length, checksum);
-  let values: unknown[];
+  const values: unknown[] = [];
   try {
-    values = bytes.length === 0 ? [] : (packr.unpackMultiple(bytes) as unknown[]);
+    let pos = 0;
+    while (pos < bytes.length) {
+      const from = pos;
+      let stopped = -1;
+      let n = 0;
+      // Values decode on their own (no records), so decoding resumes at any value's start.
+      packr.unpackMultiple(bytes.subarray(from), (value: unknown, _start?: number, end?: number) => {
+        values.push(value);
+        // Often: an operator state record holds many items.
+        if (++n % VALUES_PER_CLOCK_LOOK !== 0 || !slices.due) return true;
+        stopped = from + end!;
+        return false;
+      });
+      if (stopped < 0) break;
+      pos = stopped;
+      await slices.next();
+    }
   } catch (cause) {
     throw damagedStateFile(checkpointDir, handle, 'cannot be decoded', cause);
   }
@@ -178,7 +214,9 @@ async function readVerified(checkpointDir: string, handle: StateFileHandle, form
 export async function readKeyedStateFile(checkpointDir: string, handle: StateFileHandle, range: KeyGroupRange): Promise<KeyedStateEntry[]> {
   const values = await readVerified(checkpointDir, handle, KEYED_STATE_FORMAT);
   const out: KeyedStateEntry[] = [];
+  const slices = new EventLoopSlices();
   for (let i = 1; i < values.length; i++) {
+    if (i % ITEMS_PER_CLOCK_LOOK === 0) await slices.maybeNext();
     const [keyGroup, stateName, key, namespace, value] = values[i] as [number, string, unknown, string | number, unknown];
     if (keyGroup < range.start || keyGroup > range.end) continue;
     out.push({ keyGroup, stateName, key, namespace, value });
@@ -192,7 +230,9 @@ export async function readOperatorStateFile(checkpointDir: string, handle: State
   const out: OperatorStateSnapshot = {};
   for (let i = 1; i < values.length; i++) {
     const s = values[i] as { name: string; mode: 'split' | 'union' | 'broadcast'; items: unknown[] };
-    out[s.name] = { mode: s.mode, items: s.items };
+    const known = out[s.name];
+    if (!known) out[s.name] = { mode: s.mode, items: s.items };
+    else for (const item of s.items) known.items.push(item);
   }
   return out;
 }

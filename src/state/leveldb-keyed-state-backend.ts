@@ -12,6 +12,7 @@
 import { FailedPreconditionError } from '../core/errors.js';
 import { TypeRegistry } from '../core/type-registry.js';
 import { assignToKeyGroup, type KeyGroupRange } from './key-groups.js';
+import { EventLoopSlices, ITEMS_PER_CLOCK_LOOK } from './event-loop-slices.js';
 import { KeyWriter } from './key-codec.js';
 import {
   keyIdentity,
@@ -358,7 +359,11 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
     await this.flush();
     const w = new KeyWriter();
     let n = 0;
+    // Time slices: a large restore lets timers and I/O (heartbeats) run in between.
+    const slices = new EventLoopSlices();
+    let seen = 0;
     for await (const e of entries) {
+      if (++seen % ITEMS_PER_CLOCK_LOOK === 0) await slices.maybeNext();
       if (e.keyGroup < this.keyGroupRange.start || e.keyGroup > this.keyGroupRange.end) continue;
       const domain = timerDomainOfStateName(e.stateName);
       if (domain) {

@@ -11,6 +11,7 @@
 import type { TypeRegistry } from '../core/type-registry.js';
 import type { KeyGroupRange } from './key-groups.js';
 import { TIMER_STATE_NAMES, type KeyedStateEntry } from './keyed-state-backend.js';
+import { EventLoopSlices, ITEMS_PER_CLOCK_LOOK } from './event-loop-slices.js';
 import { EVENT_TIMER_STATE_ID, parseKey, PROCESSING_TIMER_STATE_ID } from './leveldb-key-layout.js';
 import type { RawIterator } from './leveldb-store.js';
 import type { RawRecord } from './native-record-codec.js';
@@ -79,5 +80,11 @@ export async function* decodeNativeRecords(
       if (record[1] !== undefined) latest.set(id, record);
     }
   }
-  for (const [k, v] of latest.values()) yield rawRecordToEntry(k, v!, stateNameOf);
+  // Decoding every entry is long: time slices let timers and I/O (heartbeats) run in between.
+  const slices = new EventLoopSlices();
+  let n = 0;
+  for (const [k, v] of latest.values()) {
+    if (++n % ITEMS_PER_CLOCK_LOOK === 0) await slices.maybeNext();
+    yield rawRecordToEntry(k, v!, stateNameOf);
+  }
 }

@@ -88,6 +88,8 @@ export class LevelDbWriteBackCache {
    * Dropped (every miss reads) once something wrote around the cache (restore, see {@link invalidate}).
    */
   private written: KeyBloomFilter | undefined;
+  /** Memory of {@link written}, counted in the cache's bytes. */
+  private filterBytes = 0;
 
   /**
    * @param types where type names of stored instances resolve when a value is read back
@@ -101,7 +103,9 @@ export class LevelDbWriteBackCache {
     this.head = sentinel;
     store.onWritten = (seq) => this.batchWritten(seq);
     this.setMaxBytes(maxBytes);
-    this.written = new KeyBloomFilter(Math.min(4 << 20, Math.max(64 << 10, Math.floor(maxBytes / 32))));
+    // Sized first for about the entries the cache holds; it grows with the keys written.
+    this.written = new KeyBloomFilter(maxBytes / (ENTRY_OVERHEAD + 40));
+    this.filterGrew(this.written.memoryBytes);
   }
 
   /** Approximate bytes held: cached entries plus values and timers waiting to be written. */
@@ -242,6 +246,7 @@ export class LevelDbWriteBackCache {
   invalidate(): void {
     // The store now holds keys the filter never saw: every miss reads it from now on.
     this.written = undefined;
+    this.filterBytes = 0;
     for (let e = this.head.next; e !== this.head; e = e.next) {
       e.cached = false;
       e.table.clear();
@@ -252,6 +257,21 @@ export class LevelDbWriteBackCache {
     this.dirtyBytes = 0;
     this.dirtyQueue = [];
     this.dirtyHead = 0;
+  }
+
+  /**
+   * Counts the filter's new layer against the bound; a filter that would take more than half
+   * of the cache is dropped (every miss reads LevelDB then, as without one).
+   */
+  private filterGrew(bytes: number): void {
+    if (bytes > this.maxBytes / 2) {
+      this.written = undefined;
+      this.bytes -= this.filterBytes;
+      this.filterBytes = 0;
+      return;
+    }
+    this.bytes += bytes - this.filterBytes;
+    this.filterBytes = bytes;
   }
 
   private add(e: CacheEntry): void {
@@ -333,7 +353,11 @@ export class LevelDbWriteBackCache {
     } else {
       const bytes = serializeValue(e.value);
       batch.put(key, bytes);
-      this.written?.add(w.buf, w.pos);
+      const filter = this.written;
+      if (filter !== undefined) {
+        filter.add(w.buf, w.pos);
+        if (filter.memoryBytes !== this.filterBytes) this.filterGrew(filter.memoryBytes);
+      }
       // Deserialised JS values take roughly twice their msgpack size.
       size = ENTRY_OVERHEAD + w.pos + 2 * bytes.length + 16;
     }

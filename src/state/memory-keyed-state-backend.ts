@@ -21,6 +21,7 @@ import {
   type TimerEntry,
   timerId,
 } from './keyed-state-backend.js';
+import { EventLoopSlices, ITEMS_PER_CLOCK_LOOK } from './event-loop-slices.js';
 import { checkStateRegistration } from './state-registration.js';
 import { cloneStateValue, resolveTypedValues } from './typed-values.js';
 
@@ -235,7 +236,11 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
   }
 
   async restore(entries: Iterable<KeyedStateEntry> | AsyncIterable<KeyedStateEntry>): Promise<void> {
+    // Time slices: a large restore lets timers and I/O (heartbeats) run in between.
+    const slices = new EventLoopSlices();
+    let n = 0;
     for await (const e of entries) {
+      if (++n % ITEMS_PER_CLOCK_LOOK === 0) await slices.maybeNext();
       if (e.keyGroup < this.keyGroupRange.start || e.keyGroup > this.keyGroupRange.end) continue;
       const domain = timerDomainOfStateName(e.stateName);
       if (domain) {

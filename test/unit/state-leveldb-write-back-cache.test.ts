@@ -35,6 +35,27 @@ describe('KeyBloomFilter', () => {
     }
     expect(falsePositives).toBeLessThan(200);
   });
+
+  it('grows with the keys added instead of saturating', () => {
+    // Sized for 1024 keys, given a million: a fixed filter would answer "maybe" to nearly every key.
+    const f = new KeyBloomFilter(1024);
+    const buf = Buffer.alloc(16);
+    for (let i = 0; i < 1_000_000; i++) {
+      buf.writeUInt32BE(i, 0);
+      f.add(buf, 6);
+    }
+    let falsePositives = 0;
+    for (let i = 0; i < 100_000; i++) {
+      buf.writeUInt32BE(i * 7, 0);
+      expect(f.mightContain(buf, 6)).toBe(true);
+      buf.writeUInt32BE(i + 10_000_000, 0);
+      if (f.mightContain(buf, 6)) falsePositives++;
+    }
+    // About 0.6 % per layer, over the ten layers a thousand-fold growth takes.
+    expect(falsePositives).toBeLessThan(5_000);
+    // About 12 bits per key (twice that at most, for the layers on the way).
+    expect(f.memoryBytes).toBeLessThan(4 * 1024 * 1024);
+  });
 });
 
 describe('LevelDB write-back cache', () => {
