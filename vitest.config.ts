@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The package entry wires the layers (local executor, job bundles' `fluss` module).
+    setupFiles: ['test/helpers/package-entry.ts'],
     reporters: ['default'],
   },
 });

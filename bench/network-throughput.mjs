@@ -10,7 +10,7 @@ import { FrameCodec } from '../dist/network/frame-codec.js';
 import { resultPartitionId } from '../dist/network/shuffle-types.js';
 import { GRPC_OPTIONS } from '../dist/core/proto.js';
 import { silentLogger } from '../dist/core/logger.js';
-import { NO_TIMESTAMP } from '../dist/runtime/stream-element.js';
+import { NO_TIMESTAMP } from '../dist/common/stream-element.js';
 
 const RECORDS = Number(process.argv[2] ?? 3_000_000);
 const BATCH = Number(process.argv[3] ?? 1024);

@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ValueStateDescriptor } from '../dist/api/state-descriptors.js';
+import { ValueStateDescriptor } from '../dist/common/state-descriptors.js';
 import { runWithHeapLimit } from '../dist/cli/heap-limit-launcher.js';
 import { deriveTaskManagerMemory, describeTaskManagerMemory, heapLimitArgs } from '../dist/cluster/taskmanager/task-manager-memory.js';
 import { loadConfig } from '../dist/core/config.js';

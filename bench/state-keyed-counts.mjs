@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ValueStateDescriptor } from '../dist/api/state-descriptors.js';
+import { ValueStateDescriptor } from '../dist/common/state-descriptors.js';
 import { StreamingRuntimeContext } from '../dist/runtime/streaming-runtime-context.js';
 import { LevelDbKeyedStateBackend } from '../dist/state/leveldb-keyed-state-backend.js';
 import { MemoryKeyedStateBackend } from '../dist/state/memory-keyed-state-backend.js';

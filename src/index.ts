@@ -1,7 +1,17 @@
 /**
  * The `fluss` package: the DataStream API job authors import, plus the embeddable cluster
- * pieces (mini-cluster, daemons, clients) and the typed errors they raise.
+ * pieces (mini-cluster, daemons, clients) and the typed errors they raise. The same pieces are
+ * also reachable through narrower entry points: `fluss/testing` (the operator test harness),
+ * `fluss/cluster` (mini-cluster, daemons, client) and `fluss/nexmark` (the Nexmark source).
  */
+import * as publicModule from './index.js';
+import { registerLocalExecutor } from './api/local-execution.js';
+import { providePublicModule } from './cluster/job-loader.js';
+import { executeLocally } from './cluster/local-executor.js';
+// The narrower entry points register themselves for job bundles when loaded.
+import './nexmark.js';
+import './testing.js';
+
 export * from './api/index.js';
 export {
   FlussError,
@@ -22,3 +32,8 @@ export { TaskManager } from './cluster/taskmanager/task-manager.js';
 export { JobManagerClient } from './cluster/rpc/job-manager-client.js';
 export type { JobInfo, VertexInfo } from './cluster/rpc/messages.js';
 export { VERSION } from './core/version.js';
+
+// Wiring the layers below cannot do themselves: local runs go to the mini-cluster, and job
+// bundles evaluated in this process get this very module for `require('fluss')`.
+registerLocalExecutor(executeLocally);
+providePublicModule('fluss', publicModule);

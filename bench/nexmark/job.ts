@@ -9,7 +9,8 @@
  * `--timing-dir DIR` (probes after the source and in the discarding sink write their
  * first/last record times there, see timing.ts).
  */
-import { defineJob, FileSink, NexmarkSource, type NexmarkEvent, type StreamExecutionEnvironment, WatermarkStrategy } from 'fluss';
+import { defineJob, FileSink, type StreamExecutionEnvironment, WatermarkStrategy } from 'fluss';
+import { NexmarkSource, type NexmarkEvent } from 'fluss/nexmark';
 import type { NexmarkQuery } from './queries/index.js';
 import { DiscardingProbeSink, SourceProbe } from './timing.js';
 

@@ -9,11 +9,11 @@ import { JobBuildError } from '../core/errors.js';
 import type {
   BroadcastProcessFunction,
   KeyedBroadcastProcessFunction,
-} from './co-functions.js';
+} from '../common/co-functions.js';
 import { addTwoInputOperator, keySelectorOf } from './connected-streams.js';
 import type { DataStream } from './data-stream.js';
 import { requireMethod } from './function-checks.js';
-import type { MapStateDescriptor } from './state-descriptors.js';
+import type { MapStateDescriptor } from '../common/state-descriptors.js';
 import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 import type { StreamContext } from './stream-context.js';
 

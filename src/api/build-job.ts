@@ -5,11 +5,11 @@
  * instances, which is why a builder must be deterministic.
  */
 import { JobBuildError } from '../core/errors.js';
-import type { BuiltJob } from '../graph/built-job.js';
+import type { BuiltJob } from '../common/built-job.js';
 import { describeThrown, runJobBuilder } from './job-builder-guard.js';
 import { DEFAULT_JOB_NAME, StreamExecutionEnvironment } from './stream-execution-environment.js';
 
-export { cloneForSubtask } from '../graph/clone-for-subtask.js';
+export { cloneForSubtask } from '../runtime/clone-for-subtask.js';
 
 /** A job: the default export of a job module. */
 export type JobBuilder = (env: StreamExecutionEnvironment, args: string[]) => void | Promise<void>;

@@ -3,7 +3,7 @@
  * JobGraph's `settings.checkpoint`.
  */
 import { JobBuildError } from '../core/errors.js';
-import type { CheckpointSettings } from '../graph/job-graph.js';
+import type { CheckpointSettings } from '../common/job-graph.js';
 import { FileSystemCheckpointStorage } from './state-backends.js';
 
 /** Consistency guarantee of checkpoints. */

@@ -8,14 +8,14 @@
 import { JobBuildError } from '../core/errors.js';
 import type { DataStream } from './data-stream.js';
 import { requireFunctionOrMethod } from './function-checks.js';
-import { AbstractRichFunction, type Collector, type KeySelector, type RichFunction } from './functions.js';
-import type { CoGroupFunction } from './join-functions.js';
-import type { OpenParameters } from './configuration.js';
+import { AbstractRichFunction, type Collector, type KeySelector, type RichFunction } from '../common/functions.js';
+import type { CoGroupFunction } from '../common/join-functions.js';
+import type { OpenParameters } from '../common/configuration.js';
 import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';
-import type { Evictor } from './windowing/evictors.js';
-import type { Trigger } from './windowing/triggers.js';
-import type { WindowAssigner } from './windowing/window-assigners.js';
-import type { Window } from './windowing/windows.js';
+import type { Evictor } from '../common/windowing/evictors.js';
+import type { Trigger } from '../common/windowing/triggers.js';
+import type { WindowAssigner } from '../common/windowing/window-assigners.js';
+import type { Window } from '../common/windowing/windows.js';
 
 /** An element of either input, tagged with its side (Flink's TaggedUnion). */
 export interface TaggedUnion<T1, T2> {

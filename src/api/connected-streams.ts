@@ -5,12 +5,12 @@
  * inputs share a key's state and timers, and records with the same key meet in one subtask.
  */
 import { JobBuildError } from '../core/errors.js';
-import type { OperatorKind } from '../graph/job-graph.js';
+import type { OperatorKind } from '../common/job-graph.js';
 import type { StreamNodeSpec } from '../graph/stream-graph.js';
-import type { CoFlatMapFunction, CoMapFunction, CoProcessFunction, KeyedCoProcessFunction } from './co-functions.js';
+import type { CoFlatMapFunction, CoMapFunction, CoProcessFunction, KeyedCoProcessFunction } from '../common/co-functions.js';
 import type { DataStream } from './data-stream.js';
 import { requireFunctionOrMethod, requireMethod } from './function-checks.js';
-import type { KeySelector } from './functions.js';
+import type { KeySelector } from '../common/functions.js';
 import type { KeyedStream } from './keyed-stream.js';
 import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 import type { StreamContext } from './stream-context.js';

@@ -5,11 +5,11 @@
  * submitted.
  */
 import { JobBuildError } from '../core/errors.js';
-import type { PartitionerKind } from '../graph/job-graph.js';
+import type { PartitionerKind } from '../common/job-graph.js';
 import type { StreamNodeSpec } from '../graph/stream-graph.js';
 import { PrintSink } from '../connectors/print-sink.js';
-import { isSink, type Sink } from '../connectors/sink.js';
-import { fieldKeySelector, type FieldExpression } from './field-aggregation.js';
+import { isSink, type Sink } from '../common/sink.js';
+import { fieldKeySelector, type FieldExpression } from '../common/field-aggregation.js';
 import { requireFunctionOrMethod, requireMethod, describeValue } from './function-checks.js';
 import type {
   FilterFunction,
@@ -19,19 +19,19 @@ import type {
   Partitioner,
   ProcessFunction,
   SinkFunction,
-} from './functions.js';
+} from '../common/functions.js';
 import { BroadcastConnectedStream, BroadcastStream } from './broadcast-stream.js';
 import { CoGroupedStreams } from './co-grouped-streams.js';
 import { ConnectedStreams } from './connected-streams.js';
 import { JoinedStreams } from './join-windowed.js';
 import { DataStreamSink } from './data-stream-sink.js';
 import { ALL_WINDOW_KEY, AllWindowedStream } from './all-windowed-stream.js';
-import { WatermarkStrategy } from './watermark-strategy.js';
-import { CountEvictor } from './windowing/evictors.js';
-import { CountTrigger, PurgingTrigger } from './windowing/triggers.js';
-import { GlobalWindows, type WindowAssigner } from './windowing/window-assigners.js';
-import type { GlobalWindow, Window } from './windowing/windows.js';
-import type { MapStateDescriptor } from './state-descriptors.js';
+import { WatermarkStrategy } from '../common/watermark-strategy.js';
+import { CountEvictor } from '../common/windowing/evictors.js';
+import { CountTrigger, PurgingTrigger } from '../common/windowing/triggers.js';
+import { GlobalWindows, type WindowAssigner } from '../common/windowing/window-assigners.js';
+import type { GlobalWindow, Window } from '../common/windowing/windows.js';
+import type { MapStateDescriptor } from '../common/state-descriptors.js';
 import type { KeyedStream } from './keyed-stream.js';
 import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 import type { StreamContext } from './stream-context.js';

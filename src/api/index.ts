@@ -17,8 +17,8 @@ export { BroadcastStream, BroadcastConnectedStream } from './broadcast-stream.js
 export { IntervalJoin, IntervalJoined } from './join-interval.js';
 export { JoinedStreams, JoinWithWindowAssigner, JoinWithWindow } from './join-windowed.js';
 export { CoGroupedStreams, CoGroupWithWindowAssigner, WithWindow, type TaggedUnion } from './co-grouped-streams.js';
-export * from './co-functions.js';
-export * from './join-functions.js';
+export * from '../common/co-functions.js';
+export * from '../common/join-functions.js';
 export {
   OperatorTestHarness,
   type OperatorTestHarnessOptions,
@@ -46,15 +46,15 @@ export {
   type StateBackendKind,
 } from './state-backends.js';
 export { RestartStrategies, type ExponentialDelayOptions } from './restart-strategies.js';
-export { Time, TimeUnit, Duration } from './time.js';
+export { Time, TimeUnit, Duration } from '../common/time.js';
 export { defineJob, buildJob, cloneForSubtask, type JobBuilder, type BuildJobOptions } from './build-job.js';
-export * from './functions.js';
+export * from '../common/functions.js';
 export * from './rich-functions.js';
-export * from './source-functions.js';
-export { Configuration, type OpenParameters } from './configuration.js';
-export * from './state-descriptors.js';
-export * from './runtime-context.js';
-export { OutputTag } from './output-tag.js';
+export * from '../common/source-functions.js';
+export { Configuration, type OpenParameters } from '../common/configuration.js';
+export * from '../common/state-descriptors.js';
+export * from '../common/runtime-context.js';
+export { OutputTag } from '../common/output-tag.js';
 export {
   WatermarkStrategy,
   BoundedOutOfOrdernessWatermarks,
@@ -63,11 +63,11 @@ export {
   type TimestampAssigner,
   type WatermarkGenerator,
   type WatermarkOutput,
-} from './watermark-strategy.js';
+} from '../common/watermark-strategy.js';
 export { WindowedStream } from './windowed-stream.js';
 export { AllWindowedStream } from './all-windowed-stream.js';
-export * from './window-functions.js';
-export { TimeWindow, GlobalWindow, type Window, type WindowAccessor } from './windowing/windows.js';
+export * from '../common/window-functions.js';
+export { TimeWindow, GlobalWindow, type Window, type WindowAccessor } from '../common/windowing/windows.js';
 export {
   WindowAssigner,
   TumblingEventTimeWindows,
@@ -78,7 +78,7 @@ export {
   ProcessingTimeSessionWindows,
   GlobalWindows,
   type WindowAssignerContext,
-} from './windowing/window-assigners.js';
+} from '../common/windowing/window-assigners.js';
 export {
   Trigger,
   EventTimeTrigger,
@@ -90,9 +90,9 @@ export {
   TriggerResult,
   type TriggerContext,
   type OnMergeContext,
-} from './windowing/triggers.js';
-export { Evictor, CountEvictor, TimeEvictor, type TimestampedValue, type EvictorContext } from './windowing/evictors.js';
-export type { WindowOperatorSpec, WindowAggregation, WindowFunctionKind } from './windowing/window-operator-spec.js';
+} from '../common/windowing/triggers.js';
+export { Evictor, CountEvictor, TimeEvictor, type TimestampedValue, type EvictorContext } from '../common/windowing/evictors.js';
+export type { WindowOperatorSpec, WindowAggregation, WindowFunctionKind } from '../common/windowing/window-operator-spec.js';
 export { CollectionSource } from '../connectors/collection-source.js';
 export { SequenceSource } from '../connectors/sequence-source.js';
 export { FileSource } from '../connectors/file-source.js';
@@ -101,10 +101,10 @@ export { DataGeneratorSource, type DataGeneratorOptions } from '../connectors/da
 export { SourceFunctionSource, type SourceFunctionOptions } from '../connectors/source-function-source.js';
 export { PrintSink, type PrintSinkOptions } from '../connectors/print-sink.js';
 export { FileSink } from '../connectors/file-sink.js';
-export type { Sink, SinkWriter, SinkWriterContext } from '../connectors/sink.js';
-export type { Source, SourceReader, SourceReaderContext, ReaderOutput, InputStatus, Boundedness } from '../connectors/source.js';
-export type { BuiltJob } from '../graph/built-job.js';
-export type { JobGraph, JobSettings, CheckpointSettings, RestartStrategySettings } from '../graph/job-graph.js';
+export type { Sink, SinkWriter, SinkWriterContext } from '../common/sink.js';
+export type { Source, SourceReader, SourceReaderContext, ReaderOutput, InputStatus, Boundedness } from '../common/source.js';
+export type { BuiltJob } from '../common/built-job.js';
+export type { JobGraph, JobSettings, CheckpointSettings, RestartStrategySettings } from '../common/job-graph.js';
 export { TwoPhaseCommitSink, type TwoPhaseCommitContext } from './two-phase-commit-sink.js';
 export type {
   CheckpointedFunction,
@@ -116,5 +116,5 @@ export type {
   StateInitializationContext as FunctionInitializationContext,
   /** Flink's name of what `CheckpointedFunction.snapshotState` gets. */
   StateSnapshotContext as FunctionSnapshotContext,
-} from '../runtime/checkpoint-hooks.js';
+} from '../common/checkpoint-hooks.js';
 export * from '../connectors/nexmark/index.js';

@@ -9,9 +9,9 @@
 import { JobBuildError } from '../core/errors.js';
 import { addTwoInputOperator } from './connected-streams.js';
 import { requireFunctionOrMethod } from './function-checks.js';
-import type { ProcessJoinFunctionLike } from './join-functions.js';
+import type { ProcessJoinFunctionLike } from '../common/join-functions.js';
 import type { KeyedStream } from './keyed-stream.js';
-import type { OutputTag } from './output-tag.js';
+import type { OutputTag } from '../common/output-tag.js';
 import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 
 /** Settings of an `intervalJoin` node. */

@@ -8,13 +8,13 @@
 import { coGroupWindows, UserFunctionWrapper, WithWindow } from './co-grouped-streams.js';
 import type { DataStream } from './data-stream.js';
 import { requireFunctionOrMethod } from './function-checks.js';
-import type { Collector, KeySelector } from './functions.js';
-import type { CoGroupFunction, FlatJoinFunction, JoinFunction } from './join-functions.js';
+import type { Collector, KeySelector } from '../common/functions.js';
+import type { CoGroupFunction, FlatJoinFunction, JoinFunction } from '../common/join-functions.js';
 import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';
-import type { Evictor } from './windowing/evictors.js';
-import type { Trigger } from './windowing/triggers.js';
-import type { WindowAssigner } from './windowing/window-assigners.js';
-import type { Window } from './windowing/windows.js';
+import type { Evictor } from '../common/windowing/evictors.js';
+import type { Trigger } from '../common/windowing/triggers.js';
+import type { WindowAssigner } from '../common/windowing/window-assigners.js';
+import type { Window } from '../common/windowing/windows.js';
 
 /**
  * The co-group function of a join: the cross product of both sides through the user's join

@@ -4,19 +4,19 @@
  */
 import { JobBuildError } from '../core/errors.js';
 import { DataStream } from './data-stream.js';
-import { checkFieldExpression, type AggregationKind, type FieldExpression } from './field-aggregation.js';
+import { checkFieldExpression, type AggregationKind, type FieldExpression } from '../common/field-aggregation.js';
 import { requireFunctionOrMethod, requireMethod } from './function-checks.js';
-import type { KeyedProcessFunction, KeySelector, ProcessFunction, ReduceFunction } from './functions.js';
+import type { KeyedProcessFunction, KeySelector, ProcessFunction, ReduceFunction } from '../common/functions.js';
 import { IntervalJoin } from './join-interval.js';
 import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 import type { StreamContext } from './stream-context.js';
 import { WindowedStream } from './windowed-stream.js';
-import { CountEvictor } from './windowing/evictors.js';
-import { CountTrigger, PurgingTrigger } from './windowing/triggers.js';
-import { GlobalWindows, type WindowAssigner } from './windowing/window-assigners.js';
-import type { GlobalWindow, Window } from './windowing/windows.js';
+import { CountEvictor } from '../common/windowing/evictors.js';
+import { CountTrigger, PurgingTrigger } from '../common/windowing/triggers.js';
+import { GlobalWindows, type WindowAssigner } from '../common/windowing/window-assigners.js';
+import type { GlobalWindow, Window } from '../common/windowing/windows.js';
 
-export type { AggregationKind, FieldExpression } from './field-aggregation.js';
+export type { AggregationKind, FieldExpression } from '../common/field-aggregation.js';
 
 /** A stream partitioned by the key `K` of its records. */
 export class KeyedStream<T, K> extends DataStream<T> {

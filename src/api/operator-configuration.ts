@@ -4,7 +4,7 @@
  */
 import { JobBuildError } from '../core/errors.js';
 import type { StreamNode } from '../graph/stream-graph.js';
-import { UPPER_BOUND_MAX_PARALLELISM } from '../graph/key-groups.js';
+import { UPPER_BOUND_MAX_PARALLELISM } from '../state/key-groups.js';
 import { requireParallelism } from './function-checks.js';
 
 /** What the configuration needs from the environment: the uids already taken. */

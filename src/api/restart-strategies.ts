@@ -2,7 +2,8 @@
  * Restart strategies (Flink's RestartStrategies): how the JobMaster restarts a failed job.
  */
 import { JobBuildError } from '../core/errors.js';
-import type { RestartStrategySettings } from '../graph/job-graph.js';
+import type { RestartStrategySettings } from '../common/job-graph.js';
+import { describeValue } from './function-checks.js';
 
 /** Options of {@link RestartStrategies.exponentialDelay}; defaults follow Flink's. */
 export interface ExponentialDelayOptions {
@@ -77,3 +78,14 @@ export const RestartStrategies = {
     return undefined;
   },
 } as const;
+
+const RESTART_TYPES = new Set(['none', 'fixed-delay', 'exponential-delay', 'failure-rate']);
+
+/** A copy of `strategy` after checking it came from {@link RestartStrategies}; undefined stays undefined. */
+export function checkedRestartStrategy(strategy: RestartStrategySettings | undefined): RestartStrategySettings | undefined {
+  if (strategy === undefined) return undefined;
+  if (typeof strategy !== 'object' || strategy === null || !RESTART_TYPES.has(strategy.type)) {
+    throw new JobBuildError(`setRestartStrategy() expects a strategy from RestartStrategies, got ${describeValue(strategy)}`);
+  }
+  return { ...strategy };
+}

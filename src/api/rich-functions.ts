@@ -5,8 +5,8 @@
  * information. Extend them as in Flink: `class Enrich extends RichCoFlatMapFunction<A, B, C>`.
  * Lambdas and plain objects keep working wherever these are accepted.
  */
-import { AbstractRichFunction, type AggregateFunction, type Collector } from './functions.js';
-import type { TimeWindow, Window } from './windowing/windows.js';
+import { AbstractRichFunction, type AggregateFunction, type Collector } from '../common/functions.js';
+import type { TimeWindow, Window } from '../common/windowing/windows.js';
 
 /** A map function with lifecycle and runtime context. */
 export abstract class RichMapFunction<IN, OUT> extends AbstractRichFunction {

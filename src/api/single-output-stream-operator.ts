@@ -13,7 +13,7 @@ import {
   configureStartNewChain,
   configureUid,
 } from './operator-configuration.js';
-import type { OutputTag } from './output-tag.js';
+import type { OutputTag } from '../common/output-tag.js';
 import type { StreamContext } from './stream-context.js';
 
 /** The output of one operator, whose parallelism, uid, name and chaining can be set. */

@@ -3,7 +3,7 @@
  * use, and the constructors of derived streams. The environment implements it; streams only
  * import its type, which keeps the stream classes free of import cycles.
  */
-import type { KeySelector } from './functions.js';
+import type { KeySelector } from '../common/functions.js';
 import type { StreamGraph, StreamNode } from '../graph/stream-graph.js';
 import type { KeyedStream } from './keyed-stream.js';
 import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';

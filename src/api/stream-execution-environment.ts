@@ -4,29 +4,28 @@
  * StreamGraph. Inside a job builder (`buildJob`, `fluss run`) it only records; an environment
  * obtained outside a builder runs its job on a local mini-cluster from `execute()`.
  */
-import { WatermarkStrategy } from './watermark-strategy.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { BuiltJob } from '../common/built-job.js';
+import type { KeySelector } from '../common/functions.js';
+import type { RestartStrategySettings } from '../common/job-graph.js';
+import type { SourceFunction } from '../common/source-functions.js';
+import type { Source } from '../common/source.js';
+import type { WatermarkStrategy } from '../common/watermark-strategy.js';
+import type { SourceFunctionOptions } from '../connectors/source-function-source.js';
 import { JobBuildError } from '../core/errors.js';
-import { CollectionSource } from '../connectors/collection-source.js';
-import { FileSource } from '../connectors/file-source.js';
-import { SequenceSource } from '../connectors/sequence-source.js';
-import { SocketTextSource } from '../connectors/socket-text-source.js';
-import { isSource, type Source } from '../connectors/source.js';
-import { SourceFunctionSource, type SourceFunctionOptions } from '../connectors/source-function-source.js';
-import type { BuiltJob } from '../graph/built-job.js';
-import { cloneForSubtask } from '../graph/clone-for-subtask.js';
-import type { RestartStrategySettings } from '../graph/job-graph.js';
-import { generateJobGraph, operatorDisplayName, type JobSettingsDraft } from '../graph/job-graph-generator.js';
-import { UPPER_BOUND_MAX_PARALLELISM } from '../graph/key-groups.js';
+import { generateJobGraph, type JobSettingsDraft } from '../graph/job-graph-generator.js';
 import { StreamGraph, type StreamNode } from '../graph/stream-graph.js';
 import { StreamGraphFunctions } from '../graph/stream-graph-functions.js';
+import { UPPER_BOUND_MAX_PARALLELISM } from '../state/key-groups.js';
 import { CheckpointConfig, type CheckpointingMode } from './checkpoint-config.js';
 import { DEFAULT_AUTO_WATERMARK_INTERVAL_MS, ExecutionConfig } from './execution-config.js';
-import type { RuntimeExecutionMode, TimeCharacteristic } from './execution-modes.js';
+import { checkedTimeCharacteristic, checkRuntimeMode, type RuntimeExecutionMode, type TimeCharacteristic } from './execution-modes.js';
+import { checkFlip27Source, collectionSource, sequenceSource, socketTextSource, sourceFunctionSource, textFileSource } from './environment-sources.js';
+import { executionPlanJson } from './execution-plan.js';
 import { describeValue, requireParallelism } from './function-checks.js';
-import type { KeySelector } from './functions.js';
-import { isSourceFunction, type SourceFunction } from './source-functions.js';
 import { KeyedStream } from './keyed-stream.js';
+import { collectLocally, lastDanglingNode, runJobLocally } from './local-execution.js';
+import { checkedRestartStrategy } from './restart-strategies.js';
 import { SingleOutputStreamOperator } from './single-output-stream-operator.js';
 import type { StateBackend, StateBackendKind } from './state-backends.js';
 import type { StreamContext } from './stream-context.js';
@@ -52,8 +51,6 @@ export interface EnvironmentOptions {
 
 /** The environment of the builder currently running (across its awaits). */
 const builderScope = new AsyncLocalStorage<StreamExecutionEnvironment>();
-
-const RESTART_TYPES = new Set(['none', 'fixed-delay', 'exponential-delay', 'failure-rate']);
 
 /** The entry point of the DataStream API. */
 export class StreamExecutionEnvironment {
@@ -184,14 +181,7 @@ export class StreamExecutionEnvironment {
    * `RestartStrategies.fallBackRestart()` (undefined) leaves it to the cluster's configuration.
    */
   setRestartStrategy(strategy: RestartStrategySettings | undefined): this {
-    if (strategy === undefined) {
-      this.restartStrategy = undefined;
-      return this;
-    }
-    if (typeof strategy !== 'object' || strategy === null || !RESTART_TYPES.has(strategy.type)) {
-      throw new JobBuildError(`setRestartStrategy() expects a strategy from RestartStrategies, got ${describeValue(strategy)}`);
-    }
-    this.restartStrategy = { ...strategy };
+    this.restartStrategy = checkedRestartStrategy(strategy);
     return this;
   }
 
@@ -239,11 +229,8 @@ export class StreamExecutionEnvironment {
    * rolling aggregates) and silently running them as streaming would too.
    */
   setRuntimeMode(mode: RuntimeExecutionMode): this {
-    if (mode === 'STREAMING') return this;
-    if (mode === 'BATCH' || mode === 'AUTOMATIC') {
-      throw new JobBuildError(`setRuntimeMode(${mode}): Fluss runs jobs in STREAMING mode only (batch execution would emit different results); remove the call or pass STREAMING`);
-    }
-    throw new JobBuildError(`setRuntimeMode() expects STREAMING, BATCH or AUTOMATIC, got ${describeValue(mode)}`);
+    checkRuntimeMode(mode);
+    return this;
   }
 
   /**
@@ -251,10 +238,7 @@ export class StreamExecutionEnvironment {
    * on; `ProcessingTime` sets the auto watermark interval to 0, the others to 200 ms.
    */
   setStreamTimeCharacteristic(characteristic: TimeCharacteristic): this {
-    if (characteristic !== 'EventTime' && characteristic !== 'ProcessingTime' && characteristic !== 'IngestionTime') {
-      throw new JobBuildError(`setStreamTimeCharacteristic() expects EventTime, ProcessingTime or IngestionTime, got ${describeValue(characteristic)}`);
-    }
-    this.timeCharacteristic = characteristic;
+    this.timeCharacteristic = checkedTimeCharacteristic(characteristic);
     this.config.setAutoWatermarkInterval(characteristic === 'ProcessingTime' ? 0 : DEFAULT_AUTO_WATERMARK_INTERVAL_MS);
     return this;
   }
@@ -269,7 +253,7 @@ export class StreamExecutionEnvironment {
   /** A bounded, non-parallel stream of the given elements. */
   fromElements<T>(...elements: T[]): SingleOutputStreamOperator<T> {
     if (elements.length === 0) throw new JobBuildError('fromElements() needs at least one element');
-    return this.addSourceNode(new CollectionSource<T>(elements), undefined, undefined);
+    return this.addSourceNode(collectionSource<T>(elements), undefined, undefined);
   }
 
   /** Flink 1.19's name for {@link fromElements}. */
@@ -284,41 +268,27 @@ export class StreamExecutionEnvironment {
 
   /** A bounded, non-parallel stream of the elements of `collection`. */
   fromCollection<T>(collection: Iterable<T>): SingleOutputStreamOperator<T> {
-    if (collection === null || typeof (collection as Iterable<T>)?.[Symbol.iterator] !== 'function') {
-      throw new JobBuildError(`fromCollection() expects an iterable, got ${describeValue(collection)}`);
-    }
-    return this.addSourceNode(new CollectionSource<T>(Array.from(collection)), undefined, undefined);
+    return this.addSourceNode(collectionSource(collection), undefined, undefined);
   }
 
   /** The numbers `from … to` (inclusive), read in parallel. */
   fromSequence(from: number, to: number): SingleOutputStreamOperator<number> {
-    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from > to) {
-      throw new JobBuildError(`fromSequence() expects integers from <= to, got ${from} and ${to}`);
-    }
-    return this.addSourceNode(new SequenceSource(from, to), undefined, undefined);
+    return this.addSourceNode(sequenceSource(from, to), undefined, undefined);
   }
 
   /** The lines of a text file, or of every file in a directory. */
   readTextFile(path: string): SingleOutputStreamOperator<string> {
-    if (typeof path !== 'string' || path === '') throw new JobBuildError('readTextFile() expects a path');
-    return this.addSourceNode(FileSource.forLines(path), undefined, undefined);
+    return this.addSourceNode(textFileSource(path), undefined, undefined);
   }
 
   /** Text from a TCP socket, split by `delimiter` (non-parallel, unbounded). */
   socketTextStream(host: string, port: number, delimiter = '\n'): SingleOutputStreamOperator<string> {
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new JobBuildError(`socketTextStream() expects a port number, got ${port}`);
-    return this.addSourceNode(new SocketTextSource(host, port, delimiter), undefined, undefined);
+    return this.addSourceNode(socketTextSource(host, port, delimiter), undefined, undefined);
   }
 
   /** A stream read from `source` (FLIP-27 style), named `name`. */
   fromSource<T>(source: Source<T>, watermarkStrategy: WatermarkStrategy<T>, name?: string): SingleOutputStreamOperator<T> {
-    if (!isSource(source)) throw new JobBuildError(`fromSource() expects a Source (an object with createReader()), got ${describeValue(source)}`);
-    if (!(watermarkStrategy instanceof WatermarkStrategy)) {
-      throw new JobBuildError(
-        `fromSource() expects a WatermarkStrategy as its second argument (e.g. WatermarkStrategy.noWatermarks()), got ${describeValue(watermarkStrategy)}`,
-      );
-    }
-    source.checkWatermarkStrategy?.(watermarkStrategy);
+    checkFlip27Source(source, watermarkStrategy);
     return this.addSourceNode(source, watermarkStrategy, name);
   }
 
@@ -330,17 +300,7 @@ export class StreamExecutionEnvironment {
    * bounds what it may collect ahead of the task (see `source-function-source.ts`).
    */
   addSource<T>(fn: SourceFunction<T>, sourceName?: string, options?: SourceFunctionOptions): SingleOutputStreamOperator<T> {
-    if (!isSourceFunction(fn)) {
-      throw new JobBuildError(
-        isSource(fn)
-          ? 'addSource() takes a SourceFunction (an object with run(ctx) and cancel()); pass a Source to fromSource(source, watermarkStrategy, name)'
-          : `addSource() expects a SourceFunction (an object with run(ctx) and cancel()), got ${describeValue(fn)}`,
-      );
-    }
-    if (sourceName !== undefined && (typeof sourceName !== 'string' || sourceName === '')) {
-      throw new JobBuildError(`addSource() expects a non-empty source name, got ${describeValue(sourceName)}`);
-    }
-    const node = this.addSourceNode(new SourceFunctionSource<T>(fn, options ?? {}), undefined, sourceName);
+    const node = this.addSourceNode(sourceFunctionSource(fn, sourceName, options), undefined, sourceName);
     if (node.node.maxParallelism === 1) {
       node.node.settings.nonParallel = 'a SourceFunction runs with one subtask: extend ParallelSourceFunction or RichParallelSourceFunction to run it in parallel';
     }
@@ -371,7 +331,7 @@ export class StreamExecutionEnvironment {
   async execute(jobName?: string): Promise<void> {
     if (jobName !== undefined) this.jobName = jobName;
     if (this.mode === 'builder') return;
-    await this.runLocally(this.toBuiltJob(this.jobName ?? DEFAULT_JOB_NAME));
+    await runJobLocally(this.toBuiltJob(this.jobName ?? DEFAULT_JOB_NAME));
   }
 
   /**
@@ -380,10 +340,7 @@ export class StreamExecutionEnvironment {
    * which stream explicitly.
    */
   executeAndCollect<T = unknown>(jobName?: string): Promise<T[]> {
-    const dangling = this.graph.nodes.filter((n) => n.kind !== 'sink' && n.outEdges.length === 0);
-    const last = dangling[dangling.length - 1];
-    if (!last) throw new JobBuildError('executeAndCollect(): every stream already feeds an operator or a sink: call it on a stream');
-    return this.collect<T>(last.id, jobName);
+    return this.collect<T>(lastDanglingNode(this.graph), jobName);
   }
 
   /**
@@ -392,21 +349,7 @@ export class StreamExecutionEnvironment {
    * (`FORWARD`, `HASH`, `REBALANCE`, ...), for Flink's plan visualizer or a look at the job.
    */
   getExecutionPlan(): string {
-    const parallelismOf = (n: StreamNode): number => n.parallelism ?? this.parallelism;
-    const nodes = this.graph.nodes.map((n) => {
-      const name = operatorDisplayName(n);
-      const pact = n.kind === 'source' ? 'Data Source' : n.kind === 'sink' ? 'Data Sink' : 'Operator';
-      const entry: Record<string, unknown> = { id: n.id, type: name, pact, contents: name, parallelism: parallelismOf(n) };
-      if (n.inEdges.length > 0) {
-        entry.predecessors = n.inEdges.map((e) => {
-          // Unset partitioners resolve as the JobGraph generator resolves them.
-          const kind = e.partitioner ?? (parallelismOf(this.graph.node(e.sourceId)) === parallelismOf(n) ? 'forward' : 'rebalance');
-          return { id: e.sourceId, ship_strategy: kind.toUpperCase(), side: 'second' };
-        });
-      }
-      return entry;
-    });
-    return JSON.stringify({ nodes }, null, 2);
+    return executionPlanJson(this.graph, this.parallelism);
   }
 
   /** The job name given to `execute(name)`, if any. */
@@ -450,18 +393,6 @@ export class StreamExecutionEnvironment {
     if (this.mode === 'builder') {
       throw new JobBuildError('executeAndCollect() runs a job locally and cannot be called while a job is being built for submission');
     }
-    const results: T[] = [];
-    // A plain function: reused by every subtask clone, so all subtasks fill one array.
-    const collectSink = (value: T): void => {
-      results.push(value);
-    };
-    this.graph.addNode({ kind: 'sink', name: 'Collect', userFunction: collectSink }, [nodeId]);
-    await this.runLocally(this.toBuiltJob(jobName ?? this.jobName ?? DEFAULT_JOB_NAME));
-    return results;
-  }
-
-  private async runLocally(job: BuiltJob): Promise<void> {
-    const { executeLocally } = await import('../cluster/local-executor.js');
-    await executeLocally(() => cloneForSubtask(job), { jobName: job.jobGraph.jobName });
+    return collectLocally<T>(this.graph, nodeId, () => this.toBuiltJob(jobName ?? this.jobName ?? DEFAULT_JOB_NAME));
   }
 }

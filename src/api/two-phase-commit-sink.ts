@@ -16,10 +16,10 @@
  * class MyTxnSink extends TwoPhaseCommitSink<string, { file: string }> { … }
  * stream.sinkTo(new MyTxnSink());
  */
-import type { SinkContext } from './functions.js';
-import type { ListState } from './runtime-context.js';
-import type { Sink, SinkWriter, SinkWriterContext } from '../connectors/sink.js';
-import type { StateInitializationContext, StateSnapshotContext } from '../runtime/checkpoint-hooks.js';
+import type { SinkContext } from '../common/functions.js';
+import type { ListState } from '../common/runtime-context.js';
+import type { Sink, SinkWriter, SinkWriterContext } from '../common/sink.js';
+import type { StateInitializationContext, StateSnapshotContext } from '../common/checkpoint-hooks.js';
 
 /** Operator list state holding the pending transactions. */
 const TRANSACTIONS_STATE = '_two_phase_commit_transactions';

@@ -4,18 +4,18 @@
  * function producing the results of each key's windows.
  */
 import { JobBuildError } from '../core/errors.js';
-import type { AggregationKind, FieldExpression } from './field-aggregation.js';
-import type { AggregateFunction, KeySelector, ReduceFunction } from './functions.js';
+import type { AggregationKind, FieldExpression } from '../common/field-aggregation.js';
+import type { AggregateFunction, KeySelector, ReduceFunction } from '../common/functions.js';
 import type { KeyedStream } from './keyed-stream.js';
-import type { OutputTag } from './output-tag.js';
+import type { OutputTag } from '../common/output-tag.js';
 import type { SingleOutputStreamOperator } from './single-output-stream-operator.js';
-import type { ProcessWindowFunction, WindowFunction, WindowFunctionObject } from './window-functions.js';
-import type { Evictor } from './windowing/evictors.js';
-import type { Trigger } from './windowing/triggers.js';
-import type { WindowAssigner } from './windowing/window-assigners.js';
-import type { WindowAggregation, WindowFunctionKind } from './windowing/window-operator-spec.js';
+import type { ProcessWindowFunction, WindowFunction, WindowFunctionObject } from '../common/window-functions.js';
+import type { Evictor } from '../common/windowing/evictors.js';
+import type { Trigger } from '../common/windowing/triggers.js';
+import type { WindowAssigner } from '../common/windowing/window-assigners.js';
+import type { WindowAggregation, WindowFunctionKind } from '../common/windowing/window-operator-spec.js';
 import { aggregateAggregation, fieldAggregation, reduceAggregation, windowFunctionKind, WindowStreamBuilder } from './windowing/window-stream-builder.js';
-import type { TimeWindow, Window } from './windowing/windows.js';
+import type { TimeWindow, Window } from '../common/windowing/windows.js';
 
 /** The windows of a keyed stream. */
 export class WindowedStream<T, K, W extends Window = TimeWindow> {

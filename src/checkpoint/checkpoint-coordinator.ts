@@ -19,7 +19,7 @@
  *
  * All I/O goes through the interfaces of checkpoint-coordinator-types.ts.
  */
-import type { CheckpointSettings, JobGraph } from '../graph/job-graph.js';
+import type { CheckpointSettings, JobGraph } from '../common/job-graph.js';
 import { describeError, FlussError } from '../core/errors.js';
 import type {
   CheckpointCoordinatorListener,

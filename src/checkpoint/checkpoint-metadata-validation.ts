@@ -8,7 +8,7 @@
 import { isAbsolute, normalize, sep } from 'node:path';
 import { z } from 'zod';
 import { FailedPreconditionError, InvalidArgumentError } from '../core/errors.js';
-import type { JobGraph } from '../graph/job-graph.js';
+import type { JobGraph } from '../common/job-graph.js';
 import type { CheckpointMetadata, OperatorCheckpointState, OperatorSubtaskState, StateFileHandle } from './checkpoint-types.js';
 
 const relativePath = z

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { FailedPreconditionError } from '../core/errors.js';
-import type { JobGraph } from '../graph/job-graph.js';
+import type { JobGraph } from '../common/job-graph.js';
 import { checkRestoreCompatibility, handlePath, parseCheckpointMetadata, stateFilesOf } from './checkpoint-metadata-validation.js';
 import { readMetadataText, resolveCheckpointDir } from './checkpoint-storage.js';
 import type { CheckpointMetadata, StateFileHandle, TaskRestore } from './checkpoint-types.js';

@@ -4,7 +4,7 @@
  * what `_metadata` holds. Paths inside a checkpoint are relative to its directory, so a
  * savepoint directory can be moved.
  */
-import type { KeyGroupRange } from '../graph/key-groups.js';
+import type { KeyGroupRange } from '../state/key-groups.js';
 
 /** What a task is asked to snapshot. */
 export interface CheckpointRequest {

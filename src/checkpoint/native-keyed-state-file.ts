@@ -30,7 +30,7 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { KeyGroupRange } from '../graph/key-groups.js';
+import type { KeyGroupRange } from '../state/key-groups.js';
 import type { KeyedStateBackend } from '../state/keyed-state-backend.js';
 import { LevelDbKeyedStateBackend } from '../state/leveldb-keyed-state-backend.js';
 import { decodeNativeRecords, type LevelDbNativeSnapshot } from '../state/leveldb-native-snapshot.js';

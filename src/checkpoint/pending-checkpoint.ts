@@ -3,7 +3,7 @@
  * acknowledgement, and what the ones that answered reported. Pure bookkeeping, no I/O; the
  * CheckpointCoordinator turns a fully acknowledged one into `_metadata`.
  */
-import type { JobGraph } from '../graph/job-graph.js';
+import type { JobGraph } from '../common/job-graph.js';
 import type { CheckpointMetadata, OperatorCheckpointState, OperatorSubtaskState, TaskCheckpointAck } from './checkpoint-types.js';
 
 /** One subtask attempt a checkpoint waits for. */

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FailedPreconditionError } from '../core/errors.js';
-import type { KeyGroupRange } from '../graph/key-groups.js';
+import type { KeyGroupRange } from '../state/key-groups.js';
 import { EventLoopSlices, ITEMS_PER_CLOCK_LOOK } from '../state/event-loop-slices.js';
 import type { KeyedStateEntry } from '../state/keyed-state-backend.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';

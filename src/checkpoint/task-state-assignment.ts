@@ -9,8 +9,8 @@
  * longer has is refused unless `allowNonRestoredState`, a changed max parallelism always);
  * operators missing from the checkpoint start empty.
  */
-import type { JobGraph, JobVertex } from '../graph/job-graph.js';
-import { keyGroupRangeForOperator, type KeyGroupRange } from '../graph/key-groups.js';
+import type { JobGraph, JobVertex } from '../common/job-graph.js';
+import { keyGroupRangeForOperator, type KeyGroupRange } from '../state/key-groups.js';
 import type { KeyedStateEntry } from '../state/keyed-state-backend.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
 import type { TaskRestore } from './checkpoint-types.js';

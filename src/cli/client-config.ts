@@ -5,7 +5,7 @@
  * `security.ssl.internal.*` files and `security.auth.token`.
  */
 import { loadConfig, type FlussConfig } from '../core/config.js';
-import { rpcSecurityFromConfig, type RpcSecurity } from '../cluster/rpc/credentials.js';
+import { rpcSecurityFromConfig, type RpcSecurity } from '../core/rpc/credentials.js';
 import { JobManagerClient } from '../cluster/rpc/job-manager-client.js';
 import { resolveJobManagerAddress } from './client-address.js';
 

@@ -3,7 +3,7 @@
  * per second read by the sources, and the latest checkpoint. Redrawn in place once a second;
  * never printed when stdout is not a terminal, so piped output stays clean.
  */
-import type { JobGraph } from '../graph/job-graph.js';
+import type { JobGraph } from '../common/job-graph.js';
 import type { JobInfo } from '../cluster/rpc/messages.js';
 
 /** Formats `n` compactly: 950, 12.3 K, 4.56 M. */

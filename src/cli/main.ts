@@ -1,5 +1,6 @@
 /**
- * Entry point of the `fluss` command (bin/fluss imports this file from dist/).
+ * The `fluss` command: runs the CLI on this process's arguments (src/main.ts loads it after the
+ * package entry).
  */
 import { processIO } from './cli-io.js';
 import { runCli } from './program.js';

@@ -4,7 +4,7 @@
  * it is terminal, printing each failure and restart on the way: exit 0 on FINISHED, 1 on
  * FAILED or CANCELED.
  */
-import type { JobGraph } from '../graph/job-graph.js';
+import type { JobGraph } from '../common/job-graph.js';
 import type { JobInfo } from '../cluster/rpc/messages.js';
 import { formatStatusLine } from './job-status-line.js';
 import { RestartReporter } from './restart-reporter.js';
@@ -15,7 +15,7 @@ import { bundleJobFile, loadJobBundle } from '../cluster/job-bundle.js';
 import { requiredSlots } from '../cluster/jobmanager/slot-assignment.js';
 import { MiniCluster } from '../cluster/mini-cluster.js';
 import { JobManagerClient } from '../cluster/rpc/job-manager-client.js';
-import { PLAINTEXT } from '../cluster/rpc/credentials.js';
+import { PLAINTEXT } from '../core/rpc/credentials.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { resolveJobManagerAddress } from './client-address.js';
 import { clientSecurity, loadClientConfig, type ClientConfigOptions } from './client-config.js';

@@ -6,7 +6,7 @@
  * the (empty) bundle of such a job.
  */
 import { randomUUID } from 'node:crypto';
-import type { BuiltJob } from '../graph/built-job.js';
+import type { BuiltJob } from '../common/built-job.js';
 
 /** Builds a job afresh (new function instances on every call). */
 export type InProcessJobBuild = () => BuiltJob | Promise<BuiltJob>;

@@ -1,30 +1,49 @@
 /**
  * Evaluates CommonJS code (a job bundle) in this process's realm, so that classes and errors
- * it uses are the same as the runtime's. `require('fluss')` resolves to this package's own
- * public module instance: `instanceof KeyedProcessFunction` holds across the boundary.
+ * it uses are the same as the runtime's. `require('fluss')` (and `fluss/testing`, `fluss/cluster`,
+ * `fluss/nexmark`) resolves to the entry point the package handed in ({@link providePublicModule}):
+ * `instanceof KeyedProcessFunction` holds across the boundary, and the cluster never imports the
+ * package's entries.
  */
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import { describeThrown, runJobCodeSync } from '../api/job-builder-guard.js';
 import { JobBuildError } from '../core/errors.js';
-// The public module; only read when a bundle is evaluated (never at import time), which keeps
-// the cycle index → api → executeLocally → … → job-loader → index harmless.
-import * as fluss from '../index.js';
 
-/** The module ids a bundle may require to reach the fluss API. */
-function isFlussModule(id: string): boolean {
-  return id === 'fluss' || id === 'fluss/index' || id === 'fluss/index.js';
+/** The package's entry points by module id (`fluss`, `fluss/testing`, …), as their entries handed them in. */
+const publicModules = new Map<string, object>();
+
+/**
+ * Hands the loader one of this package's entry points (what `import … from id` gives), so job
+ * bundles evaluated in this process get this very instance for `require(id)`. Each entry does
+ * this on load; the package entry loads the others, so every process that runs jobs has them
+ * before a bundle is evaluated.
+ */
+export function providePublicModule(id: string, module: object): void {
+  publicModules.set(id, module);
+}
+
+/** The entry point a bundle's `require(id)` means, by its id or its `/index(.js)` spelling. */
+function entryId(id: string): string {
+  return id.replace(/\/index(\.js)?$/, '').replace(/\.js$/, '');
+}
+
+function flussModule(id: string): object {
+  const module = publicModules.get(entryId(id));
+  if (module) return module;
+  const known = [...publicModules.keys()].sort();
+  if (entryId(id) === 'fluss' || known.length === 0) {
+    throw new JobBuildError(`Cannot import "${id}": this process has not loaded the fluss package entry`);
+  }
+  throw new JobBuildError(`Cannot import "${id}": a job imports fluss through ${known.map((k) => `"${k}"`).join(', ')}`);
 }
 
 /** Builds the `require` a bundle sees: `fluss` → this package, anything else → Node. */
 export function bundleRequire(filename: string): NodeJS.Require {
   const nodeRequire = createRequire(filename);
   const req = ((id: string): unknown => {
-    if (isFlussModule(id)) return fluss;
-    if (id.startsWith('fluss/')) {
-      throw new JobBuildError(`Cannot import "${id}": a job imports the API from "fluss" only`);
-    }
+    if (id === 'fluss' || id.startsWith('fluss/')) return flussModule(id);
     return nodeRequire(id);
   }) as NodeJS.Require;
   req.resolve = nodeRequire.resolve;

@@ -5,7 +5,7 @@
 import { checkpointRootForJob } from '../checkpoint/checkpoint-location.js';
 import { FlussError } from '../core/errors.js';
 import { newId } from '../core/ids.js';
-import type { BuiltJob } from '../graph/built-job.js';
+import type { BuiltJob } from '../common/built-job.js';
 import { registerInProcessJob, unregisterInProcessJob } from './in-process-jobs.js';
 import { requiredSlots } from './jobmanager/slot-assignment.js';
 import { MiniCluster } from './mini-cluster.js';

@@ -3,7 +3,7 @@
  * parallelism 1; its position is one split, `[{ next }]` (the index of the next element), so it
  * is replayable.
  */
-import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from './source.js';
+import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from '../common/source.js';
 
 /** Emits the given items in order, then ends. */
 export class CollectionSource<T> implements Source<T> {

@@ -9,7 +9,7 @@
  */
 import { checkPoisonPolicy, PoisonRecordHandler, type PoisonRecordPolicy } from './poison-records.js';
 import { liveSplits, RateLimiter, type StridedSplit } from './rate-limiter.js';
-import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from './source.js';
+import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from '../common/source.js';
 
 /** Options of a {@link DataGeneratorSource}. */
 export interface DataGeneratorOptions {

@@ -29,10 +29,10 @@
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ListState } from '../api/runtime-context.js';
-import type { SinkContext } from '../api/functions.js';
-import type { StateInitializationContext, StateSnapshotContext } from '../runtime/checkpoint-hooks.js';
-import { renderRecord, type Sink, type SinkWriter, type SinkWriterContext } from './sink.js';
+import type { ListState } from '../common/runtime-context.js';
+import type { SinkContext } from '../common/functions.js';
+import type { StateInitializationContext, StateSnapshotContext } from '../common/checkpoint-hooks.js';
+import { renderRecord, type Sink, type SinkWriter, type SinkWriterContext } from '../common/sink.js';
 
 /** Default size at which a part file rolls (Flink's default: 128 MiB). */
 export const DEFAULT_MAX_PART_SIZE = 128 * 1024 * 1024;

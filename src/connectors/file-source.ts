@@ -13,11 +13,11 @@
  * poison-records.ts): fail the job naming the file, byte offset and line, or skip and count it.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import type { WatermarkStrategy } from '../api/watermark-strategy.js';
+import type { WatermarkStrategy } from '../common/watermark-strategy.js';
 import { JobBuildError, NotFoundError } from '../core/errors.js';
 import { type FileSplit, planFileSplits, splitId, splitsOfSubtask } from './file-splits.js';
 import { checkPoisonPolicy, PoisonRecordHandler, previewRecord, type PoisonRecordPolicy } from './poison-records.js';
-import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from './source.js';
+import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from '../common/source.js';
 
 export { enumerateFiles, planFileSplits, type FileSplit } from './file-splits.js';
 

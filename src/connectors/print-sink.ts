@@ -5,8 +5,8 @@
  * other values as JSON. Writes are buffered and handed to the stream in chunks, never one
  * write per record.
  */
-import type { SinkContext } from '../api/functions.js';
-import { renderRecord, type Sink, type SinkWriter, type SinkWriterContext } from './sink.js';
+import type { SinkContext } from '../common/functions.js';
+import { renderRecord, type Sink, type SinkWriter, type SinkWriterContext } from '../common/sink.js';
 
 /** Options of a {@link PrintSink}. */
 export interface PrintSinkOptions {

@@ -4,7 +4,7 @@
  * (`[{ next, end }]`, one split per range), so it is replayable and, restored at another
  * parallelism, its ranges are redistributed without losing or repeating a number.
  */
-import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from './source.js';
+import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from '../common/source.js';
 
 /** Emits `from, from + 1, …, to`, split into contiguous ranges across subtasks. */
 export class SequenceSource implements Source<number> {

@@ -11,7 +11,7 @@
 import { Socket, connect } from 'node:net';
 import { UnavailableError } from '../core/errors.js';
 import { checkPoisonPolicy, PoisonRecordHandler, previewRecord, type PoisonRecordPolicy } from './poison-records.js';
-import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from './source.js';
+import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from '../common/source.js';
 
 /** Decoding of the lines of a {@link SocketTextSource}. */
 export interface SocketLineFormat<T> {

@@ -15,11 +15,11 @@
  * then the function's `snapshotState` runs. Both happen while `run` awaits, so the function's
  * state counts exactly the records that went out before the barrier.
  */
-import { isParallelSourceFunction, type SourceContext, type SourceFunction } from '../api/source-functions.js';
-import { Watermark } from '../api/watermark-strategy.js';
+import { isParallelSourceFunction, type SourceContext, type SourceFunction } from '../common/source-functions.js';
+import { Watermark } from '../common/watermark-strategy.js';
 import { FailedPreconditionError } from '../core/errors.js';
-import { shallowClone } from '../graph/clone-for-subtask.js';
-import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from './source.js';
+import { shallowClone } from '../runtime/clone-for-subtask.js';
+import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from '../common/source.js';
 
 /** Elements a source function's buffer holds before `collect` asks the function to wait. */
 export const DEFAULT_SOURCE_FUNCTION_BUFFER = 1024;

@@ -4,7 +4,7 @@
  * parallelism, the edge is a forward edge, the downstream node chains ALWAYS, the upstream
  * node chains ALWAYS or HEAD, and neither side disabled chaining.
  */
-import type { PartitionerKind } from './job-graph.js';
+import type { PartitionerKind } from '../common/job-graph.js';
 import type { StreamEdge, StreamNode } from './stream-graph.js';
 
 /** What chaining needs to know beyond the nodes themselves. */

@@ -4,7 +4,7 @@
  * are not deterministic.
  */
 import { hashId } from '../core/ids.js';
-import type { JobSettings, JobVertex } from './job-graph.js';
+import type { JobSettings, JobVertex } from '../common/job-graph.js';
 
 /** JSON with object keys sorted at every level and undefined members left out. */
 export function canonicalJson(value: unknown): string {

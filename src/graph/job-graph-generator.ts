@@ -6,8 +6,8 @@
 import { JobBuildError } from '../core/errors.js';
 import { computeChains, type ChainingContext } from './chaining.js';
 import { computeFingerprint } from './fingerprint.js';
-import type { JobEdge, JobGraph, JobSettings, JobVertex, OperatorDescriptor, PartitionerKind } from './job-graph.js';
-import { defaultMaxParallelism, UPPER_BOUND_MAX_PARALLELISM } from './key-groups.js';
+import type { JobEdge, JobGraph, JobSettings, JobVertex, OperatorDescriptor, PartitionerKind } from '../common/job-graph.js';
+import { defaultMaxParallelism, UPPER_BOUND_MAX_PARALLELISM } from '../state/key-groups.js';
 import { assignOperatorIds } from './operator-ids.js';
 import type { StreamEdge, StreamGraph, StreamNode } from './stream-graph.js';
 

@@ -3,7 +3,7 @@
  * {@link UserFunctions} half of a BuiltJob.
  */
 import { JobBuildError } from '../core/errors.js';
-import type { EdgeFunctions, NodeFunctions, UserFunctions } from './built-job.js';
+import type { EdgeFunctions, NodeFunctions, UserFunctions } from '../common/built-job.js';
 import type { StreamGraph } from './stream-graph.js';
 
 /** {@link UserFunctions} backed by the nodes and edges of a recorded StreamGraph. */

@@ -6,8 +6,8 @@
  * because `setParallelism` may be called after a downstream operator was already attached.
  */
 import { JobBuildError } from '../core/errors.js';
-import type { KeySelector, Partitioner } from '../api/functions.js';
-import type { OperatorKind, PartitionerKind } from './job-graph.js';
+import type { KeySelector, Partitioner } from '../common/functions.js';
+import type { OperatorKind, PartitionerKind } from '../common/job-graph.js';
 
 /** Flink's chaining strategies. */
 export type ChainingStrategy = 'ALWAYS' | 'HEAD' | 'NEVER';

@@ -5,8 +5,8 @@
  * subscription.
  */
 import * as grpc from '@grpc/grpc-js';
-import { channelCredentials, PLAINTEXT, type RpcSecurity } from '../cluster/rpc/credentials.js';
-import { checkTokenTransport, clientAuthInterceptors } from '../cluster/rpc/rpc-auth.js';
+import { channelCredentials, PLAINTEXT, type RpcSecurity } from '../core/rpc/credentials.js';
+import { checkTokenTransport, clientAuthInterceptors } from '../core/rpc/rpc-auth.js';
 import { GRPC_OPTIONS } from '../core/proto.js';
 
 /** Shared data-plane clients, keyed by `host:port`. */

@@ -10,7 +10,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../core/logger.js';
 import { describeError, InvalidArgumentError } from '../core/errors.js';
-import type { ChannelItem } from '../runtime/stream-element.js';
+import type { ChannelItem } from '../common/stream-element.js';
 import { GRPC_OPTIONS } from '../core/proto.js';
 import type { ConsumerMessage, ProducerMessage } from './data-exchange-protocol.js';
 import type { FrameCodec } from './frame-codec.js';

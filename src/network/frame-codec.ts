@@ -6,7 +6,7 @@
  * repeated object shapes still pay for a shape's keys only once per frame.
  */
 import { Packr, Unpackr } from 'msgpackr';
-import type { ChannelItem } from '../runtime/stream-element.js';
+import type { ChannelItem } from '../common/stream-element.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { UnregisteredTypeError, type TypeRegistry } from '../core/type-registry.js';
 import { decodeWithTypes, STRICT_TYPES } from '../core/typed-value-extension.js';

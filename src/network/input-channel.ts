@@ -2,7 +2,7 @@
  * The consumer side of one producer subpartition, as an input gate sees it: a queue of
  * received items, credit given back when a batch is taken, and a failure.
  */
-import type { ChannelItem } from '../runtime/stream-element.js';
+import type { ChannelItem } from '../common/stream-element.js';
 import type { InputChannelDescriptor } from './shuffle-types.js';
 import { FifoQueue } from './fifo-queue.js';
 

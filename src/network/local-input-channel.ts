@@ -4,7 +4,7 @@
  * the producer's subpartition delivers a batch only while this channel holds credit, and
  * polling a batch gives its credit back.
  */
-import type { ChannelItem } from '../runtime/stream-element.js';
+import type { ChannelItem } from '../common/stream-element.js';
 import { describeError } from '../core/errors.js';
 import type { InputChannelDescriptor } from './shuffle-types.js';
 import { InputChannel, type InputChannelListener } from './input-channel.js';

@@ -14,7 +14,7 @@ import type {
   ResultPartitionOptions,
   ShuffleEnvironment,
 } from './shuffle-types.js';
-import type { RpcSecurity } from '../cluster/rpc/credentials.js';
+import type { RpcSecurity } from '../core/rpc/credentials.js';
 import { DataClientPool } from './data-client-pool.js';
 import { dataExchangeServiceDefinition } from './data-exchange-protocol.js';
 import { DataExchangeService, DEFAULT_MAX_FRAME_BYTES } from './data-exchange-service.js';

@@ -9,7 +9,7 @@
  */
 import { describeError, FlussError, UserCodeError } from '../core/errors.js';
 import { findUnserializable } from '../core/find-unserializable.js';
-import type { ChannelItem } from '../runtime/stream-element.js';
+import type { ChannelItem } from '../common/stream-element.js';
 
 /** A channel item (a batch of records) that the network codec cannot encode. */
 export class UnserializableRecordError extends FlussError {

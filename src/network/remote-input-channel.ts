@@ -4,7 +4,7 @@
  * consumed batches (credits taken in one synchronous run of the task are announced together).
  */
 import type * as grpc from '@grpc/grpc-js';
-import type { ChannelItem } from '../runtime/stream-element.js';
+import type { ChannelItem } from '../common/stream-element.js';
 import { describeError } from '../core/errors.js';
 import { jobTypeRegistry, type TypeRegistry } from '../core/type-registry.js';
 import type { InputChannelDescriptor } from './shuffle-types.js';

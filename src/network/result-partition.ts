@@ -4,7 +4,7 @@
  * task.
  */
 import type { ResultPartition, ResultPartitionOptions } from './shuffle-types.js';
-import { END_OF_PARTITION, type ChannelEvent } from '../runtime/stream-element.js';
+import { END_OF_PARTITION, type ChannelEvent } from '../common/stream-element.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { SubpartitionQueue, type SubpartitionOwner } from './subpartition-queue.js';
 import { ProducerFailedError } from './network-errors.js';

@@ -6,7 +6,7 @@
  * between TaskManagers travel as msgpack-encoded batches over gRPC streams with credit-based
  * flow control. Nothing here awaits per record.
  */
-import type { ChannelEvent, ChannelItem } from '../runtime/stream-element.js';
+import type { ChannelEvent, ChannelItem } from '../common/stream-element.js';
 
 /** Builds the id of a result partition: one per (job, edge, producer subtask, attempt). */
 export function resultPartitionId(jobId: string, edgeId: string, producerSubtask: number, attempt: number): string {

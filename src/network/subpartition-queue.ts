@@ -7,7 +7,7 @@
  * end of input); their order relative to batches is kept because the queue is drained
  * strictly in order.
  */
-import { type ChannelItem, NO_TIMESTAMP, type RecordBatch } from '../runtime/stream-element.js';
+import { type ChannelItem, NO_TIMESTAMP, type RecordBatch } from '../common/stream-element.js';
 import { FailedPreconditionError } from '../core/errors.js';
 import { FifoQueue } from './fifo-queue.js';
 import { ConsumerDisconnectedError } from './network-errors.js';

@@ -2,9 +2,9 @@
  * Channel selectors: pick the subpartition (consumer subtask) of each record, one per
  * {@link PartitionerKind}. Broadcast has none: its record writer broadcasts.
  */
-import type { KeySelector, Partitioner } from '../api/functions.js';
-import type { PartitionerKind } from '../graph/job-graph.js';
-import { assignKeyToParallelOperator } from '../graph/key-groups.js';
+import type { KeySelector, Partitioner } from '../common/functions.js';
+import type { PartitionerKind } from '../common/job-graph.js';
+import { assignKeyToParallelOperator } from '../state/key-groups.js';
 import { bindUserFunction } from './user-function.js';
 
 /** Picks the channel of a record. */

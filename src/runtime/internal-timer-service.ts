@@ -14,7 +14,7 @@
  * mailbox slices before it takes new input. Re-registering an existing timer allocates nothing:
  * the dedupe index is keyed by key, then a short per-key list of (namespace, timestamp).
  */
-import type { TimerService } from '../api/functions.js';
+import type { TimerService } from '../common/functions.js';
 import { performance } from 'node:perf_hooks';
 import {
   keyIdentity,

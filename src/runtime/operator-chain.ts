@@ -10,12 +10,12 @@ import type { TaskStateAssignment } from '../checkpoint/task-state-assignment.js
 import { restoreNativeKeyedState } from '../checkpoint/native-keyed-state-file.js';
 import { releaseKeyedStateSnapshot, snapshotKeyedState, type KeyedStateSnapshot } from '../state/keyed-state-snapshot.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
-import type { StateSnapshotContext } from './checkpoint-hooks.js';
-import type { ChannelEvent } from './stream-element.js';
+import type { StateSnapshotContext } from '../common/checkpoint-hooks.js';
+import type { ChannelEvent } from '../common/stream-element.js';
 import type { Logger } from '../core/logger.js';
-import type { BuiltJob } from '../graph/built-job.js';
-import type { JobVertex } from '../graph/job-graph.js';
-import { keyGroupRangeForOperator } from '../graph/key-groups.js';
+import type { BuiltJob } from '../common/built-job.js';
+import type { JobVertex } from '../common/job-graph.js';
+import { keyGroupRangeForOperator } from '../state/key-groups.js';
 import type { ResultPartition } from '../network/shuffle-types.js';
 import type { KeyedStateBackend } from '../state/keyed-state-backend.js';
 import type { KeyedStateBackendFactory } from '../state/keyed-state-backend-factory.js';

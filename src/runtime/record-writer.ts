@@ -4,9 +4,9 @@
  * record that cannot be sent to a remote consumer fails the write (now or on a later one) with
  * a RecordSerializationError naming the operator and the edge.
  */
-import type { PartitionerKind } from '../graph/job-graph.js';
+import type { PartitionerKind } from '../common/job-graph.js';
 import type { ResultPartition } from '../network/shuffle-types.js';
-import type { ChannelEvent } from './stream-element.js';
+import type { ChannelEvent } from '../common/stream-element.js';
 import type { ChannelSelector } from './channel-selectors.js';
 import { asUserCodeError } from './user-function.js';
 import { checkRecordClass } from '../core/type-registry.js';

@@ -3,10 +3,10 @@
  * chain call each other synchronously through {@link Output}. Timestamps are numbers, with
  * `NO_TIMESTAMP` for records that have none.
  */
-import type { RuntimeContext } from '../api/runtime-context.js';
+import type { RuntimeContext } from '../common/runtime-context.js';
 import type { KeyedStateBackend } from '../state/keyed-state-backend.js';
 import type { OperatorStateStore } from '../state/operator-state-store.js';
-import type { StateInitializationContext, StateSnapshotContext } from './checkpoint-hooks.js';
+import type { StateInitializationContext, StateSnapshotContext } from '../common/checkpoint-hooks.js';
 import type { InternalTimerService, ProcessingTimeService } from './internal-timer-service.js';
 
 /** Where an operator emits. */

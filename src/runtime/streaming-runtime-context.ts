@@ -13,7 +13,7 @@ import type {
   ReducingState,
   RuntimeContext,
   ValueState,
-} from '../api/runtime-context.js';
+} from '../common/runtime-context.js';
 import type {
   AggregatingStateDescriptor,
   ListStateDescriptor,
@@ -21,7 +21,7 @@ import type {
   ReducingStateDescriptor,
   StateDescriptor,
   ValueStateDescriptor,
-} from '../api/state-descriptors.js';
+} from '../common/state-descriptors.js';
 import { FailedPreconditionError } from '../core/errors.js';
 import type { KeyedStateBackend, KeyedStateKind } from '../state/keyed-state-backend.js';
 import {

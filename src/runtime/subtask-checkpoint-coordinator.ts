@@ -27,7 +27,7 @@ import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
 import type { OperatorChain, OperatorSnapshot } from './operator-chain.js';
-import type { CheckpointBarrierEvent } from './stream-element.js';
+import type { CheckpointBarrierEvent } from '../common/stream-element.js';
 
 /** Where a task reports the outcome of its part of a checkpoint. */
 export interface CheckpointResponder {

@@ -7,7 +7,7 @@
 import type { CheckpointRequest } from '../checkpoint/checkpoint-types.js';
 import { describeError } from '../core/errors.js';
 import type { OperatorChain } from './operator-chain.js';
-import type { CheckpointBarrierEvent } from './stream-element.js';
+import type { CheckpointBarrierEvent } from '../common/stream-element.js';
 import type { SubtaskCheckpointCoordinator } from './subtask-checkpoint-coordinator.js';
 import type { TaskInputProcessor } from './task-input-processor.js';
 

@@ -6,11 +6,11 @@
  * markers go to a {@link BarrierAligner} over all channels of all gates: once a checkpoint is
  * aligned the slice ends at once, so the task snapshots before any later record is processed.
  */
-import { BarrierAligner, type AbortedCheckpoint, type AlignedCheckpoint, type AlignmentOutcome } from '../checkpoint/barrier-aligner.js';
-import type { JobVertex } from '../graph/job-graph.js';
+import { BarrierAligner, type AbortedCheckpoint, type AlignedCheckpoint, type AlignmentOutcome } from './barrier-aligner.js';
+import type { JobVertex } from '../common/job-graph.js';
 import type { InputGate } from '../network/shuffle-types.js';
 import { performance } from 'node:perf_hooks';
-import { NO_TIMESTAMP, type RecordBatch } from './stream-element.js';
+import { NO_TIMESTAMP, type RecordBatch } from '../common/stream-element.js';
 import type { StreamOperator } from './stream-operator.js';
 import { WatermarkValve } from './watermark-valve.js';
 

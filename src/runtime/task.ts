@@ -23,8 +23,8 @@ import { FlussError } from '../core/errors.js';
 import type { FlussConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { join } from 'node:path';
-import type { BuiltJob } from '../graph/built-job.js';
-import type { JobVertex } from '../graph/job-graph.js';
+import type { BuiltJob } from '../common/built-job.js';
+import type { JobVertex } from '../common/job-graph.js';
 import type { InputGate, ResultPartition, ShuffleEnvironment } from '../network/shuffle-types.js';
 import {
   createKeyedStateBackendFactory,

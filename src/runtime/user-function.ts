@@ -3,9 +3,9 @@
  * `open`/`close`; `AbstractRichFunction` instances get their runtime context first. Anything a
  * user function throws becomes a {@link UserCodeError} naming the operator.
  */
-import { openParameters } from '../api/configuration.js';
-import { AbstractRichFunction } from '../api/functions.js';
-import type { OpenContext, RuntimeContext } from '../api/runtime-context.js';
+import { openParameters } from '../common/configuration.js';
+import { AbstractRichFunction } from '../common/functions.js';
+import type { OpenContext, RuntimeContext } from '../common/runtime-context.js';
 import { UserCodeError } from '../core/errors.js';
 
 /** `err` as a UserCodeError of `operatorName` (errors of operators further down pass as they are). */

@@ -6,7 +6,7 @@
  * more) and reports idleness, so the operator stops waiting for it. When every channel
  * finished, the input sees the maximal watermark.
  */
-import { MAX_WATERMARK } from './stream-element.js';
+import { MAX_WATERMARK } from '../common/stream-element.js';
 
 /** Watermark bookkeeping of one logical input. */
 export class WatermarkValve {

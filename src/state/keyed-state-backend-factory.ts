@@ -11,7 +11,7 @@
 import { delimiter, join } from 'node:path';
 import type { FlussConfig } from '../core/config.js';
 import { jobTypeRegistry } from '../core/type-registry.js';
-import type { KeyGroupRange } from '../graph/key-groups.js';
+import type { KeyGroupRange } from './key-groups.js';
 import type { KeyedStateBackend } from './keyed-state-backend.js';
 import { LevelDbKeyedStateBackend } from './leveldb-keyed-state-backend.js';
 import { splitDatabaseShare, type ManagedMemoryPool } from './managed-memory.js';

@@ -12,7 +12,7 @@
  * restores into the other.
  */
 import type { TypeRegistry } from '../core/type-registry.js';
-import type { KeyGroupRange } from '../graph/key-groups.js';
+import type { KeyGroupRange } from './key-groups.js';
 import { canonicalKeyString } from './key-codec.js';
 
 /** The namespace of state that is not scoped to a window (Flink's VoidNamespace). */

@@ -7,7 +7,7 @@
  * - `leveldb-native`: checkpoints of the LevelDB backend. The raw key/value bytes of a LevelDB
  *   snapshot iterator, with the state id → name table; no entry is decoded or re-encoded.
  */
-import type { KeyGroupRange } from '../graph/key-groups.js';
+import type { KeyGroupRange } from './key-groups.js';
 import type { KeyedStateBackend, KeyedStateEntry } from './keyed-state-backend.js';
 import { LevelDbKeyedStateBackend } from './leveldb-keyed-state-backend.js';
 import type { LevelDbNativeSnapshot } from './leveldb-native-snapshot.js';

@@ -3,9 +3,9 @@
  * entries of the current key in a {@link KeyedStateBackend}, honouring TTL when configured.
  * Handles are created once per operator and state name, not per key.
  */
-import type { AggregateFunction, ReduceFunction } from '../api/functions.js';
-import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../api/runtime-context.js';
-import type { StateDescriptor, StateSerializer } from '../api/state-descriptors.js';
+import type { AggregateFunction, ReduceFunction } from '../common/functions.js';
+import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../common/runtime-context.js';
+import type { StateDescriptor, StateSerializer } from '../common/state-descriptors.js';
 import { describeClass, UnregisteredTypeError } from '../core/type-registry.js';
 import { UnresolvedTypedValue, unresolvedTypeName, unresolvedValuesMade } from '../core/typed-value-extension.js';
 import { keyIdentity, VOID_NAMESPACE, type KeyedStateBackend, type StateNamespace } from './keyed-state-backend.js';

@@ -11,7 +11,7 @@
  */
 import { FailedPreconditionError } from '../core/errors.js';
 import { TypeRegistry } from '../core/type-registry.js';
-import { assignToKeyGroup, type KeyGroupRange } from '../graph/key-groups.js';
+import { assignToKeyGroup, type KeyGroupRange } from './key-groups.js';
 import { EventLoopSlices, ITEMS_PER_CLOCK_LOOK } from './event-loop-slices.js';
 import { KeyWriter } from './key-codec.js';
 import {

@@ -9,7 +9,7 @@
  * snapshot is restored into a backend that does not store these bytes (memory).
  */
 import type { TypeRegistry } from '../core/type-registry.js';
-import type { KeyGroupRange } from '../graph/key-groups.js';
+import type { KeyGroupRange } from './key-groups.js';
 import { TIMER_STATE_NAMES, type KeyedStateEntry } from './keyed-state-backend.js';
 import { EventLoopSlices, ITEMS_PER_CLOCK_LOOK } from './event-loop-slices.js';
 import { EVENT_TIMER_STATE_ID, parseKey, PROCESSING_TIMER_STATE_ID } from './leveldb-key-layout.js';

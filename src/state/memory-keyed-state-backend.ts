@@ -7,7 +7,7 @@
  */
 import { FailedPreconditionError } from '../core/errors.js';
 import { TypeRegistry } from '../core/type-registry.js';
-import { assignToKeyGroup, type KeyGroupRange } from '../graph/key-groups.js';
+import { assignToKeyGroup, type KeyGroupRange } from './key-groups.js';
 import {
   isReservedStateName,
   keyIdentity,

@@ -5,8 +5,9 @@
  * the same broadcast records (each subtask snapshots its copy; a restore may use any copy).
  * Kept in memory; snapshots copy the lists and maps.
  */
-import type { BroadcastState } from '../api/co-functions.js';
-import type { ListState } from '../api/runtime-context.js';
+import type { BroadcastState } from '../common/co-functions.js';
+import type { OperatorListStates } from '../common/checkpoint-hooks.js';
+import type { ListState } from '../common/runtime-context.js';
 import { FailedPreconditionError } from '../core/errors.js';
 import { keyIdentity } from './keyed-state-backend.js';
 
@@ -93,7 +94,7 @@ class BroadcastMapState<K, V> implements BroadcastState<K, V> {
 export type OperatorStateSnapshot = Record<string, { mode: OperatorStateMode; items: unknown[] }>;
 
 /** The operator state of one operator in one subtask. */
-export class OperatorStateStore {
+export class OperatorStateStore implements OperatorListStates {
   private readonly states = new Map<string, OperatorListState<unknown> | BroadcastMapState<unknown, unknown>>();
   /** Restored items waiting for their state to be registered. */
   private restored: OperatorStateSnapshot = {};

@@ -3,7 +3,7 @@
  * time they were last written (or read, with `OnReadAndWrite`); an expired value is never
  * returned and is removed when met.
  */
-import type { StateTtlConfig } from '../api/state-descriptors.js';
+import type { StateTtlConfig } from '../common/state-descriptors.js';
 
 /** Clock used for TTL; replaceable in tests. */
 export type TtlTimeProvider = () => number;

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WatermarkStrategy } from '../../src/api/watermark-strategy.js';
+import { WatermarkStrategy } from '../../src/common/watermark-strategy.js';
 import { DataGeneratorSource } from '../../src/connectors/data-generator-source.js';
 import { ensureChromium } from '../helpers/chromium.js';
 import { eventually, rest, startRestTestCluster, type RestTestCluster } from '../integration/rest-test-cluster.js';

@@ -9,7 +9,7 @@ import { runCli } from '../../src/cli/program.js';
 import type { CliIO } from '../../src/cli/cli-io.js';
 import { loadConfig } from '../../src/core/config.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { JobGraph } from '../../src/graph/job-graph.js';
+import type { JobGraph } from '../../src/common/job-graph.js';
 import { CheckpointingTaskManager } from './checkpoint-harness.js';
 import { twoVertexJobGraph, waitFor } from './jobmanager-harness.js';
 

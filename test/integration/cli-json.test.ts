@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildJob, type JobBuilder } from '../../src/api/build-job.js';
 import { DataGeneratorSource } from '../../src/connectors/data-generator-source.js';
-import { WatermarkStrategy } from '../../src/api/watermark-strategy.js';
+import { WatermarkStrategy } from '../../src/common/watermark-strategy.js';
 import { registerInProcessJob, unregisterInProcessJob } from '../../src/cluster/in-process-jobs.js';
 import { MiniCluster } from '../../src/cluster/mini-cluster.js';
 import { JobManagerClient } from '../../src/cluster/rpc/job-manager-client.js';

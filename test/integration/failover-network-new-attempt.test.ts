@@ -11,7 +11,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { GRPC_OPTIONS } from '../../src/core/proto.js';
 import { NetworkEnvironment } from '../../src/network/network-environment.js';
 import { resultPartitionId, type InputChannelDescriptor, type InputGate, type ResultPartition } from '../../src/network/shuffle-types.js';
-import { NO_TIMESTAMP, type RecordBatch } from '../../src/runtime/stream-element.js';
+import { NO_TIMESTAMP, type RecordBatch } from '../../src/common/stream-element.js';
 
 interface Node {
   env: NetworkEnvironment;

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildJob, type JobBuilder } from '../../src/api/build-job.js';
 import { RestartStrategies } from '../../src/api/restart-strategies.js';
-import { WatermarkStrategy } from '../../src/api/watermark-strategy.js';
+import { WatermarkStrategy } from '../../src/common/watermark-strategy.js';
 import { registerInProcessJob, unregisterInProcessJob } from '../../src/cluster/in-process-jobs.js';
 import { MiniCluster } from '../../src/cluster/mini-cluster.js';
 import { JobManagerClient } from '../../src/cluster/rpc/job-manager-client.js';

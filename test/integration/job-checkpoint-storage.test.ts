@@ -13,7 +13,7 @@ import { JobManager } from '../../src/cluster/jobmanager/job-manager.js';
 import { JobManagerClient } from '../../src/cluster/rpc/job-manager-client.js';
 import { loadConfig } from '../../src/core/config.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { JobGraph } from '../../src/graph/job-graph.js';
+import type { JobGraph } from '../../src/common/job-graph.js';
 import { CheckpointingTaskManager } from './checkpoint-harness.js';
 import { twoVertexJobGraph, waitFor } from './jobmanager-harness.js';
 

@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { NotFoundError } from '../../src/core/errors.js';
 import { GRPC_OPTIONS, loadFlussProto } from '../../src/core/proto.js';
 import { newId } from '../../src/core/ids.js';
-import type { JobEdge, JobGraph, JobVertex, RestartStrategySettings } from '../../src/graph/job-graph.js';
+import type { JobEdge, JobGraph, JobVertex, RestartStrategySettings } from '../../src/common/job-graph.js';
 import type { ExecutionState, TaskDeploymentDescriptor } from '../../src/runtime/task-deployment.js';
 import { JobManagerClient } from '../../src/cluster/rpc/job-manager-client.js';
 import { bindServer, shutdownServer, unaryHandler } from '../../src/cluster/rpc/grpc-server.js';

@@ -4,7 +4,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { GRPC_OPTIONS } from '../../src/core/proto.js';
 import { NetworkEnvironment, type NetworkEnvironmentOptions } from '../../src/network/network-environment.js';
 import { resultPartitionId, type GateItem, type InputChannelDescriptor, type InputGate } from '../../src/network/shuffle-types.js';
-import { END_OF_PARTITION, NO_TIMESTAMP, type ChannelItem, type RecordBatch } from '../../src/runtime/stream-element.js';
+import { END_OF_PARTITION, NO_TIMESTAMP, type ChannelItem, type RecordBatch } from '../../src/common/stream-element.js';
 
 interface Node {
   env: NetworkEnvironment;

@@ -10,7 +10,7 @@ import {
   ProducerFailedError,
 } from '../../src/network/network-errors.js';
 import { resultPartitionId, type InputChannelDescriptor, type InputGate } from '../../src/network/shuffle-types.js';
-import { NO_TIMESTAMP, type RecordBatch } from '../../src/runtime/stream-element.js';
+import { NO_TIMESTAMP, type RecordBatch } from '../../src/common/stream-element.js';
 
 interface Node {
   env: NetworkEnvironment;

@@ -13,7 +13,7 @@ import { GRPC_OPTIONS } from '../../src/core/proto.js';
 import { NetworkEnvironment, type NetworkEnvironmentOptions } from '../../src/network/network-environment.js';
 import { RecordSerializationError } from '../../src/network/record-serialization.js';
 import { resultPartitionId, type GateItem, type InputChannelDescriptor, type InputGate } from '../../src/network/shuffle-types.js';
-import { NO_TIMESTAMP, type RecordBatch } from '../../src/runtime/stream-element.js';
+import { NO_TIMESTAMP, type RecordBatch } from '../../src/common/stream-element.js';
 
 interface Node {
   env: NetworkEnvironment;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataGeneratorSource } from '../../src/connectors/data-generator-source.js';
-import { WatermarkStrategy } from '../../src/api/watermark-strategy.js';
+import { WatermarkStrategy } from '../../src/common/watermark-strategy.js';
 import { eventually, rest, startRestTestCluster, type RestTestCluster } from './rest-test-cluster.js';
 
 let cluster: RestTestCluster;

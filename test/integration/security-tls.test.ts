@@ -10,7 +10,7 @@ import { buildJob } from '../../src/api/build-job.js';
 import type { StreamExecutionEnvironment } from '../../src/api/index.js';
 import { registerInProcessJob, unregisterInProcessJob } from '../../src/cluster/in-process-jobs.js';
 import { MiniCluster } from '../../src/cluster/mini-cluster.js';
-import { PLAINTEXT, rpcSecurityFromConfig, type RpcSecurity } from '../../src/cluster/rpc/credentials.js';
+import { PLAINTEXT, rpcSecurityFromConfig, type RpcSecurity } from '../../src/core/rpc/credentials.js';
 import { JobManagerClient } from '../../src/cluster/rpc/job-manager-client.js';
 import { runCli } from '../../src/cli/program.js';
 import { loadConfig } from '../../src/core/config.js';

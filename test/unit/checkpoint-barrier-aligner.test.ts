@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BarrierAligner } from '../../src/checkpoint/barrier-aligner.js';
-import type { CheckpointBarrierEvent } from '../../src/runtime/stream-element.js';
+import { BarrierAligner } from '../../src/runtime/barrier-aligner.js';
+import type { CheckpointBarrierEvent } from '../../src/common/stream-element.js';
 
 function barrier(checkpointId: number, aligned = true): CheckpointBarrierEvent {
   return { kind: 'barrier', checkpointId, timestamp: 1, savepoint: false, aligned, targetDir: '/tmp/x' };

@@ -5,12 +5,12 @@
  * barrier are delivered and no channel stays blocked across a given-up checkpoint.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BarrierAligner } from '../../src/checkpoint/barrier-aligner.js';
+import { BarrierAligner } from '../../src/runtime/barrier-aligner.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { NetworkEnvironment } from '../../src/network/network-environment.js';
 import type { ResultPartition } from '../../src/network/shuffle-types.js';
 import { resultPartitionId, type InputGate } from '../../src/network/shuffle-types.js';
-import { NO_TIMESTAMP, type CheckpointBarrierEvent, type RecordBatch } from '../../src/runtime/stream-element.js';
+import { NO_TIMESTAMP, type CheckpointBarrierEvent, type RecordBatch } from '../../src/common/stream-element.js';
 
 const envs: NetworkEnvironment[] = [];
 afterEach(async () => {

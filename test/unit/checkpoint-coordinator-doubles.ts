@@ -8,7 +8,7 @@ import type { CheckpointMetadata, CheckpointRequest, TaskCheckpointAck } from '.
 import type { CompletedCheckpoint } from '../../src/checkpoint/completed-checkpoint-store.js';
 import type { CheckpointTask } from '../../src/checkpoint/pending-checkpoint.js';
 import { CheckpointStatsTracker } from '../../src/cluster/jobmanager/checkpoint-stats-tracker.js';
-import type { CheckpointSettings } from '../../src/graph/job-graph.js';
+import type { CheckpointSettings } from '../../src/common/job-graph.js';
 import { twoVertexJobGraph } from '../integration/jobmanager-harness.js';
 
 /** A clock whose timers fire only when the test advances it. */

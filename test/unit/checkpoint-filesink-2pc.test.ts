@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TwoPhaseCommitSink } from '../../src/api/two-phase-commit-sink.js';
 import { FileSink } from '../../src/connectors/file-sink.js';
-import type { SinkWriter } from '../../src/connectors/sink.js';
-import { stateInitializationContext, type CheckpointedFunction, type CheckpointListener } from '../../src/runtime/checkpoint-hooks.js';
+import type { SinkWriter } from '../../src/common/sink.js';
+import { stateInitializationContext, type CheckpointedFunction, type CheckpointListener } from '../../src/common/checkpoint-hooks.js';
 import { OperatorStateStore, type OperatorStateSnapshot } from '../../src/state/operator-state-store.js';
 
 const JOB = 'ef'.repeat(16);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { redistributeOperatorState } from '../../src/checkpoint/task-state-assignment.js';
 import { FileSource } from '../../src/connectors/file-source.js';
 import { SequenceSource } from '../../src/connectors/sequence-source.js';
-import type { Source, SourceReader } from '../../src/connectors/source.js';
+import type { Source, SourceReader } from '../../src/common/source.js';
 
 async function drain<T>(r: SourceReader<T>, max = Infinity): Promise<T[]> {
   await r.start();

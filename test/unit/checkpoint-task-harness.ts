@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { CheckpointMetadata, CheckpointRequest, TaskCheckpointAck, TaskRestore } from '../../src/checkpoint/checkpoint-types.js';
 import { validateConfig } from '../../src/core/config.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { JobGraph } from '../../src/graph/job-graph.js';
+import type { JobGraph } from '../../src/common/job-graph.js';
 import { NetworkEnvironment } from '../../src/network/network-environment.js';
 import { resultPartitionId } from '../../src/network/shuffle-types.js';
 import type { KeyedStateBackendFactory } from '../../src/state/keyed-state-backend-factory.js';

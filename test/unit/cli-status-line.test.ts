@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compactNumber, formatStatusLine } from '../../src/cli/job-status-line.js';
 import type { JobInfo } from '../../src/cluster/rpc/messages.js';
-import type { JobGraph } from '../../src/graph/job-graph.js';
+import type { JobGraph } from '../../src/common/job-graph.js';
 
 const graph = (intervalMs: number) =>
   ({

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FileSource, planFileSplits } from '../../src/connectors/file-source.js';
-import type { SourceReader } from '../../src/connectors/source.js';
+import type { SourceReader } from '../../src/common/source.js';
 
 async function drain(reader: SourceReader<string>, limit = Infinity): Promise<string[]> {
   const out: string[] = [];
@@ -83,7 +83,7 @@ describe('FileSource whole-file splits (the default)', () => {
 
   it('refuses splitLargeFiles() with watermarks in fromSource, in one line', async () => {
     const { StreamExecutionEnvironment } = await import('../../src/api/stream-execution-environment.js');
-    const { WatermarkStrategy } = await import('../../src/api/watermark-strategy.js');
+    const { WatermarkStrategy } = await import('../../src/common/watermark-strategy.js');
     const env = new StreamExecutionEnvironment({ mode: 'builder' });
     const strategy = WatermarkStrategy.forBoundedOutOfOrderness<string>(1000).withTimestampAssigner((l) => Number(l.split(' ')[1]));
     expect(() => env.fromSource(FileSource.forLines(dir).splitLargeFiles(), strategy, 'lines')).toThrow(

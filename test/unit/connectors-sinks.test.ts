@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { SinkContext } from '../../src/api/functions.js';
+import type { SinkContext } from '../../src/common/functions.js';
 import { FileSink } from '../../src/connectors/file-sink.js';
 import { PrintSinkWriter, printPrefix } from '../../src/connectors/print-sink.js';
 

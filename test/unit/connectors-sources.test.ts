@@ -8,7 +8,7 @@ import { DataGeneratorSource } from '../../src/connectors/data-generator-source.
 import { FileSource } from '../../src/connectors/file-source.js';
 import { SequenceSource } from '../../src/connectors/sequence-source.js';
 import { SocketTextSource } from '../../src/connectors/socket-text-source.js';
-import type { Source, SourceReader } from '../../src/connectors/source.js';
+import type { Source, SourceReader } from '../../src/common/source.js';
 
 /** Drains a reader the way a task does: poll, and await availability when nothing is ready. */
 async function drain<T>(reader: SourceReader<T>, maxPerPoll = 3): Promise<T[]> {

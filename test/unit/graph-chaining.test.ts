@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildJob, defineJob, type JobBuilder } from '../../src/api/build-job.js';
-import { OutputTag } from '../../src/api/output-tag.js';
-import { ProcessFunction, type Collector, type ProcessContext } from '../../src/api/functions.js';
-import type { JobGraph } from '../../src/graph/job-graph.js';
+import { OutputTag } from '../../src/common/output-tag.js';
+import { ProcessFunction, type Collector, type ProcessContext } from '../../src/common/functions.js';
+import type { JobGraph } from '../../src/common/job-graph.js';
 
 async function graphOf(fn: JobBuilder, defaultParallelism = 2): Promise<JobGraph> {
   return (await buildJob(defineJob(fn), [], { defaultParallelism })).jobGraph;

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { fromServiceError, toServiceError } from '../../src/cluster/rpc/grpc-errors.js';
+import { fromServiceError, toServiceError } from '../../src/core/rpc/grpc-errors.js';
 import { FailedPreconditionError, FlussError, InvalidArgumentError, NotFoundError, TimeoutError, UnavailableError, UserCodeError } from '../../src/core/errors.js';
 
 function asClientError(status: Partial<grpc.StatusObject>): grpc.ServiceError {

@@ -6,7 +6,7 @@ import {
   keyGroupRangeForOperator,
   murmurHash,
   stringHash,
-} from '../../src/graph/key-groups.js';
+} from '../../src/state/key-groups.js';
 
 describe('key groups', () => {
   it('hashes strings like Java String.hashCode', () => {

@@ -8,7 +8,7 @@ import {
   encodeProducerMessage,
 } from '../../src/network/data-exchange-protocol.js';
 import { parseErrorFrame, formatErrorFrame, PartitionNotFoundError, ProducerFailedError } from '../../src/network/network-errors.js';
-import { END_OF_PARTITION, MAX_WATERMARK, NO_TIMESTAMP, type ChannelItem } from '../../src/runtime/stream-element.js';
+import { END_OF_PARTITION, MAX_WATERMARK, NO_TIMESTAMP, type ChannelItem } from '../../src/common/stream-element.js';
 
 describe('FrameCodec', () => {
   it('round-trips batches and every event kind, across codec instances', () => {

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { NetworkEnvironment } from '../../src/network/network-environment.js';
 import { resultPartitionId, type GateItem, type InputChannelDescriptor, type InputGate } from '../../src/network/shuffle-types.js';
-import { NO_TIMESTAMP, type CheckpointBarrierEvent, type RecordBatch } from '../../src/runtime/stream-element.js';
+import { NO_TIMESTAMP, type CheckpointBarrierEvent, type RecordBatch } from '../../src/common/stream-element.js';
 
 const envs: NetworkEnvironment[] = [];
 function env(creditsPerChannel: number): NetworkEnvironment {

@@ -3,7 +3,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { NetworkEnvironment } from '../../src/network/network-environment.js';
 import { PartitionNotFoundError, ProducerFailedError } from '../../src/network/network-errors.js';
 import { resultPartitionId, type GateItem, type InputChannelDescriptor, type InputGate } from '../../src/network/shuffle-types.js';
-import { END_OF_PARTITION, NO_TIMESTAMP, type RecordBatch } from '../../src/runtime/stream-element.js';
+import { END_OF_PARTITION, NO_TIMESTAMP, type RecordBatch } from '../../src/common/stream-element.js';
 
 const envs: NetworkEnvironment[] = [];
 function env(options: { creditsPerChannel?: number; requestTimeoutMs?: number } = {}): NetworkEnvironment {

@@ -11,7 +11,7 @@ import { FrameCodec } from '../../src/network/frame-codec.js';
 import { encodeFrames } from '../../src/network/data-exchange-service.js';
 import { findUnserializable } from '../../src/core/find-unserializable.js';
 import { UnserializableRecordError } from '../../src/network/record-serialization.js';
-import type { ChannelItem, RecordBatch } from '../../src/runtime/stream-element.js';
+import type { ChannelItem, RecordBatch } from '../../src/common/stream-element.js';
 
 const batch = (...values: unknown[]): RecordBatch => ({ kind: 'records', values, timestamps: null });
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PipelinedResultPartition } from '../../src/network/result-partition.js';
 import type { SubpartitionReader } from '../../src/network/subpartition-queue.js';
-import { END_OF_PARTITION, NO_TIMESTAMP, type ChannelItem, type RecordBatch } from '../../src/runtime/stream-element.js';
+import { END_OF_PARTITION, NO_TIMESTAMP, type ChannelItem, type RecordBatch } from '../../src/common/stream-element.js';
 
 /** A consumer that records what it is handed. */
 class RecordingReader implements SubpartitionReader {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type NexmarkEvent, NexmarkGenerator, NexmarkSource, type NexmarkSplit } from '../../src/api/index.js';
-import type { ReaderOutput } from '../../src/connectors/source.js';
+import type { ReaderOutput } from '../../src/common/source.js';
 
 const ctx = (subtaskIndex: number, parallelism: number) => ({ subtaskIndex, parallelism, sourceName: 'nexmark' });
 

@@ -13,7 +13,7 @@ import { DataGeneratorSource } from '../../src/connectors/data-generator-source.
 import { FileSource } from '../../src/connectors/file-source.js';
 import { configurePoisonRecords, numRecordsDropped, PoisonRecordError, PoisonRecordHandler } from '../../src/connectors/poison-records.js';
 import { SocketTextSource } from '../../src/connectors/socket-text-source.js';
-import type { ReaderOutput, Source } from '../../src/connectors/source.js';
+import type { ReaderOutput, Source } from '../../src/common/source.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fluss-poison-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

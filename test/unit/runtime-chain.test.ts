@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedProcessFunction, ProcessFunction, type Collector, type KeyedProcessContext, type OnTimerContext, type ProcessContext } from '../../src/api/functions.js';
-import { OutputTag } from '../../src/api/output-tag.js';
-import { ValueStateDescriptor } from '../../src/api/state-descriptors.js';
+import { KeyedProcessFunction, ProcessFunction, type Collector, type KeyedProcessContext, type OnTimerContext, type ProcessContext } from '../../src/common/functions.js';
+import { OutputTag } from '../../src/common/output-tag.js';
+import { ValueStateDescriptor } from '../../src/common/state-descriptors.js';
 import { UserCodeError } from '../../src/core/errors.js';
 import { CollectionSource } from '../../src/connectors/collection-source.js';
 import { createOperatorChain, type OperatorChain } from '../../src/runtime/operator-chain.js';
-import { MAX_WATERMARK, NO_TIMESTAMP } from '../../src/runtime/stream-element.js';
+import { MAX_WATERMARK, NO_TIMESTAMP } from '../../src/common/stream-element.js';
 import { builtJob, linear, op, vertex, type TestOperator } from './runtime-test-jobs.js';
 
 const clock = { now: 1000, wakeUps: [] as number[] };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ListStateDescriptor } from '../../src/api/state-descriptors.js';
+import { ListStateDescriptor } from '../../src/common/state-descriptors.js';
 import { redistributeOperatorState } from '../../src/checkpoint/task-state-assignment.js';
 import { StreamingRuntimeContext } from '../../src/runtime/streaming-runtime-context.js';
 import { OperatorStateStore } from '../../src/state/operator-state-store.js';

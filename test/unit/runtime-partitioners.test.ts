@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { assignKeyToParallelOperator } from '../../src/graph/key-groups.js';
+import { assignKeyToParallelOperator } from '../../src/state/key-groups.js';
 import { createChannelSelector, type ChannelSelectorOptions } from '../../src/runtime/channel-selectors.js';
-import { MAX_WATERMARK } from '../../src/runtime/stream-element.js';
+import { MAX_WATERMARK } from '../../src/common/stream-element.js';
 import { WatermarkValve } from '../../src/runtime/watermark-valve.js';
 
 const base: Omit<ChannelSelectorOptions, 'kind'> = { numberOfChannels: 4, subtaskIndex: 1, parallelism: 2, consumerMaxParallelism: 128, operatorName: 'Op' };

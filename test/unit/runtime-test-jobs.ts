@@ -1,6 +1,6 @@
 /** Builds small JobGraphs by hand for the runtime tests. */
-import type { BuiltJob, NodeFunctions } from '../../src/graph/built-job.js';
-import type { JobGraph, JobVertex, OperatorDescriptor, OperatorKind } from '../../src/graph/job-graph.js';
+import type { BuiltJob, NodeFunctions } from '../../src/common/built-job.js';
+import type { JobGraph, JobVertex, OperatorDescriptor, OperatorKind } from '../../src/common/job-graph.js';
 
 let nextNode = 1;
 

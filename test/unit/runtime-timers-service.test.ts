@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GlobalWindow, TimeWindow, windowId, windowFromId } from '../../src/api/windowing/windows.js';
+import { GlobalWindow, TimeWindow, windowId, windowFromId } from '../../src/common/windowing/windows.js';
 import { InternalTimerService, type TimerFiringBudget } from '../../src/runtime/internal-timer-service.js';
 import type { Timer } from '../../src/runtime/timer-heap.js';
 import type { KeyedStateEntry, TimerEntry } from '../../src/state/keyed-state-backend.js';

@@ -4,7 +4,7 @@ import { validateConfig } from '../../src/core/config.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { NetworkEnvironment } from '../../src/network/network-environment.js';
 import { resultPartitionId, type ResultPartition } from '../../src/network/shuffle-types.js';
-import { MAX_WATERMARK } from '../../src/runtime/stream-element.js';
+import { MAX_WATERMARK } from '../../src/common/stream-element.js';
 import { Task } from '../../src/runtime/task.js';
 import type { ExecutionState } from '../../src/runtime/task-deployment.js';
 import { MemoryKeyedStateBackend } from '../../src/state/memory-keyed-state-backend.js';

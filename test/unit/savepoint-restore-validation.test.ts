@@ -7,7 +7,7 @@ import { CheckpointStorage, disposeSavepoint, METADATA_FILE } from '../../src/ch
 import { loadRestorePoint } from '../../src/checkpoint/checkpoint-storage-restore.js';
 import type { CheckpointMetadata } from '../../src/checkpoint/checkpoint-types.js';
 import { sha256Hex } from '../../src/core/ids.js';
-import type { JobGraph } from '../../src/graph/job-graph.js';
+import type { JobGraph } from '../../src/common/job-graph.js';
 import { twoVertexJobGraph } from '../integration/jobmanager-harness.js';
 
 let dir: string;

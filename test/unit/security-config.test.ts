@@ -7,9 +7,9 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rpcSecurityFromConfig } from '../../src/cluster/rpc/credentials.js';
+import { rpcSecurityFromConfig } from '../../src/core/rpc/credentials.js';
 import { JobManagerClient } from '../../src/cluster/rpc/job-manager-client.js';
-import { bearerMatches, hostOf, isLoopbackHost } from '../../src/cluster/rpc/rpc-auth.js';
+import { bearerMatches, hostOf, isLoopbackHost } from '../../src/core/rpc/rpc-auth.js';
 import { loadConfig } from '../../src/core/config.js';
 import { ConfigurationError, InvalidArgumentError } from '../../src/core/errors.js';
 import { resolveInsideRoots } from '../../src/core/paths.js';

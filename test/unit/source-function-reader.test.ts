@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { SourceFunctionSource, type SourceFunctionReader } from '../../src/connectors/source-function-source.js';
 import { Watermark, type SourceContext, type SourceFunction } from '../../src/index.js';
-import type { ReaderOutput } from '../../src/connectors/source.js';
+import type { ReaderOutput } from '../../src/common/source.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

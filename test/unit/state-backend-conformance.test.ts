@@ -9,8 +9,8 @@ import {
   ReducingStateDescriptor,
   StateTtlConfig,
   ValueStateDescriptor,
-} from '../../src/api/state-descriptors.js';
-import { assignToKeyGroup, keyGroupRangeForOperator, type KeyGroupRange } from '../../src/graph/key-groups.js';
+} from '../../src/common/state-descriptors.js';
+import { assignToKeyGroup, keyGroupRangeForOperator, type KeyGroupRange } from '../../src/state/key-groups.js';
 import { InternalTimerService } from '../../src/runtime/internal-timer-service.js';
 import { StreamingRuntimeContext } from '../../src/runtime/streaming-runtime-context.js';
 import { TIMER_STATE_NAMES, type KeyedStateBackend, type KeyedStateEntry } from '../../src/state/keyed-state-backend.js';

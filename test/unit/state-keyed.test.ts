@@ -6,8 +6,8 @@ import {
   ReducingStateDescriptor,
   StateTtlConfig,
   ValueStateDescriptor,
-} from '../../src/api/state-descriptors.js';
-import { assignToKeyGroup, keyGroupRangeForOperator } from '../../src/graph/key-groups.js';
+} from '../../src/common/state-descriptors.js';
+import { assignToKeyGroup, keyGroupRangeForOperator } from '../../src/state/key-groups.js';
 import { StreamingRuntimeContext } from '../../src/runtime/streaming-runtime-context.js';
 import { MemoryKeyedStateBackend } from '../../src/state/memory-keyed-state-backend.js';
 import { OperatorStateStore } from '../../src/state/operator-state-store.js';

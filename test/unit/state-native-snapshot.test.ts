@@ -11,7 +11,7 @@ import {
   writeNativeKeyedStateFile,
 } from '../../src/checkpoint/native-keyed-state-file.js';
 import { DamagedCheckpointError } from '../../src/checkpoint/state-files.js';
-import { assignToKeyGroup, keyGroupRangeForOperator, type KeyGroupRange } from '../../src/graph/key-groups.js';
+import { assignToKeyGroup, keyGroupRangeForOperator, type KeyGroupRange } from '../../src/state/key-groups.js';
 import type { KeyedStateBackend, KeyedStateEntry, TimerEntry } from '../../src/state/keyed-state-backend.js';
 import { snapshotKeyedState } from '../../src/state/keyed-state-snapshot.js';
 import { LevelDbKeyedStateBackend } from '../../src/state/leveldb-keyed-state-backend.js';

@@ -9,11 +9,11 @@ import {
   ReducingStateDescriptor,
   StateDescriptor,
   ValueStateDescriptor,
-} from '../../src/api/state-descriptors.js';
+} from '../../src/common/state-descriptors.js';
 import { openNativeKeyedStateFile, restoreNativeKeyedState, writeNativeKeyedStateFile } from '../../src/checkpoint/native-keyed-state-file.js';
 import { readKeyedStateFile, writeKeyedStateFile } from '../../src/checkpoint/state-files.js';
 import { TypeRegistry } from '../../src/core/type-registry.js';
-import { assignToKeyGroup, keyGroupRangeForOperator, type KeyGroupRange } from '../../src/graph/key-groups.js';
+import { assignToKeyGroup, keyGroupRangeForOperator, type KeyGroupRange } from '../../src/state/key-groups.js';
 import type { KeyedStateBackend } from '../../src/state/keyed-state-backend.js';
 import {
   KeyedAggregatingState,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WatermarkStrategy } from '../../src/api/watermark-strategy.js';
+import { WatermarkStrategy } from '../../src/common/watermark-strategy.js';
 
 function recorder() {
   const log: Array<number | 'idle' | 'active'> = [];

@@ -5,9 +5,9 @@ import {
   SlidingEventTimeWindows,
   TumblingEventTimeWindows,
   TumblingProcessingTimeWindows,
-} from '../../src/api/windowing/window-assigners.js';
-import { CountEvictor, TimeEvictor } from '../../src/api/windowing/evictors.js';
-import { GlobalWindow, TimeWindow, mergeTimeWindows, windowFromId, windowId } from '../../src/api/windowing/windows.js';
+} from '../../src/common/windowing/window-assigners.js';
+import { CountEvictor, TimeEvictor } from '../../src/common/windowing/evictors.js';
+import { GlobalWindow, TimeWindow, mergeTimeWindows, windowFromId, windowId } from '../../src/common/windowing/windows.js';
 
 const ctx = { getCurrentProcessingTime: () => 12_345 };
 const span = (ws: TimeWindow[]) => ws.map((w) => [w.start, w.end]);

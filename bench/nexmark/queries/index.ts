@@ -1,5 +1,6 @@
 /** The Nexmark queries by name. */
-import type { DataStream, NexmarkEvent } from 'fluss';
+import type { DataStream } from 'fluss';
+import type { NexmarkEvent } from 'fluss/nexmark';
 import { q0 } from './q0.js';
 import { q1 } from './q1.js';
 import { q2 } from './q2.js';

@@ -2,7 +2,8 @@
  * Nexmark q1, currency conversion:
  * `SELECT auction, bidder, 0.908 * price AS price, dateTime, extra FROM bid`.
  */
-import type { Bid, DataStream, NexmarkEvent } from 'fluss';
+import type { DataStream } from 'fluss';
+import type { Bid, NexmarkEvent } from 'fluss/nexmark';
 import { bidsOf } from './streams.js';
 
 /** A bid with its price in euros. */

@@ -7,7 +7,8 @@
  * FROM bid B GROUP BY B.bidder, SESSION(B.dateTime, INTERVAL '10' SECOND)
  * ```
  */
-import { type Bid, type Collector, type DataStream, EventTimeSessionWindows, type NexmarkEvent, type ProcessWindowContext } from 'fluss';
+import { type Collector, type DataStream, EventTimeSessionWindows, type ProcessWindowContext } from 'fluss';
+import type { Bid, NexmarkEvent } from 'fluss/nexmark';
 import { bidsOf } from './streams.js';
 import { countAggregate } from './count.js';
 

@@ -11,10 +11,8 @@
  * the window still open at the end is emitted instead of lost.
  */
 import {
-  type Bid,
   type Collector,
   type DataStream,
-  type NexmarkEvent,
   type ProcessWindowContext,
   Trigger,
   type TriggerContext,
@@ -22,6 +20,7 @@ import {
   TumblingProcessingTimeWindows,
   type Window,
 } from 'fluss';
+import type { Bid, NexmarkEvent } from 'fluss/nexmark';
 import { bidsOf } from './streams.js';
 import { countAggregate } from './count.js';
 

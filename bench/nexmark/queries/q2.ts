@@ -1,7 +1,8 @@
 /**
  * Nexmark q2, selection: `SELECT auction, price FROM bid WHERE MOD(auction, 123) = 0`.
  */
-import type { Bid, DataStream, NexmarkEvent } from 'fluss';
+import type { DataStream } from 'fluss';
+import type { Bid, NexmarkEvent } from 'fluss/nexmark';
 
 /** Auction and price of a selected bid. */
 export interface Q2Row {

@@ -10,18 +10,16 @@
  * side keeps only auctions that came before their seller (auction ids may run ahead).
  */
 import {
-  type Auction,
   type Collector,
   type DataStream,
   KeyedCoProcessFunction,
   type KeyedProcessContext,
   type ListState,
   ListStateDescriptor,
-  type NexmarkEvent,
-  type Person,
   type ValueState,
   ValueStateDescriptor,
 } from 'fluss';
+import type { Auction, NexmarkEvent, Person } from 'fluss/nexmark';
 import { auctionsOf, personsOf } from './streams.js';
 
 /** A suggested item with its seller's location. */

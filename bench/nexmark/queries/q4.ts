@@ -13,8 +13,6 @@
  * updated average (Flink's AVG of a BIGINT is a BIGINT: the quotient is truncated).
  */
 import {
-  type Auction,
-  type Bid,
   type Collector,
   type DataStream,
   KeyedCoProcessFunction,
@@ -22,11 +20,11 @@ import {
   type KeyedProcessContext,
   type ListState,
   ListStateDescriptor,
-  type NexmarkEvent,
   type OnTimerContext,
   type ValueState,
   ValueStateDescriptor,
 } from 'fluss';
+import type { Auction, Bid, NexmarkEvent } from 'fluss/nexmark';
 import { auctionsOf, bidsOf } from './streams.js';
 
 /** The winning price of one auction. */

@@ -7,18 +7,17 @@
  * watermark passes the window's end, emits the auctions with the top count.
  */
 import {
-  type Bid,
   type Collector,
   type DataStream,
   KeyedProcessFunction,
   type KeyedProcessContext,
-  type NexmarkEvent,
   type OnTimerContext,
   type ProcessWindowContext,
   SlidingEventTimeWindows,
   type ValueState,
   ValueStateDescriptor,
 } from 'fluss';
+import type { Bid, NexmarkEvent } from 'fluss/nexmark';
 import { bidsOf } from './streams.js';
 import { countAggregate } from './count.js';
 

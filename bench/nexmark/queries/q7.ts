@@ -16,18 +16,17 @@
  * by window end, takes the global maximum and emits the candidates that match it.
  */
 import {
-  type Bid,
   type Collector,
   type DataStream,
   KeyedProcessFunction,
   type KeyedProcessContext,
   type MapState,
   MapStateDescriptor,
-  type NexmarkEvent,
   type OnTimerContext,
   type ValueState,
   ValueStateDescriptor,
 } from 'fluss';
+import type { Bid, NexmarkEvent } from 'fluss/nexmark';
 import { bidsOf } from './streams.js';
 
 /** Window size of q7. */

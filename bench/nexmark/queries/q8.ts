@@ -14,7 +14,8 @@
  * A window co-group keyed by person id / seller: both sides are grouped first, so a window
  * emits each (id, name) once when the seller has at least one auction in it.
  */
-import { type Auction, type Collector, type DataStream, type NexmarkEvent, type Person, TumblingEventTimeWindows } from 'fluss';
+import { type Collector, type DataStream, TumblingEventTimeWindows } from 'fluss';
+import type { Auction, NexmarkEvent, Person } from 'fluss/nexmark';
 import { auctionsOf, personsOf } from './streams.js';
 
 /** Window size of q8. */

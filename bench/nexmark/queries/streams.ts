@@ -1,5 +1,6 @@
 /** Typed views of the event stream: `filter` keeps the element type, so these narrow it. */
-import type { Auction, Bid, DataStream, NexmarkEvent, Person, SingleOutputStreamOperator } from 'fluss';
+import type { DataStream, SingleOutputStreamOperator } from 'fluss';
+import type { Auction, Bid, NexmarkEvent, Person } from 'fluss/nexmark';
 
 /** The bids. */
 export function bidsOf(events: DataStream<NexmarkEvent>, name: string): SingleOutputStreamOperator<Bid> {

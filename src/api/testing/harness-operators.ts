@@ -5,15 +5,15 @@
  * timer service, operator state and runtime context, all on one controllable clock. The
  * output of the node under test (main, side outputs and watermarks) is recorded.
  */
-import type { BuiltJob, NodeFunctions } from '../../graph/built-job.js';
-import type { OperatorDescriptor } from '../../graph/job-graph.js';
+import type { BuiltJob, NodeFunctions } from '../../common/built-job.js';
+import type { OperatorDescriptor } from '../../common/job-graph.js';
 import { operatorDisplayName } from '../../graph/job-graph-generator.js';
-import { keyGroupRangeForOperator } from '../../graph/key-groups.js';
+import { keyGroupRangeForOperator } from '../../state/key-groups.js';
 import type { StreamGraph, StreamNode } from '../../graph/stream-graph.js';
 import { InternalTimerService, type ProcessingTimeService } from '../../runtime/internal-timer-service.js';
 import type { KeyedStateBackendFactory } from '../../state/keyed-state-backend-factory.js';
 import { createStreamOperator } from '../../runtime/operators/operator-factory.js';
-import { NO_TIMESTAMP } from '../../runtime/stream-element.js';
+import { NO_TIMESTAMP } from '../../common/stream-element.js';
 import type { OperatorContext, Output, StreamOperator } from '../../runtime/stream-operator.js';
 import { StreamingRuntimeContext } from '../../runtime/streaming-runtime-context.js';
 import type { KeyedStateBackend } from '../../state/keyed-state-backend.js';

@@ -14,24 +14,24 @@
  * await h.close();
  * ```
  */
-import { WatermarkStrategy } from '../watermark-strategy.js';
+import { WatermarkStrategy } from '../../common/watermark-strategy.js';
 import { JobBuildError } from '../../core/errors.js';
-import type { Source } from '../../connectors/source.js';
+import type { Source } from '../../common/source.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKeyedStateBackendFactory, type KeyedStateBackendFactory } from '../../state/keyed-state-backend-factory.js';
-import { NO_TIMESTAMP } from '../../runtime/stream-element.js';
+import { NO_TIMESTAMP } from '../../common/stream-element.js';
 import type {
   BroadcastProcessFunction,
   CoProcessFunction,
   KeyedBroadcastProcessFunction,
   KeyedCoProcessFunction,
-} from '../co-functions.js';
+} from '../../common/co-functions.js';
 import type { DataStream } from '../data-stream.js';
-import type { KeyedProcessFunction, KeySelector, ProcessFunction } from '../functions.js';
-import type { OutputTag } from '../output-tag.js';
-import type { MapStateDescriptor } from '../state-descriptors.js';
+import type { KeyedProcessFunction, KeySelector, ProcessFunction } from '../../common/functions.js';
+import type { OutputTag } from '../../common/output-tag.js';
+import type { MapStateDescriptor } from '../../common/state-descriptors.js';
 import { StreamExecutionEnvironment } from '../stream-execution-environment.js';
 import { HarnessOperators, type HarnessOperatorsOptions, type HarnessOutputElement, type HarnessRecord } from './harness-operators.js';
 

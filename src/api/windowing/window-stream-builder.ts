@@ -5,15 +5,15 @@
  */
 import { JobBuildError } from '../../core/errors.js';
 import type { StreamNodeSpec } from '../../graph/stream-graph.js';
-import { checkFieldExpression, FieldAggregateFunction, FieldAggregator, type AggregationKind } from '../field-aggregation.js';
+import { checkFieldExpression, FieldAggregateFunction, FieldAggregator, type AggregationKind } from '../../common/field-aggregation.js';
 import { describeValue, requireFunctionOrMethod } from '../function-checks.js';
-import type { AggregateFunction, KeySelector, ReduceFunction } from '../functions.js';
-import { OutputTag } from '../output-tag.js';
-import { Evictor } from './evictors.js';
-import { Trigger } from './triggers.js';
-import { WindowAssigner } from './window-assigners.js';
-import type { WindowAggregation, WindowFunctionKind, WindowOperatorSpec } from './window-operator-spec.js';
-import type { Window } from './windows.js';
+import type { AggregateFunction, KeySelector, ReduceFunction } from '../../common/functions.js';
+import { OutputTag } from '../../common/output-tag.js';
+import { Evictor } from '../../common/windowing/evictors.js';
+import { Trigger } from '../../common/windowing/triggers.js';
+import { WindowAssigner } from '../../common/windowing/window-assigners.js';
+import type { WindowAggregation, WindowFunctionKind, WindowOperatorSpec } from '../../common/windowing/window-operator-spec.js';
+import type { Window } from '../../common/windowing/windows.js';
 
 /** The settings of a windowed stream before its function is given. */
 export class WindowStreamBuilder {

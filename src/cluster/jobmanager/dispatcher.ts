@@ -11,7 +11,7 @@ import type { Logger } from '../../core/logger.js';
 import { isTerminalJobStatus, type ExecutionState } from '../../runtime/task-deployment.js';
 import type { TaskCheckpointAck, TaskRestore } from '../../checkpoint/checkpoint-types.js';
 import type { CompletedCheckpoint } from '../../checkpoint/completed-checkpoint-store.js';
-import type { JobGraph } from '../../graph/job-graph.js';
+import type { JobGraph } from '../../common/job-graph.js';
 import type { JobInfo, RunningTask } from '../rpc/messages.js';
 import type { BlobStore } from './blob-store.js';
 import { parseJobGraph } from './job-graph-validation.js';

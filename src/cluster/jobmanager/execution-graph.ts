@@ -2,7 +2,7 @@
  * The ExecutionGraph: the JobGraph expanded into one ExecutionVertex per subtask, each with its
  * current execution attempt, state and location. Plain bookkeeping, no I/O.
  */
-import type { JobGraph, JobVertex } from '../../graph/job-graph.js';
+import type { JobGraph, JobVertex } from '../../common/job-graph.js';
 import { isTerminalExecutionState, type ExecutionState } from '../../runtime/task-deployment.js';
 import type { VertexInfo } from '../rpc/messages.js';
 import type { AllocatedSlot } from './slot-assignment.js';

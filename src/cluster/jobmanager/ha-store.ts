@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { writeFileAtomically } from '../../checkpoint/checkpoint-storage.js';
 import type { TaskRestore } from '../../checkpoint/checkpoint-types.js';
 import { isId } from '../../core/ids.js';
-import type { JobGraph } from '../../graph/job-graph.js';
+import type { JobGraph } from '../../common/job-graph.js';
 
 /** A job as the HA store keeps it. */
 export interface HaJobRecord {

@@ -25,7 +25,7 @@ import type { FlussConfig } from '../../core/config.js';
 import { describeError, InvalidArgumentError, NotFoundError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { resolveInsideRoots } from '../../core/paths.js';
-import type { JobGraph } from '../../graph/job-graph.js';
+import type { JobGraph } from '../../common/job-graph.js';
 import type { JobStatus } from '../../runtime/task-deployment.js';
 import type { CheckpointStatsTracker } from './checkpoint-stats-tracker.js';
 import type { ExecutionGraph, ExecutionVertex } from './execution-graph.js';

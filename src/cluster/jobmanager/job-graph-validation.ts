@@ -2,13 +2,13 @@
  * Validates a submitted JobGraph JSON so that garbage is refused with INVALID_ARGUMENT before
  * anything is scheduled: structure (unique ids, edges that connect existing vertices forward,
  * parallelism bounds, a restart strategy the JobMaster understands), then every field of the
- * shapes of src/graph/job-graph.ts against a zod schema, naming the first bad field
+ * shapes of src/common/job-graph.ts against a zod schema, naming the first bad field
  * (`vertices[1].operators[0].kind …`). The JobManager checks submissions with it, and every
  * TaskManager checks the graph of each deployment again.
  */
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../core/errors.js';
-import type { JobEdge, JobGraph, RestartStrategySettings } from '../../graph/job-graph.js';
+import type { JobEdge, JobGraph, RestartStrategySettings } from '../../common/job-graph.js';
 
 const PARTITIONERS = new Set(['forward', 'rebalance', 'rescale', 'shuffle', 'global', 'broadcast', 'hash', 'custom']);
 const RESTART_TYPES = new Set(['none', 'fixed-delay', 'exponential-delay', 'failure-rate']);
@@ -94,7 +94,7 @@ const operatorSchema = z.looseObject({
   networkOutputs: z.array(count(0, MAX_VERTICES)).max(MAX_VERTICES),
 });
 
-/** The shapes of src/graph/job-graph.ts (extra fields are let through for compatible additions). */
+/** The shapes of src/common/job-graph.ts (extra fields are let through for compatible additions). */
 export const jobGraphSchema = z.looseObject({
   jobName: text(4096),
   fingerprint: idText,

@@ -13,7 +13,7 @@ import { parseRequest, rpcSchemas } from '../rpc/rpc-schemas.js';
 import { parseTaskManagerMetricsReport } from '../metrics/task-metrics-snapshot.js';
 import type { Logger } from '../../core/logger.js';
 import { isTerminalJobStatus } from '../../runtime/task-deployment.js';
-import { toServiceError } from '../rpc/grpc-errors.js';
+import { toServiceError } from '../../core/rpc/grpc-errors.js';
 import { unaryHandler } from '../rpc/grpc-server.js';
 import type {
   Ack,

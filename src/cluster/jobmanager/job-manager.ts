@@ -7,7 +7,7 @@ import type { FlussConfig } from '../../core/config.js';
 import { FlussError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { loadFlussProto } from '../../core/proto.js';
-import { rpcSecurityFromConfig, type RpcSecurity } from '../rpc/credentials.js';
+import { rpcSecurityFromConfig, type RpcSecurity } from '../../core/rpc/credentials.js';
 import { bindServer, createGrpcServer, shutdownServer } from '../rpc/grpc-server.js';
 import { payloadLimitsOf } from '../rpc/payload-limits.js';
 import { BlobStore } from './blob-store.js';

@@ -9,7 +9,7 @@
 import type { FlussConfig } from '../../core/config.js';
 import { describeError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import type { JobGraph } from '../../graph/job-graph.js';
+import type { JobGraph } from '../../common/job-graph.js';
 import { isTerminalExecutionState, isTerminalJobStatus, type ExecutionState, type JobStatus } from '../../runtime/task-deployment.js';
 import type { TaskCheckpointAck, TaskRestore } from '../../checkpoint/checkpoint-types.js';
 import type { CompletedCheckpoint } from '../../checkpoint/completed-checkpoint-store.js';

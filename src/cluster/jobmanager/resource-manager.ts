@@ -14,7 +14,7 @@ import { InvalidArgumentError, NotFoundError, UnavailableError } from '../../cor
 import { newId } from '../../core/ids.js';
 import type { Logger } from '../../core/logger.js';
 import type { RunningTask, TaskManagerMemoryMessage } from '../rpc/messages.js';
-import { PLAINTEXT, type RpcSecurity } from '../rpc/credentials.js';
+import { PLAINTEXT, type RpcSecurity } from '../../core/rpc/credentials.js';
 import { TaskManagerClient } from '../rpc/task-manager-client.js';
 import { SlotPool } from './slot-pool.js';
 import { TaskManagerLiveness } from './task-manager-liveness.js';

@@ -3,7 +3,7 @@
  * `.exponentialDelay({…})`, `.failureRate(…)`). Each failure asks the strategy whether the job
  * may restart and after which delay. Pure apart from the clock and jitter passed in.
  */
-import type { JobSettings, RestartStrategySettings } from '../../graph/job-graph.js';
+import type { JobSettings, RestartStrategySettings } from '../../common/job-graph.js';
 
 /** Flink's exponential-delay defaults: the restart strategy of a checkpointed job that sets none. */
 export const DEFAULT_CHECKPOINTED_RESTART_STRATEGY: RestartStrategySettings = {

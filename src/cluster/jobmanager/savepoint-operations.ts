@@ -9,7 +9,7 @@ import { loadRestorePoint } from '../../checkpoint/checkpoint-storage-restore.js
 import type { TaskRestore } from '../../checkpoint/checkpoint-types.js';
 import type { FlussConfig } from '../../core/config.js';
 import { resolveInsideRoots } from '../../core/paths.js';
-import type { JobGraph } from '../../graph/job-graph.js';
+import type { JobGraph } from '../../common/job-graph.js';
 
 function roots(config: FlussConfig): (string | undefined)[] {
   return [config['state.savepoints.dir'], config['state.checkpoints.dir']];

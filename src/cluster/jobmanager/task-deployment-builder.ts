@@ -3,7 +3,7 @@
  * edge, one subpartition per consumer subtask) and its input gates (one per incoming edge, one
  * channel per producer subtask, located on the producer's TaskManager). Pure.
  */
-import type { JobGraph, JobVertex } from '../../graph/job-graph.js';
+import type { JobGraph, JobVertex } from '../../common/job-graph.js';
 import { resultPartitionId, type InputChannelDescriptor } from '../../network/shuffle-types.js';
 import type { TaskDeploymentDescriptor } from '../../runtime/task-deployment.js';
 

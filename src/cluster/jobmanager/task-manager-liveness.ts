@@ -12,7 +12,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { GRPC_OPTIONS } from '../../core/proto.js';
-import { channelCredentials, type RpcSecurity } from '../rpc/credentials.js';
+import { channelCredentials, type RpcSecurity } from '../../core/rpc/credentials.js';
 import { probeTcp } from '../rpc/tcp-probe.js';
 
 /** The TCP probe deciding loss, also offered here next to the watcher that uses it. */

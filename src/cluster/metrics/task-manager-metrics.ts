@@ -4,7 +4,7 @@
  * TaskManager's `/metrics` endpoint renders {@link collect}. A closed group is reported once
  * more (so the JobManager sees a task's final counts), then forgotten.
  */
-import type { JobVertex } from '../../graph/job-graph.js';
+import type { JobVertex } from '../../common/job-graph.js';
 import type { TaskDeploymentDescriptor } from '../../runtime/task-deployment.js';
 import { droppedRecordCounts } from '../../connectors/poison-records.js';
 import type { MetricFamily } from './metric-family.js';

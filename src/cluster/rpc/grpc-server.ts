@@ -7,9 +7,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { UnavailableError } from '../../core/errors.js';
 import { GRPC_OPTIONS } from '../../core/proto.js';
-import { PLAINTEXT, serverCredentials, type RpcSecurity } from './credentials.js';
-import { toServiceError } from './grpc-errors.js';
-import { serverAuthInterceptors } from './rpc-auth.js';
+import { PLAINTEXT, serverCredentials, type RpcSecurity } from '../../core/rpc/credentials.js';
+import { toServiceError } from '../../core/rpc/grpc-errors.js';
+import { serverAuthInterceptors } from '../../core/rpc/rpc-auth.js';
 
 /** Options of {@link createGrpcServer}. */
 export interface GrpcServerOptions {

@@ -7,7 +7,7 @@
  */
 import { UnavailableError } from '../../core/errors.js';
 import { isTerminalJobStatus, type ExecutionState } from '../../runtime/task-deployment.js';
-import type { JobGraph } from '../../graph/job-graph.js';
+import type { JobGraph } from '../../common/job-graph.js';
 import { loadFlussProto } from '../../core/proto.js';
 import type { TaskCheckpointAck } from '../../checkpoint/checkpoint-types.js';
 import type {
@@ -26,7 +26,7 @@ import type {
   SubmitJobResponse,
   TaskExecutionStateUpdate,
 } from './messages.js';
-import type { RpcSecurity } from './credentials.js';
+import type { RpcSecurity } from '../../core/rpc/credentials.js';
 import { RpcChannel } from './rpc-channel.js';
 
 /** What `submitJob` sends. */

@@ -9,9 +9,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { UnavailableError } from '../../core/errors.js';
 import { GRPC_OPTIONS } from '../../core/proto.js';
-import { channelCredentials, describeTransport, PLAINTEXT, type RpcSecurity } from './credentials.js';
-import { fromServiceError } from './grpc-errors.js';
-import { checkTokenTransport, clientAuthInterceptors } from './rpc-auth.js';
+import { channelCredentials, describeTransport, PLAINTEXT, type RpcSecurity } from '../../core/rpc/credentials.js';
+import { fromServiceError } from '../../core/rpc/grpc-errors.js';
+import { checkTokenTransport, clientAuthInterceptors } from '../../core/rpc/rpc-auth.js';
 import { probeTcp } from './tcp-probe.js';
 
 /** Connection options of Fluss clients. */

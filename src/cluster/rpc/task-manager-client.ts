@@ -4,7 +4,7 @@
  * `UnavailableError('TaskManager at <address> is not reachable')`.
  */
 import { loadFlussProto } from '../../core/proto.js';
-import type { JobGraph } from '../../graph/job-graph.js';
+import type { JobGraph } from '../../common/job-graph.js';
 import type { TaskDeploymentDescriptor } from '../../runtime/task-deployment.js';
 import type { CheckpointRequest } from '../../checkpoint/checkpoint-types.js';
 import type { CancelTaskRequest, CheckpointNotification, SubmitTaskRequest, TriggerCheckpointRequest } from './messages.js';

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { describeError, NotFoundError } from '../../core/errors.js';
-import type { RpcSecurity } from '../rpc/credentials.js';
+import type { RpcSecurity } from '../../core/rpc/credentials.js';
 import type { TaskCheckpointAck } from '../../checkpoint/checkpoint-types.js';
 import { JobManagerClient } from '../rpc/job-manager-client.js';
 import type { RunningTask, TaskExecutionStateUpdate, TaskManagerMemoryMessage } from '../rpc/messages.js';

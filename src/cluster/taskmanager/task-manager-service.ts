@@ -11,7 +11,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../core/errors.js';
-import type { JobGraph } from '../../graph/job-graph.js';
+import type { JobGraph } from '../../common/job-graph.js';
 import type { TaskDeploymentDescriptor } from '../../runtime/task-deployment.js';
 import { validateJobGraph } from '../jobmanager/job-graph-validation.js';
 import { unaryHandler } from '../rpc/grpc-server.js';

@@ -17,7 +17,7 @@ import { loadFlussProto } from '../../core/proto.js';
 import { configurePoisonRecords } from '../../connectors/poison-records.js';
 import { NetworkEnvironment } from '../../network/network-environment.js';
 import { firstTmpDir } from '../../state/keyed-state-backend-factory.js';
-import { rpcSecurityFromConfig, type RpcSecurity } from '../rpc/credentials.js';
+import { rpcSecurityFromConfig, type RpcSecurity } from '../../core/rpc/credentials.js';
 import { bindServer, createGrpcServer, shutdownServer } from '../rpc/grpc-server.js';
 import { payloadLimitsOf } from '../rpc/payload-limits.js';
 import { JobBundleCache } from './job-bundle-cache.js';

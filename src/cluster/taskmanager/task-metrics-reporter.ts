@@ -5,7 +5,7 @@
  * so that wiring it is three calls: start, stop, and `metricsJson()` in the heartbeat.
  */
 import type { FlussConfig } from '../../core/config.js';
-import type { JobVertex } from '../../graph/job-graph.js';
+import type { JobVertex } from '../../common/job-graph.js';
 import type { TaskDeploymentDescriptor } from '../../runtime/task-deployment.js';
 import { MetricsHttpServer } from '../metrics/metrics-http-server.js';
 import { TaskManagerMetrics } from '../metrics/task-manager-metrics.js';

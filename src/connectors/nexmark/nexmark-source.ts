@@ -10,7 +10,7 @@
  * always emits the lowest pending event number next, so its timestamps never go backwards.
  */
 import { liveSplits, RateLimiter, type StridedSplit } from '../rate-limiter.js';
-import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from '../source.js';
+import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from '../../common/source.js';
 import { nexmarkConfig, type NexmarkConfig, type NexmarkOptions } from './nexmark-config.js';
 import type { NexmarkEvent } from './nexmark-events.js';
 import { NexmarkGenerator } from './nexmark-generator.js';

@@ -7,8 +7,8 @@
  * watermark is then pending, and is forwarded only once {@link AbstractStreamOperator.resumeTimers}
  * fired every timer up to it (Flink's order: timers fire, then the watermark is emitted).
  */
-import type { OpenContext } from '../../api/runtime-context.js';
-import { NO_TIMESTAMP } from '../stream-element.js';
+import type { OpenContext } from '../../common/runtime-context.js';
+import { NO_TIMESTAMP } from '../../common/stream-element.js';
 import {
   initializeStateOf,
   notifyAbortedOf,
@@ -17,7 +17,7 @@ import {
   stateInitializationContext,
   type StateInitializationContext,
   type StateSnapshotContext,
-} from '../checkpoint-hooks.js';
+} from '../../common/checkpoint-hooks.js';
 import type { OperatorContext, Output, StreamOperator } from '../stream-operator.js';
 import { asUserCodeError, closeUserFunction, openUserFunction } from '../user-function.js';
 import type { StreamingRuntimeContext } from '../streaming-runtime-context.js';

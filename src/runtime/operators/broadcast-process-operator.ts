@@ -4,10 +4,10 @@
  * stream (`processBroadcastElement`, writable broadcast state). Broadcast state is operator
  * state every subtask holds identically.
  */
-import type { BroadcastContext, BroadcastReadOnlyContext } from '../../api/co-functions.js';
-import type { Collector } from '../../api/functions.js';
-import type { OutputTag } from '../../api/output-tag.js';
-import type { MapStateDescriptor } from '../../api/state-descriptors.js';
+import type { BroadcastContext, BroadcastReadOnlyContext } from '../../common/co-functions.js';
+import type { Collector } from '../../common/functions.js';
+import type { OutputTag } from '../../common/output-tag.js';
+import type { MapStateDescriptor } from '../../common/state-descriptors.js';
 import { bindUserFunction } from '../user-function.js';
 import { AbstractStreamOperator, visibleTimestamp } from './abstract-stream-operator.js';
 import { BroadcastStateAccess, declaredBroadcastStates } from './broadcast-state-access.js';

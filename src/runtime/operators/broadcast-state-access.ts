@@ -3,8 +3,8 @@
  * `broadcast(...descriptors)` exist; the broadcast side gets the writable state, the other
  * side a read-only view (an object without write methods, so a cast cannot write either).
  */
-import type { BroadcastState, ReadOnlyBroadcastState } from '../../api/co-functions.js';
-import type { MapStateDescriptor } from '../../api/state-descriptors.js';
+import type { BroadcastState, ReadOnlyBroadcastState } from '../../common/co-functions.js';
+import type { MapStateDescriptor } from '../../common/state-descriptors.js';
 import { FailedPreconditionError } from '../../core/errors.js';
 import type { OperatorStateStore } from '../../state/operator-state-store.js';
 

@@ -3,7 +3,7 @@
  * second; emitted records keep the input's timestamp. On keyed connected streams the record's
  * key is made current first.
  */
-import type { Collector } from '../../api/functions.js';
+import type { Collector } from '../../common/functions.js';
 import { bindUserFunction } from '../user-function.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
 import type { InputKeySelectors } from './co-input-keys.js';

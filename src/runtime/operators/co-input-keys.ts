@@ -2,7 +2,7 @@
  * Key extraction of keyed two-input operators: one key selector per logical input, bound once
  * when the operator is created.
  */
-import type { KeySelector } from '../../api/functions.js';
+import type { KeySelector } from '../../common/functions.js';
 import { bindKeySelector } from './keyed-process-operator.js';
 
 /** The bound key selector of input 0 and of input 1. */

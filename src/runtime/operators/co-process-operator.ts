@@ -4,8 +4,8 @@
  * timers need keyed inputs (`connect(...).keyBy(k1, k2)`); registering one here is an error
  * naming the operator.
  */
-import type { Collector, ProcessContext, TimerService } from '../../api/functions.js';
-import type { OutputTag } from '../../api/output-tag.js';
+import type { Collector, ProcessContext, TimerService } from '../../common/functions.js';
+import type { OutputTag } from '../../common/output-tag.js';
 import { FailedPreconditionError } from '../../core/errors.js';
 import { bindUserFunction } from '../user-function.js';
 import { AbstractStreamOperator, visibleTimestamp } from './abstract-stream-operator.js';

@@ -1,5 +1,5 @@
 /** The `filter` operator: forwards the records its predicate accepts. */
-import type { KeySelector } from '../../api/functions.js';
+import type { KeySelector } from '../../common/functions.js';
 import { bindUserFunction } from '../user-function.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
 import { bindKeySelector } from './keyed-process-operator.js';

@@ -1,5 +1,5 @@
 /** The `flatMap` operator: any number of outputs per input, keeping the input's timestamp. */
-import type { Collector, KeySelector } from '../../api/functions.js';
+import type { Collector, KeySelector } from '../../common/functions.js';
 import { bindUserFunction } from '../user-function.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
 import { bindKeySelector } from './keyed-process-operator.js';

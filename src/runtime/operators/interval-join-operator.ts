@@ -8,12 +8,12 @@
  * Elements behind the watermark are late: dropped, or sent to a side output when asked.
  * Results carry the larger of both timestamps.
  */
-import type { Collector, KeySelector } from '../../api/functions.js';
-import type { ProcessJoinContext } from '../../api/join-functions.js';
-import type { OutputTag } from '../../api/output-tag.js';
+import type { Collector, KeySelector } from '../../common/functions.js';
+import type { ProcessJoinContext } from '../../common/join-functions.js';
+import type { OutputTag } from '../../common/output-tag.js';
 import { FailedPreconditionError } from '../../core/errors.js';
 import { KeyedMapState } from '../../state/keyed-states.js';
-import { NO_TIMESTAMP } from '../stream-element.js';
+import { NO_TIMESTAMP } from '../../common/stream-element.js';
 import type { Timer } from '../timer-heap.js';
 import { bindUserFunction } from '../user-function.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';

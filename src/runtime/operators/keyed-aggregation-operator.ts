@@ -6,8 +6,8 @@
  * extreme value (the first one on ties unless `first` is false). Emits the running aggregate
  * after every record.
  */
-import { copyRecord, FieldAggregator, type AggregationKind } from '../../api/field-aggregation.js';
-import type { KeySelector } from '../../api/functions.js';
+import { copyRecord, FieldAggregator, type AggregationKind } from '../../common/field-aggregation.js';
+import type { KeySelector } from '../../common/functions.js';
 import { VOID_NAMESPACE } from '../../state/keyed-state-backend.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
 import { bindKeySelector } from './keyed-process-operator.js';

@@ -8,9 +8,9 @@ import type {
   KeyedBroadcastContext,
   KeyedBroadcastOnTimerContext,
   KeyedStateFunction,
-} from '../../api/co-functions.js';
-import type { Collector, KeySelector } from '../../api/functions.js';
-import type { OutputTag } from '../../api/output-tag.js';
+} from '../../common/co-functions.js';
+import type { Collector, KeySelector } from '../../common/functions.js';
+import type { OutputTag } from '../../common/output-tag.js';
 import type {
   AggregatingStateDescriptor,
   ListStateDescriptor,
@@ -18,7 +18,7 @@ import type {
   ReducingStateDescriptor,
   StateDescriptor,
   ValueStateDescriptor,
-} from '../../api/state-descriptors.js';
+} from '../../common/state-descriptors.js';
 import { keyIdentity, VOID_NAMESPACE } from '../../state/keyed-state-backend.js';
 import { bindUserFunction } from '../user-function.js';
 import { visibleTimestamp } from './abstract-stream-operator.js';

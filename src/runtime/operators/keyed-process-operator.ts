@@ -4,8 +4,8 @@
  * timers fire `onTimer` with that key current. Records emitted from an event-time timer carry
  * the timer's timestamp; from a processing-time timer, none.
  */
-import type { Collector, KeySelector, OnTimerContext } from '../../api/functions.js';
-import type { OutputTag } from '../../api/output-tag.js';
+import type { Collector, KeySelector, OnTimerContext } from '../../common/functions.js';
+import type { OutputTag } from '../../common/output-tag.js';
 import { bindUserFunction } from '../user-function.js';
 import { visibleTimestamp } from './abstract-stream-operator.js';
 import { KeyedTimerOperator } from './keyed-timer-operator.js';

@@ -3,7 +3,7 @@
  * running reduced value after every record, like Flink's StreamGroupedReduceOperator.
  */
 import { callReduce } from '../../state/keyed-states.js';
-import type { KeySelector, ReduceFunction } from '../../api/functions.js';
+import type { KeySelector, ReduceFunction } from '../../common/functions.js';
 import { VOID_NAMESPACE } from '../../state/keyed-state-backend.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
 import { bindKeySelector } from './keyed-process-operator.js';

@@ -4,8 +4,8 @@
  * `onTimer` with the firing timer's key current. Records emitted from an event-time timer carry
  * the timer's timestamp; from a processing-time timer, none.
  */
-import type { Collector } from '../../api/functions.js';
-import { NO_TIMESTAMP } from '../stream-element.js';
+import type { Collector } from '../../common/functions.js';
+import { NO_TIMESTAMP } from '../../common/stream-element.js';
 import type { Timer } from '../timer-heap.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
 

@@ -1,5 +1,5 @@
 /** The `map` operator: one output per input, keeping the input's timestamp. */
-import type { KeySelector } from '../../api/functions.js';
+import type { KeySelector } from '../../common/functions.js';
 import { bindUserFunction } from '../user-function.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
 import { bindKeySelector } from './keyed-process-operator.js';

@@ -2,10 +2,10 @@
  * Creates the runtime operator of an {@link OperatorDescriptor}: exactly one implementation
  * per {@link OperatorKind}.
  */
-import type { Source } from '../../connectors/source.js';
-import type { NodeFunctions } from '../../graph/built-job.js';
-import type { OperatorDescriptor } from '../../graph/job-graph.js';
-import type { ReduceFunction } from '../../api/functions.js';
+import type { Source } from '../../common/source.js';
+import type { NodeFunctions } from '../../common/built-job.js';
+import type { OperatorDescriptor } from '../../common/job-graph.js';
+import type { ReduceFunction } from '../../common/functions.js';
 import type { StreamOperator } from '../stream-operator.js';
 import { BroadcastProcessOperator } from './broadcast-process-operator.js';
 import { CoFlatMapOperator } from './co-flat-map-operator.js';
@@ -28,7 +28,7 @@ import { TimestampsAndWatermarksOperator } from './timestamps-and-watermarks-ope
 import { EvictingWindowOperator } from './window-evicting-operator.js';
 import { cloneWindowSpecForSubtask } from './window-function-adapter.js';
 import { WindowOperator } from './window-operator.js';
-import type { WindowOperatorSpec } from '../../api/windowing/window-operator-spec.js';
+import type { WindowOperatorSpec } from '../../common/windowing/window-operator-spec.js';
 
 /** The operator for `descriptor`, bound to the node's live functions. */
 export function createStreamOperator(descriptor: OperatorDescriptor, functions: NodeFunctions): StreamOperator {

@@ -2,8 +2,8 @@
  * The `process` operator: runs a ProcessFunction on a non-keyed stream. Its context offers the
  * record's timestamp, side outputs and the current time; timers need a keyed stream, as in Flink.
  */
-import type { Collector, ProcessContext, TimerService } from '../../api/functions.js';
-import type { OutputTag } from '../../api/output-tag.js';
+import type { Collector, ProcessContext, TimerService } from '../../common/functions.js';
+import type { OutputTag } from '../../common/output-tag.js';
 import { FailedPreconditionError } from '../../core/errors.js';
 import { bindUserFunction } from '../user-function.js';
 import { AbstractStreamOperator, visibleTimestamp } from './abstract-stream-operator.js';

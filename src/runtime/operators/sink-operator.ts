@@ -10,11 +10,11 @@
  * After `keyBy` the sink is keyed (as in Flink): the record's key is made current before
  * `invoke`, so a sink function may keep keyed state (`getRuntimeContext().getState(…)`).
  */
-import type { StateInitializationContext, StateSnapshotContext } from '../checkpoint-hooks.js';
-import { initializeStateOf, notifyAbortedOf, notifyCompleteOf, snapshotStateOf } from '../checkpoint-hooks.js';
-import type { KeySelector, SinkContext } from '../../api/functions.js';
-import { isSink, type Sink, type SinkWriter } from '../../connectors/sink.js';
-import { NO_TIMESTAMP } from '../stream-element.js';
+import type { StateInitializationContext, StateSnapshotContext } from '../../common/checkpoint-hooks.js';
+import { initializeStateOf, notifyAbortedOf, notifyCompleteOf, snapshotStateOf } from '../../common/checkpoint-hooks.js';
+import type { KeySelector, SinkContext } from '../../common/functions.js';
+import { isSink, type Sink, type SinkWriter } from '../../common/sink.js';
+import { NO_TIMESTAMP } from '../../common/stream-element.js';
 import { bindUserFunction } from '../user-function.js';
 import { AbstractStreamOperator, visibleTimestamp } from './abstract-stream-operator.js';
 import { bindKeySelector } from './keyed-process-operator.js';

@@ -18,11 +18,11 @@
  * and a reader that buffers records emits them before each barrier (`prepareSnapshotPreBarrier`).
  */
 import { FailedPreconditionError } from '../../core/errors.js';
-import type { ListState } from '../../api/runtime-context.js';
-import type { StateInitializationContext, StateSnapshotContext } from '../checkpoint-hooks.js';
-import type { TimestampAssigner, WatermarkStrategy } from '../../api/watermark-strategy.js';
-import type { InputStatus, ReaderOutput, Source, SourceReader } from '../../connectors/source.js';
-import { MAX_WATERMARK, NO_TIMESTAMP } from '../stream-element.js';
+import type { ListState } from '../../common/runtime-context.js';
+import type { StateInitializationContext, StateSnapshotContext } from '../../common/checkpoint-hooks.js';
+import type { TimestampAssigner, WatermarkStrategy } from '../../common/watermark-strategy.js';
+import type { InputStatus, ReaderOutput, Source, SourceReader } from '../../common/source.js';
+import { MAX_WATERMARK, NO_TIMESTAMP } from '../../common/stream-element.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
 import {
   type GeneratorOutput,

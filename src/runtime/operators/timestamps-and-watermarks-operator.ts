@@ -5,8 +5,8 @@
  * watermarks of its input by its own. Only the final maximal watermark of the input passes
  * through, so bounded jobs still fire every window at the end.
  */
-import type { TimestampAssigner, WatermarkStrategy } from '../../api/watermark-strategy.js';
-import { MAX_WATERMARK } from '../stream-element.js';
+import type { TimestampAssigner, WatermarkStrategy } from '../../common/watermark-strategy.js';
+import { MAX_WATERMARK } from '../../common/stream-element.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
 import {
   type GeneratorOutput,

@@ -6,7 +6,7 @@
  * every output is. Periodic emission is driven by the task's mailbox through the processing
  * time service, never from a timer callback of its own.
  */
-import type { TimestampAssigner, Watermark, WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from '../../api/watermark-strategy.js';
+import type { TimestampAssigner, Watermark, WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from '../../common/watermark-strategy.js';
 import type { ProcessingTimeService } from '../internal-timer-service.js';
 
 /** Where the combined watermark and idleness go (the operator's output). */

@@ -5,9 +5,9 @@
  * entries of merged session windows into the surviving state window. Values stay plain
  * (arrays, user values) so any backend can store them.
  */
-import type { AggregateFunction, ReduceFunction } from '../../api/functions.js';
-import type { TimestampedValue } from '../../api/windowing/evictors.js';
-import type { WindowAggregation } from '../../api/windowing/window-operator-spec.js';
+import type { AggregateFunction, ReduceFunction } from '../../common/functions.js';
+import type { TimestampedValue } from '../../common/windowing/evictors.js';
+import type { WindowAggregation } from '../../common/windowing/window-operator-spec.js';
 import type { KeyedStateBackend, KeyedStateKind } from '../../state/keyed-state-backend.js';
 import { callReduce } from '../../state/keyed-states.js';
 

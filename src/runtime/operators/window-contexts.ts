@@ -3,11 +3,11 @@
  * at the current window (no allocation per record): the trigger's context (timers and state
  * in the window's namespace, merging of state) and the window function's context.
  */
-import type { OutputTag } from '../../api/output-tag.js';
-import type { StateDescriptor } from '../../api/state-descriptors.js';
-import type { KeyedStateStore, ProcessWindowContext } from '../../api/window-functions.js';
-import type { OnMergeContext } from '../../api/windowing/triggers.js';
-import { type Window, type WindowAccessor, windowAccessor, windowId } from '../../api/windowing/windows.js';
+import type { OutputTag } from '../../common/output-tag.js';
+import type { StateDescriptor } from '../../common/state-descriptors.js';
+import type { KeyedStateStore, ProcessWindowContext } from '../../common/window-functions.js';
+import type { OnMergeContext } from '../../common/windowing/triggers.js';
+import { type Window, type WindowAccessor, windowAccessor, windowId } from '../../common/windowing/windows.js';
 import { VOID_NAMESPACE, type KeyedStateBackend } from '../../state/keyed-state-backend.js';
 import type { InternalTimerService } from '../internal-timer-service.js';
 import { NamespacedStateStore } from './window-state-store.js';

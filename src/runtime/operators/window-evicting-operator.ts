@@ -4,10 +4,10 @@
  * function runs and after it, and a reduce or aggregate is applied to what remains at that
  * moment (incremental folding cannot un-add evicted elements).
  */
-import type { KeySelector } from '../../api/functions.js';
-import type { Evictor, EvictorContext } from '../../api/windowing/evictors.js';
-import type { WindowOperatorSpec } from '../../api/windowing/window-operator-spec.js';
-import type { Window } from '../../api/windowing/windows.js';
+import type { KeySelector } from '../../common/functions.js';
+import type { Evictor, EvictorContext } from '../../common/windowing/evictors.js';
+import type { WindowOperatorSpec } from '../../common/windowing/window-operator-spec.js';
+import type { Window } from '../../common/windowing/windows.js';
 import { foldElements, TimestampedListContents, WINDOW_CONTENTS_STATE, type WindowContents } from './window-contents.js';
 import { WindowOperator } from './window-operator.js';
 

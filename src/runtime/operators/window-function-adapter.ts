@@ -2,11 +2,11 @@
  * Binds the window function of a {@link WindowOperatorSpec} (process / apply, keyed or all,
  * lambda or object) once, into one call shape the window operator uses for every window.
  */
-import type { Collector } from '../../api/functions.js';
-import type { ProcessWindowContext } from '../../api/window-functions.js';
-import type { WindowFunctionKind, WindowOperatorSpec } from '../../api/windowing/window-operator-spec.js';
-import { shallowClone } from '../../graph/clone-for-subtask.js';
-import type { Window } from '../../api/windowing/windows.js';
+import type { Collector } from '../../common/functions.js';
+import type { ProcessWindowContext } from '../../common/window-functions.js';
+import type { WindowFunctionKind, WindowOperatorSpec } from '../../common/windowing/window-operator-spec.js';
+import { shallowClone } from '../clone-for-subtask.js';
+import type { Window } from '../../common/windowing/windows.js';
 import { bindUserFunction } from '../user-function.js';
 
 /** A window function in the operator's call shape. */

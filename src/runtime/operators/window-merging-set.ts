@@ -5,7 +5,7 @@
  * others are folded into it by the merge callback. Kept in keyed state as a list of
  * `[windowId, stateWindowId]` pairs so any backend can store it.
  */
-import { mergeTimeWindows, TimeWindow, windowFromId, windowId } from '../../api/windowing/windows.js';
+import { mergeTimeWindows, TimeWindow, windowFromId, windowId } from '../../common/windowing/windows.js';
 import { VOID_NAMESPACE, type KeyedStateBackend } from '../../state/keyed-state-backend.js';
 
 /** Backend state holding each key's merging window set. */

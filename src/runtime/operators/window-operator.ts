@@ -6,13 +6,13 @@
  * {@link MergingWindowSet} kept in keyed state. Elements too late for every window go to the
  * late-data side output or are dropped. Results carry the timestamp `window.maxTimestamp()`.
  */
-import type { Collector, KeySelector } from '../../api/functions.js';
-import type { WindowAssignerContext } from '../../api/windowing/window-assigners.js';
-import type { WindowOperatorSpec } from '../../api/windowing/window-operator-spec.js';
-import type { Trigger, TriggerResult } from '../../api/windowing/triggers.js';
-import { type TimeWindow, type Window, windowFromId, windowId } from '../../api/windowing/windows.js';
+import type { Collector, KeySelector } from '../../common/functions.js';
+import type { WindowAssignerContext } from '../../common/windowing/window-assigners.js';
+import type { WindowOperatorSpec } from '../../common/windowing/window-operator-spec.js';
+import type { Trigger, TriggerResult } from '../../common/windowing/triggers.js';
+import { type TimeWindow, type Window, windowFromId, windowId } from '../../common/windowing/windows.js';
 import { closeUserFunction, openUserFunction } from '../user-function.js';
-import { MAX_WATERMARK } from '../stream-element.js';
+import { MAX_WATERMARK } from '../../common/stream-element.js';
 import type { StreamingRuntimeContext } from '../streaming-runtime-context.js';
 import type { Timer } from '../timer-heap.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';

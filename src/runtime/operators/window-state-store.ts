@@ -5,7 +5,7 @@
  * window on every access. Also folds the entries of merged session windows into the surviving
  * window (`OnMergeContext.mergePartitionedState`).
  */
-import type { KeyedStateStore } from '../../api/window-functions.js';
+import type { KeyedStateStore } from '../../common/window-functions.js';
 import type {
   AggregatingStateDescriptor,
   ListStateDescriptor,
@@ -13,8 +13,8 @@ import type {
   ReducingStateDescriptor,
   StateDescriptor,
   ValueStateDescriptor,
-} from '../../api/state-descriptors.js';
-import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../../api/runtime-context.js';
+} from '../../common/state-descriptors.js';
+import type { AggregatingState, ListState, MapState, ReducingState, ValueState } from '../../common/runtime-context.js';
 import { FailedPreconditionError } from '../../core/errors.js';
 import type { KeyedStateBackend, StateNamespace } from '../../state/keyed-state-backend.js';
 import {

@@ -3,7 +3,7 @@
  * `/jobs/:jid/exceptions`), built from a JobMaster and the task metrics TaskManagers reported.
  * Field names are Flink's (kebab-case), so dashboards and scripts written for Flink can read them.
  */
-import type { JobEdge, JobVertex } from '../../../graph/job-graph.js';
+import type { JobEdge, JobVertex } from '../../../common/job-graph.js';
 import type { ExecutionState } from '../../../runtime/task-deployment.js';
 import { NO_WATERMARK } from '../../metrics/task-metrics-snapshot.js';
 import { aggregateExecutionState } from '../execution-graph.js';

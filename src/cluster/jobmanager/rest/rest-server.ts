@@ -20,7 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { describeError, FlussError, UnavailableError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/logger.js';
 import { closeHttp, listenHttp } from '../../http-listen.js';
-import { bearerMatches, isLoopbackHost } from '../../rpc/rpc-auth.js';
+import { bearerMatches, isLoopbackHost } from '../../../core/rpc/rpc-auth.js';
 import { createRestRouter, type RestContext } from './rest-handlers.js';
 import { errorBody, httpStatusOf, RestError } from './rest-errors.js';
 import type { RestResponse, RestRouter } from './rest-router.js';

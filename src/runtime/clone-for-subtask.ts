@@ -4,7 +4,7 @@
  * every object is shallow-cloned: same prototype, own properties copied. Plain functions
  * carry no per-instance fields of their own and are reused.
  */
-import type { BuiltJob, EdgeFunctions, NodeFunctions, UserFunctions } from './built-job.js';
+import type { BuiltJob, EdgeFunctions, NodeFunctions, UserFunctions } from '../common/built-job.js';
 
 /** A shallow clone of an object (same prototype, own property descriptors); functions and primitives as they are. */
 export function shallowClone<X>(x: X): X {

@@ -16,7 +16,7 @@ import {
   NotFoundError,
   TimeoutError,
   UnavailableError,
-} from '../../core/errors.js';
+} from '../errors.js';
 
 /** Trailer key carrying the exact {@link FlussErrorCode}. */
 export const FLUSS_ERROR_CODE_KEY = 'fluss-error-code';

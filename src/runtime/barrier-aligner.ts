@@ -8,7 +8,7 @@
  * from the coordinator give a pending checkpoint up. Barriers of checkpoints already given up
  * or completed are ignored.
  */
-import type { CheckpointBarrierEvent } from '../runtime/stream-element.js';
+import type { CheckpointBarrierEvent } from '../common/stream-element.js';
 
 /** Blocks and unblocks channels (the task's input gates). */
 export interface ChannelBlocker {

@@ -3,7 +3,7 @@
  * sink subtask creates one `SinkWriter`, called synchronously per record from the task's
  * mailbox loop. Writers buffer and write asynchronously; `flush` is where the task awaits.
  */
-import type { SinkContext } from '../api/functions.js';
+import type { SinkContext } from './functions.js';
 
 /** What a writer knows of its subtask. */
 export interface SinkWriterContext {

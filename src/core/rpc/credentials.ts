@@ -15,8 +15,8 @@
  */
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import type { FlussConfig } from '../../core/config.js';
-import { ConfigurationError } from '../../core/errors.js';
+import type { FlussConfig } from '../config.js';
+import { ConfigurationError } from '../errors.js';
 
 /** PEM contents of this process's key pair and of the CA it trusts. */
 export interface TlsMaterial {

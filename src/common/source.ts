@@ -4,7 +4,7 @@
  * task polls from its mailbox loop. Readers never block: when nothing is ready they return
  * `NOTHING_AVAILABLE` and the task awaits `isAvailable()`.
  */
-import type { WatermarkStrategy } from '../api/watermark-strategy.js';
+import type { WatermarkStrategy } from './watermark-strategy.js';
 
 /** Whether a source ends. */
 export type Boundedness = 'BOUNDED' | 'CONTINUOUS_UNBOUNDED';

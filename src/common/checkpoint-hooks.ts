@@ -10,8 +10,16 @@
  * - `notifyCheckpointComplete(n)` once checkpoint n exists (two-phase-commit sinks commit);
  * - `notifyCheckpointAborted(n)` when checkpoint n was given up.
  */
-import type { ListState } from '../api/runtime-context.js';
-import type { OperatorStateStore } from '../state/operator-state-store.js';
+import type { ListState } from './runtime-context.js';
+
+/**
+ * The operator list states of one operator in one subtask, as the checkpoint hooks see them
+ * (Flink's OperatorStateStore): `split` states are redistributed round-robin on rescale, `union`
+ * states are given whole to every subtask. The state backend's operator state store implements it.
+ */
+export interface OperatorListStates {
+  getListState<T>(name: string, mode: 'split' | 'union'): ListState<T>;
+}
 
 /** What `initializeState` gets. */
 export interface StateInitializationContext {
@@ -60,7 +68,7 @@ export interface CheckpointListener {
 }
 
 /** The initialization context over an operator's state store. */
-export function stateInitializationContext(store: OperatorStateStore, restoredCheckpointId: number | undefined): StateInitializationContext {
+export function stateInitializationContext(store: OperatorListStates, restoredCheckpointId: number | undefined): StateInitializationContext {
   const stateName = (x: string | NamedState): string => (typeof x === 'string' ? x : x.name);
   const access: OperatorStateStoreAccess = {
     getListState: <T>(x: string | NamedState) => store.getListState<T>(stateName(x), 'split'),

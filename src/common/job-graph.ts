@@ -21,13 +21,13 @@ export type PartitionerKind =
  * per kind; `settings` carries the kind's serialisable options.
  */
 export type OperatorKind =
-  | 'source' // userFunction: Source (src/connectors/source.ts)
+  | 'source' // userFunction: Source (src/common/source.ts)
   | 'map' // userFunction: MapFunction
   | 'flatMap' // userFunction: FlatMapFunction
   | 'filter' // userFunction: FilterFunction
   | 'process' // userFunction: ProcessFunction
   | 'timestampsAndWatermarks' // userFunction: WatermarkStrategy (assignTimestampsAndWatermarks)
-  | 'window' // keyed; userFunction: WindowOperatorSpec (src/api/windowing/window-operator-spec.ts); settings: { assigner, trigger, evictor, function, allowedLateness, lateDataTag }
+  | 'window' // keyed; userFunction: WindowOperatorSpec (src/common/windowing/window-operator-spec.ts); settings: { assigner, trigger, evictor, function, allowedLateness, lateDataTag }
   | 'keyedProcess' // userFunction: KeyedProcessFunction
   | 'keyedReduce' // userFunction: ReduceFunction
   | 'keyedAggregation' // settings: { aggregation: 'sum'|'min'|'max'|'minBy'|'maxBy', field: string | number | null }

@@ -2,7 +2,7 @@
  * The result of running a job's builder: the serialisable JobGraph plus the live user
  * function instances, looked up by StreamGraph node id and edge id.
  */
-import type { KeySelector, Partitioner } from '../api/functions.js';
+import type { KeySelector, Partitioner } from './functions.js';
 import type { TypeRegistry } from '../core/type-registry.js';
 import type { JobGraph } from './job-graph.js';
 

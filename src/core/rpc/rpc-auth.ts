@@ -14,7 +14,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { ConfigurationError } from '../../core/errors.js';
+import { ConfigurationError } from '../errors.js';
 import type { RpcSecurity } from './credentials.js';
 import { FLUSS_ERROR_CODE_KEY } from './grpc-errors.js';
 
