@@ -20,7 +20,7 @@
  * All I/O goes through the interfaces of checkpoint-coordinator-types.ts.
  */
 import type { CheckpointSettings, JobGraph } from '../common/job-graph.js';
-import { describeError, FlussError } from '../core/errors.js';
+import { brandErrorClass, describeError, FlussError } from '../core/errors.js';
 import type {
   CheckpointCoordinatorListener,
   CheckpointScheduler,
@@ -33,7 +33,11 @@ import { CompletedCheckpointStore, type CompletedCheckpoint } from './completed-
 import { PendingCheckpoint, type CheckpointFailureReason, type CheckpointTask } from './pending-checkpoint.js';
 
 /** A checkpoint or savepoint that did not complete. */
-export class CheckpointException extends FlussError {
+export class CheckpointError extends FlussError {
+  static {
+    brandErrorClass(this, 'CheckpointError');
+  }
+
   constructor(
     readonly reason: CheckpointFailureReason,
     message: string,
@@ -300,9 +304,9 @@ export class CheckpointCoordinator {
 
   private async trigger(savepoint: boolean, targetDir: string | undefined, stop = false, drain = false): Promise<CompletedCheckpoint> {
     const kind = savepoint ? 'Savepoint' : 'Checkpoint';
-    if (this.isShutdown) throw new CheckpointException('TRIGGER_FAILURE', `${kind} triggering failed: the job is no longer running`);
+    if (this.isShutdown) throw new CheckpointError('TRIGGER_FAILURE', `${kind} triggering failed: the job is no longer running`);
     const tasks = this.p.gateway.runningTasks();
-    if (!tasks) throw new CheckpointException('TRIGGER_FAILURE', `${kind} triggering failed: not all tasks of the job are running`);
+    if (!tasks) throw new CheckpointError('TRIGGER_FAILURE', `${kind} triggering failed: not all tasks of the job are running`);
     const checkpointId = this.nextCheckpointId++;
     const timestamp = this.p.scheduler.now();
     // Aborted and subsumed directories leave the job's chk-* before a new one is created.
@@ -315,13 +319,13 @@ export class CheckpointCoordinator {
       const message = `${kind} ${checkpointId} could not create its directory: ${describeError(err)}`;
       this.p.stats.reportFailed(checkpointId, this.p.scheduler.now(), message);
       if (!savepoint) this.countFailure('IO_EXCEPTION', message);
-      throw new CheckpointException('IO_EXCEPTION', message, { cause: err });
+      throw new CheckpointError('IO_EXCEPTION', message, { cause: err });
     }
     // The job may have left RUNNING (or restarted) while the directory was created.
     const now = this.p.gateway.runningTasks();
     if (this.isShutdown || !now || !sameTasks(now.all, tasks.all)) {
       await this.discardDir(dir);
-      throw new CheckpointException('TRIGGER_FAILURE', `${kind} triggering failed: the job's tasks changed while it was triggered`);
+      throw new CheckpointError('TRIGGER_FAILURE', `${kind} triggering failed: the job's tasks changed while it was triggered`);
     }
     const pc = new PendingCheckpoint(checkpointId, timestamp, savepoint, dir, tasks.all);
     const done = new Promise<CompletedCheckpoint>((resolve, reject) => {
@@ -491,7 +495,7 @@ export class CheckpointCoordinator {
     // complete(), which awaited the write first); until then a new checkpoint waits for it.
     if (!entry.finalizing) void this.discardDir(pc.targetDir);
     else if (entry.metadataWrite) this.track(entry.metadataWrite.then(noop, noop));
-    entry.reject(new CheckpointException(reason, message));
+    entry.reject(new CheckpointError(reason, message));
     if (!pc.savepoint) this.countFailure(reason, message);
     this.releaseQueuedTrigger();
   }

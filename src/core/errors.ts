@@ -1,6 +1,18 @@
 /**
  * Typed errors. Every error Fluss raises on purpose is a {@link FlussError} with a stable
  * `code`, so the CLI can print one line for user mistakes and gRPC can map it to a status.
+ *
+ * The rule for src/: a user or operator never sees a bare `Error`, `TypeError` or `RangeError`.
+ * A bad argument to the public API (a negative window size, an empty state name, a value of the
+ * wrong type) is an {@link InvalidArgumentError}, so one `catch` of the `FlussError` family
+ * covers everything Fluss throws; a broken internal invariant is an {@link InternalError}; a
+ * wrapped failure passes the original as `cause`. `test/unit/error-types.test.ts` holds src/ to
+ * this and lists the few plain `Error`s that stay, with their reasons.
+ *
+ * `instanceof` works across copies of this module: a job bundle that carries its own copy of
+ * `fluss`, or one evaluated in a VM context, throws errors that the daemon's copy still
+ * recognises. Each class brands its prototype with a symbol from the global registry (shared by
+ * every copy and every realm) and checks that brand instead of the prototype chain.
  */
 
 /** Stable error codes; `USER` codes are the caller's mistake and never print a stack trace. */
@@ -15,10 +27,43 @@ export type FlussErrorCode =
   | 'CONFIGURATION'
   | 'JOB_BUILD'
   | 'USER_CODE'
+  | 'UNSUPPORTED'
+  | 'IO'
   | 'INTERNAL';
+
+/** Static key under which a branded class keeps the symbol its instances carry. */
+const CLASS_BRAND = Symbol.for('fluss.error.class-brand');
+
+/** The registry symbol for the class `name`: the same in every copy of Fluss and every realm. */
+function brandSymbol(name: string): symbol {
+  return name === 'FlussError' ? Symbol.for('fluss.error') : Symbol.for(`fluss.error.${name}`);
+}
+
+/**
+ * Marks `cls` (named `name`, spelled out so that minifying a bundle cannot change it) so that
+ * `x instanceof cls` holds for an error made by any copy of the class with that name. Call it
+ * from a `static {}` block of every exported error class; an unbranded subclass (one a user
+ * writes) falls back to the ordinary prototype check.
+ */
+export function brandErrorClass(cls: abstract new (...args: never[]) => FlussError, name: string): void {
+  const brand = brandSymbol(name);
+  Object.defineProperty(cls.prototype, brand, { value: true });
+  Object.defineProperty(cls, CLASS_BRAND, { value: brand });
+}
 
 /** Base class of every deliberate Fluss error. */
 export class FlussError extends Error {
+  static {
+    brandErrorClass(this, 'FlussError');
+  }
+
+  /** True when `value` carries this class's brand (own brand only: a subclass may be unbranded). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    const brand: unknown = Object.hasOwn(this, CLASS_BRAND) ? (this as unknown as Record<symbol, unknown>)[CLASS_BRAND] : undefined;
+    if (typeof brand !== 'symbol') return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+  }
+
   /** Stable machine-readable code. */
   readonly code: FlussErrorCode;
 
@@ -31,6 +76,10 @@ export class FlussError extends Error {
 
 /** A configuration key is unknown, ill-typed, or a config file cannot be read. */
 export class ConfigurationError extends FlussError {
+  static {
+    brandErrorClass(this, 'ConfigurationError');
+  }
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('CONFIGURATION', message, options);
   }
@@ -38,6 +87,10 @@ export class ConfigurationError extends FlussError {
 
 /** A job file cannot be found, bundled, loaded or built into a graph. */
 export class JobBuildError extends FlussError {
+  static {
+    brandErrorClass(this, 'JobBuildError');
+  }
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('JOB_BUILD', message, options);
   }
@@ -45,6 +98,10 @@ export class JobBuildError extends FlussError {
 
 /** User code (a function of a job) threw; names the operator it ran in. */
 export class UserCodeError extends FlussError {
+  static {
+    brandErrorClass(this, 'UserCodeError');
+  }
+
   /** Name of the operator whose function threw. */
   readonly operatorName: string;
 
@@ -56,6 +113,10 @@ export class UserCodeError extends FlussError {
 
 /** Something that was asked for does not exist (job id, task, partition). */
 export class NotFoundError extends FlussError {
+  static {
+    brandErrorClass(this, 'NotFoundError');
+  }
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('NOT_FOUND', message, options);
   }
@@ -63,6 +124,10 @@ export class NotFoundError extends FlussError {
 
 /** Bad argument from a caller (CLI flag, RPC payload). */
 export class InvalidArgumentError extends FlussError {
+  static {
+    brandErrorClass(this, 'InvalidArgumentError');
+  }
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('INVALID_ARGUMENT', message, options);
   }
@@ -70,6 +135,10 @@ export class InvalidArgumentError extends FlussError {
 
 /** The operation is not allowed in the current state (cancel a finished job, …). */
 export class FailedPreconditionError extends FlussError {
+  static {
+    brandErrorClass(this, 'FailedPreconditionError');
+  }
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('FAILED_PRECONDITION', message, options);
   }
@@ -77,6 +146,10 @@ export class FailedPreconditionError extends FlussError {
 
 /** A peer (JobManager, TaskManager) cannot be reached. */
 export class UnavailableError extends FlussError {
+  static {
+    brandErrorClass(this, 'UnavailableError');
+  }
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('UNAVAILABLE', message, options);
   }
@@ -84,8 +157,45 @@ export class UnavailableError extends FlussError {
 
 /** A wait ran out of time (slots, registration, subscription). */
 export class TimeoutError extends FlussError {
+  static {
+    brandErrorClass(this, 'TimeoutError');
+  }
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('DEADLINE_EXCEEDED', message, options);
+  }
+}
+
+/** The operation is not supported here (a trigger that cannot merge, a window that would move back). */
+export class UnsupportedOperationError extends FlussError {
+  static {
+    brandErrorClass(this, 'UnsupportedOperationError');
+  }
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNSUPPORTED', message, options);
+  }
+}
+
+/** Reading or writing a file failed (a file source, a file sink); the I/O error is the cause. */
+export class IOError extends FlussError {
+  static {
+    brandErrorClass(this, 'IOError');
+  }
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('IO', message, options);
+  }
+}
+
+/** An invariant of Fluss itself broke: a bug, not the caller's mistake; prints its stack. */
+export class InternalError extends FlussError {
+  static {
+    brandErrorClass(this, 'InternalError');
+  }
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INTERNAL', message, options);
   }
 }
 

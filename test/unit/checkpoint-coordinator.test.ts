@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CheckpointException } from '../../src/checkpoint/checkpoint-coordinator.js';
+import { CheckpointError } from '../../src/checkpoint/checkpoint-coordinator.js';
 import type { TaskCheckpointAck } from '../../src/checkpoint/checkpoint-types.js';
 import type { CheckpointTask } from '../../src/checkpoint/pending-checkpoint.js';
 import { ALL, ack, ackAll, flush, setup } from './checkpoint-coordinator-doubles.js';
@@ -117,7 +117,7 @@ describe('CheckpointCoordinator', () => {
     second.catch(() => {});
     await flush();
     await scheduler.advance(500);
-    await expect(second).rejects.toBeInstanceOf(CheckpointException);
+    await expect(second).rejects.toBeInstanceOf(CheckpointError);
     expect(failovers).toEqual(['Exceeded checkpoint tolerable failure threshold. The latest checkpoint failed due to: Checkpoint 2 expired before completing.']);
   });
 
