@@ -3,14 +3,34 @@
  */
 import { JobBuildError } from '../core/errors.js';
 import { TypeRegistrationError, TypeRegistry } from '../core/type-registry.js';
+import { GlobalJobParameters, type JobExecutionConfig } from '../common/global-job-parameters.js';
 
 /** Flink's default interval of periodic watermark emission. */
 export const DEFAULT_AUTO_WATERMARK_INTERVAL_MS = 200;
 
 /** Execution options of a job. */
-export class ExecutionConfig {
+export class ExecutionConfig implements JobExecutionConfig {
   private autoWatermarkIntervalMs = DEFAULT_AUTO_WATERMARK_INTERVAL_MS;
   private readonly types = new TypeRegistry();
+  private globalJobParameters: GlobalJobParameters = new GlobalJobParameters();
+
+  /**
+   * Job-wide parameters (usually a `ParameterTool`), readable in every function through
+   * `getRuntimeContext().getExecutionConfig().getGlobalJobParameters()`. The builder runs on the
+   * client and again on every TaskManager, so what it sets here is what functions read there.
+   */
+  setGlobalJobParameters(parameters: GlobalJobParameters): this {
+    if (!(parameters instanceof GlobalJobParameters)) {
+      throw new JobBuildError('setGlobalJobParameters() takes a ParameterTool (or another GlobalJobParameters)');
+    }
+    this.globalJobParameters = parameters;
+    return this;
+  }
+
+  /** The parameters given to {@link setGlobalJobParameters} (an empty set when none were). */
+  getGlobalJobParameters(): GlobalJobParameters {
+    return this.globalJobParameters;
+  }
 
   /** How often periodic watermarks are emitted; 0 disables periodic watermarks. */
   setAutoWatermarkInterval(intervalMs: number): this {

@@ -34,6 +34,8 @@ export {
   DEFAULT_CHECKPOINT_TIMEOUT_MS,
 } from './checkpoint-config.js';
 export { ExecutionConfig, DEFAULT_AUTO_WATERMARK_INTERVAL_MS } from './execution-config.js';
+export { ParameterTool, NO_VALUE_KEY } from './parameter-tool.js';
+export { GlobalJobParameters, type JobExecutionConfig } from '../common/global-job-parameters.js';
 export {
   MemoryStateBackend,
   FsStateBackend,

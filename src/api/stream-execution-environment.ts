@@ -386,7 +386,7 @@ export class StreamExecutionEnvironment {
     // disableOperatorChaining(): every operator is its own chain, as in Flink.
     if (!this.chainingEnabled) for (const n of this.graph.nodes) n.chainingStrategy = 'NEVER';
     const jobGraph = generateJobGraph(this.graph, jobName, this.getSettingsDraft());
-    return { jobGraph, functions: new StreamGraphFunctions(this.graph), types: this.config.getRegisteredTypes() };
+    return { jobGraph, functions: new StreamGraphFunctions(this.graph), types: this.config.getRegisteredTypes(), executionConfig: this.config };
   }
 
   private async collect<T>(nodeId: number, jobName: string | undefined): Promise<T[]> {

@@ -5,6 +5,7 @@
 import type { KeySelector, Partitioner } from './functions.js';
 import type { TypeRegistry } from '../core/type-registry.js';
 import type { JobGraph } from './job-graph.js';
+import type { JobExecutionConfig } from './global-job-parameters.js';
 
 /** The live functions of one StreamGraph node. */
 export interface NodeFunctions {
@@ -41,4 +42,6 @@ export interface BuiltJob {
   functions: UserFunctions;
   /** Classes the builder registered (`env.registerType`): records and state carry them by name. */
   types?: TypeRegistry;
+  /** The builder's `env.getConfig()`: functions read its global job parameters. */
+  executionConfig?: JobExecutionConfig;
 }

@@ -8,6 +8,7 @@ import type {
   ReducingStateDescriptor,
   ValueStateDescriptor,
 } from './state-descriptors.js';
+import type { JobExecutionConfig } from './global-job-parameters.js';
 
 /** Keyed or operator state holding one value. */
 export interface ValueState<T> {
@@ -63,8 +64,32 @@ export interface OpenContext {
   readonly jobId: string;
 }
 
+/** Flink's `TaskInfo` (1.19+): who this subtask is. */
+export interface TaskInfo {
+  /** The task's name (its chain's name). */
+  getTaskName(): string;
+  /** Flink's `getTaskNameWithSubtasks()`: "name (i/n)", i counted from 1. */
+  getTaskNameWithSubtasks(): string;
+  /** 0-based index of this subtask. */
+  getIndexOfThisSubtask(): number;
+  /** The task's parallelism. */
+  getNumberOfParallelSubtasks(): number;
+  /** The number of key groups (the highest parallelism state can be rescaled to). */
+  getMaxNumberOfParallelSubtasks(): number;
+  /** How often this subtask was restarted (0 on the first run). */
+  getAttemptNumber(): number;
+  /** Flink's `getAllocationIDAsString()`: here the job id, subtask and attempt. */
+  getAllocationIDAsString(): string;
+}
+
 /** State and information of the subtask a function runs in. */
 export interface RuntimeContext extends OpenContext {
+  /** Flink 1.19's task information object. */
+  getTaskInfo(): TaskInfo;
+  /** The job's execution configuration, with its global job parameters. */
+  getExecutionConfig(): JobExecutionConfig;
+  /** Flink 1.19's shortcut: the global job parameters as a map (empty when none were set). */
+  getGlobalJobParameters(): Map<string, string>;
   /** Flink's getter of {@link OpenContext.subtaskIndex} (0-based). */
   getIndexOfThisSubtask(): number;
   /** Flink's getter of {@link OpenContext.parallelism}. */

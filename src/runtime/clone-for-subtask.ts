@@ -59,5 +59,5 @@ class ClonedUserFunctions implements UserFunctions {
 
 /** The same job with fresh per-subtask function instances. */
 export function cloneForSubtask(job: BuiltJob): BuiltJob {
-  return { jobGraph: job.jobGraph, functions: new ClonedUserFunctions(job.functions), types: job.types };
+  return { jobGraph: job.jobGraph, functions: new ClonedUserFunctions(job.functions), types: job.types, executionConfig: job.executionConfig };
 }

@@ -12,8 +12,10 @@ import type {
   OpenContext,
   ReducingState,
   RuntimeContext,
+  TaskInfo,
   ValueState,
 } from '../common/runtime-context.js';
+import { EMPTY_JOB_EXECUTION_CONFIG, type JobExecutionConfig } from '../common/global-job-parameters.js';
 import type {
   AggregatingStateDescriptor,
   ListStateDescriptor,
@@ -34,6 +36,12 @@ import {
 import type { OperatorStateStore } from '../state/operator-state-store.js';
 import { TtlPolicy, type TtlTimeProvider } from '../state/state-ttl.js';
 
+/** What a runtime context reads from the job and the task beyond the subtask's identity. */
+export interface RuntimeContextServices {
+  /** The job's built `env.getConfig()` (default: nothing set). */
+  executionConfig?: JobExecutionConfig;
+}
+
 /** Runtime context of one operator in one subtask. */
 export class StreamingRuntimeContext implements RuntimeContext {
   readonly taskName: string;
@@ -43,6 +51,8 @@ export class StreamingRuntimeContext implements RuntimeContext {
   readonly attemptNumber: number;
   readonly jobId: string;
   private readonly keyedStates = new Map<string, { kind: KeyedStateKind; state: unknown }>();
+  private readonly executionConfig: JobExecutionConfig;
+  private taskInfo: TaskInfo | undefined;
 
   constructor(
     info: OpenContext,
@@ -50,7 +60,9 @@ export class StreamingRuntimeContext implements RuntimeContext {
     private readonly keyedBackend: KeyedStateBackend | undefined,
     private readonly operatorState: OperatorStateStore,
     private readonly ttlTime: TtlTimeProvider = Date.now,
+    services: RuntimeContextServices = {},
   ) {
+    this.executionConfig = services.executionConfig ?? EMPTY_JOB_EXECUTION_CONFIG;
     this.taskName = info.taskName;
     this.subtaskIndex = info.subtaskIndex;
     this.parallelism = info.parallelism;
@@ -77,6 +89,28 @@ export class StreamingRuntimeContext implements RuntimeContext {
 
   getTaskName(): string {
     return this.taskName;
+  }
+
+  getTaskInfo(): TaskInfo {
+    if (this.taskInfo) return this.taskInfo;
+    const { taskName, subtaskIndex, parallelism, maxParallelism, attemptNumber, jobId } = this;
+    return (this.taskInfo = Object.freeze({
+      getTaskName: () => taskName,
+      getTaskNameWithSubtasks: () => `${taskName} (${subtaskIndex + 1}/${parallelism})`,
+      getIndexOfThisSubtask: () => subtaskIndex,
+      getNumberOfParallelSubtasks: () => parallelism,
+      getMaxNumberOfParallelSubtasks: () => maxParallelism,
+      getAttemptNumber: () => attemptNumber,
+      getAllocationIDAsString: () => `${jobId}-${subtaskIndex}-${attemptNumber}`,
+    }));
+  }
+
+  getExecutionConfig(): JobExecutionConfig {
+    return this.executionConfig;
+  }
+
+  getGlobalJobParameters(): Map<string, string> {
+    return this.executionConfig.getGlobalJobParameters().toMap();
   }
 
   /** The plain subtask information (what `open(ctx)` receives). */
