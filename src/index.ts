@@ -23,6 +23,9 @@ export {
   FailedPreconditionError,
   UnavailableError,
   TimeoutError,
+  UnsupportedOperationError,
+  IOError,
+  InternalError,
   type FlussErrorCode,
 } from './core/errors.js';
 export { loadConfig, type FlussConfig, type RawConfig } from './core/config.js';

@@ -4,6 +4,8 @@
  * which is what makes rescaling from a savepoint possible. Pure functions.
  */
 
+import { InvalidArgumentError } from '../core/errors.js';
+
 /** Flink's lower bound for the default max parallelism. */
 export const DEFAULT_LOWER_BOUND_MAX_PARALLELISM = 128;
 /** Flink's upper bound for max parallelism. */
@@ -56,7 +58,7 @@ export function keyHash(key: unknown): number {
       return h;
     }
     default:
-      throw new TypeError(`cannot use a ${typeof key} as a key`);
+      throw new InvalidArgumentError(`cannot use a ${typeof key} as a key`);
   }
 }
 
@@ -96,7 +98,7 @@ export function assignKeyToParallelOperator(key: unknown, maxParallelism: number
 
 /** The key groups owned by subtask `operatorIndex` (inverse of the mapping above). */
 export function keyGroupRangeForOperator(maxParallelism: number, parallelism: number, operatorIndex: number): KeyGroupRange {
-  if (parallelism > maxParallelism) throw new RangeError(`parallelism ${parallelism} exceeds max parallelism ${maxParallelism}`);
+  if (parallelism > maxParallelism) throw new InvalidArgumentError(`parallelism ${parallelism} exceeds max parallelism ${maxParallelism}`);
   const start = Math.floor((operatorIndex * maxParallelism + parallelism - 1) / parallelism);
   const end = Math.floor(((operatorIndex + 1) * maxParallelism - 1) / parallelism);
   return { start, end };

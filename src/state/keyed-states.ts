@@ -12,6 +12,7 @@ import { keyIdentity, VOID_NAMESPACE, type KeyedStateBackend, type StateNamespac
 import type { TtlPolicy, TtlValue } from './state-ttl.js';
 import { cloneStateValue, findUnnamedClass } from './typed-values.js';
 import { StateMap } from './value-codec.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 /** Flink's name of each kind of state, for messages. */
 const STATE_LABELS = { value: 'ValueState', list: 'ListState', map: 'MapState', reducing: 'ReducingState', aggregating: 'AggregatingState' } as const;
@@ -178,7 +179,7 @@ export class KeyedListState<T> extends AbstractKeyedState implements ListState<T
   }
 
   add(value: T): void {
-    if (value === undefined || value === null) throw new TypeError(`ListState "${this.name}": cannot add ${String(value)}`);
+    if (value === undefined || value === null) throw new InvalidArgumentError(`ListState "${this.name}": cannot add ${String(value)}`);
     const item = this.element(value);
     const raw = this.backend.get(this.name, this.namespace) as unknown[] | undefined;
     if (raw) raw.push(item);

@@ -9,7 +9,7 @@
  * {@link LevelDbKeyedStateBackend.snapshotNative}) and restore them with
  * {@link LevelDbKeyedStateBackend.restoreNative}; savepoints use the canonical form.
  */
-import { FailedPreconditionError } from '../core/errors.js';
+import { FailedPreconditionError, InvalidArgumentError } from '../core/errors.js';
 import { TypeRegistry } from '../core/type-registry.js';
 import { assignToKeyGroup, type KeyGroupRange } from './key-groups.js';
 import { EventLoopSlices, ITEMS_PER_CLOCK_LOOK } from './event-loop-slices.js';
@@ -121,7 +121,7 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
 
   /** Opens a fresh database at `options.path`. */
   static async open(options: LevelDbKeyedStateBackendOptions): Promise<LevelDbKeyedStateBackend> {
-    if (options.keyGroupRange.end > 0xffff) throw new RangeError(`key group ${options.keyGroupRange.end} does not fit the LevelDB key layout`);
+    if (options.keyGroupRange.end > 0xffff) throw new InvalidArgumentError(`key group ${options.keyGroupRange.end} does not fit the LevelDB key layout`);
     const store = await LevelDbStore.open({ path: options.path, blockCacheBytes: options.blockCacheBytes, writeBufferBytes: options.writeBufferBytes });
     return new LevelDbKeyedStateBackend(options, store);
   }

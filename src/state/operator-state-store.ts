@@ -8,7 +8,7 @@
 import type { BroadcastState } from '../common/co-functions.js';
 import type { OperatorListStates } from '../common/checkpoint-hooks.js';
 import type { ListState } from '../common/runtime-context.js';
-import { FailedPreconditionError } from '../core/errors.js';
+import { FailedPreconditionError, InvalidArgumentError } from '../core/errors.js';
 import { keyIdentity } from './keyed-state-backend.js';
 
 /** How a state is redistributed on restore. */
@@ -25,7 +25,7 @@ class OperatorListState<T> implements ListState<T> {
   }
 
   add(value: T): void {
-    if (value === undefined || value === null) throw new TypeError(`operator ListState: cannot add ${String(value)}`);
+    if (value === undefined || value === null) throw new InvalidArgumentError(`operator ListState: cannot add ${String(value)}`);
     this.items.push(value);
   }
 
@@ -73,7 +73,7 @@ class BroadcastMapState<K, V> implements BroadcastState<K, V> {
   }
 
   put(key: K, value: V): void {
-    if (value === undefined) throw new TypeError('BroadcastState: cannot put undefined (use remove())');
+    if (value === undefined) throw new InvalidArgumentError('BroadcastState: cannot put undefined (use remove())');
     this.map.set(keyIdentity(key), [key, value]);
   }
 

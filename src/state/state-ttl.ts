@@ -4,6 +4,7 @@
  * returned and is removed when met.
  */
 import type { StateTtlConfig } from '../common/state-descriptors.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 /** Clock used for TTL; replaceable in tests. */
 export type TtlTimeProvider = () => number;
@@ -20,7 +21,7 @@ export class TtlPolicy {
   readonly refreshOnRead: boolean;
 
   constructor(config: StateTtlConfig, readonly now: TtlTimeProvider) {
-    if (!(config.ttlMs > 0)) throw new RangeError(`state TTL must be > 0 ms, got ${config.ttlMs}`);
+    if (!(config.ttlMs > 0)) throw new InvalidArgumentError(`state TTL must be > 0 ms, got ${config.ttlMs}`);
     this.ttlMs = config.ttlMs;
     this.refreshOnRead = config.updateType === 'OnReadAndWrite';
   }

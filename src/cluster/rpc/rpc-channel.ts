@@ -7,7 +7,7 @@
  * (refused up front when it would travel in plaintext beyond loopback).
  */
 import * as grpc from '@grpc/grpc-js';
-import { UnavailableError } from '../../core/errors.js';
+import { InternalError, UnavailableError } from '../../core/errors.js';
 import { GRPC_OPTIONS } from '../../core/proto.js';
 import { channelCredentials, describeTransport, PLAINTEXT, type RpcSecurity } from '../../core/rpc/credentials.js';
 import { fromServiceError } from '../../core/rpc/grpc-errors.js';
@@ -131,7 +131,7 @@ export class RpcChannel {
 
   private method<F>(name: string): F {
     const fn = (this.client as unknown as Record<string, unknown>)[name];
-    if (typeof fn !== 'function') throw new Error(`gRPC method ${name} does not exist on ${this.peer}`);
+    if (typeof fn !== 'function') throw new InternalError(`gRPC method ${name} does not exist on ${this.peer}`);
     return fn as F;
   }
 }

@@ -11,11 +11,14 @@ import {
   FailedPreconditionError,
   FlussError,
   type FlussErrorCode,
+  InternalError,
   InvalidArgumentError,
+  IOError,
   JobBuildError,
   NotFoundError,
   TimeoutError,
   UnavailableError,
+  UnsupportedOperationError,
 } from '../errors.js';
 
 /** Trailer key carrying the exact {@link FlussErrorCode}. */
@@ -32,6 +35,8 @@ const TO_GRPC: Record<FlussErrorCode, grpc.status> = {
   CONFIGURATION: grpc.status.INVALID_ARGUMENT,
   JOB_BUILD: grpc.status.INVALID_ARGUMENT,
   USER_CODE: grpc.status.ABORTED,
+  UNSUPPORTED: grpc.status.UNIMPLEMENTED,
+  IO: grpc.status.INTERNAL,
   INTERNAL: grpc.status.INTERNAL,
 };
 
@@ -77,8 +82,14 @@ export function flussErrorOf(code: FlussErrorCode, message: string, cause?: unkn
       return new ConfigurationError(message, options);
     case 'JOB_BUILD':
       return new JobBuildError(message, options);
+    case 'UNSUPPORTED':
+      return new UnsupportedOperationError(message, options);
+    case 'IO':
+      return new IOError(message, options);
+    case 'INTERNAL':
+      return new InternalError(message, options);
     default:
-      // ALREADY_EXISTS, UNAUTHENTICATED, USER_CODE (the operator name is part of the message), INTERNAL
+      // ALREADY_EXISTS, UNAUTHENTICATED, USER_CODE (the operator name is part of the message)
       return new FlussError(code, message, options);
   }
 }
@@ -93,7 +104,7 @@ function isServiceError(err: unknown): err is grpc.ServiceError {
  */
 export function fromServiceError(err: unknown, what: string): FlussError {
   if (err instanceof FlussError) return err;
-  if (!isServiceError(err)) return new FlussError('INTERNAL', `${what}: ${oneLine(describeError(err))}`, { cause: err });
+  if (!isServiceError(err)) return new InternalError(`${what}: ${oneLine(describeError(err))}`, { cause: err });
   const details = oneLine(err.details || err.message);
   const sent = err.metadata?.get(FLUSS_ERROR_CODE_KEY)[0];
   if (typeof sent === 'string' && KNOWN_CODES.has(sent)) return flussErrorOf(sent as FlussErrorCode, details, err);
@@ -118,8 +129,8 @@ export function fromServiceError(err: unknown, what: string): FlussError {
     case grpc.status.PERMISSION_DENIED:
       return new FlussError('UNAUTHENTICATED', details, { cause: err });
     case grpc.status.UNIMPLEMENTED:
-      return new FlussError('INTERNAL', `${what} does not implement this call: ${details}`, { cause: err });
+      return new InternalError(`${what} does not implement this call: ${details}`, { cause: err });
     default:
-      return new FlussError('INTERNAL', `${what}: ${details}`, { cause: err });
+      return new InternalError(`${what}: ${details}`, { cause: err });
   }
 }
