@@ -78,8 +78,11 @@ export {
   SlidingProcessingTimeWindows,
   EventTimeSessionWindows,
   ProcessingTimeSessionWindows,
+  DynamicEventTimeSessionWindows,
+  DynamicProcessingTimeSessionWindows,
   GlobalWindows,
   type WindowAssignerContext,
+  type SessionWindowTimeGapExtractor,
 } from '../common/windowing/window-assigners.js';
 export {
   Trigger,
@@ -93,7 +96,10 @@ export {
   type TriggerContext,
   type OnMergeContext,
 } from '../common/windowing/triggers.js';
-export { Evictor, CountEvictor, TimeEvictor, type TimestampedValue, type EvictorContext } from '../common/windowing/evictors.js';
+export { Evictor, CountEvictor, TimeEvictor, DeltaEvictor, type TimestampedValue, type EvictorContext } from '../common/windowing/evictors.js';
+export { ContinuousProcessingTimeTrigger } from '../common/windowing/continuous-processing-time-trigger.js';
+export { DeltaTrigger } from '../common/windowing/delta-trigger.js';
+export type { DeltaFunction } from '../common/windowing/delta-function.js';
 export type { WindowOperatorSpec, WindowAggregation, WindowFunctionKind } from '../common/windowing/window-operator-spec.js';
 export { CollectionSource } from '../connectors/collection-source.js';
 export { SequenceSource } from '../connectors/sequence-source.js';

@@ -2,6 +2,7 @@
  * Evictors remove elements from a window before and/or after the window function runs.
  */
 import type { Window } from './windows.js';
+import { checkThreshold, type DeltaFunction, deltaOf } from './delta-function.js';
 
 /** An element of a window with its timestamp. */
 export interface TimestampedValue<T> {
@@ -67,6 +68,39 @@ export class TimeEvictor<T> extends Evictor<T> {
     const cutoff = max - this.windowSize;
     let w = 0;
     for (const e of elements) if (e.timestamp > cutoff) elements[w++] = e;
+    elements.length = w;
+  }
+}
+
+/**
+ * Flink's `DeltaEvictor`: removes every element whose delta to the window's last element is at
+ * least `threshold`.
+ */
+export class DeltaEvictor<T> extends Evictor<T> {
+  private readonly delta: (oldDataPoint: T, newDataPoint: T) => number;
+  private constructor(
+    readonly threshold: number,
+    deltaFunction: DeltaFunction<T>,
+    readonly doEvictAfter: boolean,
+  ) {
+    super();
+    checkThreshold('DeltaEvictor', threshold);
+    this.delta = deltaOf('DeltaEvictor', deltaFunction);
+  }
+  static of<T>(threshold: number, deltaFunction: DeltaFunction<T>, doEvictAfter = false): DeltaEvictor<T> {
+    return new DeltaEvictor(threshold, deltaFunction, doEvictAfter);
+  }
+  evictBefore(elements: TimestampedValue<T>[]): void {
+    if (!this.doEvictAfter) this.evict(elements);
+  }
+  evictAfter(elements: TimestampedValue<T>[]): void {
+    if (this.doEvictAfter) this.evict(elements);
+  }
+  private evict(elements: TimestampedValue<T>[]): void {
+    const last = elements[elements.length - 1];
+    if (last === undefined) return;
+    let w = 0;
+    for (const e of elements) if (!(this.delta(e.value, last.value) >= this.threshold)) elements[w++] = e;
     elements.length = w;
   }
 }

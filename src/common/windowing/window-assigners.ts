@@ -5,6 +5,7 @@
 import { GlobalWindow, TimeWindow, type Window } from './windows.js';
 import type { Trigger } from './triggers.js';
 import { EventTimeTrigger, NeverTrigger, ProcessingTimeTrigger } from './triggers.js';
+import { InvalidArgumentError } from '../../core/errors.js';
 
 /** What an assigner may ask of the operator. */
 export interface WindowAssignerContext {
@@ -150,6 +151,10 @@ export class EventTimeSessionWindows extends SessionWindows {
   static withGap(gap: number): EventTimeSessionWindows {
     return new EventTimeSessionWindows(gap);
   }
+  /** Sessions whose gap each element names (Flink's `DynamicEventTimeSessionWindows`). */
+  static withDynamicGap<T>(extractor: SessionWindowTimeGapExtractor<T>): DynamicEventTimeSessionWindows<T> {
+    return new DynamicEventTimeSessionWindows(extractor);
+  }
   assignWindows(_e: unknown, timestamp: number, _ctx?: WindowAssignerContext): TimeWindow[] {
     if (!Number.isFinite(timestamp)) {
       throw new Error('Record has no timestamp: event-time windows need timestamps; use assignTimestampsAndWatermarks');
@@ -169,9 +174,80 @@ export class ProcessingTimeSessionWindows extends SessionWindows {
   static withGap(gap: number): ProcessingTimeSessionWindows {
     return new ProcessingTimeSessionWindows(gap);
   }
+  /** Sessions whose gap each element names (Flink's `DynamicProcessingTimeSessionWindows`). */
+  static withDynamicGap<T>(extractor: SessionWindowTimeGapExtractor<T>): DynamicProcessingTimeSessionWindows<T> {
+    return new DynamicProcessingTimeSessionWindows(extractor);
+  }
   assignWindows(_e: unknown, _ts: number, ctx: WindowAssignerContext): TimeWindow[] {
     const now = ctx.getCurrentProcessingTime();
     return [new TimeWindow(now, now + this.gap)];
+  }
+  getDefaultTrigger(): Trigger<unknown, TimeWindow> {
+    return ProcessingTimeTrigger.create();
+  }
+  isEventTime(): boolean {
+    return false;
+  }
+}
+
+/** Flink's `SessionWindowTimeGapExtractor`: the session gap (ms) an element opens. */
+export type SessionWindowTimeGapExtractor<T> = ((element: T) => number) | { extract(element: T): number };
+
+/** Sessions with a gap per element: windows `[t, t + extract(element))` merged while they overlap. */
+abstract class DynamicSessionWindows<T> extends WindowAssigner<TimeWindow> {
+  private readonly extract: (element: T) => number;
+  protected constructor(extractor: SessionWindowTimeGapExtractor<T>) {
+    super();
+    if (typeof extractor === 'function') this.extract = extractor;
+    else if (extractor && typeof extractor.extract === 'function') this.extract = (e) => extractor.extract(e);
+    else throw new InvalidArgumentError('withDynamicGap() takes a function (element) => gap in ms, or an object with extract(element)');
+  }
+  protected window(element: unknown, start: number): TimeWindow[] {
+    const gap = this.extract(element as T);
+    if (!(gap > 0) || !Number.isFinite(gap)) {
+      throw new InvalidArgumentError(`Dynamic session time gap must satisfy 0 < gap, got ${gap}`);
+    }
+    return [new TimeWindow(start, start + gap)];
+  }
+  override isMerging(): boolean {
+    return true;
+  }
+}
+
+/** Event-time sessions with a gap per element (`EventTimeSessionWindows.withDynamicGap`). */
+export class DynamicEventTimeSessionWindows<T> extends DynamicSessionWindows<T> {
+  constructor(extractor: SessionWindowTimeGapExtractor<T>) {
+    super(extractor);
+  }
+  /** Flink's factory of the same assigner. */
+  static withDynamicGap<T>(extractor: SessionWindowTimeGapExtractor<T>): DynamicEventTimeSessionWindows<T> {
+    return new DynamicEventTimeSessionWindows(extractor);
+  }
+  assignWindows(element: unknown, timestamp: number): TimeWindow[] {
+    if (!Number.isFinite(timestamp)) {
+      throw new InvalidArgumentError('Record has no timestamp: event-time windows need timestamps; use assignTimestampsAndWatermarks');
+    }
+    return this.window(element, timestamp);
+  }
+  getDefaultTrigger(): Trigger<unknown, TimeWindow> {
+    return EventTimeTrigger.create();
+  }
+  isEventTime(): boolean {
+    return true;
+  }
+}
+
+/** Processing-time sessions with a gap per element (`ProcessingTimeSessionWindows.withDynamicGap`). */
+export class DynamicProcessingTimeSessionWindows<T> extends DynamicSessionWindows<T> {
+  constructor(extractor: SessionWindowTimeGapExtractor<T>) {
+    super(extractor);
+  }
+  /** Flink's factory of the same assigner. */
+  static withDynamicGap<T>(extractor: SessionWindowTimeGapExtractor<T>): DynamicProcessingTimeSessionWindows<T> {
+    return new DynamicProcessingTimeSessionWindows(extractor);
+  }
+  assignWindows(element: unknown, _ts: number, ctx: WindowAssignerContext): TimeWindow[] {
+    return this.window(element, ctx.getCurrentProcessingTime());
   }
   getDefaultTrigger(): Trigger<unknown, TimeWindow> {
     return ProcessingTimeTrigger.create();
