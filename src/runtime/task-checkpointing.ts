@@ -1,0 +1,158 @@
+/**
+ * The checkpoint and finishing state of one task: triggers (sources), aligned barriers,
+ * completion and abort notifications, the final checkpoint at end of input (Flink's FLIP-147)
+ * and stop-with-savepoint. Work from RPCs is posted to the task's {@link Mailbox} and runs between
+ * two slices; the synchronous part of a snapshot is awaited by the mailbox (no record is
+ * processed meanwhile), notifications run outside it, and their failures fail the task at its
+ * next turn. The task's input actions ask this object what to do next (produce, wait, end); the
+ * task itself only posts to it and reads whether it is finishing.
+ */
+import type { CheckpointRequest } from '../checkpoint/checkpoint-types.js';
+import { describeError } from '../core/errors.js';
+import type { CheckpointBarrierEvent } from '../common/stream-element.js';
+import type { AbortedCheckpoint, AlignedCheckpoint } from './barrier-aligner.js';
+import type { Mailbox } from './mailbox.js';
+import type { OperatorChain } from './operator-chain.js';
+import type { SubtaskCheckpointCoordinator } from './subtask-checkpoint-coordinator.js';
+
+/** The checkpoint side of a task's network input (a {@link TaskInputProcessor}). */
+export interface CheckpointedInput {
+  /** Set after the savepoint of a stop-with-savepoint without drain (see TaskInputProcessor). */
+  suppressFinalWatermark: boolean;
+  takeAbortedCheckpoints(): AbortedCheckpoint[];
+  takeAlignedCheckpoint(): AlignedCheckpoint | undefined;
+  abortCheckpoint(checkpointId: number, reason: string): AbortedCheckpoint | undefined;
+}
+
+/** What a source does in its next slice. */
+export type SourceStep = 'produce' | 'wait' | 'end';
+
+/** Checkpoint work and finishing state of one task. */
+export class TaskCheckpointing {
+  /** Set once the loop stopped reading input: checkpoints triggered later are declined. */
+  private ended = false;
+  /**
+   * The stop-with-savepoint this task took part in, until it completes (`confirmed`: a source
+   * then ends its input) or is aborted (a source then produces again).
+   */
+  private stopping: { checkpointId: number; drain: boolean; confirmed: boolean } | undefined;
+  /**
+   * Set when a source reached the end of its input with checkpointing on: it waits for its final
+   * checkpoint (`takenId`: the first one it took since), and finishes once `confirmed`.
+   */
+  private finalCheckpoint: { takenId: number | undefined; confirmed: boolean } | undefined;
+
+  constructor(
+    private readonly taskName: string,
+    private readonly chain: OperatorChain,
+    private readonly checkpointer: SubtaskCheckpointCoordinator,
+    private readonly mailbox: Mailbox,
+    private readonly inputs: CheckpointedInput | undefined,
+  ) {}
+
+  /** True once the task stopped reading input (it only finishes from now on). */
+  get inputEnded(): boolean {
+    return this.ended;
+  }
+
+  /** The task stopped reading input: late triggers are declined, notifications still run. */
+  endOfInput(): void {
+    this.ended = true;
+  }
+
+  /** Checkpoint `checkpointId` completed: operators (two-phase-commit sinks) are told in the mailbox. */
+  notifyComplete(checkpointId: number): void {
+    if (this.stopping && checkpointId >= this.stopping.checkpointId) this.stopping.confirmed = true;
+    const final = this.finalCheckpoint;
+    if (final?.takenId !== undefined && checkpointId >= final.takenId) final.confirmed = true;
+    this.detach(this.chain.notifyCheckpointComplete(checkpointId));
+  }
+
+  /** Checkpoint `checkpointId` was aborted: a pending alignment ends, no ack goes out for it. */
+  notifyAborted(checkpointId: number): void {
+    this.stopAborted(checkpointId);
+    const given = this.inputs?.abortCheckpoint(checkpointId, `checkpoint ${checkpointId} was aborted`);
+    // Downstream tasks may still be aligning it: release them too.
+    if (given) this.chain.broadcastEvent({ kind: 'cancelCheckpoint', checkpointId: given.checkpointId });
+    this.checkpointer.abort(checkpointId);
+    this.detach(this.chain.notifyCheckpointAborted(checkpointId));
+  }
+
+  /**
+   * What a source does next: produce, wait (serving mail) for the final checkpoint or the
+   * savepoint of a stop, or end its input (the savepoint of a stop completed: the source is
+   * stopped here; the final checkpoint completed).
+   */
+  sourceStep(): SourceStep {
+    const final = this.finalCheckpoint;
+    if (final) return final.confirmed ? 'end' : 'wait';
+    const stopping = this.stopping;
+    if (!stopping) return 'produce';
+    // Stop-with-savepoint: nothing is produced after its barrier; the input ends once the
+    // savepoint completed, or production resumes if it was aborted.
+    if (!stopping.confirmed) return 'wait';
+    this.chain.source?.stopInput(stopping.drain);
+    return 'end';
+  }
+
+  /**
+   * The source reached the end of its input with checkpointing on: everything emitted so far,
+   * the maximal watermark included, goes into one more checkpoint before it finishes, so
+   * two-phase-commit sinks commit the end of a bounded job under a checkpoint.
+   */
+  awaitFinalCheckpoint(): void {
+    this.finalCheckpoint = { takenId: undefined, confirmed: false };
+  }
+
+  /** Handles what the last slice of network input changed: given-up checkpoints, an aligned one. */
+  async afterSlice(): Promise<void> {
+    const inputs = this.inputs!;
+    for (const a of inputs.takeAbortedCheckpoints()) {
+      this.stopAborted(a.checkpointId);
+      this.checkpointer.decline(a.checkpointId, a.reason);
+      this.chain.broadcastEvent({ kind: 'cancelCheckpoint', checkpointId: a.checkpointId });
+      this.detach(this.chain.notifyCheckpointAborted(a.checkpointId));
+    }
+    const aligned = inputs.takeAlignedCheckpoint();
+    if (!aligned) return;
+    const { barrier } = aligned;
+    if (barrier.stop) {
+      // The inputs end after this savepoint; without drain they end without the maximal watermark.
+      this.stopping = { checkpointId: barrier.checkpointId, drain: barrier.drain === true, confirmed: false };
+      inputs.suppressFinalWatermark = barrier.drain !== true;
+    }
+    await this.mailbox.race(this.checkpointer.checkpoint(barrier, aligned.alignmentMs));
+  }
+
+  /** Takes checkpoint `request` at this source task (run as mail, between two slices). */
+  async triggerCheckpoint(request: CheckpointRequest): Promise<void> {
+    const { checkpointId, timestamp, savepoint, aligned, targetDir } = request;
+    if (this.ended) {
+      this.checkpointer.decline(checkpointId, `checkpoint ${checkpointId} cannot be taken: ${this.taskName} is finishing`);
+      return;
+    }
+    const stop = request.stop === true;
+    const drain = stop && request.drain === true;
+    // Drain: windows fire before the barrier, so their results belong to the savepoint.
+    if (drain) this.chain.source?.drainWatermark();
+    const barrier: CheckpointBarrierEvent = stop
+      ? { kind: 'barrier', checkpointId, timestamp, savepoint, aligned, targetDir, stop, drain }
+      : { kind: 'barrier', checkpointId, timestamp, savepoint, aligned, targetDir };
+    const final = this.finalCheckpoint;
+    if (final) final.takenId ??= checkpointId;
+    await this.mailbox.race(this.checkpointer.checkpoint(barrier, 0, final !== undefined));
+    if (stop) this.stopping = { checkpointId, drain, confirmed: false };
+  }
+
+  /** A stop-with-savepoint that failed: the job goes on, so inputs end as usual again. */
+  private stopAborted(checkpointId: number): void {
+    if (this.stopping?.checkpointId !== checkpointId) return;
+    this.stopping = undefined;
+    if (this.inputs) this.inputs.suppressFinalWatermark = false;
+  }
+
+  /** Lets `work` run outside the mailbox; its failure fails the task at the next turn. */
+  private detach(work: Promise<void>): void {
+    work.catch((err: unknown) => this.mailbox.fail(err instanceof Error ? err : new Error(describeError(err))));
+  }
+}
