@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { NO_TIMESTAMP, type RecordBatch } from '../common/stream-element.js';
 import type { StreamOperator } from './stream-operator.js';
 import { WatermarkValve } from './watermark-valve.js';
+import { InternalError } from '../core/errors.js';
 
 /** One logical input of one operator, fed by one or more gates. */
 interface LogicalInput {
@@ -81,7 +82,7 @@ export class TaskInputProcessor {
       let target = byId.get(id);
       if (!target) {
         const op = operators[edge.targetOperatorIndex];
-        if (!op) throw new Error(`${vertex.name}: input ${i} targets missing operator ${edge.targetOperatorIndex}`);
+        if (!op) throw new InternalError(`${vertex.name}: input ${i} targets missing operator ${edge.targetOperatorIndex}`);
         target = { op, input: edge.targetInput, valve: new WatermarkValve(channelsPerInput.get(id)!), ended: false, idle: false };
         byId.set(id, target);
         this.inputs.push(target);

@@ -46,17 +46,17 @@ describe('fluss taskmanager memory budget', () => {
   it('sizes the V8 heap, prints the budget, registers it, and dies with its launcher', async () => {
     const tm = startDaemon(['taskmanager', ...common, '-D', 'taskmanager.memory.process.size=1g', '-D', 'taskmanager.numberOfTaskSlots=2']);
     started.push(tm);
-    const line = await waitFor('the budget line', () => /"msg":"(TaskManager memory: [^"]*)"/.exec(tm.stderr())?.[1], 30_000);
+    const line = (await waitFor('the budget line', () => /"msg":"(TaskManager memory: [^"]*)"/.exec(tm.stderr())?.[1], 30_000))!;
     expect(line).toMatch(/^TaskManager memory: process 1024 MB, heap 499 MB, managed 333 MB \(166 MB per slot, 2 slots\), overhead 192 MB, V8 heap limit \d+ MB$/);
     // The limit in force: the derived 749 MB of old space (plus V8's young generation).
     const limitMb = Number(/V8 heap limit (\d+) MB/.exec(line)![1]);
     expect(limitMb).toBeGreaterThanOrEqual(749);
     expect(limitMb).toBeLessThan(749 + 128);
 
-    const tms = await waitFor('the TaskManager in REST', async () => {
+    const tms = (await waitFor('the TaskManager in REST', async () => {
       const body = (await (await fetch(`http://127.0.0.1:${restPort}/taskmanagers`)).json()) as { taskmanagers: { memoryConfiguration: Record<string, number | null> }[] };
       return body.taskmanagers.length === 1 ? body.taskmanagers : undefined;
-    });
+    }))!;
     const mem = tms[0]!.memoryConfiguration;
     expect(mem.totalProcessMemory).toBe(1024 * MB);
     expect(mem.managedMemory).toBe(Math.round(832 * MB * 0.4));
