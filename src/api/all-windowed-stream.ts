@@ -16,12 +16,13 @@ import type { WindowAssigner } from '../common/windowing/window-assigners.js';
 import type { WindowAggregation, WindowFunctionKind } from '../common/windowing/window-operator-spec.js';
 import { aggregateAggregation, fieldAggregation, reduceAggregation, windowFunctionKind, WindowStreamBuilder } from './windowing/window-stream-builder.js';
 import type { TimeWindow, Window } from '../common/windowing/windows.js';
+import { WindowFieldAggregations } from './windowing/window-field-aggregations.js';
 
 /** The key every record of a `windowAll` stream gets. */
 export const ALL_WINDOW_KEY: KeySelector<unknown, number> = () => 0;
 
 /** The windows of a non-keyed stream. */
-export class AllWindowedStream<T, W extends Window = TimeWindow> {
+export class AllWindowedStream<T, W extends Window = TimeWindow> extends WindowFieldAggregations<T> {
   private readonly builder: WindowStreamBuilder;
 
   /** @internal created by `DataStream.windowAll()` over the stream keyed by {@link ALL_WINDOW_KEY}. */
@@ -29,6 +30,7 @@ export class AllWindowedStream<T, W extends Window = TimeWindow> {
     private readonly input: KeyedStream<T, number>,
     assigner: WindowAssigner<W>,
   ) {
+    super();
     this.builder = new WindowStreamBuilder(assigner as unknown as WindowAssigner<Window>, 'AllWindow');
   }
 
@@ -88,35 +90,7 @@ export class AllWindowedStream<T, W extends Window = TimeWindow> {
     return this.finish({ kind: 'list' }, { kind: 'applyAll', fn }, 'AllWindowFunction');
   }
 
-  /**
-   * Sum of `field` over each window (Flink's `sum(positionToSum)` / `sum(field)`): the first
-   * element with the field replaced by the sum.
-   */
-  sum(field?: FieldExpression): SingleOutputStreamOperator<T> {
-    return this.fieldAggregate('sum', field);
-  }
-
-  /** Minimum of `field` over each window: the first element with the field replaced by the minimum. */
-  min(field?: FieldExpression): SingleOutputStreamOperator<T> {
-    return this.fieldAggregate('min', field);
-  }
-
-  /** Maximum of `field` over each window: the first element with the field replaced by the maximum. */
-  max(field?: FieldExpression): SingleOutputStreamOperator<T> {
-    return this.fieldAggregate('max', field);
-  }
-
-  /** The element with the smallest `field` in each window; on ties the earliest unless `first` is false. */
-  minBy(field?: FieldExpression, first = true): SingleOutputStreamOperator<T> {
-    return this.fieldAggregate('minBy', field, first);
-  }
-
-  /** The element with the largest `field` in each window; on ties the earliest unless `first` is false. */
-  maxBy(field?: FieldExpression, first = true): SingleOutputStreamOperator<T> {
-    return this.fieldAggregate('maxBy', field, first);
-  }
-
-  private fieldAggregate(kind: AggregationKind, field: FieldExpression | undefined, first?: boolean): SingleOutputStreamOperator<T> {
+  protected fieldAggregate(kind: AggregationKind, field: FieldExpression | undefined, first?: boolean): SingleOutputStreamOperator<T> {
     const { aggregation, label } = fieldAggregation(kind, field, first);
     return this.build(aggregation, undefined, kind, label);
   }
