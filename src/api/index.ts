@@ -36,6 +36,9 @@ export {
 export { ExecutionConfig, DEFAULT_AUTO_WATERMARK_INTERVAL_MS } from './execution-config.js';
 export { ParameterTool, NO_VALUE_KEY } from './parameter-tool.js';
 export { GlobalJobParameters, type JobExecutionConfig } from '../common/global-job-parameters.js';
+export { SimpleCounter, MeterView, type Counter, type Gauge, type Meter } from '../common/metrics/metric-types.js';
+export { DescriptiveStatisticsHistogram, type Histogram, type HistogramStatistics } from '../common/metrics/histogram.js';
+export type { MetricGroup } from '../common/metrics/metric-group.js';
 export {
   MemoryStateBackend,
   FsStateBackend,

@@ -9,6 +9,7 @@ import type {
   ValueStateDescriptor,
 } from './state-descriptors.js';
 import type { JobExecutionConfig } from './global-job-parameters.js';
+import type { MetricGroup } from './metrics/metric-group.js';
 
 /** Keyed or operator state holding one value. */
 export interface ValueState<T> {
@@ -90,6 +91,8 @@ export interface RuntimeContext extends OpenContext {
   getExecutionConfig(): JobExecutionConfig;
   /** Flink 1.19's shortcut: the global job parameters as a map (empty when none were set). */
   getGlobalJobParameters(): Map<string, string>;
+  /** The operator's metric group: user counters, gauges, meters and histograms, exported with its scope. */
+  getMetricGroup(): MetricGroup;
   /** Flink's getter of {@link OpenContext.subtaskIndex} (0-based). */
   getIndexOfThisSubtask(): number;
   /** Flink's getter of {@link OpenContext.parallelism}. */

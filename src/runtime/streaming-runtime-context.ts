@@ -16,6 +16,8 @@ import type {
   ValueState,
 } from '../common/runtime-context.js';
 import { EMPTY_JOB_EXECUTION_CONFIG, type JobExecutionConfig } from '../common/global-job-parameters.js';
+import { type MetricGroup, UserMetricGroup } from '../common/metrics/metric-group.js';
+import { registerUserMetricGroup } from '../common/metrics/user-metric-registry.js';
 import type {
   AggregatingStateDescriptor,
   ListStateDescriptor,
@@ -53,6 +55,7 @@ export class StreamingRuntimeContext implements RuntimeContext {
   private readonly keyedStates = new Map<string, { kind: KeyedStateKind; state: unknown }>();
   private readonly executionConfig: JobExecutionConfig;
   private taskInfo: TaskInfo | undefined;
+  private metricGroup: UserMetricGroup | undefined;
 
   constructor(
     info: OpenContext,
@@ -111,6 +114,18 @@ export class StreamingRuntimeContext implements RuntimeContext {
 
   getGlobalJobParameters(): Map<string, string> {
     return this.executionConfig.getGlobalJobParameters().toMap();
+  }
+
+  /**
+   * The operator's user metric group, created on first use and registered under this subtask,
+   * so the TaskManager exports its metrics with the operator's scope.
+   */
+  getMetricGroup(): MetricGroup {
+    if (this.metricGroup) return this.metricGroup;
+    this.metricGroup = new UserMetricGroup();
+    const id = { jobId: this.jobId, taskName: this.taskName, subtaskIndex: this.subtaskIndex, attempt: this.attemptNumber };
+    registerUserMetricGroup(id, this.operatorName, this.metricGroup);
+    return this.metricGroup;
   }
 
   /** The plain subtask information (what `open(ctx)` receives). */

@@ -102,7 +102,7 @@ describe('global job parameters', () => {
         return `${v}${this.suffix.repeat(this.times)}@${this.getRuntimeContext().getIndexOfThisSubtask() >= 0}`;
       }
     }
-    const out = await env.fromElements('a', 'b', 'c', 'd').rebalance().map(new Decorate()).executeAndCollect<string>();
+    const out = await env.fromElements('a', 'b', 'c', 'd').rebalance().map(new Decorate()).executeAndCollect() as string[];
     expect(out.sort()).toEqual(['a!!@true', 'b!!@true', 'c!!@true', 'd!!@true']);
   });
 });

@@ -25,7 +25,7 @@ describe("getRuntimeContext().getTaskInfo() (Flink 1.19's TaskInfo)", () => {
       .map(new Describe())
       .name('Describe')
       .disableChaining()
-      .executeAndCollect<string>();
+      .executeAndCollect() as string[];
     const rows = out.map((s) => s.split('|'));
     expect(rows).toHaveLength(6);
     const subtasks = new Set(rows.map((r) => r[3]));

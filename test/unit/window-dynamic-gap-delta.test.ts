@@ -27,7 +27,7 @@ describe('EventTimeSessionWindows.withDynamicGap', () => {
         .keyBy((e) => e.key)
         .window(EventTimeSessionWindows.withDynamicGap<Ev>((e) => e.gap!))
         .process({
-          process(key: string, ctx, items: Iterable<Ev>, out) {
+          process(key: string, ctx: { window(): unknown }, items: Iterable<Ev>, out: { collect(s: string): void }) {
             out.collect(describeWindow(key, ctx.window() as TimeWindow, items));
           },
         } as never),
@@ -172,7 +172,7 @@ describe('DeltaTrigger and DeltaEvictor', () => {
         .trigger(CountTrigger.of(5))
         .evictor(DeltaEvictor.of<Ev>(3, delta))
         .process({
-          process(_k: string, _ctx, items: Iterable<Ev>, out) {
+          process(_k: string, _ctx: unknown, items: Iterable<Ev>, out: { collect(s: string): void }) {
             out.collect([...items].map((e) => e.v).join(','));
           },
         } as never),
@@ -191,7 +191,7 @@ describe('DeltaTrigger and DeltaEvictor', () => {
         .trigger(CountTrigger.of(3))
         .evictor(DeltaEvictor.of<Ev>(3, delta, true))
         .process({
-          process(_k: string, _ctx, items: Iterable<Ev>, out) {
+          process(_k: string, _ctx: unknown, items: Iterable<Ev>, out: { collect(s: string): void }) {
             out.collect([...items].map((e) => e.v).join(','));
           },
         } as never),

@@ -12,6 +12,7 @@ import { MetricRegistry } from './metric-registry.js';
 import { taskMetricFamilies } from './task-metric-families.js';
 import { TaskMetricGroup } from './task-metric-group.js';
 import type { TaskManagerMetricsReport } from './task-metrics-snapshot.js';
+import { releaseUserMetricGroups } from '../../common/metrics/user-metric-registry.js';
 
 /** Task metrics of one TaskManager. */
 export class TaskManagerMetrics {
@@ -61,7 +62,11 @@ export class TaskManagerMetrics {
   /** The report for the next heartbeat; closed groups are dropped once reported. */
   report(): TaskManagerMetricsReport {
     const tasks = [...this.groups].map((g) => g.snapshot());
-    for (const g of [...this.groups]) if (g.closed) this.groups.delete(g);
+    for (const g of [...this.groups]) {
+      if (!g.closed) continue;
+      this.groups.delete(g);
+      releaseUserMetricGroups(g.subtaskIdentity);
+    }
     return { taskManagerId: this.taskManagerId, timestamp: this.clock(), tasks };
   }
 

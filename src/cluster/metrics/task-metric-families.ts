@@ -7,6 +7,7 @@
 import type { MetricFamily, MetricSample, MetricType } from './metric-family.js';
 import type { MetricLabels } from './metric-types.js';
 import type { OperatorMetricsSnapshot, TaskMetricsSnapshot } from './task-metrics-snapshot.js';
+import type { UserMetricSample } from '../../common/metrics/metric-group.js';
 
 /** Prefix of task-scope metric names (Flink: `flink_taskmanager_job_task_`). */
 export const TASK_METRIC_PREFIX = 'fluss_taskmanager_job_task_';
@@ -14,7 +15,7 @@ export const TASK_METRIC_PREFIX = 'fluss_taskmanager_job_task_';
 export const OPERATOR_METRIC_PREFIX = 'fluss_taskmanager_job_task_operator_';
 
 type TaskField = Exclude<keyof TaskMetricsSnapshot, 'jobId' | 'jobName' | 'vertexId' | 'taskName' | 'subtaskIndex' | 'attempt' | 'operators' | 'closed'>;
-type OperatorField = Exclude<keyof OperatorMetricsSnapshot, 'operatorId' | 'operatorName'>;
+type OperatorField = Exclude<keyof OperatorMetricsSnapshot, 'operatorId' | 'operatorName' | 'userMetrics'>;
 
 const TASK_METRICS: readonly [TaskField, MetricType, string][] = [
   ['numRecordsIn', 'counter', 'Records the task consumed.'],
@@ -51,16 +52,34 @@ export function taskLabels(t: TaskMetricsSnapshot, taskManagerId: string): Metri
 export function taskMetricFamilies(tasks: Iterable<{ taskManagerId: string; task: TaskMetricsSnapshot }>): MetricFamily[] {
   const taskSamples = TASK_METRICS.map((): MetricSample[] => []);
   const operatorSamples = OPERATOR_METRICS.map((): MetricSample[] => []);
+  const user = new Map<string, MetricFamily>();
   for (const { taskManagerId, task } of tasks) {
     const labels = taskLabels(task, taskManagerId);
     TASK_METRICS.forEach(([field], i) => taskSamples[i]!.push({ labels, value: task[field] }));
     for (const op of task.operators) {
       const opLabels = { ...labels, operator_name: op.operatorName, operator_id: op.operatorId };
       OPERATOR_METRICS.forEach(([field], i) => operatorSamples[i]!.push({ labels: opLabels, value: op[field] }));
+      for (const m of op.userMetrics ?? []) addUserSample(user, m, opLabels);
     }
   }
   return [
+    ...user.values(),
     ...TASK_METRICS.map(([field, type, help], i) => ({ name: `${TASK_METRIC_PREFIX}${field}`, help, type, samples: taskSamples[i]! })),
     ...OPERATOR_METRICS.map(([field, type, help], i) => ({ name: `${OPERATOR_METRIC_PREFIX}${field}`, help, type, samples: operatorSamples[i]! })),
   ].filter((f) => f.samples.length > 0);
+}
+
+/**
+ * A user metric as Flink's Prometheus reporter names it: the operator prefix, the user groups and
+ * the name joined by `_` (characters Prometheus refuses become `_`); key/value groups and
+ * histogram quantiles become labels.
+ */
+function addUserSample(families: Map<string, MetricFamily>, m: UserMetricSample, opLabels: MetricLabels): void {
+  const name = `${OPERATOR_METRIC_PREFIX}${m.path.join('_')}`.replace(/[^a-zA-Z0-9_:]/g, '_');
+  let f = families.get(name);
+  if (!f) families.set(name, (f = { name, help: 'User-defined metric (getRuntimeContext().getMetricGroup()).', type: m.type, samples: [] }));
+  const labels: Record<string, string> = { ...opLabels };
+  for (const [k, v] of Object.entries(m.labels)) labels[k.replace(/[^a-zA-Z0-9_]/g, '_')] = v;
+  if (m.quantile !== undefined) labels['quantile'] = m.quantile;
+  f.samples.push({ labels, value: m.value });
 }

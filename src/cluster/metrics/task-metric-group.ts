@@ -14,7 +14,9 @@
  *   with counts the chain accumulated in plain number fields during the slice.
  */
 import { Meter } from './metric-types.js';
+import { userMetricGroupsOf, type SubtaskMetricIdentity } from '../../common/metrics/user-metric-registry.js';
 import { NO_WATERMARK, type OperatorMetricsSnapshot, type TaskMetricsSnapshot } from './task-metrics-snapshot.js';
+import { InternalError } from '../../core/errors.js';
 
 /** Identity of the subtask a group measures. */
 export interface TaskMetricIdentity {
@@ -144,7 +146,7 @@ export class TaskMetricGroup {
   /** The group of operator `index` in chain order (0 = head). */
   operator(index: number): OperatorMetricGroup {
     const g = this.operatorGroups[index];
-    if (!g) throw new RangeError(`operator index ${index} is outside the chain of ${this.operatorGroups.length} operators`);
+    if (!g) throw new InternalError(`operator index ${index} is outside the chain of ${this.operatorGroups.length} operators`);
     return g;
   }
 
@@ -156,6 +158,30 @@ export class TaskMetricGroup {
   /** The task ended: its values are reported once more, then dropped. */
   close(): void {
     this.closedFlag = true;
+  }
+
+  /** Who the runtime registers this subtask's user metric groups as. */
+  get subtaskIdentity(): SubtaskMetricIdentity {
+    const id = this.identity;
+    return { jobId: id.jobId, taskName: id.vertexName, subtaskIndex: id.subtaskIndex, attempt: id.attempt };
+  }
+
+  /**
+   * Operator values with the metrics their functions registered. Groups are found by operator
+   * name; when two operators of a chain share a name, the first one carries the group.
+   */
+  private operatorSnapshots(): OperatorMetricsSnapshot[] {
+    const user = userMetricGroupsOf(this.subtaskIdentity);
+    const claimed = new Set<string>();
+    return this.operatorGroups.map((o) => {
+      const snap = o.snapshot();
+      const group = user.get(o.operatorName);
+      if (group && !claimed.has(o.operatorName)) {
+        claimed.add(o.operatorName);
+        snap.userMetrics = group.collect().filter((m) => Number.isFinite(m.value));
+      }
+      return snap;
+    });
   }
 
   /** Current values. Time rates are capped at 1000 ms/s (a slice can straddle a second). */
@@ -176,7 +202,7 @@ export class TaskMetricGroup {
       busyTimeMsPerSecond: Math.min(1000, this.busy.getRate()),
       idleTimeMsPerSecond: Math.min(1000, this.idle.getRate()),
       backPressuredTimeMsPerSecond: Math.min(1000, this.backPressured.getRate()),
-      operators: this.operatorGroups.map((o) => o.snapshot()),
+      operators: this.operatorSnapshots(),
       closed: this.closedFlag,
     };
   }

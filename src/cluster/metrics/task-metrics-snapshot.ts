@@ -5,6 +5,7 @@
  * report is refused as a whole with the reason, never half-applied.
  */
 import { InvalidArgumentError } from '../../core/errors.js';
+import type { UserMetricSample } from '../../common/metrics/metric-group.js';
 
 /** Flink's value for "no watermark yet" (Long.MIN_VALUE). */
 export const NO_WATERMARK = -9223372036854775808;
@@ -18,6 +19,8 @@ export interface OperatorMetricsSnapshot {
   numRecordsInPerSecond: number;
   numRecordsOutPerSecond: number;
   currentInputWatermark: number;
+  /** Metrics the operator's functions registered (`getRuntimeContext().getMetricGroup()`). */
+  userMetrics?: UserMetricSample[];
 }
 
 /** Metric values of one subtask. */
@@ -86,7 +89,24 @@ export function parseTaskManagerMetricsReport(json: string): TaskManagerMetricsR
     t['operators'].forEach((o: unknown, j: number) => {
       if (!isRecord(o)) throw new InvalidArgumentError(`metrics_json: tasks[${i}].operators[${j}] must be an object`);
       check(o, OPERATOR_NUMBERS, OPERATOR_STRINGS, `tasks[${i}].operators[${j}]`);
+      if (o['userMetrics'] !== undefined) checkUserMetrics(o['userMetrics'], `tasks[${i}].operators[${j}].userMetrics`);
     });
   });
   return doc as unknown as TaskManagerMetricsReport;
+}
+
+function checkUserMetrics(samples: unknown, where: string): void {
+  if (!Array.isArray(samples)) throw new InvalidArgumentError(`metrics_json: ${where} must be an array`);
+  samples.forEach((m: unknown, k: number) => {
+    const ok =
+      isRecord(m) &&
+      Array.isArray(m['path']) &&
+      m['path'].every((p) => typeof p === 'string') &&
+      isRecord(m['labels']) &&
+      Object.values(m['labels']).every((v) => typeof v === 'string') &&
+      (m['type'] === 'counter' || m['type'] === 'gauge') &&
+      typeof m['value'] === 'number' &&
+      (m['quantile'] === undefined || typeof m['quantile'] === 'string');
+    if (!ok) throw new InvalidArgumentError(`metrics_json: ${where}[${k}] must be {path, labels, type, value[, quantile]}`);
+  });
 }
