@@ -30,6 +30,10 @@ export interface MailboxController {
 
 /** The work a mailbox does when no mail waits: one bounded slice per call. */
 export interface MailboxDefaultAction {
+  /**
+   * Runs one slice. Without a call on `controller` the loop yields to the event loop and calls
+   * again; the returned promise (if any) is awaited once per slice, never per record.
+   */
   runDefaultAction(controller: MailboxController): void | Promise<void>;
 }
 

@@ -19,8 +19,11 @@ import type { SubtaskCheckpointCoordinator } from './subtask-checkpoint-coordina
 export interface CheckpointedInput {
   /** Set after the savepoint of a stop-with-savepoint without drain (see TaskInputProcessor). */
   suppressFinalWatermark: boolean;
+  /** Checkpoints given up by the last slice (superseded, cancelled upstream). */
   takeAbortedCheckpoints(): AbortedCheckpoint[];
+  /** The checkpoint whose barriers all arrived in the last slice, taken once. */
   takeAlignedCheckpoint(): AlignedCheckpoint | undefined;
+  /** Ends a pending alignment of `checkpointId`; returns it when one was pending. */
   abortCheckpoint(checkpointId: number, reason: string): AbortedCheckpoint | undefined;
 }
 
