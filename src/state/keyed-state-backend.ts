@@ -88,7 +88,11 @@ export interface KeyedStateBackend {
   get(name: string, namespace: StateNamespace): unknown;
   put(name: string, namespace: StateNamespace, value: unknown): void;
   remove(name: string, namespace: StateNamespace): void;
-  /** Stores a timer (idempotent). Synchronous; the timer service keeps the ordered index. */
+  /**
+   * Stores a timer (idempotent). Synchronous; the timer service keeps the ordered index, and
+   * puts only timers it does not hold (the LevelDB cache relies on it to cancel a put deleted
+   * before it was written).
+   */
   putTimer(timer: TimerEntry): void;
   /** Removes a timer (no-op when absent). */
   deleteTimer(timer: TimerEntry): void;

@@ -55,12 +55,12 @@ export class UnwrittenCapture {
   }
 
   /** Encodes pending timer writes as they are now (their keys never change). */
-  addTimerOps(ops: readonly CapturedTimerOp[]): void {
+  addTimerOps(ops: Iterable<CapturedTimerOp>): void {
     for (const op of ops) {
       if (op.put) this.encoder.put(op.key, op.key.length, TIMER_VALUE);
       else this.encoder.delete(op.key, op.key.length);
+      this.timerRecords++;
     }
-    this.timerRecords += ops.length;
   }
 
   /** Serialises `e`'s value (as captured: it has not changed since) and lets go of it. */

@@ -49,6 +49,14 @@ export class CacheEntry {
   size = 0;
   /** A checkpoint's capture that still has to serialise this entry's value before it changes. */
   capture: UnwrittenCapture | undefined = undefined;
+  /**
+   * False while LevelDB (as of the batches handed over) certainly holds no value for the key: a
+   * removal then needs no deletion record, and the entry turns clean instead of carrying a
+   * tombstone into every checkpoint until the next write (expired windows of new keys).
+   */
+  stored = true;
+  /** True while the entry has a slot in the dirty queue past its head (so it is queued once). */
+  queued = false;
 
   constructor(
     readonly state: CachedState,
@@ -60,6 +68,12 @@ export class CacheEntry {
     public value: unknown,
     public keyBytes: number,
   ) {}
+}
+
+/** A pending timer write; `stored`: the database (as of the batches handed over) holds the timer. */
+interface PendingTimerOp extends CapturedTimerOp {
+  put: boolean;
+  readonly stored: boolean;
 }
 
 /** A value handed to a batch that is not written yet, readable meanwhile. */
@@ -76,7 +90,11 @@ export class LevelDbWriteBackCache {
   private dirtyBytes = 0;
   private dirtyQueue: CacheEntry[] = [];
   private dirtyHead = 0;
-  private timerOps: CapturedTimerOp[] = [];
+  /**
+   * Timer writes not handed to a batch, by timer key: only the last write of a key matters. A
+   * timer registered and deleted before its put was handed over leaves nothing (see timerOp).
+   */
+  private timerOps = new Map<string, PendingTimerOp>();
   private readonly inFlight = new Map<string, InFlightValue>();
   /** Per batch in progress: keys of {@link inFlight} it owns. */
   private readonly inFlightKeys = new Map<number, string[]>();
@@ -171,6 +189,8 @@ export class LevelDbWriteBackCache {
     }
     const e = new CacheEntry(state, this.table(state, namespace, true)!, keyId, key, keyGroup, namespace, value, w.pos);
     e.size = ENTRY_OVERHEAD + w.pos + roughSize(value);
+    // Read from the database or a batch in flight: absent there means absent once written.
+    e.stored = value !== undefined;
     this.add(e);
     return e;
   }
@@ -187,6 +207,7 @@ export class LevelDbWriteBackCache {
     if (!this.remember(w)) return undefined;
     const e = new CacheEntry(state, this.table(state, namespace, true)!, keyId, key, keyGroup, namespace, undefined, w.pos);
     e.size = ENTRY_OVERHEAD + w.pos;
+    e.stored = false;
     this.add(e);
     return e;
   }
@@ -207,10 +228,11 @@ export class LevelDbWriteBackCache {
     // Every cached key goes into the filter (see `written`).
     const w = this.w.reset();
     writeStateKey(w, keyGroup, state.id, key, namespace);
-    this.remember(w);
+    const isNew = this.remember(w);
     const keyBytes = w.pos;
     const e = new CacheEntry(state, this.table(state, namespace, true)!, keyId, key, keyGroup, namespace, undefined, keyBytes);
     e.size = ENTRY_OVERHEAD + keyBytes;
+    e.stored = !isNew;
     this.add(e);
     this.update(e, value);
     return e;
@@ -223,11 +245,21 @@ export class LevelDbWriteBackCache {
     const delta = size - e.size;
     e.size = size;
     this.bytes += delta;
-    if (e.dirty) this.dirtyBytes += delta;
+    if (value === undefined && !e.stored) {
+      // Nothing to delete in the database: a tombstone would only ride along in every
+      // checkpoint until the next write.
+      if (e.dirty) {
+        e.dirty = false;
+        this.dirtyBytes -= size - delta;
+      }
+    } else if (e.dirty) this.dirtyBytes += delta;
     else {
       e.dirty = true;
       this.dirtyBytes += size;
-      this.dirtyQueue.push(e);
+      if (!e.queued) {
+        e.queued = true;
+        this.dirtyQueue.push(e);
+      }
     }
     // A removal is evicted first: cleared entries (fired windows) would otherwise push out the
     // live entries still to be read, the oldest of which are usually the next to fire.
@@ -236,11 +268,28 @@ export class LevelDbWriteBackCache {
     if (this.bytes > this.maxBytes) this.evict();
   }
 
-  /** Queues a timer write (timers are indexed in memory by the timer service, not cached). */
+  /**
+   * Queues a timer write (timers are indexed in memory by the timer service, not cached). The
+   * timer service puts only timers it does not hold and deletes only timers it holds, so a
+   * put with no pending write of its key is of a timer the database does not hold: deleting it
+   * before the put is handed over cancels both (fired or deleted timers of expired windows
+   * would otherwise ride along in every checkpoint as a put and a deletion until the next write).
+   */
   timerOp(put: boolean, keyGroup: number, domain: TimeDomain, timestamp: number, key: unknown, namespace: StateNamespace): void {
     const w = this.w.reset();
     writeTimerKey(w, keyGroup, domain, timestamp, key, namespace);
-    this.timerOps.push({ key: w.toBuffer(), put });
+    const id = w.buf.toString('latin1', 0, w.pos);
+    const pending = this.timerOps.get(id);
+    if (pending !== undefined) {
+      if (!put && !pending.stored) {
+        this.timerOps.delete(id);
+        const size = TIMER_OP_OVERHEAD + w.pos;
+        this.bytes -= size;
+        this.dirtyBytes -= size;
+      } else pending.put = put;
+      return;
+    }
+    this.timerOps.set(id, { key: w.toBuffer(), put, stored: !put });
     const size = TIMER_OP_OVERHEAD + w.pos;
     this.bytes += size;
     this.dirtyBytes += size;
@@ -264,13 +313,12 @@ export class LevelDbWriteBackCache {
   captureUnwritten(): UnwrittenCapture {
     const capture = new UnwrittenCapture(this.w);
     const q = this.dirtyQueue;
-    // Past dirtyHead a dirty entry is queued once: it was queued again only after a write
-    // consumed (and cleared) its earlier slot.
+    // Past dirtyHead an entry is queued once (see CacheEntry.queued).
     for (let i = this.dirtyHead; i < q.length; i++) {
       const e = q[i]!;
       if (e.dirty) capture.add(e);
     }
-    capture.addTimerOps(this.timerOps);
+    capture.addTimerOps(this.timerOps.values());
     return capture;
   }
 
@@ -349,7 +397,8 @@ export class LevelDbWriteBackCache {
     while (this.dirtyHead < q.length && n < max) {
       const e = q[this.dirtyHead]!;
       q[this.dirtyHead++] = this.head;
-      // An entry may be queued twice (dirty again after a write); the first pass cleans it.
+      e.queued = false;
+      // Turned clean since it was queued (evicted, or removed before it was ever written).
       if (!e.dirty) continue;
       this.writeEntry(batch, e);
       e.batch = seq;
@@ -362,14 +411,14 @@ export class LevelDbWriteBackCache {
       this.dirtyQueue = q.slice(this.dirtyHead);
       this.dirtyHead = 0;
     }
-    for (const op of this.timerOps) {
+    for (const op of this.timerOps.values()) {
       if (op.put) batch.put(op.key, TIMER_VALUE);
       else batch.del(op.key);
       const size = TIMER_OP_OVERHEAD + op.key.length;
       this.bytes -= size;
       this.dirtyBytes -= size;
     }
-    this.timerOps = [];
+    this.timerOps = new Map();
     this.store.schedule();
   }
 
@@ -393,6 +442,7 @@ export class LevelDbWriteBackCache {
     e.size = size;
     e.keyBytes = w.pos;
     e.dirty = false;
+    e.stored = e.value !== undefined;
     return key;
   }
 
