@@ -221,12 +221,11 @@ export async function readMetadataText(dir: string): Promise<string> {
 /** Deletes a savepoint directory; refuses anything without a `_metadata` file. */
 export async function disposeSavepoint(path: string): Promise<string> {
   const dir = await resolveCheckpointDir(path);
-  try {
-    const s = await stat(join(dir, METADATA_FILE));
-    if (!s.isFile()) throw new Error('not a file');
-  } catch {
-    throw new FailedPreconditionError(`Refusing to dispose ${dir}: it is not a savepoint (no ${METADATA_FILE} file)`);
-  }
+  const isFile = await stat(join(dir, METADATA_FILE)).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+  if (!isFile) throw new FailedPreconditionError(`Refusing to dispose ${dir}: it is not a savepoint (no ${METADATA_FILE} file)`);
   await rm(dir, { recursive: true, force: true });
   return dir;
 }

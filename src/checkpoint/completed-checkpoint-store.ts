@@ -6,6 +6,7 @@
  * bookkeeping.
  */
 import type { CheckpointMetadata } from './checkpoint-types.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 /** A checkpoint whose `_metadata` exists. */
 export interface CompletedCheckpoint {
@@ -32,7 +33,7 @@ export class CompletedCheckpointStore {
     readonly maxRetained: number,
     initial: readonly CompletedCheckpoint[] = [],
   ) {
-    if (!Number.isInteger(maxRetained) || maxRetained < 1) throw new RangeError(`maxRetained must be a positive integer, got ${maxRetained}`);
+    if (!Number.isInteger(maxRetained) || maxRetained < 1) throw new InvalidArgumentError(`maxRetained must be a positive integer, got ${maxRetained}`);
     this.checkpoints.push(...initial);
     this.checkpoints.sort((a, b) => a.checkpointId - b.checkpointId);
   }

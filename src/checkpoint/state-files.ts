@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FailedPreconditionError } from '../core/errors.js';
+import { brandErrorClass, FailedPreconditionError } from '../core/errors.js';
 import type { KeyGroupRange } from '../state/key-groups.js';
 import { EventLoopSlices, ITEMS_PER_CLOCK_LOOK } from '../state/event-loop-slices.js';
 import type { KeyedStateEntry } from '../state/keyed-state-backend.js';
@@ -41,7 +41,11 @@ const VALUES_PER_CLOCK_LOOK = 16;
 const HASH_SLICE = 1024 * 1024;
 
 /** A damaged or unreadable checkpoint file: the checkpoint is refused. */
-export class DamagedCheckpointError extends FailedPreconditionError {}
+export class DamagedCheckpointError extends FailedPreconditionError {
+  static {
+    brandErrorClass(this, 'DamagedCheckpointError');
+  }
+}
 
 /** "damaged checkpoint <dir>: state file <path> <what>". */
 export function damagedStateFile(checkpointDir: string, handle: StateFileHandle, what: string, cause?: unknown): DamagedCheckpointError {

@@ -5,6 +5,7 @@
  * Configuration, so both `open(openContext)` and `open(parameters)` port as written.
  */
 import type { OpenContext } from './runtime-context.js';
+import { ConfigurationError } from '../core/errors.js';
 
 /** Key/value configuration with Flink's typed getters and setters. */
 export class Configuration {
@@ -62,7 +63,7 @@ export class Configuration {
     if (typeof v === 'boolean') return v;
     const s = String(v).toLowerCase();
     if (s === 'true' || s === 'false') return s === 'true';
-    throw new TypeError(`configuration key "${key}" is not a boolean: ${String(v)}`);
+    throw new ConfigurationError(`configuration key "${key}" is not a boolean: ${String(v)}`);
   }
 
   setString(key: string, value: string): this {
@@ -110,7 +111,7 @@ export class Configuration {
     const v = this.entries.get(key);
     if (v === undefined) return defaultValue;
     const n = typeof v === 'number' ? v : Number(String(v).trim());
-    if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new TypeError(`configuration key "${key}" is not ${integer ? 'an integer' : 'a number'}: ${String(v)}`);
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new ConfigurationError(`configuration key "${key}" is not ${integer ? 'an integer' : 'a number'}: ${String(v)}`);
     return n;
   }
 }

@@ -15,7 +15,7 @@
  * Records are never mutated: a changed aggregate is a copy (arrays stay arrays, class instances
  * keep their prototype).
  */
-import { JobBuildError } from '../core/errors.js';
+import { InvalidArgumentError, JobBuildError } from '../core/errors.js';
 import type { AggregateFunction } from './functions.js';
 
 /** Built-in aggregations of keyed and windowed streams. */
@@ -48,7 +48,7 @@ export function fieldKeySelector(field: FieldExpression): (record: unknown) => u
   return (record) => {
     let v: unknown = record;
     for (const p of path) v = v === null || v === undefined ? undefined : (v as Record<string | number, unknown>)[keyIn(v, p)];
-    if (v === undefined) throw new TypeError(`keyBy(${JSON.stringify(field)}): the record has no ${where}`);
+    if (v === undefined) throw new InvalidArgumentError(`keyBy(${JSON.stringify(field)}): the record has no ${where}`);
     return v;
   };
 }
@@ -76,7 +76,7 @@ class FieldAccessor {
     }
     if (typeof v === 'number' || typeof v === 'bigint' || v instanceof Date) return v;
     if ((typeof v === 'string' || typeof v === 'boolean') && this.kind !== 'sum') return v;
-    throw new TypeError(`cannot ${this.kind} ${this.describe()}: ${describe(v)} is not ${this.kind === 'sum' ? 'a number or bigint' : 'a number, bigint, string, boolean or Date'}`);
+    throw new InvalidArgumentError(`cannot ${this.kind} ${this.describe()}: ${describe(v)} is not ${this.kind === 'sum' ? 'a number or bigint' : 'a number, bigint, string, boolean or Date'}`);
   }
 
   /** A copy of `record` with the field set to `value` (the value itself for the whole record). */
@@ -131,14 +131,14 @@ function describe(v: unknown): string {
 function compare(a: FieldValue, b: FieldValue): number {
   const x = a instanceof Date ? a.getTime() : a;
   const y = b instanceof Date ? b.getTime() : b;
-  if (typeof x !== typeof y) throw new TypeError(`cannot compare ${describe(a)} with ${describe(b)}: the field holds values of different types`);
+  if (typeof x !== typeof y) throw new InvalidArgumentError(`cannot compare ${describe(a)} with ${describe(b)}: the field holds values of different types`);
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
 function add(a: FieldValue, b: FieldValue): FieldValue {
   if (typeof a === 'bigint' && typeof b === 'bigint') return a + b;
   if (typeof a === 'number' && typeof b === 'number') return a + b;
-  throw new TypeError(`cannot sum ${describe(a)} and ${describe(b)}: the field holds values of different types`);
+  throw new InvalidArgumentError(`cannot sum ${describe(a)} and ${describe(b)}: the field holds values of different types`);
 }
 
 /**
@@ -154,7 +154,7 @@ export class FieldAggregator {
     /** For minBy/maxBy: on ties keep the earlier record (Flink's default) rather than the later one. */
     readonly first = true,
   ) {
-    if (!KINDS.includes(kind)) throw new TypeError(`unknown aggregation ${String(kind)}`);
+    if (!KINDS.includes(kind)) throw new InvalidArgumentError(`unknown aggregation ${String(kind)}`);
     this.accessor = new FieldAccessor(kind, field ?? null);
   }
 

@@ -6,6 +6,7 @@
 import type { OpenParameters } from './configuration.js';
 import type { RuntimeContext } from './runtime-context.js';
 import type { OutputTag } from './output-tag.js';
+import { FailedPreconditionError } from '../core/errors.js';
 
 /** Receives output records. */
 export interface Collector<T> {
@@ -87,7 +88,7 @@ export abstract class AbstractRichFunction {
   /** The context of the subtask this instance runs in: state, subtask index, metrics. */
   getRuntimeContext(): RuntimeContext {
     if (!this.__runtimeContext) {
-      throw new Error('getRuntimeContext() is only available once the function is opened by the runtime');
+      throw new FailedPreconditionError('getRuntimeContext() is only available once the function is opened by the runtime');
     }
     return this.__runtimeContext;
   }

@@ -108,7 +108,7 @@ export abstract class StateDescriptor<T> {
   serializer: StateSerializer<unknown> | undefined;
 
   constructor(readonly name: string) {
-    if (!name) throw new Error('state name must not be empty');
+    if (!name) throw new InvalidArgumentError('state name must not be empty');
   }
 
   /** Enables time-to-live for this state. */

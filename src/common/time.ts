@@ -2,6 +2,8 @@
  * Durations. Fluss measures time in milliseconds everywhere; `Time` turns readable units
  * into numbers of milliseconds (`Time.seconds(5) === 5000`).
  */
+import { InvalidArgumentError } from '../core/errors.js';
+
 export const Time = {
   /** `n` milliseconds. */
   milliseconds(n: number): number {
@@ -26,7 +28,7 @@ export const Time = {
   /** Flink's `Time.of(n, TimeUnit.SECONDS)`: `Time.of(5, 'SECONDS')`. */
   of(n: number, unit: TimeUnit): number {
     const factor = TIME_UNIT_MS[unit];
-    if (factor === undefined) throw new TypeError(`Time.of() expects a TimeUnit (MILLISECONDS … DAYS), got ${String(unit)}`);
+    if (factor === undefined) throw new InvalidArgumentError(`Time.of() expects a TimeUnit (MILLISECONDS … DAYS), got ${String(unit)}`);
     return n * factor;
   },
 } as const;

@@ -6,9 +6,11 @@
  */
 
 /** A watermark as Flink's generators emit it: `output.emitWatermark(new Watermark(ts))`. */
+import { InvalidArgumentError } from '../core/errors.js';
+
 export class Watermark {
   constructor(readonly timestamp: number) {
-    if (typeof timestamp !== 'number' || Number.isNaN(timestamp)) throw new TypeError(`a Watermark needs a timestamp, got ${String(timestamp)}`);
+    if (typeof timestamp !== 'number' || Number.isNaN(timestamp)) throw new InvalidArgumentError(`a Watermark needs a timestamp, got ${String(timestamp)}`);
   }
 
   /** The watermark's time in ms. */
@@ -41,7 +43,7 @@ export class BoundedOutOfOrdernessWatermarks<T> implements WatermarkGenerator<T>
   private maxTimestamp: number;
 
   constructor(readonly outOfOrdernessMs: number) {
-    if (!(outOfOrdernessMs >= 0)) throw new RangeError(`out-of-orderness must be >= 0, got ${outOfOrdernessMs}`);
+    if (!(outOfOrdernessMs >= 0)) throw new InvalidArgumentError(`out-of-orderness must be >= 0, got ${outOfOrdernessMs}`);
     this.maxTimestamp = Number.MIN_SAFE_INTEGER + outOfOrdernessMs + 1;
   }
 
@@ -107,7 +109,7 @@ export class WatermarkStrategy<T> {
 
   /** Watermarks trail the highest timestamp seen by `maxOutOfOrdernessMs`. */
   static forBoundedOutOfOrderness<T>(maxOutOfOrdernessMs: number): WatermarkStrategy<T> {
-    if (!(maxOutOfOrdernessMs >= 0)) throw new RangeError(`out-of-orderness must be >= 0, got ${maxOutOfOrdernessMs}`);
+    if (!(maxOutOfOrdernessMs >= 0)) throw new InvalidArgumentError(`out-of-orderness must be >= 0, got ${maxOutOfOrdernessMs}`);
     return new WatermarkStrategy<T>(() => new BoundedOutOfOrdernessWatermarks<T>(maxOutOfOrdernessMs), undefined, undefined);
   }
 
@@ -134,7 +136,7 @@ export class WatermarkStrategy<T> {
 
   /** Marks the input idle after `idleTimeoutMs` without records. */
   withIdleness(idleTimeoutMs: number): WatermarkStrategy<T> {
-    if (!(idleTimeoutMs > 0)) throw new RangeError(`idle timeout must be > 0, got ${idleTimeoutMs}`);
+    if (!(idleTimeoutMs > 0)) throw new InvalidArgumentError(`idle timeout must be > 0, got ${idleTimeoutMs}`);
     return new WatermarkStrategy<T>(this.generatorFactory, this.timestampAssigner, idleTimeoutMs);
   }
 

@@ -10,6 +10,7 @@
 import { checkPoisonPolicy, PoisonRecordHandler, type PoisonRecordPolicy } from './poison-records.js';
 import { liveSplits, RateLimiter, type StridedSplit } from './rate-limiter.js';
 import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from '../common/source.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 /** Options of a {@link DataGeneratorSource}. */
 export interface DataGeneratorOptions {
@@ -29,9 +30,9 @@ export class DataGeneratorSource<T> implements Source<T> {
     private readonly count: number,
     private readonly options: DataGeneratorOptions = {},
   ) {
-    if (!(count >= 0)) throw new RangeError(`DataGeneratorSource count must be >= 0, got ${count}`);
+    if (!(count >= 0)) throw new InvalidArgumentError(`DataGeneratorSource count must be >= 0, got ${count}`);
     const rate = options.ratePerSecond;
-    if (rate !== undefined && !(rate > 0)) throw new RangeError(`DataGeneratorSource ratePerSecond must be > 0, got ${rate}`);
+    if (rate !== undefined && !(rate > 0)) throw new InvalidArgumentError(`DataGeneratorSource ratePerSecond must be > 0, got ${rate}`);
     if (options.poisonPolicy !== undefined) checkPoisonPolicy(options.poisonPolicy);
     this.boundedness = count === Infinity ? 'CONTINUOUS_UNBOUNDED' : 'BOUNDED';
   }

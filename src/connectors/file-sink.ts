@@ -33,6 +33,7 @@ import type { ListState } from '../common/runtime-context.js';
 import type { SinkContext } from '../common/functions.js';
 import type { StateInitializationContext, StateSnapshotContext } from '../common/checkpoint-hooks.js';
 import { renderRecord, type Sink, type SinkWriter, type SinkWriterContext } from '../common/sink.js';
+import { InvalidArgumentError, IOError } from '../core/errors.js';
 
 /** Default size at which a part file rolls (Flink's default: 128 MiB). */
 export const DEFAULT_MAX_PART_SIZE = 128 * 1024 * 1024;
@@ -58,7 +59,7 @@ export class FileSink<T> implements Sink<T> {
 
   /** A copy of this sink that rolls part files once they reach `bytes`. */
   withMaxPartSize(bytes: number): FileSink<T> {
-    if (!(bytes > 0)) throw new RangeError(`max part size must be > 0, got ${bytes}`);
+    if (!(bytes > 0)) throw new InvalidArgumentError(`max part size must be > 0, got ${bytes}`);
     return new FileSink<T>(this.dir, this.encoder, bytes);
   }
 
@@ -117,7 +118,7 @@ async function commitPartFile(dir: string, from: string, to: string): Promise<vo
         await access(join(dir, to));
         return;
       } catch {
-        throw new Error(`FileSink cannot commit ${join(dir, from)}: neither it nor ${to} exists`, { cause: err });
+        throw new IOError(`FileSink cannot commit ${join(dir, from)}: neither it nor ${to} exists`, { cause: err });
       }
     }
     throw err;
@@ -165,7 +166,7 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
   }
 
   private fail(err: Error): void {
-    this.error ??= new Error(`FileSink cannot write to ${this.dir}: ${err.message}`, { cause: err });
+    this.error ??= new IOError(`FileSink cannot write to ${this.dir}: ${err.message}`, { cause: err });
   }
 
   private currentHandle(): Promise<FileHandle> {

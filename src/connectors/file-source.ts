@@ -14,7 +14,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import type { WatermarkStrategy } from '../common/watermark-strategy.js';
-import { JobBuildError, NotFoundError } from '../core/errors.js';
+import { InvalidArgumentError, IOError, JobBuildError, NotFoundError } from '../core/errors.js';
 import { type FileSplit, planFileSplits, splitId, splitsOfSubtask } from './file-splits.js';
 import { checkPoisonPolicy, PoisonRecordHandler, previewRecord, type PoisonRecordPolicy } from './poison-records.js';
 import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from '../common/source.js';
@@ -57,7 +57,7 @@ export class FileSource<T> implements Source<T> {
   static forLines<T>(pathOrDir: string, format: LineFormat<T>): FileSource<T>;
   static forLines<T>(pathOrDir: string, format?: LineFormat<T>): FileSource<T> | FileSource<string> {
     if (!format) return new FileSource<string>(pathOrDir, (line) => line, undefined, false);
-    if (typeof format.decode !== 'function') throw new TypeError('FileSource.forLines: format.decode must be a function');
+    if (typeof format.decode !== 'function') throw new InvalidArgumentError('FileSource.forLines: format.decode must be a function');
     const policy = format.poisonPolicy === undefined ? undefined : checkPoisonPolicy(format.poisonPolicy);
     return new FileSource<T>(pathOrDir, format.decode, policy, false);
   }
@@ -245,7 +245,7 @@ class FileSourceReader<T> implements SourceReader<T> {
       },
       (cause) => {
         this.reading = undefined;
-        this.error = new Error(`FileSource: read failed: ${(cause as Error).message}`, { cause });
+        this.error = new IOError(`FileSource: read failed: ${(cause as Error).message}`, { cause });
       },
     );
   }

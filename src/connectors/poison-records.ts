@@ -13,13 +13,17 @@
  * else by the cluster's `pipeline.poison-records.policy`, which the TaskManager installs with
  * {@link configurePoisonRecords} when it starts (TaskManagers in one process share it).
  */
-import { describeError, FlussError } from '../core/errors.js';
+import { brandErrorClass, describeError, FlussError, InvalidArgumentError } from '../core/errors.js';
 
 /** `fail`: the source fails; `skip`: the record is dropped and counted. */
 export type PoisonRecordPolicy = 'fail' | 'skip';
 
 /** A record a source's decoding step could not decode, under the `fail` policy. */
 export class PoisonRecordError extends FlussError {
+  static {
+    brandErrorClass(this, 'PoisonRecordError');
+  }
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('INVALID_ARGUMENT', message, options);
   }
@@ -50,7 +54,7 @@ export function configurePoisonRecords(options: { policy?: PoisonRecordPolicy; l
 
 /** Checks a policy given by a job (a typo must not silently mean `fail`). */
 export function checkPoisonPolicy(policy: unknown): PoisonRecordPolicy {
-  if (policy !== 'fail' && policy !== 'skip') throw new RangeError(`poison record policy must be 'fail' or 'skip', got ${JSON.stringify(policy)}`);
+  if (policy !== 'fail' && policy !== 'skip') throw new InvalidArgumentError(`poison record policy must be 'fail' or 'skip', got ${JSON.stringify(policy)}`);
   return policy;
 }
 

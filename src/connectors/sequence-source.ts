@@ -5,6 +5,7 @@
  * parallelism, its ranges are redistributed without losing or repeating a number.
  */
 import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from '../common/source.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 /** Emits `from, from + 1, …, to`, split into contiguous ranges across subtasks. */
 export class SequenceSource implements Source<number> {
@@ -12,8 +13,8 @@ export class SequenceSource implements Source<number> {
   readonly defaultName = 'Sequence Source';
 
   constructor(readonly from: number, readonly to: number) {
-    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new RangeError('fromSequence bounds must be safe integers');
-    if (to < from) throw new RangeError(`fromSequence: to (${to}) is smaller than from (${from})`);
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new InvalidArgumentError('fromSequence bounds must be safe integers');
+    if (to < from) throw new InvalidArgumentError(`fromSequence: to (${to}) is smaller than from (${from})`);
   }
 
   createReader(ctx: SourceReaderContext): SourceReader<number> {

@@ -9,7 +9,7 @@
  * poison-records.ts): fail naming the source and the line, or skip and count it.
  */
 import { Socket, connect } from 'node:net';
-import { UnavailableError } from '../core/errors.js';
+import { InvalidArgumentError, UnavailableError } from '../core/errors.js';
 import { checkPoisonPolicy, PoisonRecordHandler, previewRecord, type PoisonRecordPolicy } from './poison-records.js';
 import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from '../common/source.js';
 
@@ -39,8 +39,8 @@ export class SocketTextSource<T = string> implements Source<T> {
     readonly delimiter: string = '\n',
     format: SocketLineFormat<T> = {},
   ) {
-    if (!delimiter) throw new RangeError('socketTextStream delimiter must not be empty');
-    if (format.decode !== undefined && typeof format.decode !== 'function') throw new TypeError('SocketTextSource: format.decode must be a function');
+    if (!delimiter) throw new InvalidArgumentError('socketTextStream delimiter must not be empty');
+    if (format.decode !== undefined && typeof format.decode !== 'function') throw new InvalidArgumentError('SocketTextSource: format.decode must be a function');
     this.decode = format.decode;
     this.poisonPolicy = format.poisonPolicy === undefined ? undefined : checkPoisonPolicy(format.poisonPolicy);
   }

@@ -17,7 +17,7 @@
  */
 import { isParallelSourceFunction, type SourceContext, type SourceFunction } from '../common/source-functions.js';
 import { Watermark } from '../common/watermark-strategy.js';
-import { FailedPreconditionError } from '../core/errors.js';
+import { FailedPreconditionError, FlussError, InvalidArgumentError } from '../core/errors.js';
 import { shallowClone } from '../runtime/clone-for-subtask.js';
 import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderContext } from '../common/source.js';
 
@@ -51,7 +51,7 @@ export class SourceFunctionSource<T> implements Source<T> {
     options: SourceFunctionOptions = {},
   ) {
     const capacity = options.bufferCapacity ?? DEFAULT_SOURCE_FUNCTION_BUFFER;
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`a source function's buffer capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1) throw new InvalidArgumentError(`a source function's buffer capacity must be a positive integer, got ${capacity}`);
     this.capacity = capacity;
     this.maxParallelism = isParallelSourceFunction(fn) ? undefined : 1;
   }
@@ -102,7 +102,7 @@ export class SourceFunctionReader<T> implements SourceReader<T> {
       collectWithTimestamp: (element, timestamp) => this.add(element, timestamp),
       emitWatermark: (mark) => {
         const ts = mark instanceof Watermark ? mark.timestamp : mark;
-        if (typeof ts !== 'number' || Number.isNaN(ts)) throw new TypeError(`${sourceName}: emitWatermark() expects a timestamp or a Watermark, got ${String(mark)}`);
+        if (typeof ts !== 'number' || Number.isNaN(ts)) throw new InvalidArgumentError(`${sourceName}: emitWatermark() expects a timestamp or a Watermark, got ${String(mark)}`);
         void this.add(WATERMARK, ts);
       },
       markAsTemporarilyIdle: () => void this.add(IDLE, undefined),
@@ -245,7 +245,7 @@ export class SourceFunctionReader<T> implements SourceReader<T> {
   private onRunFailed(err: unknown): void {
     // A canceled run may end any way it likes.
     if (this.closed) return;
-    this.failure ??= err instanceof Error ? err : new RunRejection(err);
+    this.failure ??= err instanceof Error ? err : new RunRejectionError(err);
     this.wakeTask();
   }
 
@@ -265,9 +265,9 @@ export class SourceFunctionReader<T> implements SourceReader<T> {
 }
 
 /** A `run` that rejected with something other than an Error (the message describes the value). */
-class RunRejection extends Error {
+class RunRejectionError extends FlussError {
   constructor(readonly value: unknown) {
-    super(`run() rejected with ${describeRejection(value)}`);
+    super('USER_CODE', `run() rejected with ${describeRejection(value)}`, { cause: value });
   }
 }
 

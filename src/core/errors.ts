@@ -15,21 +15,25 @@
  * every copy and every realm) and checks that brand instead of the prototype chain.
  */
 
-/** Stable error codes; `USER` codes are the caller's mistake and never print a stack trace. */
-export type FlussErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'NOT_FOUND'
-  | 'ALREADY_EXISTS'
-  | 'FAILED_PRECONDITION'
-  | 'UNAVAILABLE'
-  | 'DEADLINE_EXCEEDED'
-  | 'UNAUTHENTICATED'
-  | 'CONFIGURATION'
-  | 'JOB_BUILD'
-  | 'USER_CODE'
-  | 'UNSUPPORTED'
-  | 'IO'
-  | 'INTERNAL';
+/** Every stable error code, in one list (the wire and the CLI rely on these spellings). */
+export const FLUSS_ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'FAILED_PRECONDITION',
+  'UNAVAILABLE',
+  'DEADLINE_EXCEEDED',
+  'UNAUTHENTICATED',
+  'CONFIGURATION',
+  'JOB_BUILD',
+  'USER_CODE',
+  'UNSUPPORTED',
+  'IO',
+  'INTERNAL',
+] as const;
+
+/** Stable error codes; all but `INTERNAL` are the caller's mistake and never print a stack trace. */
+export type FlussErrorCode = (typeof FLUSS_ERROR_CODES)[number];
 
 /** Static key under which a branded class keeps the symbol its instances carry. */
 const CLASS_BRAND = Symbol.for('fluss.error.class-brand');

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { InternalError } from './errors.js';
 
 /** Absolute path of fluss.proto (works from src/ under vitest and from dist/). */
 export function protoPath(): string {
@@ -15,7 +16,7 @@ export function protoPath(): string {
     if (existsSync(candidate)) return candidate;
     dir = dirname(dir);
   }
-  throw new Error('proto/fluss.proto not found next to the fluss package');
+  throw new InternalError('proto/fluss.proto not found next to the fluss package');
 }
 
 /** The service constructors of package `fluss.v1`. */

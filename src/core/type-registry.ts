@@ -14,16 +14,24 @@
  *   name a class.
  * - Within one registry two different classes may not share a name (refused with one line).
  */
-import { InvalidArgumentError } from './errors.js';
+import { brandErrorClass, InvalidArgumentError } from './errors.js';
 
 /** A class (a function with a prototype) whose instances may be named. */
 export type TypeClass<T = unknown> = abstract new (...args: never[]) => T;
 
 /** A class or a built-in constructor cannot be named as it was given (anonymous, arrow function, clash). */
-export class TypeRegistrationError extends InvalidArgumentError {}
+export class TypeRegistrationError extends InvalidArgumentError {
+  static {
+    brandErrorClass(this, 'TypeRegistrationError');
+  }
+}
 
 /** A value holds an instance of a class that was neither registered nor named by a descriptor. */
-export class UnregisteredTypeError extends InvalidArgumentError {}
+export class UnregisteredTypeError extends InvalidArgumentError {
+  static {
+    brandErrorClass(this, 'UnregisteredTypeError');
+  }
+}
 
 /** Class → stable name, process-wide (set by every registration and by descriptors naming a class). */
 const namesOfClasses = new WeakMap<object, string>();

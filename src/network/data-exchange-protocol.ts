@@ -4,7 +4,7 @@
  * path to one copy of the frame per message and no reflection.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { InvalidArgumentError } from '../core/errors.js';
+import { InternalError, InvalidArgumentError } from '../core/errors.js';
 import { loadFlussProto } from '../core/proto.js';
 
 /** `SubscribePartition`: the first message of a consumer's stream. */
@@ -191,7 +191,7 @@ let definition: grpc.ServiceDefinition | undefined;
 export function dataExchangeServiceDefinition(): grpc.ServiceDefinition {
   if (definition) return definition;
   const subscribe = loadFlussProto().DataExchange.service['Subscribe'];
-  if (!subscribe) throw new Error('fluss.proto defines no DataExchange.Subscribe');
+  if (!subscribe) throw new InternalError('fluss.proto defines no DataExchange.Subscribe');
   definition = {
     Subscribe: {
       path: subscribe.path,

@@ -9,7 +9,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../core/logger.js';
-import { describeError, InvalidArgumentError } from '../core/errors.js';
+import { describeError, InternalError, InvalidArgumentError, UnavailableError } from '../core/errors.js';
 import type { ChannelItem } from '../common/stream-element.js';
 import { GRPC_OPTIONS } from '../core/proto.js';
 import type { ConsumerMessage, ProducerMessage } from './data-exchange-protocol.js';
@@ -93,7 +93,7 @@ class RemoteSubpartitionReader implements SubpartitionReader {
         this.cancelRequest = null;
         if (this.done) return;
         if (error !== undefined || partition === undefined) {
-          this.fail(error ?? new Error(`result partition ${partitionId} unavailable`));
+          this.fail(error ?? new UnavailableError(`result partition ${partitionId} unavailable`));
           return;
         }
         const sub = partition.subpartitions[subpartition];
@@ -108,7 +108,7 @@ class RemoteSubpartitionReader implements SubpartitionReader {
           sub.attachReader(this, credit);
         } catch (err) {
           this.subpartition = null;
-          this.fail(err instanceof Error ? err : new Error(String(err)));
+          this.fail(err instanceof Error ? err : new InternalError(describeError(err), { cause: err }));
         }
       });
     } else if (msg.credit !== undefined && msg.credit > 0) {

@@ -2,13 +2,21 @@
  * Errors raised by the data plane, and their encoding in `ProducerMessage.error` strings
  * (`"<FlussErrorCode>: <message>"`), so a consumer rebuilds an error of the right kind.
  */
-import { FlussError, type FlussErrorCode, NotFoundError, UnavailableError, describeError } from '../core/errors.js';
+import { brandErrorClass, describeError, FlussError, type FlussErrorCode, NotFoundError, UnavailableError } from '../core/errors.js';
 
 /** A subscribed partition was not registered in time (or not at all) on its TaskManager. */
-export class PartitionNotFoundError extends NotFoundError {}
+export class PartitionNotFoundError extends NotFoundError {
+  static {
+    brandErrorClass(this, 'PartitionNotFoundError');
+  }
+}
 
 /** A result partition id was registered twice on one TaskManager. */
 export class PartitionAlreadyRegisteredError extends FlussError {
+  static {
+    brandErrorClass(this, 'PartitionAlreadyRegisteredError');
+  }
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('ALREADY_EXISTS', message, options);
   }
@@ -16,16 +24,28 @@ export class PartitionAlreadyRegisteredError extends FlussError {
 
 /** The producer of a partition failed or released it; the consumer cannot continue. */
 export class ProducerFailedError extends FlussError {
+  static {
+    brandErrorClass(this, 'ProducerFailedError');
+  }
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('UNAVAILABLE', message, options);
   }
 }
 
 /** A data connection between TaskManagers broke (peer died, stream cancelled). */
-export class DataConnectionError extends UnavailableError {}
+export class DataConnectionError extends UnavailableError {
+  static {
+    brandErrorClass(this, 'DataConnectionError');
+  }
+}
 
 /** The consumer of a subpartition went away before it received end-of-partition. */
-export class ConsumerDisconnectedError extends UnavailableError {}
+export class ConsumerDisconnectedError extends UnavailableError {
+  static {
+    brandErrorClass(this, 'ConsumerDisconnectedError');
+  }
+}
 
 /** Formats `err` for a `ProducerMessage.error` string. */
 export function formatErrorFrame(err: unknown): string {

@@ -7,12 +7,16 @@
  * ({@link findUnserializable}) walks the batch again only after encoding failed, so the hot
  * path pays nothing for it.
  */
-import { describeError, FlussError, UserCodeError } from '../core/errors.js';
+import { brandErrorClass, describeError, FlussError, UserCodeError } from '../core/errors.js';
 import { findUnserializable } from '../core/find-unserializable.js';
 import type { ChannelItem } from '../common/stream-element.js';
 
 /** A channel item (a batch of records) that the network codec cannot encode. */
 export class UnserializableRecordError extends FlussError {
+  static {
+    brandErrorClass(this, 'UnserializableRecordError');
+  }
+
   constructor(message: string, options?: { cause?: unknown }) {
     super('INVALID_ARGUMENT', message, options);
   }
@@ -23,6 +27,10 @@ export class UnserializableRecordError extends FlussError {
  * (`"Map -> HASH -> Window"`): fails the producing task with one line.
  */
 export class RecordSerializationError extends UserCodeError {
+  static {
+    brandErrorClass(this, 'RecordSerializationError');
+  }
+
   /** The edge the record was to travel over. */
   readonly edge: string;
 

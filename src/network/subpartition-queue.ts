@@ -8,7 +8,7 @@
  * strictly in order.
  */
 import { type ChannelItem, NO_TIMESTAMP, type RecordBatch } from '../common/stream-element.js';
-import { FailedPreconditionError } from '../core/errors.js';
+import { describeError, FailedPreconditionError, InternalError } from '../core/errors.js';
 import { FifoQueue } from './fifo-queue.js';
 import { ConsumerDisconnectedError } from './network-errors.js';
 
@@ -190,7 +190,7 @@ export class SubpartitionQueue {
           }
         } catch (err) {
           // Never into a gRPC callback or a timer: the producer fails, the process stays up.
-          this.owner.onDeliveryFailed(err instanceof Error ? err : new Error(String(err)));
+          this.owner.onDeliveryFailed(err instanceof Error ? err : new InternalError(describeError(err), { cause: err }));
           break;
         }
       }

@@ -6,6 +6,7 @@ import type { KeySelector, Partitioner } from '../common/functions.js';
 import type { PartitionerKind } from '../common/job-graph.js';
 import { assignKeyToParallelOperator } from '../state/key-groups.js';
 import { bindUserFunction } from './user-function.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 /** Picks the channel of a record. */
 export interface ChannelSelector {
@@ -74,12 +75,12 @@ export function createChannelSelector(o: ChannelSelectorOptions): ChannelSelecto
       return {
         selectChannel: (v) => {
           const c = partition(keyOf(v), n);
-          if (!Number.isInteger(c) || c < 0 || c >= n) throw new RangeError(`custom partitioner returned ${c}, expected 0..${n - 1}`);
+          if (!Number.isInteger(c) || c < 0 || c >= n) throw new InvalidArgumentError(`custom partitioner returned ${c}, expected 0..${n - 1}`);
           return c;
         },
       };
     }
     default:
-      throw new TypeError(`unknown partitioner ${String(o.kind)}`);
+      throw new InvalidArgumentError(`unknown partitioner ${String(o.kind)}`);
   }
 }

@@ -25,6 +25,7 @@ import {
   type TimerEntry,
 } from '../state/keyed-state-backend.js';
 import { TimerHeap, type Timer } from './timer-heap.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 /** Asks the task to wake its mailbox at a processing time. */
 export interface ProcessingTimeService {
@@ -128,7 +129,7 @@ export class InternalTimerService implements TimerService {
   }
 
   private register(queue: TimerQueue, timestamp: number, namespace: StateNamespace): boolean {
-    if (!Number.isFinite(timestamp)) throw new RangeError(`timer timestamp must be a finite number, got ${timestamp}`);
+    if (!Number.isFinite(timestamp)) throw new InvalidArgumentError(`timer timestamp must be a finite number, got ${timestamp}`);
     const key = this.backend.getCurrentKey();
     const keyGroup = this.backend.getCurrentKeyGroup();
     if (!this.index(queue, timestamp, key, keyGroup, namespace)) return false;

@@ -23,7 +23,7 @@ import {
 } from '../checkpoint/state-files.js';
 import { writeNativeKeyedStateFile } from '../checkpoint/native-keyed-state-file.js';
 import { releaseKeyedStateSnapshot } from '../state/keyed-state-snapshot.js';
-import { describeError } from '../core/errors.js';
+import { describeError, InternalError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
 import type { OperatorChain, OperatorSnapshot } from './operator-chain.js';
@@ -71,7 +71,7 @@ export class SubtaskCheckpointCoordinator {
     const t0 = performance.now();
     let snapshots: OperatorSnapshot[];
     try {
-      if (!barrier.targetDir) throw new Error(`barrier of checkpoint ${checkpointId} names no target directory`);
+      if (!barrier.targetDir) throw new InternalError(`barrier of checkpoint ${checkpointId} names no target directory`);
       snapshots = await this.chain.snapshotState({ checkpointId, timestamp: barrier.timestamp, savepoint: barrier.savepoint });
     } catch (err) {
       this.decline(checkpointId, `the synchronous part of the snapshot failed: ${describeError(err)}`);

@@ -6,7 +6,7 @@
 import { openParameters } from '../common/configuration.js';
 import { AbstractRichFunction } from '../common/functions.js';
 import type { OpenContext, RuntimeContext } from '../common/runtime-context.js';
-import { UserCodeError } from '../core/errors.js';
+import { InvalidArgumentError, UserCodeError } from '../core/errors.js';
 
 /** `err` as a UserCodeError of `operatorName` (errors of operators further down pass as they are). */
 export function asUserCodeError(operatorName: string, err: unknown): UserCodeError {
@@ -55,7 +55,7 @@ export function bindUserFunction<F extends (...args: never[]) => unknown>(fn: un
     const m = (fn as Record<string, unknown>)[method];
     if (typeof m === 'function') return m.bind(fn) as F;
   }
-  throw new TypeError(`${operatorName}: expected a function or an object with ${method}(), got ${describeValue(fn)}`);
+  throw new InvalidArgumentError(`${operatorName}: expected a function or an object with ${method}(), got ${describeValue(fn)}`);
 }
 
 function describeValue(x: unknown): string {

@@ -13,6 +13,7 @@ import { DataGeneratorSource } from '../../src/connectors/data-generator-source.
 import { FileSource } from '../../src/connectors/file-source.js';
 import { configurePoisonRecords, numRecordsDropped, PoisonRecordError, PoisonRecordHandler } from '../../src/connectors/poison-records.js';
 import { SocketTextSource } from '../../src/connectors/socket-text-source.js';
+import { InvalidArgumentError } from '../../src/core/errors.js';
 import type { ReaderOutput, Source } from '../../src/common/source.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fluss-poison-'));
@@ -62,7 +63,7 @@ describe('poison records in FileSource', () => {
   });
 
   it('refuses an unknown policy at build time', () => {
-    expect(() => FileSource.forLines(file, { decode }).withPoisonPolicy('ignore' as 'skip')).toThrow(RangeError);
+    expect(() => FileSource.forLines(file, { decode }).withPoisonPolicy('ignore' as 'skip')).toThrow(InvalidArgumentError);
   });
 });
 

@@ -15,7 +15,7 @@
  * ```
  */
 import { WatermarkStrategy } from '../../common/watermark-strategy.js';
-import { JobBuildError } from '../../core/errors.js';
+import { InvalidArgumentError, JobBuildError, UnsupportedOperationError } from '../../core/errors.js';
 import type { Source } from '../../common/source.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -60,7 +60,7 @@ const PLACEHOLDER_SOURCE: Source<never> = {
   boundedness: 'BOUNDED',
   defaultName: 'Harness Input',
   createReader() {
-    throw new Error('a test harness input is fed by the harness, not read');
+    throw new UnsupportedOperationError('a test harness input is fed by the harness, not read');
   },
 };
 
@@ -97,7 +97,7 @@ export class OperatorTestHarness<IN1, OUT, IN2 = never> {
     const choice = this.options.stateBackend ?? 'memory';
     if (typeof choice === 'function') return choice;
     if (choice === 'memory') return undefined;
-    if (choice !== 'leveldb') throw new TypeError(`OperatorTestHarness: unknown state backend ${String(choice)}`);
+    if (choice !== 'leveldb') throw new InvalidArgumentError(`OperatorTestHarness: unknown state backend ${String(choice)}`);
     this.stateDir = await mkdtemp(join(tmpdir(), 'fluss-harness-'));
     return createKeyedStateBackendFactory({ kind: 'leveldb', stateDir: this.stateDir, cacheBytes: this.options.leveldbCacheBytes ?? 64 * 1024 * 1024 });
   }
@@ -219,7 +219,7 @@ export class OperatorTestHarness<IN1, OUT, IN2 = never> {
 
   /** Advances the processing-time clock to `ms` and fires every processing-time timer due by then. */
   setProcessingTime(ms: number): void {
-    if (ms < this.now) throw new RangeError(`processing time cannot go back (from ${this.now} to ${ms})`);
+    if (ms < this.now) throw new InvalidArgumentError(`processing time cannot go back (from ${this.now} to ${ms})`);
     this.now = ms;
     for (const op of this.ops.operators) op.fireProcessingTimers?.(ms);
   }

@@ -6,6 +6,7 @@
 import type { JobGraph, JobVertex } from '../../common/job-graph.js';
 import { resultPartitionId, type InputChannelDescriptor } from '../../network/shuffle-types.js';
 import type { TaskDeploymentDescriptor } from '../../runtime/task-deployment.js';
+import { InvalidArgumentError } from '../../core/errors.js';
 
 /** Where a subtask runs. */
 export interface ExecutionLocation {
@@ -42,7 +43,7 @@ export function buildTaskDeployment(ctx: DeploymentContext, vertex: JobVertex, s
 
   const outputPartitions = vertex.outputs.map((edge) => {
     const consumer = vertexById.get(edge.targetVertexId);
-    if (!consumer) throw new Error(`edge ${edge.id} targets unknown vertex ${edge.targetVertexId}`);
+    if (!consumer) throw new InvalidArgumentError(`edge ${edge.id} targets unknown vertex ${edge.targetVertexId}`);
     return {
       partitionId: resultPartitionId(ctx.jobId, edge.id, subtaskIndex, attempt),
       numberOfSubpartitions: consumer.parallelism,
@@ -51,7 +52,7 @@ export function buildTaskDeployment(ctx: DeploymentContext, vertex: JobVertex, s
 
   const inputGates = vertex.inputs.map((edge) => {
     const producer = vertexById.get(edge.sourceVertexId);
-    if (!producer) throw new Error(`edge ${edge.id} starts at unknown vertex ${edge.sourceVertexId}`);
+    if (!producer) throw new InvalidArgumentError(`edge ${edge.id} starts at unknown vertex ${edge.sourceVertexId}`);
     const channels: InputChannelDescriptor[] = [];
     for (let p = 0; p < producer.parallelism; p++) {
       const location = ctx.locationOf(producer.id, p);

@@ -6,6 +6,7 @@
 import type { ReducingState, ValueState } from '../runtime-context.js';
 import { ReducingStateDescriptor, type StateDescriptor, ValueStateDescriptor } from '../state-descriptors.js';
 import type { Window } from './windows.js';
+import { InvalidArgumentError, UnsupportedOperationError } from '../../core/errors.js';
 
 /** What a trigger decides for a window. */
 export type TriggerResult = 'CONTINUE' | 'FIRE' | 'PURGE' | 'FIRE_AND_PURGE';
@@ -47,7 +48,7 @@ export abstract class Trigger<T = unknown, W extends Window = Window> {
     return false;
   }
   onMerge(_window: W, _ctx: OnMergeContext): void {
-    throw new Error(`${this.constructor.name} does not support merging windows`);
+    throw new UnsupportedOperationError(`${this.constructor.name} does not support merging windows`);
   }
 }
 
@@ -110,7 +111,7 @@ export class CountTrigger extends Trigger<unknown, Window> {
 
   private constructor(readonly maxCount: number) {
     super();
-    if (!(maxCount > 0)) throw new RangeError(`count must be positive, got ${maxCount}`);
+    if (!(maxCount > 0)) throw new InvalidArgumentError(`count must be positive, got ${maxCount}`);
   }
 
   static of(count: number): CountTrigger {

@@ -5,7 +5,7 @@
 import { GlobalWindow, TimeWindow, type Window } from './windows.js';
 import type { Trigger } from './triggers.js';
 import { EventTimeTrigger, NeverTrigger, ProcessingTimeTrigger } from './triggers.js';
-import { InvalidArgumentError } from '../../core/errors.js';
+import { FailedPreconditionError, InvalidArgumentError } from '../../core/errors.js';
 
 /** What an assigner may ask of the operator. */
 export interface WindowAssignerContext {
@@ -27,7 +27,7 @@ export abstract class WindowAssigner<W extends Window = Window> {
 }
 
 function checkSize(what: string, size: number): void {
-  if (!(size > 0) || !Number.isFinite(size)) throw new RangeError(`${what} must be a positive number of ms, got ${size}`);
+  if (!(size > 0) || !Number.isFinite(size)) throw new InvalidArgumentError(`${what} must be a positive number of ms, got ${size}`);
 }
 
 abstract class TumblingWindows extends WindowAssigner<TimeWindow> {
@@ -37,7 +37,7 @@ abstract class TumblingWindows extends WindowAssigner<TimeWindow> {
   ) {
     super();
     checkSize('window size', size);
-    if (Math.abs(offset) >= size) throw new RangeError('window offset must be smaller than the window size');
+    if (Math.abs(offset) >= size) throw new InvalidArgumentError('window offset must be smaller than the window size');
   }
 
   protected windowFor(ts: number): TimeWindow[] {
@@ -53,7 +53,7 @@ export class TumblingEventTimeWindows extends TumblingWindows {
   }
   assignWindows(_e: unknown, timestamp: number, _ctx?: WindowAssignerContext): TimeWindow[] {
     if (!Number.isFinite(timestamp)) {
-      throw new Error('Record has no timestamp: event-time windows need timestamps; use assignTimestampsAndWatermarks');
+      throw new FailedPreconditionError('Record has no timestamp: event-time windows need timestamps; use assignTimestampsAndWatermarks');
     }
     return this.windowFor(timestamp);
   }
@@ -90,7 +90,7 @@ abstract class SlidingWindows extends WindowAssigner<TimeWindow> {
     super();
     checkSize('window size', size);
     checkSize('window slide', slide);
-    if (Math.abs(offset) >= slide) throw new RangeError('window offset must be smaller than the slide');
+    if (Math.abs(offset) >= slide) throw new InvalidArgumentError('window offset must be smaller than the slide');
   }
 
   protected windowsFor(ts: number): TimeWindow[] {
@@ -108,7 +108,7 @@ export class SlidingEventTimeWindows extends SlidingWindows {
   }
   assignWindows(_e: unknown, timestamp: number, _ctx?: WindowAssignerContext): TimeWindow[] {
     if (!Number.isFinite(timestamp)) {
-      throw new Error('Record has no timestamp: event-time windows need timestamps; use assignTimestampsAndWatermarks');
+      throw new FailedPreconditionError('Record has no timestamp: event-time windows need timestamps; use assignTimestampsAndWatermarks');
     }
     return this.windowsFor(timestamp);
   }
@@ -157,7 +157,7 @@ export class EventTimeSessionWindows extends SessionWindows {
   }
   assignWindows(_e: unknown, timestamp: number, _ctx?: WindowAssignerContext): TimeWindow[] {
     if (!Number.isFinite(timestamp)) {
-      throw new Error('Record has no timestamp: event-time windows need timestamps; use assignTimestampsAndWatermarks');
+      throw new FailedPreconditionError('Record has no timestamp: event-time windows need timestamps; use assignTimestampsAndWatermarks');
     }
     return [new TimeWindow(timestamp, timestamp + this.gap)];
   }

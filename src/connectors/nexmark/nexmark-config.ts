@@ -4,6 +4,8 @@
  */
 
 /** Options of a {@link NexmarkSource} / {@link NexmarkGenerator}; every field is optional. */
+import { InvalidArgumentError } from '../../core/errors.js';
+
 export interface NexmarkOptions {
   /** Events to generate in total (across subtasks). Default 100 000 000. */
   events?: number;
@@ -69,18 +71,18 @@ export const FIRST_AUCTION_ID = 1000;
 export const FIRST_CATEGORY_ID = 10;
 
 function positiveInt(name: string, v: number): number {
-  if (!Number.isSafeInteger(v) || v <= 0) throw new RangeError(`Nexmark ${name} must be a positive integer, got ${v}`);
+  if (!Number.isSafeInteger(v) || v <= 0) throw new InvalidArgumentError(`Nexmark ${name} must be a positive integer, got ${v}`);
   return v;
 }
 
 /** Fills defaults and validates. */
 export function nexmarkConfig(options: NexmarkOptions = {}): NexmarkConfig {
   const events = options.events ?? 100_000_000;
-  if (!(Number.isSafeInteger(events) && events >= 0)) throw new RangeError(`Nexmark events must be a non-negative integer, got ${events}`);
+  if (!(Number.isSafeInteger(events) && events >= 0)) throw new InvalidArgumentError(`Nexmark events must be a non-negative integer, got ${events}`);
   const firstEventRate = options.firstEventRate ?? 10_000_000;
-  if (!(firstEventRate > 0)) throw new RangeError(`Nexmark firstEventRate must be > 0, got ${firstEventRate}`);
+  if (!(firstEventRate > 0)) throw new InvalidArgumentError(`Nexmark firstEventRate must be > 0, got ${firstEventRate}`);
   const rate = options.ratePerSecond;
-  if (rate !== undefined && !(rate > 0)) throw new RangeError(`Nexmark ratePerSecond must be > 0, got ${rate}`);
+  if (rate !== undefined && !(rate > 0)) throw new InvalidArgumentError(`Nexmark ratePerSecond must be > 0, got ${rate}`);
   const personProportion = positiveInt('personProportion', options.personProportion ?? 1);
   const auctionProportion = positiveInt('auctionProportion', options.auctionProportion ?? 3);
   const bidProportion = positiveInt('bidProportion', options.bidProportion ?? 46);

@@ -14,6 +14,7 @@ import type { InputStatus, ReaderOutput, Source, SourceReader, SourceReaderConte
 import { nexmarkConfig, type NexmarkConfig, type NexmarkOptions } from './nexmark-config.js';
 import type { NexmarkEvent } from './nexmark-events.js';
 import { NexmarkGenerator } from './nexmark-generator.js';
+import { InvalidArgumentError } from '../../core/errors.js';
 
 /** Event numbers `next, next + stride, …` below the event count: one split of the position. */
 export type NexmarkSplit = StridedSplit;
@@ -101,7 +102,7 @@ export class NexmarkSourceReader implements SourceReader<NexmarkEvent> {
   }
 
   restoreState(state: unknown): void {
-    if (!Array.isArray(state)) throw new TypeError(`Nexmark source: expected a list of splits to restore, got ${typeof state}`);
+    if (!Array.isArray(state)) throw new InvalidArgumentError(`Nexmark source: expected a list of splits to restore, got ${typeof state}`);
     this.splits = (state as NexmarkSplit[])
       .filter((s) => Number.isSafeInteger(s.next) && Number.isSafeInteger(s.stride) && s.stride > 0 && s.next < this.config.events)
       .map((s) => ({ next: s.next, stride: s.stride }));

@@ -11,7 +11,7 @@
 import type { Collector, KeySelector } from '../../common/functions.js';
 import type { ProcessJoinContext } from '../../common/join-functions.js';
 import type { OutputTag } from '../../common/output-tag.js';
-import { FailedPreconditionError } from '../../core/errors.js';
+import { FailedPreconditionError, InvalidArgumentError } from '../../core/errors.js';
 import { KeyedMapState } from '../../state/keyed-states.js';
 import { NO_TIMESTAMP } from '../../common/stream-element.js';
 import type { Timer } from '../timer-heap.js';
@@ -58,7 +58,7 @@ export class IntervalJoinOperator extends AbstractStreamOperator {
     this.keys = bindInputKeySelectors(keySelectors, name);
     const s = settings as unknown as IntervalJoinOperatorSettings;
     if (!Number.isFinite(s.lowerBound) || !Number.isFinite(s.upperBound) || s.lowerBound > s.upperBound) {
-      throw new TypeError(`${name}: invalid interval [${String(s.lowerBound)}, ${String(s.upperBound)}]`);
+      throw new InvalidArgumentError(`${name}: invalid interval [${String(s.lowerBound)}, ${String(s.upperBound)}]`);
     }
     this.s = { ...s, lowerBoundInclusive: s.lowerBoundInclusive !== false, upperBoundInclusive: s.upperBoundInclusive !== false };
     this.context = {

@@ -9,10 +9,11 @@ import type { OutputTag } from '../../common/output-tag.js';
 import { bindUserFunction } from '../user-function.js';
 import { visibleTimestamp } from './abstract-stream-operator.js';
 import { KeyedTimerOperator } from './keyed-timer-operator.js';
+import { InvalidArgumentError } from '../../core/errors.js';
 
 /** Binds a key selector (lambda or `{ getKey }`). */
 export function bindKeySelector(selector: KeySelector<unknown, unknown> | undefined, operatorName: string): (value: unknown) => unknown {
-  if (!selector) throw new TypeError(`${operatorName}: keyed operator without a key selector`);
+  if (!selector) throw new InvalidArgumentError(`${operatorName}: keyed operator without a key selector`);
   return bindUserFunction(selector, 'getKey', operatorName);
 }
 

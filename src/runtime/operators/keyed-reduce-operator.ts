@@ -7,6 +7,7 @@ import type { KeySelector, ReduceFunction } from '../../common/functions.js';
 import { VOID_NAMESPACE } from '../../state/keyed-state-backend.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
 import { bindKeySelector } from './keyed-process-operator.js';
+import { InvalidArgumentError } from '../../core/errors.js';
 
 /** Name of the state holding each key's reduced value. */
 export const REDUCE_STATE_NAME = '_reduce_value';
@@ -18,7 +19,7 @@ export class KeyedReduceOperator extends AbstractStreamOperator {
   constructor(name: string, private readonly reduce: ReduceFunction<unknown>, keySelector: KeySelector<unknown, unknown> | undefined) {
     super(name, reduce);
     if (typeof reduce !== 'function' && typeof (reduce as { reduce?: unknown })?.reduce !== 'function') {
-      throw new TypeError(`${name}: expected a reduce function or an object with reduce()`);
+      throw new InvalidArgumentError(`${name}: expected a reduce function or an object with reduce()`);
     }
     this.keyOf = bindKeySelector(keySelector, name);
   }

@@ -29,6 +29,7 @@ import { EvictingWindowOperator } from './window-evicting-operator.js';
 import { cloneWindowSpecForSubtask } from './window-function-adapter.js';
 import { WindowOperator } from './window-operator.js';
 import type { WindowOperatorSpec } from '../../common/windowing/window-operator-spec.js';
+import { InvalidArgumentError } from '../../core/errors.js';
 
 /** The operator for `descriptor`, bound to the node's live functions. */
 export function createStreamOperator(descriptor: OperatorDescriptor, functions: NodeFunctions): StreamOperator {
@@ -75,6 +76,6 @@ export function createStreamOperator(descriptor: OperatorDescriptor, functions: 
     case 'intervalJoin':
       return new IntervalJoinOperator(name, fn, descriptor.settings, functions.keySelectors);
     default:
-      throw new TypeError(`${name}: unknown operator kind ${String(kind)}`);
+      throw new InvalidArgumentError(`${name}: unknown operator kind ${String(kind)}`);
   }
 }

@@ -17,7 +17,7 @@
  * legacy SourceFunction): it is opened, checkpointed and closed like any operator's function,
  * and a reader that buffers records emits them before each barrier (`prepareSnapshotPreBarrier`).
  */
-import { FailedPreconditionError } from '../../core/errors.js';
+import { FailedPreconditionError, InternalError, InvalidArgumentError } from '../../core/errors.js';
 import type { ListState } from '../../common/runtime-context.js';
 import type { StateInitializationContext, StateSnapshotContext } from '../../common/checkpoint-hooks.js';
 import type { TimestampAssigner, WatermarkStrategy } from '../../common/watermark-strategy.js';
@@ -76,9 +76,9 @@ export class SourceOperator extends AbstractStreamOperator implements WatermarkS
     watermarkStrategy?: unknown,
   ) {
     super(name, hostedFunctionOf(source), 0);
-    if (!source || typeof source.createReader !== 'function') throw new TypeError(`${name}: the user function is not a Source`);
+    if (!source || typeof source.createReader !== 'function') throw new InvalidArgumentError(`${name}: the user function is not a Source`);
     if (watermarkStrategy !== undefined && watermarkStrategy !== null && !isWatermarkStrategy(watermarkStrategy)) {
-      throw new TypeError(`${name}: expected a WatermarkStrategy as the watermark strategy of fromSource()`);
+      throw new InvalidArgumentError(`${name}: expected a WatermarkStrategy as the watermark strategy of fromSource()`);
     }
     const strategy = watermarkStrategy as WatermarkStrategy<unknown> | undefined;
     if (!strategy || (!strategy.emitsWatermarks && !strategy.timestampAssigner)) {
@@ -207,7 +207,7 @@ export class SourceOperator extends AbstractStreamOperator implements WatermarkS
   }
 
   processElement(): void {
-    throw new Error(`${this.name}: a source has no input`);
+    throw new InternalError(`${this.name}: a source has no input`);
   }
 
   /** The reader is exhausted: the maximal watermark goes downstream. */

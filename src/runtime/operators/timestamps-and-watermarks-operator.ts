@@ -16,6 +16,7 @@ import {
   WatermarkMultiplexer,
   type WatermarkSink,
 } from './timestamps-watermark-output.js';
+import { InvalidArgumentError } from '../../core/errors.js';
 
 /** Kind `timestampsAndWatermarks`. */
 export class TimestampsAndWatermarksOperator extends AbstractStreamOperator implements WatermarkSink {
@@ -26,7 +27,7 @@ export class TimestampsAndWatermarksOperator extends AbstractStreamOperator impl
 
   constructor(name: string, strategy: unknown) {
     super(name, undefined);
-    if (!isWatermarkStrategy(strategy)) throw new TypeError(`${name}: expected a WatermarkStrategy`);
+    if (!isWatermarkStrategy(strategy)) throw new InvalidArgumentError(`${name}: expected a WatermarkStrategy`);
     this.assigner = strategy.timestampAssigner ?? RECORD_TIMESTAMP;
     this.watermarks = new WatermarkMultiplexer(strategy as WatermarkStrategy<unknown>, this);
     this.main = this.watermarks.output('main');

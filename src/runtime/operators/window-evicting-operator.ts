@@ -10,6 +10,7 @@ import type { WindowOperatorSpec } from '../../common/windowing/window-operator-
 import type { Window } from '../../common/windowing/windows.js';
 import { foldElements, TimestampedListContents, WINDOW_CONTENTS_STATE, type WindowContents } from './window-contents.js';
 import { WindowOperator } from './window-operator.js';
+import { InvalidArgumentError } from '../../core/errors.js';
 
 /** Kind `window` with an evictor. */
 export class EvictingWindowOperator extends WindowOperator {
@@ -22,7 +23,7 @@ export class EvictingWindowOperator extends WindowOperator {
 
   constructor(name: string, spec: WindowOperatorSpec, keySelector: KeySelector<unknown, unknown> | undefined) {
     super(name, spec, keySelector);
-    if (!spec.evictor) throw new TypeError(`${name}: an evicting window operator needs an evictor`);
+    if (!spec.evictor) throw new InvalidArgumentError(`${name}: an evicting window operator needs an evictor`);
     this.evictor = spec.evictor;
   }
 

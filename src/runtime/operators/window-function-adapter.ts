@@ -8,6 +8,7 @@ import type { WindowFunctionKind, WindowOperatorSpec } from '../../common/window
 import { shallowClone } from '../clone-for-subtask.js';
 import type { Window } from '../../common/windowing/windows.js';
 import { bindUserFunction } from '../user-function.js';
+import { InvalidArgumentError } from '../../core/errors.js';
 
 /** A window function in the operator's call shape. */
 export interface InternalWindowFunction {
@@ -51,7 +52,7 @@ export function bindWindowFunction(spec: { kind: WindowFunctionKind; fn: unknown
         clear: () => undefined,
       };
     default:
-      throw new TypeError(`${operatorName}: unknown window function kind ${String(kind)}`);
+      throw new InvalidArgumentError(`${operatorName}: unknown window function kind ${String(kind)}`);
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import { mergeTimeWindows, TimeWindow, windowFromId, windowId } from '../../common/windowing/windows.js';
 import { VOID_NAMESPACE, type KeyedStateBackend } from '../../state/keyed-state-backend.js';
+import { InternalError } from '../../core/errors.js';
 
 /** Backend state holding each key's merging window set. */
 export const MERGING_WINDOW_SET_STATE = 'window-merging-set';
@@ -51,7 +52,7 @@ export class MergingWindowSet {
 
   /** Forgets `window` (fired and cleaned up, or late). */
   retireWindow(window: TimeWindow): void {
-    if (!this.mapping.delete(windowId(window))) throw new Error(`window ${window.toString()} is not in the merging window set`);
+    if (!this.mapping.delete(windowId(window))) throw new InternalError(`window ${window.toString()} is not in the merging window set`);
     this.dirty = true;
   }
 

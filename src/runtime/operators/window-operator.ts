@@ -21,6 +21,7 @@ import { createWindowContents, type WindowContents } from './window-contents.js'
 import { WindowProcessContext, WindowTriggerContext } from './window-contexts.js';
 import { bindWindowFunction, type InternalWindowFunction } from './window-function-adapter.js';
 import { MergingWindowSet } from './window-merging-set.js';
+import { InvalidArgumentError, UnsupportedOperationError } from '../../core/errors.js';
 
 const isFire = (r: TriggerResult): boolean => r === 'FIRE' || r === 'FIRE_AND_PURGE';
 const isPurge = (r: TriggerResult): boolean => r === 'PURGE' || r === 'FIRE_AND_PURGE';
@@ -53,9 +54,9 @@ export class WindowOperator extends AbstractStreamOperator {
     this.eventTime = spec.assigner.isEventTime();
     this.merging = spec.assigner.isMerging();
     if (this.merging && !this.trigger.canMerge()) {
-      throw new TypeError(`${name}: the trigger ${this.trigger.constructor.name} cannot be used with merging (session) windows`);
+      throw new UnsupportedOperationError(`${name}: the trigger ${this.trigger.constructor.name} cannot be used with merging (session) windows`);
     }
-    if (!(spec.allowedLateness >= 0)) throw new RangeError(`${name}: allowed lateness must be >= 0, got ${spec.allowedLateness}`);
+    if (!(spec.allowedLateness >= 0)) throw new InvalidArgumentError(`${name}: allowed lateness must be >= 0, got ${spec.allowedLateness}`);
     this.keyOf = bindKeySelector(keySelector, name);
     this.windowFn = bindWindowFunction(spec.windowFunction, name);
   }
@@ -63,7 +64,7 @@ export class WindowOperator extends AbstractStreamOperator {
   protected override async onOpen(): Promise<void> {
     const backend = this.ctx.keyedStateBackend;
     const timers = this.ctx.timerService;
-    if (!backend || !timers) throw new TypeError(`${this.name}: a window operator needs a keyed input`);
+    if (!backend || !timers) throw new InvalidArgumentError(`${this.name}: a window operator needs a keyed input`);
     const agg = this.spec.aggregation;
     if (agg.kind !== 'list') {
       const rc = this.ctx.runtimeContext as StreamingRuntimeContext;
@@ -140,7 +141,7 @@ export class WindowOperator extends AbstractStreamOperator {
   /** Folds merged windows into `result`: trigger state and timers, cleanup timers, contents. */
   private onMerge(result: TimeWindow, merged: TimeWindow[], stateResult: string, mergedState: string[]): void {
     if (this.eventTime && this.cleanupTime(result) <= this.currentWatermark) {
-      throw new Error(`the end timestamp of an event-time window cannot become earlier than the current watermark by merging (${result.toString()})`);
+      throw new UnsupportedOperationError(`the end timestamp of an event-time window cannot become earlier than the current watermark by merging (${result.toString()})`);
     }
     this.triggerCtx.setWindow(result);
     this.triggerCtx.mergedNamespaces = merged.map(windowId);

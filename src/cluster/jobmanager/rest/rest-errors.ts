@@ -1,22 +1,41 @@
 /**
  * Errors of the REST API and their HTTP statuses. Bodies follow Flink: `{"errors": ["…"]}`.
  */
-import { FlussError } from '../../../core/errors.js';
+import { brandErrorClass, FlussError, type FlussErrorCode } from '../../../core/errors.js';
 
-/** An error with an HTTP status, thrown by handlers. */
-export class RestError extends Error {
+/** The Fluss code of an HTTP status a handler answers with. */
+function codeOfStatus(status: number): FlussErrorCode {
+  switch (status) {
+    case 400:
+    case 413:
+      return 'INVALID_ARGUMENT';
+    case 404:
+      return 'NOT_FOUND';
+    case 409:
+      return 'FAILED_PRECONDITION';
+    default:
+      return 'INTERNAL';
+  }
+}
+
+/** A REST request that a handler refuses with an exact HTTP status (413, 409, …). */
+export class RestApiError extends FlussError {
+  static {
+    brandErrorClass(this, 'RestApiError');
+  }
+
   constructor(
     readonly status: number,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
-    this.name = 'RestError';
+    super(codeOfStatus(status), message, options);
   }
 }
 
 /** The HTTP status of a Fluss error code. */
 export function httpStatusOf(err: unknown): number {
-  if (err instanceof RestError) return err.status;
+  if (err instanceof RestApiError) return err.status;
   if (err instanceof FlussError) {
     switch (err.code) {
       case 'NOT_FOUND':

@@ -15,7 +15,7 @@ import type { JobMaster } from '../job-master.js';
 import type { ResourceManager } from '../resource-manager.js';
 import type { TaskMetricsStore } from '../task-metrics-store.js';
 import { backpressureLevel, jobDetails, jobExceptions, jobOverview } from './job-views.js';
-import { RestError } from './rest-errors.js';
+import { RestApiError } from './rest-errors.js';
 import { RestRouter, type RestRequest, type RestResponse } from './rest-router.js';
 import { SavepointTriggers } from './savepoint-triggers.js';
 import { memoryConfigurationOf } from '../../taskmanager/task-manager-memory.js';
@@ -44,9 +44,9 @@ const ok = (body: unknown, status = 200): RestResponse => ({ status, body });
 
 function jobOf(ctx: RestContext, req: RestRequest): JobMaster {
   const jid = req.params['jid']!;
-  if (!isId(jid)) throw new RestError(400, `"${jid}" is not a job id: expected 32 lowercase hex digits`);
+  if (!isId(jid)) throw new RestApiError(400, `"${jid}" is not a job id: expected 32 lowercase hex digits`);
   const job = ctx.dispatcher.jobMaster(jid);
-  if (!job) throw new RestError(404, `Job ${jid} not found`);
+  if (!job) throw new RestApiError(404, `Job ${jid} not found`);
   return job;
 }
 
@@ -57,9 +57,9 @@ function jsonObjectBody(req: RestRequest): Record<string, unknown> {
   try {
     doc = JSON.parse(req.body);
   } catch (err) {
-    throw new RestError(400, `request body is not valid JSON: ${(err as Error).message}`);
+    throw new RestApiError(400, `request body is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new RestError(400, 'request body must be a JSON object');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new RestApiError(400, 'request body must be a JSON object');
   return doc as Record<string, unknown>;
 }
 
@@ -100,7 +100,7 @@ export function createRestRouter(ctx: RestContext): RestRouter {
   router.add('PATCH', '/jobs/:jid', (req) => {
     const job = jobOf(ctx, req);
     const mode = req.query.get('mode') ?? 'cancel';
-    if (mode !== 'cancel') throw new RestError(400, `unsupported mode "${mode}": only mode=cancel is available`);
+    if (mode !== 'cancel') throw new RestApiError(400, `unsupported mode "${mode}": only mode=cancel is available`);
     dispatcher.cancelJob(job.jobId);
     return ok({}, 202);
   });
@@ -126,7 +126,7 @@ export function createRestRouter(ctx: RestContext): RestRouter {
     const job = jobOf(ctx, req);
     const vid = req.params['vid']!;
     const vertex = job.jobGraph.vertices.find((v) => v.id === vid);
-    if (!vertex) throw new RestError(404, `Job ${job.jobId} has no vertex ${vid}`);
+    if (!vertex) throw new RestApiError(404, `Job ${job.jobId} has no vertex ${vid}`);
     const reported = taskMetrics.ofVertex(job.jobId, vid);
     const subtasks = Array.from({ length: vertex.parallelism }, (_, i) => {
       const t = reported.get(i)?.task;
@@ -151,14 +151,14 @@ export function createRestRouter(ctx: RestContext): RestRouter {
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const field = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.join('.');
-      throw new RestError(400, `invalid savepoint request: "${field}" ${issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message}`);
+      throw new RestApiError(400, `invalid savepoint request: "${field}" ${issue.code === 'unrecognized_keys' ? 'is not a known field' : issue.message}`);
     }
     const target = parsed.data['target-directory'];
     // Normalised and kept inside the configured roots: a request cannot write elsewhere.
     if (target) resolveInsideRoots(target, ctx.savepointRoots ?? [], '"target-directory"');
-    if (isTerminalJobStatus(job.status)) throw new RestError(409, `Job ${job.jobId} is ${job.status}: savepoints need a running job`);
+    if (isTerminalJobStatus(job.status)) throw new RestApiError(409, `Job ${job.jobId} is ${job.status}: savepoints need a running job`);
     if (job.jobGraph.settings.checkpoint.intervalMs <= 0) {
-      throw new RestError(409, 'savepoints are not available for this job: checkpointing is not enabled');
+      throw new RestApiError(409, 'savepoints are not available for this job: checkpointing is not enabled');
     }
     const cancelJob = parsed.data['cancel-job'] ?? false;
     const requestId = savepointTriggers.track(job.jobId, dispatcher.triggerSavepoint(job.jobId, { targetDirectory: target ?? undefined, cancel: cancelJob }), parsed.data.triggerId);
@@ -168,7 +168,7 @@ export function createRestRouter(ctx: RestContext): RestRouter {
   router.add('GET', '/jobs/:jid/savepoints/:triggerid', (req) => {
     const job = jobOf(ctx, req);
     const status = savepointTriggers.status(job.jobId, req.params['triggerid']!);
-    if (!status) throw new RestError(404, `Job ${job.jobId} has no savepoint request ${req.params['triggerid']}`);
+    if (!status) throw new RestApiError(404, `Job ${job.jobId} has no savepoint request ${req.params['triggerid']}`);
     return ok(status);
   });
 

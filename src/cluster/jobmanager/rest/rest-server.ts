@@ -22,7 +22,7 @@ import type { Logger } from '../../../core/logger.js';
 import { closeHttp, listenHttp } from '../../http-listen.js';
 import { bearerMatches, isLoopbackHost } from '../../../core/rpc/rpc-auth.js';
 import { createRestRouter, type RestContext } from './rest-handlers.js';
-import { errorBody, httpStatusOf, RestError } from './rest-errors.js';
+import { errorBody, httpStatusOf, RestApiError } from './rest-errors.js';
 import type { RestResponse, RestRouter } from './rest-router.js';
 import { StaticFiles } from './static-files.js';
 
@@ -33,7 +33,7 @@ const MAX_DISCARDED_BYTES = 64 * MAX_BODY_BYTES;
 /** …or until this long has passed. */
 const DISCARD_TIMEOUT_MS = 30_000;
 
-const bodyTooLarge = (): RestError => new RestError(413, `request body larger than ${MAX_BODY_BYTES} bytes`);
+const bodyTooLarge = (): RestApiError => new RestApiError(413, `request body larger than ${MAX_BODY_BYTES} bytes`);
 
 /** Security options of a {@link RestServer}. */
 export interface RestSecurityOptions {
@@ -135,7 +135,7 @@ export class RestServer {
       const status = httpStatusOf(err);
       if (status >= 500) this.log.warn({ method, path, err: describeError(err) }, 'REST request failed');
       // Our own errors carry a message written for the client; anything else gets its type named.
-      const message = err instanceof RestError || err instanceof FlussError ? err.message : describeError(err);
+      const message = err instanceof FlussError ? err.message : describeError(err);
       response = { status, body: errorBody(message) };
     }
     this.send(res, method, response);
