@@ -11,6 +11,7 @@ import type { ResultPartition } from '../network/shuffle-types.js';
 import { createChannelSelector } from './channel-selectors.js';
 import { edgeDisplayName, RecordWriter } from './record-writer.js';
 import type { Output, StreamOperator } from './stream-operator.js';
+import { InternalError } from '../core/errors.js';
 
 /** A chained target: operator and logical input. */
 interface ChainTarget {
@@ -183,7 +184,7 @@ function createRecordWriters(options: ChainOutputsOptions): RecordWriter[] {
   const { job, vertex, subtaskIndex } = options;
   return vertex.outputs.map((edge, i) => {
     const partition = options.partitions[i];
-    if (!partition) throw new Error(`${vertex.name}: no result partition for output ${i}`);
+    if (!partition) throw new InternalError(`${vertex.name}: no result partition for output ${i}`);
     const producer = vertex.operators[edge.sourceOperatorIndex]!;
     const consumer = job.jobGraph.vertices.find((v) => v.id === edge.targetVertexId);
     const edgeName = edgeDisplayName(producer.name, edge.partitioner, consumer?.operators[edge.targetOperatorIndex]?.name ?? edge.targetVertexId);

@@ -8,7 +8,7 @@
  * task itself only posts to it and reads whether it is finishing.
  */
 import type { CheckpointRequest } from '../checkpoint/checkpoint-types.js';
-import { describeError } from '../core/errors.js';
+import { describeError, InternalError } from '../core/errors.js';
 import type { CheckpointBarrierEvent } from '../common/stream-element.js';
 import type { AbortedCheckpoint, AlignedCheckpoint } from './barrier-aligner.js';
 import type { Mailbox } from './mailbox.js';
@@ -156,6 +156,6 @@ export class TaskCheckpointing {
 
   /** Lets `work` run outside the mailbox; its failure fails the task at the next turn. */
   private detach(work: Promise<void>): void {
-    work.catch((err: unknown) => this.mailbox.fail(err instanceof Error ? err : new Error(describeError(err))));
+    work.catch((err: unknown) => this.mailbox.fail(err instanceof Error ? err : new InternalError(describeError(err), { cause: err })));
   }
 }

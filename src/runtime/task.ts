@@ -19,7 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { Mailbox, MailboxCanceledSignal, type MailboxSuspensionListener } from './mailbox.js';
 import { NetworkInputAction, SourceInputAction, TaskOutputs } from './task-input-actions.js';
 import { TimerSlicing } from './timer-slicing.js';
-import { FlussError } from '../core/errors.js';
+import { describeError, FlussError, InternalError } from '../core/errors.js';
 import type { FlussConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import { join } from 'node:path';
@@ -293,7 +293,7 @@ export class Task {
   private async tearDown(err: unknown): Promise<void> {
     this.mailbox.stopWakeUp();
     const canceled = this.canceled && (err instanceof MailboxCanceledSignal || !(err instanceof FlussError));
-    const error = err instanceof Error ? err : new Error(String(err));
+    const error = err instanceof Error ? err : new InternalError(describeError(err), { cause: err });
     const cause = canceled ? new FlussError('FAILED_PRECONDITION', `task ${this.taskName} was canceled`) : error;
     for (const p of this.partitions) {
       try {

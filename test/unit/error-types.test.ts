@@ -143,31 +143,6 @@ const ALLOWED: Array<{ file: string; match: string; reason: string }> = [
   },
   { file: 'src/runtime/mailbox.ts', match: 'MailboxCanceledSignal extends Error', reason: 'control flow inside a task; never leaves it' },
   { file: 'src/runtime/task.ts', match: 'CanceledSignal extends Error', reason: 'control flow inside a task; never leaves it' },
-  {
-    file: 'src/runtime/task.ts',
-    match: 'new Error(String(err))',
-    reason: 'gives partitions an Error to release with when user code threw a non-Error; the job fails with the original value',
-  },
-  {
-    file: 'src/runtime/task-checkpointing.ts',
-    match: 'new Error(describeError(err))',
-    reason: 'turns a non-Error rejection into an Error for the mailbox; in a file being split, to become an InternalError',
-  },
-  {
-    file: 'src/runtime/chain-outputs.ts',
-    match: 'no result partition for output',
-    reason: 'internal invariant in a file being split, to become an InternalError',
-  },
-  {
-    file: 'src/runtime/operator-chain.ts',
-    match: 'no result partition for output',
-    reason: 'internal invariant in a file being split, to become an InternalError',
-  },
-  {
-    file: 'src/common/metrics/histogram.ts',
-    match: 'histogram window size must be a positive integer',
-    reason: 'new metrics file, to become an InvalidArgumentError',
-  },
 ];
 
 /** Allow-listed `extends Error` classes: signals a task throws and catches itself. */

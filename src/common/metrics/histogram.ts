@@ -3,6 +3,8 @@
  * {@link DescriptiveStatisticsHistogram} (Flink's built-in implementation over the last N values).
  */
 
+import { InvalidArgumentError } from '../../core/errors.js';
+
 /** Flink's `HistogramStatistics`. */
 export interface HistogramStatistics {
   /** The value at `quantile` (0..1). */
@@ -72,7 +74,7 @@ export class DescriptiveStatisticsHistogram implements Histogram {
   private count = 0;
 
   constructor(readonly windowSize: number) {
-    if (!Number.isInteger(windowSize) || windowSize <= 0) throw new RangeError(`histogram window size must be a positive integer, got ${windowSize}`);
+    if (!Number.isInteger(windowSize) || windowSize <= 0) throw new InvalidArgumentError(`histogram window size must be a positive integer, got ${windowSize}`);
     this.ring = new Float64Array(windowSize);
   }
 
