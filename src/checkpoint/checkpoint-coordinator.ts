@@ -17,10 +17,11 @@
  * which every source had ended; until then it is not notified, so no task finishes early and
  * checkpoints keep covering everything two-phase-commit sinks wrote.
  *
- * All I/O goes through the interfaces of checkpoint-coordinator-types.ts.
+ * All I/O goes through the interfaces of checkpoint-coordinator-types.ts. Directory deletion,
+ * failure counting and completion notifications live in their own modules beside this one.
  */
 import type { CheckpointSettings, JobGraph } from '../common/job-graph.js';
-import { brandErrorClass, describeError, FlussError } from '../core/errors.js';
+import { describeError } from '../core/errors.js';
 import type {
   CheckpointCoordinatorListener,
   CheckpointScheduler,
@@ -29,23 +30,14 @@ import type {
   CheckpointTaskGateway,
 } from './checkpoint-coordinator-types.js';
 import type { CheckpointMetadata, CheckpointRequest, TaskCheckpointAck } from './checkpoint-types.js';
+import { CheckpointDiscarder } from './checkpoint-discarder.js';
+import { CheckpointError, CheckpointFailureCounter, FAILURE_MESSAGES } from './checkpoint-error.js';
 import { CompletedCheckpointStore, type CompletedCheckpoint } from './completed-checkpoint-store.js';
-import { PendingCheckpoint, type CheckpointFailureReason, type CheckpointTask } from './pending-checkpoint.js';
+import { notifyCheckpointComplete, type CheckpointNotifyContext } from './checkpoint-notifier.js';
+import { PendingCheckpoint, type CheckpointFailureReason } from './pending-checkpoint.js';
+import { sameTasks, type PendingCheckpointEntry as Entry } from './pending-checkpoint-entry.js';
 
-/** A checkpoint or savepoint that did not complete. */
-export class CheckpointError extends FlussError {
-  static {
-    brandErrorClass(this, 'CheckpointError');
-  }
-
-  constructor(
-    readonly reason: CheckpointFailureReason,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(reason === 'TRIGGER_FAILURE' ? 'FAILED_PRECONDITION' : 'INTERNAL', message, options);
-  }
-}
+export { CheckpointError } from './checkpoint-error.js';
 
 /** Construction parameters of a {@link CheckpointCoordinator}. */
 export interface CheckpointCoordinatorParams {
@@ -65,30 +57,6 @@ export interface CheckpointCoordinatorParams {
   recoveredCheckpoints?: readonly CompletedCheckpoint[];
 }
 
-interface Entry {
-  pc: PendingCheckpoint;
-  cancelTimeout: () => void;
-  finalizing: boolean;
-  resolve: (cp: CompletedCheckpoint) => void;
-  reject: (err: Error) => void;
-  /** The savepoint of a stop-with-savepoint: every source ends after it. */
-  stop: boolean;
-  /** The `_metadata` write of a finalizing checkpoint. */
-  metadataWrite?: Promise<void>;
-}
-
-const FAILURE_MESSAGES: Record<CheckpointFailureReason, string> = {
-  CHECKPOINT_EXPIRED: 'Checkpoint expired before completing.',
-  CHECKPOINT_DECLINED: 'Checkpoint was declined.',
-  CHECKPOINT_SUBSUMED: 'Checkpoint has been subsumed.',
-  CHECKPOINT_COORDINATOR_SHUTDOWN: 'CheckpointCoordinator shutdown.',
-  TASK_FAILURE: 'Task failure.',
-  IO_EXCEPTION: 'An Exception occurred while triggering or completing the checkpoint.',
-  TRIGGER_FAILURE: 'Checkpoint triggering failed.',
-};
-
-/** Reasons that count towards the tolerable failed checkpoints (Flink's CheckpointFailureManager). */
-const COUNTED: ReadonlySet<CheckpointFailureReason> = new Set(['CHECKPOINT_EXPIRED', 'CHECKPOINT_DECLINED', 'IO_EXCEPTION', 'TRIGGER_FAILURE']);
 
 /** Coordinates the checkpoints and savepoints of one job. */
 export class CheckpointCoordinator {
@@ -96,18 +64,17 @@ export class CheckpointCoordinator {
   private readonly pending = new Map<number, Entry>();
   private readonly store: CompletedCheckpointStore;
   private readonly maxConcurrent: number;
-  private consecutiveFailures = 0;
+  private readonly failures: CheckpointFailureCounter;
   private lastCompletionTime = Number.NEGATIVE_INFINITY;
   private periodic = false;
   private cancelPeriodicTimer: (() => void) | undefined;
   private triggerQueued = false;
   private isShutdown = false;
   private latestSavepointCheckpoint: CompletedCheckpoint | undefined;
-  /**
-   * Discards under way (until the directory left the job's `chk-*`): awaited before a new
-   * checkpoint directory is created and before the job's directory is cleaned up.
-   */
-  private readonly discards = new Set<Promise<void>>();
+  /** Directory deletions: awaited before a new checkpoint directory is created and before the job's directory is cleaned up. */
+  private readonly discarder: CheckpointDiscarder;
+  /** Where completion notifications go (and when a final one stops being retried). */
+  private readonly notifyContext: CheckpointNotifyContext;
   /** Completed checkpoints whose subsumed checkpoints are not being discarded yet. */
   private settling = 0;
 
@@ -116,6 +83,9 @@ export class CheckpointCoordinator {
     this.store = new CompletedCheckpointStore(p.numRetained, p.recoveredCheckpoints);
     // A min pause only makes sense between checkpoints that do not overlap.
     this.maxConcurrent = p.settings.minPauseMs > 0 ? 1 : Math.max(1, p.settings.maxConcurrent);
+    this.failures = new CheckpointFailureCounter(p.settings.tolerableFailures, (cause) => p.listener.onTolerableFailuresExceeded(cause));
+    this.discarder = new CheckpointDiscarder(this.store, p.storage, p.listener);
+    this.notifyContext = { gateway: p.gateway, scheduler: p.scheduler, listener: p.listener, isShutdown: () => this.isShutdown };
   }
 
   /** The newest retained completed checkpoint (what a failover restores from). */
@@ -140,7 +110,7 @@ export class CheckpointCoordinator {
 
   /** Consecutive failed checkpoints so far. */
   get numberOfConsecutiveFailures(): number {
-    return this.consecutiveFailures;
+    return this.failures.count;
   }
 
   /** True while periodic checkpoints are scheduled. */
@@ -231,13 +201,13 @@ export class CheckpointCoordinator {
    */
   dropCheckpoint(checkpointId: number, discard: boolean): CompletedCheckpoint | undefined {
     const dropped = this.store.remove(checkpointId);
-    if (dropped && discard) void this.discardDir(dropped.externalPath);
+    if (dropped && discard) void this.discarder.discard(dropped.externalPath);
     return dropped;
   }
 
   /** Resolves once every directory deletion started so far ended. */
   async whenDiscarded(): Promise<void> {
-    while (this.discards.size > 0) await Promise.all([...this.discards]);
+    await this.discarder.whenDiscarded();
   }
 
   /**
@@ -245,7 +215,7 @@ export class CheckpointCoordinator {
    * then every other `chk-*` directory of the job (aborted ones, leftovers of stale attempts).
    */
   async discardCompletedCheckpoints(): Promise<void> {
-    for (const cp of this.store.clear()) void this.discardDir(cp.externalPath);
+    for (const cp of this.store.clear()) void this.discarder.discard(cp.externalPath);
     await this.collectOrphans(Number.MAX_SAFE_INTEGER);
   }
 
@@ -255,15 +225,7 @@ export class CheckpointCoordinator {
    * leftovers of a crashed JobManager). Waits for deletions under way first.
    */
   async collectOrphans(upTo: number): Promise<void> {
-    await this.whenDiscarded();
-    if (!this.p.storage.sweep) return;
-    const keep = new Set([...this.store.all().map((c) => c.checkpointId), ...this.pending.keys()]);
-    try {
-      const removed = await this.p.storage.sweep(keep, upTo);
-      if (removed.length > 0) this.p.listener.onWarning?.(`Deleted checkpoint directories no checkpoint refers to: ${removed.map((id) => `chk-${id}`).join(' ')}`);
-    } catch (err) {
-      this.p.listener.onWarning?.(`Could not collect orphaned checkpoint directories: ${describeError(err)}`);
-    }
+    await this.discarder.collectOrphans(() => new Set([...this.store.all().map((c) => c.checkpointId), ...this.pending.keys()]), upTo);
   }
 
   // ------------------------------------------------------------------ triggering
@@ -318,13 +280,13 @@ export class CheckpointCoordinator {
       this.p.stats.reportPending(checkpointId, timestamp, savepoint);
       const message = `${kind} ${checkpointId} could not create its directory: ${describeError(err)}`;
       this.p.stats.reportFailed(checkpointId, this.p.scheduler.now(), message);
-      if (!savepoint) this.countFailure('IO_EXCEPTION', message);
+      if (!savepoint) this.failures.failed('IO_EXCEPTION', message);
       throw new CheckpointError('IO_EXCEPTION', message, { cause: err });
     }
     // The job may have left RUNNING (or restarted) while the directory was created.
     const now = this.p.gateway.runningTasks();
     if (this.isShutdown || !now || !sameTasks(now.all, tasks.all)) {
-      await this.discardDir(dir);
+      await this.discarder.discard(dir);
       throw new CheckpointError('TRIGGER_FAILURE', `${kind} triggering failed: the job's tasks changed while it was triggered`);
     }
     const pc = new PendingCheckpoint(checkpointId, timestamp, savepoint, dir, tasks.all);
@@ -375,13 +337,13 @@ export class CheckpointCoordinator {
         this.abort(entry, 'IO_EXCEPTION', `Could not write the _metadata of ${pc.savepoint ? 'savepoint' : 'checkpoint'} ${pc.checkpointId}: ${describeError(err)}`);
       } else {
         // Aborted while `_metadata` was written: abort() left the directory to us.
-        await this.discardDir(pc.targetDir);
+        await this.discarder.discard(pc.targetDir);
       }
       return;
     }
     if (this.pending.get(pc.checkpointId) !== entry) {
       // Aborted (failover, shutdown) while `_metadata` was written: it must not count as complete.
-      await this.discardDir(pc.targetDir);
+      await this.discarder.discard(pc.targetDir);
       return;
     }
     this.pending.delete(pc.checkpointId);
@@ -420,7 +382,7 @@ export class CheckpointCoordinator {
     if (pc.savepoint) {
       this.latestSavepointCheckpoint = completed;
     } else {
-      this.consecutiveFailures = 0;
+      this.failures.reset();
       this.lastCompletionTime = completionTimestamp;
       subsumed = this.store.add(completed);
       // Older checkpoints in flight can never become the latest one.
@@ -437,7 +399,7 @@ export class CheckpointCoordinator {
     }
     // Recorded as retained first (a recovered JobManager never names a deleted checkpoint),
     // then the subsumed ones leave the job's chk-* before another checkpoint can start.
-    const discarded = subsumed.map((old) => this.discardDir(old.externalPath));
+    const discarded = subsumed.map((old) => this.discarder.discard(old.externalPath));
     settle();
     const running = this.p.gateway.runningTasks();
     const tasks = running?.all ?? [];
@@ -449,33 +411,12 @@ export class CheckpointCoordinator {
     for (const t of tasks) {
       if (!pc.involves(t.vertexId, t.subtaskIndex, t.attempt)) continue;
       if (!final && pc.acknowledgedAtEndOfInput(t.vertexId, t.subtaskIndex)) continue;
-      this.notifyComplete(t, pc.checkpointId, final, 0);
+      notifyCheckpointComplete(this.notifyContext, t, pc.checkpointId, final);
     }
     entry.resolve(completed);
     await Promise.all(discarded);
   }
 
-  /**
-   * Tells one subtask that `checkpointId` completed. A lost notification of an ordinary checkpoint
-   * is made good by the next one (sinks commit everything pending up to it); a final one has no
-   * successor and the task waits for it to finish, so its delivery is retried, with backoff, for
-   * as long as that attempt of the task is still the job's (a failover ends the retries).
-   */
-  private notifyComplete(t: CheckpointTask, checkpointId: number, final: boolean, retry: number): void {
-    this.p.gateway.notifyCheckpointComplete(t, checkpointId).catch((err: unknown) => {
-      const what = `subtask ${t.subtaskIndex} of ${t.vertexId} of completed checkpoint ${checkpointId}: ${describeError(err)}`;
-      if (!final) {
-        this.p.listener.onWarning?.(`Could not notify ${what}`);
-        return;
-      }
-      const delay = Math.min(FINAL_NOTIFY_MAX_BACKOFF_MS, FINAL_NOTIFY_FIRST_BACKOFF_MS * 2 ** retry);
-      this.p.listener.onWarning?.(`Could not notify ${what}; retrying in ${delay} ms`);
-      this.p.scheduler.schedule(() => {
-        const still = this.p.gateway.runningTasks()?.all.some((x) => x.vertexId === t.vertexId && x.subtaskIndex === t.subtaskIndex && x.attempt === t.attempt);
-        if (!this.isShutdown && still) this.notifyComplete(t, checkpointId, final, retry + 1);
-      }, delay);
-    });
-  }
 
   private abort(entry: Entry, reason: CheckpointFailureReason, message: string): void {
     const { pc } = entry;
@@ -493,51 +434,12 @@ export class CheckpointCoordinator {
     }
     // While `_metadata` is being written the directory is removed once the write returns (by
     // complete(), which awaited the write first); until then a new checkpoint waits for it.
-    if (!entry.finalizing) void this.discardDir(pc.targetDir);
-    else if (entry.metadataWrite) this.track(entry.metadataWrite.then(noop, noop));
+    if (!entry.finalizing) void this.discarder.discard(pc.targetDir);
+    else if (entry.metadataWrite) this.discarder.track(entry.metadataWrite.then(noop, noop));
     entry.reject(new CheckpointError(reason, message));
-    if (!pc.savepoint) this.countFailure(reason, message);
+    if (!pc.savepoint) this.failures.failed(reason, message);
     this.releaseQueuedTrigger();
   }
-
-  private countFailure(reason: CheckpointFailureReason, message: string): void {
-    if (!COUNTED.has(reason)) return;
-    this.consecutiveFailures++;
-    if (this.consecutiveFailures > this.p.settings.tolerableFailures) {
-      this.consecutiveFailures = 0;
-      this.p.listener.onTolerableFailuresExceeded(`Exceeded checkpoint tolerable failure threshold. The latest checkpoint failed due to: ${message}`);
-    }
-  }
-
-  private discardDir(dir: string): Promise<void> {
-    // Never a retained checkpoint, whatever path led here.
-    if (this.store.all().some((c) => c.externalPath === dir)) {
-      this.p.listener.onWarning?.(`Refusing to delete ${dir}: it is a retained checkpoint`);
-      return Promise.resolve();
-    }
-    return this.track(
-      this.p.storage.discard(dir).catch((err: unknown) => {
-        this.p.listener.onWarning?.(`Could not delete checkpoint directory ${dir}: ${describeError(err)}`);
-      }),
-    );
-  }
-
-  private track(done: Promise<void>): Promise<void> {
-    const tracked = done.finally(() => this.discards.delete(tracked));
-    this.discards.add(tracked);
-    return tracked;
-  }
 }
-
-/** First wait before a failed notification of a final checkpoint is sent again. */
-const FINAL_NOTIFY_FIRST_BACKOFF_MS = 100;
-/** Longest wait between two deliveries of a final checkpoint's notification. */
-const FINAL_NOTIFY_MAX_BACKOFF_MS = 5_000;
 
 function noop(): void {}
-
-function sameTasks(a: readonly CheckpointTask[], b: readonly CheckpointTask[]): boolean {
-  if (a.length !== b.length) return false;
-  return a.every((t, i) => t.vertexId === b[i]!.vertexId && t.subtaskIndex === b[i]!.subtaskIndex && t.attempt === b[i]!.attempt);
-}
-
