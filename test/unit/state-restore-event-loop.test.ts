@@ -2,8 +2,8 @@
  * Restoring a large state never holds the event loop for long: native LevelDB files into
  * LevelDB and into memory, canonical files into either backend, and operator state all go in
  * time slices, so a TaskManager keeps heartbeating while it restores. A timer probe measures the
- * longest stall; the bound is generous (ten times the slice) so it holds on a loaded machine,
- * while the restores it guards took whole seconds in one piece.
+ * longest stall and the whole restore; the stall must be a small part of the whole (a restore in
+ * one piece stalls for nearly all of it), so the check holds on a fast and a loaded machine alike.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,17 +23,17 @@ const RANGE = { start: 0, end: MAX_P - 1 };
 const KEYS = 150_000;
 /** Items of one operator state. */
 const OPERATOR_ITEMS = 600_000;
-/** Longest stall allowed (the slices are 25 ms). */
-const BOUND_MS = 250;
-/**
- * Longest stall allowed where a restore decodes every entry into objects on the heap (memory
- * backend, canonical files, operator state): a full garbage collection of that heap is not
- * sliceable and took up to ~300 ms on a loaded machine. Before, these restores stalled 1–3 s.
- */
-const DECODING_BOUND_MS = 600;
+/** The longest stall may be at most this part of the whole restore (a full GC pause is not sliceable). */
+const MAX_STALL_SHARE = 1 / 3;
 
-/** Runs `work` while a timer ticks every 5 ms; resolves with the longest gap between ticks beyond 5 ms. */
-async function longestStall(work: () => Promise<unknown>): Promise<number> {
+/** Fails unless the longest stall is a small part of the restore's duration. */
+function expectSliced(r: { stall: number; total: number }): void {
+  expect(r.stall, `longest stall ${r.stall} ms of a ${r.total} ms restore`).toBeLessThanOrEqual(Math.max(r.total * MAX_STALL_SHARE, 50));
+}
+
+/** Runs `work` while a timer ticks every 5 ms; resolves with the longest gap between ticks beyond 5 ms and the whole duration. */
+async function longestStall(work: () => Promise<unknown>): Promise<{ stall: number; total: number }> {
+  const t0 = performance.now();
   let last = performance.now();
   let worst = 0;
   let on = true;
@@ -51,7 +51,7 @@ async function longestStall(work: () => Promise<unknown>): Promise<number> {
   }
   // The last stretch of work counts too.
   worst = Math.max(worst, performance.now() - last - 5);
-  return Math.round(worst);
+  return { stall: Math.round(worst), total: Math.round(performance.now() - t0) };
 }
 
 let dir: string;
@@ -101,7 +101,7 @@ describe('restoring a large state keeps the event loop turning', () => {
     dst.registerState('ride', 'value');
     dst.setCurrentKey(`ride-${KEYS - 1}`);
     expect(dst.get('ride', '')).toMatchObject({ id: KEYS - 1 });
-    expect(stall, `longest stall ${stall} ms`).toBeLessThan(BOUND_MS);
+    expectSliced(stall);
   }, 60_000);
 
   it('a native LevelDB file into the memory backend', async () => {
@@ -110,7 +110,7 @@ describe('restoring a large state keeps the event loop turning', () => {
     dst.registerState('ride', 'value');
     dst.setCurrentKey('ride-7');
     expect(dst.get('ride', '')).toMatchObject({ id: 7 });
-    expect(stall, `longest stall ${stall} ms`).toBeLessThan(DECODING_BOUND_MS);
+    expectSliced(stall);
   }, 60_000);
 
   it('a canonical file into the memory backend and into LevelDB', async () => {
@@ -127,7 +127,7 @@ describe('restoring a large state keeps the event loop turning', () => {
       b.setCurrentKey('ride-11');
       expect(b.get('ride', '')).toMatchObject({ id: 11 });
     }
-    expect(stall, `longest stall ${stall} ms`).toBeLessThan(DECODING_BOUND_MS);
+    expectSliced(stall);
   }, 60_000);
 
   it('an operator state file of many items', async () => {
@@ -136,6 +136,6 @@ describe('restoring a large state keeps the event loop turning', () => {
       items = (await readOperatorStateFile(dir, operatorHandle)).offsets!.items.length;
     });
     expect(items).toBe(OPERATOR_ITEMS);
-    expect(stall, `longest stall ${stall} ms`).toBeLessThan(DECODING_BOUND_MS);
+    expectSliced(stall);
   }, 60_000);
 });
