@@ -3,6 +3,7 @@
  * storage on the shared dir, a clock with timers, and whoever follows its statistics. Kept as
  * interfaces so the coordinator itself stays pure bookkeeping, testable without I/O.
  */
+import type { CheckpointSettings, JobGraph } from '../common/job-graph.js';
 import type { CheckpointMetadata, CheckpointRequest } from './checkpoint-types.js';
 import type { CompletedCheckpoint } from './completed-checkpoint-store.js';
 import type { CheckpointTask } from './pending-checkpoint.js';
@@ -86,3 +87,21 @@ export const SYSTEM_SCHEDULER: CheckpointScheduler = {
     return () => clearTimeout(t);
   },
 };
+
+/** Construction parameters of a the CheckpointCoordinator. */
+export interface CheckpointCoordinatorParams {
+  jobId: string;
+  jobGraph: JobGraph;
+  settings: CheckpointSettings;
+  /** `state.checkpoints.num-retained`. */
+  numRetained: number;
+  gateway: CheckpointTaskGateway;
+  storage: CheckpointStorageAccess;
+  scheduler: CheckpointScheduler;
+  stats: CheckpointStatsListener;
+  listener: CheckpointCoordinatorListener;
+  /** First checkpoint id (after a restore: above every id used before). */
+  firstCheckpointId?: number;
+  /** Checkpoints a previous JobManager retained (HA recovery), subject to retention like new ones. */
+  recoveredCheckpoints?: readonly CompletedCheckpoint[];
+}

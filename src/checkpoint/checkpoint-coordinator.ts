@@ -18,44 +18,23 @@
  * checkpoints keep covering everything two-phase-commit sinks wrote.
  *
  * All I/O goes through the interfaces of checkpoint-coordinator-types.ts. Directory deletion,
- * failure counting and completion notifications live in their own modules beside this one.
+ * failure counting, completion notifications and the periodic timer live in their own modules
+ * beside this one.
  */
-import type { CheckpointSettings, JobGraph } from '../common/job-graph.js';
 import { describeError } from '../core/errors.js';
-import type {
-  CheckpointCoordinatorListener,
-  CheckpointScheduler,
-  CheckpointStatsListener,
-  CheckpointStorageAccess,
-  CheckpointTaskGateway,
-} from './checkpoint-coordinator-types.js';
+import type { CheckpointCoordinatorParams } from './checkpoint-coordinator-types.js';
 import type { CheckpointMetadata, CheckpointRequest, TaskCheckpointAck } from './checkpoint-types.js';
 import { CheckpointDiscarder } from './checkpoint-discarder.js';
 import { CheckpointError, CheckpointFailureCounter, FAILURE_MESSAGES } from './checkpoint-error.js';
 import { CompletedCheckpointStore, type CompletedCheckpoint } from './completed-checkpoint-store.js';
-import { notifyCheckpointComplete, type CheckpointNotifyContext } from './checkpoint-notifier.js';
+import { notifyCompletedCheckpoint, type CheckpointNotifyContext } from './checkpoint-notifier.js';
 import { PendingCheckpoint, type CheckpointFailureReason } from './pending-checkpoint.js';
+import { PeriodicCheckpointTrigger } from './periodic-checkpoint-trigger.js';
 import { sameTasks, type PendingCheckpointEntry as Entry } from './pending-checkpoint-entry.js';
 
 export { CheckpointError } from './checkpoint-error.js';
+export type { CheckpointCoordinatorParams } from './checkpoint-coordinator-types.js';
 
-/** Construction parameters of a {@link CheckpointCoordinator}. */
-export interface CheckpointCoordinatorParams {
-  jobId: string;
-  jobGraph: JobGraph;
-  settings: CheckpointSettings;
-  /** `state.checkpoints.num-retained`. */
-  numRetained: number;
-  gateway: CheckpointTaskGateway;
-  storage: CheckpointStorageAccess;
-  scheduler: CheckpointScheduler;
-  stats: CheckpointStatsListener;
-  listener: CheckpointCoordinatorListener;
-  /** First checkpoint id (after a restore: above every id used before). */
-  firstCheckpointId?: number;
-  /** Checkpoints a previous JobManager retained (HA recovery), subject to retention like new ones. */
-  recoveredCheckpoints?: readonly CompletedCheckpoint[];
-}
 
 
 /** Coordinates the checkpoints and savepoints of one job. */
@@ -66,9 +45,8 @@ export class CheckpointCoordinator {
   private readonly maxConcurrent: number;
   private readonly failures: CheckpointFailureCounter;
   private lastCompletionTime = Number.NEGATIVE_INFINITY;
-  private periodic = false;
-  private cancelPeriodicTimer: (() => void) | undefined;
-  private triggerQueued = false;
+  /** The periodic checkpoint timer. */
+  private readonly periodic: PeriodicCheckpointTrigger;
   private isShutdown = false;
   private latestSavepointCheckpoint: CompletedCheckpoint | undefined;
   /** Directory deletions: awaited before a new checkpoint directory is created and before the job's directory is cleaned up. */
@@ -85,6 +63,18 @@ export class CheckpointCoordinator {
     this.maxConcurrent = p.settings.minPauseMs > 0 ? 1 : Math.max(1, p.settings.maxConcurrent);
     this.failures = new CheckpointFailureCounter(p.settings.tolerableFailures, (cause) => p.listener.onTolerableFailuresExceeded(cause));
     this.discarder = new CheckpointDiscarder(this.store, p.storage, p.listener);
+    this.periodic = new PeriodicCheckpointTrigger({
+      settings: p.settings,
+      scheduler: p.scheduler,
+      maxConcurrent: this.maxConcurrent,
+      // A completed checkpoint whose subsumed directories are not discarded yet still counts.
+      inFlight: () => [...this.pending.values()].filter((e) => !e.pc.savepoint).length + this.settling,
+      lastCompletionTime: () => this.lastCompletionTime,
+      trigger: () =>
+        void this.trigger(false, undefined).catch(() => {
+          // Failures are counted and reported by abort(); periodic triggering goes on.
+        }),
+    });
     this.notifyContext = { gateway: p.gateway, scheduler: p.scheduler, listener: p.listener, isShutdown: () => this.isShutdown };
   }
 
@@ -115,7 +105,7 @@ export class CheckpointCoordinator {
 
   /** True while periodic checkpoints are scheduled. */
   get isPeriodicCheckpointingStarted(): boolean {
-    return this.periodic;
+    return this.periodic.isStarted;
   }
 
   /**
@@ -124,17 +114,13 @@ export class CheckpointCoordinator {
    * pause after the last completed checkpoint allows.
    */
   startCheckpointScheduler(initialDelayMs: number = this.p.settings.intervalMs): void {
-    if (this.isShutdown || this.periodic || this.p.settings.intervalMs <= 0) return;
-    this.periodic = true;
-    this.schedulePeriodic(Math.max(0, initialDelayMs));
+    if (this.isShutdown || this.periodic.isStarted || this.p.settings.intervalMs <= 0) return;
+    this.periodic.start(Math.max(0, initialDelayMs));
   }
 
   /** Stops periodic checkpoints; checkpoints in flight continue. */
   stopCheckpointScheduler(): void {
-    this.periodic = false;
-    this.triggerQueued = false;
-    this.cancelPeriodicTimer?.();
-    this.cancelPeriodicTimer = undefined;
+    this.periodic.stop();
   }
 
   /** Triggers a checkpoint now (periodic or forced by a test); resolves once it completed. */
@@ -228,42 +214,6 @@ export class CheckpointCoordinator {
     await this.discarder.collectOrphans(() => new Set([...this.store.all().map((c) => c.checkpointId), ...this.pending.keys()]), upTo);
   }
 
-  // ------------------------------------------------------------------ triggering
-
-  private schedulePeriodic(delayMs: number): void {
-    this.cancelPeriodicTimer?.();
-    this.cancelPeriodicTimer = this.p.scheduler.schedule(() => {
-      this.cancelPeriodicTimer = undefined;
-      this.onPeriodicTimer();
-    }, delayMs);
-  }
-
-  private onPeriodicTimer(): void {
-    if (!this.periodic) return;
-    // A completed checkpoint whose subsumed directories are not discarded yet still counts.
-    const inFlight = [...this.pending.values()].filter((e) => !e.pc.savepoint).length + this.settling;
-    if (inFlight >= this.maxConcurrent) {
-      // Triggered as soon as one completes or aborts.
-      this.triggerQueued = true;
-      return;
-    }
-    const pauseLeft = this.lastCompletionTime + this.p.settings.minPauseMs - this.p.scheduler.now();
-    if (pauseLeft > 0) {
-      this.schedulePeriodic(pauseLeft);
-      return;
-    }
-    this.schedulePeriodic(this.p.settings.intervalMs);
-    this.trigger(false, undefined).catch(() => {
-      // Failures are counted and reported by abort(); periodic triggering goes on.
-    });
-  }
-
-  private releaseQueuedTrigger(): void {
-    if (!this.triggerQueued || !this.periodic) return;
-    this.triggerQueued = false;
-    this.onPeriodicTimer();
-  }
-
   private async trigger(savepoint: boolean, targetDir: string | undefined, stop = false, drain = false): Promise<CompletedCheckpoint> {
     const kind = savepoint ? 'Savepoint' : 'Checkpoint';
     if (this.isShutdown) throw new CheckpointError('TRIGGER_FAILURE', `${kind} triggering failed: the job is no longer running`);
@@ -320,8 +270,6 @@ export class CheckpointCoordinator {
     return done;
   }
 
-  // ------------------------------------------------------------------ completion and abortion
-
   private async complete(entry: Entry): Promise<void> {
     const { pc } = entry;
     entry.finalizing = true;
@@ -360,7 +308,7 @@ export class CheckpointCoordinator {
     } finally {
       settle();
     }
-    this.releaseQueuedTrigger();
+    this.periodic.releaseQueued();
     // Whatever else lies below this checkpoint and is neither retained nor in flight is garbage.
     if (!pc.savepoint) await this.collectOrphans(pc.checkpointId);
   }
@@ -401,18 +349,7 @@ export class CheckpointCoordinator {
     // then the subsumed ones leave the job's chk-* before another checkpoint can start.
     const discarded = subsumed.map((old) => this.discarder.discard(old.externalPath));
     settle();
-    const running = this.p.gateway.runningTasks();
-    const tasks = running?.all ?? [];
-    // A source at the end of its input finishes when notified; it is told only once the
-    // checkpoint is final (every source had ended), so later checkpoints still reach the
-    // others. Its commits are not lost meanwhile: a later notification subsumes this one.
-    // A stop-with-savepoint is final too: every source ends once notified of it.
-    const final = entry.stop || (running?.sources ?? []).every((s) => pc.acknowledgedAtEndOfInput(s.vertexId, s.subtaskIndex));
-    for (const t of tasks) {
-      if (!pc.involves(t.vertexId, t.subtaskIndex, t.attempt)) continue;
-      if (!final && pc.acknowledgedAtEndOfInput(t.vertexId, t.subtaskIndex)) continue;
-      notifyCheckpointComplete(this.notifyContext, t, pc.checkpointId, final);
-    }
+    notifyCompletedCheckpoint(this.notifyContext, pc, entry.stop);
     entry.resolve(completed);
     await Promise.all(discarded);
   }
@@ -438,7 +375,7 @@ export class CheckpointCoordinator {
     else if (entry.metadataWrite) this.discarder.track(entry.metadataWrite.then(noop, noop));
     entry.reject(new CheckpointError(reason, message));
     if (!pc.savepoint) this.failures.failed(reason, message);
-    this.releaseQueuedTrigger();
+    this.periodic.releaseQueued();
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { describeError } from '../core/errors.js';
 import type { CheckpointCoordinatorListener, CheckpointScheduler, CheckpointTaskGateway } from './checkpoint-coordinator-types.js';
-import type { CheckpointTask } from './pending-checkpoint.js';
+import type { CheckpointTask, PendingCheckpoint } from './pending-checkpoint.js';
 
 /** First wait before a failed notification of a final checkpoint is sent again. */
 const FINAL_NOTIFY_FIRST_BACKOFF_MS = 100;
@@ -36,4 +36,21 @@ export function notifyCheckpointComplete(ctx: CheckpointNotifyContext, t: Checkp
       if (!ctx.isShutdown() && still) notifyCheckpointComplete(ctx, t, checkpointId, final, retry + 1);
     }, delay);
   });
+}
+
+/**
+ * Notifies the subtasks of checkpoint `pc` (its `_metadata` is written). A source at the end of
+ * its input finishes when notified; it is told only once the checkpoint is final (every source
+ * had ended), so later checkpoints still reach the others. Its commits are not lost meanwhile:
+ * a later notification subsumes this one. A stop-with-savepoint (`stop`) is final too: every
+ * source ends once notified of it.
+ */
+export function notifyCompletedCheckpoint(ctx: CheckpointNotifyContext, pc: PendingCheckpoint, stop: boolean): void {
+  const running = ctx.gateway.runningTasks();
+  const final = stop || (running?.sources ?? []).every((s) => pc.acknowledgedAtEndOfInput(s.vertexId, s.subtaskIndex));
+  for (const t of running?.all ?? []) {
+    if (!pc.involves(t.vertexId, t.subtaskIndex, t.attempt)) continue;
+    if (!final && pc.acknowledgedAtEndOfInput(t.vertexId, t.subtaskIndex)) continue;
+    notifyCheckpointComplete(ctx, t, pc.checkpointId, final);
+  }
 }
