@@ -23,7 +23,7 @@
  */
 import { describeError } from '../core/errors.js';
 import type { CheckpointCoordinatorParams } from './checkpoint-coordinator-types.js';
-import type { CheckpointMetadata, CheckpointRequest, TaskCheckpointAck } from './checkpoint-types.js';
+import type { CheckpointMetadata, CheckpointRequest, TaskCheckpointAck, TaskCheckpointDecline } from './checkpoint-types.js';
 import { CheckpointDiscarder } from './checkpoint-discarder.js';
 import { CheckpointError, CheckpointFailureCounter, FAILURE_MESSAGES } from './checkpoint-error.js';
 import { CompletedCheckpointStore, type CompletedCheckpoint } from './completed-checkpoint-store.js';
@@ -157,7 +157,8 @@ export class CheckpointCoordinator {
   }
 
   /** A subtask could not take a checkpoint: it is aborted. */
-  receiveDecline(checkpointId: number, vertexId: string, subtaskIndex: number, attempt: number, reason: string): void {
+  receiveDecline(decline: TaskCheckpointDecline): void {
+    const { checkpointId, vertexId, subtaskIndex, attempt, reason } = decline;
     const entry = this.pending.get(checkpointId);
     if (!entry || entry.finalizing || !entry.pc.involves(vertexId, subtaskIndex, attempt)) return;
     this.abort(entry, 'CHECKPOINT_DECLINED', `Checkpoint ${checkpointId} was declined by subtask ${subtaskIndex} of vertex ${vertexId}: ${reason}`);

@@ -4,6 +4,7 @@
  * what `_metadata` holds. Paths inside a checkpoint are relative to its directory, so a
  * savepoint directory can be moved.
  */
+import type { SubtaskAttempt } from '../common/subtask-attempt.js';
 import type { KeyGroupRange } from '../state/key-groups.js';
 
 /** What a task is asked to snapshot. */
@@ -67,11 +68,8 @@ export interface SubtaskCheckpointStats {
 }
 
 /** A task's acknowledgement of a checkpoint. */
-export interface TaskCheckpointAck {
+export interface TaskCheckpointAck extends SubtaskAttempt {
   checkpointId: number;
-  vertexId: string;
-  subtaskIndex: number;
-  attempt: number;
   operators: OperatorSubtaskState[];
   stats: SubtaskCheckpointStats;
   /**
@@ -79,6 +77,13 @@ export interface TaskCheckpointAck {
    * checkpoint: it finishes once notified of a checkpoint in which every source had ended.
    */
   endOfInput?: boolean;
+}
+
+/** A subtask's refusal of one checkpoint (DeclineCheckpoint): it is aborted. */
+export interface TaskCheckpointDecline extends SubtaskAttempt {
+  checkpointId: number;
+  /** Why, in one line. */
+  reason: string;
 }
 
 /** One operator across all its subtasks, as stored in `_metadata`. */

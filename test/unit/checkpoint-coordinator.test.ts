@@ -145,9 +145,9 @@ describe('CheckpointCoordinator', () => {
     const done = coordinator.triggerCheckpoint();
     done.catch(() => {});
     await flush();
-    coordinator.receiveDecline(1, 'map', 0, 3, 'old attempt');
+    coordinator.receiveDecline({ checkpointId: 1, vertexId: 'map', subtaskIndex: 0, attempt: 3, reason: 'old attempt' });
     expect(coordinator.pendingCheckpointIds()).toEqual([1]);
-    coordinator.receiveDecline(1, 'map', 0, 0, 'state backend failed');
+    coordinator.receiveDecline({ checkpointId: 1, vertexId: 'map', subtaskIndex: 0, attempt: 0, reason: 'state backend failed' });
     await expect(done).rejects.toThrow('Checkpoint 1 was declined by subtask 0 of vertex map: state backend failed');
     expect(storage.dirs.size).toBe(0);
     expect(coordinator.numberOfConsecutiveFailures).toBe(1);

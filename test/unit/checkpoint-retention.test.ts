@@ -15,7 +15,7 @@ describe('checkpoint retention', () => {
     const first = coordinator.triggerCheckpoint();
     first.catch(() => {});
     await flush();
-    coordinator.receiveDecline(1, 'map', 0, 0, 'the synchronous part of the snapshot failed');
+    coordinator.receiveDecline({ checkpointId: 1, vertexId: 'map', subtaskIndex: 0, attempt: 0, reason: 'the synchronous part of the snapshot failed' });
     await expect(first).rejects.toThrow('declined');
     await flush();
     expect(storage.checkpointIds()).toEqual([]);
@@ -40,7 +40,7 @@ describe('checkpoint retention', () => {
       id++;
       const fate = round % 4;
       if (fate === 1) coordinator.abortPendingCheckpoints('Job failover: TaskManager lost');
-      if (fate === 2) coordinator.receiveDecline(id, 'src', 1, 0, 'writing the state files failed');
+      if (fate === 2) coordinator.receiveDecline({ checkpointId: id, vertexId: 'src', subtaskIndex: 1, attempt: 0, reason: 'writing the state files failed' });
       if (fate === 3) await scheduler.advance(500);
       if (fate !== 0) {
         await expect(p).rejects.toThrow();

@@ -33,7 +33,8 @@ export function checkpointServiceHandlers(dispatcher: Dispatcher, logger: Logger
 
     declineCheckpoint: unaryHandler<DeclineCheckpointRequest, Ack>((raw) => {
       const r = parseRequest(schemas.declineCheckpoint, raw, 'DeclineCheckpointRequest');
-      dispatcher.declineCheckpoint(r.taskManagerId, r.jobId, r.checkpointId, r.vertexId, r.subtaskIndex, r.attempt, r.reason.split(/\r?\n/, 1)[0] ?? '');
+      const { checkpointId, vertexId, subtaskIndex, attempt } = r;
+      dispatcher.declineCheckpoint(r.taskManagerId, r.jobId, { checkpointId, vertexId, subtaskIndex, attempt, reason: r.reason.split(/\r?\n/, 1)[0] ?? '' });
       return {};
     }),
 

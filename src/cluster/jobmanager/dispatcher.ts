@@ -9,7 +9,7 @@ import { isId, newId } from '../../core/ids.js';
 import { resolveInsideRoots } from '../../core/paths.js';
 import type { Logger } from '../../core/logger.js';
 import { isTerminalJobStatus, type ExecutionState } from '../../runtime/task-deployment.js';
-import type { TaskCheckpointAck, TaskRestore } from '../../checkpoint/checkpoint-types.js';
+import type { TaskCheckpointAck, TaskCheckpointDecline, TaskRestore } from '../../checkpoint/checkpoint-types.js';
 import type { CompletedCheckpoint } from '../../checkpoint/completed-checkpoint-store.js';
 import type { JobGraph } from '../../common/job-graph.js';
 import type { JobInfo, RunningTask } from '../rpc/messages.js';
@@ -241,8 +241,8 @@ export class Dispatcher {
   }
 
   /** A task declined a checkpoint. */
-  declineCheckpoint(taskManagerId: string, jobId: string, checkpointId: number, vertexId: string, subtaskIndex: number, attempt: number, reason: string): void {
-    this.job(jobId).declineCheckpoint(taskManagerId, checkpointId, vertexId, subtaskIndex, attempt, reason);
+  declineCheckpoint(taskManagerId: string, jobId: string, decline: TaskCheckpointDecline): void {
+    this.job(jobId).declineCheckpoint(taskManagerId, decline);
   }
 
   /** A stored bundle. */

@@ -16,7 +16,7 @@
 import { CheckpointCoordinator } from '../../checkpoint/checkpoint-coordinator.js';
 import { SYSTEM_SCHEDULER, type CheckpointTaskGateway, type CheckpointTaskSet } from '../../checkpoint/checkpoint-coordinator-types.js';
 import { CheckpointStorage } from '../../checkpoint/checkpoint-storage.js';
-import type { TaskCheckpointAck, TaskRestore } from '../../checkpoint/checkpoint-types.js';
+import type { TaskCheckpointAck, TaskCheckpointDecline, TaskRestore } from '../../checkpoint/checkpoint-types.js';
 import type { CompletedCheckpoint } from '../../checkpoint/completed-checkpoint-store.js';
 import type { CheckpointTask } from '../../checkpoint/pending-checkpoint.js';
 import { localCheckpointDir } from '../../checkpoint/checkpoint-location.js';
@@ -258,12 +258,13 @@ export class JobCheckpointing {
   }
 
   /** A task declined a checkpoint. */
-  decline(taskManagerId: string, checkpointId: number, vertexId: string, subtaskIndex: number, attempt: number, reason: string): void {
+  decline(taskManagerId: string, decline: TaskCheckpointDecline): void {
+    const { checkpointId, vertexId, subtaskIndex, attempt, reason } = decline;
     const e = this.p.graph.get(vertexId, subtaskIndex);
     if (!e) throw new NotFoundError(`Job ${this.p.jobId} has no subtask ${subtaskIndex} of vertex ${vertexId}.`);
     if (e.location?.taskManagerId !== taskManagerId) return;
     this.log.warn({ checkpointId, vertex: vertexId, subtask: subtaskIndex, attempt }, `checkpoint declined: ${reason}`);
-    this.coordinator.receiveDecline(checkpointId, vertexId, subtaskIndex, attempt, reason);
+    this.coordinator.receiveDecline(decline);
   }
 
   /**

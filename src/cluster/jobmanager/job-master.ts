@@ -11,7 +11,7 @@ import { describeError, FailedPreconditionError, NotFoundError } from '../../cor
 import type { Logger } from '../../core/logger.js';
 import type { JobGraph } from '../../common/job-graph.js';
 import { isTerminalExecutionState, isTerminalJobStatus, type JobStatus } from '../../runtime/task-deployment.js';
-import type { TaskCheckpointAck } from '../../checkpoint/checkpoint-types.js';
+import type { TaskCheckpointAck, TaskCheckpointDecline } from '../../checkpoint/checkpoint-types.js';
 import type { JobInfo, RunningTask } from '../rpc/messages.js';
 import { CheckpointStatsTracker } from './checkpoint-stats-tracker.js';
 import { ExceptionHistory } from './exception-history.js';
@@ -233,8 +233,8 @@ export class JobMaster {
   }
 
   /** A task declined a checkpoint (DeclineCheckpoint). */
-  declineCheckpoint(taskManagerId: string, checkpointId: number, vertexId: string, subtaskIndex: number, attempt: number, reason: string): void {
-    this.checkpointing.decline(taskManagerId, checkpointId, vertexId, subtaskIndex, attempt, reason);
+  declineCheckpoint(taskManagerId: string, decline: TaskCheckpointDecline): void {
+    this.checkpointing.decline(taskManagerId, decline);
   }
 
   /** Takes a savepoint, cancel-with-savepoint or stop-with-savepoint; resolves with its directory (see {@link JobSavepoints.trigger}). */

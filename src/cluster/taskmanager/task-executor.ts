@@ -6,7 +6,7 @@
  * Checkpoint triggers and notifications are routed to the addressed tasks; their acks and
  * declines go to the JobManager through {@link TaskExecutorServices}.
  */
-import type { CheckpointRequest, TaskCheckpointAck } from '../../checkpoint/checkpoint-types.js';
+import type { CheckpointRequest, TaskCheckpointAck, TaskCheckpointDecline } from '../../checkpoint/checkpoint-types.js';
 import type { CheckpointResponder } from '../../runtime/subtask-checkpoint-coordinator.js';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
@@ -70,14 +70,9 @@ export interface TaskExecutorServices {
   metrics?: Pick<TaskMetricsReporter, 'createTaskMetricGroup' | 'releaseTaskMetricGroup'>;
 }
 
-/** A task's refusal of one checkpoint. */
-export interface CheckpointDecline {
+/** A task's refusal of one checkpoint, with its job. */
+export interface CheckpointDecline extends TaskCheckpointDecline {
   jobId: string;
-  checkpointId: number;
-  vertexId: string;
-  subtaskIndex: number;
-  attempt: number;
-  reason: string;
 }
 
 /** The subtask execution a checkpoint message addresses. */
