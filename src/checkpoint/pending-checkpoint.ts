@@ -3,15 +3,12 @@
  * acknowledgement, and what the ones that answered reported. Pure bookkeeping, no I/O; the
  * CheckpointCoordinator turns a fully acknowledged one into `_metadata`.
  */
+import type { SubtaskAttempt } from '../common/subtask-attempt.js';
 import type { JobGraph } from '../common/job-graph.js';
 import type { CheckpointMetadata, OperatorCheckpointState, OperatorSubtaskState, TaskCheckpointAck } from './checkpoint-types.js';
 
 /** One subtask attempt a checkpoint waits for. */
-export interface CheckpointTask {
-  vertexId: string;
-  subtaskIndex: number;
-  attempt: number;
-}
+export type CheckpointTask = SubtaskAttempt;
 
 /** Outcome of {@link PendingCheckpoint.acknowledge}. */
 export type AcknowledgeResult = 'SUCCESS' | 'DUPLICATE' | 'UNKNOWN' | 'DISCARDED';

@@ -2,17 +2,13 @@
  * What the JobManager sends a TaskManager to start one subtask (Flink's
  * TaskDeploymentDescriptor). Plain data; travels as JSON inside the SubmitTask RPC.
  */
+import type { JobSubtaskAttempt } from '../common/subtask-attempt.js';
 import type { TaskRestore } from '../checkpoint/checkpoint-types.js';
 import type { InputChannelDescriptor } from '../network/shuffle-types.js';
 
 /** Deployment of one subtask of one vertex. */
-export interface TaskDeploymentDescriptor {
-  jobId: string;
+export interface TaskDeploymentDescriptor extends JobSubtaskAttempt {
   jobName: string;
-  vertexId: string;
-  subtaskIndex: number;
-  /** Execution attempt of this subtask (0 first, +1 per restart). */
-  attempt: number;
   /** Content hash of the job bundle to run the builder from. */
   bundleHash: string;
   /** Arguments passed to the builder after the job file. */

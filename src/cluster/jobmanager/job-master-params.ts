@@ -3,6 +3,7 @@
  * services: savepoint options and task state updates from TaskManagers; and the job's
  * checkpointing as those params configure it.
  */
+import type { SubtaskAttempt } from '../../common/subtask-attempt.js';
 import type { FlussConfig } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import type { JobGraph } from '../../common/job-graph.js';
@@ -61,11 +62,8 @@ export interface SavepointOptions {
 }
 
 /** A task state update as it arrives from a TaskManager. */
-export interface TaskStateUpdate {
+export interface TaskStateUpdate extends SubtaskAttempt {
   taskManagerId: string;
-  vertexId: string;
-  subtaskIndex: number;
-  attempt: number;
   state: ExecutionState;
   failureCause: string;
 }

@@ -5,6 +5,7 @@
  * Every call fails within `connectTimeoutMs` with `UnavailableError('JobManager at <address> is
  * not reachable')` when the JobManager cannot be reached, and every unary call has a deadline.
  */
+import type { JobSubtaskAttempt } from '../../common/subtask-attempt.js';
 import { UnavailableError } from '../../core/errors.js';
 import { isTerminalJobStatus, type ExecutionState } from '../../runtime/task-deployment.js';
 import type { JobGraph } from '../../common/job-graph.js';
@@ -71,12 +72,8 @@ export interface RegisterTaskManagerArgs {
 }
 
 /** What `updateTaskExecutionState` sends. */
-export interface TaskExecutionStateArgs {
+export interface TaskExecutionStateArgs extends JobSubtaskAttempt {
   taskManagerId: string;
-  jobId: string;
-  vertexId: string;
-  subtaskIndex: number;
-  attempt: number;
   state: ExecutionState;
   /** One line, for FAILED. */
   failureCause?: string;

@@ -5,6 +5,7 @@
  * Domain-level fields (status strings) are narrowed to their TypeScript unions; servers still
  * validate whatever arrives on the wire.
  */
+import type { JobSubtaskAttempt } from '../../common/subtask-attempt.js';
 import type { ExecutionState, JobStatus } from '../../runtime/task-deployment.js';
 
 // ---------------------------------------------------------------- JobManagerService
@@ -86,12 +87,7 @@ export interface CancelJobRequest {
 export type CancelJobResponse = Record<string, never>;
 
 /** `RunningTask`: a task a (re-)registering TaskManager still runs. */
-export interface RunningTask {
-  jobId: string;
-  vertexId: string;
-  subtaskIndex: number;
-  attempt: number;
-}
+export type RunningTask = JobSubtaskAttempt;
 
 /** `RegisterTaskManagerRequest`. */
 export interface RegisterTaskManagerRequest {
@@ -131,12 +127,8 @@ export interface HeartbeatRequest {
 export type HeartbeatResponse = Record<string, never>;
 
 /** `TaskExecutionStateUpdate`: a task changed state. */
-export interface TaskExecutionStateUpdate {
+export interface TaskExecutionStateUpdate extends JobSubtaskAttempt {
   taskManagerId: string;
-  jobId: string;
-  vertexId: string;
-  subtaskIndex: number;
-  attempt: number;
   state: ExecutionState;
   /** One line; empty unless `state` is FAILED. */
   failureCause: string;
@@ -163,13 +155,9 @@ export interface AcknowledgeCheckpointRequest {
 }
 
 /** `DeclineCheckpointRequest`. */
-export interface DeclineCheckpointRequest {
+export interface DeclineCheckpointRequest extends JobSubtaskAttempt {
   taskManagerId: string;
-  jobId: string;
   checkpointId: number;
-  vertexId: string;
-  subtaskIndex: number;
-  attempt: number;
   reason: string;
 }
 
@@ -202,27 +190,14 @@ export interface SubmitTaskRequest {
 }
 
 /** `CancelTaskRequest`. */
-export interface CancelTaskRequest {
-  jobId: string;
-  vertexId: string;
-  subtaskIndex: number;
-  attempt: number;
-}
+export type CancelTaskRequest = JobSubtaskAttempt;
 
 /** `TriggerCheckpointRequest`: `requestJson` is a CheckpointRequest. */
-export interface TriggerCheckpointRequest {
-  jobId: string;
-  vertexId: string;
-  subtaskIndex: number;
-  attempt: number;
+export interface TriggerCheckpointRequest extends JobSubtaskAttempt {
   requestJson: string;
 }
 
 /** `CheckpointNotification`: `vertexId` empty means every task of the job on the TaskManager. */
-export interface CheckpointNotification {
-  jobId: string;
+export interface CheckpointNotification extends JobSubtaskAttempt {
   checkpointId: number;
-  vertexId: string;
-  subtaskIndex: number;
-  attempt: number;
 }

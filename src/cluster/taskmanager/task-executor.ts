@@ -6,6 +6,7 @@
  * Checkpoint triggers and notifications are routed to the addressed tasks; their acks and
  * declines go to the JobManager through {@link TaskExecutorServices}.
  */
+import type { JobSubtaskAttempt } from '../../common/subtask-attempt.js';
 import type { CheckpointRequest, TaskCheckpointAck, TaskCheckpointDecline } from '../../checkpoint/checkpoint-types.js';
 import type { CheckpointResponder } from '../../runtime/subtask-checkpoint-coordinator.js';
 import { mkdir, rename, rm } from 'node:fs/promises';
@@ -76,12 +77,7 @@ export interface CheckpointDecline extends TaskCheckpointDecline {
 }
 
 /** The subtask execution a checkpoint message addresses. */
-export interface ExecutionId {
-  jobId: string;
-  vertexId: string;
-  subtaskIndex: number;
-  attempt: number;
-}
+export type ExecutionId = JobSubtaskAttempt;
 
 /** One deployed subtask, before and after its Task exists. */
 interface TaskSlot {
