@@ -12,7 +12,7 @@ import { isTerminalJobStatus, type ExecutionState } from '../../runtime/task-dep
 import type { TaskCheckpointAck, TaskCheckpointDecline, TaskRestore } from '../../checkpoint/checkpoint-types.js';
 import type { CompletedCheckpoint } from '../../checkpoint/completed-checkpoint-store.js';
 import type { JobGraph } from '../../common/job-graph.js';
-import type { JobInfo, RunningTask } from '../rpc/messages.js';
+import type { JobInfo, RunningTask, SubmitJobRequest } from '../rpc/messages.js';
 import type { BlobStore } from './blob-store.js';
 import { parseJobGraph } from './job-graph-validation.js';
 import { HaStore } from './ha-store.js';
@@ -22,20 +22,8 @@ import { JobMaster, type SavepointOptions, type TaskStateUpdate } from './job-ma
 import { disposeSavepointInRoots, restorePointForSubmission } from './savepoint-operations.js';
 import type { ResourceManager } from './resource-manager.js';
 
-/** A submission as it arrives over gRPC. */
-export interface JobSubmission {
-  bundle: Buffer;
-  jobGraphJson: string;
-  programArgs: string[];
-  /** Empty: generate one. */
-  jobId: string;
-  /** Savepoint or checkpoint to start from (`-s`); empty or absent for a fresh start. */
-  restorePath?: string;
-  /** Skip state of operators the job no longer has (`-n`). */
-  allowNonRestoredState?: boolean;
-  /** Start from empty state when every checkpoint is damaged, instead of failing (`--restoreFromEmptyOnDamage`). */
-  restoreFromEmptyOnDamage?: boolean;
-}
+/** A submission as it arrives over gRPC (the `SubmitJobRequest` message). */
+export type JobSubmission = SubmitJobRequest;
 
 /** How a JobMaster starts besides its graph: restore points and recovery details. */
 interface JobStart {
