@@ -23,16 +23,7 @@ import {
   type StateNamespace,
   type TimerEntry,
 } from './keyed-state-backend.js';
-import {
-  EVENT_TIMER_STATE_ID,
-  keyGroupEnd,
-  MAX_USER_STATE_ID,
-  parseKey,
-  prefixKey,
-  PROCESSING_TIMER_STATE_ID,
-  stateEnd,
-  writeStateKey,
-} from './leveldb-key-layout.js';
+import { EVENT_TIMER_STATE_ID, keyGroupEnd, MAX_USER_STATE_ID, parseKey, prefixKey, PROCESSING_TIMER_STATE_ID, stateEnd, writeStateKey } from './leveldb-key-layout.js';
 import { rawRecordToEntry, type LevelDbNativeSnapshot } from './leveldb-native-snapshot.js';
 import { LevelDbStore } from './leveldb-store.js';
 import { splitDatabaseShare, type ManagedMemoryLease } from './managed-memory.js';

@@ -16,72 +16,18 @@ import type { TypeRegistry } from '../core/type-registry.js';
 import { VOID_NAMESPACE, type StateNamespace, type TimeDomain } from './keyed-state-backend.js';
 import { KeyBloomFilter } from './key-bloom-filter.js';
 import { KeyWriter } from './key-codec.js';
-import { TIMER_VALUE, writeEntryKey, writeStateKey, writeTimerKey } from './leveldb-key-layout.js';
+import { writeEntryKey, writeStateKey, writeTimerKey } from './leveldb-key-layout.js';
 import type { LevelDbStore, StoreBatch } from './leveldb-store.js';
-import { UnwrittenCapture, type CapturedTimerOp } from './leveldb-unwritten-capture.js';
+import { CacheEntry, ENTRY_OVERHEAD, roughSize, type CachedState } from './leveldb-cache-entry.js';
+import { InFlightValues } from './leveldb-in-flight-values.js';
+import { PendingTimerWrites } from './leveldb-pending-timer-writes.js';
+import { UnwrittenCapture } from './leveldb-unwritten-capture.js';
+
+export { CacheEntry, type CachedState } from './leveldb-cache-entry.js';
 import { deserializeValue, serializeValue } from './value-codec.js';
 
-/** Approximate heap cost of one cached entry beyond its key and value (object, Map slot, list links). */
-const ENTRY_OVERHEAD = 200;
 /** Most dirty entries one background batch takes (bounds the pause of serialising them). */
 const FLUSH_CHUNK = 32_768;
-/** Approximate cost of one pending timer write. */
-const TIMER_OP_OVERHEAD = 96;
-
-/** One registered state as the cache sees it. */
-export interface CachedState {
-  readonly id: number;
-  /** Entries of the void namespace by key identity (the common case, one lookup). */
-  readonly voidTable: Map<unknown, CacheEntry>;
-  /** Entries of other namespaces: namespace → key identity → entry. */
-  readonly tables: Map<StateNamespace, Map<unknown, CacheEntry>>;
-}
-
-/** A cached (key group, state, key, namespace) entry; `value` undefined means absent. */
-export class CacheEntry {
-  prev: CacheEntry = this;
-  next: CacheEntry = this;
-  dirty = false;
-  /** False once evicted or invalidated: a holder of the entry must look it up again. */
-  cached = true;
-  /** Sequence number of the last batch the entry was written in (0: none). */
-  batch = 0;
-  size = 0;
-  /** A checkpoint's capture that still has to serialise this entry's value before it changes. */
-  capture: UnwrittenCapture | undefined = undefined;
-  /**
-   * False while LevelDB (as of the batches handed over) certainly holds no value for the key: a
-   * removal then needs no deletion record, and the entry turns clean instead of carrying a
-   * tombstone into every checkpoint until the next write (expired windows of new keys).
-   */
-  stored = true;
-  /** True while the entry has a slot in the dirty queue past its head (so it is queued once). */
-  queued = false;
-
-  constructor(
-    readonly state: CachedState,
-    readonly table: Map<unknown, CacheEntry>,
-    readonly keyId: unknown,
-    readonly key: unknown,
-    readonly keyGroup: number,
-    readonly namespace: StateNamespace,
-    public value: unknown,
-    public keyBytes: number,
-  ) {}
-}
-
-/** A pending timer write; `stored`: the database (as of the batches handed over) holds the timer. */
-interface PendingTimerOp extends CapturedTimerOp {
-  put: boolean;
-  readonly stored: boolean;
-}
-
-/** A value handed to a batch that is not written yet, readable meanwhile. */
-interface InFlightValue {
-  value: unknown;
-  batch: number;
-}
-
 /** The write-back cache over one {@link LevelDbStore}. */
 export class LevelDbWriteBackCache {
   /** Sentinel of the LRU list: `head.next` is the most recently used entry. */
@@ -90,14 +36,9 @@ export class LevelDbWriteBackCache {
   private dirtyBytes = 0;
   private dirtyQueue: CacheEntry[] = [];
   private dirtyHead = 0;
-  /**
-   * Timer writes not handed to a batch, by timer key: only the last write of a key matters. A
-   * timer registered and deleted before its put was handed over leaves nothing (see timerOp).
-   */
-  private timerOps = new Map<string, PendingTimerOp>();
-  private readonly inFlight = new Map<string, InFlightValue>();
-  /** Per batch in progress: keys of {@link inFlight} it owns. */
-  private readonly inFlightKeys = new Map<number, string[]>();
+  /** Timer writes not handed to a batch (see leveldb-pending-timer-writes.ts). */
+  private readonly timerOps = new PendingTimerWrites();
+  private readonly inFlight = new InFlightValues();
   private readonly w = new KeyWriter();
   private flushThreshold = 0;
   private maxBytes = 0;
@@ -120,7 +61,7 @@ export class LevelDbWriteBackCache {
   ) {
     const sentinel = new CacheEntry({ id: 0, voidTable: new Map(), tables: new Map() }, new Map(), undefined, undefined, 0, '', undefined, 0);
     this.head = sentinel;
-    store.onWritten = (seq) => this.batchWritten(seq);
+    store.onWritten = (seq) => this.inFlight.written(seq);
     this.setMaxBytes(maxBytes);
     // Sized first for about the entries the cache holds; it grows with the keys written.
     this.written = new KeyBloomFilter(maxBytes / (ENTRY_OVERHEAD + 40));
@@ -268,32 +209,14 @@ export class LevelDbWriteBackCache {
     if (this.bytes > this.maxBytes) this.evict();
   }
 
-  /**
-   * Queues a timer write (timers are indexed in memory by the timer service, not cached). The
-   * timer service puts only timers it does not hold and deletes only timers it holds, so a
-   * put with no pending write of its key is of a timer the database does not hold: deleting it
-   * before the put is handed over cancels both (fired or deleted timers of expired windows
-   * would otherwise ride along in every checkpoint as a put and a deletion until the next write).
-   */
+  /** Queues a timer write (timers are indexed in memory by the timer service, not cached). */
   timerOp(put: boolean, keyGroup: number, domain: TimeDomain, timestamp: number, key: unknown, namespace: StateNamespace): void {
     const w = this.w.reset();
     writeTimerKey(w, keyGroup, domain, timestamp, key, namespace);
-    const id = w.buf.toString('latin1', 0, w.pos);
-    const pending = this.timerOps.get(id);
-    if (pending !== undefined) {
-      if (!put && !pending.stored) {
-        this.timerOps.delete(id);
-        const size = TIMER_OP_OVERHEAD + w.pos;
-        this.bytes -= size;
-        this.dirtyBytes -= size;
-      } else pending.put = put;
-      return;
-    }
-    this.timerOps.set(id, { key: w.toBuffer(), put, stored: !put });
-    const size = TIMER_OP_OVERHEAD + w.pos;
-    this.bytes += size;
-    this.dirtyBytes += size;
-    if (this.dirtyBytes > this.flushThreshold) this.writeDirty(FLUSH_CHUNK);
+    const delta = this.timerOps.queue(w, put);
+    this.bytes += delta;
+    this.dirtyBytes += delta;
+    if (delta > 0 && this.dirtyBytes > this.flushThreshold) this.writeDirty(FLUSH_CHUNK);
   }
 
   /** Writes every dirty entry and pending timer, and waits until all of it is durable. */
@@ -411,14 +334,9 @@ export class LevelDbWriteBackCache {
       this.dirtyQueue = q.slice(this.dirtyHead);
       this.dirtyHead = 0;
     }
-    for (const op of this.timerOps.values()) {
-      if (op.put) batch.put(op.key, TIMER_VALUE);
-      else batch.del(op.key);
-      const size = TIMER_OP_OVERHEAD + op.key.length;
-      this.bytes -= size;
-      this.dirtyBytes -= size;
-    }
-    this.timerOps = new Map();
+    const timerBytes = this.timerOps.writeTo(batch);
+    this.bytes -= timerBytes;
+    this.dirtyBytes -= timerBytes;
     this.store.schedule();
   }
 
@@ -452,7 +370,6 @@ export class LevelDbWriteBackCache {
     const written = this.store.writtenSequence;
     let batch: StoreBatch | undefined;
     let seq = 0;
-    let spilled: string[] | undefined;
     while (this.bytes > target) {
       const e = this.head.prev;
       // The most recently used entry stays: its caller is about to use it.
@@ -465,54 +382,15 @@ export class LevelDbWriteBackCache {
       if (e.dirty) {
         if (!batch) ({ batch, seq } = this.store.batch());
         const key = this.writeEntry(batch, e);
-        const k = key.toString('latin1');
-        this.inFlight.set(k, { value: e.value, batch: seq });
-        (spilled ??= []).push(k);
+        this.inFlight.add(key.toString('latin1'), e.value, seq);
       } else if (e.batch > written) {
         // Written in a batch still in progress: stay readable until it is durable.
         const w = this.w.reset();
         writeEntryKey(w, e);
-        const k = w.buf.toString('latin1', 0, w.pos);
-        this.inFlight.set(k, { value: e.value, batch: e.batch });
-        const owned = this.inFlightKeys.get(e.batch);
-        if (owned) owned.push(k);
-        else this.inFlightKeys.set(e.batch, [k]);
+        this.inFlight.add(w.buf.toString('latin1', 0, w.pos), e.value, e.batch);
       }
       this.bytes -= e.size;
     }
-    if (batch) {
-      const owned = this.inFlightKeys.get(seq);
-      if (owned) owned.push(...spilled!);
-      else this.inFlightKeys.set(seq, spilled!);
-      this.store.schedule();
-    }
-  }
-
-  private batchWritten(seq: number): void {
-    const keys = this.inFlightKeys.get(seq);
-    if (!keys) return;
-    this.inFlightKeys.delete(seq);
-    for (const k of keys) if (this.inFlight.get(k)?.batch === seq) this.inFlight.delete(k);
-  }
-}
-
-
-/** A cheap O(1) guess of a value's heap size, until serialisation measures it. */
-function roughSize(v: unknown): number {
-  switch (typeof v) {
-    case 'undefined':
-      return 0;
-    case 'number':
-    case 'boolean':
-      return 16;
-    case 'string':
-      return 16 + v.length;
-    case 'object':
-      if (v === null) return 8;
-      if (Array.isArray(v)) return 32 + v.length * 24;
-      if (v instanceof Map) return 64 + v.size * 96;
-      return 96;
-    default:
-      return 32;
+    if (batch) this.store.schedule();
   }
 }

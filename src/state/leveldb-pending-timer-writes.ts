@@ -1,0 +1,59 @@
+/**
+ * Timer writes of the LevelDB write-back cache not handed to a batch yet, by encoded timer key:
+ * only the last write of a key matters. The timer service puts only timers it does not hold and
+ * deletes only timers it holds, so a put with no pending write of its key is of a timer the
+ * database does not hold: deleting it before the put is handed over cancels both (fired or
+ * deleted timers of expired windows would otherwise ride along in every checkpoint as a put and
+ * a deletion until the next write).
+ */
+import type { KeyWriter } from './key-codec.js';
+import { TIMER_VALUE } from './leveldb-key-layout.js';
+import type { StoreBatch } from './leveldb-store.js';
+import type { CapturedTimerOp } from './leveldb-unwritten-capture.js';
+
+/** Approximate cost of one pending timer write. */
+const TIMER_OP_OVERHEAD = 96;
+
+/** A pending timer write; `stored`: the database (as of the batches handed over) holds the timer. */
+interface PendingTimerOp extends CapturedTimerOp {
+  put: boolean;
+  readonly stored: boolean;
+}
+
+/** The pending timer writes of one cache. */
+export class PendingTimerWrites {
+  private ops = new Map<string, PendingTimerOp>();
+
+  /** Queues a put or deletion of the timer key in `w`; returns the change of bytes held. */
+  queue(w: KeyWriter, put: boolean): number {
+    const id = w.buf.toString('latin1', 0, w.pos);
+    const pending = this.ops.get(id);
+    if (pending !== undefined) {
+      if (!put && !pending.stored) {
+        this.ops.delete(id);
+        return -(TIMER_OP_OVERHEAD + w.pos);
+      }
+      pending.put = put;
+      return 0;
+    }
+    this.ops.set(id, { key: w.toBuffer(), put, stored: !put });
+    return TIMER_OP_OVERHEAD + w.pos;
+  }
+
+  /** The pending writes, for a checkpoint's capture. */
+  values(): Iterable<CapturedTimerOp> {
+    return this.ops.values();
+  }
+
+  /** Hands every pending write to `batch`; returns the bytes they held. */
+  writeTo(batch: StoreBatch): number {
+    let bytes = 0;
+    for (const op of this.ops.values()) {
+      if (op.put) batch.put(op.key, TIMER_VALUE);
+      else batch.del(op.key);
+      bytes += TIMER_OP_OVERHEAD + op.key.length;
+    }
+    this.ops = new Map();
+    return bytes;
+  }
+}
