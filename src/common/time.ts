@@ -52,19 +52,9 @@ const TIME_UNIT_MS: Record<string, number> = { MILLISECONDS: 1, SECONDS: 1000, M
  * (`WatermarkStrategy.forBoundedOutOfOrderness(Duration.ofSeconds(5))`): numbers of milliseconds.
  */
 export const Duration = {
-  ofMillis(n: number): number {
-    return n;
-  },
-  ofSeconds(n: number): number {
-    return n * 1000;
-  },
-  ofMinutes(n: number): number {
-    return n * 60_000;
-  },
-  ofHours(n: number): number {
-    return n * 3_600_000;
-  },
-  ofDays(n: number): number {
-    return n * 86_400_000;
-  },
+  ofMillis: Time.milliseconds,
+  ofSeconds: Time.seconds,
+  ofMinutes: Time.minutes,
+  ofHours: Time.hours,
+  ofDays: Time.days,
 } as const;
