@@ -17,17 +17,14 @@ import { Meter } from './metric-types.js';
 import { userMetricGroupsOf, type SubtaskMetricIdentity } from '../../common/metrics/user-metric-registry.js';
 import { NO_WATERMARK, type OperatorMetricsSnapshot, type TaskMetricsSnapshot } from './task-metrics-snapshot.js';
 import { InternalError } from '../../core/errors.js';
+import type { JobSubtaskAttempt } from '../../common/subtask-attempt.js';
 
-/** Identity of the subtask a group measures. */
-export interface TaskMetricIdentity {
-  jobId: string;
+/** Identity of the subtask a group measures: its attempt, with names for the metric scope. */
+export interface TaskMetricIdentity extends JobSubtaskAttempt {
   jobName: string;
-  vertexId: string;
   /** Vertex name, without the "(i/n)" suffix. */
   vertexName: string;
-  subtaskIndex: number;
   parallelism: number;
-  attempt: number;
   /** The chain's operators in chain order (index 0 is the head). */
   operators: readonly { operatorId: string; name: string }[];
 }

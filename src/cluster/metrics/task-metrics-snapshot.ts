@@ -6,6 +6,7 @@
  */
 import { InvalidArgumentError } from '../../core/errors.js';
 import type { UserMetricSample } from '../../common/metrics/metric-group.js';
+import type { JobSubtaskAttempt } from '../../common/subtask-attempt.js';
 
 /** Flink's value for "no watermark yet" (Long.MIN_VALUE). */
 export const NO_WATERMARK = -9223372036854775808;
@@ -23,15 +24,11 @@ export interface OperatorMetricsSnapshot {
   userMetrics?: UserMetricSample[];
 }
 
-/** Metric values of one subtask. */
-export interface TaskMetricsSnapshot {
-  jobId: string;
+/** Metric values of one subtask attempt. */
+export interface TaskMetricsSnapshot extends JobSubtaskAttempt {
   jobName: string;
-  vertexId: string;
   /** "Map (2/4)". */
   taskName: string;
-  subtaskIndex: number;
-  attempt: number;
   numRecordsIn: number;
   numRecordsOut: number;
   numRecordsInPerSecond: number;

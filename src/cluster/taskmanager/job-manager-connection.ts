@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { describeError, NotFoundError } from '../../core/errors.js';
 import type { RpcSecurity } from '../../core/rpc/credentials.js';
-import type { TaskCheckpointAck } from '../../checkpoint/checkpoint-types.js';
+import type { TaskCheckpointAck, TaskCheckpointDecline } from '../../checkpoint/checkpoint-types.js';
 import { JobManagerClient } from '../rpc/job-manager-client.js';
 import type { RunningTask, TaskExecutionStateUpdate, TaskManagerMemoryMessage } from '../rpc/messages.js';
 
@@ -102,7 +102,7 @@ export class JobManagerConnection {
   }
 
   /** Tells the JobManager that a task declined a checkpoint. */
-  declineCheckpoint(decline: { jobId: string; checkpointId: number; vertexId: string; subtaskIndex: number; attempt: number; reason: string }): Promise<void> {
+  declineCheckpoint(decline: TaskCheckpointDecline & { jobId: string }): Promise<void> {
     return this.client.declineCheckpoint({ ...decline, taskManagerId: this.options.taskManagerId });
   }
 

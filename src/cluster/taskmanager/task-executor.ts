@@ -150,7 +150,7 @@ export class TaskExecutor {
   }
 
   /** Cancels a deployed subtask; unknown subtasks are ignored (already ended). */
-  cancelTask(id: { jobId: string; vertexId: string; subtaskIndex: number; attempt: number }): boolean {
+  cancelTask(id: JobSubtaskAttempt): boolean {
     const slot = this.tasks.get(executionKey(id));
     if (!slot) return false;
     slot.canceled = true;
