@@ -56,22 +56,24 @@ function buildPool(seed: number, spaced: boolean): string {
   return chars.join('');
 }
 
+// Built on first use, not at import: every `fluss` process loads this module with its entry
+// points, and only Nexmark jobs need the pools.
 /** Lower-case letters only (`extra` padding). */
-const LETTERS = buildPool(0x1e77e45, false);
+let letters: string | undefined;
 /** Letters with occasional spaces (names, descriptions). */
-const SPACED = buildPool(0x5ace, true);
+let spaced: string | undefined;
 
 /** A random string of 3 to `maxLength - 1` characters, trimmed (reference `nextString`). */
 export function nextString(rnd: EventRandom, maxLength: number): string {
   const len = 3 + rnd.nextInt(maxLength - 3);
   const off = rnd.nextInt(POOL_SIZE - len);
-  return SPACED.substring(off, off + len).trim();
+  return (spaced ??= buildPool(0x5ace, true)).substring(off, off + len).trim();
 }
 
 /** A random string of letters of exactly `length` characters. */
 export function nextExactString(rnd: EventRandom, length: number): string {
   const off = rnd.nextInt(POOL_SIZE - length);
-  return LETTERS.substring(off, off + length);
+  return (letters ??= buildPool(0x1e77e45, false)).substring(off, off + length);
 }
 
 /**
