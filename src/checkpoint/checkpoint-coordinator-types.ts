@@ -47,6 +47,13 @@ export interface CheckpointStorageAccess {
    * with the removed ids. Optional: storage doubles without directories leave it out.
    */
   sweep?(keep: ReadonlySet<number>, upTo: number): Promise<number[]>;
+  /**
+   * Deletes the files of the job's shared directory (incremental checkpoints) for which
+   * `collectable(name)` holds; resolves with their names. Optional, as {@link sweep}.
+   */
+  sweepShared?(collectable: (name: string) => boolean): Promise<string[]>;
+  /** Reads the `_metadata` of a retained checkpoint (one recovered without it). Optional, as {@link sweep}. */
+  readMetadata?(dir: string): Promise<CheckpointMetadata>;
 }
 
 /** A clock with cancellable timers (fake in unit tests). */

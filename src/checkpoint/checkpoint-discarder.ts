@@ -7,11 +7,14 @@
 import { describeError } from '../core/errors.js';
 import type { CheckpointCoordinatorListener, CheckpointStorageAccess } from './checkpoint-coordinator-types.js';
 import type { CompletedCheckpointStore } from './completed-checkpoint-store.js';
+import { SharedStateRegistry, sharedFilesOf } from './shared-state-registry.js';
 
 /** The directory deletions of one job's checkpoints. */
 export class CheckpointDiscarder {
   /** Discards under way (until the directory left the job's `chk-*`). */
   private readonly discards = new Set<Promise<void>>();
+  /** References of the retained checkpoints to shared files (incremental checkpoints). */
+  private readonly shared = new SharedStateRegistry();
 
   constructor(
     private readonly store: CompletedCheckpointStore,
@@ -57,6 +60,31 @@ export class CheckpointDiscarder {
       if (removed.length > 0) this.listener.onWarning?.(`Deleted checkpoint directories no checkpoint refers to: ${removed.map((id) => `chk-${id}`).join(' ')}`);
     } catch (err) {
       this.listener.onWarning?.(`Could not collect orphaned checkpoint directories: ${describeError(err)}`);
+    }
+    await this.collectSharedState();
+  }
+
+  /**
+   * Brings the shared state registry in line with the retained checkpoints (reading the
+   * `_metadata` of those recovered without it) and deletes the shared files it lets go. When a
+   * retained checkpoint's `_metadata` cannot be read, nothing is deleted.
+   */
+  async collectSharedState(): Promise<void> {
+    if (!this.storage.sweepShared) return;
+    try {
+      const retained = this.store.all();
+      for (const c of retained) {
+        if (this.shared.has(c.checkpointId)) continue;
+        const metadata = c.metadata ?? (await this.storage.readMetadata?.(c.externalPath));
+        if (!metadata) return;
+        this.shared.register(c.checkpointId, sharedFilesOf(metadata));
+      }
+      const ids = new Set(retained.map((c) => c.checkpointId));
+      for (const id of this.shared.checkpointIds()) if (!ids.has(id)) this.shared.unregister(id);
+      const oldest = retained[0]?.checkpointId;
+      await this.storage.sweepShared((name) => this.shared.isCollectable(name, oldest));
+    } catch (err) {
+      this.listener.onWarning?.(`Could not collect shared checkpoint files: ${describeError(err)}`);
     }
   }
 }

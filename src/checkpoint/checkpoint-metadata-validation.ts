@@ -5,7 +5,7 @@
  * allowNonRestoredState) with an unchanged max parallelism. Pure; the files themselves are
  * checked by checkpoint-storage-restore.ts.
  */
-import { isAbsolute, normalize, sep } from 'node:path';
+import { isAbsolute, join, normalize, sep } from 'node:path';
 import { z } from 'zod';
 import { FailedPreconditionError, InvalidArgumentError } from '../core/errors.js';
 import type { JobGraph } from '../common/job-graph.js';
@@ -31,6 +31,7 @@ const subtaskState = z.object({
       file: fileHandle,
       keyGroupRange: z.object({ start: z.number().int().nonnegative(), end: z.number().int().nonnegative() }),
       format: z.enum(['canonical', 'leveldb-native']).optional(),
+      chain: z.array(fileHandle).min(1).optional(),
     })
     .optional(),
   operatorState: fileHandle.optional(),
@@ -77,15 +78,24 @@ export function hasState(op: OperatorCheckpointState): boolean {
   return op.subtasks.some((s) => s.keyed !== undefined || s.operatorState !== undefined);
 }
 
-/** Every state file a checkpoint references. */
-export function stateFilesOf(metadata: CheckpointMetadata): StateFileHandle[] {
-  const files: StateFileHandle[] = [];
+/** Every state file a checkpoint references, with the directory its path is relative to. */
+export function stateFilesOf(metadata: CheckpointMetadata, dir: string): { dir: string; handle: StateFileHandle }[] {
+  const files: { dir: string; handle: StateFileHandle }[] = [];
   const add = (s: OperatorSubtaskState): void => {
-    if (s.keyed) files.push(s.keyed.file);
-    if (s.operatorState) files.push(s.operatorState);
+    if (s.keyed?.chain) for (const handle of s.keyed.chain) files.push({ dir: sharedStateDir(dir), handle });
+    else if (s.keyed) files.push({ dir, handle: s.keyed.file });
+    if (s.operatorState) files.push({ dir, handle: s.operatorState });
   };
   for (const op of metadata.operators) op.subtasks.forEach(add);
   return files;
+}
+
+/** Name of the directory beside a job's `chk-<n>` directories holding incremental checkpoints' files. */
+export const SHARED_STATE_DIR = 'shared';
+
+/** The shared directory of the job a checkpoint directory belongs to (`<chk dir>/../shared`). */
+export function sharedStateDir(checkpointDir: string): string {
+  return join(checkpointDir, '..', SHARED_STATE_DIR);
 }
 
 /**

@@ -25,8 +25,8 @@ async function sha256OfFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function checkFile(dir: string, handle: StateFileHandle, where: string): Promise<void> {
-  const path = handlePath(dir, handle);
+async function checkFile(fileDir: string, handle: StateFileHandle, where: string): Promise<void> {
+  const path = handlePath(fileDir, handle);
   let size: number;
   try {
     size = (await stat(path)).size;
@@ -55,6 +55,6 @@ async function readCheckpoint(path: string): Promise<{ dir: string; metadata: Ch
 export async function loadRestorePoint(path: string, jobGraph: JobGraph, allowNonRestoredState: boolean): Promise<RestorePoint> {
   const { dir, metadata } = await readCheckpoint(path);
   checkRestoreCompatibility(metadata, jobGraph, allowNonRestoredState, dir);
-  for (const file of stateFilesOf(metadata)) await checkFile(dir, file, dir);
+  for (const file of stateFilesOf(metadata, dir)) await checkFile(file.dir, file.handle, dir);
   return { restore: { checkpointDir: dir, checkpointId: metadata.checkpointId, allowNonRestoredState }, metadata };
 }

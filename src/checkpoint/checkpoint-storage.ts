@@ -20,6 +20,7 @@ import { basename, join, resolve } from 'node:path';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../core/errors.js';
 import type { CheckpointStorageAccess } from './checkpoint-coordinator-types.js';
 import type { CheckpointMetadata } from './checkpoint-types.js';
+import { parseCheckpointMetadata, SHARED_STATE_DIR } from './checkpoint-metadata-validation.js';
 
 /** Name of the file whose existence makes a checkpoint complete. */
 export const METADATA_FILE = '_metadata';
@@ -152,6 +153,28 @@ export class CheckpointStorage implements CheckpointStorageAccess {
     return removed;
   }
 
+  async sweepShared(collectable: (name: string) => boolean): Promise<string[]> {
+    if (!this.checkpointsDir) return [];
+    const dir = join(this.jobCheckpointsDir, SHARED_STATE_DIR);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return [];
+    }
+    const removed: string[] = [];
+    for (const name of names) {
+      if (!collectable(name)) continue;
+      await rm(join(dir, name), { force: true });
+      removed.push(name);
+    }
+    return removed;
+  }
+
+  async readMetadata(dir: string): Promise<CheckpointMetadata> {
+    return parseCheckpointMetadata(await readMetadataText(dir), dir);
+  }
+
   /** Ids of the `chk-<n>` directories of the job, ascending (none without checkpoint storage). */
   async checkpointIdsOnDisk(): Promise<number[]> {
     if (!this.checkpointsDir) return [];
@@ -177,6 +200,8 @@ export class CheckpointStorage implements CheckpointStorageAccess {
   async removeJobDirIfEmpty(): Promise<void> {
     if (!this.checkpointsDir) return;
     await this.purgeDiscarded().catch(() => undefined);
+    // Empty once no retained checkpoint references a shared file.
+    await rmdir(join(this.jobCheckpointsDir, SHARED_STATE_DIR)).catch(() => undefined);
     try {
       await rmdir(this.jobCheckpointsDir);
     } catch {

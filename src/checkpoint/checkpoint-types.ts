@@ -45,6 +45,14 @@ export interface KeyedStateHandle {
    * Absent: canonical (checkpoints written before the native format existed).
    */
   format?: 'canonical' | 'leveldb-native';
+  /**
+   * Incremental checkpoints (`leveldb-native` only): the files a restore applies in order, the
+   * last materialized snapshot first, then the deltas since; `file` is the last of them. With a
+   * chain, every path (`file`'s too) is relative to the job's shared directory
+   * (`<state.checkpoints.dir>/<jobId>/shared`, see incremental-keyed-state.ts), where files
+   * live as long as a retained checkpoint references them (shared-state-registry.ts).
+   */
+  chain?: StateFileHandle[];
 }
 
 /** Everything one operator of one subtask put into a checkpoint. */
@@ -63,8 +71,12 @@ export interface SubtaskCheckpointStats {
   alignmentMs: number;
   syncMs: number;
   asyncMs: number;
-  /** Bytes written by this subtask. */
+  /** Bytes of the subtask's state in the checkpoint (full size: incremental chains counted whole). */
   stateSize: number;
+  /** Bytes written for this checkpoint (incremental: the delta only; absent: `stateSize`). */
+  checkpointedSize?: number;
+  /** Bytes of in-flight data stored as channel state (unaligned checkpoints; 0 for aligned ones). */
+  channelStateBytes?: number;
 }
 
 /** A task's acknowledgement of a checkpoint. */

@@ -33,8 +33,7 @@ import { join } from 'node:path';
 import type { KeyGroupRange } from '../state/key-groups.js';
 import type { KeyedStateBackend } from '../state/keyed-state-backend.js';
 import { LevelDbKeyedStateBackend } from '../state/leveldb-keyed-state-backend.js';
-import { decodeNativeRecords, type LevelDbNativeSnapshot } from '../state/leveldb-native-snapshot.js';
-import type { RawIterator } from '../state/leveldb-store.js';
+import { decodeNativeRecords, type LevelDbNativeSnapshot, type RecordIterator } from '../state/leveldb-native-snapshot.js';
 import { EventLoopSlices } from '../state/event-loop-slices.js';
 import { decodeNativeRecordBytes, NativeRecordEncoder, type RawRecord } from '../state/native-record-codec.js';
 import type { StateFileHandle } from './checkpoint-types.js';
@@ -71,7 +70,10 @@ export interface NativeKeyedStateHeader {
 
 /** A verified native file to restore from. */
 export interface NativeKeyedStateFileRef {
+  /** The checkpoint restored (errors name it). */
   checkpointDir: string;
+  /** Directory the handle's path is relative to (incremental chains: the shared one); default `checkpointDir`. */
+  fileDir?: string;
   handle: StateFileHandle;
   header: NativeKeyedStateHeader;
 }
@@ -83,9 +85,9 @@ export interface NativeKeyedStateFileRef {
  * changes, encoded at the snapshot point, follow. Closes the iterator.
  */
 export async function writeNativeKeyedStateFile(dir: string, name: string, snapshot: LevelDbNativeSnapshot): Promise<StateFileHandle> {
-  let it: RawIterator | undefined;
+  let it: RecordIterator | undefined;
   let out: StateFileWriter | undefined;
-  let pending: Promise<[Buffer, Buffer][]> | undefined;
+  let pending: Promise<RawRecord[]> | undefined;
   try {
     const records = (it = await snapshot.iterator);
     const file = (out = await StateFileWriter.open(dir, name));
@@ -102,7 +104,7 @@ export async function writeNativeKeyedStateFile(dir: string, name: string, snaps
     head.writeUInt32BE(json.length, 8);
     json.copy(head, 12);
     await file.write([head]);
-    const next = (): Promise<[Buffer, Buffer][]> => {
+    const next = (): Promise<RawRecord[]> => {
       const p = records.nextv(ITERATOR_BATCH);
       // Observed at once: it may fail (database closed) while a chunk is being written.
       p.catch(() => undefined);
@@ -117,7 +119,8 @@ export async function writeNativeKeyedStateFile(dir: string, name: string, snaps
       pending = next();
       for (let i = 0; i < batch.length; i++) {
         const [k, v] = batch[i]!;
-        encoder.put(k, k.length, v);
+        if (v === undefined) encoder.delete(k, k.length);
+        else encoder.put(k, k.length, v);
       }
       await file.write(encoder.takeChunks());
     }
@@ -174,10 +177,10 @@ function parseHeader(buf: Buffer, checkpointDir: string, handle: StateFileHandle
 }
 
 /** Streams the file's bytes in large chunks, checking size and checksum at the end. */
-async function* chunksOf(checkpointDir: string, handle: StateFileHandle): AsyncIterable<Buffer> {
+async function* chunksOf(checkpointDir: string, handle: StateFileHandle, fileDir = checkpointDir): AsyncIterable<Buffer> {
   let file: FileHandle;
   try {
-    file = await open(join(checkpointDir, handle.path), 'r');
+    file = await open(join(fileDir, handle.path), 'r');
   } catch (cause) {
     throw damagedStateFile(checkpointDir, handle, `cannot be read: ${(cause as Error).message}`, cause);
   }
@@ -205,10 +208,10 @@ async function* chunksOf(checkpointDir: string, handle: StateFileHandle): AsyncI
  * by the pass that reads the records ({@link readNativeKeyedStateRecords}), so a restore reads
  * the file once; the JobManager checked every file's checksum before it deployed the restore.
  */
-export async function openNativeKeyedStateFile(checkpointDir: string, handle: StateFileHandle): Promise<NativeKeyedStateFileRef> {
+export async function openNativeKeyedStateFile(checkpointDir: string, handle: StateFileHandle, fileDir = checkpointDir): Promise<NativeKeyedStateFileRef> {
   let file: FileHandle;
   try {
-    file = await open(join(checkpointDir, handle.path), 'r');
+    file = await open(join(fileDir, handle.path), 'r');
   } catch (cause) {
     throw damagedStateFile(checkpointDir, handle, `cannot be read: ${(cause as Error).message}`, cause);
   }
@@ -218,7 +221,7 @@ export async function openNativeKeyedStateFile(checkpointDir: string, handle: St
     let head = Buffer.alloc(0);
     for (;;) {
       const parsed = parseHeader(head, checkpointDir, handle);
-      if (parsed) return { checkpointDir, handle, header: parsed.header };
+      if (parsed) return { checkpointDir, ...(fileDir !== checkpointDir ? { fileDir } : {}), handle, header: parsed.header };
       const buf = Buffer.allocUnsafe(64 * 1024);
       const { bytesRead } = await file.read(buf, 0, buf.length, head.length);
       if (bytesRead === 0) throw damagedStateFile(checkpointDir, handle, 'ends inside its header');
@@ -239,7 +242,7 @@ export async function* readNativeKeyedStateRecords(ref: NativeKeyedStateFileRef)
   let rest: Buffer | undefined;
   let headerDone = false;
   const slices = new EventLoopSlices();
-  for await (const chunk of chunksOf(checkpointDir, handle)) {
+  for await (const chunk of chunksOf(checkpointDir, handle, ref.fileDir)) {
     const buf = rest && rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
     let pos = 0;
     if (!headerDone) {

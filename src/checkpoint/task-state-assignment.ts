@@ -14,7 +14,7 @@ import { keyGroupRangeForOperator, type KeyGroupRange } from '../state/key-group
 import type { KeyedStateEntry } from '../state/keyed-state-backend.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
 import type { TaskRestore } from './checkpoint-types.js';
-import { checkRestoreCompatibility, parseCheckpointMetadata } from './checkpoint-metadata-validation.js';
+import { checkRestoreCompatibility, parseCheckpointMetadata, sharedStateDir } from './checkpoint-metadata-validation.js';
 import { readMetadataText } from './checkpoint-storage.js';
 import { DamagedCheckpointError, readKeyedStateFile, readOperatorStateFile } from './state-files.js';
 import { isNativeKeyedStateFile, openNativeKeyedStateFile, type NativeKeyedStateFileRef } from './native-keyed-state-file.js';
@@ -94,7 +94,11 @@ export async function loadTaskStateAssignment(
     const keyedNative: NativeKeyedStateFileRef[] = [];
     const operatorStates: OperatorStateSnapshot[] = [];
     for (const s of subtasks) {
-      if (s.keyed && intersects(s.keyed.keyGroupRange, range)) {
+      if (s.keyed?.chain && intersects(s.keyed.keyGroupRange, range)) {
+        // Incremental: the base, then every delta, from the job's shared directory.
+        const shared = sharedStateDir(restore.checkpointDir);
+        for (const handle of s.keyed.chain) keyedNative.push(await openNativeKeyedStateFile(restore.checkpointDir, handle, shared));
+      } else if (s.keyed && intersects(s.keyed.keyGroupRange, range)) {
         const native = s.keyed.format ? s.keyed.format === 'leveldb-native' : await isNativeKeyedStateFile(restore.checkpointDir, s.keyed.file);
         if (native) keyedNative.push(await openNativeKeyedStateFile(restore.checkpointDir, s.keyed.file));
         else for (const e of await readKeyedStateFile(restore.checkpointDir, s.keyed.file, range)) keyed.push(e);

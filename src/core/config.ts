@@ -92,6 +92,12 @@ export const configSchema = z.strictObject({
   // Unset: each LevelDB database's write-back cache gets its share of the TaskManager's managed
   // memory; set: that bound per database, as before managed memory existed.
   'state.backend.leveldb.cache.size': z.preprocess((v) => parseMemorySize(v) ?? v, z.number({ error: 'expected a size such as 256 mb' }).nonnegative()).optional(),
+  // Incremental checkpoints of the LevelDB backend (src/checkpoint/incremental-keyed-state.ts):
+  // a changelog of the changes between checkpoints, materialized once the chain of files a
+  // restore applies reaches max-chain-length; a changelog over max-size makes the next one full.
+  'state.backend.incremental': bool(true),
+  'state.backend.incremental.max-chain-length': int(20, 1),
+  'state.backend.incremental.changelog.max-size': memory(64 * 1024 * 1024),
   // The TaskManager memory model (src/cluster/taskmanager/task-manager-memory.ts), Flink's keys.
   'taskmanager.memory.process.size': optionalMemory(),
   'taskmanager.memory.heap.size': optionalMemory(),

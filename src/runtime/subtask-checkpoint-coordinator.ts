@@ -22,6 +22,7 @@ import {
   writeOperatorStateFile,
 } from '../checkpoint/state-files.js';
 import { writeNativeKeyedStateFile } from '../checkpoint/native-keyed-state-file.js';
+import { writeKeyedStep } from '../checkpoint/incremental-keyed-state.js';
 import { releaseKeyedStateSnapshot } from '../state/keyed-state-snapshot.js';
 import { describeError, InternalError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -109,11 +110,18 @@ export class SubtaskCheckpointCoordinator {
       await access(targetDir);
       const operators: OperatorSubtaskState[] = [];
       let stateSize = 0;
+      let checkpointedSize = 0;
       for (const s of snapshots) {
         if (s.durable) await s.durable;
         const state: OperatorSubtaskState = { operatorId: s.operatorId, subtaskIndex };
         unreleased++;
-        if (s.keyed) {
+        if (s.keyed?.format === 'leveldb-native' && s.keyed.step) {
+          const k = s.keyed;
+          const written = await writeKeyedStep(targetDir, checkpointId, s.operatorId, subtaskIndex, k.keyGroupRange, k.native, s.keyed.step);
+          state.keyed = written.keyed;
+          stateSize += written.stateSize;
+          checkpointedSize += written.checkpointedSize;
+        } else if (s.keyed) {
           const name = keyedStateFileName(s.operatorId, subtaskIndex);
           const k = s.keyed;
           const file =
@@ -122,24 +130,26 @@ export class SubtaskCheckpointCoordinator {
               : await writeKeyedStateFile(targetDir, name, k.keyGroupRange, k.entries);
           state.keyed = { file, keyGroupRange: k.keyGroupRange, format: k.format };
           stateSize += file.size;
+          checkpointedSize += file.size;
         }
         if (hasItems(s.operatorState)) {
           state.operatorState = await writeOperatorStateFile(targetDir, operatorStateFileName(s.operatorId, subtaskIndex), s.operatorState);
           stateSize += state.operatorState.size;
+          checkpointedSize += state.operatorState.size;
         }
         operators.push(state);
         if (entry.aborted) return;
       }
       if (entry.aborted) return;
       const asyncMs = Math.round(performance.now() - t0);
-      this.logger.debug({ checkpointId, alignmentMs, syncMs: Math.round(syncMs), asyncMs, stateSize }, 'Checkpoint acknowledged');
+      this.logger.debug({ checkpointId, alignmentMs, syncMs: Math.round(syncMs), asyncMs, stateSize, checkpointedSize }, 'Checkpoint acknowledged');
       this.responder?.acknowledge({
         checkpointId,
         vertexId: this.id.vertexId,
         subtaskIndex,
         attempt: this.id.attempt,
         operators,
-        stats: { alignmentMs, syncMs: Math.round(syncMs), asyncMs, stateSize },
+        stats: { alignmentMs, syncMs: Math.round(syncMs), asyncMs, stateSize, checkpointedSize, channelStateBytes: 0 },
         ...(endOfInput ? { endOfInput } : {}),
       });
     } catch (err) {

@@ -28,6 +28,7 @@ import type { JobVertex } from '../common/job-graph.js';
 import type { InputGate, ResultPartition, ShuffleEnvironment } from '../network/shuffle-types.js';
 import {
   createKeyedStateBackendFactory,
+  incrementalSnapshotOptions,
   firstTmpDir,
   resolveStateBackendKind,
   type KeyedStateBackendFactory,
@@ -244,6 +245,7 @@ export class Task {
       stateDir: this.env.localStateDir ?? join(firstTmpDir(config['io.tmp.dirs']), `fluss-state-${process.pid}`),
       cacheBytes: config['state.backend.leveldb.cache.size'],
       managedMemory: this.env.managedMemory,
+      ...(config['state.backend.incremental'] ? { incremental: incrementalSnapshotOptions(config) } : {}),
     });
     // The keyed operators of this subtask's slot split its managed memory.
     const inSlot = keyedOperatorsInSlot(this.job.jobGraph, this.deployment.subtaskIndex);

@@ -13,7 +13,7 @@ import type { FlussConfig } from '../core/config.js';
 import { jobTypeRegistry } from '../core/type-registry.js';
 import type { KeyGroupRange } from './key-groups.js';
 import type { KeyedStateBackend } from './keyed-state-backend.js';
-import { LevelDbKeyedStateBackend } from './leveldb-keyed-state-backend.js';
+import { LevelDbKeyedStateBackend, type IncrementalSnapshotOptions } from './leveldb-keyed-state-backend.js';
 import { splitDatabaseShare, type ManagedMemoryPool } from './managed-memory.js';
 import { MemoryKeyedStateBackend } from './memory-keyed-state-backend.js';
 
@@ -65,6 +65,8 @@ export interface KeyedStateBackendFactoryOptions {
   cacheBytes?: number;
   /** The TaskManager's managed memory; without it (and without cacheBytes) each database gets 64 MiB. */
   managedMemory?: ManagedMemoryPool;
+  /** Incremental checkpoints of LevelDB databases (`state.backend.incremental`); absent: off. */
+  incremental?: IncrementalSnapshotOptions;
 }
 
 /** Cache bound of a database when neither an explicit size nor managed memory is given. */
@@ -81,6 +83,7 @@ export function createKeyedStateBackendFactory(options: KeyedStateBackendFactory
       operatorName: p.operatorName,
       path: localStateDirectory(options.stateDir, p),
       types: jobTypeRegistry(p.jobId),
+      ...(options.incremental ? { incremental: options.incremental } : {}),
     };
     const pool = options.managedMemory;
     if (options.cacheBytes !== undefined || !pool) return LevelDbKeyedStateBackend.open({ ...common, cacheBytes: options.cacheBytes ?? DEFAULT_CACHE_BYTES });
@@ -97,5 +100,17 @@ export function createKeyedStateBackendFactory(options: KeyedStateBackendFactory
     // A resize while opening: the cache follows the share as it is now.
     if (lease.bytes !== opened) backend.resizeShare(lease.bytes);
     return backend;
+  };
+}
+
+/** Incremental checkpoint options from the configuration (`state.backend.incremental.*`). */
+export function incrementalSnapshotOptions(
+  config: Pick<FlussConfig, 'state.backend.incremental.max-chain-length' | 'state.backend.incremental.changelog.max-size'>,
+): IncrementalSnapshotOptions {
+  return {
+    maxLength: config['state.backend.incremental.max-chain-length'],
+    // Deltas that together outgrow the base: a restore would read more changes than state.
+    maxDeltaRatio: 1,
+    changelogBytes: config['state.backend.incremental.changelog.max-size'],
   };
 }

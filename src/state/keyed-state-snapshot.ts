@@ -11,6 +11,8 @@ import type { KeyGroupRange } from './key-groups.js';
 import type { KeyedStateBackend, KeyedStateEntry } from './keyed-state-backend.js';
 import { LevelDbKeyedStateBackend } from './leveldb-keyed-state-backend.js';
 import type { LevelDbNativeSnapshot } from './leveldb-native-snapshot.js';
+import type { ChainFile, ChainStep } from './snapshot-chain.js';
+import { StateBackendError } from './state-errors.js';
 
 /** Formats of keyed state files. */
 export type KeyedStateFormat = 'canonical' | 'leveldb-native';
@@ -18,7 +20,7 @@ export type KeyedStateFormat = 'canonical' | 'leveldb-native';
 /** Keyed state fixed at the snapshot point, consumed by the asynchronous part. */
 export type KeyedStateSnapshot =
   | { format: 'canonical'; keyGroupRange: KeyGroupRange; entries: AsyncIterable<KeyedStateEntry> }
-  | { format: 'leveldb-native'; keyGroupRange: KeyGroupRange; native: LevelDbNativeSnapshot };
+  | { format: 'leveldb-native'; keyGroupRange: KeyGroupRange; native: LevelDbNativeSnapshot; step?: ChainStep<ChainFile> };
 
 /**
  * Fixes the keyed state of `backend` for a checkpoint (`savepoint` false) or a savepoint. For a
@@ -28,7 +30,15 @@ export type KeyedStateSnapshot =
  */
 export async function snapshotKeyedState(backend: KeyedStateBackend, savepoint: boolean): Promise<KeyedStateSnapshot> {
   if (!savepoint && backend instanceof LevelDbKeyedStateBackend) {
-    return { format: 'leveldb-native', keyGroupRange: backend.keyGroupRange, native: backend.snapshotNative() };
+    // Incremental: a delta of the changes since the last snapshot, or a new base (see snapshot-chain.ts).
+    const step = backend.chain?.begin(backend.canSnapshotDelta);
+    try {
+      const native = backend.snapshotNative(step !== undefined && !step.full);
+      return { format: 'leveldb-native', keyGroupRange: backend.keyGroupRange, native, ...(step ? { step } : {}) };
+    } catch (err) {
+      step?.failed(err);
+      throw err;
+    }
   }
   return { format: 'canonical', keyGroupRange: backend.keyGroupRange, entries: await backend.snapshotKeyGroups() };
 }
@@ -40,6 +50,7 @@ export async function snapshotKeyedState(backend: KeyedStateBackend, savepoint: 
  */
 export function releaseKeyedStateSnapshot(snapshot: KeyedStateSnapshot): void {
   if (snapshot.format !== 'leveldb-native') return;
+  snapshot.step?.failed(new StateBackendError('the snapshot was released unwritten'));
   snapshot.native.unwritten.discard();
   snapshot.native.iterator.then((it) => it.close()).catch(() => undefined);
 }

@@ -26,6 +26,9 @@ import {
 import { EVENT_TIMER_STATE_ID, keyGroupEnd, MAX_USER_STATE_ID, parseKey, prefixKey, PROCESSING_TIMER_STATE_ID, stateEnd, writeStateKey } from './leveldb-key-layout.js';
 import { rawRecordToEntry, type LevelDbNativeSnapshot } from './leveldb-native-snapshot.js';
 import { LevelDbStore } from './leveldb-store.js';
+import { LevelDbChangeRecorder, RecordListIterator } from './leveldb-change-recorder.js';
+import { loadRawRecords } from './leveldb-raw-restore.js';
+import { SnapshotChain, type ChainFile, type SnapshotChainOptions } from './snapshot-chain.js';
 import { splitDatabaseShare, type ManagedMemoryLease } from './managed-memory.js';
 import { LevelDbWriteBackCache, type CacheEntry, type CachedState } from './leveldb-write-back-cache.js';
 import type { RawRecord } from './native-record-codec.js';
@@ -51,6 +54,14 @@ export interface LevelDbKeyedStateBackendOptions {
   memory?: ManagedMemoryLease;
   /** The job's registered types (default: none); descriptors add theirs on top. */
   types?: TypeRegistry;
+  /** Incremental checkpoints (absent: every checkpoint is a full snapshot). */
+  incremental?: IncrementalSnapshotOptions;
+}
+
+/** Incremental checkpoints of a LevelDB backend (`state.backend.incremental`). */
+export interface IncrementalSnapshotOptions extends SnapshotChainOptions {
+  /** Most bytes of changes recorded between two checkpoints (more: the next one is full). */
+  changelogBytes: number;
 }
 
 /** A registered state. */
@@ -62,8 +73,6 @@ interface RegisteredState extends CachedState {
 
 /** Restore writes this many entries per batch. */
 const RESTORE_BATCH = 10_000;
-/** Native restore writes this many raw records per batch (no decoding: larger batches pay off). */
-const RAW_RESTORE_BATCH = 50_000;
 
 /** The `leveldb` keyed state backend. */
 export class LevelDbKeyedStateBackend implements KeyedStateBackend {
@@ -90,6 +99,9 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
   private missRate = 0;
   private disposed = false;
   private readonly memory: ManagedMemoryLease | undefined;
+  private readonly changelogBytes: number;
+  /** The restore chain of incremental checkpoints (absent: they are off). */
+  readonly chain: SnapshotChain<ChainFile> | undefined;
 
   private constructor(options: LevelDbKeyedStateBackendOptions, private readonly store: LevelDbStore) {
     this.maxParallelism = options.maxParallelism;
@@ -98,6 +110,8 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
     this.types = new TypeRegistry(options.types);
     this.cache = new LevelDbWriteBackCache(store, options.cacheBytes, this.types);
     this.memory = options.memory;
+    this.changelogBytes = options.incremental?.changelogBytes ?? 0;
+    this.chain = options.incremental ? new SnapshotChain(options.incremental) : undefined;
   }
 
   /** Follows a change of the managed memory share (the native part stays as opened). */
@@ -286,21 +300,31 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
   }
 
   /**
-   * A native snapshot of this subtask's key groups, for checkpoints. Only synchronous work: the
+   * A native snapshot of this subtask's key groups, for checkpoints; with `delta`, only the
+   * changes since the previous one (see {@link canSnapshotDelta}). Only synchronous work: the
    * cache's changes not written yet are captured (serialised lazily), and the snapshot iterator
    * reads the database as of the batches handed over so far (it opens once they are written;
    * later writes are not in it), so processing goes on meanwhile and nothing is written to the
    * database for the checkpoint.
    */
-  snapshotNative(): LevelDbNativeSnapshot {
+  snapshotNative(delta = false): LevelDbNativeSnapshot {
     if (this.disposed) throw new StateBackendError(`${this.operatorName}: the keyed state backend is disposed`);
     const { start, end } = this.keyGroupRange;
+    const changes = this.store.changes;
+    if (delta && !this.canSnapshotDelta) throw new StateBackendError(`${this.operatorName}: no changes recorded since a full snapshot`);
     const unwritten = this.cache.captureUnwritten();
-    const iterator = this.store.snapshotIterator(prefixKey(start), keyGroupEnd(end));
+    // Incremental: the next delta holds what is handed to a batch from this snapshot point on.
+    if (this.changelogBytes > 0) this.store.changes = new LevelDbChangeRecorder(this.changelogBytes);
+    const iterator = delta ? Promise.resolve(new RecordListIterator(changes!.records())) : this.store.snapshotIterator(prefixKey(start), keyGroupEnd(end));
     // Observed now; the asynchronous part awaits it.
     iterator.catch(() => undefined);
     const states: [number, string][] = this.stateNames.map((name, i) => [i + 1, name]);
     return { keyGroupRange: { start, end }, states, iterator, unwritten };
+  }
+
+  /** True when a delta snapshot (the changes since the last native snapshot) can be taken. */
+  get canSnapshotDelta(): boolean {
+    return this.store.changes !== undefined && !this.store.changes.overflowed;
   }
 
   /**
@@ -320,30 +344,7 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
       if (id < 1 || id > MAX_USER_STATE_ID) throw new StateBackendError(`${this.operatorName}: native snapshot names state id ${id}, outside the user range`);
       remap[id] = (this.states.get(name) ?? this.define(name)).id;
     }
-    const { start, end } = this.keyGroupRange;
-    let n = 0;
-    for await (const batch of batches) {
-      // Nothing seals or swaps the collecting batch inside this synchronous loop.
-      const target = this.store.batch().batch;
-      for (let i = 0; i < batch.length; i++) {
-        const [k, v] = batch[i]!;
-        const keyGroup = k.readUInt16BE(0);
-        if (keyGroup < start || keyGroup > end) continue;
-        const id = k.readUInt16BE(2);
-        const local = remap[id]!;
-        if (local < 0) throw new StateBackendError(`${this.operatorName}: native snapshot record of unknown state id ${id}`);
-        // The record is the caller's to change: rewrite the id in place, no copy.
-        if (local !== id) k.writeUInt16BE(local, 2);
-        if (v === undefined) target.del(k);
-        else target.put(k, v);
-        n++;
-      }
-      if (n >= RAW_RESTORE_BATCH) {
-        n = 0;
-        await this.store.whenWritten();
-      }
-    }
-    await this.store.whenWritten();
+    await loadRawRecords(this.store, batches, remap, this.keyGroupRange, this.operatorName);
     this.cache.invalidate();
   }
 

@@ -13,11 +13,17 @@ import type { KeyGroupRange } from './key-groups.js';
 import { TIMER_STATE_NAMES, type KeyedStateEntry } from './keyed-state-backend.js';
 import { EventLoopSlices, ITEMS_PER_CLOCK_LOOK } from './event-loop-slices.js';
 import { EVENT_TIMER_STATE_ID, parseKey, PROCESSING_TIMER_STATE_ID } from './leveldb-key-layout.js';
-import type { RawIterator } from './leveldb-store.js';
 import type { RawRecord } from './native-record-codec.js';
 import type { UnwrittenCapture } from './leveldb-unwritten-capture.js';
 import { StateBackendError } from './state-errors.js';
 import { deserializeValue } from './value-codec.js';
+
+/** Records read in chunks: a database snapshot iterator or a delta's list of changes. */
+export interface RecordIterator {
+  /** Up to `size` next records; an empty array at the end. */
+  nextv(size: number): Promise<RawRecord[]>;
+  close(): Promise<void>;
+}
 
 /** A native LevelDB snapshot, taken by {@link LevelDbKeyedStateBackend.snapshotNative}. */
 export interface LevelDbNativeSnapshot {
@@ -27,9 +33,11 @@ export interface LevelDbNativeSnapshot {
   states: [number, string][];
   /**
    * The snapshot iterator; resolves once every write made before the snapshot is in LevelDB
-   * (the iterator reads exactly those). The consumer closes it.
+   * (the iterator reads exactly those). The consumer closes it. A delta snapshot (incremental
+   * checkpoints) iterates the changes recorded since the previous snapshot point instead,
+   * deletions included (undefined values).
    */
-  iterator: Promise<RawIterator>;
+  iterator: Promise<RecordIterator>;
   /**
    * The cache's changes not in the database at the snapshot point, whose records (see
    * native-record-codec.ts) follow the iterator's. The consumer drains and finishes it, or

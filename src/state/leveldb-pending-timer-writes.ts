@@ -8,6 +8,7 @@
  */
 import type { KeyWriter } from './key-codec.js';
 import { TIMER_VALUE } from './leveldb-key-layout.js';
+import type { LevelDbChangeRecorder } from './leveldb-change-recorder.js';
 import type { StoreBatch } from './leveldb-store.js';
 import type { CapturedTimerOp } from './leveldb-unwritten-capture.js';
 
@@ -45,12 +46,16 @@ export class PendingTimerWrites {
     return this.ops.values();
   }
 
-  /** Hands every pending write to `batch`; returns the bytes they held. */
-  writeTo(batch: StoreBatch): number {
+  /** Hands every pending write to `batch` (and reports it to `changes`); returns the bytes they held. */
+  writeTo(batch: StoreBatch, changes?: LevelDbChangeRecorder): number {
     let bytes = 0;
     for (const op of this.ops.values()) {
       if (op.put) batch.put(op.key, TIMER_VALUE);
       else batch.del(op.key);
+      if (changes) {
+        if (op.put) changes.put(op.key, op.key.length, TIMER_VALUE);
+        else changes.delete(op.key, op.key.length);
+      }
       bytes += TIMER_OP_OVERHEAD + op.key.length;
     }
     this.ops = new Map();

@@ -12,6 +12,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ClassicLevel } from 'classic-level';
+import type { LevelDbChangeRecorder } from './leveldb-change-recorder.js';
 import { StateBackendError } from './state-errors.js';
 
 type Db = ClassicLevel<Buffer, Buffer>;
@@ -73,6 +74,11 @@ export class LevelDbStore {
   private writing: Promise<void> | undefined;
   private writeError: Error | undefined;
   private closed = false;
+  /**
+   * Records every write handed to a batch while set (incremental checkpoints: the changes since
+   * the last snapshot point); whoever fills a batch reports to it.
+   */
+  changes: LevelDbChangeRecorder | undefined;
   /** Called with each sequence number once its batch is written. */
   onWritten: ((seq: number) => void) | undefined;
 

@@ -334,7 +334,7 @@ export class LevelDbWriteBackCache {
       this.dirtyQueue = q.slice(this.dirtyHead);
       this.dirtyHead = 0;
     }
-    const timerBytes = this.timerOps.writeTo(batch);
+    const timerBytes = this.timerOps.writeTo(batch, this.store.changes);
     this.bytes -= timerBytes;
     this.dirtyBytes -= timerBytes;
     this.store.schedule();
@@ -346,12 +346,15 @@ export class LevelDbWriteBackCache {
     writeEntryKey(w, e);
     const key = w.view();
     let size: number;
+    const changes = this.store.changes;
     if (e.value === undefined) {
       batch.del(key);
+      changes?.delete(key, key.length);
       size = ENTRY_OVERHEAD + w.pos;
     } else {
       const bytes = serializeValue(e.value);
       batch.put(key, bytes);
+      changes?.put(key, key.length, bytes);
       // Deserialised JS values take roughly twice their msgpack size.
       size = ENTRY_OVERHEAD + w.pos + 2 * bytes.length + 16;
     }

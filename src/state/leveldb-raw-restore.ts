@@ -1,0 +1,50 @@
+/**
+ * Loading raw records of native snapshots into a LevelDB database (restore of a checkpoint,
+ * before processing starts): records of key groups outside the subtask's range are skipped,
+ * state ids re-mapped in place, and records go into chained batches as they are, in order (a
+ * deletion or a later put of a key replaces an earlier record).
+ */
+import type { KeyGroupRange } from './key-groups.js';
+import type { LevelDbStore } from './leveldb-store.js';
+import type { RawRecord } from './native-record-codec.js';
+import { StateBackendError } from './state-errors.js';
+
+/** Native restore writes this many raw records per batch (no decoding: larger batches pay off). */
+const RAW_RESTORE_BATCH = 50_000;
+
+/**
+ * Writes `batches` into `store`; `remap[snapshot id]` is the local state id (-1: unknown, which
+ * refuses the snapshot). Resolves once everything is written.
+ */
+export async function loadRawRecords(
+  store: LevelDbStore,
+  batches: AsyncIterable<RawRecord[]>,
+  remap: Int32Array,
+  range: KeyGroupRange,
+  operatorName: string,
+): Promise<void> {
+  const { start, end } = range;
+  let n = 0;
+  for await (const batch of batches) {
+    // Nothing seals or swaps the collecting batch inside this synchronous loop.
+    const target = store.batch().batch;
+    for (let i = 0; i < batch.length; i++) {
+      const [k, v] = batch[i]!;
+      const keyGroup = k.readUInt16BE(0);
+      if (keyGroup < start || keyGroup > end) continue;
+      const id = k.readUInt16BE(2);
+      const local = remap[id]!;
+      if (local < 0) throw new StateBackendError(`${operatorName}: native snapshot record of unknown state id ${id}`);
+      // The record is the caller's to change: rewrite the id in place, no copy.
+      if (local !== id) k.writeUInt16BE(local, 2);
+      if (v === undefined) target.del(k);
+      else target.put(k, v);
+      n++;
+    }
+    if (n >= RAW_RESTORE_BATCH) {
+      n = 0;
+      await store.whenWritten();
+    }
+  }
+  await store.whenWritten();
+}
