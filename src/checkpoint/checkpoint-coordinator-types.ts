@@ -4,7 +4,7 @@
  * interfaces so the coordinator itself stays pure bookkeeping, testable without I/O.
  */
 import type { CheckpointSettings, JobGraph } from '../common/job-graph.js';
-import type { CheckpointMetadata, CheckpointRequest } from './checkpoint-types.js';
+import type { CheckpointMetadata, CheckpointRequest, TaskCheckpointAck } from './checkpoint-types.js';
 import type { CompletedCheckpoint } from './completed-checkpoint-store.js';
 import type { CheckpointTask } from './pending-checkpoint.js';
 
@@ -66,7 +66,8 @@ export interface CheckpointScheduler {
 /** Receives checkpoint statistics; CheckpointStatsTracker implements it. */
 export interface CheckpointStatsListener {
   reportPending(id: number, triggerTimestamp: number, isSavepoint: boolean): void;
-  reportAcknowledged(id: number, ackTimestamp: number, stateSize: number, alignmentMs?: number): void;
+  /** `ack`: the subtask and its statistics, for the per-checkpoint details. */
+  reportAcknowledged(id: number, ackTimestamp: number, stateSize: number, alignmentMs?: number, ack?: Pick<TaskCheckpointAck, 'vertexId' | 'subtaskIndex' | 'stats'>): void;
   reportCompleted(id: number, completionTimestamp: number, externalPath: string): void;
   reportFailed(id: number, failureTimestamp: number, message: string): void;
 }

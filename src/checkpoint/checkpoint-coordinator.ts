@@ -152,7 +152,7 @@ export class CheckpointCoordinator {
       return;
     }
     if (result !== 'SUCCESS') return;
-    this.p.stats.reportAcknowledged(ack.checkpointId, this.p.scheduler.now(), ack.stats.stateSize, ack.stats.alignmentMs);
+    this.p.stats.reportAcknowledged(ack.checkpointId, this.p.scheduler.now(), ack.stats.stateSize, ack.stats.alignmentMs, ack);
     if (entry.pc.isFullyAcknowledged) await this.complete(entry);
   }
 

@@ -57,8 +57,10 @@ describe('restoring a checkpoint', () => {
   });
 
   it('refuses a damaged state file, naming it', async () => {
-    const handle = metadata.operators.find((o) => o.name === 'Count')!.subtasks.find((s) => s.subtaskIndex === 1)!.keyed!.file;
-    const path = join(chk, handle.path);
+    const keyed = metadata.operators.find((o) => o.name === 'Count')!.subtasks.find((s) => s.subtaskIndex === 1)!.keyed!;
+    const handle = keyed.file;
+    // Incremental checkpoints (the default) keep their files in the job's shared directory.
+    const path = join(keyed.chain ? join(chk, '..', 'shared') : chk, handle.path);
     const original = await readFile(path);
     const damaged = Buffer.from(original);
     damaged[damaged.length - 1] ^= 0xff;

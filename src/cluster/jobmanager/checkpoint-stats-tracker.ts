@@ -5,6 +5,8 @@
  * without checkpointing shows zero counts and empty lists.
  */
 
+import { CheckpointAckStats, checkpointDetails, vertexCheckpointDetails, type SubtaskAckStats, type VertexShape } from './checkpoint-stats-details.js';
+
 /** Status of one checkpoint in the history. */
 export type CheckpointStatus = 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
 
@@ -78,6 +80,8 @@ export class CheckpointStatsTracker {
   private latestCompleted: CheckpointStatsEntry | null = null;
   private latestSavepoint: CheckpointStatsEntry | null = null;
   private latestFailed: CheckpointStatsEntry | null = null;
+  /** The subtasks' statistics of the checkpoints in the history (the per-checkpoint details). */
+  private readonly acks = new CheckpointAckStats();
 
   constructor(private readonly numSubtasks: number) {}
 
@@ -101,17 +105,33 @@ export class CheckpointStatsTracker {
       checkpoint_type: isSavepoint ? 'SAVEPOINT' : 'CHECKPOINT',
     });
     this.history.length = Math.min(this.history.length, HISTORY_SIZE);
+    this.acks.retainOnly(new Set(this.history.map((e) => e.id)));
   }
 
   /** One more subtask acknowledged checkpoint `id` (after aligning its barriers for `alignmentMs`). */
-  reportAcknowledged(id: number, ackTimestamp: number, stateSize: number, alignmentMs = 0): void {
+  reportAcknowledged(id: number, ackTimestamp: number, stateSize: number, alignmentMs = 0, ack?: Omit<SubtaskAckStats, 'ackTimestamp'>): void {
     const e = this.entry(id);
     if (!e) return;
     e.num_acknowledged_subtasks++;
     e.alignment_duration = Math.max(e.alignment_duration, alignmentMs);
     e.latest_ack_timestamp = Math.max(e.latest_ack_timestamp, ackTimestamp);
     e.state_size += stateSize;
-    e.checkpointed_size += stateSize;
+    // Incremental checkpoints write less than the state they stand for.
+    e.checkpointed_size += ack?.stats.checkpointedSize ?? stateSize;
+    e.persisted_data += ack?.stats.channelStateBytes ?? 0;
+    if (ack) this.acks.add(id, { ...ack, ackTimestamp });
+  }
+
+  /** Body of `/jobs/:jid/checkpoints/details/:cid`; undefined for a checkpoint not in the history. */
+  details(id: number, vertices: readonly VertexShape[]): ReturnType<typeof checkpointDetails> | undefined {
+    const e = this.entry(id);
+    return e ? checkpointDetails({ ...e }, vertices, this.acks.of(id)) : undefined;
+  }
+
+  /** Body of `/jobs/:jid/checkpoints/details/:cid/subtasks/:vid`; undefined for a checkpoint not in the history. */
+  vertexDetails(id: number, vertex: VertexShape): ReturnType<typeof vertexCheckpointDetails> | undefined {
+    const e = this.entry(id);
+    return e ? vertexCheckpointDetails({ ...e }, vertex, this.acks.of(id)) : undefined;
   }
 
   /** Checkpoint `id` completed: its `_metadata` exists at `externalPath`. */

@@ -107,6 +107,22 @@ export function createRestRouter(ctx: RestContext): RestRouter {
 
   router.add('GET', '/jobs/:jid/checkpoints', (req) => ok(jobOf(ctx, req).checkpointStats.statistics()));
 
+  router.add('GET', '/jobs/:jid/checkpoints/details/:cid', (req) => {
+    const job = jobOf(ctx, req);
+    const details = job.checkpointStats.details(Number(req.params['cid']), job.jobGraph.vertices);
+    if (!details) throw new RestApiError(404, `Job ${job.jobId} has no checkpoint ${req.params['cid']} in its checkpoint history`);
+    return ok(details);
+  });
+
+  router.add('GET', '/jobs/:jid/checkpoints/details/:cid/subtasks/:vid', (req) => {
+    const job = jobOf(ctx, req);
+    const vertex = job.jobGraph.vertices.find((v) => v.id === req.params['vid']);
+    if (!vertex) throw new RestApiError(404, `Job ${job.jobId} has no vertex ${req.params['vid']}`);
+    const details = job.checkpointStats.vertexDetails(Number(req.params['cid']), vertex);
+    if (!details) throw new RestApiError(404, `Job ${job.jobId} has no checkpoint ${req.params['cid']} in its checkpoint history`);
+    return ok(details);
+  });
+
   router.add('GET', '/jobs/:jid/checkpoints/config', (req) => {
     const c = jobOf(ctx, req).jobGraph.settings.checkpoint;
     return ok({
