@@ -98,6 +98,7 @@ export const configSchema = z.strictObject({
   'state.backend.incremental': bool(true),
   'state.backend.incremental.max-chain-length': int(20, 1),
   'state.backend.incremental.changelog.max-size': memory(64 * 1024 * 1024),
+  'state.backend.incremental.max-delta-ratio': z.preprocess((v) => (typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), z.number().positive()).default(1),
   // The TaskManager memory model (src/cluster/taskmanager/task-manager-memory.ts), Flink's keys.
   'taskmanager.memory.process.size': optionalMemory(),
   'taskmanager.memory.heap.size': optionalMemory(),

@@ -105,12 +105,12 @@ export function createKeyedStateBackendFactory(options: KeyedStateBackendFactory
 
 /** Incremental checkpoint options from the configuration (`state.backend.incremental.*`). */
 export function incrementalSnapshotOptions(
-  config: Pick<FlussConfig, 'state.backend.incremental.max-chain-length' | 'state.backend.incremental.changelog.max-size'>,
+  config: Pick<FlussConfig, 'state.backend.incremental.max-chain-length' | 'state.backend.incremental.changelog.max-size' | 'state.backend.incremental.max-delta-ratio'>,
 ): IncrementalSnapshotOptions {
   return {
     maxLength: config['state.backend.incremental.max-chain-length'],
     // Deltas that together outgrow the base: a restore would read more changes than state.
-    maxDeltaRatio: 1,
+    maxDeltaRatio: config['state.backend.incremental.max-delta-ratio'],
     changelogBytes: config['state.backend.incremental.changelog.max-size'],
   };
 }

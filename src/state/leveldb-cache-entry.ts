@@ -38,6 +38,8 @@ export class CacheEntry {
   stored = true;
   /** True while the entry has a slot in the dirty queue past its head (so it is queued once). */
   queued = false;
+  /** The cache's snapshot epoch when the value last changed (incremental checkpoints' deltas). */
+  changed = 0;
 
   constructor(
     readonly state: CachedState,

@@ -312,7 +312,7 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
     const { start, end } = this.keyGroupRange;
     const changes = this.store.changes;
     if (delta && !this.canSnapshotDelta) throw new StateBackendError(`${this.operatorName}: no changes recorded since a full snapshot`);
-    const unwritten = this.cache.captureUnwritten();
+    const unwritten = this.cache.captureUnwritten(delta);
     // Incremental: the next delta holds what is handed to a batch from this snapshot point on.
     if (this.changelogBytes > 0) this.store.changes = new LevelDbChangeRecorder(this.changelogBytes);
     const iterator = delta ? Promise.resolve(new RecordListIterator(changes!.records())) : this.store.snapshotIterator(prefixKey(start), keyGroupEnd(end));

@@ -6,11 +6,9 @@
  * - once dirty entries pass half the memory bound, the oldest ones go to a background batch;
  * - past the bound, least recently used entries are evicted; dirty ones are written first;
  * - {@link flush} writes everything and waits until it is durable (iteration, savepoints call it);
- * - {@link captureUnwritten} captures what is not written yet for a native snapshot without
- *   writing it (checkpoints; values are serialised lazily, see leveldb-unwritten-capture.ts): the
- *   database is then not written more often with checkpoints than without.
- * Memory is accounted approximately: a fixed per-entry overhead plus key bytes plus a value
- * estimate, refined whenever the value is serialised.
+ * - {@link captureUnwritten} captures what is not written yet for a native snapshot (lazily
+ *   serialised, leveldb-unwritten-capture.ts), so checkpoints add no database writes.
+ * Memory is accounted approximately (per-entry overhead + key bytes + a value estimate).
  */
 import type { TypeRegistry } from '../core/type-registry.js';
 import { VOID_NAMESPACE, type StateNamespace, type TimeDomain } from './keyed-state-backend.js';
@@ -22,10 +20,8 @@ import { CacheEntry, ENTRY_OVERHEAD, roughSize, type CachedState } from './level
 import { InFlightValues } from './leveldb-in-flight-values.js';
 import { PendingTimerWrites } from './leveldb-pending-timer-writes.js';
 import { UnwrittenCapture } from './leveldb-unwritten-capture.js';
-
-export { CacheEntry, type CachedState } from './leveldb-cache-entry.js';
 import { deserializeValue, serializeValue } from './value-codec.js';
-
+export { CacheEntry, type CachedState } from './leveldb-cache-entry.js';
 /** Most dirty entries one background batch takes (bounds the pause of serialising them). */
 const FLUSH_CHUNK = 32_768;
 /** The write-back cache over one {@link LevelDbStore}. */
@@ -35,6 +31,8 @@ export class LevelDbWriteBackCache {
   private bytes = 0;
   private dirtyBytes = 0;
   private dirtyQueue: CacheEntry[] = [];
+  /** Captures so far + 1; an entry records this epoch when its value changes. */
+  private epoch = 1;
   private dirtyHead = 0;
   /** Timer writes not handed to a batch (see leveldb-pending-timer-writes.ts). */
   private readonly timerOps = new PendingTimerWrites();
@@ -181,14 +179,16 @@ export class LevelDbWriteBackCache {
 
   /** Sets the value of a cached entry (same object or new) and marks it dirty. */
   update(e: CacheEntry, value: unknown): void {
+    // Changed before the last snapshot point: its old value may be in a snapshot's delta.
+    const earlier = e.changed !== this.epoch;
+    e.changed = this.epoch;
     e.value = value;
     const size = ENTRY_OVERHEAD + e.keyBytes + roughSize(value);
     const delta = size - e.size;
     e.size = size;
     this.bytes += delta;
-    if (value === undefined && !e.stored) {
-      // Nothing to delete in the database: a tombstone would only ride along in every
-      // checkpoint until the next write.
+    if (value === undefined && !e.stored && !(earlier && this.store.changes)) {
+      // Nothing to delete in the database (nor in a delta): a tombstone would only ride along.
       if (e.dirty) {
         e.dirty = false;
         this.dirtyBytes -= size - delta;
@@ -226,22 +226,22 @@ export class LevelDbWriteBackCache {
   }
 
   /**
-   * Captures every change not handed to a batch yet: dirty entries (serialised lazily, before
-   * their values can change; removed values as deletions) and pending timer writes in their
-   * order. The entries stay dirty: they reach the database when they would have without the
-   * snapshot. Together with the database as of every batch handed over so far, this is the state
-   * now. (Every entry and timer here belongs to the backend's key groups: both were checked when
-   * their key became current.)
+   * Captures every change not handed to a batch yet (with `delta`: only those made since the
+   * last capture): dirty entries (serialised lazily, before their values change; removals as
+   * deletions) and pending timer writes. The entries stay dirty: they reach the database when
+   * they would have without the snapshot. With the database as of every batch handed over so
+   * far, this is the state now (every entry and timer belongs to the backend's key groups).
    */
-  captureUnwritten(): UnwrittenCapture {
+  captureUnwritten(delta = false): UnwrittenCapture {
     const capture = new UnwrittenCapture(this.w);
     const q = this.dirtyQueue;
     // Past dirtyHead an entry is queued once (see CacheEntry.queued).
     for (let i = this.dirtyHead; i < q.length; i++) {
       const e = q[i]!;
-      if (e.dirty) capture.add(e);
+      if (e.dirty && (!delta || e.changed === this.epoch)) capture.add(e);
     }
     capture.addTimerOps(this.timerOps.values());
+    this.epoch++;
     return capture;
   }
 
@@ -346,7 +346,8 @@ export class LevelDbWriteBackCache {
     writeEntryKey(w, e);
     const key = w.view();
     let size: number;
-    const changes = this.store.changes;
+    // Unchanged since the last snapshot point: that snapshot holds the value already.
+    const changes = e.changed === this.epoch ? this.store.changes : undefined;
     if (e.value === undefined) {
       batch.del(key);
       changes?.delete(key, key.length);

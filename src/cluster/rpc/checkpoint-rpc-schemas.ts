@@ -29,7 +29,15 @@ export const taskCheckpointAckSchema = z.object({
       z.object({
         operatorId: nameSchema,
         subtaskIndex,
-        keyed: z.object({ file: fileHandle, keyGroupRange: z.object({ start: z.number().int().min(0), end: z.number().int().min(0) }) }).optional(),
+        keyed: z
+          .object({
+            file: fileHandle,
+            keyGroupRange: z.object({ start: z.number().int().min(0), end: z.number().int().min(0) }),
+            format: z.enum(['canonical', 'leveldb-native']).optional(),
+            // Incremental checkpoints: the files a restore applies, in the job's shared directory.
+            chain: z.array(fileHandle).min(1).max(100_000).optional(),
+          })
+          .optional(),
         operatorState: fileHandle.optional(),
       }),
     )
@@ -39,6 +47,8 @@ export const taskCheckpointAckSchema = z.object({
     syncMs: z.number().nonnegative(),
     asyncMs: z.number().nonnegative(),
     stateSize: z.number().nonnegative(),
+    checkpointedSize: z.number().nonnegative().optional(),
+    channelStateBytes: z.number().nonnegative().optional(),
   }),
   endOfInput: z.boolean().optional(),
 });
