@@ -236,6 +236,26 @@ function meter(msPerSecond, kind) {
   return `<div class="meter"><div class="track"><div class="fill ${cls}" style="width:${frac * 100}%"></div></div><span class="pct">${Math.round(frac * 100)}%</span></div>`;
 }
 
+/** Per-subtask statistics of one checkpoint: full and checkpointed size, sync/async time, alignment, persisted channel state. */
+async function showCheckpointDetails(job, id) {
+  const details = await api(`/jobs/${job.jid}/checkpoints/details/${id}`);
+  const rows = [];
+  for (const vid of Object.keys(details.tasks)) {
+    const v = await api(`/jobs/${job.jid}/checkpoints/details/${id}/subtasks/${vid}`);
+    const name = job.vertices?.find((x) => x.id === vid)?.name ?? vid;
+    for (const s of v.subtasks) {
+      rows.push(s.status !== 'completed'
+        ? `<tr><td>${esc(name)}</td><td>${s.index}</td><td colspan="6">${s.status}</td></tr>`
+        : `<tr><td>${esc(name)}</td><td>${s.index}</td><td class="num">${fmtBytes(s.state_size)}</td><td class="num">${fmtBytes(s.checkpointed_size)}</td>
+          <td class="num">${fmtDuration(s.checkpoint.sync)}</td><td class="num">${fmtDuration(s.checkpoint.async)}</td>
+          <td class="num">${fmtDuration(s.alignment.duration)}</td><td class="num">${fmtBytes(s.alignment.persisted)}</td></tr>`);
+    }
+  }
+  $('#checkpoint-details').innerHTML = `<h3>Checkpoint ${id}</h3><table class="table"><thead><tr><th>Vertex</th><th>Subtask</th><th class="num">State Size</th>
+    <th class="num">Checkpointed</th><th class="num">Sync</th><th class="num">Async</th><th class="num">Alignment</th><th class="num">Persisted</th></tr></thead>
+    <tbody>${rows.join('')}</tbody></table>`;
+}
+
 function renderJob(job, checkpoints, exceptions) {
   $('#job-name').textContent = job.name;
   $('#job-name-crumb').textContent = job.name;
@@ -270,10 +290,15 @@ function renderJob(job, checkpoints, exceptions) {
   $('#cp-counts').textContent = `completed ${c.completed} · failed ${c.failed} · in progress ${c.in_progress}${job['checkpointing-enabled'] ? '' : ' · checkpointing disabled'}`;
   $('#checkpoints-empty').hidden = checkpoints.history.length > 0;
   $('#checkpoints-table tbody').innerHTML = checkpoints.history
-    .map((h) => `<tr><td>${h.id}</td><td><span class="badge ${h.status}">${h.status}</span></td><td>${h.checkpoint_type}</td>
+    .map((h) => `<tr class="clickable" data-checkpoint="${h.id}" title="Subtask details"><td>${h.id}</td><td><span class="badge ${h.status}">${h.status}</span></td><td>${h.checkpoint_type}</td>
       <td>${fmtTime(h.trigger_timestamp)}</td><td class="num">${fmtDuration(h.end_to_end_duration)}</td>
-      <td class="num">${fmtBytes(h.state_size)}</td><td class="num">${h.num_acknowledged_subtasks}/${h.num_subtasks}</td></tr>`)
+      <td class="num">${fmtBytes(h.state_size)}</td><td class="num">${fmtBytes(h.checkpointed_size)}</td>
+      <td class="num">${fmtDuration(h.alignment_duration)}</td><td class="num">${fmtBytes(h.persisted_data)}</td>
+      <td class="num">${h.num_acknowledged_subtasks}/${h.num_subtasks}</td></tr>`)
     .join('');
+  for (const row of document.querySelectorAll('#checkpoints-table tr[data-checkpoint]')) {
+    row.onclick = () => showCheckpointDetails(job, Number(row.dataset.checkpoint)).catch(() => undefined);
+  }
 
   const entries = exceptions.exceptionHistory.entries;
   $('#exceptions').innerHTML = entries.length === 0

@@ -157,6 +157,12 @@ export class KillableCluster {
     return /JobID ([0-9a-f]{32})/.exec(r.stdout)![1]!;
   }
 
+  /** Cancels the job through the REST API (`PATCH /jobs/:jid?mode=cancel`). */
+  async cancel(jobId: string): Promise<void> {
+    const res = await fetch(`http://127.0.0.1:${this.restPort}/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
+    if (!res.ok) throw new Error(`cancelling ${jobId} failed: ${res.status} ${await res.text()}`);
+  }
+
   /** GET on the REST API; undefined while the JobManager does not answer. */
   async rest<T>(path: string): Promise<T | undefined> {
     try {

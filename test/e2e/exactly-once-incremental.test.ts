@@ -87,7 +87,7 @@ describe('exactly-once with incremental checkpoints', () => {
     });
     clusters.push(cluster);
     await cluster.start();
-    const records = 45_000;
+    const records = 36_000;
     const jobId = await cluster.submit({ records, keys: KEYS, ratePerSecond: 3000, checkpointIntervalMs: 150, parallelism: 2 });
     const watcher = new ChainWatcher(join(cluster.checkpointsDir, jobId));
     await cluster.waitForJobState(jobId, 'RUNNING');
