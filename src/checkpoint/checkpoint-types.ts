@@ -77,6 +77,11 @@ export interface SubtaskCheckpointStats {
   checkpointedSize?: number;
   /** Bytes of in-flight data stored as channel state (unaligned checkpoints; 0 for aligned ones). */
   channelStateBytes?: number;
+  /**
+   * Time from the first barrier to the snapshot, ms: the alignment of an aligned checkpoint, the
+   * time until the barrier overtook the buffered data of an unaligned one (absent: `alignmentMs`).
+   */
+  alignmentDurationMs?: number;
 }
 
 /** A task's acknowledgement of a checkpoint. */

@@ -149,7 +149,7 @@ export class SubtaskCheckpointCoordinator {
         subtaskIndex,
         attempt: this.id.attempt,
         operators,
-        stats: { alignmentMs, syncMs: Math.round(syncMs), asyncMs, stateSize, checkpointedSize, channelStateBytes: 0 },
+        stats: { alignmentMs, syncMs: Math.round(syncMs), asyncMs, stateSize, checkpointedSize, channelStateBytes: 0, alignmentDurationMs: alignmentMs },
         ...(endOfInput ? { endOfInput } : {}),
       });
     } catch (err) {

@@ -49,6 +49,7 @@ export const taskCheckpointAckSchema = z.object({
     stateSize: z.number().nonnegative(),
     checkpointedSize: z.number().nonnegative().optional(),
     channelStateBytes: z.number().nonnegative().optional(),
+    alignmentDurationMs: z.number().nonnegative().optional(),
   }),
   endOfInput: z.boolean().optional(),
 });
