@@ -314,7 +314,8 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
     if (delta && !this.canSnapshotDelta) throw new StateBackendError(`${this.operatorName}: no changes recorded since a full snapshot`);
     const unwritten = this.cache.captureUnwritten(delta);
     // Incremental: the next delta holds what is handed to a batch from this snapshot point on.
-    if (this.changelogBytes > 0) this.store.changes = new LevelDbChangeRecorder(this.changelogBytes);
+    // Bounded by a quarter of the cache's bound too: the memory stays near this database's share.
+    if (this.changelogBytes > 0) this.store.changes = new LevelDbChangeRecorder(Math.min(this.changelogBytes, Math.max(1 << 20, this.cache.boundBytes / 4)));
     const iterator = delta ? Promise.resolve(new RecordListIterator(changes!.records())) : this.store.snapshotIterator(prefixKey(start), keyGroupEnd(end));
     // Observed now; the asynchronous part awaits it.
     iterator.catch(() => undefined);
