@@ -220,8 +220,10 @@ try {
     const avg = durations.reduce((s, d) => s + d.ms, 0) / durations.length;
     // Entries changed between two checkpoints: the keys updated in between (the job updates key
     // i % keys for record i, so distinct while fewer than the key count), at the state's mean
-    // bytes per entry.
-    const entryBytes = sizes.at(-1) / BIG_KEYS;
+    // bytes per entry — from a full checkpoint (everything written: checkpointed = state size),
+    // as the state size of an incremental one counts its whole chain.
+    const full = sizes.filter((size, i) => written[i] === size);
+    const entryBytes = (full.length > 0 ? Math.min(...full) : Math.min(...sizes)) / BIG_KEYS;
     const changed = durations.map((d, i) => (i === 0 ? undefined : Math.min(BIG_KEYS, withCheckpoints * ((d.trigger - durations[i - 1].trigger) / 1000)) * entryBytes));
     const mb = (n) => (n / 1e6).toFixed(2);
     const incremental = (process.env.INCREMENTAL ?? 'true') !== 'false';

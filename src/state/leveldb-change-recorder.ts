@@ -66,33 +66,44 @@ export class LevelDbChangeRecorder {
 
   /** The recorded changes, one record per key (its last write), in first-write order. */
   records(): RawRecord[] {
-    const out: RawRecord[] = [];
-    for (const [id, value] of this.changes) out.push([Buffer.from(id, 'latin1'), value]);
-    return out;
+    return [...this.iterate()];
+  }
+
+  /** The recorded changes, converted to records as they are read. */
+  *iterate(): IterableIterator<RawRecord> {
+    for (const [id, value] of this.changes) yield [Buffer.from(id, 'latin1'), value];
   }
 }
 
 /**
- * A snapshot iterator over a fixed list of records (a delta's changes), in the shape of the
- * database's raw iterator, so a delta file is written like a full one. Deletions have an
- * undefined value.
+ * A snapshot iterator over a recorder's changes (a delta), in the shape of the database's raw
+ * iterator, so a delta file is written like a full one; records are made as they are read (by
+ * the asynchronous part, not at the barrier). Deletions have an undefined value. The recorder
+ * must no longer record (a new one took its place at the snapshot point).
  */
 export class RecordListIterator {
-  private next = 0;
+  private source: IterableIterator<RawRecord> | undefined;
 
-  constructor(private readonly list: RawRecord[]) {}
+  constructor(recorder: LevelDbChangeRecorder) {
+    this.source = recorder.iterate();
+  }
 
   /** Up to `size` more records (none at the end). */
   nextv(size: number): Promise<RawRecord[]> {
-    const out = this.list.slice(this.next, this.next + size);
-    this.next += out.length;
+    const out: RawRecord[] = [];
+    const source = this.source;
+    if (source) {
+      for (let r = source.next(); !r.done; r = source.next()) {
+        out.push(r.value);
+        if (out.length >= size) break;
+      }
+    }
     return Promise.resolve(out);
   }
 
   /** Lets go of the records. */
   close(): Promise<void> {
-    this.list.length = 0;
-    this.next = 0;
+    this.source = undefined;
     return Promise.resolve();
   }
 }

@@ -316,7 +316,7 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
     // Incremental: the next delta holds what is handed to a batch from this snapshot point on.
     // Bounded by a quarter of the cache's bound too: the memory stays near this database's share.
     if (this.changelogBytes > 0) this.store.changes = new LevelDbChangeRecorder(Math.min(this.changelogBytes, Math.max(1 << 20, this.cache.boundBytes / 4)));
-    const iterator = delta ? Promise.resolve(new RecordListIterator(changes!.records())) : this.store.snapshotIterator(prefixKey(start), keyGroupEnd(end));
+    const iterator = delta ? Promise.resolve(new RecordListIterator(changes!)) : this.store.snapshotIterator(prefixKey(start), keyGroupEnd(end));
     // Observed now; the asynchronous part awaits it.
     iterator.catch(() => undefined);
     const states: [number, string][] = this.stateNames.map((name, i) => [i + 1, name]);
