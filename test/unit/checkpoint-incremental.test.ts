@@ -70,7 +70,8 @@ async function checkpointedRun(n: number, count: number) {
   const out = await tmp('fluss-inc-out-');
   const state = await tmp('fluss-inc-state-');
   const jobDir = await tmp('fluss-inc-chk-');
-  const first = job(n, 4000, 2, out, 'leveldb', state);
+  // The source runs for n / 2000 s: long enough for every checkpoint even on a loaded machine.
+  const first = job(n, 2000, 2, out, 'leveldb', state);
   await until(() => first.tasks.every((t) => t.executionState === 'RUNNING'));
   const metadata: CheckpointMetadata[] = [];
   for (let id = 1; id <= count; id++) {
@@ -92,7 +93,7 @@ function keyedOf(m: CheckpointMetadata) {
 
 describe('incremental LevelDB checkpoints through the task', () => {
   it('a chain of 12 checkpoints writes deltas to the shared directory; restored at parallelism 3 every index is emitted exactly once', async () => {
-    const n = 8000;
+    const n = 40_000;
     const { out, state, jobDir, metadata, acks } = await checkpointedRun(n, 12);
     const last = metadata.at(-1)!;
     const keyed = keyedOf(last);
@@ -126,13 +127,13 @@ describe('incremental LevelDB checkpoints through the task', () => {
   });
 
   it('a damaged file of the chain refuses every checkpoint that uses it, in one line naming the checkpoint', async () => {
-    const { out, state, jobDir, metadata } = await checkpointedRun(3000, 3);
+    const { out, state, jobDir, metadata } = await checkpointedRun(20_000, 3);
     const base = keyedOf(metadata.at(-1)!)[0]!.chain![0]!;
     const path = join(jobDir, 'shared', base.path);
     const bytes = await readFile(path);
     bytes[bytes.length - 1] ^= 0xff;
     await writeFile(path, bytes);
-    const second = job(3000, undefined, 2, out, 'leveldb', state, { attempt: 1 });
+    const second = job(20_000, undefined, 2, out, 'leveldb', state, { attempt: 1 });
     for (const id of [1, 2, 3]) {
       const dir = join(jobDir, `chk-${id}`);
       await expect(loadRestorePoint(dir, second.jobGraph, false)).rejects.toThrow(`Checkpoint/savepoint ${dir} is damaged: the checksum of state file ${base.path} does not match`);
