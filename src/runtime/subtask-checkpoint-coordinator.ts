@@ -11,6 +11,10 @@
  * the file handles, sizes and timings. Any failure declines the checkpoint; a failed
  * synchronous part sends a cancellation marker downstream instead of the barrier, so no
  * consumer waits for a barrier that never comes.
+ *
+ * An unaligned barrier goes out ahead of the records queued in the output subpartitions; those
+ * it overtook, and the input records of its {@link PendingChannelState}, are written as the
+ * subtask's channel state (held by the head operator) once the last input barrier arrived.
  */
 import { access } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
@@ -22,6 +26,8 @@ import {
   writeOperatorStateFile,
 } from '../checkpoint/state-files.js';
 import { writeNativeKeyedStateFile } from '../checkpoint/native-keyed-state-file.js';
+import { channelStateFileName, writeChannelStateFile } from '../checkpoint/channel-state-file.js';
+import { PendingChannelState } from './pending-channel-state.js';
 import { releaseKeyedStateSnapshot } from '../state/keyed-state-snapshot.js';
 import { describeError, InternalError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -66,7 +72,7 @@ export class SubtaskCheckpointCoordinator {
    * Synchronous part of the checkpoint of `barrier`, then forwards it; resolves when processing
    * may go on. The asynchronous part continues in the background.
    */
-  async checkpoint(barrier: CheckpointBarrierEvent, alignmentMs: number, endOfInput = false): Promise<void> {
+  async checkpoint(barrier: CheckpointBarrierEvent, alignmentMs: number, endOfInput = false, inputChannelState?: PendingChannelState): Promise<void> {
     const { checkpointId } = barrier;
     const t0 = performance.now();
     let snapshots: OperatorSnapshot[];
@@ -74,14 +80,23 @@ export class SubtaskCheckpointCoordinator {
       if (!barrier.targetDir) throw new InternalError(`barrier of checkpoint ${checkpointId} names no target directory`);
       snapshots = await this.chain.snapshotState({ checkpointId, timestamp: barrier.timestamp, savepoint: barrier.savepoint });
     } catch (err) {
+      inputChannelState?.abort('the synchronous part of the snapshot failed');
       this.decline(checkpointId, `the synchronous part of the snapshot failed: ${describeError(err)}`);
       this.chain.broadcastEvent({ kind: 'cancelCheckpoint', checkpointId });
       return;
     }
-    this.chain.broadcastEvent(barrier);
+    let channelState: PendingChannelState | undefined;
+    if (barrier.unaligned === true) {
+      channelState = inputChannelState ?? new PendingChannelState(checkpointId);
+      channelState.addOutputs(this.chain.broadcastPriorityEvent(barrier));
+      // A source has no input channels: its channel state is what the barrier overtook.
+      if (!inputChannelState) channelState.complete();
+    } else {
+      this.chain.broadcastEvent(barrier);
+    }
     const syncMs = performance.now() - t0;
     const entry = { aborted: false, done: Promise.resolve() };
-    entry.done = this.asyncPart(barrier, barrier.targetDir, snapshots, alignmentMs, syncMs, entry, endOfInput).finally(() => {
+    entry.done = this.asyncPart(barrier, barrier.targetDir, snapshots, alignmentMs, syncMs, entry, endOfInput, channelState).finally(() => {
       if (this.inFlight.get(checkpointId) === entry) this.inFlight.delete(checkpointId);
     });
     this.inFlight.set(checkpointId, entry);
@@ -96,6 +111,7 @@ export class SubtaskCheckpointCoordinator {
     syncMs: number,
     entry: { aborted: boolean },
     endOfInput: boolean,
+    channelState: PendingChannelState | undefined,
   ): Promise<void> {
     const { checkpointId } = barrier;
     const t0 = performance.now();
@@ -131,15 +147,27 @@ export class SubtaskCheckpointCoordinator {
         if (entry.aborted) return;
       }
       if (entry.aborted) return;
+      let channelStateBytes = 0;
+      if (channelState) {
+        const content = await channelState.done;
+        if (entry.aborted) return;
+        if (content.inputs.length > 0 || content.outputs.length > 0) {
+          const head = operators[0]!;
+          head.channelState = await writeChannelStateFile(targetDir, channelStateFileName(head.operatorId, subtaskIndex), content);
+          channelStateBytes = head.channelState.size;
+          stateSize += channelStateBytes;
+        }
+      }
+      if (entry.aborted) return;
       const asyncMs = Math.round(performance.now() - t0);
-      this.logger.debug({ checkpointId, alignmentMs, syncMs: Math.round(syncMs), asyncMs, stateSize }, 'Checkpoint acknowledged');
+      this.logger.debug({ checkpointId, alignmentMs, syncMs: Math.round(syncMs), asyncMs, stateSize, channelStateBytes }, 'Checkpoint acknowledged');
       this.responder?.acknowledge({
         checkpointId,
         vertexId: this.id.vertexId,
         subtaskIndex,
         attempt: this.id.attempt,
         operators,
-        stats: { alignmentMs, syncMs: Math.round(syncMs), asyncMs, stateSize },
+        stats: { alignmentMs, syncMs: Math.round(syncMs), asyncMs, stateSize, alignmentDurationMs: alignmentMs, channelStateBytes },
         ...(endOfInput ? { endOfInput } : {}),
       });
     } catch (err) {

@@ -31,6 +31,7 @@ export const taskCheckpointAckSchema = z.object({
         subtaskIndex,
         keyed: z.object({ file: fileHandle, keyGroupRange: z.object({ start: z.number().int().min(0), end: z.number().int().min(0) }) }).optional(),
         operatorState: fileHandle.optional(),
+        channelState: fileHandle.optional(),
       }),
     )
     .max(10_000),
@@ -39,6 +40,8 @@ export const taskCheckpointAckSchema = z.object({
     syncMs: z.number().nonnegative(),
     asyncMs: z.number().nonnegative(),
     stateSize: z.number().nonnegative(),
+    alignmentDurationMs: z.number().nonnegative().optional(),
+    channelStateBytes: z.number().nonnegative().optional(),
   }),
   endOfInput: z.boolean().optional(),
 });
@@ -52,6 +55,8 @@ export const checkpointRequestSchema = z.object({
   targetDir: path.min(1),
   stop: z.boolean().optional(),
   drain: z.boolean().optional(),
+  unaligned: z.boolean().optional(),
+  alignedTimeoutMs: z.number().nonnegative().optional(),
 });
 
 /** Schemas of the checkpoint requests. */
