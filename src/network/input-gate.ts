@@ -30,6 +30,7 @@ export class SingleInputGate implements InputGate, InputChannelListener {
   private failure: Error | null = null;
   private closed = false;
   private waiter: Deferred | null = null;
+  private priorityWaiter: Deferred | null = null;
 
   /**
    * @param jobId the job the gate belongs to (for {@link ShuffleEnvironment.releaseJob}).
@@ -139,10 +140,19 @@ export class SingleInputGate implements InputGate, InputChannelListener {
     if (!channel.queuedInGate) this.enqueueChannel(channel);
   }
 
+  whenPriorityAvailable(): Promise<void> {
+    if (this.withPriority.size > 0) return RESOLVED;
+    if (this.priorityWaiter === null) this.priorityWaiter = deferred();
+    return this.priorityWaiter.promise;
+  }
+
   /** @internal */
   onPriorityEvent(channel: InputChannel): void {
     this.withPriority.push(channel);
     this.signal();
+    const waiter = this.priorityWaiter;
+    this.priorityWaiter = null;
+    waiter?.resolve();
   }
 
   /** @internal */

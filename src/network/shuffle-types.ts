@@ -90,6 +90,8 @@ export interface InputGate {
   pollNext(): GateItem | undefined;
   /** The next unaligned barrier that jumped a channel's queue (blocked channels included), if any. */
   pollPriority(): GateItem | undefined;
+  /** Resolves once {@link pollPriority} may return an item (a task waiting for output credit still takes barriers). */
+  whenPriorityAvailable(): Promise<void>;
   /** Resolves when {@link pollNext} may return an item; rejects when a channel failed. */
   whenAvailable(): Promise<void>;
   /** Stops delivering items of `channel` (barrier alignment) until {@link unblockChannel}. */

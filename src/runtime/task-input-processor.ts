@@ -150,7 +150,7 @@ export class TaskInputProcessor {
       if (this.finishEndOfPartition(target, globalChannel)) return 1;
     }
     // Unaligned barriers first: they do not wait for the rest of an interrupted batch.
-    if (this.replay.length === 0 && (this.takePriorityEvents() || this.onAlignment(this.aligner.checkTimeout()))) return 1;
+    if (this.takeUrgentEvents()) return 1;
     if (this.partial) {
       const { batch, target, offset, channel } = this.partial;
       this.partial = undefined;
@@ -223,7 +223,16 @@ export class TaskInputProcessor {
     return this.onAlignment(this.aligner.onEndOfPartition(globalChannel));
   }
 
-  /** Takes the unaligned barriers that jumped the gates' queues; true when a checkpoint must be taken now. */
+  /**
+   * Takes the unaligned barriers that jumped the gates' queues and turns a timed-out alignment
+   * unaligned (also while the task waits for output credit, as Flink's priority events); true
+   * when a checkpoint must be taken now. Not while restored input is replayed (it comes first).
+   */
+  takeUrgentEvents(): boolean {
+    if (this.replay.length > 0) return false;
+    return this.takePriorityEvents() || this.onAlignment(this.aligner.checkTimeout());
+  }
+
   private takePriorityEvents(): boolean {
     for (const b of this.bindings) {
       let gi: GateItem | undefined;
@@ -360,6 +369,14 @@ export class TaskInputProcessor {
     if (target.ended) return;
     target.ended = true;
     target.op.endInput(target.input);
+  }
+
+  /** Resolves when some gate received an unaligned barrier, or a pending alignment times out. */
+  whenUrgent(): Promise<void> {
+    const waits = this.bindings.map((b) => b.gate.whenPriorityAvailable());
+    const deadline = this.aligner.alignmentDeadline;
+    if (deadline !== undefined) waits.push(new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref()));
+    return Promise.race(waits);
   }
 
   /** Resolves when some unfinished gate may have an item; rejects when a channel failed. */
