@@ -123,6 +123,12 @@ export class SubtaskCheckpointCoordinator {
       // late task (a stale attempt, a TaskManager resumed after SIGSTOP) must not bring back the
       // directory of a checkpoint the JobManager aborted and deleted — its writes fail instead.
       await access(targetDir);
+      // Channel state is written beside the operators' files, once its last barrier arrived.
+      const headId = snapshots[0]?.operatorId ?? this.id.vertexId;
+      const channelFile = channelState?.done.then((c) =>
+        entry.aborted || (c.inputs.length === 0 && c.outputs.length === 0) ? undefined : writeChannelStateFile(targetDir, channelStateFileName(headId, subtaskIndex), c),
+      );
+      channelFile?.catch(() => undefined);
       const operators: OperatorSubtaskState[] = [];
       let stateSize = 0;
       for (const s of snapshots) {
@@ -147,17 +153,10 @@ export class SubtaskCheckpointCoordinator {
         if (entry.aborted) return;
       }
       if (entry.aborted) return;
-      let channelStateBytes = 0;
-      if (channelState) {
-        const content = await channelState.done;
-        if (entry.aborted) return;
-        if (content.inputs.length > 0 || content.outputs.length > 0) {
-          const head = operators[0]!;
-          head.channelState = await writeChannelStateFile(targetDir, channelStateFileName(head.operatorId, subtaskIndex), content);
-          channelStateBytes = head.channelState.size;
-          stateSize += channelStateBytes;
-        }
-      }
+      const channelHandle = await channelFile;
+      const channelStateBytes = channelHandle?.size ?? 0;
+      if (channelHandle) operators[0]!.channelState = channelHandle;
+      stateSize += channelStateBytes;
       if (entry.aborted) return;
       const asyncMs = Math.round(performance.now() - t0);
       this.logger.debug({ checkpointId, alignmentMs, syncMs: Math.round(syncMs), asyncMs, stateSize, channelStateBytes }, 'Checkpoint acknowledged');

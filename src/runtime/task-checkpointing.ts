@@ -113,6 +113,8 @@ export class TaskCheckpointing {
     const inputs = this.inputs!;
     for (const a of inputs.takeAbortedCheckpoints()) {
       this.stopAborted(a.checkpointId);
+      // An unaligned one may have been snapshot already: its asynchronous part stops, silently.
+      this.checkpointer.abort(a.checkpointId);
       this.checkpointer.decline(a.checkpointId, a.reason);
       this.chain.broadcastEvent({ kind: 'cancelCheckpoint', checkpointId: a.checkpointId });
       this.detach(this.chain.notifyCheckpointAborted(a.checkpointId));
