@@ -176,6 +176,36 @@ export class CheckpointConfig {
     return this.storage;
   }
 
+  /**
+   * Unaligned checkpoints (Flink's `enableUnalignedCheckpoints()`): barriers overtake buffered
+   * records, which are stored with the checkpoint and replayed first on restore. Only under
+   * EXACTLY_ONCE; savepoints stay aligned.
+   */
+  enableUnalignedCheckpoints(enabled = true): this {
+    this.settings.unaligned = enabled;
+    return this;
+  }
+
+  /** True when unaligned checkpoints were enabled on this job. */
+  isUnalignedCheckpointsEnabled(): boolean {
+    return this.settings.unaligned === true;
+  }
+
+  /**
+   * With unaligned checkpoints: start each checkpoint aligned and switch to unaligned once its
+   * alignment took longer than `timeoutMs` (`Duration.ofSeconds(1)`); 0 (the default): unaligned
+   * at once.
+   */
+  setAlignedCheckpointTimeout(timeoutMs: number): this {
+    this.settings.alignedCheckpointTimeoutMs = nonNegative('aligned checkpoint timeout', timeoutMs);
+    return this;
+  }
+
+  /** The aligned-checkpoint timeout in ms (0: unaligned from the start). */
+  getAlignedCheckpointTimeout(): number {
+    return this.settings.alignedCheckpointTimeoutMs ?? 0;
+  }
+
   /** A copy of the recorded settings. */
   toSettings(): CheckpointSettings {
     return { ...this.settings };

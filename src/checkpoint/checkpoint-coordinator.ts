@@ -21,6 +21,7 @@
  * failure counting, completion notifications and the periodic timer live in their own modules
  * beside this one.
  */
+import { barrierAlignment } from './checkpoint-alignment.js';
 import { describeError } from '../core/errors.js';
 import type { CheckpointCoordinatorParams } from './checkpoint-coordinator-types.js';
 import type { CheckpointMetadata, CheckpointRequest, TaskCheckpointAck, TaskCheckpointDecline } from './checkpoint-types.js';
@@ -253,7 +254,7 @@ export class CheckpointCoordinator {
       checkpointId,
       timestamp,
       savepoint,
-      aligned: savepoint || this.p.settings.mode === 'EXACTLY_ONCE',
+      ...barrierAlignment(this.p.settings, savepoint),
       targetDir: dir,
     };
     if (stop) {

@@ -5,6 +5,7 @@
  * allowNonRestoredState) with an unchanged max parallelism. Pure; the files themselves are
  * checked by checkpoint-storage-restore.ts.
  */
+import { checkChannelStateRestorable } from './channel-state-restore-check.js';
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { z } from 'zod';
 import { FailedPreconditionError, InvalidArgumentError } from '../core/errors.js';
@@ -35,6 +36,7 @@ const subtaskState = z.object({
     })
     .optional(),
   operatorState: fileHandle.optional(),
+  channelState: fileHandle.optional(),
 });
 
 const metadataSchema = z.object({
@@ -75,7 +77,7 @@ export function parseCheckpointMetadata(text: string, where: string): Checkpoint
 
 /** True when an operator put any state into the checkpoint. */
 export function hasState(op: OperatorCheckpointState): boolean {
-  return op.subtasks.some((s) => s.keyed !== undefined || s.operatorState !== undefined);
+  return op.subtasks.some((s) => s.keyed !== undefined || s.operatorState !== undefined || s.channelState !== undefined);
 }
 
 /** Every state file a checkpoint references, with the directory its path is relative to. */
@@ -85,6 +87,7 @@ export function stateFilesOf(metadata: CheckpointMetadata, dir: string): { dir: 
     if (s.keyed?.chain) for (const handle of s.keyed.chain) files.push({ dir: sharedStateDir(dir), handle });
     else if (s.keyed) files.push({ dir, handle: s.keyed.file });
     if (s.operatorState) files.push({ dir, handle: s.operatorState });
+    if (s.channelState) files.push({ dir, handle: s.channelState });
   };
   for (const op of metadata.operators) op.subtasks.forEach(add);
   return files;
@@ -122,6 +125,7 @@ export function checkRestoreCompatibility(metadata: CheckpointMetadata, jobGraph
           'The max parallelism of a stateful operator must not change.',
       );
     }
+    checkChannelStateRestorable(op, metadata, jobGraph, where);
     for (const s of op.subtasks) {
       const r = s.keyed?.keyGroupRange;
       if (r && (r.start > r.end || r.end >= op.maxParallelism)) {

@@ -25,6 +25,10 @@ export interface CheckpointRequest {
   stop?: boolean;
   /** With `stop`: sources emit the maximal watermark before the barrier (event-time windows fire). */
   drain?: boolean;
+  /** Unaligned from the start (`execution.checkpointing.unaligned.enabled`, no aligned timeout). */
+  unaligned?: boolean;
+  /** Aligned at first, unaligned once this many ms passed since `timestamp` (aligned-checkpoint-timeout). */
+  alignedTimeoutMs?: number;
 }
 
 /** A state file written by a task, relative to the checkpoint directory. */
@@ -63,6 +67,11 @@ export interface OperatorSubtaskState {
   keyed?: KeyedStateHandle;
   /** Operator state: list, union list and broadcast states. */
   operatorState?: StateFileHandle;
+  /**
+   * In-flight records of an unaligned checkpoint (input channel and output subpartition state of
+   * the subtask), held by the subtask's head operator.
+   */
+  channelState?: StateFileHandle;
 }
 
 /** Timing and size of one subtask's part of a checkpoint. */

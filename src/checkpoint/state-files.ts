@@ -111,8 +111,8 @@ export function operatorStateFileName(operatorId: string, subtaskIndex: number):
   return `${operatorId}-${subtaskIndex}-op`;
 }
 
-/** Streams msgpack values into `dir/name`, hashing as it goes; resolves with the handle. */
-async function writeStream(dir: string, name: string, values: AsyncIterable<unknown> | Iterable<unknown>): Promise<StateFileHandle> {
+/** Streams msgpack values into `dir/name`, hashing as it goes; resolves with the handle (also for channel state files). */
+export async function writeStream(dir: string, name: string, values: AsyncIterable<unknown> | Iterable<unknown>): Promise<StateFileHandle> {
   const out = await StateFileWriter.open(dir, name);
   try {
     let chunks: Buffer[] = [];
@@ -168,8 +168,8 @@ export async function writeOperatorStateFile(dir: string, name: string, snapshot
   return writeStream(dir, name, records);
 }
 
-/** Reads `handle` below `checkpointDir`, verifying size and checksum; returns its values. */
-async function readVerified(checkpointDir: string, handle: StateFileHandle, format: string): Promise<unknown[]> {
+/** Reads `handle` below `checkpointDir`, verifying size and checksum; returns its values (header first). */
+export async function readVerified(checkpointDir: string, handle: StateFileHandle, format: string): Promise<unknown[]> {
   let bytes: Buffer;
   try {
     bytes = await readFile(join(checkpointDir, handle.path));

@@ -118,6 +118,10 @@ export interface CheckpointSettings {
   maxConcurrent: number;
   tolerableFailures: number;
   retention: 'RETAIN_ON_CANCELLATION' | 'DELETE_ON_CANCELLATION';
+  /** Unaligned checkpoints; absent: the cluster's `execution.checkpointing.unaligned.enabled`. */
+  unaligned?: boolean;
+  /** Aligned-checkpoint timeout in ms; absent: the cluster's `execution.checkpointing.aligned-checkpoint-timeout`. */
+  alignedCheckpointTimeoutMs?: number;
 }
 
 /** Restart strategy chosen by the job. */

@@ -50,6 +50,16 @@ export interface CheckpointBarrierEvent {
   readonly stop?: boolean;
   /** With `stop`: the maximal watermark preceded the barrier. */
   readonly drain?: boolean;
+  /**
+   * An unaligned barrier (Flink's UNALIGNED checkpoint type): it overtakes the records queued in
+   * output subpartitions and input channels, which become channel state of the checkpoint.
+   */
+  readonly unaligned?: boolean;
+  /**
+   * An aligned barrier that turns unaligned once this many ms passed since `timestamp`
+   * (`execution.checkpointing.aligned-checkpoint-timeout`).
+   */
+  readonly alignedTimeoutMs?: number;
 }
 
 /** Tells consumers that a pending checkpoint was aborted. */

@@ -85,6 +85,9 @@ export const configSchema = z.strictObject({
   'state.checkpoints.num-retained': int(3, 1),
   // Opt-in: a job whose completed checkpoints are all damaged starts from empty state instead of failing.
   'execution.checkpointing.restore-from-empty-on-damage': bool(false),
+  // Unaligned checkpoints (exactly-once only; savepoints stay aligned), Flink's keys.
+  'execution.checkpointing.unaligned.enabled': bool(false),
+  'execution.checkpointing.aligned-checkpoint-timeout': duration(0),
   'state.backend.type': z.enum(['leveldb', 'memory']).default('leveldb'),
   // Flink's key: LOG keeps a daemon up when job code throws from a callback of its own
   // (a timer, an event handler), FAIL ends the process.

@@ -37,6 +37,18 @@ export class FifoQueue<T> {
     return item;
   }
 
+  /** The item `offset` places behind the head (0: the head), without removing it. */
+  at(offset: number): T | undefined {
+    const i = this.head + offset;
+    return i < this.items.length ? this.items[i] : undefined;
+  }
+
+  /** Inserts `item` `offset` places behind the head (0: as the new head); O(size), for rare priority events. */
+  insertAt(offset: number, item: T): void {
+    if (offset === 0 && this.head > 0) this.items[--this.head] = item;
+    else this.items.splice(this.head + Math.min(offset, this.size), 0, item);
+  }
+
   /** Drops every item. */
   clear(): void {
     this.items = [];

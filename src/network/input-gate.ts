@@ -4,16 +4,25 @@
  * barrier alignment, and one pending availability promise at a time.
  */
 import type { GateItem, InputGate } from './shuffle-types.js';
+import type { ChannelItem } from '../common/stream-element.js';
 import { FailedPreconditionError } from '../core/errors.js';
 import { deferred, RESOLVED, type Deferred } from './deferred.js';
 import { FifoQueue } from './fifo-queue.js';
 import type { InputChannel, InputChannelListener } from './input-channel.js';
+
+/** A polled item, with the batches an unaligned barrier overtook in its channel. */
+function withOvertaken(ch: InputChannel, item: ChannelItem): GateItem {
+  if (item.kind !== 'barrier' || item.unaligned !== true) return { channel: ch.index, item };
+  return { channel: ch.index, item, overtaken: ch.takeOvertaken(item.checkpointId) ?? [] };
+}
 
 /** An input gate over local and remote channels. */
 export class SingleInputGate implements InputGate, InputChannelListener {
   private channels: InputChannel[] = [];
   /** Channels with data, in the order they got it; may hold blocked channels, skipped on poll. */
   private readonly withData = new FifoQueue<InputChannel>();
+  /** Channels that received an unaligned barrier, in arrival order (polled ahead of everything). */
+  private readonly withPriority = new FifoQueue<InputChannel>();
   private blocked: boolean[] = [];
   /** Channels in {@link withData} that are not blocked. */
   private readyCount = 0;
@@ -21,6 +30,7 @@ export class SingleInputGate implements InputGate, InputChannelListener {
   private failure: Error | null = null;
   private closed = false;
   private waiter: Deferred | null = null;
+  private priorityWaiter: Deferred | null = null;
 
   /**
    * @param jobId the job the gate belongs to (for {@link ShuffleEnvironment.releaseJob}).
@@ -57,7 +67,19 @@ export class SingleInputGate implements InputGate, InputChannelListener {
       // waiting on whenAvailable() would spin without ever yielding to the event loop.
       if (ch.hasData) this.onChannelData(ch);
       if (item.kind === 'endOfPartition') this.endedChannels++;
-      return { channel: ch.index, item };
+      return withOvertaken(ch, item);
+    }
+    return undefined;
+  }
+
+  pollPriority(): GateItem | undefined {
+    if (this.failure !== null || this.closed) return undefined;
+    let ch: InputChannel | undefined;
+    while ((ch = this.withPriority.shift()) !== undefined) {
+      // Already taken by pollNext when it sat at the head of an unblocked channel.
+      if (!ch.hasPriorityEvent) continue;
+      // The channel stays in the data queue; an empty one is skipped there.
+      return withOvertaken(ch, ch.poll()!);
     }
     return undefined;
   }
@@ -65,7 +87,7 @@ export class SingleInputGate implements InputGate, InputChannelListener {
   whenAvailable(): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new FailedPreconditionError('input gate is closed'));
-    if (this.readyCount > 0 || this.isFinished()) return RESOLVED;
+    if (this.readyCount > 0 || this.withPriority.size > 0 || this.isFinished()) return RESOLVED;
     if (this.waiter === null) this.waiter = deferred();
     return this.waiter.promise;
   }
@@ -116,6 +138,21 @@ export class SingleInputGate implements InputGate, InputChannelListener {
   /** @internal */
   onChannelData(channel: InputChannel): void {
     if (!channel.queuedInGate) this.enqueueChannel(channel);
+  }
+
+  whenPriorityAvailable(): Promise<void> {
+    if (this.withPriority.size > 0) return RESOLVED;
+    if (this.priorityWaiter === null) this.priorityWaiter = deferred();
+    return this.priorityWaiter.promise;
+  }
+
+  /** @internal */
+  onPriorityEvent(channel: InputChannel): void {
+    this.withPriority.push(channel);
+    this.signal();
+    const waiter = this.priorityWaiter;
+    this.priorityWaiter = null;
+    waiter?.resolve();
   }
 
   /** @internal */

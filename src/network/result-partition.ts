@@ -4,7 +4,7 @@
  * task.
  */
 import type { ResultPartition, ResultPartitionOptions } from './shuffle-types.js';
-import { END_OF_PARTITION, type ChannelEvent } from '../common/stream-element.js';
+import { END_OF_PARTITION, type ChannelEvent, type RecordBatch } from '../common/stream-element.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { SubpartitionQueue, type SubpartitionOwner } from './subpartition-queue.js';
 import { ProducerFailedError } from './network-errors.js';
@@ -87,6 +87,12 @@ export class PipelinedResultPartition implements ResultPartition, SubpartitionOw
     const subs = this.subpartitions;
     for (let i = 0; i < subs.length; i++) subs[i]!.addEvent(event);
     if (this.producerFailure !== null) throw this.producerFailure;
+  }
+
+  broadcastPriorityEvent(event: ChannelEvent): RecordBatch[][] {
+    const out = this.subpartitions.map((sub) => sub.addPriorityEvent(event));
+    if (this.producerFailure !== null) throw this.producerFailure;
+    return out;
   }
 
   flushAll(): void {

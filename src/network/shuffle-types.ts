@@ -6,7 +6,7 @@
  * between TaskManagers travel as msgpack-encoded batches over gRPC streams with credit-based
  * flow control. Nothing here awaits per record.
  */
-import type { ChannelEvent, ChannelItem } from '../common/stream-element.js';
+import type { ChannelEvent, ChannelItem, RecordBatch } from '../common/stream-element.js';
 
 /** Builds the id of a result partition: one per (job, edge, producer subtask, attempt). */
 export function resultPartitionId(jobId: string, edgeId: string, producerSubtask: number, attempt: number): string {
@@ -40,6 +40,11 @@ export interface ResultPartition {
   broadcastRecord(value: unknown, timestamp: number): void;
   /** Flushes open buffers, then enqueues `event` on every subpartition, in order. */
   broadcastEvent(event: ChannelEvent): void;
+  /**
+   * Puts an unaligned barrier at the head of every subpartition's queue (see
+   * SubpartitionQueue#addPriorityEvent); returns, per subpartition, the batches it overtook.
+   */
+  broadcastPriorityEvent(event: ChannelEvent): RecordBatch[][];
   /** Flushes every open buffer now. */
   flushAll(): void;
   /**
@@ -71,6 +76,8 @@ export interface InputChannelDescriptor {
 export interface GateItem {
   channel: number;
   item: ChannelItem;
+  /** With an unaligned barrier: the batches of this channel it overtook (received before it, still queued). */
+  overtaken?: RecordBatch[];
 }
 
 /** The consumer side of one JobEdge for one consumer subtask. */
@@ -81,6 +88,10 @@ export interface InputGate {
    * batch gives its credit back to the producer. Items of one channel come in order.
    */
   pollNext(): GateItem | undefined;
+  /** The next unaligned barrier that jumped a channel's queue (blocked channels included), if any. */
+  pollPriority(): GateItem | undefined;
+  /** Resolves once {@link pollPriority} may return an item (a task waiting for output credit still takes barriers). */
+  whenPriorityAvailable(): Promise<void>;
   /** Resolves when {@link pollNext} may return an item; rejects when a channel failed. */
   whenAvailable(): Promise<void>;
   /** Stops delivering items of `channel` (barrier alignment) until {@link unblockChannel}. */

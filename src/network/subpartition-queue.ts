@@ -40,6 +40,11 @@ export interface SubpartitionOwner {
   onDeliveryFailed(error: Error): void;
 }
 
+/** True for items that jumped the queue (unaligned barriers). */
+export function isPriorityEvent(item: ChannelItem): boolean {
+  return item.kind === 'barrier' && item.unaligned === true;
+}
+
 const OPEN = 0;
 const ENDED = 1;
 const DISCARDING = 2;
@@ -104,6 +109,25 @@ export class SubpartitionQueue {
     this.flush();
     if (item.kind === 'endOfPartition') this.state = ENDED;
     this.enqueue(item);
+  }
+
+  /**
+   * Puts an unaligned barrier ahead of every queued batch (behind earlier priority events), after
+   * closing the open buffer: Flink's priority event. Returns the batches it overtook, in order:
+   * they still go out after it, and are the output channel state of its checkpoint.
+   */
+  addPriorityEvent(event: ChannelItem): RecordBatch[] {
+    if (this.state !== OPEN) return [];
+    this.flush();
+    const queue = this.queue;
+    let at = 0;
+    for (let item = queue.at(0); item !== undefined && isPriorityEvent(item); item = queue.at(++at));
+    const overtaken: RecordBatch[] = [];
+    for (let i = at, item = queue.at(i); item !== undefined; item = queue.at(++i)) if (item.kind === 'records') overtaken.push(item);
+    queue.insertAt(at, event);
+    if (this.reader !== null) this.drain();
+    else this.updateOverfull();
+    return overtaken;
   }
 
   /** Attaches the consumer with its initial credit and starts delivering. */

@@ -7,6 +7,14 @@
  * barrier supersedes (aborts) an older pending checkpoint; cancellation markers and aborts
  * from the coordinator give a pending checkpoint up. Barriers of checkpoints already given up
  * or completed are ignored.
+ *
+ * Unaligned barriers (Flink's SingleCheckpointBarrierHandler with an unaligned barrier): the
+ * first barrier of a checkpoint starts it at once, nothing is blocked, and until a channel
+ * delivered its barrier (or ended) the records read from it are in flight: the task persists
+ * them as channel state ({@link BarrierAligner.isPersisting}); once every channel delivered it,
+ * the channel state is complete. An aligned barrier with `alignedTimeoutMs` starts aligned and
+ * turns unaligned when the timeout (counted from the checkpoint's trigger) passes, at its first
+ * barrier or later ({@link BarrierAligner.checkTimeout}): the blocked channels are released.
  */
 import type { CheckpointBarrierEvent } from '../common/stream-element.js';
 
@@ -16,11 +24,17 @@ export interface ChannelBlocker {
   unblock(channel: number): void;
 }
 
-/** A checkpoint whose barriers arrived on every channel: snapshot now, before reading on. */
+/**
+ * A checkpoint to snapshot now, before reading on: aligned (its barriers arrived on every
+ * channel) or unaligned (its first barrier arrived, or the aligned timeout passed).
+ */
 export interface AlignedCheckpoint {
+  /** The barrier to forward: unaligned when the checkpoint is (also after a timeout switch). */
   barrier: CheckpointBarrierEvent;
-  /** ms from the first barrier to the last one. */
+  /** ms from the first barrier to the last one (aligned), or to the snapshot (unaligned). */
   alignmentMs: number;
+  /** Unaligned: in-flight records are persisted until {@link AlignmentOutcome.channelStateComplete}. */
+  unaligned: boolean;
 }
 
 /** A checkpoint given up by this task. */
@@ -33,8 +47,10 @@ export interface AbortedCheckpoint {
 export interface AlignmentOutcome {
   /** Pending checkpoint given up (superseded or cancelled); reported before {@link aligned}. */
   aborted?: AbortedCheckpoint;
-  /** Checkpoint whose alignment just completed. */
+  /** Checkpoint to snapshot now. */
   aligned?: AlignedCheckpoint;
+  /** Unaligned checkpoint whose barriers all arrived: its channel state is complete (after {@link aligned}). */
+  channelStateComplete?: number;
 }
 
 const NOTHING: AlignmentOutcome = Object.freeze({});
@@ -44,6 +60,8 @@ export class BarrierAligner {
   private readonly arrived: boolean[];
   private readonly finished: boolean[];
   private pending: CheckpointBarrierEvent | undefined;
+  /** The pending checkpoint was snapshot already (unaligned): only its channel state is open. */
+  private unaligned = false;
   private startedAt = 0;
   /** Highest checkpoint id completed or given up: its (and older) barriers are ignored. */
   private lastHandled = 0;
@@ -64,7 +82,26 @@ export class BarrierAligner {
 
   /** True while `channel` is held back for alignment. */
   isBlocked(channel: number): boolean {
-    return this.pending !== undefined && this.pending.aligned && this.arrived[channel] === true;
+    return this.pending !== undefined && this.pending.aligned && !this.unaligned && this.arrived[channel] === true;
+  }
+
+  /** True while records read from `channel` belong to the channel state of an unaligned checkpoint. */
+  isPersisting(channel: number): boolean {
+    return this.unaligned && !this.arrived[channel] && !this.finished[channel];
+  }
+
+  /** When a pending aligned checkpoint turns unaligned (ms since epoch, the `now` clock), if it may. */
+  get alignmentDeadline(): number | undefined {
+    const p = this.pending;
+    if (!p || this.unaligned || p.alignedTimeoutMs === undefined) return undefined;
+    return p.timestamp + p.alignedTimeoutMs;
+  }
+
+  /** The aligned timeout of the pending checkpoint passed: it turns unaligned and is snapshot now. */
+  checkTimeout(): AlignmentOutcome {
+    const deadline = this.alignmentDeadline;
+    if (deadline === undefined || this.now() < deadline) return NOTHING;
+    return { aligned: this.startUnaligned() };
   }
 
   /** Barrier `barrier` arrived on `channel`. */
@@ -77,22 +114,54 @@ export class BarrierAligner {
     } else if (this.pending && id < this.pending.checkpointId) {
       return NOTHING;
     }
+    let started: AlignedCheckpoint | undefined;
     if (!this.pending) {
       this.pending = barrier;
       this.startedAt = this.now();
       this.arrived.fill(false);
-    }
-    if (!this.arrived[channel]) {
       this.arrived[channel] = true;
-      if (this.pending.aligned) this.channels.block(channel);
+      const timedOut = barrier.alignedTimeoutMs !== undefined && this.startedAt >= barrier.timestamp + barrier.alignedTimeoutMs;
+      if (barrier.unaligned === true || timedOut) started = this.startUnaligned();
+      else if (barrier.aligned) this.channels.block(channel);
+    } else if (!this.arrived[channel]) {
+      this.arrived[channel] = true;
+      if (this.pending.aligned && !this.unaligned) this.channels.block(channel);
+    }
+    if (this.unaligned) {
+      const complete = this.completeIfAllArrived();
+      if (!aborted && !started && complete === undefined) return NOTHING;
+      return { aborted, aligned: started, channelStateComplete: complete };
     }
     const aligned = this.completeIfAligned();
     return aborted || aligned ? { aborted, aligned } : NOTHING;
   }
 
+  /** The pending checkpoint turns unaligned: blocked channels go free, its snapshot is due now. */
+  private startUnaligned(): AlignedCheckpoint {
+    const pending = this.pending!;
+    for (let i = 0; i < this.numberOfChannels; i++) if (this.arrived[i] && pending.aligned && !this.unaligned) this.channels.unblock(i);
+    this.unaligned = true;
+    const barrier: CheckpointBarrierEvent = pending.unaligned === true ? pending : { ...pending, unaligned: true };
+    this.pending = barrier;
+    return { barrier, alignmentMs: Math.max(0, this.now() - this.startedAt), unaligned: true };
+  }
+
+  /** Unaligned: ends the checkpoint once every channel delivered its barrier or ended. */
+  private completeIfAllArrived(): number | undefined {
+    const pending = this.pending!;
+    for (let i = 0; i < this.numberOfChannels; i++) if (!this.arrived[i] && !this.finished[i]) return undefined;
+    this.release();
+    this.lastHandled = pending.checkpointId;
+    return pending.checkpointId;
+  }
+
   /** `channel` delivered end-of-partition: it counts as arrived for every later checkpoint. */
   onEndOfPartition(channel: number): AlignmentOutcome {
     this.finished[channel] = true;
+    if (this.pending && this.unaligned) {
+      const complete = this.completeIfAllArrived();
+      return complete === undefined ? NOTHING : { channelStateComplete: complete };
+    }
     const aligned = this.completeIfAligned();
     return aligned ? { aligned } : NOTHING;
   }
@@ -132,7 +201,7 @@ export class BarrierAligner {
     const alignmentMs = Math.max(0, this.now() - this.startedAt);
     this.release();
     this.lastHandled = pending.checkpointId;
-    return { barrier: pending, alignmentMs };
+    return { barrier: pending, alignmentMs, unaligned: false };
   }
 
   private giveUp(reason: string): AbortedCheckpoint {
@@ -145,10 +214,12 @@ export class BarrierAligner {
   /** Ends the pending alignment and unblocks what it blocked. */
   private release(): void {
     const pending = this.pending;
+    const unaligned = this.unaligned;
     this.pending = undefined;
+    this.unaligned = false;
     if (!pending) return;
     for (let i = 0; i < this.numberOfChannels; i++) {
-      if (this.arrived[i] && pending.aligned) this.channels.unblock(i);
+      if (this.arrived[i] && pending.aligned && !unaligned) this.channels.unblock(i);
       this.arrived[i] = false;
     }
   }

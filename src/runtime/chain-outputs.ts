@@ -6,7 +6,7 @@
  */
 import type { BuiltJob } from '../common/built-job.js';
 import type { JobVertex } from '../common/job-graph.js';
-import type { ChannelEvent } from '../common/stream-element.js';
+import type { ChannelEvent, RecordBatch } from '../common/stream-element.js';
 import type { ResultPartition } from '../network/shuffle-types.js';
 import { createChannelSelector } from './channel-selectors.js';
 import { edgeDisplayName, RecordWriter } from './record-writer.js';
@@ -176,6 +176,11 @@ export class ChainOutputs {
   /** Sends `event` on every network output of the chain (after the records before it). */
   broadcastEvent(event: ChannelEvent): void {
     for (const w of this.writers) w.broadcastEvent(event);
+  }
+
+  /** Puts an unaligned barrier ahead of every network output's queued batches; returns them per output and subpartition. */
+  broadcastPriorityEvent(event: ChannelEvent): RecordBatch[][][] {
+    return this.writers.map((w) => w.partition.broadcastPriorityEvent(event));
   }
 }
 

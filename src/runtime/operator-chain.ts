@@ -10,7 +10,7 @@ import type { TaskStateAssignment } from '../checkpoint/task-state-assignment.js
 import { releaseKeyedStateSnapshot, snapshotKeyedState, type KeyedStateSnapshot } from '../state/keyed-state-snapshot.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
 import type { StateSnapshotContext } from '../common/checkpoint-hooks.js';
-import type { ChannelEvent } from '../common/stream-element.js';
+import type { ChannelEvent, RecordBatch } from '../common/stream-element.js';
 import type { Logger } from '../core/logger.js';
 import type { BuiltJob } from '../common/built-job.js';
 import type { JobVertex } from '../common/job-graph.js';
@@ -165,6 +165,11 @@ export class OperatorChain {
   /** Sends `event` on every network output of the chain (after the records before it). */
   broadcastEvent(event: ChannelEvent): void {
     this.chainOutputs.broadcastEvent(event);
+  }
+
+  /** Puts an unaligned barrier ahead of the queued output; returns what it overtook (per output, per subpartition). */
+  broadcastPriorityEvent(event: ChannelEvent): RecordBatch[][][] {
+    return this.chainOutputs.broadcastPriorityEvent(event);
   }
 
   /** Tells every operator that checkpoint `checkpointId` completed; resolves when all handled it. */

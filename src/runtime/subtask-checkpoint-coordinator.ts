@@ -11,6 +11,10 @@
  * the file handles, sizes and timings. Any failure declines the checkpoint; a failed
  * synchronous part sends a cancellation marker downstream instead of the barrier, so no
  * consumer waits for a barrier that never comes.
+ *
+ * An unaligned barrier goes out ahead of the records queued in the output subpartitions; those
+ * it overtook, and the input records of its {@link PendingChannelState}, are written as the
+ * subtask's channel state (held by the head operator) once the last input barrier arrived.
  */
 import { access } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +27,8 @@ import {
 } from '../checkpoint/state-files.js';
 import { writeNativeKeyedStateFile } from '../checkpoint/native-keyed-state-file.js';
 import { writeKeyedStep } from '../checkpoint/incremental-keyed-state.js';
+import { channelStateFileName, writeChannelStateFile } from '../checkpoint/channel-state-file.js';
+import { PendingChannelState } from './pending-channel-state.js';
 import { releaseKeyedStateSnapshot } from '../state/keyed-state-snapshot.js';
 import { describeError, InternalError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -67,7 +73,7 @@ export class SubtaskCheckpointCoordinator {
    * Synchronous part of the checkpoint of `barrier`, then forwards it; resolves when processing
    * may go on. The asynchronous part continues in the background.
    */
-  async checkpoint(barrier: CheckpointBarrierEvent, alignmentMs: number, endOfInput = false): Promise<void> {
+  async checkpoint(barrier: CheckpointBarrierEvent, alignmentMs: number, endOfInput = false, inputChannelState?: PendingChannelState): Promise<void> {
     const { checkpointId } = barrier;
     const t0 = performance.now();
     let snapshots: OperatorSnapshot[];
@@ -75,14 +81,23 @@ export class SubtaskCheckpointCoordinator {
       if (!barrier.targetDir) throw new InternalError(`barrier of checkpoint ${checkpointId} names no target directory`);
       snapshots = await this.chain.snapshotState({ checkpointId, timestamp: barrier.timestamp, savepoint: barrier.savepoint });
     } catch (err) {
+      inputChannelState?.abort('the synchronous part of the snapshot failed');
       this.decline(checkpointId, `the synchronous part of the snapshot failed: ${describeError(err)}`);
       this.chain.broadcastEvent({ kind: 'cancelCheckpoint', checkpointId });
       return;
     }
-    this.chain.broadcastEvent(barrier);
+    let channelState: PendingChannelState | undefined;
+    if (barrier.unaligned === true) {
+      channelState = inputChannelState ?? new PendingChannelState(checkpointId);
+      channelState.addOutputs(this.chain.broadcastPriorityEvent(barrier));
+      // A source has no input channels: its channel state is what the barrier overtook.
+      if (!inputChannelState) channelState.complete();
+    } else {
+      this.chain.broadcastEvent(barrier);
+    }
     const syncMs = performance.now() - t0;
     const entry = { aborted: false, done: Promise.resolve() };
-    entry.done = this.asyncPart(barrier, barrier.targetDir, snapshots, alignmentMs, syncMs, entry, endOfInput).finally(() => {
+    entry.done = this.asyncPart(barrier, barrier.targetDir, snapshots, alignmentMs, syncMs, entry, endOfInput, channelState).finally(() => {
       if (this.inFlight.get(checkpointId) === entry) this.inFlight.delete(checkpointId);
     });
     this.inFlight.set(checkpointId, entry);
@@ -97,6 +112,7 @@ export class SubtaskCheckpointCoordinator {
     syncMs: number,
     entry: { aborted: boolean },
     endOfInput: boolean,
+    channelState: PendingChannelState | undefined,
   ): Promise<void> {
     const { checkpointId } = barrier;
     const t0 = performance.now();
@@ -108,6 +124,12 @@ export class SubtaskCheckpointCoordinator {
       // late task (a stale attempt, a TaskManager resumed after SIGSTOP) must not bring back the
       // directory of a checkpoint the JobManager aborted and deleted — its writes fail instead.
       await access(targetDir);
+      // Channel state is written beside the operators' files, once its last barrier arrived.
+      const headId = snapshots[0]?.operatorId ?? this.id.vertexId;
+      const channelFile = channelState?.done.then((c) =>
+        entry.aborted || (c.inputs.length === 0 && c.outputs.length === 0) ? undefined : writeChannelStateFile(targetDir, channelStateFileName(headId, subtaskIndex), c),
+      );
+      channelFile?.catch(() => undefined);
       const operators: OperatorSubtaskState[] = [];
       let stateSize = 0;
       let checkpointedSize = 0;
@@ -141,15 +163,21 @@ export class SubtaskCheckpointCoordinator {
         if (entry.aborted) return;
       }
       if (entry.aborted) return;
+      const channelHandle = await channelFile;
+      const channelStateBytes = channelHandle?.size ?? 0;
+      if (channelHandle) operators[0]!.channelState = channelHandle;
+      stateSize += channelStateBytes;
+      checkpointedSize += channelStateBytes;
+      if (entry.aborted) return;
       const asyncMs = Math.round(performance.now() - t0);
-      this.logger.debug({ checkpointId, alignmentMs, syncMs: Math.round(syncMs), asyncMs, stateSize, checkpointedSize }, 'Checkpoint acknowledged');
+      this.logger.debug({ checkpointId, alignmentMs, syncMs: Math.round(syncMs), asyncMs, stateSize, checkpointedSize, channelStateBytes }, 'Checkpoint acknowledged');
       this.responder?.acknowledge({
         checkpointId,
         vertexId: this.id.vertexId,
         subtaskIndex,
         attempt: this.id.attempt,
         operators,
-        stats: { alignmentMs, syncMs: Math.round(syncMs), asyncMs, stateSize, checkpointedSize, channelStateBytes: 0, alignmentDurationMs: alignmentMs },
+        stats: { alignmentMs, syncMs: Math.round(syncMs), asyncMs, stateSize, checkpointedSize, channelStateBytes, alignmentDurationMs: alignmentMs },
         ...(endOfInput ? { endOfInput } : {}),
       });
     } catch (err) {

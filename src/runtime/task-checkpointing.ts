@@ -10,7 +10,8 @@
 import type { CheckpointRequest } from '../checkpoint/checkpoint-types.js';
 import { describeError, InternalError } from '../core/errors.js';
 import type { CheckpointBarrierEvent } from '../common/stream-element.js';
-import type { AbortedCheckpoint, AlignedCheckpoint } from './barrier-aligner.js';
+import type { AbortedCheckpoint } from './barrier-aligner.js';
+import type { CheckpointToTake } from './task-input-processor.js';
 import type { Mailbox } from './mailbox.js';
 import type { OperatorChain } from './operator-chain.js';
 import type { SubtaskCheckpointCoordinator } from './subtask-checkpoint-coordinator.js';
@@ -22,7 +23,7 @@ export interface CheckpointedInput {
   /** Checkpoints given up by the last slice (superseded, cancelled upstream). */
   takeAbortedCheckpoints(): AbortedCheckpoint[];
   /** The checkpoint whose barriers all arrived in the last slice, taken once. */
-  takeAlignedCheckpoint(): AlignedCheckpoint | undefined;
+  takeAlignedCheckpoint(): CheckpointToTake | undefined;
   /** Ends a pending alignment of `checkpointId`; returns it when one was pending. */
   abortCheckpoint(checkpointId: number, reason: string): AbortedCheckpoint | undefined;
 }
@@ -112,6 +113,8 @@ export class TaskCheckpointing {
     const inputs = this.inputs!;
     for (const a of inputs.takeAbortedCheckpoints()) {
       this.stopAborted(a.checkpointId);
+      // An unaligned one may have been snapshot already: its asynchronous part stops, silently.
+      this.checkpointer.abort(a.checkpointId);
       this.checkpointer.decline(a.checkpointId, a.reason);
       this.chain.broadcastEvent({ kind: 'cancelCheckpoint', checkpointId: a.checkpointId });
       this.detach(this.chain.notifyCheckpointAborted(a.checkpointId));
@@ -124,12 +127,13 @@ export class TaskCheckpointing {
       this.stopping = { checkpointId: barrier.checkpointId, drain: barrier.drain === true, confirmed: false };
       inputs.suppressFinalWatermark = barrier.drain !== true;
     }
-    await this.mailbox.race(this.checkpointer.checkpoint(barrier, aligned.alignmentMs));
+    await this.mailbox.race(this.checkpointer.checkpoint(barrier, aligned.alignmentMs, false, aligned.channelState));
   }
 
   /** Takes checkpoint `request` at this source task (run as mail, between two slices). */
   async triggerCheckpoint(request: CheckpointRequest): Promise<void> {
     const { checkpointId, timestamp, savepoint, aligned, targetDir } = request;
+    const alignment = request.unaligned ? { unaligned: true } : request.alignedTimeoutMs !== undefined ? { alignedTimeoutMs: request.alignedTimeoutMs } : {};
     if (this.ended) {
       this.checkpointer.decline(checkpointId, `checkpoint ${checkpointId} cannot be taken: ${this.taskName} is finishing`);
       return;
@@ -140,7 +144,7 @@ export class TaskCheckpointing {
     if (drain) this.chain.source?.drainWatermark();
     const barrier: CheckpointBarrierEvent = stop
       ? { kind: 'barrier', checkpointId, timestamp, savepoint, aligned, targetDir, stop, drain }
-      : { kind: 'barrier', checkpointId, timestamp, savepoint, aligned, targetDir };
+      : { kind: 'barrier', checkpointId, timestamp, savepoint, aligned, targetDir, ...alignment };
     const final = this.finalCheckpoint;
     if (final) final.takenId ??= checkpointId;
     await this.mailbox.race(this.checkpointer.checkpoint(barrier, 0, final !== undefined));

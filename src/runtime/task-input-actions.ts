@@ -94,9 +94,16 @@ export class NetworkInputAction implements MailboxDefaultAction {
   ) {}
 
   async runDefaultAction(controller: MailboxController): Promise<void> {
+    const inputs = this.inputs;
+    const blocked = this.outputs.blockedPartition();
+    if (blocked) {
+      // Unaligned barriers do not wait for output credit: the snapshot sends them ahead of it.
+      if (inputs.takeUrgentEvents()) return this.checkpointing.afterSlice();
+      controller.suspendDefaultAction(Promise.race([blocked.whenAvailable(), inputs.whenUrgent()]), true);
+      return;
+    }
     const deadline = beginSlice(this.timers, this.outputs, controller);
     if (deadline === undefined) return;
-    const inputs = this.inputs;
     const processed = inputs.processSlice(RECORDS_PER_SLICE, this.outputs.backpressured, Math.max(0, deadline - performance.now()));
     await this.checkpointing.afterSlice();
     if (inputs.isFinished) return controller.allActionsCompleted();

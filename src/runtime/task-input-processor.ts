@@ -5,15 +5,26 @@
  * on to the operator, which forwards it downstream. Checkpoint barriers and cancellation
  * markers go to a {@link BarrierAligner} over all channels of all gates: once a checkpoint is
  * aligned the slice ends at once, so the task snapshots before any later record is processed.
+ * Unaligned barriers jump the queues: each slice first takes them from every gate; from the first
+ * one on, the records read from channels whose barrier is still to come (and the rest of a batch
+ * interrupted at the snapshot, and what a barrier overtook in its channel) go into the
+ * checkpoint's {@link PendingChannelState}. Restored input channel state is replayed before
+ * anything else is read.
  */
 import { BarrierAligner, type AbortedCheckpoint, type AlignedCheckpoint, type AlignmentOutcome } from './barrier-aligner.js';
 import type { JobVertex } from '../common/job-graph.js';
 import type { InputGate } from '../network/shuffle-types.js';
 import { performance } from 'node:perf_hooks';
-import { NO_TIMESTAMP, type RecordBatch } from '../common/stream-element.js';
+import { NO_TIMESTAMP, type CheckpointBarrierEvent, type RecordBatch } from '../common/stream-element.js';
 import type { StreamOperator } from './stream-operator.js';
 import { WatermarkValve } from './watermark-valve.js';
 import { InternalError } from '../core/errors.js';
+import type { InputChannelState } from '../checkpoint/channel-state-file.js';
+import type { GateItem } from '../network/shuffle-types.js';
+import { PendingChannelState } from './pending-channel-state.js';
+
+/** A checkpoint to take now, with the channel state it collects when unaligned. */
+export type CheckpointToTake = AlignedCheckpoint & { channelState?: PendingChannelState };
 
 /** One logical input of one operator, fed by one or more gates. */
 interface LogicalInput {
@@ -37,21 +48,33 @@ interface GateBinding {
 
 const NO_ABORTS: AbortedCheckpoint[] = [];
 
-/** How often (in records) a slice looks at the clock. */
+/** How often (in records) a slice looks at the clock, at most (cheap records). */
 const CLOCK_CHECK_MASK = 63;
+/** Records of one call after which cheap records let the look interval grow back. */
+const CHEAP_RUN = 1024;
 
 /** Processes the items of a task's input gates. */
 export class TaskInputProcessor {
   private readonly bindings: GateBinding[] = [];
   private readonly inputs: LogicalInput[] = [];
   private next = 0;
+  /**
+   * Records between two looks at the clock, minus one: halved when a slice overran its deadline by
+   * its first look (64 records of 1 ms would hold the event loop, and every task's checkpoint I/O,
+   * for 64 ms), doubled again after a run of cheap records.
+   */
+  private clockMask = CLOCK_CHECK_MASK;
   /** Records handed to operators so far (read by the task's metrics once per slice). */
   recordsIn = 0;
-  /** A record batch whose processing a slice interrupted, and where to resume it. */
-  private partial: { batch: RecordBatch; target: LogicalInput; offset: number } | undefined;
+  /** A record batch whose processing a slice interrupted, where to resume it, and its channel (over all gates). */
+  private partial: { batch: RecordBatch; target: LogicalInput; offset: number; channel: number } | undefined;
   private readonly aligner: BarrierAligner;
   /** A checkpoint whose barriers all arrived, to be taken before the next slice. */
-  private aligned: AlignedCheckpoint | undefined;
+  private aligned: CheckpointToTake | undefined;
+  /** Channel state of the unaligned checkpoint being collected. */
+  private channelState: PendingChannelState | undefined;
+  /** Restored input channel state still to be processed, before any new input. */
+  private replay: { batch: RecordBatch; target: LogicalInput; channel: number }[] = [];
   /** Checkpoints given up while reading (superseded, cancelled upstream). */
   private aborted: AbortedCheckpoint[] = [];
   /**
@@ -134,13 +157,23 @@ export class TaskInputProcessor {
       this.pendingEnd = undefined;
       if (this.finishEndOfPartition(target, globalChannel)) return 1;
     }
+    // Unaligned barriers first: they do not wait for the rest of an interrupted batch.
+    if (this.takeUrgentEvents()) return 1;
     if (this.partial) {
-      const { batch, target, offset } = this.partial;
+      const { batch, target, offset, channel } = this.partial;
       this.partial = undefined;
       items++;
-      records += this.processRecords(batch, target, offset, deadline);
+      records += this.processRecords(batch, target, offset, deadline, channel);
       if (this.partial || stop()) return items;
     }
+    // Replayed channel state precedes everything, barriers included (it is older than all of them).
+    while (this.replay.length > 0) {
+      const { batch, target, channel } = this.replay.shift()!;
+      items++;
+      records += this.processRecords(batch, target, 0, deadline, channel);
+      if (this.partial || stop() || records >= maxRecords) return items;
+    }
+
     const bindings = this.bindings;
     const n = bindings.length;
     let idleGates = 0;
@@ -158,7 +191,8 @@ export class TaskInputProcessor {
       const target = b.target;
       switch (item.kind) {
         case 'records':
-          records += this.processRecords(item, target, 0, deadline);
+          if (this.channelState && this.aligner.isPersisting(b.globalOffset + gi.channel)) this.channelState.addInput(b.globalOffset + gi.channel, item);
+          records += this.processRecords(item, target, 0, deadline, b.globalOffset + gi.channel);
           if (this.partial || stop()) return items;
           break;
         case 'watermark':
@@ -181,7 +215,7 @@ export class TaskInputProcessor {
           if (this.finishEndOfPartition(target, b.globalOffset + gi.channel)) return items;
           break;
         case 'barrier':
-          if (this.onAlignment(this.aligner.onBarrier(b.globalOffset + gi.channel, item))) return items;
+          if (this.onBarrier(b, gi)) return items;
           break;
         case 'cancelCheckpoint':
           this.onAlignment(this.aligner.onCancelCheckpoint(item.checkpointId));
@@ -197,16 +231,84 @@ export class TaskInputProcessor {
     return this.onAlignment(this.aligner.onEndOfPartition(globalChannel));
   }
 
-  /** Records what alignment changed; true when a checkpoint must be taken now. */
-  private onAlignment(outcome: AlignmentOutcome): boolean {
-    if (outcome.aborted) this.aborted.push(outcome.aborted);
+  /**
+   * Takes the unaligned barriers that jumped the gates' queues and turns a timed-out alignment
+   * unaligned (also while the task waits for output credit, as Flink's priority events); true
+   * when a checkpoint must be taken now. Not while restored input is replayed (it comes first).
+   */
+  takeUrgentEvents(): boolean {
+    if (this.replay.length > 0) return false;
+    return this.takePriorityEvents() || this.onAlignment(this.aligner.checkTimeout());
+  }
+
+  private takePriorityEvents(): boolean {
+    for (const b of this.bindings) {
+      let gi: GateItem | undefined;
+      while ((gi = b.gate.pollPriority()) !== undefined) if (this.onBarrier(b, gi)) return true;
+    }
+    return false;
+  }
+
+  /** A barrier arrived; what an unaligned one overtook in its channel belongs to its checkpoint. */
+  private onBarrier(b: GateBinding, gi: GateItem): boolean {
+    const channel = b.globalOffset + gi.channel;
+    const persisting = this.aligner.isPersisting(channel);
+    const outcome = this.aligner.onBarrier(channel, gi.item as CheckpointBarrierEvent);
+    const take = this.onAlignment(outcome, channel, gi.overtaken);
+    if (persisting && !outcome.aligned && gi.overtaken) for (const batch of gi.overtaken) this.channelState?.addInput(channel, batch);
+    if (outcome.channelStateComplete !== undefined) this.finishChannelState(outcome.channelStateComplete);
+    return take;
+  }
+
+  /**
+   * Records what alignment changed; true when a checkpoint must be taken now. An unaligned one
+   * starts its channel state with the rest of an interrupted batch and what its first barrier
+   * overtook on `channel`.
+   */
+  private onAlignment(outcome: AlignmentOutcome, channel?: number, overtaken?: RecordBatch[]): boolean {
+    if (outcome.aborted) {
+      this.aborted.push(outcome.aborted);
+      this.dropChannelState(outcome.aborted.checkpointId, outcome.aborted.reason);
+    }
+    if (outcome.channelStateComplete !== undefined && channel === undefined) this.finishChannelState(outcome.channelStateComplete);
     if (!outcome.aligned) return false;
-    this.aligned = outcome.aligned;
+    const aligned: CheckpointToTake = outcome.aligned;
+    if (aligned.unaligned) {
+      const state = new PendingChannelState(aligned.barrier.checkpointId);
+      if (this.partial) state.addInputRemainder(this.partial.channel, this.partial.batch, this.partial.offset);
+      if (channel !== undefined && overtaken) for (const batch of overtaken) state.addInput(channel, batch);
+      aligned.channelState = state;
+      this.channelState = state;
+    }
+    this.aligned = aligned;
     return true;
   }
 
+  private finishChannelState(checkpointId: number): void {
+    if (this.channelState?.checkpointId === checkpointId) this.channelState = void this.channelState.complete();
+  }
+
+  private dropChannelState(checkpointId: number, reason: string): void {
+    if (!this.channelState || this.channelState.checkpointId > checkpointId) return;
+    this.channelState.abort(reason);
+    this.channelState = undefined;
+  }
+
+  /** Restored input channel state: processed before any new input (channel = index over all gates). */
+  replayChannelState(inputs: InputChannelState[]): void {
+    for (const s of inputs) {
+      const b = this.bindingOf(s.channel);
+      if (!b) throw new InternalError(`restored channel state names input channel ${s.channel}, the task has fewer`);
+      for (const batch of s.batches) this.replay.push({ batch, target: b.target, channel: s.channel });
+    }
+  }
+
+  private bindingOf(channel: number): GateBinding | undefined {
+    return this.bindings.find((b) => channel >= b.globalOffset && channel < b.globalOffset + b.gate.numberOfChannels);
+  }
+
   /** The checkpoint aligned by the last slice (taken once). */
-  takeAlignedCheckpoint(): AlignedCheckpoint | undefined {
+  takeAlignedCheckpoint(): CheckpointToTake | undefined {
     const a = this.aligned;
     this.aligned = undefined;
     return a;
@@ -222,6 +324,7 @@ export class TaskInputProcessor {
 
   /** The coordinator aborted `checkpointId`: its alignment (if pending) ends, channels unblock. */
   abortCheckpoint(checkpointId: number, reason: string): AbortedCheckpoint | undefined {
+    this.dropChannelState(checkpointId, reason);
     return this.aligner.abort(checkpointId, reason);
   }
 
@@ -229,20 +332,23 @@ export class TaskInputProcessor {
    * Hands records `from..` of a batch to the operator; stops early once `deadline` passed and
    * remembers where. Returns the number of records handed over.
    */
-  private processRecords(batch: RecordBatch, target: LogicalInput, from: number, deadline: number): number {
+  private processRecords(batch: RecordBatch, target: LogicalInput, from: number, deadline: number, channel: number): number {
     const { values, timestamps } = batch;
     const op = target.op;
     const input = target.input;
     const end = values.length;
+    const mask = this.clockMask;
     let i = from;
     while (i < end) {
       op.processElement(values[i], timestamps ? timestamps[i]! : NO_TIMESTAMP, input);
       i++;
-      if ((i & CLOCK_CHECK_MASK) === 0 && i < end && performance.now() > deadline) {
-        this.partial = { batch, target, offset: i };
+      if ((i & mask) === 0 && i < end && performance.now() > deadline) {
+        if (i - from <= mask + 1 && mask > 0) this.clockMask = mask >> 1;
+        this.partial = { batch, target, offset: i, channel };
         break;
       }
     }
+    if (i - from >= CHEAP_RUN && mask < CLOCK_CHECK_MASK) this.clockMask = (mask << 1) | 1;
     this.recordsIn += i - from;
     return i - from;
   }
@@ -273,10 +379,22 @@ export class TaskInputProcessor {
     target.op.endInput(target.input);
   }
 
+  /** Resolves when some gate received an unaligned barrier, or a pending alignment times out. */
+  whenUrgent(): Promise<void> {
+    const waits = this.bindings.map((b) => b.gate.whenPriorityAvailable());
+    const deadline = this.aligner.alignmentDeadline;
+    if (deadline !== undefined) waits.push(new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref()));
+    return Promise.race(waits);
+  }
+
   /** Resolves when some unfinished gate may have an item; rejects when a channel failed. */
   whenAvailable(): Promise<void> {
+    if (this.replay.length > 0) return Promise.resolve();
     const waits: Promise<void>[] = [];
     for (const b of this.bindings) if (!b.gate.isFinished()) waits.push(b.gate.whenAvailable());
+    // An aligned checkpoint that may turn unaligned wakes the task when its timeout passes.
+    const deadline = this.aligner.alignmentDeadline;
+    if (deadline !== undefined) waits.push(new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref()));
     return waits.length === 0 ? Promise.resolve() : Promise.race(waits);
   }
 }

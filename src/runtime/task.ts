@@ -38,6 +38,9 @@ import type { TtlTimeProvider } from '../state/state-ttl.js';
 import { createOperatorChain, type OperatorChain } from './operator-chain.js';
 import { isTerminalExecutionState, type ExecutionState, type TaskDeploymentDescriptor } from './task-deployment.js';
 import { TaskInputProcessor } from './task-input-processor.js';
+import { replayOutputChannelState } from './channel-state-replay.js';
+import { loadChannelState } from '../checkpoint/channel-state-restore.js';
+import type { ChannelStateContent } from '../checkpoint/channel-state-file.js';
 import { TaskMetricsReporting, type TaskMetricsSink } from './task-metrics.js';
 
 /** What a task needs from the TaskManager that runs it. */
@@ -75,6 +78,8 @@ export class Task {
   private gates: InputGate[] = [];
   private chain: OperatorChain | undefined;
   private inputProcessor: TaskInputProcessor | undefined;
+  /** Channel state restored from an unaligned checkpoint, until the input processor took its input side. */
+  private restoredChannelState: ChannelStateContent | undefined;
   private readonly logger: Logger;
   private readonly vertex: JobVertex;
   /** Mail (checkpoint work) and input slices run here, one at a time. */
@@ -131,10 +136,13 @@ export class Task {
       const restored = restore
         ? await mailbox.race(loadTaskStateAssignment(restore, this.job.jobGraph, this.vertex, this.deployment.subtaskIndex))
         : undefined;
+      // In-flight records of an unaligned checkpoint: read before anything runs (never half-restored).
+      const channelState = restore ? await mailbox.race(loadChannelState(restore, this.vertex, this.deployment.subtaskIndex)) : undefined;
       this.setUp(restored);
       const chain = this.chain!;
       await mailbox.race(chain.open());
       mailbox.throwIfCanceled();
+      if (channelState) this.restoredChannelState = replayOutputChannelState(channelState, this.partitions, this.logger);
       this.setState('RUNNING');
       this.logger.debug('running');
       const outputs = new TaskOutputs(this.partitions);
@@ -258,6 +266,8 @@ export class Task {
     // Inputs are read from here on (an input without channels ends at once, so not before open).
     const inputs = chain.source ? undefined : new TaskInputProcessor(this.vertex, this.gates, chain.operators);
     if (inputs) inputs.timersPending = () => this.timers.hasPendingTimers();
+    if (inputs && this.restoredChannelState) inputs.replayChannelState(this.restoredChannelState.inputs);
+    this.restoredChannelState = undefined;
     this.inputProcessor = inputs;
     const checkpointing = new TaskCheckpointing(this.taskName, chain, this.checkpointer!, this.mailbox, inputs);
     this.checkpointing = checkpointing;

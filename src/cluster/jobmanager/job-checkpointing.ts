@@ -13,6 +13,7 @@
  * restore-policy.ts: fall back to an older retained checkpoint, else fail (or, opted in, start
  * from empty state).
  */
+import { resolveUnalignedSettings } from '../../checkpoint/checkpoint-alignment.js';
 import { CheckpointCoordinator } from '../../checkpoint/checkpoint-coordinator.js';
 import { SYSTEM_SCHEDULER, type CheckpointTaskGateway, type CheckpointTaskSet } from '../../checkpoint/checkpoint-coordinator-types.js';
 import { CheckpointStorage } from '../../checkpoint/checkpoint-storage.js';
@@ -132,7 +133,7 @@ export class JobCheckpointing {
     this.coordinator = new CheckpointCoordinator({
       jobId: p.jobId,
       jobGraph: p.jobGraph,
-      settings: p.jobGraph.settings.checkpoint,
+      settings: resolveUnalignedSettings(p.jobGraph.settings.checkpoint, p.config),
       numRetained: p.config['state.checkpoints.num-retained'],
       gateway: this.gateway(),
       storage: this.storage,

@@ -39,6 +39,7 @@ export const taskCheckpointAckSchema = z.object({
           })
           .optional(),
         operatorState: fileHandle.optional(),
+        channelState: fileHandle.optional(),
       }),
     )
     .max(10_000),
@@ -63,6 +64,8 @@ export const checkpointRequestSchema = z.object({
   targetDir: path.min(1),
   stop: z.boolean().optional(),
   drain: z.boolean().optional(),
+  unaligned: z.boolean().optional(),
+  alignedTimeoutMs: z.number().nonnegative().optional(),
 });
 
 /** Schemas of the checkpoint requests. */
