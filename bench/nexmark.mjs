@@ -52,7 +52,7 @@ const events = Number(flag('events', 0));
 const parallelism = Number(flag('parallelism', 2));
 const warmupS = Math.max(10, Number(flag('warmup', 10)));
 const windowS = Math.max(Number(process.env.NEXMARK_MIN_WINDOW ?? 30), Number(flag('window', 30)));
-const queries = all ? ALL : [flag('query', 'q0')];
+const queries = all ? ALL : flag('query', 'q0').split(',');
 for (const q of queries) {
   if (!ALL.includes(q) || !existsSync(join(here, 'nexmark', `${q}.ts`))) {
     console.error(`unknown query ${q}: one of ${ALL.filter((x) => existsSync(join(here, 'nexmark', `${x}.ts`))).join(', ')}`);
@@ -88,6 +88,7 @@ async function startCluster(workDir) {
     '-D', 'jobmanager.rpc.address=127.0.0.1',
     '-D', `state.checkpoints.dir=${join(workDir, 'checkpoints')}`,
     '-D', `io.tmp.dirs=${join(workDir, 'tmp')}`,
+    '-D', `rest.port=${await freePort()}`,
   ];
   const env = { ...process.env, FLUSS_LOG_LEVEL: 'info' };
   const profDir = process.env.NEXMARK_CPU_PROFILE;
@@ -99,7 +100,7 @@ async function startCluster(workDir) {
     if (jmLog.length > 200_000) jmLog = jmLog.slice(-100_000);
   });
   const tms = [0, 1].map(() => spawn(process.execPath, [...tmArgs, 'taskmanager', ...common], { env: { ...env, FLUSS_LOG_LEVEL: 'warn' }, stdio: 'ignore' }));
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 120_000;
   while ((jmLog.match(/TaskManager registered/g) ?? []).length < 2) {
     if (Date.now() > deadline) throw new Error(`TaskManagers did not register:\n${jmLog.slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -251,7 +252,15 @@ const restarted = {};
 const fmtK = (n) => (n === undefined ? '—' : `${Math.round(n / 1000)} K`);
 const results = [];
 for (const q of queries) {
-  const r = bounded ? await runBounded(q) : await runUnbounded(q);
+  let r;
+  try {
+    r = bounded ? await runBounded(q) : await runUnbounded(q);
+  } catch (err) {
+    // One query failing (a cluster that did not come up on a loaded machine) does not end the run.
+    console.error(`${q} failed: ${err.message}`);
+    results.push({ query: q, error: String(err.message).split('\n', 1)[0] });
+    continue;
+  }
   results.push(r);
   if (bounded) {
     console.log(`${q.padEnd(4)} ${String(events).padStart(10)} events  ${r.seconds.toFixed(2).padStart(7)} s  ${fmtK(r.eventsPerSecond).padStart(7)} events/s  ${fmtK(r.eventsPerSecondPerCore).padStart(7)} events/s/core  (job runtime ${jobRuntimes[q].toFixed(2)} s)`);
@@ -263,7 +272,7 @@ for (const q of queries) {
   }
   if (!all) console.log(JSON.stringify(r));
 }
-if (all) {
+if (all || queries.length > 1) {
   const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
   const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores`;
   const date = new Date().toISOString().slice(0, 10);
@@ -275,7 +284,7 @@ if (all) {
         '',
         '| Query | Events | Seconds | Job runtime (s) | Events/s | Events/s per allocated core |',
         '|---|---:|---:|---:|---:|---:|',
-        ...results.map((r) => `| ${r.query} | ${r.events} | ${r.seconds.toFixed(2)} | ${jobRuntimes[r.query].toFixed(2)} | ${fmtK(r.eventsPerSecond)} | ${fmtK(r.eventsPerSecondPerCore)} |`),
+        ...results.filter((r) => !r.error).map((r) => `| ${r.query} | ${r.events} | ${r.seconds.toFixed(2)} | ${jobRuntimes[r.query].toFixed(2)} | ${fmtK(r.eventsPerSecond)} | ${fmtK(r.eventsPerSecondPerCore)} |`),
         '',
         'Reproduce: `npm run build && npm run bench -- nexmark --all --events ' + events + '`.',
         '',
@@ -292,11 +301,12 @@ if (all) {
         '| Query | Events/s | Cores used | Events/s per core used | Events/s per allocated core | Flink 2.0 per core | Flink 1.13 per core | Target | Met |',
         '|---|---:|---:|---:|---:|---:|---:|---:|---|',
         ...results.map((r) => {
+          if (r.error) return `| ${r.query} | failed: ${r.error} | | | | | | | |`;
           const t = target(r.query);
           return `| ${r.query} | ${fmtK(r.eventsPerSecond)} | ${r.coresUsed} | ${fmtK(r.eventsPerSecondPerCoreUsed)} | ${fmtK(r.eventsPerSecondPerCore)} | ${fmtK(FLINK_2_0[r.query])} | ${fmtK(FLINK_1_13[r.query])} | ${fmtK(t)} | ${t === undefined ? '—' : r.eventsPerSecondPerCoreUsed >= t ? 'yes' : 'no'}${r.failedOver ? ' (job failed over)' : ''} |`;
         }),
         '',
-        `Reproduce: \`npm run build && npm run bench -- nexmark --all --window ${windowS}\`.`,
+        `Reproduce: \`npm run build && npm run bench -- nexmark ${all ? '--all' : `--query ${queries.join(',')}`} --window ${windowS}\`.`,
         '',
       ];
   mkdirSync(here, { recursive: true });
