@@ -3,7 +3,8 @@
  * minus 4 s), checkpoints every 10 s on the LevelDB backend, and a discarding sink — or a
  * FileSink when an output directory is given.
  *
- * Job arguments: `--events N` (default 1 000 000), `--rate R` (event-time rate, events per
+ * Job arguments: `--events N` (default 1 000 000), `--unbounded` (the source never ends: the
+ * runner's steady-state mode), `--rate R` (event-time rate, events per
  * second of event time; default 10 000 000 as the reference), `--out DIR`, `--backend
  * memory|leveldb` (default leveldb), `--checkpoint-interval MS` (default 10 000, 0 = off),
  * `--timing-dir DIR` (probes after the source and in the discarding sink write their
@@ -33,7 +34,7 @@ export function parseNexmarkArgs(args: string[]): NexmarkJobArgs {
   const backend = get('backend') ?? 'leveldb';
   if (backend !== 'memory' && backend !== 'leveldb') throw new Error(`--backend must be memory or leveldb, got ${backend}`);
   return {
-    events: Number(get('events') ?? 1_000_000),
+    events: args.includes('--unbounded') ? Number.MAX_SAFE_INTEGER : Number(get('events') ?? 1_000_000),
     rate: Number(get('rate') ?? 10_000_000),
     out: get('out'),
     backend,

@@ -6,13 +6,17 @@
  * (epoch ms) into the timing directory when it closes.
  *
  * Clock reads are sampled every {@link SAMPLE} records, so a probe costs a counter increment
- * per record.
+ * per record. While the job runs, a probe also rewrites its file every {@link FLUSH_MS}: the
+ * runner's unbounded mode reads the source probes' counts at the start and end of its
+ * measured window.
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OpenContext, SinkContext } from 'fluss';
 
 const SAMPLE = 256;
+/** How often a running probe rewrites its file. */
+const FLUSH_MS = 200;
 
 /** What a probe saw. */
 export interface ProbeTimes {
@@ -27,6 +31,8 @@ class Probe {
   private last = 0;
   private count = 0;
   private subtask = 0;
+  private file: string | undefined;
+  private flushedAt = 0;
 
   constructor(
     private readonly dir: string | undefined,
@@ -35,6 +41,7 @@ class Probe {
 
   open(ctx: OpenContext): void {
     this.subtask = ctx.subtaskIndex;
+    if (this.dir) this.file = join(this.dir, `${this.kind}-${this.subtask}-${process.pid}-${Math.random().toString(36).slice(2)}.json`);
   }
 
   protected seen(): void {
@@ -42,13 +49,21 @@ class Probe {
       const now = Date.now();
       if (this.first === 0) this.first = now;
       this.last = now;
+      if (now - this.flushedAt >= FLUSH_MS) this.flush(now);
     }
   }
 
-  close(): void {
-    if (!this.dir || this.count === 0) return;
+  private flush(now: number): void {
+    if (!this.file) return;
+    this.flushedAt = now;
     const times: ProbeTimes = { first: this.first, last: this.last, count: this.count };
-    writeFileSync(join(this.dir, `${this.kind}-${this.subtask}-${process.pid}-${Math.random().toString(36).slice(2)}.json`), JSON.stringify(times));
+    // Renamed into place: the runner never reads a half-written file.
+    writeFileSync(`${this.file}.tmp`, JSON.stringify(times));
+    renameSync(`${this.file}.tmp`, this.file);
+  }
+
+  close(): void {
+    if (this.count > 0) this.flush(Date.now());
   }
 }
 

@@ -129,3 +129,4 @@ export type {
   StateSnapshotContext as FunctionSnapshotContext,
 } from '../common/checkpoint-hooks.js';
 export * from '../connectors/nexmark/index.js';
+export * from './changelog/index.js';

@@ -124,6 +124,15 @@ export class CheckpointCoordinator {
     this.periodic.stop();
   }
 
+  /**
+   * Brings the next periodic checkpoint forward to now (every source ended: the final checkpoint
+   * of a bounded job). No-op unless periodic checkpoints run; a checkpoint in flight or the min
+   * pause still delays it.
+   */
+  triggerPeriodicCheckpointNow(): void {
+    if (!this.isShutdown) this.periodic.fireNow();
+  }
+
   /** Triggers a checkpoint now (periodic or forced by a test); resolves once it completed. */
   triggerCheckpoint(): Promise<CompletedCheckpoint> {
     return this.trigger(false, undefined);

@@ -48,6 +48,17 @@ export class PeriodicCheckpointTrigger {
     this.cancelTimer = undefined;
   }
 
+  /**
+   * The next checkpoint is due now rather than at the end of the interval (the sources of a
+   * bounded job ended). In flight → queued behind it; within the min pause → after it.
+   */
+  fireNow(): void {
+    if (!this.started || this.queued) return;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    this.onTimer();
+  }
+
   /** A checkpoint completed or aborted: a queued trigger goes now. */
   releaseQueued(): void {
     if (!this.queued || !this.started) return;

@@ -52,6 +52,8 @@ export class TaskCheckpointing {
     private readonly checkpointer: SubtaskCheckpointCoordinator,
     private readonly mailbox: Mailbox,
     private readonly inputs: CheckpointedInput | undefined,
+    /** Told when a source starts waiting for its final checkpoint. */
+    private readonly onAwaitingFinalCheckpoint: () => void = () => {},
   ) {}
 
   /** True once the task stopped reading input (it only finishes from now on). */
@@ -106,6 +108,7 @@ export class TaskCheckpointing {
    */
   awaitFinalCheckpoint(): void {
     this.finalCheckpoint = { takenId: undefined, confirmed: false };
+    this.onAwaitingFinalCheckpoint();
   }
 
   /** Handles what the last slice of network input changed: given-up checkpoints, an aligned one. */

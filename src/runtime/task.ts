@@ -49,6 +49,8 @@ export interface TaskEnvironment {
   logger: Logger;
   config: FlussConfig;
   onStateChange(state: ExecutionState, error?: Error): void;
+  /** A source task reached the end of its input and awaits its final checkpoint (the JobManager may trigger it at once). */
+  onEndOfInput?(): void;
   /**
    * Keyed state backends of keyed operators. Default: the job's `stateBackend` setting, else the
    * cluster's `state.backend.type`, with LevelDB databases under {@link localStateDir}.
@@ -269,7 +271,7 @@ export class Task {
     if (inputs && this.restoredChannelState) inputs.replayChannelState(this.restoredChannelState.inputs);
     this.restoredChannelState = undefined;
     this.inputProcessor = inputs;
-    const checkpointing = new TaskCheckpointing(this.taskName, chain, this.checkpointer!, this.mailbox, inputs);
+    const checkpointing = new TaskCheckpointing(this.taskName, chain, this.checkpointer!, this.mailbox, inputs, () => this.env.onEndOfInput?.());
     this.checkpointing = checkpointing;
     const action = inputs
       ? new NetworkInputAction(inputs, this.timers, outputs, checkpointing)

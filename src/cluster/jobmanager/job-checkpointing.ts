@@ -124,6 +124,8 @@ export class JobCheckpointing {
   private notice: string | undefined;
   /** Periodic checkpoints ran before: a deployment now is a restart. */
   private schedulerStartedBefore = false;
+  /** Source subtasks whose input ended, by "vertex/subtask", with the attempt that reported it. */
+  private readonly endedSources = new Map<string, number>();
 
   constructor(private readonly p: JobCheckpointingParams) {
     this.log = p.logger.child({ component: 'CheckpointCoordinator', jobId: p.jobId });
@@ -235,11 +237,31 @@ export class JobCheckpointing {
       // interval later. A first start waits one interval.
       const restarted = this.schedulerStartedBefore || this.checkpointedBefore;
       this.schedulerStartedBefore = true;
-      this.coordinator.startCheckpointScheduler(restarted ? 0 : undefined);
+      this.coordinator.startCheckpointScheduler(restarted || this.allSourcesEnded() ? 0 : undefined);
     } else if (this.coordinator.isPeriodicCheckpointingStarted || this.coordinator.pendingCheckpointIds().length > 0) {
       // Tasks finishing, failing or being cancelled cannot complete a checkpoint any more.
       this.coordinator.abortPendingCheckpoints('Not all tasks of the job are running any more.');
     }
+  }
+
+  /**
+   * A RUNNING source subtask reached the end of its input. Once every source subtask of the
+   * current attempts has, the final checkpoint is triggered right away instead of one interval
+   * later (in-flight checkpoints and the min pause are still respected), so a bounded job ends
+   * promptly. Ignored unless the subtask is RUNNING; no trigger while `mayTrigger` is false (a
+   * stop-with-savepoint is under way, the job is not RUNNING).
+   */
+  sourceEnded(e: ExecutionVertex, mayTrigger: boolean): void {
+    if (e.state !== 'RUNNING') return;
+    this.endedSources.set(`${e.vertexId}/${e.subtaskIndex}`, e.attempt);
+    // Not every task is RUNNING yet: tasksChanged() starts the scheduler at once then.
+    if (mayTrigger && this.allSourcesEnded()) this.coordinator.triggerPeriodicCheckpointNow();
+  }
+
+  /** Every source subtask of the current attempts is RUNNING and reported the end of its input. */
+  private allSourcesEnded(): boolean {
+    const sources = this.p.graph.executions.filter((x) => x.jobVertex.inputs.length === 0);
+    return sources.every((s) => s.state === 'RUNNING' && this.endedSources.get(`${s.vertexId}/${s.subtaskIndex}`) === s.attempt);
   }
 
   /** The job fails over or is cancelled: checkpoints in flight cannot complete. */

@@ -139,6 +139,7 @@ export function jobManagerServiceHandlers(
         attempt: req.attempt,
         state: req.state,
         failureCause: req.failureCause.split(/\r?\n/, 1)[0] ?? '',
+        endOfInput: req.endOfInput === true,
       });
       return {};
     }),

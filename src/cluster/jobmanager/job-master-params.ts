@@ -66,6 +66,8 @@ export interface TaskStateUpdate extends SubtaskAttempt {
   taskManagerId: string;
   state: ExecutionState;
   failureCause: string;
+  /** With RUNNING: a source reached the end of its input and awaits its final checkpoint. */
+  endOfInput?: boolean;
 }
 
 /**

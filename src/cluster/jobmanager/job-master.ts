@@ -183,6 +183,8 @@ export class JobMaster {
       if (!isTerminalExecutionState(u.state)) sendCancel(this.cancellation, u.taskManagerId, u.vertexId, u.subtaskIndex, u.attempt);
       return;
     }
+    // A source awaiting its final checkpoint: not a state change.
+    if (u.endOfInput === true) return this.checkpointing.sourceEnded(execution, this.jobStatus === 'RUNNING' && !this.savepoints.stopInProgress);
     if (u.state === execution.state) return;
     if (!isTerminalExecutionState(u.state)) {
       if (execution.state !== 'CANCELING') execution.state = u.state;

@@ -132,6 +132,8 @@ export interface TaskExecutionStateUpdate extends JobSubtaskAttempt {
   state: ExecutionState;
   /** One line; empty unless `state` is FAILED. */
   failureCause: string;
+  /** With RUNNING: a source reached the end of its input and awaits its final checkpoint. */
+  endOfInput?: boolean;
 }
 
 /** `Ack` (empty). */

@@ -71,6 +71,7 @@ export function rpcSchemas(limits: PayloadLimits) {
       attempt,
       state: executionStateSchema,
       failureCause: causeSchema,
+      endOfInput: z.boolean().optional(),
     }),
     fetchBundle: z.object({ bundleHash: sha256Schema }),
     submitTask: z.object({ deploymentJson: json(limits.maxJsonBytes).min(1, 'is empty'), jobGraphJson: json(limits.maxJsonBytes).min(1, 'is empty') }),

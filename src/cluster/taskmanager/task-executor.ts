@@ -272,6 +272,7 @@ export class TaskExecutor {
         logger: this.services.logger,
         config: this.services.config,
         onStateChange: (state: ExecutionState, error?: Error) => report(state, error),
+        onEndOfInput: () => void this.services.reportTaskState({ jobId: d.jobId, vertexId: d.vertexId, subtaskIndex: d.subtaskIndex, attempt: d.attempt, state: 'RUNNING', failureCause: '', endOfInput: true }),
         // Keyed state databases live in the job's directory, removed with it.
         localStateDir: this.services.tmpDir,
         managedMemory: this.services.managedMemory,
