@@ -138,7 +138,7 @@ export class TaskInputProcessor {
       const { batch, target, offset } = this.partial;
       this.partial = undefined;
       items++;
-      records += this.processRecords(batch, target, offset, deadline);
+      records += this.processRecords(batch, target, offset, deadline, stop);
       if (this.partial || stop()) return items;
     }
     const bindings = this.bindings;
@@ -158,7 +158,7 @@ export class TaskInputProcessor {
       const target = b.target;
       switch (item.kind) {
         case 'records':
-          records += this.processRecords(item, target, 0, deadline);
+          records += this.processRecords(item, target, 0, deadline, stop);
           if (this.partial || stop()) return items;
           break;
         case 'watermark':
@@ -226,10 +226,10 @@ export class TaskInputProcessor {
   }
 
   /**
-   * Hands records `from..` of a batch to the operator; stops early once `deadline` passed and
-   * remembers where. Returns the number of records handed over.
+   * Hands records `from..` of a batch to the operator; stops early once `deadline` passed or
+   * `stop()` holds, and remembers where. Returns the number of records handed over.
    */
-  private processRecords(batch: RecordBatch, target: LogicalInput, from: number, deadline: number): number {
+  private processRecords(batch: RecordBatch, target: LogicalInput, from: number, deadline: number, stop: () => boolean): number {
     const { values, timestamps } = batch;
     const op = target.op;
     const input = target.input;
@@ -238,7 +238,8 @@ export class TaskInputProcessor {
     while (i < end) {
       op.processElement(values[i], timestamps ? timestamps[i]! : NO_TIMESTAMP, input);
       i++;
-      if ((i & CLOCK_CHECK_MASK) === 0 && i < end && performance.now() > deadline) {
+      // Also stops when an operator refuses input (async I/O at capacity), so a big batch does not overfill it.
+      if ((i & CLOCK_CHECK_MASK) === 0 && i < end && (performance.now() > deadline || stop())) {
         this.partial = { batch, target, offset: i };
         break;
       }

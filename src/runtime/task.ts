@@ -136,7 +136,7 @@ export class Task {
       mailbox.throwIfCanceled();
       this.setState('RUNNING');
       this.logger.debug('running');
-      const outputs = new TaskOutputs(this.partitions);
+      const outputs = new TaskOutputs(this.partitions, chain.inputAvailabilities());
       await this.processInput(outputs);
       await timers.drain(() => outputs.blockedPartition());
       this.checkpointing!.endOfInput();
@@ -225,6 +225,7 @@ export class Task {
       ttlTimeProvider: env.ttlTimeProvider,
       logger: this.logger,
       restoredState: restored,
+      mailboxExecutor: this.mailbox,
     });
     this.chain = chain;
     this.timers.bind(chain);
