@@ -148,7 +148,11 @@ export class Mailbox implements MailboxController {
   async yieldUntil(done: () => boolean): Promise<void> {
     for (;;) {
       this.throwIfStopped();
-      await this.processMail();
+      // Mail posted while the last batch ran (a promise settling in between) is served first.
+      if (this.queue.length > 0) {
+        await this.processMail();
+        continue;
+      }
       if (done()) return;
       await this.race(untilWoken(), true);
     }

@@ -61,8 +61,11 @@ export class AsyncWaitOperator extends AbstractStreamOperator {
   private queue!: StreamElementQueue;
   private downstream!: Output;
   private mail!: MailboxExecutor;
-  /** Records that arrived while the queue was full, not started yet (at most the rest of one batch). */
-  private waiting: InFlight[] = [];
+  /**
+   * Records that arrived while the queue was full, not started yet (at most the rest of one
+   * batch), and the watermarks after them (numbers), which must not overtake them.
+   */
+  private waiting: (InFlight | number)[] = [];
   private waitingHead = 0;
   private state: ListState<StoredElement> | undefined;
   private restored: StoredElement[] = [];
@@ -106,7 +109,10 @@ export class AsyncWaitOperator extends AbstractStreamOperator {
     const output: Output = {
       collect: (v, ts) => this.downstream.collect(v, ts),
       collectSide: (tag, v, ts) => this.downstream.collectSide(tag, v, ts),
-      emitWatermark: (ts) => this.queue.addWatermark(ts),
+      emitWatermark: (ts) => {
+        if (this.waitingHead < this.waiting.length) this.waiting.push(ts);
+        else this.queue.addWatermark(ts);
+      },
       emitWatermarkStatus: ctx.output.emitWatermarkStatus ? (idle) => this.downstream.emitWatermarkStatus!(idle) : undefined,
     };
     await super.open({ ...ctx, output, runtimeContext: stateLessRuntimeContext(ctx.runtimeContext, this.name) });
@@ -140,7 +146,10 @@ export class AsyncWaitOperator extends AbstractStreamOperator {
       items.push(e.timestamp === NO_TIMESTAMP ? { v: e.value } : { v: e.value, t: e.timestamp });
     };
     for (const e of this.queue.pendingRecords()) add(e);
-    for (let i = this.waitingHead; i < this.waiting.length; i++) add(this.waiting[i]!);
+    for (let i = this.waitingHead; i < this.waiting.length; i++) {
+      const w = this.waiting[i]!;
+      if (typeof w !== 'number') add(w);
+    }
     this.state!.update(items);
     return super.snapshotState(ctx);
   }
@@ -268,7 +277,8 @@ export class AsyncWaitOperator extends AbstractStreamOperator {
     while (this.waitingHead < waiting.length && this.queue.size < this.capacity) {
       const e = waiting[this.waitingHead]!;
       waiting[this.waitingHead++] = undefined as never;
-      this.start(e);
+      if (typeof e === 'number') this.queue.addWatermark(e);
+      else this.start(e);
     }
     if (this.waitingHead === waiting.length && waiting.length > 0) {
       this.waiting = [];

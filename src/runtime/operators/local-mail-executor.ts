@@ -27,6 +27,7 @@ export class LocalMailExecutor implements MailboxExecutor {
     for (;;) {
       this.drain();
       if (this.failure !== undefined) throw this.failure;
+      if (this.queue.length > 0) continue;
       if (done()) return;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
