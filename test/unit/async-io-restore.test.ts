@@ -2,6 +2,7 @@
  * Async I/O and checkpoints on running tasks: a checkpoint taken while requests are in flight
  * stores their records; a restore (also at another parallelism: the records are split like any
  * operator list state) requests them again, so the exactly-once FileSink gets every result once.
+ * A canceled task does not wait for requests that never answer.
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -104,4 +105,33 @@ describe('async I/O checkpoints', () => {
       expect([...calls.values()].some((c) => c > 1)).toBe(true);
     });
   }
+
+  it('a task canceled with requests that never answer stops waiting and ends CANCELED', async () => {
+    const out = await tmp('fluss-async-out-');
+    const state = await tmp('fluss-async-state-');
+    let started = 0;
+    const never = (): Promise<never> => {
+      started++;
+      return new Promise<never>(() => undefined);
+    };
+    const run = runJob({
+      producer: () => [
+        op('source', 'Source', new DataGeneratorSource((i) => i, 1000)),
+        op('asyncWait', 'Lookup', { function: never, retryStrategy: undefined }, { settings: { mode: 'ordered', timeoutMs: 0, capacity: 20 } }),
+      ],
+      producerParallelism: 1,
+      consumer: () => [op('sink', 'Files', FileSink.forRowFormat<number>(out), { key: (x: number) => x % 2 })],
+      consumerParallelism: 1,
+      key: (x: number) => x % 2,
+      backend: createKeyedStateBackendFactory({ kind: 'memory', stateDir: state, cacheBytes: 1 << 20 }),
+    });
+    runs.push(run);
+    await until(() => started === 20, 60_000, 'the capacity to fill');
+    for (const t of run.tasks) t.cancel();
+    await run.done;
+    for (const [name, s] of run.states) expect(s.at(-1), name).toBe('CANCELED');
+    // Capacity reached: no request beyond it was started.
+    expect(started).toBe(20);
+  });
 });
+
