@@ -35,6 +35,24 @@ export { TaskManager } from './cluster/taskmanager/task-manager.js';
 export { JobManagerClient } from './cluster/rpc/job-manager-client.js';
 export type { JobInfo, VertexInfo } from './cluster/rpc/messages.js';
 export { VERSION } from './core/version.js';
+// Async I/O (AsyncDataStream, AsyncFunction, retry strategies).
+export { AsyncDataStream, AsyncDataStreamOutputMode } from './api/async-data-stream.js';
+export { RichAsyncFunction } from './api/rich-async-function.js';
+export {
+  AsyncRetryStrategies,
+  RetryPredicates,
+  FixedDelayRetryStrategyBuilder,
+  ExponentialBackoffDelayRetryStrategyBuilder,
+} from './api/async-retry-strategies.js';
+export type {
+  AsyncFunction,
+  AsyncLambda,
+  AsyncUserFunction,
+  AsyncRetryPredicate,
+  AsyncRetryStrategy,
+  AsyncOutputMode,
+  ResultFuture,
+} from './common/async-function.js';
 
 // Wiring the layers below cannot do themselves: local runs go to the mini-cluster, and job
 // bundles evaluated in this process get this very module for `require('fluss')`.

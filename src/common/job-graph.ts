@@ -38,6 +38,7 @@ export type OperatorKind =
   | 'broadcastProcess' // input 0 non-broadcast, input 1 broadcast; userFunction: BroadcastProcessFunction; settings: { broadcastStates }
   | 'keyedBroadcastProcess' // input 0 keyed, input 1 broadcast; userFunction: KeyedBroadcastProcessFunction; settings: { broadcastStates }
   | 'intervalJoin' // two keyed inputs; userFunction: ProcessJoinFunction; settings: { lowerBound, upperBound, lowerBoundInclusive, upperBoundInclusive }
+  | 'asyncWait' // userFunction: AsyncWaitSpec (src/common/async-function.ts); settings: AsyncWaitSettings { mode, timeoutMs, capacity }
   | 'sink'; // userFunction: SinkFunction | function | Sink (FileSink, PrintSink, CollectSink)
 
 /** An output of an operator that stays inside its chain. */

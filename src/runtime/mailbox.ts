@@ -136,6 +136,28 @@ export class Mailbox implements MailboxController {
     }
   }
 
+  /** {@link MailboxExecutor.execute}: queues `mail`. */
+  execute(mail: () => void): void {
+    this.post(mail);
+  }
+
+  /**
+   * Runs mail until `done()` holds, waiting for more in between (Flink's MailboxExecutor#yield):
+   * an operator finishing waits here for its own work to come back. Throws when canceled.
+   */
+  async yieldUntil(done: () => boolean): Promise<void> {
+    for (;;) {
+      this.throwIfStopped();
+      // Mail posted while the last batch ran (a promise settling in between) is served first.
+      if (this.queue.length > 0) {
+        await this.processMail();
+        continue;
+      }
+      if (done()) return;
+      await this.race(untilWoken(), true);
+    }
+  }
+
   /** Wakes the loop at wall-clock time `ts` (the earliest requested wins). */
   requestWakeUpAt(ts: number): void {
     if (ts >= this.wakeUpAt) return;

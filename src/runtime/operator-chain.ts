@@ -24,7 +24,7 @@ import { OperatorStateInitializer } from './operator-state-initializer.js';
 import { AbstractStreamOperator } from './operators/abstract-stream-operator.js';
 import { createStreamOperator } from './operators/operator-factory.js';
 import { SourceOperator } from './operators/source-operator.js';
-import type { OperatorContext, StreamOperator } from './stream-operator.js';
+import type { InputAvailability, MailboxExecutor, OperatorContext, StreamOperator } from './stream-operator.js';
 
 export type { KeyedStateBackendFactory } from '../state/keyed-state-backend-factory.js';
 
@@ -47,6 +47,8 @@ export interface OperatorChainOptions {
   logger?: Logger;
   /** State to restore per operator id (absent: fresh start). */
   restoredState?: TaskStateAssignment;
+  /** The task's mailbox, for operators whose work completes outside it (async I/O). */
+  mailboxExecutor?: MailboxExecutor;
 }
 
 /** The synchronous part of one operator's snapshot. */
@@ -91,6 +93,13 @@ export class OperatorChain {
     this.chainOutputs = new ChainOutputs({ ...options, operators: this.operators });
     this.state = new OperatorStateInitializer({ ...options, timerBudget: options.timerBudget ?? unboundedTimerBudget() });
     this.timers = this.state.timers;
+  }
+
+  /** Operators that stop taking input while busy (async I/O at capacity): the task stops reading then. */
+  inputAvailabilities(): InputAvailability[] {
+    const out: InputAvailability[] = [];
+    for (const op of this.operators) if (op.inputAvailability) out.push(op.inputAvailability);
+    return out;
   }
 
   /** Records the chain's record writers wrote so far. */

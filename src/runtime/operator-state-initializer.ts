@@ -15,7 +15,7 @@ import { MemoryKeyedStateBackend } from '../state/memory-keyed-state-backend.js'
 import { OperatorStateStore } from '../state/operator-state-store.js';
 import type { TtlTimeProvider } from '../state/state-ttl.js';
 import { InternalTimerService, type ProcessingTimeService, type TimerFiringBudget } from './internal-timer-service.js';
-import type { OperatorContext, Output, StreamOperator } from './stream-operator.js';
+import type { MailboxExecutor, OperatorContext, Output, StreamOperator } from './stream-operator.js';
 import { StreamingRuntimeContext } from './streaming-runtime-context.js';
 
 /** What the operators' state is set up from. */
@@ -34,6 +34,8 @@ export interface OperatorStateInitializerOptions {
   restoredState?: TaskStateAssignment;
   /** Bounds the firing of every timer service created here. */
   timerBudget: TimerFiringBudget;
+  /** The task's mailbox, handed to operators whose work completes outside it. */
+  mailboxExecutor?: MailboxExecutor;
 }
 
 /** Creates, restores and disposes the state of one subtask's operators. */
@@ -134,6 +136,7 @@ export class OperatorStateInitializer {
       processingTimeService: pts,
       autoWatermarkIntervalMs: job.jobGraph.settings.autoWatermarkIntervalMs,
       restoredCheckpointId: restored?.checkpointId,
+      mailboxExecutor: options.mailboxExecutor,
     } satisfies OperatorContext;
   }
 

@@ -20,6 +20,17 @@ export interface Output {
   emitWatermarkStatus?(idle: boolean): void;
 }
 
+/**
+ * The task's mailbox as an operator sees it (Flink's MailboxExecutor): work that completes
+ * outside the task (a promise, a timer) comes back through it and runs between two slices.
+ */
+export interface MailboxExecutor {
+  /** Runs `mail` in the task's mailbox; what it throws fails the task. */
+  execute(mail: () => void): void;
+  /** Runs mail until `done()` holds (an operator waiting for its own work, e.g. at finish); throws when the task is canceled. */
+  yieldUntil(done: () => boolean): Promise<void>;
+}
+
 /** What an operator gets when opened. */
 export interface OperatorContext {
   readonly operatorName: string;
@@ -44,11 +55,22 @@ export interface OperatorContext {
   readonly autoWatermarkIntervalMs?: number;
   /** Id of the checkpoint this operator's state was restored from; undefined for a fresh start. */
   readonly restoredCheckpointId?: number;
+  /** The task's mailbox, for work completing outside it (absent outside a task: operators fall back to their own). */
+  readonly mailboxExecutor?: MailboxExecutor;
+}
+
+/** Whether an operator takes more input now (an async operator at capacity does not). */
+export interface InputAvailability {
+  isAvailable(): boolean;
+  /** Resolves once it takes input again (also when woken by mail: callers check again). */
+  whenAvailable(): Promise<void>;
 }
 
 /** A runtime operator. */
 export interface StreamOperator {
   readonly name: string;
+  /** Present when the operator may refuse input for a while: the task stops reading input then (backpressure). */
+  readonly inputAvailability?: InputAvailability;
   open(ctx: OperatorContext): void | Promise<void>;
   /** One record of logical input `input`. */
   processElement(value: unknown, timestamp: number, input: number): void;

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { ResultPartition } from '../network/shuffle-types.js';
 import { untilWoken, type MailboxController, type MailboxDefaultAction } from './mailbox.js';
 import type { SourceOperator } from './operators/source-operator.js';
+import type { InputAvailability } from './stream-operator.js';
 import type { TaskCheckpointing } from './task-checkpointing.js';
 import type { TaskInputProcessor } from './task-input-processor.js';
 import { SLICE_MILLIS, type TimerSlicing } from './timer-slicing.js';
@@ -22,10 +23,20 @@ export const RECORDS_PER_SLICE = 2048;
 
 /** The output side of a task, as its input actions see it. */
 export class TaskOutputs {
-  /** True when some output partition cannot take more data now (bound once, read per slice). */
-  readonly backpressured = (): boolean => this.blockedPartition() !== undefined;
+  /** True when some output partition or operator cannot take more data now (bound once, read per slice). */
+  readonly backpressured = (): boolean => this.blockedPartition() !== undefined || this.blockedOperator() !== undefined;
 
-  constructor(private readonly partitions: readonly ResultPartition[]) {}
+  constructor(
+    private readonly partitions: readonly ResultPartition[],
+    /** Operators of the chain that stop taking input while busy (async I/O at capacity). */
+    private readonly operators: readonly InputAvailability[] = [],
+  ) {}
+
+  /** The first operator of the chain that takes no more input now, if any. */
+  blockedOperator(): InputAvailability | undefined {
+    for (const o of this.operators) if (!o.isAvailable()) return o;
+    return undefined;
+  }
 
   /** The first output partition that cannot take more data now, if any. */
   blockedPartition(): ResultPartition | undefined {
@@ -38,7 +49,7 @@ export class TaskOutputs {
 function beginSlice(timers: TimerSlicing, outputs: TaskOutputs, controller: MailboxController): number | undefined {
   const deadline = performance.now() + SLICE_MILLIS;
   timers.beginSlice(deadline);
-  const blocked = outputs.blockedPartition();
+  const blocked = outputs.blockedPartition() ?? outputs.blockedOperator();
   if (blocked) {
     controller.suspendDefaultAction(blocked.whenAvailable(), true);
     return undefined;

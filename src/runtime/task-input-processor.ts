@@ -163,14 +163,14 @@ export class TaskInputProcessor {
       const { batch, target, offset, channel } = this.partial;
       this.partial = undefined;
       items++;
-      records += this.processRecords(batch, target, offset, deadline, channel);
+      records += this.processRecords(batch, target, offset, deadline, channel, stop);
       if (this.partial || stop()) return items;
     }
     // Replayed channel state precedes everything, barriers included (it is older than all of them).
     while (this.replay.length > 0) {
       const { batch, target, channel } = this.replay.shift()!;
       items++;
-      records += this.processRecords(batch, target, 0, deadline, channel);
+      records += this.processRecords(batch, target, 0, deadline, channel, stop);
       if (this.partial || stop() || records >= maxRecords) return items;
     }
 
@@ -192,7 +192,7 @@ export class TaskInputProcessor {
       switch (item.kind) {
         case 'records':
           if (this.channelState && this.aligner.isPersisting(b.globalOffset + gi.channel)) this.channelState.addInput(b.globalOffset + gi.channel, item);
-          records += this.processRecords(item, target, 0, deadline, b.globalOffset + gi.channel);
+          records += this.processRecords(item, target, 0, deadline, b.globalOffset + gi.channel, stop);
           if (this.partial || stop()) return items;
           break;
         case 'watermark':
@@ -329,10 +329,10 @@ export class TaskInputProcessor {
   }
 
   /**
-   * Hands records `from..` of a batch to the operator; stops early once `deadline` passed and
-   * remembers where. Returns the number of records handed over.
+   * Hands records `from..` of a batch to the operator; stops early once `deadline` passed or
+   * `stop()` holds, and remembers where. Returns the number of records handed over.
    */
-  private processRecords(batch: RecordBatch, target: LogicalInput, from: number, deadline: number, channel: number): number {
+  private processRecords(batch: RecordBatch, target: LogicalInput, from: number, deadline: number, channel: number, stop: () => boolean): number {
     const { values, timestamps } = batch;
     const op = target.op;
     const input = target.input;
@@ -342,7 +342,8 @@ export class TaskInputProcessor {
     while (i < end) {
       op.processElement(values[i], timestamps ? timestamps[i]! : NO_TIMESTAMP, input);
       i++;
-      if ((i & mask) === 0 && i < end && performance.now() > deadline) {
+      // Also stops when an operator refuses input (async I/O at capacity), so a big batch does not overfill it.
+      if ((i & mask) === 0 && i < end && (performance.now() > deadline || stop())) {
         if (i - from <= mask + 1 && mask > 0) this.clockMask = mask >> 1;
         this.partial = { batch, target, offset: i, channel };
         break;

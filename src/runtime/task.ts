@@ -147,7 +147,7 @@ export class Task {
       if (channelState) this.restoredChannelState = replayOutputChannelState(channelState, this.partitions, this.logger);
       this.setState('RUNNING');
       this.logger.debug('running');
-      const outputs = new TaskOutputs(this.partitions);
+      const outputs = new TaskOutputs(this.partitions, chain.inputAvailabilities());
       await this.processInput(outputs);
       await timers.drain(() => outputs.blockedPartition());
       this.checkpointing!.endOfInput();
@@ -236,6 +236,7 @@ export class Task {
       ttlTimeProvider: env.ttlTimeProvider,
       logger: this.logger,
       restoredState: restored,
+      mailboxExecutor: this.mailbox,
     });
     this.chain = chain;
     this.timers.bind(chain);

@@ -74,6 +74,10 @@ export interface SequenceJobParams {
   restartDelayMs?: number;
   /** More `fluss run` flags (e.g. `--restoreFromEmptyOnDamage`). */
   runFlags?: string[];
+  /** Another job with the same arguments and output (default {@link SEQUENCE_JOB}). */
+  jobSource?: string;
+  /** Arguments after the restart delay, for such a job. */
+  extraArgs?: string[];
 }
 
 /** A JobManager and TaskManagers as processes that a test may kill and replace. */
@@ -146,12 +150,12 @@ export class KillableCluster {
   /** Writes the job file and submits it detached; resolves with the job id. */
   async submit(params: SequenceJobParams): Promise<string> {
     const jobFile = join(this.workDir, 'sequence-job.ts');
-    writeFileSync(jobFile, SEQUENCE_JOB);
+    writeFileSync(jobFile, params.jobSource ?? SEQUENCE_JOB);
     const r = await runCli([
       'run', '-d', '-m', this.address, ...(params.runFlags ?? []), jobFile, this.outputDir,
       String(params.records), String(params.keys), String(params.ratePerSecond),
       String(params.checkpointIntervalMs), String(params.parallelism), String(params.sinkDelayMs ?? 0),
-      String(params.restartDelayMs ?? 100),
+      String(params.restartDelayMs ?? 100), ...(params.extraArgs ?? []),
     ]);
     if (r.code !== 0) throw new Error(`submission failed (${r.code}): ${r.stderr}`);
     return /JobID ([0-9a-f]{32})/.exec(r.stdout)![1]!;

@@ -64,7 +64,7 @@ const PARTITIONER_KINDS = ['forward', 'rebalance', 'rescale', 'shuffle', 'global
 const OPERATOR_KINDS = [
   'source', 'map', 'flatMap', 'filter', 'process', 'timestampsAndWatermarks', 'window', 'keyedProcess', 'keyedReduce',
   'keyedAggregation', 'coMap', 'coFlatMap', 'coProcess', 'keyedCoProcess', 'broadcastProcess', 'keyedBroadcastProcess',
-  'intervalJoin', 'sink',
+  'intervalJoin', 'sink', 'asyncWait',
 ] as const;
 
 const jobEdgeSchema = z.looseObject({

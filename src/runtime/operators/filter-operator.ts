@@ -1,6 +1,7 @@
 /** The `filter` operator: forwards the records its predicate accepts. */
 import type { KeySelector } from '../../common/functions.js';
 import { bindUserFunction } from '../user-function.js';
+import { promiseReturned } from './promise-returned.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
 import { bindKeySelector } from './keyed-process-operator.js';
 
@@ -24,6 +25,10 @@ export class FilterOperator extends AbstractStreamOperator {
       keep = this.fn(value);
     } catch (err) {
       throw this.userError(err);
+    }
+    if (typeof keep !== 'boolean') {
+      const e = promiseReturned(this.name, 'filter', keep);
+      if (e) throw e;
     }
     if (keep) this.output.collect(value, timestamp);
   }

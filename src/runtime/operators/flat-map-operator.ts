@@ -1,6 +1,7 @@
 /** The `flatMap` operator: any number of outputs per input, keeping the input's timestamp. */
 import type { Collector, KeySelector } from '../../common/functions.js';
 import { bindUserFunction } from '../user-function.js';
+import { promiseReturned } from './promise-returned.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
 import { bindKeySelector } from './keyed-process-operator.js';
 
@@ -22,11 +23,16 @@ export class FlatMapOperator extends AbstractStreamOperator {
 
   processElement(value: unknown, timestamp: number): void {
     this.timestamp = timestamp;
+    let r: unknown;
     try {
       if (this.keyOf) this.ctx.keyedStateBackend!.setCurrentKey(this.keyOf(value));
-      this.fn(value, this.collector);
+      r = this.fn(value, this.collector);
     } catch (err) {
       throw this.userError(err);
+    }
+    if (r !== undefined) {
+      const e = promiseReturned(this.name, 'flatMap', r);
+      if (e) throw e;
     }
   }
 }

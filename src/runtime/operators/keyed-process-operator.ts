@@ -8,6 +8,7 @@ import type { Collector, KeySelector, OnTimerContext } from '../../common/functi
 import type { OutputTag } from '../../common/output-tag.js';
 import { bindUserFunction } from '../user-function.js';
 import { visibleTimestamp } from './abstract-stream-operator.js';
+import { promiseReturned } from './promise-returned.js';
 import { KeyedTimerOperator } from './keyed-timer-operator.js';
 import { InvalidArgumentError } from '../../core/errors.js';
 
@@ -39,11 +40,16 @@ export class KeyedProcessOperator extends KeyedTimerOperator<OnTimerContext<unkn
   processElement(value: unknown, timestamp: number): void {
     this.timestamp = timestamp;
     this.contextTimestamp = timestamp;
+    let r: unknown;
     try {
       this.ctx.keyedStateBackend!.setCurrentKey(this.keyOf(value));
-      this.fn(value, this.keyedContext, this.collector);
+      r = this.fn(value, this.keyedContext, this.collector);
     } catch (err) {
       throw this.userError(err);
+    }
+    if (r !== undefined) {
+      const e = promiseReturned(this.name, 'processElement', r);
+      if (e) throw e;
     }
   }
 }

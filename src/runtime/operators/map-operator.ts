@@ -1,6 +1,7 @@
 /** The `map` operator: one output per input, keeping the input's timestamp. */
 import type { KeySelector } from '../../common/functions.js';
 import { bindUserFunction } from '../user-function.js';
+import { promiseReturned } from './promise-returned.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
 import { bindKeySelector } from './keyed-process-operator.js';
 
@@ -24,6 +25,11 @@ export class MapOperator extends AbstractStreamOperator {
       result = this.fn(value);
     } catch (err) {
       throw this.userError(err);
+    }
+    // typeof first: records that are not objects cost one comparison.
+    if (typeof result === 'object' && result !== null) {
+      const e = promiseReturned(this.name, 'map', result);
+      if (e) throw e;
     }
     this.output.collect(result, timestamp);
   }

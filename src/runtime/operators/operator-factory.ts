@@ -7,6 +7,9 @@ import type { NodeFunctions } from '../../common/built-job.js';
 import type { OperatorDescriptor } from '../../common/job-graph.js';
 import type { ReduceFunction } from '../../common/functions.js';
 import type { StreamOperator } from '../stream-operator.js';
+import type { AsyncWaitSettings, AsyncWaitSpec } from '../../common/async-function.js';
+import { shallowClone } from '../clone-for-subtask.js';
+import { AsyncWaitOperator } from './async-wait-operator.js';
 import { BroadcastProcessOperator } from './broadcast-process-operator.js';
 import { CoFlatMapOperator } from './co-flat-map-operator.js';
 import { bindInputKeySelectors } from './co-input-keys.js';
@@ -75,6 +78,11 @@ export function createStreamOperator(descriptor: OperatorDescriptor, functions: 
       return new KeyedBroadcastProcessOperator(name, fn, descriptor.settings, keySelector);
     case 'intervalJoin':
       return new IntervalJoinOperator(name, fn, descriptor.settings, functions.keySelectors);
+    case 'asyncWait': {
+      const spec = fn as AsyncWaitSpec;
+      // The function object is per subtask (its runtime context is set at open).
+      return new AsyncWaitOperator(name, { function: shallowClone(spec.function), retryStrategy: spec.retryStrategy }, descriptor.settings as unknown as AsyncWaitSettings);
+    }
     default:
       throw new InvalidArgumentError(`${name}: unknown operator kind ${String(kind)}`);
   }

@@ -6,6 +6,7 @@ import type { Collector, ProcessContext, TimerService } from '../../common/funct
 import type { OutputTag } from '../../common/output-tag.js';
 import { FailedPreconditionError } from '../../core/errors.js';
 import { bindUserFunction } from '../user-function.js';
+import { promiseReturned } from './promise-returned.js';
 import { AbstractStreamOperator, visibleTimestamp } from './abstract-stream-operator.js';
 
 /** Kind `process`. */
@@ -39,10 +40,15 @@ export class ProcessOperator extends AbstractStreamOperator {
 
   processElement(value: unknown, timestamp: number): void {
     this.timestamp = timestamp;
+    let r: unknown;
     try {
-      this.fn(value, this.context, this.collector);
+      r = this.fn(value, this.context, this.collector);
     } catch (err) {
       throw this.userError(err);
+    }
+    if (r !== undefined) {
+      const e = promiseReturned(this.name, 'processElement', r);
+      if (e) throw e;
     }
   }
 }

@@ -16,6 +16,7 @@ import type { KeySelector, SinkContext } from '../../common/functions.js';
 import { isSink, type Sink, type SinkWriter } from '../../common/sink.js';
 import { NO_TIMESTAMP } from '../../common/stream-element.js';
 import { bindUserFunction } from '../user-function.js';
+import { promiseReturned } from './promise-returned.js';
 import { AbstractStreamOperator, visibleTimestamp } from './abstract-stream-operator.js';
 import { bindKeySelector } from './keyed-process-operator.js';
 
@@ -101,12 +102,17 @@ export class SinkOperator extends AbstractStreamOperator {
 
   processElement(value: unknown, timestamp: number): void {
     this.timestamp = timestamp;
+    let r: unknown;
     try {
       if (this.keyOf) this.ctx.keyedStateBackend!.setCurrentKey(this.keyOf(value));
       if (this.writer) this.writer.write(value, this.context);
-      else this.invoke!(value, this.context);
+      else r = this.invoke!(value, this.context);
     } catch (err) {
       throw this.userError(err);
+    }
+    if (r !== undefined) {
+      const e = promiseReturned(this.name, 'invoke', r);
+      if (e) throw e;
     }
   }
 
