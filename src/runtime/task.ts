@@ -136,7 +136,7 @@ export class Task {
       mailbox.throwIfCanceled();
       this.setState('RUNNING');
       this.logger.debug('running');
-      const outputs = new TaskOutputs(this.partitions);
+      const outputs = new TaskOutputs([...this.partitions, ...chain.sinkWriterGates()]);
       await this.processInput(outputs);
       await timers.drain(() => outputs.blockedPartition());
       this.checkpointing!.endOfInput();
