@@ -10,7 +10,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JetStreamSource, ProcessFunction, StreamExecutionEnvironment, WatermarkStrategy } from '../../src/index.js';
-import type { Collector } from '../../src/index.js';
+import type { Collector, ProcessContext } from '../../src/index.js';
 import { numRecordsDropped } from '../../src/connectors/poison-records.js';
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js';
 
@@ -40,7 +40,7 @@ afterAll(async () => {
 
 /** Emits "subject i timestampMatches". */
 class Tag extends ProcessFunction<{ s: string; i: number; ts: number }, string> {
-  processElement(v: { s: string; i: number; ts: number }, ctx: { timestamp(): number | null }, out: Collector<string>): void {
+  processElement(v: { s: string; i: number; ts: number }, ctx: ProcessContext, out: Collector<string>): void {
     out.collect(`${v.s} ${v.i} ${ctx.timestamp() === v.ts}`);
   }
 }

@@ -63,7 +63,7 @@ interface Epoch {
 export class JetStreamSinkWriter<T> implements SinkWriter<T>, CheckpointListener {
   private nc: NatsConnection | undefined;
   private publisher: JetStreamPublisher | undefined;
-  private state: ListState<Epoch> | undefined;
+  private state: ListState<Epoch[]> | undefined;
   /** Key of the records since the last barrier, and how many there were. */
   private epochKey: string;
   private seq = 0;
@@ -102,12 +102,12 @@ export class JetStreamSinkWriter<T> implements SinkWriter<T>, CheckpointListener
       }
     }
     this.publisher = new JetStreamPublisher(jetstream(nc), this.who, s.maxPendingAcks, s.publishTimeoutMs);
-    this.state = ctx.getListState<Epoch>(JETSTREAM_SINK_EPOCHS_STATE);
+    this.state = ctx.getListState<Epoch[]>(JETSTREAM_SINK_EPOCHS_STATE);
     this.lastCheckpointId = ctx.restoredCheckpointId ?? 0;
     this.epochKey = this.keyAfter(this.lastCheckpointId);
     if (ctx.isRestored) {
       // Sealed under the restored (completed) checkpoint: publish again, duplicates are dropped.
-      this.sealed = [...this.state.get()].map((e) => ({ ...e, checkpointId: Math.min(e.checkpointId, this.lastCheckpointId) }));
+      this.sealed = [...this.state.get()].flat().map((e) => ({ ...e, checkpointId: Math.min(e.checkpointId, this.lastCheckpointId) }));
       this.publishDue(this.lastCheckpointId);
     }
   }
@@ -159,7 +159,8 @@ export class JetStreamSinkWriter<T> implements SinkWriter<T>, CheckpointListener
       return this.publisher!.flush();
     }
     this.seal(ctx.checkpointId);
-    this.state!.update(this.sealed.map((e) => ({ ...e })));
+    // One list element per subtask: its epochs stay together, in order, when the state is redistributed.
+    this.state!.update(this.sealed.length > 0 ? [this.sealed.map((e) => ({ ...e }))] : []);
   }
 
   /** The records since the last barrier become the epoch of checkpoint `checkpointId`. */
