@@ -56,10 +56,11 @@ beforeAll(async () => {
   nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
   jsm = await jetstreamManager(nc);
   js = jetstream(nc);
-  await jsm.streams.add({ name: 'OUT', subjects: ['out.>'] });
+  await jsm.streams.add({ name: 'OUT', subjects: ['out.>', 'rescaled.>'] });
   writeFileSync(join(cluster.workDir, 'jetstream-job.ts'), JOB);
-  await cluster.start();
-}, 90_000);
+  // On a loaded machine TaskManagers may take longer than the harness's 30 s to register.
+  await cluster.start().catch(() => cluster.waitForRegistrations(2, 120_000));
+}, 180_000);
 
 afterAll(async () => {
   await cluster.stop();
@@ -126,10 +127,11 @@ async function submit(stream: string, out: string, parallelism: number, restore?
 }
 
 async function waitForCheckpointAfter(jobId: string, after: number): Promise<number> {
-  return waitFor(`a checkpoint after ${after}`, () => {
-    const last = cluster.completedCheckpoints(jobId).at(-1) ?? 0;
-    return last > after ? last : undefined;
+  const last = await waitFor(`a checkpoint after ${after}`, () => {
+    const id = cluster.completedCheckpoints(jobId).at(-1) ?? 0;
+    return id > after ? id : undefined;
   }, 60_000, 100);
+  return last!;
 }
 
 describe('JetStream source and sink exactly once (process cluster)', () => {

@@ -2,7 +2,8 @@
  * The JetStream sink against a real nats-server: a bounded job (JetStream source → map →
  * JetStream sink) stores every record once with a `Nats-Msg-Id` of (job, checkpoint, subtask,
  * sequence) in both delivery guarantees; publishing the same ids again (what a restore does)
- * stores nothing new; a sink whose stream does not exist fails with one line.
+ * stores nothing new; a sink whose stream does not exist, or whose subject no stream takes,
+ * fails with one line.
  */
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
@@ -78,7 +79,7 @@ describe('JetStreamSink', () => {
     }, 60_000);
   }
 
-  it('fails with one line when its stream does not exist', async () => {
+  it('fails with one line when its stream does not exist or no stream takes its subject', async () => {
     const env = StreamExecutionEnvironment.getExecutionEnvironment({ defaultParallelism: 1 });
     env.fromElements('a').sinkTo(JetStreamSink.builder<string>().setServers(server.url).setStream('MISSING').setSubject('x').build());
     const message = await env.execute('missing').then(
@@ -87,5 +88,14 @@ describe('JetStreamSink', () => {
     );
     expect(message.split('\n')).toHaveLength(1);
     expect(message).toContain(`JetStream stream "MISSING" does not exist on NATS at ${server.url}`);
+
+    const env2 = StreamExecutionEnvironment.getExecutionEnvironment({ defaultParallelism: 1 });
+    env2.fromElements('a').sinkTo(JetStreamSink.builder<string>().setServers(server.url).setSubject('nowhere.x').setDeliveryGuarantee('AT_LEAST_ONCE').build());
+    const noStream = await env2.execute('no stream').then(
+      () => 'no error',
+      (err: Error) => err.message,
+    );
+    expect(noStream.split('\n')).toHaveLength(1);
+    expect(noStream).toContain(`no JetStream stream takes subject "nowhere.x" on NATS at ${server.url}`);
   }, 60_000);
 });

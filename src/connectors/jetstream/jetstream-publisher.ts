@@ -34,7 +34,14 @@ export class JetStreamPublisher {
     private readonly who: string,
     private readonly maxPendingAcks: number,
     private readonly timeoutMs: number,
+    /** The stream that takes a subject (rejects with StreamNotFoundError when none does). */
+    private readonly findStream: (subject: string) => Promise<string>,
+    /** The error of a subject no stream takes. */
+    private readonly noStream: (subject: string) => Error,
   ) {}
+
+  /** Subjects known to be taken by a stream. */
+  private readonly checkedSubjects = new Set<string>();
 
   /** Unacknowledged publishes. */
   get inFlight(): number {
@@ -92,13 +99,24 @@ export class JetStreamPublisher {
         this.wake();
       },
       (err: unknown) => {
-        if (this.closed) return;
+        if (this.closed || this.failure) return;
         const text = describeError(err);
         if (FATAL.test(text) && !/timeout|no responders|disconnect|closed/i.test(text)) {
           this.failure ??= new FailedPreconditionError(`${this.who}: publishing to ${m.subject} failed: ${text}`, { cause: err });
           this.pending--;
           this.wake();
           return;
+        }
+        // Nobody answers a subject no stream takes: that is permanent, and one line.
+        if (/no responders|503|not enabled/i.test(text) && !this.checkedSubjects.has(m.subject)) {
+          this.findStream(m.subject).then(
+            () => this.checkedSubjects.add(m.subject),
+            (e: unknown) => {
+              if ((e as Error | undefined)?.name !== 'StreamNotFoundError' || this.failure) return;
+              this.failure = this.noStream(m.subject);
+              this.wake();
+            },
+          );
         }
         // The server restarts or is slow: send the same message (same id) again.
         if (!this.retrying) {

@@ -26,7 +26,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { CheckpointListener, StateInitializationContext, StateSnapshotContext } from '../../common/checkpoint-hooks.js';
 import type { ListState } from '../../common/runtime-context.js';
 import type { SinkWriter, SinkWriterContext } from '../../common/sink.js';
-import { FailedPreconditionError } from '../../core/errors.js';
+import { FailedPreconditionError, NotFoundError } from '../../core/errors.js';
 import { connectJetStream, isStreamNotFound, streamNotFound, type JetStreamConnectionOptions } from './jetstream-connection.js';
 import { JetStreamPublisher, type OutgoingMessage } from './jetstream-publisher.js';
 
@@ -101,7 +101,15 @@ export class JetStreamSinkWriter<T> implements SinkWriter<T>, CheckpointListener
         throw err;
       }
     }
-    this.publisher = new JetStreamPublisher(jetstream(nc), this.who, s.maxPendingAcks, s.publishTimeoutMs);
+    const jsm = await jetstreamManager(nc);
+    this.publisher = new JetStreamPublisher(
+      jetstream(nc),
+      this.who,
+      s.maxPendingAcks,
+      s.publishTimeoutMs,
+      (subject) => jsm.streams.find(subject),
+      (subject) => new NotFoundError(`${this.who}: no JetStream stream takes subject "${subject}" on NATS at ${s.connection.servers.join(',')}`),
+    );
     this.state = ctx.getListState<Epoch[]>(JETSTREAM_SINK_EPOCHS_STATE);
     this.lastCheckpointId = ctx.restoredCheckpointId ?? 0;
     this.epochKey = this.keyAfter(this.lastCheckpointId);
