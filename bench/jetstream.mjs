@@ -38,6 +38,14 @@ const natsPort = await freePort();
 const nats = spawn('nats-server', ['-js', '-sd', join(dir, 'nats'), '-a', '127.0.0.1', '-p', String(natsPort)], { stdio: 'ignore' });
 const url = `nats://127.0.0.1:${natsPort}`;
 const daemons = [];
+// Interrupted (Ctrl-C, a timeout): the server and daemons must not outlive the bench.
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    for (const d of daemons) d.kill('SIGKILL');
+    nats.kill('SIGKILL');
+    process.exit(130);
+  });
+}
 try {
   let nc;
   for (let i = 0; ; i++) {
@@ -71,6 +79,7 @@ try {
   let t = performance.now();
   await publishAll(N, (i) => `in.${i % 4}`, (i) => JSON.stringify({ k: i % KEYS, i }));
   const publishRate = N / ((performance.now() - t) / 1000);
+  console.error(`published ${N} messages`);
 
   // Plain pipe: consume IN, publish every message to PIPE.
   t = performance.now();
