@@ -86,6 +86,13 @@ export class JetStreamPublisher {
     this.check();
   }
 
+  /** Calls `listener` once with the first unrecoverable failure. */
+  onFailure(listener: (err: Error) => void): void {
+    this.failureListener = listener;
+  }
+
+  private failureListener: ((err: Error) => void) | undefined;
+
   close(): void {
     this.closed = true;
     this.wake();
@@ -129,6 +136,11 @@ export class JetStreamPublisher {
   }
 
   private wake(): void {
+    if (this.failure && this.failureListener) {
+      const listener = this.failureListener;
+      this.failureListener = undefined;
+      listener(this.failure);
+    }
     if (this.pending === 0) this.retrying = false;
     if (this.hasSlot() || this.failure || this.closed) {
       const s = this.slot;

@@ -59,6 +59,12 @@ interface Epoch {
   payloads: Uint8Array[];
 }
 
+/** AT_LEAST_ONCE: the unacknowledged publishes of the records between two barriers. */
+interface UnackedEpoch {
+  count: number;
+  done: { resolve: () => void; reject: (err: unknown) => void } | undefined;
+}
+
 /** Writes one subtask's records. */
 export class JetStreamSinkWriter<T> implements SinkWriter<T>, CheckpointListener {
   private nc: NatsConnection | undefined;
@@ -76,6 +82,8 @@ export class JetStreamSinkWriter<T> implements SinkWriter<T>, CheckpointListener
   private failure: unknown;
   private available: (() => void) | undefined;
   private lastCheckpointId = 0;
+  /** AT_LEAST_ONCE: per epoch since the oldest unacknowledged, its unacknowledged publishes. */
+  private readonly unacked: UnackedEpoch[] = [{ count: 0, done: undefined }];
   private readonly who: string;
 
   constructor(
@@ -110,6 +118,9 @@ export class JetStreamSinkWriter<T> implements SinkWriter<T>, CheckpointListener
       (subject) => jsm.streams.find(subject),
       (subject) => new NotFoundError(`${this.who}: no JetStream stream takes subject "${subject}" on NATS at ${s.connection.servers.join(',')}`),
     );
+    this.publisher.onFailure((err) => {
+      for (const e of this.unacked) e.done?.reject(err);
+    });
     this.state = ctx.getListState<Epoch[]>(JETSTREAM_SINK_EPOCHS_STATE);
     this.lastCheckpointId = ctx.restoredCheckpointId ?? 0;
     this.epochKey = this.keyAfter(this.lastCheckpointId);
@@ -126,7 +137,9 @@ export class JetStreamSinkWriter<T> implements SinkWriter<T>, CheckpointListener
     const data = this.settings.serialize(value);
     if (this.settings.guarantee === 'AT_LEAST_ONCE') {
       this.publisher!.check();
-      this.publisher!.publish({ subject, data, msgId: `${this.epochKey}:${this.seq++}` });
+      const epoch = this.unacked.at(-1)!;
+      epoch.count++;
+      this.publisher!.publish({ subject, data, msgId: `${this.epochKey}:${this.seq++}` }, () => this.acked(epoch));
       return;
     }
     if (this.subjects.length >= this.settings.maxBufferedRecords) {
@@ -163,12 +176,37 @@ export class JetStreamSinkWriter<T> implements SinkWriter<T>, CheckpointListener
     if (this.settings.guarantee === 'AT_LEAST_ONCE') {
       this.epochKey = this.keyAfter(ctx.checkpointId);
       this.seq = 0;
-      // The checkpoint is acknowledged once every record before its barrier was stored.
-      return this.publisher!.flush();
+      // The checkpoint is acknowledged once every record before its barrier was stored
+      // (records after the barrier, published meanwhile, do not hold it up).
+      const before = this.unacked.at(-1)!;
+      this.unacked.push({ count: 0, done: undefined });
+      return this.whenAcked(before);
     }
     this.seal(ctx.checkpointId);
     // One list element per subtask: its epochs stay together, in order, when the state is redistributed.
     this.state!.update(this.sealed.length > 0 ? [this.sealed.map((e) => ({ ...e }))] : []);
+  }
+
+  /** AT_LEAST_ONCE: one publish of `epoch` was acknowledged. */
+  private acked(epoch: UnackedEpoch): void {
+    epoch.count--;
+    this.settleAcked();
+  }
+
+  /** Resolves the waits of the oldest epochs whose publishes were all acknowledged. */
+  private settleAcked(): void {
+    while (this.unacked.length > 1 && this.unacked[0]!.count === 0) {
+      const e = this.unacked.shift()!;
+      e.done?.resolve();
+    }
+  }
+
+  /** Resolves once `epoch` and every epoch before it were acknowledged; rejects on a publish failure. */
+  private whenAcked(epoch: UnackedEpoch): Promise<void> {
+    this.settleAcked();
+    if (!this.unacked.includes(epoch)) return Promise.resolve();
+    // A publish failure ends the wait: the checkpoint is then declined with the error.
+    return new Promise<void>((resolve, reject) => (epoch.done = { resolve, reject }));
   }
 
   /** The records since the last barrier become the epoch of checkpoint `checkpointId`. */
