@@ -13,6 +13,12 @@ import './nexmark.js';
 import './testing.js';
 
 export * from './api/index.js';
+export { JetStreamSource, JetStreamSourceBuilder } from './connectors/jetstream/jetstream-source.js';
+export { JetStreamStartingPositions, type JetStreamStartingPosition } from './connectors/jetstream/jetstream-source-settings.js';
+export type { JetStreamRecord, JetStreamDeserializer } from './connectors/jetstream/jetstream-record.js';
+export type { JetStreamConnectionOptions } from './connectors/jetstream/jetstream-connection.js';
+export { JetStreamSink, JetStreamSinkBuilder } from './connectors/jetstream/jetstream-sink.js';
+export type { JetStreamDeliveryGuarantee } from './connectors/jetstream/jetstream-sink-writer.js';
 export {
   FlussError,
   ConfigurationError,

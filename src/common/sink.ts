@@ -23,6 +23,13 @@ export interface SinkWriter<T> {
   flush(endOfInput: boolean): void | Promise<void>;
   /** Frees resources (after `flush(true)` on success, or directly on cancel/failure). */
   close(): void | Promise<void>;
+  /**
+   * False while the writer cannot take more records without growing past its bounds (e.g.
+   * unacknowledged publishes): the task then stops reading input until {@link whenAvailable}.
+   */
+  isAvailable?(): boolean;
+  /** Resolves once {@link isAvailable} is true again. */
+  whenAvailable?(): Promise<void>;
 }
 
 /** A destination of records. */

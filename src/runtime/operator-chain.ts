@@ -24,6 +24,8 @@ import { OperatorStateInitializer } from './operator-state-initializer.js';
 import { AbstractStreamOperator } from './operators/abstract-stream-operator.js';
 import { createStreamOperator } from './operators/operator-factory.js';
 import { SourceOperator } from './operators/source-operator.js';
+import { SinkOperator } from './operators/sink-operator.js';
+import type { OutputGate } from './task-input-actions.js';
 import type { InputAvailability, MailboxExecutor, OperatorContext, StreamOperator } from './stream-operator.js';
 
 export type { KeyedStateBackendFactory } from '../state/keyed-state-backend-factory.js';
@@ -100,6 +102,16 @@ export class OperatorChain {
     const out: InputAvailability[] = [];
     for (const op of this.operators) if (op.inputAvailability) out.push(op.inputAvailability);
     return out;
+  }
+
+  /** Backpressure of the chain's sink writers (those that bound what they buffer). */
+  sinkWriterGates(): OutputGate[] {
+    const gates: OutputGate[] = [];
+    for (const op of this.operators) {
+      const gate = op instanceof SinkOperator ? op.writerGate() : undefined;
+      if (gate) gates.push(gate);
+    }
+    return gates;
   }
 
   /** Records the chain's record writers wrote so far. */

@@ -8,7 +8,6 @@
  * keep new input out until they all fired.
  */
 import { performance } from 'node:perf_hooks';
-import type { ResultPartition } from '../network/shuffle-types.js';
 import { untilWoken, type MailboxController, type MailboxDefaultAction } from './mailbox.js';
 import type { SourceOperator } from './operators/source-operator.js';
 import type { InputAvailability } from './stream-operator.js';
@@ -21,13 +20,19 @@ const SOURCE_POLL_RECORDS = 256;
 /** Records processed per mailbox slice before yielding. */
 export const RECORDS_PER_SLICE = 2048;
 
+/** Something a task writes to that can be full: a result partition, a sink writer. */
+export interface OutputGate {
+  isAvailable(): boolean;
+  whenAvailable(): Promise<void>;
+}
+
 /** The output side of a task, as its input actions see it. */
 export class TaskOutputs {
   /** True when some output partition or operator cannot take more data now (bound once, read per slice). */
   readonly backpressured = (): boolean => this.blockedPartition() !== undefined || this.blockedOperator() !== undefined;
 
   constructor(
-    private readonly partitions: readonly ResultPartition[],
+    private readonly partitions: readonly OutputGate[],
     /** Operators of the chain that stop taking input while busy (async I/O at capacity). */
     private readonly operators: readonly InputAvailability[] = [],
   ) {}
@@ -39,7 +44,7 @@ export class TaskOutputs {
   }
 
   /** The first output partition that cannot take more data now, if any. */
-  blockedPartition(): ResultPartition | undefined {
+  blockedPartition(): OutputGate | undefined {
     for (const p of this.partitions) if (!p.isAvailable()) return p;
     return undefined;
   }

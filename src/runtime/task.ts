@@ -147,7 +147,7 @@ export class Task {
       if (channelState) this.restoredChannelState = replayOutputChannelState(channelState, this.partitions, this.logger);
       this.setState('RUNNING');
       this.logger.debug('running');
-      const outputs = new TaskOutputs(this.partitions, chain.inputAvailabilities());
+      const outputs = new TaskOutputs([...this.partitions, ...chain.sinkWriterGates()], chain.inputAvailabilities());
       await this.processInput(outputs);
       await timers.drain(() => outputs.blockedPartition());
       this.checkpointing!.endOfInput();

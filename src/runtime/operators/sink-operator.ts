@@ -116,6 +116,13 @@ export class SinkOperator extends AbstractStreamOperator {
     }
   }
 
+  /** The writer's backpressure, when it has one (the task treats it like an output partition). */
+  writerGate(): { isAvailable(): boolean; whenAvailable(): Promise<void> } | undefined {
+    const w = this.writer;
+    if (!w?.isAvailable || !w.whenAvailable) return undefined;
+    return { isAvailable: () => w.isAvailable!(), whenAvailable: () => w.whenAvailable!() };
+  }
+
   override async finish(): Promise<void> {
     if (!this.writer) return;
     try {
