@@ -5,7 +5,7 @@
  * frames go to a callback in arrival order; `pause`/`resume` apply backpressure on the socket.
  */
 import type pg from 'pg';
-import type { FlussError } from '../../core/errors.js';
+import { type FlussError, UnavailableError } from '../../core/errors.js';
 import { decodeFrame, formatLsn, parseLsn, standbyStatus, type Lsn, type ReplicationFrame } from './pgoutput.js';
 import { connectPostgres, postgresError, type PostgresConnectionOptions } from './postgres-connection.js';
 import { quoteIdent } from './postgres-sql.js';
@@ -63,7 +63,7 @@ export class ReplicationStream {
     });
     const pub = `'${quoteIdent(publication).replace(/'/g, "''")}'`;
     client.query(`START_REPLICATION SLOT ${quoteIdent(slot)} LOGICAL ${formatLsn(from)} (proto_version '1', publication_names ${pub})`).then(
-      () => this.onError(postgresError(new Error('the server ended the replication stream'), this.what, this.server)),
+      () => this.onError(new UnavailableError(`${this.what}: PostgreSQL at ${this.server} ended the replication stream`)),
       (err: unknown) => this.onError(postgresError(err, `${this.what}: replication from slot ${slot}`, this.server)),
     );
     // The server drops a receiver silent past wal_sender_timeout (60 s by default).
