@@ -13,6 +13,10 @@ import './nexmark.js';
 import './testing.js';
 
 export * from './api/index.js';
+export { JetStreamSource, JetStreamSourceBuilder } from './connectors/jetstream/jetstream-source.js';
+export { JetStreamStartingPositions, type JetStreamStartingPosition } from './connectors/jetstream/jetstream-source-settings.js';
+export type { JetStreamRecord, JetStreamDeserializer } from './connectors/jetstream/jetstream-record.js';
+export type { JetStreamConnectionOptions } from './connectors/jetstream/jetstream-connection.js';
 export {
   FlussError,
   ConfigurationError,

@@ -104,6 +104,9 @@ export class SourceOperator extends AbstractStreamOperator implements WatermarkS
       },
       createOutputForSplit: (splitId) => new SplitReaderOutput(this, assigner, watermarks.output(splitId)),
       releaseOutputForSplit: (splitId) => watermarks.release(splitId),
+      // A reader without splits (more subtasks than partitions) is idle, as in Flink.
+      markIdle: () => this.processWatermarkStatus(true, 0),
+      markActive: () => this.processWatermarkStatus(false, 0),
     };
   }
 
