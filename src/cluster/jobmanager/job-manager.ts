@@ -13,6 +13,8 @@ import { payloadLimitsOf } from '../rpc/payload-limits.js';
 import { BlobStore } from './blob-store.js';
 import { Dispatcher } from './dispatcher.js';
 import { jobManagerServiceHandlers } from './job-manager-service.js';
+import { JobRescaler } from './job-rescaler.js';
+import { rescaleServiceHandlers } from './rescale-service-handlers.js';
 import { ResourceManager } from './resource-manager.js';
 import { RestServer } from './rest/rest-server.js';
 import { TaskMetricsStore } from './task-metrics-store.js';
@@ -30,6 +32,8 @@ export class JobManager {
   readonly resourceManager: ResourceManager;
   /** Task metrics reported with TaskManager heartbeats. */
   readonly taskMetrics = new TaskMetricsStore();
+  /** Rescaling of running jobs (rescale on request, adaptive scheduler, reactive mode). */
+  readonly rescaler: JobRescaler;
   private readonly rest: RestServer;
   private restBound: string | undefined;
   private readonly log: Logger;
@@ -49,12 +53,15 @@ export class JobManager {
     this.resourceManager = new ResourceManager(config, logger, this.security);
     this.dispatcher = new Dispatcher(config, logger, this.resourceManager, new BlobStore(config['high-availability.storageDir']));
     this.dispatcher.onJobRemoved((jobId) => this.taskMetrics.removeJob(jobId));
+    this.rescaler = new JobRescaler(this.dispatcher, this.resourceManager, config, logger);
+    this.dispatcher.onJobRemoved((jobId) => this.rescaler.history.remove(jobId));
     this.rest = new RestServer(
       {
         dispatcher: this.dispatcher,
         resourceManager: this.resourceManager,
         taskMetrics: this.taskMetrics,
         savepointRoots: [config['state.savepoints.dir'], config['state.checkpoints.dir']],
+        rescaler: this.rescaler,
       },
       logger,
       undefined,
@@ -89,10 +96,10 @@ export class JobManager {
       maxReceiveMessageBytes: limits.maxBundleBytes + limits.maxJsonBytes + 64 * 1024,
       onRefused: (reason, method, peer) => this.log.warn({ method, peer, reason }, 'refused an unauthenticated call'),
     });
-    server.addService(
-      loadFlussProto().JobManagerService.service,
-      jobManagerServiceHandlers(this.dispatcher, this.resourceManager, this.rootLogger, this.taskMetrics, limits),
-    );
+    server.addService(loadFlussProto().JobManagerService.service, {
+      ...jobManagerServiceHandlers(this.dispatcher, this.resourceManager, this.rootLogger, this.taskMetrics, limits),
+      ...rescaleServiceHandlers(this.dispatcher, this.rescaler, limits),
+    });
     const host = this.config['jobmanager.bind-host'];
     const bound = await bindServer(server, host, this.config['jobmanager.rpc.port'], this.security);
     const port = bound.slice(bound.lastIndexOf(':') + 1);

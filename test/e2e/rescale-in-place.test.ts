@@ -1,0 +1,207 @@
+/**
+ * Rescaling a running job in place on a real cluster (a JobManager and two TaskManager
+ * processes with 3 slots each, from bin/fluss): a keyed, checkpointed job on LevelDB writing
+ * through the exactly-once FileSink is rescaled with `fluss rescale` 2 → 5 → 1, then one of its
+ * two vertices with a REST PUT of its resource requirements; parallelism is checked in
+ * `fluss status` and REST after each step. The job is then stopped with a savepoint: every
+ * generated record up to where each key stopped is committed exactly once (no duplicates, no
+ * gap per key) and the keyed sequence check (restored ValueState) never alerts. Bad requests
+ * are refused with one line or a JSON error and leave the job running.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, type ProcessCluster, runCli, startProcessCluster, waitFor } from '../helpers/process-cluster.js';
+
+const KEYS = 10;
+const TOKEN = 'rescale-test-token-0123456789';
+
+const JOB = `
+import { DataGeneratorSource, defineJob, FileSink, KeyedProcessFunction, ValueStateDescriptor, WatermarkStrategy } from 'fluss';
+import type { Collector, ValueState } from 'fluss';
+
+interface Event { k: number; s: number }
+
+/** Emits "k s", and an ALERT when a key's sequence number is not the one its state expects. */
+class SequenceCheck extends KeyedProcessFunction<number, Event, string> {
+  private next!: ValueState<number>;
+  open(): void {
+    this.next = this.getRuntimeContext().getState(new ValueStateDescriptor<number>('next-seq'));
+  }
+  processElement(e: Event, _ctx: unknown, out: Collector<string>): void {
+    const expected = this.next.value() ?? 0;
+    if (e.s !== expected) out.collect('ALERT key ' + e.k + ' expected ' + expected + ' got ' + e.s);
+    this.next.update(e.s + 1);
+    out.collect(e.k + ' ' + e.s);
+  }
+}
+
+export default defineJob((env, [out]) => {
+  env.setStateBackend('leveldb');
+  env.enableCheckpointing(500);
+  env
+    .fromSource(new DataGeneratorSource((i: number) => ({ k: i % ${KEYS}, s: Math.floor(i / ${KEYS}) }), 10_000_000, { ratePerSecond: 1500 }), WatermarkStrategy.noWatermarks(), 'events')
+    .uid('events')
+    .keyBy((e: Event) => e.k)
+    .process(new SequenceCheck())
+    .uid('sequence-check')
+    .sinkTo(FileSink.forRowFormat(out))
+    .uid('file-sink');
+});
+`;
+
+function committedLines(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const f of readdirSync(dir)) {
+    if (f.startsWith('.')) continue;
+    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) if (line) out.push(line);
+  }
+  return out;
+}
+
+interface RestVertex {
+  id: string;
+  name: string;
+  parallelism: number;
+  status: string;
+}
+
+describe('rescaling a running job in place (process cluster)', () => {
+  let cluster: ProcessCluster;
+  let dir: string;
+  let rest: string;
+  let jobId = '';
+  const env = { FLUSS_TOKEN: TOKEN };
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'fluss-rescale-'));
+    const restPort = await freePort();
+    rest = `http://127.0.0.1:${restPort}`;
+    cluster = await startProcessCluster({
+      taskManagers: 2,
+      slots: 3,
+      extra: [
+        '-D', `state.checkpoints.dir=${join(dir, 'checkpoints')}`,
+        '-D', `state.savepoints.dir=${join(dir, 'savepoints')}`,
+        '-D', `rest.port=${restPort}`,
+        '-D', `security.auth.token=${TOKEN}`,
+      ],
+    });
+    writeFileSync(join(dir, 'job.ts'), JOB);
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  const m = (): string[] => ['-m', cluster.address];
+  const out = (): string => join(dir, 'out');
+  const vertices = async (): Promise<RestVertex[]> => ((await (await fetch(`${rest}/jobs/${jobId}`)).json()) as { vertices: RestVertex[] }).vertices;
+  const put = (body: unknown, token: string | undefined = TOKEN): Promise<Response> =>
+    fetch(`${rest}/jobs/${jobId}/resource-requirements`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  const moreLines = async (n: number): Promise<void> => {
+    const target = committedLines(out()).length + n;
+    await waitFor(`${target} committed lines`, () => committedLines(out()).length >= target, 90_000, 200);
+  };
+  const rescale = async (n: number): Promise<void> => {
+    const res = await runCli(['rescale', ...m(), '-p', String(n), jobId], env, 150_000);
+    expect(res.stderr).toBe('');
+    expect(res.stdout.trim()).toBe(`Rescaled job ${jobId} to parallelism ${n}.`);
+    expect(res.code).toBe(0);
+    expect((await vertices()).map((v) => [v.parallelism, v.status])).toEqual([[n, 'RUNNING'], [n, 'RUNNING']]);
+    const status = await runCli(['status', ...m(), jobId], env);
+    expect(status.stdout).toMatch(new RegExp(`\\s${n}\\s+RUNNING`));
+  };
+
+  it('rescales 2 → 5 → 1 with fluss rescale and one vertex with a REST PUT: output exactly once', async () => {
+    const run = await runCli(['run', ...m(), '-d', '-p', '2', join(dir, 'job.ts'), out()], env);
+    expect(run.stderr).toBe('');
+    jobId = /JobID ([0-9a-f]{32})/.exec(run.stdout)![1]!;
+    await moreLines(1_500);
+
+    await rescale(5);
+    await moreLines(1_500);
+    await rescale(1);
+    await moreLines(1_500);
+
+    const [source, keyed] = await vertices();
+    const requirements = (await (await fetch(`${rest}/jobs/${jobId}/resource-requirements`)).json()) as Record<string, unknown>;
+    expect(requirements).toEqual({
+      [source!.id]: { parallelism: { lowerBound: 1, upperBound: 1 } },
+      [keyed!.id]: { parallelism: { lowerBound: 1, upperBound: 1 } },
+    });
+    const res = await put({ [keyed!.id]: { parallelism: { lowerBound: 1, upperBound: 3 } } });
+    expect(res.status).toBe(200);
+    await waitFor('the keyed vertex at parallelism 3', async () => {
+      const vs = await vertices();
+      return vs[1]!.parallelism === 3 && vs.every((v) => v.status === 'RUNNING') && vs[0]!.parallelism === 1;
+    }, 90_000, 200);
+    const history = (await (await fetch(`${rest}/jobs/${jobId}/rescales`)).json()) as { rescales: { to: Record<string, number> }[] };
+    expect(history.rescales.map((r) => r.to[keyed!.id])).toEqual([5, 1, 3]);
+    await moreLines(1_500);
+
+    const stop = await runCli(['stop', ...m(), '-p', join(dir, 'savepoints'), jobId], env, 120_000);
+    expect(stop.code).toBe(0);
+
+    const lines = committedLines(out());
+    expect(lines.filter((l) => l.startsWith('ALERT')).slice(0, 5)).toEqual([]);
+    const perKey = new Map<number, number[]>();
+    for (const l of lines) {
+      const [k, s] = l.split(' ').map(Number);
+      perKey.set(k!, [...(perKey.get(k!) ?? []), s!]);
+    }
+    expect(perKey.size).toBe(KEYS);
+    for (const [k, seqs] of perKey) {
+      seqs.sort((a, b) => a - b);
+      // Exactly once: every sequence number from 0 to the key's last one, once.
+      expect(seqs.every((s, i) => s === i), `key ${k}: duplicates or gaps`).toBe(true);
+    }
+    expect(readdirSync(out()).filter((f) => f.startsWith('.'))).toEqual([]);
+  }, 300_000);
+
+  it('refuses bad rescale requests with one line or a JSON error, and nothing changes', async () => {
+    const cli = async (args: string[]): Promise<string> => {
+      const res = await runCli(['rescale', ...m(), ...args], env);
+      expect(res.code).not.toBe(0);
+      expect(res.stdout).toBe('');
+      const errLines = res.stderr.trim().split('\n');
+      expect(errLines).toHaveLength(1);
+      return errLines[0]!;
+    };
+    const other = 'ab'.repeat(16);
+    expect(await cli(['-p', '0', jobId])).toContain('at least 1');
+    expect(await cli(['-p', '-3', jobId])).toContain('at least 1');
+    expect(await cli(['-p', '2.5', jobId])).toContain('positive integer');
+    expect(await cli(['-p', '2', other])).toContain('not found');
+    // The job was stopped: it is FINISHED.
+    expect(await cli(['-p', '2', jobId])).toContain('FINISHED');
+
+    const running = await runCli(['run', ...m(), '-d', '-p', '1', join(dir, 'job.ts'), join(dir, 'out2')], env);
+    jobId = /JobID ([0-9a-f]{32})/.exec(running.stdout)![1]!;
+    await waitFor('the second job running', async () => (await vertices()).every((v) => v.status === 'RUNNING'), 60_000, 200);
+    expect(await cli(['-p', '300', jobId])).toContain('above the job');
+    const [source] = await vertices();
+    const refused = async (res: Response, status: number, text: string): Promise<void> => {
+      expect(res.status).toBe(status);
+      const body = (await res.json()) as { errors: string[] };
+      expect(body.errors).toHaveLength(1);
+      expect(body.errors[0]).toContain(text);
+    };
+    await refused(await put({ nope: { parallelism: { lowerBound: 1, upperBound: 2 } } }), 400, 'no vertex');
+    await refused(await put({ [source!.id]: { parallelism: { lowerBound: 3, upperBound: 2 } } }), 400, 'above upperBound');
+    await refused(await put({ [source!.id]: { parallelism: { lowerBound: 0, upperBound: 2 } } }), 400, 'at least 1');
+    await refused(await put({ [source!.id]: { parallelism: { lowerBound: 1, upperBound: 1.5 } } }), 400, 'integer');
+    await refused(await put({ [source!.id]: { parallelism: { lowerBound: 1, upperBound: 9999 } } }), 400, 'max parallelism');
+    await refused(await put('{not json'), 400, 'not valid JSON');
+    await refused(await put({ [source!.id]: { parallelism: { lowerBound: 7, upperBound: 8 } } }), 409, 'needs at least 7 slots');
+    await refused(await put({ [source!.id]: { parallelism: { lowerBound: 1, upperBound: 2 } } }, undefined), 401, 'missing auth token');
+    const missing = await fetch(`${rest}/jobs/${other}/resource-requirements`);
+    expect(missing.status).toBe(404);
+    expect((await vertices()).map((v) => [v.parallelism, v.status])).toEqual([[1, 'RUNNING'], [1, 'RUNNING']]);
+    await runCli(['cancel', ...m(), jobId], env);
+  }, 120_000);
+});
