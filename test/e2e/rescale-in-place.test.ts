@@ -97,7 +97,7 @@ describe('rescaling a running job in place (process cluster)', () => {
   const m = (): string[] => ['-m', cluster.address];
   const out = (): string => join(dir, 'out');
   const vertices = async (): Promise<RestVertex[]> => ((await (await fetch(`${rest}/jobs/${jobId}`)).json()) as { vertices: RestVertex[] }).vertices;
-  const put = (body: unknown, token: string | undefined = TOKEN): Promise<Response> =>
+  const put = (body: unknown, token = TOKEN): Promise<Response> =>
     fetch(`${rest}/jobs/${jobId}/resource-requirements`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -136,12 +136,13 @@ describe('rescaling a running job in place (process cluster)', () => {
     });
     const res = await put({ [keyed!.id]: { parallelism: { lowerBound: 1, upperBound: 3 } } });
     expect(res.status).toBe(200);
-    await waitFor('the keyed vertex at parallelism 3', async () => {
-      const vs = await vertices();
-      return vs[1]!.parallelism === 3 && vs.every((v) => v.status === 'RUNNING') && vs[0]!.parallelism === 1;
-    }, 90_000, 200);
-    const history = (await (await fetch(`${rest}/jobs/${jobId}/rescales`)).json()) as { rescales: { to: Record<string, number> }[] };
-    expect(history.rescales.map((r) => r.to[keyed!.id])).toEqual([5, 1, 3]);
+    type History = { rescales: { to: Record<string, number> }[] };
+    const history = async (): Promise<History> => (await (await fetch(`${rest}/jobs/${jobId}/rescales`)).json()) as History;
+    await waitFor('the keyed vertex rescaled to 3', async () => (await history()).rescales.length === 3, 90_000, 200);
+    expect((await history()).rescales.map((r) => r.to[keyed!.id])).toEqual([5, 1, 3]);
+    expect((await vertices()).map((v) => [v.parallelism, v.status])).toEqual([[1, 'RUNNING'], [3, 'RUNNING']]);
+    const status = await runCli(['status', ...m(), jobId], env);
+    expect(status.stdout).toMatch(/\s3\s+RUNNING/);
     await moreLines(1_500);
 
     const stop = await runCli(['stop', ...m(), '-p', join(dir, 'savepoints'), jobId], env, 120_000);
@@ -173,16 +174,13 @@ describe('rescaling a running job in place (process cluster)', () => {
       return errLines[0]!;
     };
     const other = 'ab'.repeat(16);
-    expect(await cli(['-p', '0', jobId])).toContain('at least 1');
-    expect(await cli(['-p', '-3', jobId])).toContain('at least 1');
-    expect(await cli(['-p', '2.5', jobId])).toContain('positive integer');
-    expect(await cli(['-p', '2', other])).toContain('not found');
-    // The job was stopped: it is FINISHED.
-    expect(await cli(['-p', '2', jobId])).toContain('FINISHED');
-
     const running = await runCli(['run', ...m(), '-d', '-p', '1', join(dir, 'job.ts'), join(dir, 'out2')], env);
     jobId = /JobID ([0-9a-f]{32})/.exec(running.stdout)![1]!;
     await waitFor('the second job running', async () => (await vertices()).every((v) => v.status === 'RUNNING'), 60_000, 200);
+    expect(await cli(['-p', '0', jobId])).toContain('at least 1');
+    expect(await cli(['--parallelism=-3', jobId])).toContain('at least 1');
+    expect(await cli(['-p', '2.5', jobId])).toContain('positive integer');
+    expect(await cli(['-p', '2', other])).toContain('not found');
     expect(await cli(['-p', '300', jobId])).toContain('above the job');
     const [source] = await vertices();
     const refused = async (res: Response, status: number, text: string): Promise<void> => {
@@ -198,10 +196,13 @@ describe('rescaling a running job in place (process cluster)', () => {
     await refused(await put({ [source!.id]: { parallelism: { lowerBound: 1, upperBound: 9999 } } }), 400, 'max parallelism');
     await refused(await put('{not json'), 400, 'not valid JSON');
     await refused(await put({ [source!.id]: { parallelism: { lowerBound: 7, upperBound: 8 } } }), 409, 'needs at least 7 slots');
-    await refused(await put({ [source!.id]: { parallelism: { lowerBound: 1, upperBound: 2 } } }, undefined), 401, 'missing auth token');
+    await refused(await put({ [source!.id]: { parallelism: { lowerBound: 1, upperBound: 2 } } }, ''), 401, 'missing auth token');
     const missing = await fetch(`${rest}/jobs/${other}/resource-requirements`);
     expect(missing.status).toBe(404);
     expect((await vertices()).map((v) => [v.parallelism, v.status])).toEqual([[1, 'RUNNING'], [1, 'RUNNING']]);
-    await runCli(['cancel', ...m(), jobId], env);
+    expect((await runCli(['cancel', ...m(), jobId], env)).code).toBe(0);
+    await waitFor('the second job cancelled', async () => ((await (await fetch(`${rest}/jobs/${jobId}`)).json()) as { state: string }).state === 'CANCELED', 60_000, 200);
+    expect(await cli(['-p', '2', jobId])).toContain('CANCELED');
+    await refused(await put({ [source!.id]: { parallelism: { lowerBound: 1, upperBound: 2 } } }), 409, 'CANCELED');
   }, 120_000);
 });
