@@ -105,6 +105,12 @@ export const configSchema = z.strictObject({
   'heartbeat.timeout': duration(5_000),
   'parallelism.default': int(1, 1, 32768),
   'slot.request.timeout': duration(30_000),
+  // Elastic scaling (README "Elastic scaling"): the adaptive scheduler and reactive mode, Flink's keys.
+  'jobmanager.scheduler': z.enum(['default', 'adaptive']).default('default'),
+  'scheduler-mode': z.enum(['reactive']).optional(),
+  'jobmanager.adaptive-scheduler.resource-wait-timeout': duration(300_000),
+  'jobmanager.adaptive-scheduler.resource-stabilization-timeout': duration(10_000),
+  'jobmanager.adaptive-scheduler.scaling-interval.min': duration(30_000),
   // How long a job builder may run, on the client and on each TaskManager that runs it again.
   'client.job-builder.timeout': duration(60_000),
   'execution.buffer-timeout': duration(5),

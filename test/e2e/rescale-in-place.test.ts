@@ -8,58 +8,14 @@
  * gap per key) and the keyed sequence check (restored ValueState) never alerts. Bad requests
  * are refused with one line or a JSON error and leave the job running.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type ProcessCluster, runCli, startProcessCluster, waitFor } from '../helpers/process-cluster.js';
+import { committedLines, expectExactlyOnce, SEQUENCE_JOB as JOB } from './rescale-harness.js';
 
-const KEYS = 10;
 const TOKEN = 'rescale-test-token-0123456789';
-
-const JOB = `
-import { DataGeneratorSource, defineJob, FileSink, KeyedProcessFunction, ValueStateDescriptor, WatermarkStrategy } from 'fluss';
-import type { Collector, ValueState } from 'fluss';
-
-interface Event { k: number; s: number }
-
-/** Emits "k s", and an ALERT when a key's sequence number is not the one its state expects. */
-class SequenceCheck extends KeyedProcessFunction<number, Event, string> {
-  private next!: ValueState<number>;
-  open(): void {
-    this.next = this.getRuntimeContext().getState(new ValueStateDescriptor<number>('next-seq'));
-  }
-  processElement(e: Event, _ctx: unknown, out: Collector<string>): void {
-    const expected = this.next.value() ?? 0;
-    if (e.s !== expected) out.collect('ALERT key ' + e.k + ' expected ' + expected + ' got ' + e.s);
-    this.next.update(e.s + 1);
-    out.collect(e.k + ' ' + e.s);
-  }
-}
-
-export default defineJob((env, [out]) => {
-  env.setStateBackend('leveldb');
-  env.enableCheckpointing(500);
-  env
-    .fromSource(new DataGeneratorSource((i: number) => ({ k: i % ${KEYS}, s: Math.floor(i / ${KEYS}) }), 10_000_000, { ratePerSecond: 1500 }), WatermarkStrategy.noWatermarks(), 'events')
-    .uid('events')
-    .keyBy((e: Event) => e.k)
-    .process(new SequenceCheck())
-    .uid('sequence-check')
-    .sinkTo(FileSink.forRowFormat(out))
-    .uid('file-sink');
-});
-`;
-
-function committedLines(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const f of readdirSync(dir)) {
-    if (f.startsWith('.')) continue;
-    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) if (line) out.push(line);
-  }
-  return out;
-}
 
 interface RestVertex {
   id: string;
@@ -148,20 +104,7 @@ describe('rescaling a running job in place (process cluster)', () => {
     const stop = await runCli(['stop', ...m(), '-p', join(dir, 'savepoints'), jobId], env, 120_000);
     expect(stop.code).toBe(0);
 
-    const lines = committedLines(out());
-    expect(lines.filter((l) => l.startsWith('ALERT')).slice(0, 5)).toEqual([]);
-    const perKey = new Map<number, number[]>();
-    for (const l of lines) {
-      const [k, s] = l.split(' ').map(Number);
-      perKey.set(k!, [...(perKey.get(k!) ?? []), s!]);
-    }
-    expect(perKey.size).toBe(KEYS);
-    for (const [k, seqs] of perKey) {
-      seqs.sort((a, b) => a - b);
-      // Exactly once: every sequence number from 0 to the key's last one, once.
-      expect(seqs.every((s, i) => s === i), `key ${k}: duplicates or gaps`).toBe(true);
-    }
-    expect(readdirSync(out()).filter((f) => f.startsWith('.'))).toEqual([]);
+    expectExactlyOnce(out());
   }, 300_000);
 
   it('refuses bad rescale requests with one line or a JSON error, and nothing changes', async () => {

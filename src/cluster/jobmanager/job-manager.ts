@@ -14,6 +14,7 @@ import { BlobStore } from './blob-store.js';
 import { Dispatcher } from './dispatcher.js';
 import { jobManagerServiceHandlers } from './job-manager-service.js';
 import { JobRescaler } from './job-rescaler.js';
+import { AdaptiveScheduler, schedulerConfig, schedulerKindOf } from './adaptive-scheduler.js';
 import { rescaleServiceHandlers } from './rescale-service-handlers.js';
 import { ResourceManager } from './resource-manager.js';
 import { RestServer } from './rest/rest-server.js';
@@ -34,6 +35,8 @@ export class JobManager {
   readonly taskMetrics = new TaskMetricsStore();
   /** Rescaling of running jobs (rescale on request, adaptive scheduler, reactive mode). */
   readonly rescaler: JobRescaler;
+  /** The adaptive scheduler or reactive mode, when configured. */
+  private readonly adaptiveScheduler: AdaptiveScheduler | undefined;
   private readonly rest: RestServer;
   private restBound: string | undefined;
   private readonly log: Logger;
@@ -51,10 +54,16 @@ export class JobManager {
     // Reads the PEM files now: a missing one fails the start with its key named.
     this.security = rpcSecurityFromConfig(config);
     this.resourceManager = new ResourceManager(config, logger, this.security);
-    this.dispatcher = new Dispatcher(config, logger, this.resourceManager, new BlobStore(config['high-availability.storageDir']));
+    this.dispatcher = new Dispatcher(schedulerConfig(config), logger, this.resourceManager, new BlobStore(config['high-availability.storageDir']));
     this.dispatcher.onJobRemoved((jobId) => this.taskMetrics.removeJob(jobId));
     this.rescaler = new JobRescaler(this.dispatcher, this.resourceManager, config, logger);
     this.dispatcher.onJobRemoved((jobId) => this.rescaler.history.remove(jobId));
+    const kind = schedulerKindOf(config);
+    if (kind !== 'default') {
+      const scheduler = new AdaptiveScheduler(kind, () => this.dispatcher.jobMasters(), this.resourceManager, this.rescaler, config, logger);
+      this.dispatcher.onJobCreated((job) => scheduler.jobCreated(job));
+      this.adaptiveScheduler = scheduler;
+    }
     this.rest = new RestServer(
       {
         dispatcher: this.dispatcher,
@@ -150,6 +159,7 @@ export class JobManager {
     if (!server) return;
     this.server = undefined;
     this.dispatcher.stop();
+    this.adaptiveScheduler?.stop();
     this.resourceManager.stop();
     await Promise.all([shutdownServer(server), this.rest.stop()]);
     this.log.info('JobManager stopped');

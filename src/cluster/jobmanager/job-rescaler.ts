@@ -42,6 +42,10 @@ interface JobScaling {
   /** The parallelism the next restart applies (one rescale). */
   pending: Map<string, number> | undefined;
   inProgress: boolean;
+  /** Adaptive scheduler: every restart runs at the parallelism the slots allow within the bounds. */
+  adaptive: boolean;
+  /** When the job last ran at a new parallelism (or started). */
+  lastRescaleAt: number;
 }
 
 /** Rescales the jobs of one Dispatcher. */
@@ -63,6 +67,41 @@ export class JobRescaler {
   /** The job's current requirements; NotFoundError for an unknown job. */
   requirementsOf(jobId: string): ResourceRequirements {
     return this.scalingOf(this.jobOf(jobId)).requirements;
+  }
+
+  /**
+   * Puts a job that has not started yet under the adaptive scheduler: `requirements` replace its
+   * bounds, and it starts — and every restart, after a failure or a lost TaskManager, runs — at
+   * the highest parallelism the slots allow within them (at its lower bounds while too few
+   * slots are there: the slot request waits for them).
+   */
+  makeAdaptive(job: JobMaster, requirements: ResourceRequirements): void {
+    const scaling = this.scalingOf(job);
+    scaling.requirements = requirements;
+    scaling.adaptive = true;
+    job.executionGraph.setParallelism(this.parallelismNow(job, scaling));
+  }
+
+  /** When the job last ran at a new parallelism (or started); undefined for a job never seen. */
+  lastRescaleAt(jobId: string): number | undefined {
+    const job = this.dispatcher.jobMaster(jobId);
+    return job ? this.jobs.get(job)?.lastRescaleAt : undefined;
+  }
+
+  /** True while a rescale of the job is under way. */
+  isRescaling(jobId: string): boolean {
+    const job = this.dispatcher.jobMaster(jobId);
+    return job ? this.jobs.get(job)?.inProgress === true : false;
+  }
+
+  /** The adaptive parallelism of `job` with the slots available now; its lower bounds when they do not fit. */
+  private parallelismNow(job: JobMaster, scaling: JobScaling): Map<string, number> {
+    const slots = this.availableSlots(job);
+    const target = parallelismFor(job.jobGraph, scaling.requirements, slots);
+    if (target) return target;
+    const needed = minimumSlots(scaling.requirements);
+    this.log.warn({ jobId: job.jobId, needed, available: slots }, `Job ${job.jobId} is waiting for resources: it needs ${needed} slots, ${slots} are available`);
+    return new Map([...scaling.requirements].map(([id, b]) => [id, b.lowerBound] as const));
   }
 
   /** Slots the job can run on now: the ones it holds and the free ones. */
@@ -154,10 +193,14 @@ export class JobRescaler {
   private scalingOf(job: JobMaster): JobScaling {
     let scaling = this.jobs.get(job);
     if (!scaling) {
-      const created: JobScaling = { requirements: initialRequirements(job.jobGraph), pending: undefined, inProgress: false };
+      const created: JobScaling = { requirements: initialRequirements(job.jobGraph), pending: undefined, inProgress: false, adaptive: false, lastRescaleAt: job.startTime };
       job.executionGraph.parallelismOnRestart = () => {
-        const next = created.pending;
+        const next = created.pending ?? (created.adaptive ? this.parallelismNow(job, created) : undefined);
         created.pending = undefined;
+        if (next && differsFromCurrent(job.jobGraph, next)) {
+          created.lastRescaleAt = Date.now();
+          this.log.info({ jobId: job.jobId, parallelism: describeParallelism(job.jobGraph, next) }, 'job restarts at a new parallelism');
+        }
         return next;
       };
       this.jobs.set(job, (scaling = created));
