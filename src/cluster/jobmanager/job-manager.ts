@@ -15,6 +15,7 @@ import { Dispatcher } from './dispatcher.js';
 import { jobManagerServiceHandlers } from './job-manager-service.js';
 import { JobRescaler } from './job-rescaler.js';
 import { AdaptiveScheduler, schedulerConfig, schedulerKindOf } from './adaptive-scheduler.js';
+import { autoscalerOptionsOf, JobAutoscaler } from './autoscaler/job-autoscaler.js';
 import { rescaleServiceHandlers } from './rescale-service-handlers.js';
 import { ResourceManager } from './resource-manager.js';
 import { RestServer } from './rest/rest-server.js';
@@ -37,6 +38,8 @@ export class JobManager {
   readonly rescaler: JobRescaler;
   /** The adaptive scheduler or reactive mode, when configured. */
   private readonly adaptiveScheduler: AdaptiveScheduler | undefined;
+  /** The autoscaler (`jobmanager.autoscaler.enabled`). */
+  readonly autoscaler: JobAutoscaler;
   private readonly rest: RestServer;
   private restBound: string | undefined;
   private readonly log: Logger;
@@ -58,6 +61,8 @@ export class JobManager {
     this.dispatcher.onJobRemoved((jobId) => this.taskMetrics.removeJob(jobId));
     this.rescaler = new JobRescaler(this.dispatcher, this.resourceManager, config, logger);
     this.dispatcher.onJobRemoved((jobId) => this.rescaler.history.remove(jobId));
+    this.autoscaler = new JobAutoscaler(autoscalerOptionsOf(config), this.dispatcher, this.rescaler, this.taskMetrics, logger);
+    this.dispatcher.onJobCreated((job) => this.autoscaler.jobCreated(job));
     const kind = schedulerKindOf(config);
     if (kind !== 'default') {
       const scheduler = new AdaptiveScheduler(kind, () => this.dispatcher.jobMasters(), this.resourceManager, this.rescaler, config, logger);
@@ -71,6 +76,7 @@ export class JobManager {
         taskMetrics: this.taskMetrics,
         savepointRoots: [config['state.savepoints.dir'], config['state.checkpoints.dir']],
         rescaler: this.rescaler,
+        autoscaler: this.autoscaler,
       },
       logger,
       undefined,
@@ -125,6 +131,7 @@ export class JobManager {
     const restPort = this.rest.port;
     this.restBound = WILDCARD_HOSTS.has(restHost) ? `${this.config['rest.address']}:${restPort}` : this.rest.address;
     this.resourceManager.start();
+    this.autoscaler.start();
     // Jobs a previous JobManager left running resume once TaskManagers (re)connect.
     const recovered = await this.dispatcher.recoverJobs();
     if (recovered.length > 0) this.log.info({ jobs: recovered }, 'recovered jobs from high-availability.storageDir');
@@ -160,6 +167,7 @@ export class JobManager {
     this.server = undefined;
     this.dispatcher.stop();
     this.adaptiveScheduler?.stop();
+    this.autoscaler.stop();
     this.resourceManager.stop();
     await Promise.all([shutdownServer(server), this.rest.stop()]);
     this.log.info('JobManager stopped');

@@ -17,7 +17,9 @@ import type { Dispatcher } from './dispatcher.js';
 import type { JobMaster } from './job-master.js';
 import {
   describeParallelism,
+  clampToBounds,
   differsFromCurrent,
+  equalizeForwardEdges,
   initialRequirements,
   minimumSlots,
   parallelismFor,
@@ -46,6 +48,8 @@ interface JobScaling {
   adaptive: boolean;
   /** When the job last ran at a new parallelism (or started). */
   lastRescaleAt: number;
+  /** The autoscaler sets the parallelism within the bounds. */
+  autoscaled: boolean;
 }
 
 /** Rescales the jobs of one Dispatcher. */
@@ -125,7 +129,8 @@ export class JobRescaler {
     if (scaling.inProgress) throw new FailedPreconditionError(`Job ${jobId} is already being rescaled.`);
     const merged: ResourceRequirements = new Map([...scaling.requirements, ...requested]);
     const slots = this.availableSlots(job);
-    const target = parallelismFor(job.jobGraph, merged, slots);
+    // An autoscaled job keeps its parallelism where the new bounds allow: the autoscaler moves it.
+    const target = scaling.autoscaled ? clampToBounds(job.jobGraph, merged, slots) : parallelismFor(job.jobGraph, merged, slots);
     if (!target) {
       throw new FailedPreconditionError(`Job ${jobId} needs at least ${minimumSlots(merged)} slots for these lower bounds; ${slots} are available to it.`);
     }
@@ -141,6 +146,38 @@ export class JobRescaler {
     if (wait) await done;
     else done.catch((err: unknown) => this.log.warn({ jobId, err: describeError(err) }, 'rescale failed'));
     return { parallelism: target, rescaled: true };
+  }
+
+  /**
+   * Rescales the job to `desired` parallelism per vertex (the autoscaler's decision), capped by
+   * the slots it can have and equalised across forward edges; resolves with false when that is
+   * the current parallelism, true once every task runs at the new one. Refusals as {@link update}.
+   */
+  async rescaleTo(jobId: string, desired: ReadonlyMap<string, number>, trigger: RescaleTrigger): Promise<boolean> {
+    const job = this.jobOf(jobId);
+    if (job.status !== 'RUNNING') throw new FailedPreconditionError(`Job ${jobId} is ${job.status}: only a running job can be rescaled.`);
+    const scaling = this.scalingOf(job);
+    if (scaling.inProgress) throw new FailedPreconditionError(`Job ${jobId} is already being rescaled.`);
+    const slots = this.availableSlots(job);
+    const capped = new Map(job.jobGraph.vertices.map((v) => [v.id, Math.max(1, Math.min(desired.get(v.id) ?? v.parallelism, slots))] as const));
+    const target = equalizeForwardEdges(job.jobGraph, capped);
+    if (!differsFromCurrent(job.jobGraph, target)) return false;
+    if (!job.checkpointing.storage.checkpointsDir) {
+      throw new FailedPreconditionError(`Job ${jobId} cannot be rescaled in place: it has no checkpoint storage (set state.checkpoints.dir).`);
+    }
+    await this.rescale(job, scaling, target, trigger);
+    return true;
+  }
+
+  /**
+   * Puts a job under the autoscaler with `requirements` as its bounds: from now on a change of
+   * the bounds keeps each vertex's parallelism where they allow instead of moving it to the
+   * upper bound. NotFoundError for an unknown job.
+   */
+  makeAutoscaled(jobId: string, requirements: ResourceRequirements): void {
+    const scaling = this.scalingOf(this.jobOf(jobId));
+    scaling.requirements = requirements;
+    scaling.autoscaled = true;
   }
 
   /** Takes the rescale's checkpoint, restarts the job at `target` and waits until every task runs. */
@@ -193,7 +230,7 @@ export class JobRescaler {
   private scalingOf(job: JobMaster): JobScaling {
     let scaling = this.jobs.get(job);
     if (!scaling) {
-      const created: JobScaling = { requirements: initialRequirements(job.jobGraph), pending: undefined, inProgress: false, adaptive: false, lastRescaleAt: job.startTime };
+      const created: JobScaling = { requirements: initialRequirements(job.jobGraph), pending: undefined, inProgress: false, adaptive: false, lastRescaleAt: job.startTime, autoscaled: false };
       job.executionGraph.parallelismOnRestart = () => {
         const next = created.pending ?? (created.adaptive ? this.parallelismNow(job, created) : undefined);
         created.pending = undefined;

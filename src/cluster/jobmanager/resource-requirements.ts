@@ -103,6 +103,20 @@ export function parallelismFor(jobGraph: JobGraph, requirements: ResourceRequire
   return out;
 }
 
+/**
+ * Per vertex, its current parallelism moved into its bounds (and below `slots`); undefined when
+ * a lower bound does not fit. Forward-joined vertices ending unequal: InvalidArgumentError.
+ */
+export function clampToBounds(jobGraph: JobGraph, requirements: ResourceRequirements, slots: number): Map<string, number> | undefined {
+  const capped = new Map<string, ParallelismBounds>();
+  for (const v of jobGraph.vertices) {
+    const b = requirements.get(v.id) ?? { lowerBound: 1, upperBound: v.parallelism };
+    const p = Math.min(Math.max(v.parallelism, b.lowerBound), b.upperBound);
+    capped.set(v.id, { lowerBound: b.lowerBound, upperBound: p });
+  }
+  return parallelismFor(jobGraph, capped, slots);
+}
+
 /** The highest lower bound: the slots a job needs at least. */
 export function minimumSlots(requirements: ResourceRequirements): number {
   let min = 1;
@@ -118,4 +132,27 @@ export function differsFromCurrent(jobGraph: JobGraph, parallelism: ReadonlyMap<
 /** "Map=4, Sink=2": a parallelism map for logs and messages. */
 export function describeParallelism(jobGraph: JobGraph, parallelism: ReadonlyMap<string, number>): string {
   return jobGraph.vertices.map((v) => `${v.name}=${parallelism.get(v.id) ?? v.parallelism}`).join(', ');
+}
+
+/**
+ * `parallelism` with vertices joined by forward edges raised to the highest of their group
+ * (a forward edge needs equal parallelism on both ends).
+ */
+export function equalizeForwardEdges(jobGraph: JobGraph, parallelism: ReadonlyMap<string, number>): Map<string, number> {
+  const out = new Map(parallelism);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const v of jobGraph.vertices) {
+      for (const e of v.outputs) {
+        if (e.partitioner !== 'forward') continue;
+        const a = out.get(e.sourceVertexId) ?? 1;
+        const b = out.get(e.targetVertexId) ?? 1;
+        if (a === b) continue;
+        out.set(e.sourceVertexId, Math.max(a, b));
+        out.set(e.targetVertexId, Math.max(a, b));
+        changed = true;
+      }
+    }
+  }
+  return out;
 }

@@ -3,12 +3,15 @@
  * `GET /jobs/:jid/resource-requirements` answers the per-vertex parallelism bounds,
  * `PUT /jobs/:jid/resource-requirements` updates them (vertices left out keep theirs; the
  * token is checked like every write) and starts the rescale they imply, answering 200 `{}` once
- * it started; `GET /jobs/:jid/rescales` lists the job's rescales (Fluss's own).
+ * it started; `GET /jobs/:jid/rescales` lists the job's rescales and `GET /jobs/:jid/autoscaler`
+ * the autoscaler's evaluations, decisions with their inputs and the parallelism over time
+ * (Fluss's own).
  */
 import { isId } from '../../../core/ids.js';
 import type { Dispatcher } from '../dispatcher.js';
 import type { JobMaster } from '../job-master.js';
 import type { JobRescaler } from '../job-rescaler.js';
+import type { JobAutoscaler } from '../autoscaler/job-autoscaler.js';
 import { parseRequirements, requirementsToJson } from '../resource-requirements.js';
 import { RestApiError } from './rest-errors.js';
 import type { RestRequest, RestRouter } from './rest-router.js';
@@ -22,7 +25,7 @@ function jobOf(dispatcher: Dispatcher, req: RestRequest): JobMaster {
 }
 
 /** Adds the resource-requirements and rescale routes to `router`. */
-export function addResourceRequirementsRoutes(router: RestRouter, dispatcher: Dispatcher, rescaler: JobRescaler): void {
+export function addResourceRequirementsRoutes(router: RestRouter, dispatcher: Dispatcher, rescaler: JobRescaler, autoscaler?: JobAutoscaler): void {
   router.add('GET', '/jobs/:jid/resource-requirements', (req) => ({ status: 200, body: requirementsToJson(rescaler.requirementsOf(jobOf(dispatcher, req).jobId)) }));
 
   router.add('PUT', '/jobs/:jid/resource-requirements', async (req) => {
@@ -47,4 +50,6 @@ export function addResourceRequirementsRoutes(router: RestRouter, dispatcher: Di
     const job = jobOf(dispatcher, req);
     return { status: 200, body: { rescales: rescaler.history.of(job.jobId) } };
   });
+
+  if (autoscaler) router.add('GET', '/jobs/:jid/autoscaler', (req) => ({ status: 200, body: autoscaler.view(jobOf(dispatcher, req)) }));
 }
