@@ -99,6 +99,10 @@ describe('rescaling a running job in place (process cluster)', () => {
     expect((await vertices()).map((v) => [v.parallelism, v.status])).toEqual([[1, 'RUNNING'], [3, 'RUNNING']]);
     const status = await runCli(['status', ...m(), jobId], env);
     expect(status.stdout).toMatch(/\s3\s+RUNNING/);
+    // The dashboard's Scaling panel reads these routes (src/web/scaling.js).
+    const page = await (await fetch(`${rest}/`)).text();
+    expect(page).toContain('id="scaling"');
+    expect((await fetch(`${rest}/scaling.js`)).status).toBe(200);
     await moreLines(1_500);
 
     const stop = await runCli(['stop', ...m(), '-p', join(dir, 'savepoints'), jobId], env, 120_000);
