@@ -9,7 +9,7 @@
 // keyed subtask instance reports its first and last record times to a file every 20 ms), and
 // the time until every task is RUNNING again. Ends with one JSON line.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -81,9 +81,11 @@ async function cluster(name, taskManagers, slots, extra = []) {
     '-D', `jobmanager.rpc.port=${port}`, '-D', 'jobmanager.rpc.address=127.0.0.1', '-D', `rest.port=${restPort}`,
     '-D', `state.checkpoints.dir=${join(work, 'checkpoints')}`, '-D', `io.tmp.dirs=${join(work, 'tmp')}`, '-D', 'log.level=warn', ...extra,
   ];
-  const jm = spawn(process.execPath, [bin, 'jobmanager', ...common], { env, stdio: 'ignore' });
-  const tms = Array.from({ length: taskManagers }, () =>
-    spawn(process.execPath, [bin, 'taskmanager', ...common, '-D', `taskmanager.numberOfTaskSlots=${slots}`], { env, stdio: 'ignore' }),
+  // Warnings and errors of every daemon go to <work>/<daemon>.log.
+  const log = (n) => ['ignore', 'ignore', openSync(join(work, `${n}.log`), 'w')];
+  const jm = spawn(process.execPath, [bin, 'jobmanager', ...common], { env, stdio: log('jobmanager') });
+  const tms = Array.from({ length: taskManagers }, (_, i) =>
+    spawn(process.execPath, [bin, 'taskmanager', ...common, '-D', `taskmanager.numberOfTaskSlots=${slots}`], { env, stdio: log(`taskmanager-${i}`) }),
   );
   const rest = `http://127.0.0.1:${restPort}`;
   for (let i = 0; i < 200; i++) {
@@ -143,7 +145,7 @@ async function measure(c, jobId, label, step, parallelism) {
   await step();
   await waitFor(`parallelism ${parallelism} RUNNING`, async () => {
     const vs = await vertices(c, jobId);
-    return vs.length > 0 && vs.every((v) => v.parallelism === parallelism && v.status === 'RUNNING');
+    return vs.length > 0 && vs.every((v) => v.parallelism === parallelism && v.tasks?.RUNNING === parallelism);
   });
   const runningMs = Date.now() - t0;
   await waitFor('records after the step', () => progress(c.work).some((x) => !before.has(x.id) && x.first > 0), 120_000);
@@ -163,7 +165,7 @@ async function measure(c, jobId, label, step, parallelism) {
 }
 
 const results = [];
-console.log(`rescale bench: ${KEYS} keys on LevelDB, source at ${RATE} records/s`);
+console.log(`rescale bench: ${KEYS} keys on LevelDB, source at ${RATE} records/s (daemon logs in ${dir})`);
 const a = await cluster('request', 2, 2);
 try {
   const run = spawnSync(process.execPath, [bin, 'run', '-m', a.address, '-d', '-p', '2', join(dir, 'job.mjs'), join(a.work, 'progress'), String(KEYS), String(RATE)], { env, encoding: 'utf8' });
@@ -188,7 +190,7 @@ try {
   const run = spawnSync(process.execPath, [bin, 'run', '-m', b.address, '-d', join(dir, 'job.mjs'), join(b.work, 'progress'), String(KEYS), String(RATE)], { env, encoding: 'utf8' });
   const jobId = /JobID ([0-9a-f]{32})/.exec(run.stdout)?.[1];
   if (!jobId) throw new Error(`submission failed: ${run.stdout}${run.stderr}`);
-  await waitFor('parallelism 3', async () => (await vertices(b, jobId)).every((v) => v.parallelism === 3 && v.status === 'RUNNING'));
+  await waitFor('parallelism 3', async () => (await vertices(b, jobId)).every((v) => v.parallelism === 3 && v.tasks?.RUNNING === 3));
   console.log(`state filled in ${await filled(b)} ms`);
   results.push(await measure(b, jobId, 'reactive: SIGKILL 1 of 3 TMs', async () => b.tms[2].kill('SIGKILL'), 2));
 } finally {

@@ -16,6 +16,7 @@ import { committedLines, expectExactlyOnce, SEQUENCE_JOB } from './rescale-harne
 interface RestVertex {
   parallelism: number;
   status: string;
+  tasks: Record<string, number>;
 }
 
 describe('reactive mode (process cluster)', () => {
@@ -54,7 +55,8 @@ describe('reactive mode (process cluster)', () => {
     const vertices = async (): Promise<RestVertex[]> => ((await (await fetch(`${rest}/jobs/${jobId}`)).json()) as { vertices: RestVertex[] }).vertices;
     const runsAt = (p: number) => async (): Promise<boolean> => {
       const vs = await vertices();
-      return vs.every((v) => v.parallelism === p && v.status === 'RUNNING');
+      // Every subtask RUNNING (a vertex's status is RUNNING as soon as one of them is).
+      return vs.every((v) => v.parallelism === p && v.tasks['RUNNING'] === p);
     };
     const moreLines = async (n: number): Promise<void> => {
       const target = committedLines(out).length + n;
