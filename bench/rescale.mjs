@@ -158,7 +158,7 @@ async function measure(c, jobId, label, step, parallelism) {
   const jm = rescales.length > 0 && rescales.at(-1).timestamp >= t0 ? rescales.at(-1).durationMs : undefined;
   const result = { step: label, gapMs: firstAfter - lastBefore, untilRunningMs: runningMs, ...(jm !== undefined ? { jobManagerMs: jm } : {}) };
   console.log(
-    `${label.padEnd(28)} gap ${String(result.gapMs).padStart(6)} ms   all RUNNING ${String(runningMs).padStart(6)} ms after the CLI started` +
+    `${label.padEnd(28)} gap ${String(result.gapMs).padStart(6)} ms   all RUNNING ${String(runningMs).padStart(6)} ms after the step started` +
       (jm !== undefined ? ` (JobManager: request → all RUNNING ${jm} ms)` : ''),
   );
   return result;
