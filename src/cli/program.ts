@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../core/version.js';
 import type { CancelOptions } from './cancel-command.js';
+import type { RescaleOptions } from './rescale-command.js';
 import { reportError } from './cli-errors.js';
 import type { CliIO, CommandOutcome } from './cli-io.js';
 import type { DaemonOptions } from './daemon-command.js';
@@ -108,6 +109,21 @@ export function createProgram(io: CliIO, onOutcome: (outcome: CommandOutcome) =>
       guarded(async (jobId: string | undefined, opts: CancelOptions) => {
         const { cancelJob } = await import('./cancel-command.js');
         return cancelJob(jobId, opts, io);
+      }),
+    );
+
+  program
+    .command('rescale')
+    .description('Rescale a running job in place (through a checkpoint taken for it)')
+    .option('-m, --jobmanager <host:port>', 'JobManager running the job')
+    .option('--config <file>', 'YAML configuration file (security.ssl.internal.*, security.auth.token, …)')
+    .option('-D, --define <key=value>', 'configuration override (repeatable); FLUSS_TOKEN also sets security.auth.token', collect, [])
+    .option('-p, --parallelism <N>', 'the new parallelism of every vertex (capped by its max parallelism)')
+    .argument('[jobId]', 'the job id (32 hex digits)')
+    .action(
+      guarded(async (jobId: string | undefined, opts: RescaleOptions) => {
+        const { rescaleJob } = await import('./rescale-command.js');
+        return rescaleJob(jobId, opts, io);
       }),
     );
 

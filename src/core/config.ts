@@ -115,6 +115,21 @@ export const configSchema = z.strictObject({
   'heartbeat.timeout': duration(5_000),
   'parallelism.default': int(1, 1, 32768),
   'slot.request.timeout': duration(30_000),
+  // Elastic scaling (README "Elastic scaling"): the adaptive scheduler and reactive mode, Flink's keys.
+  'jobmanager.scheduler': z.enum(['default', 'adaptive']).default('default'),
+  'scheduler-mode': z.enum(['reactive']).optional(),
+  'jobmanager.adaptive-scheduler.resource-wait-timeout': duration(300_000),
+  'jobmanager.adaptive-scheduler.resource-stabilization-timeout': duration(10_000),
+  'jobmanager.adaptive-scheduler.scaling-interval.min': duration(30_000),
+  // The autoscaler (Flink Kubernetes operator's algorithm, job.autoscaler.* there).
+  'jobmanager.autoscaler.enabled': bool(false),
+  'jobmanager.autoscaler.interval': duration(10_000),
+  'jobmanager.autoscaler.metrics.window': duration(120_000),
+  'jobmanager.autoscaler.stabilization.interval': duration(60_000),
+  'jobmanager.autoscaler.target.utilization': fraction(0.7),
+  'jobmanager.autoscaler.target.utilization.boundary': fraction(0.1),
+  'jobmanager.autoscaler.scale-down.max-factor': fraction(0.6),
+  'jobmanager.autoscaler.scale-down.interval': duration(300_000),
   // How long a job builder may run, on the client and on each TaskManager that runs it again.
   'client.job-builder.timeout': duration(60_000),
   'execution.buffer-timeout': duration(5),

@@ -363,6 +363,7 @@ async function refresh() {
       try {
         const [job, checkpoints, exceptions] = await Promise.all([api(`/jobs/${jid}`), api(`/jobs/${jid}/checkpoints`), api(`/jobs/${jid}/exceptions`)]);
         if (route.view === 'job' && route.jid === jid) renderJob(job, checkpoints, exceptions);
+        if (route.view === 'job' && route.jid === jid && typeof refreshScaling === 'function') await refreshScaling(jid, job);
       } catch (e) {
         if (e.status === 404) notice(`Job ${jid} is not known to this JobManager.`, 'error');
         else throw e;

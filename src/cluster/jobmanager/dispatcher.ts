@@ -48,6 +48,7 @@ export class Dispatcher {
   private readonly watchers = new Map<string, Set<(info: JobInfo) => void>>();
   private readonly log: Logger;
   private readonly removedListeners: ((jobId: string) => void)[] = [];
+  private readonly createdListeners: ((job: JobMaster) => void)[] = [];
   /** Jobs and checkpoint pointers for a restarted JobManager (`high-availability.storageDir`). */
   private readonly haStore: HaStore;
 
@@ -162,6 +163,7 @@ export class Dispatcher {
         }),
     });
     this.jobs.set(jobId, master);
+    if (start.failure === undefined) for (const l of this.createdListeners) l(master);
     if (start.failure !== undefined) master.failAtStart(start.failure);
     else master.start();
   }
@@ -252,6 +254,11 @@ export class Dispatcher {
   /** Calls `listener` with the id of every job the Dispatcher forgets (retention). */
   onJobRemoved(listener: (jobId: string) => void): void {
     this.removedListeners.push(listener);
+  }
+
+  /** Calls `listener` with every JobMaster created, before it starts (the adaptive scheduler sets its parallelism). */
+  onJobCreated(listener: (job: JobMaster) => void): void {
+    this.createdListeners.push(listener);
   }
 
   /** The JobMaster of a job (tests, embedding). */

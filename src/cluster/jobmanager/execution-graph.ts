@@ -69,6 +69,11 @@ export class ExecutionGraph {
   private readonly byVertex = new Map<string, ExecutionVertex[]>();
   /** Every execution vertex, vertices in topological order, subtasks ascending. */
   readonly executions: ExecutionVertex[] = [];
+  /**
+   * Asked at every restart for a new parallelism per vertex (a rescale); undefined or an
+   * unchanged map keeps it (see rescale-restart.ts).
+   */
+  parallelismOnRestart: (() => ReadonlyMap<string, number> | undefined) | undefined;
 
   constructor(readonly jobGraph: JobGraph) {
     for (const v of jobGraph.vertices) {
@@ -97,13 +102,39 @@ export class ExecutionGraph {
     return this.executions.every((e) => e.state === 'FINISHED');
   }
 
-  /** Starts a new attempt of every subtask (global failover). */
+  /** Starts a new attempt of every subtask (global failover), at a new parallelism when one is due. */
   resetForRestart(): void {
+    const next = this.parallelismOnRestart?.();
+    if (next) this.setParallelism(next);
     for (const e of this.executions) {
       e.attempt++;
       e.state = 'CREATED';
       e.location = undefined;
       e.failureCause = '';
+    }
+  }
+
+  /**
+   * Changes vertices' parallelism between attempts (every execution terminal): the job graph's
+   * vertices change with it (deployments carry them), subtasks are added or dropped, added ones
+   * start at the current attempt so the next restart moves every subtask to the same attempt.
+   */
+  setParallelism(parallelism: ReadonlyMap<string, number>): void {
+    let attempt = 0;
+    for (const e of this.executions) attempt = Math.max(attempt, e.attempt);
+    this.executions.length = 0;
+    for (const v of this.jobGraph.vertices) {
+      const p = parallelism.get(v.id) ?? v.parallelism;
+      const subtasks = (this.byVertex.get(v.id) ?? []).slice(0, p);
+      for (let i = subtasks.length; i < p; i++) {
+        const e = new ExecutionVertex(v, i);
+        e.attempt = attempt;
+        e.state = 'CANCELED';
+        subtasks.push(e);
+      }
+      v.parallelism = p;
+      this.byVertex.set(v.id, subtasks);
+      this.executions.push(...subtasks);
     }
   }
 

@@ -13,6 +13,10 @@ import { payloadLimitsOf } from '../rpc/payload-limits.js';
 import { BlobStore } from './blob-store.js';
 import { Dispatcher } from './dispatcher.js';
 import { jobManagerServiceHandlers } from './job-manager-service.js';
+import { JobRescaler } from './job-rescaler.js';
+import { AdaptiveScheduler, schedulerConfig, schedulerKindOf } from './adaptive-scheduler.js';
+import { autoscalerOptionsOf, JobAutoscaler } from './autoscaler/job-autoscaler.js';
+import { rescaleServiceHandlers } from './rescale-service-handlers.js';
 import { ResourceManager } from './resource-manager.js';
 import { RestServer } from './rest/rest-server.js';
 import { TaskMetricsStore } from './task-metrics-store.js';
@@ -30,6 +34,12 @@ export class JobManager {
   readonly resourceManager: ResourceManager;
   /** Task metrics reported with TaskManager heartbeats. */
   readonly taskMetrics = new TaskMetricsStore();
+  /** Rescaling of running jobs (rescale on request, adaptive scheduler, reactive mode). */
+  readonly rescaler: JobRescaler;
+  /** The adaptive scheduler or reactive mode, when configured. */
+  private readonly adaptiveScheduler: AdaptiveScheduler | undefined;
+  /** The autoscaler (`jobmanager.autoscaler.enabled`). */
+  readonly autoscaler: JobAutoscaler;
   private readonly rest: RestServer;
   private restBound: string | undefined;
   private readonly log: Logger;
@@ -47,14 +57,26 @@ export class JobManager {
     // Reads the PEM files now: a missing one fails the start with its key named.
     this.security = rpcSecurityFromConfig(config);
     this.resourceManager = new ResourceManager(config, logger, this.security);
-    this.dispatcher = new Dispatcher(config, logger, this.resourceManager, new BlobStore(config['high-availability.storageDir']));
+    this.dispatcher = new Dispatcher(schedulerConfig(config), logger, this.resourceManager, new BlobStore(config['high-availability.storageDir']));
     this.dispatcher.onJobRemoved((jobId) => this.taskMetrics.removeJob(jobId));
+    this.rescaler = new JobRescaler(this.dispatcher, this.resourceManager, config, logger);
+    this.dispatcher.onJobRemoved((jobId) => this.rescaler.history.remove(jobId));
+    this.autoscaler = new JobAutoscaler(autoscalerOptionsOf(config), this.dispatcher, this.rescaler, this.taskMetrics, logger);
+    this.dispatcher.onJobCreated((job) => this.autoscaler.jobCreated(job));
+    const kind = schedulerKindOf(config);
+    if (kind !== 'default') {
+      const scheduler = new AdaptiveScheduler(kind, () => this.dispatcher.jobMasters(), this.resourceManager, this.rescaler, config, logger);
+      this.dispatcher.onJobCreated((job) => scheduler.jobCreated(job));
+      this.adaptiveScheduler = scheduler;
+    }
     this.rest = new RestServer(
       {
         dispatcher: this.dispatcher,
         resourceManager: this.resourceManager,
         taskMetrics: this.taskMetrics,
         savepointRoots: [config['state.savepoints.dir'], config['state.checkpoints.dir']],
+        rescaler: this.rescaler,
+        autoscaler: this.autoscaler,
       },
       logger,
       undefined,
@@ -89,10 +111,10 @@ export class JobManager {
       maxReceiveMessageBytes: limits.maxBundleBytes + limits.maxJsonBytes + 64 * 1024,
       onRefused: (reason, method, peer) => this.log.warn({ method, peer, reason }, 'refused an unauthenticated call'),
     });
-    server.addService(
-      loadFlussProto().JobManagerService.service,
-      jobManagerServiceHandlers(this.dispatcher, this.resourceManager, this.rootLogger, this.taskMetrics, limits),
-    );
+    server.addService(loadFlussProto().JobManagerService.service, {
+      ...jobManagerServiceHandlers(this.dispatcher, this.resourceManager, this.rootLogger, this.taskMetrics, limits),
+      ...rescaleServiceHandlers(this.dispatcher, this.rescaler, limits),
+    });
     const host = this.config['jobmanager.bind-host'];
     const bound = await bindServer(server, host, this.config['jobmanager.rpc.port'], this.security);
     const port = bound.slice(bound.lastIndexOf(':') + 1);
@@ -109,6 +131,7 @@ export class JobManager {
     const restPort = this.rest.port;
     this.restBound = WILDCARD_HOSTS.has(restHost) ? `${this.config['rest.address']}:${restPort}` : this.rest.address;
     this.resourceManager.start();
+    this.autoscaler.start();
     // Jobs a previous JobManager left running resume once TaskManagers (re)connect.
     const recovered = await this.dispatcher.recoverJobs();
     if (recovered.length > 0) this.log.info({ jobs: recovered }, 'recovered jobs from high-availability.storageDir');
@@ -143,6 +166,8 @@ export class JobManager {
     if (!server) return;
     this.server = undefined;
     this.dispatcher.stop();
+    this.adaptiveScheduler?.stop();
+    this.autoscaler.stop();
     this.resourceManager.stop();
     await Promise.all([shutdownServer(server), this.rest.stop()]);
     this.log.info('JobManager stopped');

@@ -23,6 +23,7 @@ import { JobTimers } from './job-timers.js';
 import { JobCheckpointing } from './job-checkpointing.js';
 import { deployExecutions, recordHighestAttempt, skipAttempts } from './job-deployment.js';
 import { jobCheckpointingParams, type JobMasterParams, type SavepointOptions, type TaskStateUpdate } from './job-master-params.js';
+import { jobInfoOf } from './job-info.js';
 import { JobSavepoints } from './job-savepoints.js';
 import { effectiveRestartStrategy, RestartStrategy } from './restart-strategy.js';
 import { requiredSlots } from './slot-assignment.js';
@@ -130,16 +131,7 @@ export class JobMaster {
 
   /** Status and details for clients. */
   info(): JobInfo {
-    return {
-      jobId: this.jobId,
-      name: this.jobGraph.jobName,
-      status: this.jobStatus,
-      startTime: this.startTime,
-      endTime: this.endTime,
-      // While RESTARTING: the failure being recovered from, so attached clients can show it.
-      failureCause: this.jobStatus === 'FAILED' || this.jobStatus === 'FAILING' || this.jobStatus === 'RESTARTING' ? this.failover.failureCause : '',
-      vertices: this.graph.vertexInfos(),
-    };
+    return jobInfoOf(this);
   }
 
   /**
@@ -242,6 +234,15 @@ export class JobMaster {
   /** Takes a savepoint, cancel-with-savepoint or stop-with-savepoint; resolves with its directory (see {@link JobSavepoints.trigger}). */
   triggerSavepoint(options: SavepointOptions): Promise<string> {
     return this.savepoints.trigger(options);
+  }
+
+  /** Restarts every task without a failure (a rescale, rescale-restart.ts): restores the latest checkpoint, counts for no restart strategy. */
+  restartInPlace(): void {
+    if (this.jobStatus !== 'RUNNING') throw new FailedPreconditionError(`Job ${this.jobId} is ${this.jobStatus}: only a running job can be rescaled.`);
+    this.failover.failureCause = '';
+    this.setStatus('RESTARTING');
+    this.cancelAllTasks();
+    this.checkSettled();
   }
 
   /** Tasks of this job still run from a previous JobManager: new attempts of those subtasks start above theirs. */

@@ -29,6 +29,7 @@ import type {
 } from './messages.js';
 import type { RpcSecurity } from '../../core/rpc/credentials.js';
 import { RpcChannel } from './rpc-channel.js';
+import type { JobResourceRequirementsMessage, UpdateJobResourceRequirementsRequest, UpdateJobResourceRequirementsResponse } from './rescale-messages.js';
 
 /** What `submitJob` sends: a {@link SubmitJobRequest} with the JobGraph as an object. */
 export interface SubmitJobArgs extends Omit<SubmitJobRequest, 'jobGraphJson' | 'jobId'> {
@@ -70,6 +71,8 @@ export interface JobManagerClientOptions {
 const BUNDLE_CALL_TIMEOUT_MS = 120_000;
 /** Deadline of savepoint calls: a savepoint may take as long as the job's checkpoint timeout. */
 const SAVEPOINT_CALL_TIMEOUT_MS = 60 * 60_000;
+/** A rescale answers once every task runs again: a checkpoint plus a redeployment. */
+const RESCALE_CALL_TIMEOUT_MS = 10 * 60_000;
 
 /** Typed client of `fluss.v1.JobManagerService`. */
 export class JobManagerClient {
@@ -183,6 +186,26 @@ export class JobManagerClient {
     };
     const res = await this.channel.unary<TriggerSavepointResponse>('triggerSavepoint', request, SAVEPOINT_CALL_TIMEOUT_MS);
     return res.path;
+  }
+
+  /** The job's resource requirements, Flink's JSON shape (`{"<vertexId>": {"parallelism": {…}}}`). */
+  async getResourceRequirements(jobId: string): Promise<Record<string, { parallelism: { lowerBound: number; upperBound: number } }>> {
+    const res = await this.channel.unary<JobResourceRequirementsMessage>('getJobResourceRequirements', { jobId });
+    return JSON.parse(res.requirementsJson) as Record<string, { parallelism: { lowerBound: number; upperBound: number } }>;
+  }
+
+  /**
+   * Updates a job's resource requirements (`requirements`, Flink's JSON shape) or sets every
+   * vertex to `parallelism`; resolves once a rescale it implies is done.
+   */
+  async updateResourceRequirements(req: { jobId: string; parallelism?: number; requirements?: unknown }): Promise<{ parallelism: Record<string, number>; rescaled: boolean }> {
+    const request: UpdateJobResourceRequirementsRequest = {
+      jobId: req.jobId,
+      requirementsJson: req.requirements === undefined ? '' : JSON.stringify(req.requirements),
+      parallelism: req.parallelism ?? 0,
+    };
+    const res = await this.channel.unary<UpdateJobResourceRequirementsResponse>('updateJobResourceRequirements', request, RESCALE_CALL_TIMEOUT_MS);
+    return { parallelism: JSON.parse(res.parallelismJson) as Record<string, number>, rescaled: res.rescaled };
   }
 
   /** Deletes a savepoint directory (it must hold a `_metadata` file). */

@@ -6,6 +6,7 @@
  * Checkpoint triggers and notifications are routed to the addressed tasks; their acks and
  * declines go to the JobManager through {@link TaskExecutorServices}.
  */
+import { withSubmittedParallelism } from './submitted-parallelism.js';
 import type { JobSubtaskAttempt } from '../../common/subtask-attempt.js';
 import type { CheckpointRequest, TaskCheckpointAck, TaskCheckpointDecline } from '../../checkpoint/checkpoint-types.js';
 import type { CheckpointResponder } from '../../runtime/subtask-checkpoint-coordinator.js';
@@ -320,7 +321,7 @@ export class TaskExecutor {
     }
     // Records and state of the job on this TaskManager decode registered classes by name.
     if (built.types) jobTypeRegistry(d.jobId).include(built.types);
-    return built;
+    return withSubmittedParallelism(built, submitted);
   }
 
   private jobDir(jobId: string): string {

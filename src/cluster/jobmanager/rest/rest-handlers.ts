@@ -18,6 +18,9 @@ import { backpressureLevel, jobDetails, jobExceptions, jobOverview } from './job
 import { RestApiError } from './rest-errors.js';
 import { RestRouter, type RestRequest, type RestResponse } from './rest-router.js';
 import { SavepointTriggers } from './savepoint-triggers.js';
+import type { JobRescaler } from '../job-rescaler.js';
+import type { JobAutoscaler } from '../autoscaler/job-autoscaler.js';
+import { addResourceRequirementsRoutes } from './resource-requirements-routes.js';
 import { memoryConfigurationOf } from '../../taskmanager/task-manager-memory.js';
 
 /** What the handlers read and act on. */
@@ -30,6 +33,10 @@ export interface RestContext {
    * `state.checkpoints.dir`); with none configured, any absolute path is taken as is.
    */
   savepointRoots?: readonly (string | undefined)[];
+  /** Rescaling of running jobs; without it the resource-requirements routes are absent. */
+  rescaler?: JobRescaler;
+  /** The autoscaler, for `GET /jobs/:jid/autoscaler`. */
+  autoscaler?: JobAutoscaler;
 }
 
 /** The body of `POST /jobs/:jid/savepoints` (Flink's fields). */
@@ -209,6 +216,8 @@ export function createRestRouter(ctx: RestContext): RestRouter {
       }),
     });
   });
+
+  if (ctx.rescaler) addResourceRequirementsRoutes(router, dispatcher, ctx.rescaler, ctx.autoscaler);
 
   router.add('GET', '/metrics', () => ({
     status: 200,
