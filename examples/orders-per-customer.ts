@@ -52,11 +52,11 @@ class WithCustomer extends KeyedCoProcessFunction<number, WindowTotal, ChangeRow
   }
 
   processElement2(change: ChangeRow<Customer>, _ctx: KeyedProcessContext<number>, out: Collector<CustomerTotal>): void {
-    if (change.kind === 'DELETE') {
+    if (change.kind === '-D') {
       this.customer.clear();
       return;
     }
-    if (change.kind === 'UPDATE_BEFORE') return;
+    if (change.kind === '-U') return;
     this.customer.update(change.row);
     for (const t of this.waiting.get()) out.collect(enrich(t, change.row));
     this.waiting.clear();

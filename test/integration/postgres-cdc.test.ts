@@ -117,15 +117,15 @@ describe('PostgresCdcSource', () => {
         const problems: string[] = [];
         for (const { id, kind, n } of rows as { id: number; kind: string; n: number }[]) {
           const cur = state.get(id);
-          if (kind === 'INSERT') {
+          if (kind === '+I') {
             if (cur !== undefined) problems.push(`INSERT of present key ${id}`);
             state.set(id, n);
-          } else if (kind === 'UPDATE_BEFORE') {
+          } else if (kind === '-U') {
             if (cur !== n) problems.push(`UPDATE_BEFORE ${id} n=${n}, state ${cur}`);
-          } else if (kind === 'UPDATE_AFTER') {
+          } else if (kind === '+U') {
             if (cur === undefined || n !== cur + 1) problems.push(`UPDATE_AFTER ${id} n=${n}, state ${cur}`);
             state.set(id, n);
-          } else if (kind === 'DELETE') {
+          } else if (kind === '-D') {
             if (cur !== n) problems.push(`DELETE ${id} n=${n}, state ${cur}`);
             state.delete(id);
           }

@@ -1,18 +1,9 @@
 /**
- * Changelog records, as Flink's RowKind marks the rows of an updating (retracting) stream:
- * `+I` insert, `-U` the row an update replaces, `+U` the row replacing it, `-D` delete. The
- * updating operators of this folder (group aggregate, deduplication, top-N) emit a
- * {@link Change} per row; a sink applying them in order ends with the operator's current result.
+ * Folding a changelog ({@link Change} records, Flink's RowKind) into the rows it leaves.
  */
+import type { Change } from '../../common/row-kind.js';
 
-/** Flink's RowKind, by its short string. */
-export type RowKind = '+I' | '-U' | '+U' | '-D';
-
-/** One changelog record: what happened to `row`. */
-export interface Change<T> {
-  kind: RowKind;
-  row: T;
-}
+export type { Change, RowKind } from '../../common/row-kind.js';
 
 /**
  * Applies a changelog to a multiset of rows (identified by `identity`, default their JSON):

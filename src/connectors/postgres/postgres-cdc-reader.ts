@@ -137,7 +137,7 @@ export class PostgresCdcReader implements SourceReader<ChangeRow> {
         await this.roomInQueue();
         if (this.closed) return;
         const r = await snap.query(`FETCH FORWARD ${this.spec.fetchSize} FROM fluss_snapshot`);
-        for (const row of r.rows as Record<string, unknown>[]) this.push({ t: 'row', rec: { kind: 'INSERT', table: t, row, lsn } });
+        for (const row of r.rows as Record<string, unknown>[]) this.push({ t: 'row', rec: { kind: '+I', table: t, row, lsn } });
         if (r.rows.length < this.spec.fetchSize) break;
       }
       await snap.query('CLOSE fluss_snapshot');
@@ -172,12 +172,12 @@ export class PostgresCdcReader implements SourceReader<ChangeRow> {
         const table = `${rel.schema}.${rel.name}`;
         if (!this.tables.has(table)) break;
         const lsn = formatLsn(frame.walStart);
-        if (m.kind === 'insert') this.push({ t: 'change', rec: { kind: 'INSERT', table, row: m.row, lsn } });
-        else if (m.kind === 'delete') this.push({ t: 'change', rec: { kind: 'DELETE', table, row: m.old, lsn } });
+        if (m.kind === 'insert') this.push({ t: 'change', rec: { kind: '+I', table, row: m.row, lsn } });
+        else if (m.kind === 'delete') this.push({ t: 'change', rec: { kind: '-D', table, row: m.old, lsn } });
         else {
           const before = m.old ?? Object.fromEntries(rel.columns.filter((c) => c.key).map((c) => [c.name, m.row[c.name]]));
-          this.push({ t: 'change', rec: { kind: 'UPDATE_BEFORE', table, row: before, lsn } });
-          this.push({ t: 'change', rec: { kind: 'UPDATE_AFTER', table, row: m.row, lsn } });
+          this.push({ t: 'change', rec: { kind: '-U', table, row: before, lsn } });
+          this.push({ t: 'change', rec: { kind: '+U', table, row: m.row, lsn } });
         }
         break;
       }

@@ -1,7 +1,7 @@
 /**
  * Change data capture from PostgreSQL (Flink CDC's `PostgresSource`): a snapshot of the chosen
  * tables, then their changes from a logical replication slot decoded with `pgoutput`, as a
- * changelog of {@link ChangeRow}s (Flink's RowKinds INSERT, UPDATE_BEFORE, UPDATE_AFTER,
+ * changelog of {@link ChangeRow}s (Flink's RowKinds `+I` INSERT, `-U` UPDATE_BEFORE, `+U` UPDATE_AFTER, `-D`
  * DELETE) with the LSN as position. One reader (parallelism 1), as Flink CDC's stream phase.
  *
  * - Handover: the slot is created with an exported snapshot; the snapshot is read inside a
@@ -23,15 +23,12 @@
 import type { StateSnapshotContext } from '../../common/checkpoint-hooks.js';
 import type { Source, SourceReader, SourceReaderContext } from '../../common/source.js';
 import { InvalidArgumentError } from '../../core/errors.js';
+import type { Change } from '../../common/row-kind.js';
 import { checkConnectionOptions, type PostgresConnectionOptions } from './postgres-connection.js';
 import { PostgresCdcReader } from './postgres-cdc-reader.js';
 
-/** Flink's RowKind. */
-export type RowKind = 'INSERT' | 'UPDATE_BEFORE' | 'UPDATE_AFTER' | 'DELETE';
-
-/** One change of a captured table. */
-export interface ChangeRow<R = Record<string, unknown>> {
-  readonly kind: RowKind;
+/** One change of a captured table: a {@link Change} with the table and position it comes from. */
+export interface ChangeRow<R = Record<string, unknown>> extends Change<R> {
   /** `schema.table`. */
   readonly table: string;
   readonly row: R;
