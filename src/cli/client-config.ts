@@ -8,6 +8,8 @@ import { loadConfig, type FlussConfig } from '../core/config.js';
 import { rpcSecurityFromConfig, type RpcSecurity } from '../core/rpc/credentials.js';
 import { JobManagerClient } from '../cluster/rpc/job-manager-client.js';
 import { resolveJobManagerAddress } from './client-address.js';
+import { etcdHaEnabled } from '../cluster/ha/etcd-connection.js';
+import { leaderAddressOf } from '../cluster/ha/client-leader.js';
 
 /** Options every client command accepts. */
 export interface ClientConfigOptions {
@@ -42,7 +44,8 @@ export async function withJobManagerClient<T>(
   fn: (client: JobManagerClient) => Promise<T>,
 ): Promise<T> {
   const config = loadClientConfig(options, env);
-  const address = resolveJobManagerAddress(options.jobmanager, env, config);
+  // With leader election the leader on etcd is the address, whatever -m names.
+  const address = etcdHaEnabled(config) ? await leaderAddressOf(config) : resolveJobManagerAddress(options.jobmanager, env, config);
   const client = new JobManagerClient(address, { security: clientSecurity(config) });
   try {
     return await fn(client);
