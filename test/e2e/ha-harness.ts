@@ -72,11 +72,17 @@ export class HaCluster {
 
   /** The JobManager that currently leads (published its address and did not lose the term since). */
   leader(): HaJobManager | undefined {
-    return this.jobManagers.find((jm) => {
-      if (jm.dead) return false;
+    let best: { jm: HaJobManager; token: number } | undefined;
+    for (const jm of this.jobManagers) {
+      if (jm.dead) continue;
       const log = jm.daemon.stderr();
-      return log.lastIndexOf('Published the leader address') > log.lastIndexOf('Lost the leadership');
-    });
+      if (log.lastIndexOf('Published the leader address') < log.lastIndexOf('Lost the leadership')) continue;
+      // A paused leader has not noticed yet: the newest term (largest token) leads.
+      const tokens = [...log.matchAll(/"fencingToken":"(\d+)"[^\n]*Published the leader address/g)].map((m) => Number(m[1]));
+      const token = tokens.at(-1);
+      if (token !== undefined && (!best || token > best.token)) best = { jm, token };
+    }
+    return best?.jm;
   }
 
   /** Waits until a JobManager other than `not` leads; resolves with it. */
