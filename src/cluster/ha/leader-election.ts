@@ -149,7 +149,7 @@ export class EtcdLeaderElection {
     private readonly keys: ClusterKeys,
     private readonly ttlMs: number,
     private readonly log: Logger,
-    private readonly pollMs = Math.max(50, Math.min(250, Math.floor(ttlMs / 8))),
+    private readonly pollMs = Math.max(50, Math.min(100, Math.floor(ttlMs / 10))),
   ) {}
 
   /** Stops a running {@link campaign} (it resolves undefined). */
