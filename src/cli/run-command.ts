@@ -20,6 +20,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { resolveJobManagerAddress } from './client-address.js';
 import { etcdHaEnabled } from '../cluster/ha/etcd-connection.js';
 import { leaderAddressOf } from '../cluster/ha/client-leader.js';
+import { connectToLeader } from '../cluster/ha/leader-job-manager-client.js';
 import { clientSecurity, loadClientConfig, type ClientConfigOptions } from './client-config.js';
 import { EXIT_FAILURE } from './cli-errors.js';
 import type { CliIO } from './cli-io.js';
@@ -120,7 +121,7 @@ export async function runJob(jobFile: string, args: string[], options: RunOption
       target = cluster.jobManagerAddress;
     }
     // A --local mini-cluster is plaintext on loopback, whatever the client's configuration says.
-    client = new JobManagerClient(target!, { security });
+    client = !options.local && etcdHaEnabled(config) ? await connectToLeader(config, { security }) : new JobManagerClient(target!, { security });
     const jobId = await client.submitJob({
       bundle: bundle.code,
       jobGraph: built.jobGraph,

@@ -50,7 +50,7 @@ describe.skipIf(!etcdAvailable())('high availability on etcd', () => {
   }, 60_000);
 
   it('survives two SIGKILLed leaders: a standby takes over each time and the output is exactly once', async () => {
-    const RECORDS = 30_000;
+    const RECORDS = 45_000;
     cluster = new HaCluster({ jobManagers: 3, taskManagers: 2, slots: 2 });
     await cluster.start();
     const first = cluster.leader()!;
@@ -64,10 +64,12 @@ describe.skipIf(!etcdAvailable())('high availability on etcd', () => {
     latest = await waitForCheckpointAbove(cluster, jobId, latest);
 
     // The CLI pointed at the dead leader's address finds the new leader on etcd.
-    const list = await runCli(['list', '-m', first.rpcAddress, ...cluster.haArgs]);
+    const list = await runCli(['list', '-a', '-m', first.rpcAddress, ...cluster.haArgs]);
     expect(list.stderr).toBe('');
     expect(list.stdout).toContain(jobId);
 
+    // The second kill hits a job that is still running.
+    expect(await cluster.jobState(jobId)).toBe('RUNNING');
     await cluster.kill(second);
     const third = await cluster.waitForLeader(second);
     expect(third).not.toBe(first);

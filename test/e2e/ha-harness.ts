@@ -87,10 +87,10 @@ export class HaCluster {
 
   /** Waits until a JobManager other than `not` leads; resolves with it. */
   async waitForLeader(not?: HaJobManager, timeoutMs = 60_000): Promise<HaJobManager> {
-    return waitFor('a leading JobManager', () => {
+    return waitFor<HaJobManager | undefined>('a leading JobManager', () => {
       const l = this.leader();
       return l && l !== not ? l : undefined;
-    }, timeoutMs, 50).catch((e: Error) => {
+    }, timeoutMs, 50).then((l) => l!).catch((e: Error) => {
       throw new Error(`${e.message}\n${this.logs()}`);
     });
   }

@@ -17,6 +17,8 @@ import { FencedError } from '../../src/cluster/ha/fencing.js';
 import { EtcdLeaderElection, type EtcdLeadership } from '../../src/cluster/ha/leader-election.js';
 import { readLeader } from '../../src/cluster/ha/leader-retrieval.js';
 import { HaStore } from '../../src/cluster/jobmanager/ha-store.js';
+import { LeaderJobManagerRunner } from '../../src/cluster/ha/leader-job-manager-runner.js';
+import { connectToLeader } from '../../src/cluster/ha/leader-job-manager-client.js';
 import { etcdAvailable, startEtcd, type EtcdServer } from '../helpers/etcd-server.js';
 import { freePort, runCli, waitFor } from '../helpers/process-cluster.js';
 
@@ -123,5 +125,36 @@ describe.skipIf(!etcdAvailable())('leader election on etcd', () => {
     expect(taken.code).not.toBe(0);
     expect(taken.stderr.trim().split('\n')).toHaveLength(1);
     expect(taken.stderr).toMatch(/cluster-id \/shared is already used/);
+  }, 60_000);
+
+  it('a standby takes over from a leader that stops; its REST redirects to the leader, and a client follows the new leader', async () => {
+    const config = { ...configOf('/runner'), 'jobmanager.rpc.port': 0, 'rest.port': 0, 'jobmanager.bind-host': '127.0.0.1', 'rest.bind-address': '127.0.0.1', 'rest.address': '127.0.0.1' };
+    const a = new LeaderJobManagerRunner(config, log);
+    const b = new LeaderJobManagerRunner(config, log);
+    try {
+      await a.start();
+      await waitFor('a leader', () => a.leader !== undefined, 30_000);
+      await b.start();
+      const client = await connectToLeader(config);
+      try {
+        expect(client.address).toBe(a.leader!.address);
+        expect(await client.listJobs(true)).toEqual([]);
+        // The standby's REST port redirects to the leader's.
+        const standbyRest = (b as unknown as { restPort: number }).restPort;
+        const res = await fetch(`http://127.0.0.1:${standbyRest}/overview`, { redirect: 'manual' });
+        expect(res.status).toBe(307);
+        expect(res.headers.get('location')).toBe(`http://${a.leader!.restAddress}/overview`);
+
+        await a.stop();
+        await waitFor('the standby to lead', () => b.leader !== undefined, 30_000);
+        expect(await client.listJobs(true)).toEqual([]);
+        expect(client.address).toBe(b.leader!.address);
+      } finally {
+        client.close();
+      }
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
   }, 60_000);
 });
