@@ -43,7 +43,7 @@ export class HaCluster {
       '-D', 'high-availability.type=etcd',
       '-D', `high-availability.etcd.endpoints=${this.etcd.endpoint}`,
       '-D', `high-availability.cluster-id=/it-${process.pid}-${Date.now()}`,
-      '-D', `high-availability.etcd.lease-ttl=${this.options.leaseTtl ?? '2 s'}`,
+      '-D', `high-availability.etcd.lease-ttl=${this.options.leaseTtl ?? '3 s'}`,
       '-D', `high-availability.storageDir=${join(this.workDir, 'ha')}`,
       '-D', 'jobmanager.rpc.address=127.0.0.1',
       '-D', `io.tmp.dirs=${join(this.workDir, 'tmp')}`,

@@ -2,7 +2,7 @@
  * Lease-based leader election on etcd, the shape of Flink's LeaderElectionService: contenders
  * race to create the cluster's leader key bound to their own lease (a transaction "create if
  * absent"); the winner's term is fenced by the key's creation revision, which etcd makes larger
- * for every later term. The leader renews its lease every third of
+ * for every later term. The leader renews its lease every quarter of
  * `high-availability.etcd.lease-ttl`; when a renewal has not succeeded for a whole TTL (counted
  * on the local monotonic clock from the moment the last successful renewal was sent, so never
  * later than etcd itself expires the lease) the term is over: the leader steps down.
@@ -73,11 +73,14 @@ export class EtcdLeadership implements LeaderFence {
 
   /** Publishes the leader's addresses under the leader key (only while this term holds). */
   async publish(value: string): Promise<void> {
+    this.assertValid('publishing the leader address');
     const res = await this.client.if(this.keys.leader, 'Create', '==', this.token).then(this.client.put(this.keys.leader).value(value).lease(this.leaseId)).commit();
     if (!res.succeeded) {
       this.markLost('the leader key was taken before the address was published');
       throw new FencedError(`cannot publish the leader address: term ${this.token} is over`);
     }
+    // Published after the lease ran out (the process stalled): nobody may follow this address.
+    this.assertValid('publishing the leader address');
   }
 
   /** Ends the term on purpose (shutdown): the lease is revoked, so a standby takes over at once. */
@@ -98,7 +101,8 @@ export class EtcdLeadership implements LeaderFence {
 
   private scheduleRenewal(): void {
     if (this.lost) return;
-    this.timer = setTimeout(() => void this.renew(), Math.max(100, Math.floor(this.ttlMs / 3)));
+    // Four renewals per TTL: a stall of the event loop up to three quarters of it is survived.
+    this.timer = setTimeout(() => void this.renew(), Math.max(100, Math.floor(this.ttlMs / 4)));
   }
 
   private async renew(): Promise<void> {
@@ -110,7 +114,7 @@ export class EtcdLeadership implements LeaderFence {
       return;
     }
     try {
-      await this.lease.keepaliveOnce({ deadline: Date.now() + Math.max(200, this.ttlMs / 3) });
+      await this.lease.keepaliveOnce({ deadline: Date.now() + Math.max(200, this.ttlMs / 4) });
       if (this.lost) return;
       this.validUntil = Math.max(this.validUntil, sentAt + this.ttlMs);
       this.armLossTimer();
