@@ -43,7 +43,7 @@ export class HaCluster {
       '-D', 'high-availability.type=etcd',
       '-D', `high-availability.etcd.endpoints=${this.etcd.endpoint}`,
       '-D', `high-availability.cluster-id=/it-${process.pid}-${Date.now()}`,
-      '-D', `high-availability.etcd.lease-ttl=${this.options.leaseTtl ?? '3 s'}`,
+      '-D', `high-availability.etcd.lease-ttl=${this.options.leaseTtl ?? '4 s'}`,
       '-D', `high-availability.storageDir=${join(this.workDir, 'ha')}`,
       '-D', 'jobmanager.rpc.address=127.0.0.1',
       '-D', `io.tmp.dirs=${join(this.workDir, 'tmp')}`,
@@ -56,8 +56,9 @@ export class HaCluster {
     for (let i = 0; i < this.options.taskManagers; i++) {
       this.taskManagers.push(startDaemon(['taskmanager', ...this.args, '-D', `taskmanager.numberOfTaskSlots=${this.options.slots}`]));
     }
-    await this.waitForLeader();
-    await waitFor('the TaskManagers to register at the leader', () => (this.leader()?.daemon.stderr().match(/TaskManager registered/g) ?? []).length >= this.options.taskManagers, 60_000);
+    // Generous: on a loaded machine five Node processes take long to start.
+    await this.waitForLeader(undefined, 180_000);
+    await waitFor('the TaskManagers to register at the leader', () => (this.leader()?.daemon.stderr().match(/TaskManager registered/g) ?? []).length >= this.options.taskManagers, 180_000);
   }
 
   /** Starts one more JobManager (a standby while another leads). */

@@ -10,6 +10,7 @@
  * /fluss<cluster-id>/jobs/<jobId>/<kind> version of a job's HA-store file: leader token + counter
  * ```
  */
+import { resolve } from 'node:path';
 import { noop } from 'cockatiel';
 import { Etcd3 } from 'etcd3';
 import type { FlussConfig } from '../../core/config.js';
@@ -74,8 +75,10 @@ export async function checkEtcdReachable(client: Etcd3, config: FlussConfig): Pr
  * refused, since both would elect one leader and recover each other's jobs.
  */
 export async function claimClusterId(client: Etcd3, config: FlussConfig): Promise<void> {
-  const storageDir = config['high-availability.storageDir'];
+  const configured = config['high-availability.storageDir'];
   const clusterId = config['high-availability.cluster-id'];
+  // One spelling per directory, whatever the working directory of each JobManager.
+  const storageDir = configured ? resolve(configured) : undefined;
   if (!storageDir) throw new ConfigurationError('high-availability.type: etcd needs high-availability.storageDir (job graphs, bundles and checkpoint pointers live there)');
   const keys = clusterKeys(clusterId);
   const res = await client
