@@ -33,7 +33,7 @@ function completed(cluster: HaCluster, jobId: string): number[] {
 }
 
 async function waitForCheckpointAbove(cluster: HaCluster, jobId: string, above: number): Promise<number> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 120_000;
   for (;;) {
     const latest = completed(cluster, jobId).at(-1) ?? 0;
     if (latest > above) return latest;
@@ -73,7 +73,7 @@ describe.skipIf(!etcdAvailable())('high availability on etcd', () => {
     const third = await cluster.waitForLeader(second);
     expect(third).not.toBe(first);
     await waitForCheckpointAbove(cluster, jobId, latest);
-    await cluster.waitForJobState(jobId, 'FINISHED', 90_000);
+    await cluster.waitForJobState(jobId, 'FINISHED', 180_000);
     expectExactlyOnce(cluster.outputDir, RECORDS);
   }, 420_000);
 
@@ -92,7 +92,7 @@ describe.skipIf(!etcdAvailable())('high availability on etcd', () => {
     const before = await waitForCheckpointAbove(cluster, jobId, completed(cluster, jobId).at(-1) ?? 0);
     const logLength = old.daemon.stderr().length;
     old.daemon.proc.kill('SIGCONT');
-    await cluster.waitForJobState(jobId, 'FINISHED', 90_000);
+    await cluster.waitForJobState(jobId, 'FINISHED', 180_000);
     await sleep(500);
 
     const after = old.daemon.stderr().slice(logLength);

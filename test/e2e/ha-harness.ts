@@ -87,7 +87,7 @@ export class HaCluster {
   }
 
   /** Waits until a JobManager other than `not` leads; resolves with it. */
-  async waitForLeader(not?: HaJobManager, timeoutMs = 60_000): Promise<HaJobManager> {
+  async waitForLeader(not?: HaJobManager, timeoutMs = 120_000): Promise<HaJobManager> {
     return waitFor<HaJobManager | undefined>('a leading JobManager', () => {
       const l = this.leader();
       return l && l !== not ? l : undefined;
@@ -131,7 +131,7 @@ export class HaCluster {
   }
 
   /** Waits for the job to reach `state`; fails early on another terminal state. */
-  async waitForJobState(jobId: string, state: string, timeoutMs = 60_000): Promise<void> {
+  async waitForJobState(jobId: string, state: string, timeoutMs = 120_000): Promise<void> {
     await waitFor(`job ${jobId} to be ${state}`, async () => {
       const s = await this.jobState(jobId);
       if (s && s !== state && ['FAILED', 'CANCELED', 'FINISHED'].includes(s)) throw new Error(`job ended ${s}, expected ${state}`);
