@@ -24,8 +24,11 @@ import type { CheckpointMetadata } from './checkpoint-types.js';
 /** Name of the file whose existence makes a checkpoint complete. */
 export const METADATA_FILE = '_metadata';
 
-/** Writes `data` to `path` atomically: temp file + fsync + rename + directory fsync. */
-export async function writeFileAtomically(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes `data` to `path` atomically: temp file + fsync + rename + directory fsync.
+ * `beforeRename` runs synchronously right before the rename; what it throws leaves `path` untouched.
+ */
+export async function writeFileAtomically(path: string, data: string | Uint8Array, beforeRename?: () => void): Promise<void> {
   const dir = resolve(path, '..');
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await open(tmp, 'w');
@@ -36,6 +39,7 @@ export async function writeFileAtomically(path: string, data: string | Uint8Arra
     await fh.close();
   }
   try {
+    beforeRename?.();
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });

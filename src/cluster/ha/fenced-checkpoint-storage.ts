@@ -4,8 +4,10 @@
  * checkpoint (`_metadata`) nor deletes a checkpoint directory.
  */
 import type { CheckpointMetadata } from '../../checkpoint/checkpoint-types.js';
-import { CheckpointStorage } from '../../checkpoint/checkpoint-storage.js';
-import type { LeaderFence } from './fencing.js';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CheckpointStorage, METADATA_FILE, writeFileAtomically } from '../../checkpoint/checkpoint-storage.js';
+import { assertHolds, type LeaderFence } from './fencing.js';
 
 /** {@link CheckpointStorage} behind a {@link LeaderFence}. */
 export class FencedCheckpointStorage extends CheckpointStorage {
@@ -28,9 +30,20 @@ export class FencedCheckpointStorage extends CheckpointStorage {
     return super.initSavepointDir(targetDir);
   }
 
+  /**
+   * `_metadata` makes a checkpoint complete: the term is checked on etcd before the write, on
+   * the local clock right before the rename, and again after it — a process paused in between
+   * (past its lease) takes its own file back and reports the checkpoint as not completed.
+   */
   override async writeMetadata(dir: string, metadata: CheckpointMetadata): Promise<void> {
-    await this.fence.check(`completing checkpoint ${metadata.checkpointId} of job ${this.jobId}`);
-    return super.writeMetadata(dir, metadata);
+    const what = `completing checkpoint ${metadata.checkpointId} of job ${this.jobId}`;
+    await this.fence.check(what);
+    const path = join(dir, METADATA_FILE);
+    await writeFileAtomically(path, `${JSON.stringify(metadata)}\n`, () => assertHolds(this.fence, what));
+    if (!this.fence.isValid()) {
+      await rm(path, { force: true });
+      assertHolds(this.fence, what);
+    }
   }
 
   override async discard(dir: string): Promise<void> {

@@ -133,3 +133,8 @@ export function fencingMetadata(fence: LeaderFence): (() => Record<string, strin
     return { [FENCING_TOKEN_HEADER]: token };
   };
 }
+
+/** Throws {@link FencedError} unless the term holds by the local clock (synchronous, no I/O). */
+export function assertHolds(fence: LeaderFence, what: string): void {
+  if (!fence.isValid()) throw new FencedError(`${what} refused: the leadership of term ${fence.token ?? '?'} is lost`);
+}

@@ -20,7 +20,7 @@ import { writeFileAtomically } from '../../checkpoint/checkpoint-storage.js';
 import type { TaskRestore } from '../../checkpoint/checkpoint-types.js';
 import { isId } from '../../core/ids.js';
 import type { JobGraph } from '../../common/job-graph.js';
-import { NO_FENCE, type LeaderFence } from '../ha/fencing.js';
+import { assertHolds, NO_FENCE, type LeaderFence } from '../ha/fencing.js';
 
 /** A job as the HA store keeps it. */
 export interface HaJobRecord {
@@ -91,7 +91,8 @@ export class HaStore {
     if (!this.storageDir) return;
     await this.fence.check(`writing the ${kind} record of job ${jobId} to the HA store`, { put: `${jobId}/${kind}` });
     await mkdir(join(this.storageDir, KINDS[kind]), { recursive: true });
-    await writeFileAtomically(this.file(this.storageDir, kind, jobId), JSON.stringify(value));
+    // Checked again right before the rename: a process paused since the etcd check writes nothing.
+    await writeFileAtomically(this.file(this.storageDir, kind, jobId), JSON.stringify(value), () => assertHolds(this.fence, `writing the ${kind} record of job ${jobId}`));
   }
 
   /** One per-job file parsed, or undefined when it does not exist (or does not parse). */
@@ -125,7 +126,10 @@ export class HaStore {
     const root = this.storageDir;
     if (!root) return;
     await this.fence.check(`removing job ${jobId} from the HA store`, { deletePrefix: `${jobId}/` });
-    for (const kind of Object.keys(KINDS) as Kind[]) await rm(this.file(root, kind, jobId), { force: true });
+    for (const kind of Object.keys(KINDS) as Kind[]) {
+      assertHolds(this.fence, `removing job ${jobId} from the HA store`);
+      await rm(this.file(root, kind, jobId), { force: true });
+    }
   }
 
   /** Every stored job with its retained checkpoints (a job record that does not parse fails the recovery). */
