@@ -49,8 +49,9 @@ describe.skipIf(!etcdAvailable())('leader election on etcd', () => {
     const keys = clusterKeys('/fencing');
     const client = createEtcdClient(config);
     try {
-      const a = new EtcdLeaderElection(client, keys, 2_000, log);
-      const b = new EtcdLeaderElection(client, keys, 2_000, log);
+      // A long lease: only the deleted key (a partition, as etcd sees it) ends the first term here.
+      const a = new EtcdLeaderElection(client, keys, 10_000, log);
+      const b = new EtcdLeaderElection(client, keys, 10_000, log);
       const first = (await a.campaign(JSON.stringify({ contender: 'a', rpcAddress: 'a:1', restAddress: 'a:2' })))!;
       let second: EtcdLeadership | undefined;
       const pending = b.campaign(JSON.stringify({ contender: 'b', rpcAddress: 'b:1', restAddress: 'b:2' })).then((l) => (second = l));
