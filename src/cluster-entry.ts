@@ -12,6 +12,7 @@ export { MiniCluster, type MiniClusterOptions } from './cluster/mini-cluster.js'
 export { JobManager } from './cluster/jobmanager/job-manager.js';
 export { TaskManager } from './cluster/taskmanager/task-manager.js';
 export { JobManagerClient } from './cluster/rpc/job-manager-client.js';
+export { connectToLeader } from './cluster/ha/leader-job-manager-client.js';
 export type { JobInfo, VertexInfo } from './cluster/rpc/messages.js';
 export { loadConfig, type FlussConfig, type RawConfig } from './core/config.js';
 

@@ -25,8 +25,11 @@ import { parseCheckpointMetadata, SHARED_STATE_DIR } from './checkpoint-metadata
 /** Name of the file whose existence makes a checkpoint complete. */
 export const METADATA_FILE = '_metadata';
 
-/** Writes `data` to `path` atomically: temp file + fsync + rename + directory fsync. */
-export async function writeFileAtomically(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes `data` to `path` atomically: temp file + fsync + rename + directory fsync.
+ * `beforeRename` runs synchronously right before the rename; what it throws leaves `path` untouched.
+ */
+export async function writeFileAtomically(path: string, data: string | Uint8Array, beforeRename?: () => void): Promise<void> {
   const dir = resolve(path, '..');
   const tmp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await open(tmp, 'w');
@@ -37,6 +40,7 @@ export async function writeFileAtomically(path: string, data: string | Uint8Arra
     await fh.close();
   }
   try {
+    beforeRename?.();
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });

@@ -8,6 +8,8 @@ import { loadConfig, type FlussConfig } from '../core/config.js';
 import { rpcSecurityFromConfig, type RpcSecurity } from '../core/rpc/credentials.js';
 import { JobManagerClient } from '../cluster/rpc/job-manager-client.js';
 import { resolveJobManagerAddress } from './client-address.js';
+import { etcdHaEnabled } from '../cluster/ha/etcd-connection.js';
+import { connectToLeader } from '../cluster/ha/leader-job-manager-client.js';
 
 /** Options every client command accepts. */
 export interface ClientConfigOptions {
@@ -42,8 +44,11 @@ export async function withJobManagerClient<T>(
   fn: (client: JobManagerClient) => Promise<T>,
 ): Promise<T> {
   const config = loadClientConfig(options, env);
-  const address = resolveJobManagerAddress(options.jobmanager, env, config);
-  const client = new JobManagerClient(address, { security: clientSecurity(config) });
+  // With leader election the leader on etcd is the address, whatever -m names, and the client follows it.
+  const security = clientSecurity(config);
+  const client = etcdHaEnabled(config)
+    ? await connectToLeader(config, { security })
+    : new JobManagerClient(resolveJobManagerAddress(options.jobmanager, env, config), { security });
   try {
     return await fn(client);
   } finally {

@@ -4,6 +4,8 @@
  */
 import type { Logger } from 'pino';
 import { JobManager } from '../cluster/jobmanager/job-manager.js';
+import { etcdHaEnabled } from '../cluster/ha/etcd-connection.js';
+import { LeaderJobManagerRunner } from '../cluster/ha/leader-job-manager-runner.js';
 import { TaskManager } from '../cluster/taskmanager/task-manager.js';
 import { deriveTaskManagerMemory, heapLimitArgs } from '../cluster/taskmanager/task-manager-memory.js';
 import { getHeapStatistics } from 'node:v8';
@@ -40,7 +42,8 @@ export async function runDaemon(kind: DaemonKind, options: DaemonOptions, io: Cl
   if (memory) memory.heapLimitBytes = getHeapStatistics().heap_size_limit;
   const logger = createLogger({ level: io.env['FLUSS_LOG_LEVEL'] ?? config['log.level'], name: kind });
   installProcessHandlers(logger, config['cluster.uncaught-exception-handling']);
-  const daemon: Daemon = kind === 'jobmanager' ? new JobManager(config, logger) : new TaskManager(config, logger, { memory });
+  const daemon: Daemon =
+    kind === 'taskmanager' ? new TaskManager(config, logger, { memory }) : etcdHaEnabled(config) ? new LeaderJobManagerRunner(config, logger) : new JobManager(config, logger);
   await daemon.start();
 
   let stopping = false;

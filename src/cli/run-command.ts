@@ -18,6 +18,9 @@ import { JobManagerClient } from '../cluster/rpc/job-manager-client.js';
 import { PLAINTEXT } from '../core/rpc/credentials.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { resolveJobManagerAddress } from './client-address.js';
+import { etcdHaEnabled } from '../cluster/ha/etcd-connection.js';
+import { leaderAddressOf } from '../cluster/ha/client-leader.js';
+import { connectToLeader } from '../cluster/ha/leader-job-manager-client.js';
 import { clientSecurity, loadClientConfig, type ClientConfigOptions } from './client-config.js';
 import { EXIT_FAILURE } from './cli-errors.js';
 import type { CliIO } from './cli-io.js';
@@ -89,7 +92,8 @@ export async function runJob(jobFile: string, args: string[], options: RunOption
   }
   // Resolve the address first so that a bad -m fails before any bundling.
   const config = loadClientConfig(options, io.env);
-  const address = options.local ? undefined : resolveJobManagerAddress(options.jobmanager, io.env, config);
+  // With leader election the leader on etcd is the address, whatever -m names.
+  const address = options.local ? undefined : etcdHaEnabled(config) ? await leaderAddressOf(config) : resolveJobManagerAddress(options.jobmanager, io.env, config);
   // The TLS files are read before bundling, so a wrong path fails first.
   const security = options.local ? PLAINTEXT : clientSecurity(config);
 
@@ -117,7 +121,7 @@ export async function runJob(jobFile: string, args: string[], options: RunOption
       target = cluster.jobManagerAddress;
     }
     // A --local mini-cluster is plaintext on loopback, whatever the client's configuration says.
-    client = new JobManagerClient(target!, { security });
+    client = !options.local && etcdHaEnabled(config) ? await connectToLeader(config, { security }) : new JobManagerClient(target!, { security });
     const jobId = await client.submitJob({
       bundle: bundle.code,
       jobGraph: built.jobGraph,

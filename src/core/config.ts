@@ -111,6 +111,11 @@ export const configSchema = z.strictObject({
   'taskmanager.memory.jvm-overhead.min': memory(192 * 1024 * 1024),
   'taskmanager.memory.jvm-overhead.max': memory(1024 * 1024 * 1024),
   'high-availability.storageDir': z.string().optional(),
+  // Leader election on etcd (src/cluster/ha/): `none` keeps one JobManager (recovering from storageDir).
+  'high-availability.type': z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(['none', 'etcd'])).default('none'),
+  'high-availability.etcd.endpoints': z.string().optional(),
+  'high-availability.cluster-id': str('/default'),
+  'high-availability.etcd.lease-ttl': duration(3_000),
   'heartbeat.interval': duration(1_000),
   'heartbeat.timeout': duration(5_000),
   'parallelism.default': int(1, 1, 32768),

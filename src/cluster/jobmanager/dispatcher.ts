@@ -59,7 +59,7 @@ export class Dispatcher {
     private readonly blobStore: BlobStore,
   ) {
     this.log = logger.child({ component: 'JobManager' });
-    this.haStore = new HaStore(config['high-availability.storageDir']);
+    this.haStore = new HaStore(config['high-availability.storageDir'], resourceManager.fence);
     resourceManager.addListener({
       taskManagerRegistered: (_tmId, runningTasks: RunningTask[]) => {
         // Tasks a previous JobManager deployed: new attempts must not collide with them.
@@ -111,7 +111,7 @@ export class Dispatcher {
       let start: JobStart;
       try {
         await this.blobStore.get(record.bundleHash);
-        const plan = await planJobRecovery(job, this.config, this.log);
+        const plan = await planJobRecovery(job, this.config, this.log, this.resourceManager.fence);
         start =
           plan.kind === 'fail'
             ? { failure: plan.cause, checkpointedBefore: job.checkpointedBefore, recoveredCheckpoints: plan.retained }

@@ -20,6 +20,7 @@ import { writeFileAtomically } from '../../checkpoint/checkpoint-storage.js';
 import type { TaskRestore } from '../../checkpoint/checkpoint-types.js';
 import { isId } from '../../core/ids.js';
 import type { JobGraph } from '../../common/job-graph.js';
+import { assertHolds, NO_FENCE, type LeaderFence } from '../ha/fencing.js';
 
 /** A job as the HA store keeps it. */
 export interface HaJobRecord {
@@ -70,7 +71,11 @@ type Kind = keyof typeof KINDS;
 
 /** Jobs and checkpoint pointers on the HA storage dir; a no-op without one. */
 export class HaStore {
-  constructor(private readonly storageDir: string | undefined) {}
+  constructor(
+    private readonly storageDir: string | undefined,
+    /** The leader term (with `high-availability.type: etcd`): checked before every write, which records its version on etcd. */
+    private readonly fence: LeaderFence = NO_FENCE,
+  ) {}
 
   /** True when `high-availability.storageDir` is configured. */
   get enabled(): boolean {
@@ -84,8 +89,10 @@ export class HaStore {
   /** Writes one per-job file atomically (no-op without a storage dir). */
   private async put(kind: Kind, jobId: string, value: unknown): Promise<void> {
     if (!this.storageDir) return;
+    await this.fence.check(`writing the ${kind} record of job ${jobId} to the HA store`, { put: `${jobId}/${kind}` });
     await mkdir(join(this.storageDir, KINDS[kind]), { recursive: true });
-    await writeFileAtomically(this.file(this.storageDir, kind, jobId), JSON.stringify(value));
+    // Checked again right before the rename: a process paused since the etcd check writes nothing.
+    await writeFileAtomically(this.file(this.storageDir, kind, jobId), JSON.stringify(value), () => assertHolds(this.fence, `writing the ${kind} record of job ${jobId}`));
   }
 
   /** One per-job file parsed, or undefined when it does not exist (or does not parse). */
@@ -118,7 +125,11 @@ export class HaStore {
   async removeJob(jobId: string): Promise<void> {
     const root = this.storageDir;
     if (!root) return;
-    for (const kind of Object.keys(KINDS) as Kind[]) await rm(this.file(root, kind, jobId), { force: true });
+    await this.fence.check(`removing job ${jobId} from the HA store`, { deletePrefix: `${jobId}/` });
+    for (const kind of Object.keys(KINDS) as Kind[]) {
+      assertHolds(this.fence, `removing job ${jobId} from the HA store`);
+      await rm(this.file(root, kind, jobId), { force: true });
+    }
   }
 
   /** Every stored job with its retained checkpoints (a job record that does not parse fails the recovery). */

@@ -16,7 +16,7 @@
 import { resolveUnalignedSettings } from '../../checkpoint/checkpoint-alignment.js';
 import { CheckpointCoordinator } from '../../checkpoint/checkpoint-coordinator.js';
 import { SYSTEM_SCHEDULER, type CheckpointTaskGateway, type CheckpointTaskSet } from '../../checkpoint/checkpoint-coordinator-types.js';
-import { CheckpointStorage } from '../../checkpoint/checkpoint-storage.js';
+import type { CheckpointStorage } from '../../checkpoint/checkpoint-storage.js';
 import type { TaskCheckpointAck, TaskCheckpointDecline, TaskRestore } from '../../checkpoint/checkpoint-types.js';
 import type { CompletedCheckpoint } from '../../checkpoint/completed-checkpoint-store.js';
 import type { CheckpointTask } from '../../checkpoint/pending-checkpoint.js';
@@ -31,6 +31,7 @@ import type { JobStatus } from '../../runtime/task-deployment.js';
 import type { CheckpointStatsTracker } from './checkpoint-stats-tracker.js';
 import type { ExecutionGraph, ExecutionVertex } from './execution-graph.js';
 import type { ResourceManager } from './resource-manager.js';
+import { checkpointStorageOf } from '../ha/fenced-checkpoint-storage.js';
 
 /** Construction parameters of {@link JobCheckpointing}. */
 export interface JobCheckpointingParams {
@@ -131,7 +132,7 @@ export class JobCheckpointing {
     this.log = p.logger.child({ component: 'CheckpointCoordinator', jobId: p.jobId });
     this.initialRestore = p.initialRestore;
     this.checkpointedBefore = (p.recoveredCheckpoints?.length ?? 0) > 0 || p.checkpointedBefore === true;
-    this.storage = new CheckpointStorage(p.jobId, acceptedCheckpointsDir(p), p.config['state.savepoints.dir']);
+    this.storage = checkpointStorageOf(p.resourceManager.fence, p.jobId, acceptedCheckpointsDir(p), p.config['state.savepoints.dir']);
     this.coordinator = new CheckpointCoordinator({
       jobId: p.jobId,
       jobGraph: p.jobGraph,

@@ -17,6 +17,7 @@ import { JobRescaler } from './job-rescaler.js';
 import { AdaptiveScheduler, schedulerConfig, schedulerKindOf } from './adaptive-scheduler.js';
 import { autoscalerOptionsOf, JobAutoscaler } from './autoscaler/job-autoscaler.js';
 import { rescaleServiceHandlers } from './rescale-service-handlers.js';
+import type { LeaderFence } from '../ha/fencing.js';
 import { ResourceManager } from './resource-manager.js';
 import { RestServer } from './rest/rest-server.js';
 import { TaskMetricsStore } from './task-metrics-store.js';
@@ -51,12 +52,14 @@ export class JobManager {
   constructor(
     private readonly config: FlussConfig,
     logger: Logger,
+    /** With leader election: the term this JobManager leads in (fences its writes and RPCs). */
+    options: { fence?: LeaderFence } = {},
   ) {
     this.rootLogger = logger;
     this.log = logger.child({ component: 'JobManager' });
     // Reads the PEM files now: a missing one fails the start with its key named.
     this.security = rpcSecurityFromConfig(config);
-    this.resourceManager = new ResourceManager(config, logger, this.security);
+    this.resourceManager = new ResourceManager(config, logger, this.security, options.fence);
     this.dispatcher = new Dispatcher(schedulerConfig(config), logger, this.resourceManager, new BlobStore(config['high-availability.storageDir']));
     this.dispatcher.onJobRemoved((jobId) => this.taskMetrics.removeJob(jobId));
     this.rescaler = new JobRescaler(this.dispatcher, this.resourceManager, config, logger);

@@ -7,7 +7,7 @@
  * When the job had completed a checkpoint but none can be restored, the job is FAILED with one
  * line naming the checkpoint and the damage — or, opted in, starts from empty state.
  */
-import { CheckpointStorage } from '../../checkpoint/checkpoint-storage.js';
+import type { CheckpointStorage } from '../../checkpoint/checkpoint-storage.js';
 import { loadRestorePoint } from '../../checkpoint/checkpoint-storage-restore.js';
 import type { TaskRestore } from '../../checkpoint/checkpoint-types.js';
 import type { CompletedCheckpoint } from '../../checkpoint/completed-checkpoint-store.js';
@@ -17,6 +17,8 @@ import { describeError, oneLine } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { HaCheckpointRef, RecoveredJob } from './ha-store.js';
 import { checkpointsDirOf } from './job-checkpointing.js';
+import { checkpointStorageOf } from '../ha/fenced-checkpoint-storage.js';
+import { NO_FENCE, type LeaderFence } from '../ha/fencing.js';
 
 /** What to do with a recovered job. */
 export type RecoveryPlan =
@@ -48,10 +50,10 @@ export function completedOf(ref: HaCheckpointRef): CompletedCheckpoint {
  * Validates the job's retained checkpoints newest first, cleans up orphans and damaged newer
  * ones, and returns the plan. Never throws for a damaged checkpoint: that is a `fail` plan.
  */
-export async function planJobRecovery(job: RecoveredJob, config: FlussConfig, logger: Logger): Promise<RecoveryPlan> {
+export async function planJobRecovery(job: RecoveredJob, config: FlussConfig, logger: Logger, fence: LeaderFence = NO_FENCE): Promise<RecoveryPlan> {
   const { record } = job;
   const jobId = record.jobId;
-  const storage = new CheckpointStorage(jobId, checkpointsDirOf(record.jobGraph, config), config['state.savepoints.dir']);
+  const storage = checkpointStorageOf(fence, jobId, checkpointsDirOf(record.jobGraph, config), config['state.savepoints.dir']);
   const onDisk = await storage.checkpointIdsOnDisk();
   const firstCheckpointId = Math.max(0, record.restore?.checkpointId ?? 0, ...onDisk, ...job.retained.map((r) => r.checkpointId)) + 1;
   const optIn = record.restoreFromEmptyOnDamage === true || config['execution.checkpointing.restore-from-empty-on-damage'];

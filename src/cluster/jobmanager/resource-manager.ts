@@ -18,6 +18,7 @@ import { PLAINTEXT, type RpcSecurity } from '../../core/rpc/credentials.js';
 import { TaskManagerClient } from '../rpc/task-manager-client.js';
 import { SlotPool } from './slot-pool.js';
 import { TaskManagerLiveness } from './task-manager-liveness.js';
+import { fencingMetadata, NO_FENCE, type LeaderFence } from '../ha/fencing.js';
 
 /** A registered TaskManager. */
 export interface TaskManagerRegistration {
@@ -82,7 +83,13 @@ export class ResourceManager {
   private readonly lostToSilence = new Set<string>();
 
   /** `security`: TLS and token of the clients that deploy to TaskManagers (default plaintext). */
-  constructor(config: FlussConfig, logger: Logger, private readonly security: RpcSecurity = PLAINTEXT) {
+  constructor(
+    config: FlussConfig,
+    logger: Logger,
+    private readonly security: RpcSecurity = PLAINTEXT,
+    /** The leader term of this JobManager: stamped on, and checked before, every call to a TaskManager. */
+    readonly fence: LeaderFence = NO_FENCE,
+  ) {
     this.heartbeatIntervalMs = config['heartbeat.interval'];
     this.heartbeatTimeoutMs = config['heartbeat.timeout'];
     this.log = logger.child({ component: 'ResourceManager' });
@@ -154,7 +161,7 @@ export class ResourceManager {
       this.log.info({ taskManagerId: req.taskManagerId, address: req.rpcAddress }, 'TaskManager re-registered');
       for (const l of this.listeners) l.taskManagerReRegistered(req.taskManagerId, req.runningTasks);
     } else {
-      const client = new TaskManagerClient(req.rpcAddress, { connectTimeoutMs: Math.max(1_000, this.heartbeatTimeoutMs), security: this.security });
+      const client = new TaskManagerClient(req.rpcAddress, { connectTimeoutMs: Math.max(1_000, this.heartbeatTimeoutMs), security: this.security, callMetadata: fencingMetadata(this.fence) });
       const registration: TaskManagerRegistration = {
         taskManagerId: req.taskManagerId,
         registrationId,

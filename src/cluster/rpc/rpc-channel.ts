@@ -22,6 +22,11 @@ export interface RpcChannelOptions {
   callTimeoutMs?: number;
   /** TLS material and token (default: plaintext, no token). */
   security?: RpcSecurity;
+  /**
+   * Metadata for every unary call, computed right before it is sent (a leader's fencing token);
+   * what it throws fails the call unsent.
+   */
+  callMetadata?: () => Record<string, string>;
 }
 
 type UnaryMethod = (
@@ -41,6 +46,7 @@ export class RpcChannel {
   private readonly connectTimeoutMs: number;
   private readonly callTimeoutMs: number;
   private readonly security: RpcSecurity;
+  private readonly callMetadata: (() => Record<string, string>) | undefined;
   private closed = false;
 
   constructor(service: grpc.ServiceClientConstructor, peerName: string, readonly address: string, options: RpcChannelOptions = {}) {
@@ -48,6 +54,7 @@ export class RpcChannel {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
     this.security = options.security ?? PLAINTEXT;
+    this.callMetadata = options.callMetadata;
     checkTokenTransport(this.security, address, this.peer);
     this.client = new service(address, channelCredentials(this.security), {
       ...GRPC_OPTIONS,
@@ -84,9 +91,11 @@ export class RpcChannel {
   async unary<Res>(method: string, request: unknown, timeoutMs?: number): Promise<Res> {
     await this.ready();
     const fn = this.method<UnaryMethod>(method);
+    const metadata = new grpc.Metadata();
+    if (this.callMetadata) for (const [k, v] of Object.entries(this.callMetadata())) metadata.set(k, v);
     return new Promise<Res>((resolve, reject) => {
       const deadline = Date.now() + (timeoutMs ?? this.callTimeoutMs);
-      fn.call(this.client, request, new grpc.Metadata(), { deadline }, (err, response) => {
+      fn.call(this.client, request, metadata, { deadline }, (err, response) => {
         if (err) reject(fromServiceError(err, this.peer));
         else resolve(response as Res);
       });

@@ -45,7 +45,9 @@ const STATE_UPDATE_ATTEMPTS = 8;
 
 /** Registration, heartbeats and RPCs towards the JobManager. */
 export class JobManagerConnection {
-  private readonly client: JobManagerClient;
+  private client: JobManagerClient;
+  /** Cuts a registration backoff short (a new leader is known). */
+  private wake: (() => void) | undefined;
   private readonly log: Logger;
   private registrationId: string | undefined;
   private heartbeatIntervalMs: number;
@@ -58,13 +60,34 @@ export class JobManagerConnection {
   private updates: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: JobManagerConnectionOptions) {
-    this.client = new JobManagerClient(options.jobManagerAddress, {
-      // Short enough that registration attempts (and their log lines) follow the backoff.
-      connectTimeoutMs: Math.min(MAX_CONNECT_TIMEOUT_MS, Math.max(MIN_CONNECT_TIMEOUT_MS, options.maxBackoffMs)),
-      security: options.security,
-    });
+    this.client = this.clientOf(options.jobManagerAddress);
     this.log = options.logger;
     this.heartbeatIntervalMs = options.heartbeatIntervalMs;
+  }
+
+  private clientOf(address: string): JobManagerClient {
+    return new JobManagerClient(address, {
+      // Short enough that registration attempts (and their log lines) follow the backoff.
+      connectTimeoutMs: Math.min(MAX_CONNECT_TIMEOUT_MS, Math.max(MIN_CONNECT_TIMEOUT_MS, this.options.maxBackoffMs)),
+      security: this.options.security,
+    });
+  }
+
+  /**
+   * Follows a new leading JobManager (high availability): drops the registration at the old one
+   * and registers at `address` at once, reporting the tasks still running (the new leader
+   * cancels them and restarts the jobs from their latest checkpoint).
+   */
+  switchJobManager(address: string): void {
+    if (this.stopped || address === this.options.jobManagerAddress) return;
+    const old = this.client;
+    this.options.jobManagerAddress = address;
+    this.client = this.clientOf(address);
+    old.close();
+    this.registrationId = undefined;
+    this.log.info({ jobManager: address }, 'Following the new leading JobManager');
+    if (this.registering) this.wake?.();
+    else void this.register();
   }
 
   /** True while this TaskManager holds a registration. */
@@ -143,9 +166,10 @@ export class JobManagerConnection {
     this.registrationId = undefined;
     if (this.timer) clearTimeout(this.timer);
     let delay = this.options.initialBackoffMs;
-    const { jobManagerAddress, taskManagerId, rpcAddress, numberOfSlots } = this.options;
+    const { taskManagerId, rpcAddress, numberOfSlots } = this.options;
     try {
       for (let attempt = 1; !this.stopped; attempt++) {
+        const target = this.options.jobManagerAddress;
         try {
           const res = await this.client.registerTaskManager({
             taskManagerId,
@@ -158,18 +182,33 @@ export class JobManagerConnection {
           this.registrationId = res.registrationId;
           if (res.heartbeatIntervalMs > 0) this.heartbeatIntervalMs = res.heartbeatIntervalMs;
           this.lastHeartbeatOk = Date.now();
-          this.log.info({ jobManager: jobManagerAddress, registrationId: res.registrationId, slots: numberOfSlots }, 'Registered at the JobManager');
+          this.log.info({ jobManager: this.options.jobManagerAddress, registrationId: res.registrationId, slots: numberOfSlots }, 'Registered at the JobManager');
           for (const w of this.registeredWaiters.splice(0)) w();
           this.scheduleHeartbeat();
           return;
         } catch (err) {
           if (this.stopped) return;
+          const jobManagerAddress = this.options.jobManagerAddress;
+          if (jobManagerAddress !== target) {
+            // The leader changed during the attempt: register at the new one right away.
+            delay = this.options.initialBackoffMs;
+            continue;
+          }
           this.log.warn(
             { jobManager: jobManagerAddress, attempt, nextAttemptInMs: delay, err: describeError(err) },
             `Registration at the JobManager ${jobManagerAddress} failed (attempt ${attempt}); retrying in ${delay} ms`,
           );
-          await sleep(delay);
-          delay = Math.min(delay * 2, this.options.maxBackoffMs);
+          const woken = await new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(false), delay);
+            timer.unref();
+            this.wake = () => {
+              clearTimeout(timer);
+              resolve(true);
+            };
+          });
+          this.wake = undefined;
+          // A new leader: start its backoff afresh.
+          delay = woken ? this.options.initialBackoffMs : Math.min(delay * 2, this.options.maxBackoffMs);
         }
       }
     } finally {

@@ -22,6 +22,8 @@ import { bindServer, createGrpcServer, shutdownServer } from '../rpc/grpc-server
 import { payloadLimitsOf } from '../rpc/payload-limits.js';
 import { JobBundleCache } from './job-bundle-cache.js';
 import { JobManagerConnection } from './job-manager-connection.js';
+import { etcdHaEnabled } from '../ha/etcd-connection.js';
+import { TaskManagerLeaderFollower } from '../ha/task-manager-leader-follower.js';
 import { TaskExecutor } from './task-executor.js';
 import { ManagedMemoryPool } from '../../state/managed-memory.js';
 import { deriveTaskManagerMemory, describeTaskManagerMemory, memoryMessage, type TaskManagerMemory } from './task-manager-memory.js';
@@ -52,6 +54,8 @@ export class TaskManager {
   private server: grpc.Server | undefined;
   private network: NetworkEnvironment | undefined;
   private connection: JobManagerConnection | undefined;
+  /** With `high-availability.type: etcd`: the leader on etcd and the fencing-token check. */
+  private ha: TaskManagerLeaderFollower | undefined;
   private executor: TaskExecutor | undefined;
   private tmpDir: string | undefined;
   private metrics: TaskMetricsReporter | undefined;
@@ -105,6 +109,7 @@ export class TaskManager {
     const config = this.config;
     this.tmpDir = join(firstTmpDir(config['io.tmp.dirs']), `taskmanager-${this.taskManagerId}`);
     await mkdir(this.tmpDir, { recursive: true });
+    if (etcdHaEnabled(config)) this.ha = await TaskManagerLeaderFollower.start(config, this.log);
 
     const network = new NetworkEnvironment({
       taskManagerId: this.taskManagerId,
@@ -170,7 +175,8 @@ export class TaskManager {
     this.executor = executor;
 
     // Services are registered before any RPC can arrive: bindAsync does not serve until here.
-    server.addService(loadFlussProto().TaskManagerService.service, taskManagerServiceHandlers(executor, this.log, limits));
+    const handlers = taskManagerServiceHandlers(executor, this.log, limits);
+    server.addService(loadFlussProto().TaskManagerService.service, this.ha ? this.ha.fence(handlers) : handlers);
     network.bindService(server);
     this.log.info(
       {
@@ -184,6 +190,7 @@ export class TaskManager {
     );
     this.log.info({ memory: this.memory }, describeTaskManagerMemory(this.memory, config['taskmanager.numberOfTaskSlots']));
     connection.start();
+    this.ha?.follow((address) => connection.switchJobManager(address));
   }
 
   /** Cancels running tasks, deregisters (by going silent), closes the server and temp files. */
@@ -193,6 +200,7 @@ export class TaskManager {
     this.server = undefined;
     await this.executor?.cancelAll(STOP_GRACE_MS);
     await this.connection?.stop();
+    this.ha?.stop();
     await this.network?.close().catch((err: unknown) => this.log.warn({ err: describeError(err) }, 'Closing the network failed'));
     await shutdownServer(server);
     await this.metrics?.stop();
