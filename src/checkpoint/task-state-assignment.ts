@@ -38,16 +38,33 @@ function intersects(a: KeyGroupRange, b: KeyGroupRange): boolean {
   return a.start <= b.end && b.start <= a.end;
 }
 
+/** Where the operator states handed to {@link redistributeOperatorState} come from. */
+export interface OldOperatorStateLayout {
+  /** The operator's parallelism when the states were taken. */
+  oldParallelism: number;
+  /** The old subtask index of each entry of `perOldSubtask`. */
+  oldIndices: readonly number[];
+}
+
 /**
  * Merges the operator states of all old subtasks (in subtask order) into what new subtask
  * `subtaskIndex` of `parallelism` gets: split lists round-robin (element j of the concatenation
  * goes to subtask j % parallelism), union lists whole, broadcast state from the lowest old
- * subtask that has it.
+ * subtask that has it. As in Flink, when the parallelism did not change (`layout` says so) a
+ * split list stays with its subtask: what a subtask had in flight per key (async I/O, source
+ * splits) comes back to the same subtask, so the order per key holds across a restore.
  */
-export function redistributeOperatorState(perOldSubtask: OperatorStateSnapshot[], subtaskIndex: number, parallelism: number): OperatorStateSnapshot {
+export function redistributeOperatorState(
+  perOldSubtask: OperatorStateSnapshot[],
+  subtaskIndex: number,
+  parallelism: number,
+  layout?: OldOperatorStateLayout,
+): OperatorStateSnapshot {
+  const keep = layout !== undefined && layout.oldParallelism === parallelism;
   const out: OperatorStateSnapshot = {};
   const counters = new Map<string, number>();
-  for (const snapshot of perOldSubtask) {
+  for (let k = 0; k < perOldSubtask.length; k++) {
+    const snapshot = perOldSubtask[k]!;
     for (const [name, s] of Object.entries(snapshot)) {
       let target = out[name];
       if (!target) out[name] = target = { mode: s.mode, items: [] };
@@ -60,6 +77,8 @@ export function redistributeOperatorState(perOldSubtask: OperatorStateSnapshot[]
           counters.set(name, 1);
           target.items.push(...s.items);
         }
+      } else if (keep) {
+        if (layout.oldIndices[k] === subtaskIndex) target.items.push(...s.items);
       } else {
         let j = counters.get(name) ?? 0;
         for (const item of s.items) {
@@ -93,6 +112,7 @@ export async function loadTaskStateAssignment(
     const keyed: KeyedStateEntry[] = [];
     const keyedNative: NativeKeyedStateFileRef[] = [];
     const operatorStates: OperatorStateSnapshot[] = [];
+    const oldIndices: number[] = [];
     for (const s of subtasks) {
       if (s.keyed?.chain && intersects(s.keyed.keyGroupRange, range)) {
         // Incremental: the base, then every delta, from the job's shared directory.
@@ -103,13 +123,16 @@ export async function loadTaskStateAssignment(
         if (native) keyedNative.push(await openNativeKeyedStateFile(restore.checkpointDir, s.keyed.file));
         else for (const e of await readKeyedStateFile(restore.checkpointDir, s.keyed.file, range)) keyed.push(e);
       }
-      if (s.operatorState) operatorStates.push(await readOperatorStateFile(restore.checkpointDir, s.operatorState));
+      if (s.operatorState) {
+        operatorStates.push(await readOperatorStateFile(restore.checkpointDir, s.operatorState));
+        oldIndices.push(s.subtaskIndex);
+      }
     }
     out.set(d.operatorId, {
       checkpointId: metadata.checkpointId,
       keyed,
       ...(keyedNative.length > 0 ? { keyedNative } : {}),
-      operatorState: redistributeOperatorState(operatorStates, subtaskIndex, vertex.parallelism),
+      operatorState: redistributeOperatorState(operatorStates, subtaskIndex, vertex.parallelism, { oldParallelism: op.parallelism, oldIndices }),
     });
   }
   return out;

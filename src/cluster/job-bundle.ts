@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { build, type Message } from 'esbuild';
+import type { Message } from 'esbuild';
 import type { JobBuilder } from '../api/build-job.js';
 import { JobBuildError, oneLine } from '../core/errors.js';
 import { sha256Hex } from '../core/ids.js';
@@ -28,6 +28,8 @@ export async function bundleJobFile(path: string): Promise<JobBundle> {
   }
   let outputText: Uint8Array;
   try {
+    // Loaded here: only `fluss run` bundles, and every other process would pay for loading it.
+    const { build } = await import('esbuild');
     const result = await build({
       entryPoints: [absolute],
       bundle: true,

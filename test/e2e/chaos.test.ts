@@ -10,7 +10,7 @@
  * from the fault to the first output committed by the restarted job — is printed, not
  * asserted (it depends on the machine).
  */
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { damageKeyedState } from '../helpers/damage-checkpoint.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointDirectorySampler, checkpointDirectories, RecoveryClock, signalTree } from '../helpers/chaos-probes.js';
@@ -106,7 +106,7 @@ describe('chaos: TaskManager kills, SIGSTOP, JobManager restart and a damaged ch
         victim.proc.kill('SIGKILL');
         const [older, latest] = cluster.completedCheckpoints(jobId).slice(-2);
         expect(older, `an older checkpoint is retained beside chk-${latest}`).toBeLessThan(latest!);
-        damageKeyedState(join(jobCheckpoints, `chk-${latest}`));
+        expect(damageKeyedState(join(jobCheckpoints, `chk-${latest}`)).length, 'keyed state files damaged').toBeGreaterThan(0);
         await replace(cluster, victim);
         await bounded(cluster, recovered, 'recovery from the damaged checkpoint');
       }
@@ -196,13 +196,3 @@ async function replace(cluster: KillableCluster, victim: Daemon): Promise<void> 
   await cluster.replaceTaskManager(cluster.taskManagers.indexOf(victim));
 }
 
-/** Flips a byte in the middle of every keyed-state file of a checkpoint directory. */
-function damageKeyedState(dir: string): void {
-  const keyed = readdirSync(dir).filter((f) => f.endsWith('-keyed'));
-  expect(keyed.length, `keyed state files in ${dir}`).toBeGreaterThan(0);
-  for (const f of keyed) {
-    const bytes = readFileSync(join(dir, f));
-    bytes[bytes.length >> 1] ^= 0xff;
-    writeFileSync(join(dir, f), bytes);
-  }
-}

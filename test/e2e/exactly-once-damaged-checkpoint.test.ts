@@ -7,7 +7,7 @@
  * over silently: it FAILS with one line naming the checkpoint and the damage, unless submitted
  * with `--restoreFromEmptyOnDamage`, which starts from empty state and says so.
  */
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { damageKeyedState } from '../helpers/damage-checkpoint.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkOutput, describeCheck, KillableCluster, sleep, type SequenceJobParams } from './exactly-once-harness.js';
@@ -24,13 +24,7 @@ async function killAndDamageLatest(cluster: KillableCluster, jobId: string, min:
   await sleep(100);
   const ids = cluster.completedCheckpoints(jobId);
   const dir = join(cluster.checkpointsDir, jobId, `chk-${ids.at(-1)!}`);
-  const keyed = readdirSync(dir).filter((f) => f.endsWith('-keyed'));
-  expect(keyed.length).toBeGreaterThan(0);
-  for (const f of keyed) {
-    const bytes = readFileSync(join(dir, f));
-    bytes[bytes.length >> 1] ^= 0xff;
-    writeFileSync(join(dir, f), bytes);
-  }
+  expect(damageKeyedState(dir).length).toBeGreaterThan(0);
   return ids;
 }
 

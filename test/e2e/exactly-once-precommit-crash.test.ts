@@ -13,8 +13,20 @@ import { checkOutput, describeCheck, KillableCluster, sleep } from './exactly-on
 
 const RECORDS = 30_000;
 const KEYS = 8;
-/** State files per checkpoint: source positions, keyed state and sink state of two subtasks each. */
+/**
+ * State files per checkpoint: source positions, keyed state and sink state of two subtasks each
+ * (the keyed state in the job's `shared/` directory, as incremental checkpoints write it).
+ */
 const STATE_FILES = 6;
+
+/** The state files checkpoint `id` wrote so far: its own directory's and its files in `shared/`. */
+function stateFilesOf(jobDir: string, id: number): number {
+  const chk = join(jobDir, `chk-${id}`);
+  const own = existsSync(chk) ? readdirSync(chk).filter((f) => !f.startsWith('.') && !f.startsWith('_')).length : 0;
+  const sharedDir = join(jobDir, 'shared');
+  const shared = existsSync(sharedDir) ? readdirSync(sharedDir).filter((f) => f.startsWith(`chk-${id}-`) && !f.startsWith('.')).length : 0;
+  return own + shared;
+}
 
 describe('exactly-once with a crash between pre-commit and commit', () => {
   const cluster = new KillableCluster({ taskManagers: 2, slots: 2 });
@@ -31,7 +43,7 @@ describe('exactly-once with a crash between pre-commit and commit', () => {
       const next = (cluster.completedCheckpoints(jobId).at(-1) ?? 0) + 1;
       const chk = join(jobDir, `chk-${next}`);
       // Spin until the tasks wrote their state files of `next`, then freeze them at once.
-      while (Date.now() < deadline && !(existsSync(chk) && readdirSync(chk).filter((f) => !f.startsWith('.') && !f.startsWith('_')).length >= STATE_FILES)) {
+      while (Date.now() < deadline && stateFilesOf(jobDir, next) < STATE_FILES) {
         await new Promise((r) => setImmediate(r));
       }
       // The acknowledgements leave right after the files: freeze 0-7 ms later, varying per try.

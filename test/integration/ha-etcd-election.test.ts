@@ -47,7 +47,7 @@ describe.skipIf(!etcdAvailable())('leader election on etcd', () => {
   it('elects one leader; the next term has a larger token and fences the deposed leader', async () => {
     const config = configOf('/fencing');
     const keys = clusterKeys('/fencing');
-    const client = createEtcdClient(config);
+    const client = await createEtcdClient(config);
     try {
       // A long lease: only the deleted key (a partition, as etcd sees it) ends the first term here.
       const a = new EtcdLeaderElection(client, keys, 10_000, log);
@@ -87,7 +87,7 @@ describe.skipIf(!etcdAvailable())('leader election on etcd', () => {
   it('steps down when etcd is gone past the lease TTL, and a contender wins once etcd is back', async () => {
     const config = configOf('/etcd-loss');
     const keys = clusterKeys('/etcd-loss');
-    const client = createEtcdClient(config);
+    const client = await createEtcdClient(config);
     try {
       const leadership = (await new EtcdLeaderElection(client, keys, 2_000, log).campaign('{"contender":"a"}'))!;
       let lostAt = 0;
@@ -105,7 +105,7 @@ describe.skipIf(!etcdAvailable())('leader election on etcd', () => {
   }, 60_000);
 
   it('refuses a second cluster under the same cluster-id', async () => {
-    const client = createEtcdClient(configOf('/shared'));
+    const client = await createEtcdClient(configOf('/shared'));
     try {
       await claimClusterId(client, configOf('/shared', join(dir, 'one')));
       await claimClusterId(client, configOf('/shared', join(dir, 'one')));

@@ -70,4 +70,18 @@ describe('source splits redistribute on rescale', () => {
     expect(redistributeOperatorState(old, 2, 3).s!.items).toEqual(['c']);
     expect(redistributeOperatorState(old, 0, 1).s!.items).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
+
+  it('keeps each split list with its subtask when the parallelism did not change (union lists still whole)', () => {
+    const old = [
+      { s: { mode: 'split' as const, items: ['a', 'b', 'c'] }, u: { mode: 'union' as const, items: [1] } },
+      { s: { mode: 'split' as const, items: ['d'] }, u: { mode: 'union' as const, items: [2] } },
+    ];
+    const layout = { oldParallelism: 2, oldIndices: [0, 1] };
+    expect(redistributeOperatorState(old, 0, 2, layout)).toEqual({ s: { mode: 'split', items: ['a', 'b', 'c'] }, u: { mode: 'union', items: [1, 2] } });
+    expect(redistributeOperatorState(old, 1, 2, layout).s!.items).toEqual(['d']);
+    // A subtask whose old self had no state gets none, not another subtask's.
+    expect(redistributeOperatorState([old[1]!], 0, 2, { oldParallelism: 2, oldIndices: [1] }).s!.items).toEqual([]);
+    // A changed parallelism redistributes round-robin as before.
+    expect(redistributeOperatorState(old, 0, 3, { oldParallelism: 2, oldIndices: [0, 1] }).s!.items).toEqual(['a', 'd']);
+  });
 });

@@ -12,7 +12,7 @@ const CLIENT_LEADER_TIMEOUT_MS = 30_000;
 
 /** `host:port` of the leading JobManager's gRPC server. */
 export async function leaderAddressOf(config: FlussConfig, timeoutMs = CLIENT_LEADER_TIMEOUT_MS): Promise<string> {
-  const client = createEtcdClient(config);
+  const client = await createEtcdClient(config);
   try {
     await checkEtcdReachable(client, config);
     return (await waitForLeader(client, clusterKeys(config['high-availability.cluster-id']), timeoutMs)).rpcAddress;

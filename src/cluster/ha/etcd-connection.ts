@@ -11,8 +11,7 @@
  * ```
  */
 import { resolve } from 'node:path';
-import { noop } from 'cockatiel';
-import { Etcd3 } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import type { FlussConfig } from '../../core/config.js';
 import { ConfigurationError, describeError, FailedPreconditionError, UnavailableError } from '../../core/errors.js';
 
@@ -49,11 +48,15 @@ export function etcdHaEnabled(config: FlussConfig): boolean {
 
 /**
  * A client of the configured etcd. Retries and circuit breakers are off: every caller here has
- * its own deadline and loop, and a breaker would keep a returned etcd unused for seconds.
+ * its own deadline and loop, and a breaker would keep a returned etcd unused for seconds. The
+ * client library is loaded here, on first use: it costs every process that never uses etcd
+ * (each CLI call, each daemon without HA) a large share of its start-up time otherwise.
  */
-export function createEtcdClient(config: FlussConfig): Etcd3 {
+export async function createEtcdClient(config: FlussConfig): Promise<Etcd3> {
+  const hosts = etcdEndpoints(config);
+  const [{ Etcd3 }, { noop }] = await Promise.all([import('etcd3'), import('cockatiel')]);
   return new Etcd3({
-    hosts: etcdEndpoints(config),
+    hosts,
     dialTimeout: 2_000,
     faultHandling: { host: () => noop, global: noop },
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + 5_000 }),

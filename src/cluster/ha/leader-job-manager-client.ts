@@ -23,7 +23,7 @@ const NOT_RETRIED = new Set<PropertyKey>(['submitJob']);
  * later leaders. `close()` also closes its etcd connection.
  */
 export async function connectToLeader(config: FlussConfig, options: JobManagerClientOptions = {}, timeoutMs = LEADER_TIMEOUT_MS): Promise<JobManagerClient> {
-  const etcd = createEtcdClient(config);
+  const etcd = await createEtcdClient(config);
   try {
     await checkEtcdReachable(etcd, config);
     const keys = clusterKeys(config['high-availability.cluster-id']);

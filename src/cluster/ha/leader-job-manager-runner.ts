@@ -48,7 +48,7 @@ export class LeaderJobManagerRunner {
 
   /** Connects to etcd (failing fast when unreachable or the cluster-id is taken) and starts contending. */
   async start(): Promise<void> {
-    const client = createEtcdClient(this.config);
+    const client = await createEtcdClient(this.config);
     this.client = client;
     try {
       await checkEtcdReachable(client, this.config);

@@ -31,7 +31,7 @@ export class TaskManagerLeaderFollower {
 
   /** Connects to etcd (one line and a failed start when unreachable) and starts following. */
   static async start(config: FlussConfig, log: Logger): Promise<TaskManagerLeaderFollower> {
-    const client = createEtcdClient(config);
+    const client = await createEtcdClient(config);
     try {
       await checkEtcdReachable(client, config);
     } catch (err) {

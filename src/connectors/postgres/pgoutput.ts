@@ -6,7 +6,7 @@
  * documents them. Column values arrive in text form and are parsed with `pg`'s type parsers,
  * as the snapshot's query results are, so snapshot and stream rows look alike.
  */
-import pg from 'pg';
+import { pgTextParser } from './postgres-connection.js';
 import { InternalError } from '../../core/errors.js';
 
 /** An LSN as a 64-bit number. */
@@ -107,7 +107,7 @@ export class PgOutputDecoder {
           this.pos += 4;
           columns.push({ name: colName, typeOid, key });
         }
-        const parsers = columns.map((c) => pg.types.getTypeParser(c.typeOid, 'text') as (text: string) => unknown);
+        const parsers = columns.map((c) => pgTextParser(c.typeOid));
         const relation = { id, schema, name, columns, parsers };
         this.relations.set(id, relation);
         return { kind: 'relation', relation };

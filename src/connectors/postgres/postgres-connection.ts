@@ -3,8 +3,17 @@
  * one line that names the server and never the password (unreachable server, wrong
  * credentials, missing database or table).
  */
-import pg from 'pg';
-import { FailedPreconditionError, FlussError, InvalidArgumentError, IOError, NotFoundError, UnavailableError } from '../../core/errors.js';
+import type pg from 'pg';
+import { FailedPreconditionError, FlussError, InternalError, InvalidArgumentError, IOError, NotFoundError, UnavailableError } from '../../core/errors.js';
+
+/** The `pg` module, loaded by the first connection (jobs without PostgreSQL never load it). */
+let pgModule: typeof pg | undefined;
+
+/** `pg`'s text parser of type `oid` (only after a connection was made, which loads `pg`). */
+export function pgTextParser(oid: number): (text: string) => unknown {
+  if (!pgModule) throw new InternalError('pg type parsers used before any PostgreSQL connection');
+  return pgModule.types.getTypeParser(oid, 'text') as (text: string) => unknown;
+}
 
 /** Where and as whom to connect. */
 export interface PostgresConnectionOptions {
@@ -99,7 +108,8 @@ export async function connectPostgres(
   extra: Record<string, unknown> = {},
 ): Promise<pg.Client> {
   const server = describeServer(options);
-  const client = new pg.Client(clientConfig(options, extra));
+  pgModule ??= (await import('pg')).default;
+  const client = new pgModule.Client(clientConfig(options, extra));
   // A connection lost later must fail the task, not crash the process.
   client.on('error', (err) => onError(postgresError(err, what, server)));
   try {
