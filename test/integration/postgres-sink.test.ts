@@ -83,6 +83,38 @@ describe('PostgresSink', () => {
     await t.close();
   }, 60_000);
 
+  it('stops taking records while two batches wait for a blocked table, and takes them again once they are written', async () => {
+    await server.query('CREATE TABLE slow (k int, v text)');
+    const sink = PostgresSink.builder<Record<string, unknown>>().setConnection({ url: server.url }).setTable('slow').setColumns(['k', 'v'])
+      .setBatchSize(10).setBatchIntervalMs(0).build();
+    const w = sink.createWriter(writerCtx()) as Hooks;
+    await w.initializeState(initContext(undefined));
+    // Another session holds the table: inserts wait, as they would for a slow or busy database.
+    const blocker = await server.client();
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE slow IN ACCESS EXCLUSIVE MODE');
+    try {
+      expect(w.isAvailable!()).toBe(true);
+      for (let i = 0; i < 10; i++) w.write({ k: i, v: 'a' }, sinkCtx);
+      expect(w.isAvailable!()).toBe(true); // one batch queued
+      for (let i = 10; i < 20; i++) w.write({ k: i, v: 'b' }, sinkCtx);
+      expect(w.isAvailable!()).toBe(false); // two batches queued: the task stops reading input
+      let available = false;
+      const waiting = w.whenAvailable!().then(() => (available = true));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(available).toBe(false);
+      await blocker.query('COMMIT');
+      await waiting;
+      expect(w.isAvailable!()).toBe(true);
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => undefined);
+      await blocker.end();
+    }
+    await w.flush(true);
+    await w.close();
+    expect((await server.query('SELECT count(*)::int AS n FROM slow')).rows[0].n).toBe(20);
+  }, 60_000);
+
   it('fails with one line naming the server for an unreachable server, wrong credentials and a missing table', async () => {
     const port = await freePort();
     const attempt = async (connection: object, table = 'kv') => {

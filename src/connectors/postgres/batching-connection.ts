@@ -3,7 +3,10 @@
  * size, by time, on flush) through one serial chain of statements, so writes never overlap and
  * their order is the records' order. A failed write is kept and thrown by the next `add` or
  * `flush`: the task fails and restarts under its strategy (a restarted server is reconnected
- * then; exactly-once writers recover their prepared transactions).
+ * then; exactly-once writers recover their prepared transactions). At most
+ * {@link MAX_QUEUED_BATCHES} full batches wait for the server: beyond that the writer reports
+ * itself unavailable and the task stops reading input (backpressure), so memory stays bounded
+ * by the batch size.
  */
 import type pg from 'pg';
 import type { FlussError } from '../../core/errors.js';
@@ -11,6 +14,9 @@ import { connectPostgres, describeServer, postgresError } from './postgres-conne
 import { quoteIdent, quoteTable } from './postgres-sql.js';
 import { RowBatch } from './row-batch.js';
 import type { PostgresSinkSpec } from './postgres-sink.js';
+
+/** Batches written or waiting to be written before the writer stops taking records. */
+export const MAX_QUEUED_BATCHES = 2;
 
 /** A writer's connection with its batch. */
 export class BatchingConnection<T> {
@@ -21,6 +27,9 @@ export class BatchingConnection<T> {
   private timer: NodeJS.Timeout | undefined;
   /** Statements run since the last {@link markTransaction} (exactly-once: BEGIN is due). */
   private inTransaction = false;
+  /** Batches handed to the statement chain and not written yet. */
+  private queuedBatches = 0;
+  private availabilityWaiters: (() => void)[] = [];
   readonly server: string;
 
   constructor(
@@ -67,6 +76,20 @@ export class BatchingConnection<T> {
     }
   }
 
+  /**
+   * False while {@link MAX_QUEUED_BATCHES} batches wait for the server (the task stops reading
+   * input then). True after a failure, so the next `add` throws it at once.
+   */
+  isAvailable(): boolean {
+    return this.failure !== undefined || this.queuedBatches < MAX_QUEUED_BATCHES;
+  }
+
+  /** Resolves once {@link isAvailable} holds again. */
+  whenAvailable(): Promise<void> {
+    if (this.isAvailable()) return Promise.resolve();
+    return new Promise((resolve) => this.availabilityWaiters.push(resolve));
+  }
+
   /** Rows added since the last write. */
   get buffered(): number {
     return this.batch.size;
@@ -105,11 +128,20 @@ export class BatchingConnection<T> {
     const pending = this.batch.take();
     const begin = this.transactional && !this.inTransaction;
     if (this.transactional) this.inTransaction = true;
+    this.queuedBatches++;
     void this.enqueue(async () => {
       const client = this.client!;
       if (begin) await client.query('BEGIN');
       await pending.writeTo(client);
-    });
+    }).finally(() => this.batchDone());
+  }
+
+  private batchDone(): void {
+    this.queuedBatches--;
+    if (!this.isAvailable() || this.availabilityWaiters.length === 0) return;
+    const waiters = this.availabilityWaiters;
+    this.availabilityWaiters = [];
+    for (const w of waiters) w();
   }
 
   private enqueue(step: () => Promise<void>): Promise<void> {

@@ -137,6 +137,15 @@ export class PostgresExactlyOnceWriter<T> implements SinkWriter<T> {
     this.data.add(value);
   }
 
+  /** Backpressure: false while the data connection has as many batches queued as it may. */
+  isAvailable(): boolean {
+    return this.data.isAvailable();
+  }
+
+  whenAvailable(): Promise<void> {
+    return this.data.whenAvailable();
+  }
+
   /** Prepares the current transaction (when it wrote anything) for checkpoint `ctx.checkpointId`. */
   snapshotState(ctx: StateSnapshotContext): Promise<void> {
     const prepared = this.prepareCurrent(ctx.checkpointId);

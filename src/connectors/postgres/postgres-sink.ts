@@ -201,6 +201,14 @@ class PostgresBatchWriter<T> implements SinkWriter<T> {
     this.out.add(value);
   }
 
+  isAvailable(): boolean {
+    return this.out.isAvailable();
+  }
+
+  whenAvailable(): Promise<void> {
+    return this.out.whenAvailable();
+  }
+
   snapshotState(_ctx: StateSnapshotContext): Promise<void> | void {
     if (this.spec.guarantee === 'NONE') return;
     return this.out.flush();
