@@ -44,6 +44,8 @@ class InFlight implements AsyncQueueEntry {
   attempts = 0;
   timedOut = false;
   retryTimer: NodeJS.Timeout | undefined = undefined;
+  /** Set by the unordered queue; declared so every entry has the same shape. */
+  segment: object | undefined = undefined;
 
   constructor(
     readonly value: unknown,
