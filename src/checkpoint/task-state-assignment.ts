@@ -43,8 +43,19 @@ function intersects(a: KeyGroupRange, b: KeyGroupRange): boolean {
  * `subtaskIndex` of `parallelism` gets: split lists round-robin (element j of the concatenation
  * goes to subtask j % parallelism), union lists whole, broadcast state from the lowest old
  * subtask that has it.
+ *
+ * With `unchanged` (the parallelism did not change), split lists are not redistributed: the
+ * subtask gets back its own (`unchanged.own`, undefined when it stored none), as Flink's
+ * round-robin repartitioner does. Records an operator held (async I/O in flight, buffered sink
+ * rows) thus resume where they were, behind the same input: moving them to another subtask
+ * would reorder them against the records that subtask's channel carries after the restore.
  */
-export function redistributeOperatorState(perOldSubtask: OperatorStateSnapshot[], subtaskIndex: number, parallelism: number): OperatorStateSnapshot {
+export function redistributeOperatorState(
+  perOldSubtask: OperatorStateSnapshot[],
+  subtaskIndex: number,
+  parallelism: number,
+  unchanged?: { own: OperatorStateSnapshot | undefined },
+): OperatorStateSnapshot {
   const out: OperatorStateSnapshot = {};
   const counters = new Map<string, number>();
   for (const snapshot of perOldSubtask) {
@@ -60,6 +71,8 @@ export function redistributeOperatorState(perOldSubtask: OperatorStateSnapshot[]
           counters.set(name, 1);
           target.items.push(...s.items);
         }
+      } else if (unchanged) {
+        if (snapshot === unchanged.own) target.items.push(...s.items);
       } else {
         let j = counters.get(name) ?? 0;
         for (const item of s.items) {
@@ -93,6 +106,7 @@ export async function loadTaskStateAssignment(
     const keyed: KeyedStateEntry[] = [];
     const keyedNative: NativeKeyedStateFileRef[] = [];
     const operatorStates: OperatorStateSnapshot[] = [];
+    const unchanged = op.parallelism === vertex.parallelism ? { own: undefined as OperatorStateSnapshot | undefined } : undefined;
     for (const s of subtasks) {
       if (s.keyed?.chain && intersects(s.keyed.keyGroupRange, range)) {
         // Incremental: the base, then every delta, from the job's shared directory.
@@ -103,13 +117,17 @@ export async function loadTaskStateAssignment(
         if (native) keyedNative.push(await openNativeKeyedStateFile(restore.checkpointDir, s.keyed.file));
         else for (const e of await readKeyedStateFile(restore.checkpointDir, s.keyed.file, range)) keyed.push(e);
       }
-      if (s.operatorState) operatorStates.push(await readOperatorStateFile(restore.checkpointDir, s.operatorState));
+      if (s.operatorState) {
+        const snapshot = await readOperatorStateFile(restore.checkpointDir, s.operatorState);
+        operatorStates.push(snapshot);
+        if (unchanged && s.subtaskIndex === subtaskIndex) unchanged.own = snapshot;
+      }
     }
     out.set(d.operatorId, {
       checkpointId: metadata.checkpointId,
       keyed,
       ...(keyedNative.length > 0 ? { keyedNative } : {}),
-      operatorState: redistributeOperatorState(operatorStates, subtaskIndex, vertex.parallelism),
+      operatorState: redistributeOperatorState(operatorStates, subtaskIndex, vertex.parallelism, unchanged),
     });
   }
   return out;
