@@ -19,6 +19,8 @@ export interface AsyncQueueEntry {
   /** Set (with `results`) when the request completed. */
   done: boolean;
   results: readonly unknown[] | undefined;
+  /** Bookkeeping of the unordered queue (the entry's segment); undefined outside it. */
+  segment?: object | undefined;
 }
 
 /** Where a queue emits. */
@@ -107,8 +109,6 @@ interface Segment {
 /** Unordered mode: completed records go at once within the first segment. */
 export class UnorderedElementQueue implements StreamElementQueue {
   private readonly segments: Segment[] = [];
-  /** Which segment each queued record belongs to. */
-  private readonly segmentOf = new Map<AsyncQueueEntry, Segment>();
   private count = 0;
 
   constructor(private readonly output: AsyncQueueOutput) {}
@@ -124,7 +124,8 @@ export class UnorderedElementQueue implements StreamElementQueue {
       this.segments.push(last);
     }
     last.entries.add(entry);
-    this.segmentOf.set(entry, last);
+    // On the entry rather than in a map: no lookup or map entry per record.
+    entry.segment = last;
     this.count++;
   }
 
@@ -137,7 +138,7 @@ export class UnorderedElementQueue implements StreamElementQueue {
   }
 
   completed(entry: AsyncQueueEntry): void {
-    const segment = this.segmentOf.get(entry);
+    const segment = entry.segment as Segment | undefined;
     if (!segment || segment !== this.segments[0]) return;
     this.emitRecord(segment, entry);
     this.advance();
@@ -151,7 +152,7 @@ export class UnorderedElementQueue implements StreamElementQueue {
 
   private emitRecord(segment: Segment, entry: AsyncQueueEntry): void {
     segment.entries.delete(entry);
-    this.segmentOf.delete(entry);
+    entry.segment = undefined;
     this.count--;
     this.output.emit(entry);
   }

@@ -24,6 +24,7 @@ import type { InputAvailability, MailboxExecutor, OperatorContext, Output } from
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
 import { OrderedElementQueue, UnorderedElementQueue, type AsyncQueueEntry, type StreamElementQueue } from './async-element-queue.js';
 import { bindAsyncFunction, describeElement, stateLessRuntimeContext, type BoundAsyncFunction } from './async-invocation.js';
+import { AsyncDeadlineQueue } from './async-deadline-queue.js';
 import { LocalMailExecutor } from './local-mail-executor.js';
 
 /** Name of the operator list state holding the records not emitted yet (Flink's). */
@@ -42,13 +43,19 @@ class InFlight implements AsyncQueueEntry {
   /** Attempts started so far; a completion of an earlier attempt is stale. */
   attempts = 0;
   timedOut = false;
-  timer: NodeJS.Timeout | undefined = undefined;
   retryTimer: NodeJS.Timeout | undefined = undefined;
+  /** Set by the unordered queue; declared so every entry has the same shape. */
+  segment: object | undefined = undefined;
 
   constructor(
     readonly value: unknown,
     readonly timestamp: number,
   ) {}
+
+  /** No timeout needed any more ({@link AsyncDeadlineQueue}). */
+  get settled(): boolean {
+    return this.done || this.timedOut;
+  }
 }
 
 /** Kind `asyncWait`. */
@@ -71,6 +78,14 @@ export class AsyncWaitOperator extends AbstractStreamOperator {
   private restored: StoredElement[] = [];
   private closed = false;
   private availableWaiter: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** The timeouts, with one timer (undefined without a timeout). */
+  private deadlines: AsyncDeadlineQueue<InFlight> | undefined;
+  /**
+   * Completions, timeouts and retries not handled yet, in arrival order: the first one posts a
+   * mail that handles all that came meanwhile (one mail per burst, not per record).
+   */
+  private events: (() => void)[] = [];
+  private eventsPosted = false;
 
   /** The task stops reading input while this says no. */
   readonly inputAvailability: InputAvailability = {
@@ -105,6 +120,9 @@ export class AsyncWaitOperator extends AbstractStreamOperator {
       emitWatermark: (ts: number) => this.downstream.emitWatermark(ts),
     };
     this.queue = this.ordered ? new OrderedElementQueue(queueOutput) : new UnorderedElementQueue(queueOutput);
+    if (this.timeoutMs > 0) {
+      this.deadlines = new AsyncDeadlineQueue<InFlight>(this.timeoutMs, this.capacity, () => this.post(() => this.onDeadlines()));
+    }
     // Watermarks go through the queue: behind the records before them, never overtaken.
     const output: Output = {
       collect: (v, ts) => this.downstream.collect(v, ts),
@@ -162,7 +180,9 @@ export class AsyncWaitOperator extends AbstractStreamOperator {
   override async close(): Promise<void> {
     this.closed = true;
     // A canceled or failed task stops waiting: pending timers go, late completions are dropped.
-    for (const e of this.queue?.pendingRecords() ?? []) clearTimers(e as InFlight);
+    for (const e of this.queue?.pendingRecords() ?? []) clearRetryTimer(e as InFlight);
+    this.deadlines?.clear();
+    this.events = [];
     this.waiting = [];
     this.waitingHead = 0;
     this.availableWaiter?.resolve();
@@ -171,9 +191,7 @@ export class AsyncWaitOperator extends AbstractStreamOperator {
 
   private start(entry: InFlight): void {
     this.queue.add(entry);
-    if (this.timeoutMs > 0) {
-      entry.timer = setTimeout(() => this.mail.execute(() => this.onTimeout(entry)), this.timeoutMs);
-    }
+    this.deadlines?.add(entry);
     this.attempt(entry);
   }
 
@@ -187,23 +205,53 @@ export class AsyncWaitOperator extends AbstractStreamOperator {
     }
   }
 
-  /** The future of attempt `n`: its first completion comes back as mail. */
+  /** The future of attempt `n`: its first completion comes back through the mailbox. */
   private resultFuture(entry: InFlight, n: number): ResultFuture<unknown> {
     let completed = false;
-    const mail = this.mail;
     return {
       complete: (results) => {
         if (completed) return;
         completed = true;
         const list = Array.isArray(results) ? results : Array.from(results);
-        mail.execute(() => this.onResults(entry, n, list));
+        this.post(() => this.onResults(entry, n, list));
       },
       completeExceptionally: (error) => {
         if (completed) return;
         completed = true;
-        mail.execute(() => this.onError(entry, n, error));
+        this.post(() => this.onError(entry, n, error));
       },
     };
+  }
+
+  /** Queues `event` for the mailbox; only the first of a burst posts a mail. */
+  private post(event: () => void): void {
+    this.events.push(event);
+    if (this.eventsPosted) return;
+    this.eventsPosted = true;
+    this.mail.execute(this.handleEvents);
+  }
+
+  /** The mail: handles the events in arrival order (a failure leaves the rest for the next mail). */
+  private readonly handleEvents = (): void => {
+    this.eventsPosted = false;
+    const events = this.events;
+    this.events = [];
+    let i = 0;
+    try {
+      while (i < events.length) events[i++]!();
+    } finally {
+      if (i < events.length && !this.closed) {
+        this.events = events.slice(i).concat(this.events);
+        this.eventsPosted = true;
+        this.mail.execute(this.handleEvents);
+      }
+    }
+  };
+
+  /** The deadline timer fired: every request due times out, oldest first. */
+  private onDeadlines(): void {
+    if (this.closed || !this.deadlines) return;
+    for (const e of this.deadlines.takeDue()) this.onTimeout(e);
   }
 
   private isStale(entry: InFlight, n: number): boolean {
@@ -221,7 +269,7 @@ export class AsyncWaitOperator extends AbstractStreamOperator {
     if (this.isStale(entry, n)) return;
     const predicate = this.retry?.getRetryPredicate().exceptionPredicate;
     if (predicate && !entry.timedOut && this.retryAllowed(entry, () => predicate(error))) return this.scheduleRetry(entry);
-    clearTimers(entry);
+    clearRetryTimer(entry);
     throw new UserCodeError(this.name, new IOError(`async call for element ${describeElement(entry.value)} failed: ${describeError(error)}`, { cause: error }));
   }
 
@@ -237,7 +285,7 @@ export class AsyncWaitOperator extends AbstractStreamOperator {
     const delay = Math.max(0, this.retry!.getBackoffTimeMillis(entry.attempts));
     entry.retryTimer = setTimeout(
       () =>
-        this.mail.execute(() => {
+        this.post(() => {
           entry.retryTimer = undefined;
           if (!this.closed && !entry.done && !entry.timedOut) this.attempt(entry);
         }),
@@ -246,8 +294,7 @@ export class AsyncWaitOperator extends AbstractStreamOperator {
   }
 
   private onTimeout(entry: InFlight): void {
-    entry.timer = undefined;
-    if (this.closed || entry.done) return;
+    if (this.closed || entry.done || entry.timedOut) return;
     entry.timedOut = true;
     if (entry.retryTimer) clearTimeout(entry.retryTimer);
     entry.retryTimer = undefined;
@@ -264,7 +311,7 @@ export class AsyncWaitOperator extends AbstractStreamOperator {
   }
 
   private complete(entry: InFlight, results: readonly unknown[]): void {
-    clearTimers(entry);
+    clearRetryTimer(entry);
     entry.done = true;
     entry.results = results;
     this.queue.completed(entry);
@@ -292,9 +339,7 @@ export class AsyncWaitOperator extends AbstractStreamOperator {
   }
 }
 
-function clearTimers(entry: InFlight): void {
-  if (entry.timer) clearTimeout(entry.timer);
+function clearRetryTimer(entry: InFlight): void {
   if (entry.retryTimer) clearTimeout(entry.retryTimer);
-  entry.timer = undefined;
   entry.retryTimer = undefined;
 }
