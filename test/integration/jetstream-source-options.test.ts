@@ -4,7 +4,8 @@
  * filter `x.>` picks up a subject that appears while it runs, exactly once, and nothing outside
  * its filter; at parallelism 2 with one subject (one reader has no split) event-time windows
  * downstream still fire; a server requiring a token or a user and password fails a source with
- * wrong credentials in one line naming the address and not the secret, and serves the right ones.
+ * wrong credentials in one line naming the address and not the secret (nor one written into the
+ * server URL), and serves the right ones.
  * Unbounded jobs run on an in-process MiniCluster, their sink fills an array of this process,
  * and they are cancelled once the polled condition holds.
  */
@@ -16,6 +17,7 @@ import { buildJob } from '../../src/api/build-job.js';
 import {
   JetStreamSource,
   JetStreamStartingPositions,
+  type JetStreamStartingPosition,
   MiniCluster,
   JobManagerClient,
   StreamExecutionEnvironment,
@@ -42,7 +44,8 @@ beforeAll(async () => {
   nc = await connect({ servers: server.url });
   js = jetstream(nc);
   jsm = await jetstreamManager(nc);
-  cluster = new MiniCluster({ numTaskManagers: 1, slotsPerTaskManager: 2, config: { 'state.backend.type': 'memory' } });
+  // A slot per subtask of every job of this file: a job never waits for the last one's slots.
+  cluster = new MiniCluster({ numTaskManagers: 1, slotsPerTaskManager: 6, config: { 'state.backend.type': 'memory' } });
   await cluster.start();
   client = new JobManagerClient(cluster.jobManagerAddress);
 }, 60_000);
@@ -110,7 +113,7 @@ describe('JetStreamSource options', () => {
     const t11 = (await jsm.streams.getMessage('POS', { seq: 11 }))!.time.getTime();
     expect((await jsm.streams.getMessage('POS', { seq: 10 }))!.time.getTime()).toBeLessThan(t11);
 
-    const read = async (start: ReturnType<typeof JetStreamStartingPositions.earliest>): Promise<number[]> => {
+    const read = async (start: JetStreamStartingPosition): Promise<number[]> => {
       const source = JetStreamSource.builder()
         .setServers(server.url)
         .setStream('POS')
