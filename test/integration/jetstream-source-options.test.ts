@@ -83,7 +83,8 @@ async function waitForJob(jobId: string, predicate: () => boolean, what: string)
     await waitFor(predicate, DEADLINE, what);
   } catch (err) {
     const info = await client.getJob(jobId);
-    throw new Error(`${(err as Error).message} (job ${info.status}${info.failureCause ? `: ${info.failureCause}` : ''})`);
+    const vertices = info.vertices.map((v) => `${v.name} ${v.status}`).join(', ');
+    throw new Error(`${(err as Error).message} (job ${info.status}${info.failureCause ? `: ${info.failureCause}` : ''}; ${vertices})`);
   }
 }
 
