@@ -163,10 +163,18 @@ export class Mailbox implements MailboxController {
     if (ts >= this.wakeUpAt) return;
     this.stopWakeUp();
     this.wakeUpAt = ts;
+    this.armWakeUp();
+  }
+
+  private armWakeUp(): void {
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      if (this.wakeUpAt === Number.POSITIVE_INFINITY) return;
+      // Node's timers count from a loop time cached per turn, so one may fire before `wakeUpAt`
+      // by the wall clock: `takeDueWakeUp` would then refuse it and no timer would be left.
+      if (this.clock() < this.wakeUpAt) return this.armWakeUp();
       this.signal();
-    }, Math.max(0, ts - this.clock()));
+    }, Math.max(0, this.wakeUpAt - this.clock()));
   }
 
   /** True (once) when the requested wake-up time has come: the caller then does its work. */

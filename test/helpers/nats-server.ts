@@ -1,7 +1,8 @@
 /**
  * Starts a real `nats-server` with JetStream on a free loopback port and its own store
  * directory, for the JetStream connector tests and benches; `restart()` stops and starts it on
- * the same port and store (a server restart while a job runs).
+ * the same port and store (a server restart while a job runs). With {@link NatsServerAuth} the
+ * server requires a token or a user and password from every client.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,14 +34,32 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-/** Starts `nats-server -js` on a free port (throws when it is not installed or does not come up in 30 s). */
-export async function startNatsServer(): Promise<NatsServer> {
+/** Credentials every client of the server must present: a token, or a user and password. */
+export interface NatsServerAuth {
+  token?: string;
+  user?: string;
+  pass?: string;
+}
+
+/** The nats-server flags requiring `auth`. */
+function authArgs(auth: NatsServerAuth): string[] {
+  const args: string[] = [];
+  if (auth.token !== undefined) args.push('--auth', auth.token);
+  if (auth.user !== undefined) args.push('--user', auth.user, '--pass', auth.pass ?? '');
+  return args;
+}
+
+/**
+ * Starts `nats-server -js` on a free port (throws when it is not installed or does not come up
+ * in 30 s); with `auth`, clients must present those credentials.
+ */
+export async function startNatsServer(auth: NatsServerAuth = {}): Promise<NatsServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'fluss-nats-'));
   let proc: ChildProcess | undefined;
   let log = '';
   const launch = async (): Promise<void> => {
-    const p = spawn('nats-server', ['-js', '-sd', dir, '-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn('nats-server', ['-js', '-sd', dir, '-a', '127.0.0.1', '-p', String(port), ...authArgs(auth)], { stdio: ['ignore', 'ignore', 'pipe'] });
     proc = p;
     p.stderr!.on('data', (d: Buffer) => {
       log = (log + d.toString()).slice(-20_000);

@@ -54,10 +54,24 @@ export async function connectJetStream(who: string, options: JetStreamConnection
   }
 }
 
+/**
+ * The server list as error lines print it: credentials written into a URL
+ * (`nats://user:pass@host:4222`, `nats://token@host:4222`) are cut out, so no line shows them.
+ */
+export function serversForMessage(servers: readonly string[]): string {
+  return servers.map(withoutCredentials).join(',');
+}
+
+function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^/@]*@/i, (_m, scheme: string | undefined) => scheme ?? '');
+}
+
 /** The one-line error of a failed first connection (credentials are never printed). */
 export function connectionError(who: string, servers: readonly string[], cause: unknown): FlussError {
-  const address = servers.join(',');
-  const message = cause instanceof Error ? cause.message : String(cause);
+  const address = serversForMessage(servers);
+  let message = cause instanceof Error ? cause.message : String(cause);
+  // The client's own text may quote a URL as given.
+  for (const s of servers) message = message.split(s).join(withoutCredentials(s));
   const name = cause instanceof Error ? cause.name : '';
   if (/authori[sz]ation|authentication|auth/i.test(`${name} ${message}`)) {
     return new FailedPreconditionError(`${who}: NATS at ${address} refused the credentials (authorization violation)`);
@@ -67,7 +81,7 @@ export function connectionError(who: string, servers: readonly string[], cause: 
 
 /** The one-line error of a stream that does not exist. */
 export function streamNotFound(who: string, stream: string, servers: readonly string[], cause?: unknown): NotFoundError {
-  return new NotFoundError(`${who}: JetStream stream "${stream}" does not exist on NATS at ${servers.join(',')}`, { cause });
+  return new NotFoundError(`${who}: JetStream stream "${stream}" does not exist on NATS at ${serversForMessage(servers)}`, { cause });
 }
 
 /** True when `err` is the JetStream API's "stream not found" (code 10059). */

@@ -27,7 +27,7 @@ import type { CheckpointListener, StateInitializationContext, StateSnapshotConte
 import type { ListState } from '../../common/runtime-context.js';
 import type { SinkWriter, SinkWriterContext } from '../../common/sink.js';
 import { FailedPreconditionError, NotFoundError } from '../../core/errors.js';
-import { connectJetStream, isStreamNotFound, streamNotFound, type JetStreamConnectionOptions } from './jetstream-connection.js';
+import { connectJetStream, isStreamNotFound, serversForMessage, streamNotFound, type JetStreamConnectionOptions } from './jetstream-connection.js';
 import { JetStreamPublisher, type OutgoingMessage } from './jetstream-publisher.js';
 
 /** Operator list state of the sealed, not yet published epochs. */
@@ -116,7 +116,7 @@ export class JetStreamSinkWriter<T> implements SinkWriter<T>, CheckpointListener
       s.maxPendingAcks,
       s.publishTimeoutMs,
       (subject) => jsm.streams.find(subject),
-      (subject) => new NotFoundError(`${this.who}: no JetStream stream takes subject "${subject}" on NATS at ${s.connection.servers.join(',')}`),
+      (subject) => new NotFoundError(`${this.who}: no JetStream stream takes subject "${subject}" on NATS at ${serversForMessage(s.connection.servers)}`),
     );
     this.publisher.onFailure((err) => {
       for (const e of this.unacked) e.done?.reject(err);
