@@ -20,7 +20,7 @@
 import type { Sink, SinkWriter, SinkWriterContext } from '../../common/sink.js';
 import { renderRecord } from '../../common/sink.js';
 import { InvalidArgumentError } from '../../core/errors.js';
-import { checkServers, type JetStreamConnectionOptions } from './jetstream-connection.js';
+import { JetStreamClientBuilder } from './jetstream-client-builder.js';
 import { JetStreamSinkWriter, type JetStreamDeliveryGuarantee, type JetStreamSinkSettings } from './jetstream-sink-writer.js';
 
 /** Default of `setMaxPendingAcks`. */
@@ -46,9 +46,7 @@ export class JetStreamSink<T> implements Sink<T> {
 }
 
 /** Builds a {@link JetStreamSink} (Flink's `KafkaSinkBuilder`). */
-export class JetStreamSinkBuilder<T> {
-  private servers: string[] = [];
-  private auth: Omit<JetStreamConnectionOptions, 'servers'> = {};
+export class JetStreamSinkBuilder<T> extends JetStreamClientBuilder {
   private stream: string | undefined;
   private subjectOf: ((value: T) => string) | undefined;
   private serializer: (value: T) => string | Uint8Array = (v) => renderRecord(v);
@@ -56,18 +54,6 @@ export class JetStreamSinkBuilder<T> {
   private maxPendingAcks = DEFAULT_MAX_PENDING_ACKS;
   private maxBufferedRecords = DEFAULT_MAX_BUFFERED_RECORDS;
   private publishTimeoutMs = 5_000;
-
-  /** NATS server URLs, as one comma-separated string or a list. */
-  setServers(servers: string | readonly string[]): this {
-    this.servers = typeof servers === 'string' ? servers.split(',').map((s) => s.trim()) : [...servers];
-    return this;
-  }
-
-  /** Credentials (user/password or token) and a connection name; never printed. */
-  setConnectionOptions(options: Omit<JetStreamConnectionOptions, 'servers'>): this {
-    this.auth = { ...options };
-    return this;
-  }
 
   /** The stream the subjects belong to: checked to exist when the writer starts (optional). */
   setStream(stream: string): this {
@@ -114,7 +100,7 @@ export class JetStreamSinkBuilder<T> {
   /** The sink; one line on a missing or bad setting. */
   build(): JetStreamSink<T> {
     const who = 'JetStreamSink';
-    const servers = checkServers(who, this.servers);
+    const connection = this.connectionOptions(who);
     const subjectOf = this.subjectOf;
     if (!subjectOf) throw new InvalidArgumentError(`${who}: setSubject(...) is required`);
     if (typeof this.serializer !== 'function') throw new InvalidArgumentError(`${who}: the serializer must be a function`);
@@ -130,7 +116,7 @@ export class JetStreamSinkBuilder<T> {
     }
     const serializer = this.serializer;
     return new JetStreamSink<T>({
-      connection: { ...this.auth, servers },
+      connection,
       stream: this.stream,
       subjectOf,
       serialize: (value) => {

@@ -25,7 +25,7 @@ import type { Source, SourceReader, SourceReaderContext } from '../../common/sou
 import { InvalidArgumentError } from '../../core/errors.js';
 import { LogSplitPositions } from '../log-split-positions.js';
 import { checkPoisonPolicy, type PoisonRecordPolicy } from '../poison-records.js';
-import { checkServers, type JetStreamConnectionOptions } from './jetstream-connection.js';
+import { JetStreamClientBuilder } from './jetstream-client-builder.js';
 import { STRING_DESERIALIZER, type JetStreamDeserializer } from './jetstream-record.js';
 import { JetStreamSourceReader } from './jetstream-source-reader.js';
 import { JetStreamStartingPositions, type JetStreamSourceSettings, type JetStreamStartingPosition } from './jetstream-source-settings.js';
@@ -67,9 +67,7 @@ export class JetStreamSource<T> implements Source<T> {
 }
 
 /** Builds a {@link JetStreamSource} (Flink's `KafkaSourceBuilder`). */
-export class JetStreamSourceBuilder<T> {
-  private servers: string[] = [];
-  private auth: Omit<JetStreamConnectionOptions, 'servers'> = {};
+export class JetStreamSourceBuilder<T> extends JetStreamClientBuilder {
   private stream: string | undefined;
   private subjects: string[] = ['>'];
   private partitions: string[] | undefined;
@@ -80,18 +78,6 @@ export class JetStreamSourceBuilder<T> {
   private discoveryIntervalMs = DEFAULT_DISCOVERY_INTERVAL_MS;
   private maxBufferedMessages = DEFAULT_MAX_BUFFERED_MESSAGES;
   private fetchBatchSize = DEFAULT_FETCH_BATCH_SIZE;
-
-  /** NATS server URLs (`nats://host:port`), as one comma-separated string or a list. */
-  setServers(servers: string | readonly string[]): this {
-    this.servers = typeof servers === 'string' ? servers.split(',').map((s) => s.trim()) : [...servers];
-    return this;
-  }
-
-  /** Credentials (user/password or token) and a connection name; never printed. */
-  setConnectionOptions(options: Omit<JetStreamConnectionOptions, 'servers'>): this {
-    this.auth = { ...options };
-    return this;
-  }
 
   /** The stream to read (required). */
   setStream(stream: string): this {
@@ -170,7 +156,7 @@ export class JetStreamSourceBuilder<T> {
   /** The source; one line on a missing or bad setting. */
   build(): JetStreamSource<T> {
     const who = 'JetStreamSource';
-    const servers = checkServers(who, this.servers);
+    const connection = this.connectionOptions(who);
     if (!this.stream || typeof this.stream !== 'string') throw new InvalidArgumentError(`${who}: setStream(...) is required`);
     if (typeof this.deserializer !== 'function') throw new InvalidArgumentError(`${who}: the deserializer must be a function`);
     const filters = this.partitions ?? this.subjects;
@@ -190,7 +176,7 @@ export class JetStreamSourceBuilder<T> {
     }
     if (s.kind === 'timestamp' && !Number.isFinite(s.timestamp)) throw new InvalidArgumentError(`${who}(${this.stream}): a starting timestamp must be ms since epoch, got ${s.timestamp}`);
     return new JetStreamSource<T>({
-      connection: { ...this.auth, servers },
+      connection,
       stream: this.stream,
       subjects: [...this.subjects],
       partitions: this.partitions ? [...this.partitions] : undefined,
