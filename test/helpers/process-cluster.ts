@@ -44,7 +44,12 @@ export interface Daemon {
 
 /** Spawns `fluss <args>` as a long-running daemon. */
 export function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}): Daemon {
-  const proc = spawn(process.execPath, [FLUSS_BIN, ...args], {
+  return startProcess(process.execPath, [FLUSS_BIN, ...args], env);
+}
+
+/** Spawns any long-running `command <args>` (a server such as etcd) as a {@link Daemon}. */
+export function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Daemon {
+  const proc = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, FLUSS_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
