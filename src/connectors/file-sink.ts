@@ -48,6 +48,13 @@ export { partFileName, inProgressFileName, writerUuid, type PendingPartFile } fr
 export const DEFAULT_MAX_PART_SIZE = 128 * 1024 * 1024;
 /** Characters buffered (per bucket) before an append is issued. */
 const WRITE_THRESHOLD = 64 * 1024;
+/** Characters buffered in all buckets together before every bucket's buffer is appended. */
+const WRITER_BUFFER_LIMIT = 4 * 1024 * 1024;
+/**
+ * Part files a writer keeps open at once. With more buckets in progress, the least recently
+ * opened file is synced and closed, and reopened for appending when its bucket writes again.
+ */
+export const MAX_OPEN_PART_FILES = 64;
 /** Union list state of the pending part files. */
 const PENDING_STATE = '_file_sink_pending';
 /** Union list state of the writer uuids whose uncommitted files a restore discards. */
@@ -98,6 +105,8 @@ interface InProgressPart {
   bytes: number;
   buffer: string;
   handle: Promise<FileHandle> | undefined;
+  /** The file was created (it may be closed for now to bound open files). */
+  created: boolean;
 }
 
 /** A part file closed by a roll, not yet pending for a checkpoint. */
@@ -110,6 +119,10 @@ interface ClosedPart {
 export class FileSinkWriter<T> implements SinkWriter<T> {
   /** The in-progress part file of every bucket written to since the last roll of it. */
   private readonly parts = new Map<string, InProgressPart>();
+  /** Parts whose file is open, least recently opened first. */
+  private readonly openParts = new Set<InProgressPart>();
+  /** Characters buffered in all parts. */
+  private buffered = 0;
   /** Index of the next part file this writer opens, in any bucket. */
   private nextPart = 0;
   /** Serialises every file operation of this writer. */
@@ -148,7 +161,9 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
     }
     part.buffer += line;
     part.bytes += Buffer.byteLength(line);
+    this.buffered += line.length;
     if (part.buffer.length >= WRITE_THRESHOLD) this.append(part);
+    else if (this.buffered >= WRITER_BUFFER_LIMIT) for (const p of this.parts.values()) this.append(p);
   }
 
   private fail(err: Error): void {
@@ -157,13 +172,14 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
 
   /** A new in-progress part for `bucketId` (checked here: once per part file, not per record). */
   private openPart(bucketId: string): InProgressPart {
-    const part: InProgressPart = { bucketId: checkBucketId(bucketId), index: this.nextPart++, bytes: 0, buffer: '', handle: undefined };
+    const part: InProgressPart = { bucketId: checkBucketId(bucketId), index: this.nextPart++, bytes: 0, buffer: '', handle: undefined, created: false };
     this.parts.set(bucketId, part);
     return part;
   }
 
   private handleOf(part: InProgressPart): Promise<FileHandle> {
     if (!part.handle) {
+      if (this.openParts.size >= MAX_OPEN_PART_FILES) this.closeFile(this.openParts.values().next().value!);
       const bucketDir = join(this.dir, part.bucketId);
       const path = join(bucketDir, inProgressFileName(this.uuid, this.subtask, part.index));
       const opened = this.chain.then(async () => {
@@ -173,8 +189,22 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
       // A failed open fails the writer; the chain goes on so later steps still settle.
       this.chain = opened.then(() => undefined).catch((err: Error) => this.fail(err));
       part.handle = opened;
+      part.created = true;
+      this.openParts.add(part);
     }
     return part.handle;
+  }
+
+  /** Queues sync and close of `part`'s open file (appends queued before it go first). */
+  private closeFile(part: InProgressPart): void {
+    const handle = part.handle;
+    if (!handle) return;
+    part.handle = undefined;
+    this.openParts.delete(part);
+    this.chain = this.chain
+      .then(() => handle)
+      .then((h) => h.sync().then(() => h.close()))
+      .catch((err: Error) => this.fail(err));
   }
 
   /** Queues the buffered lines of `part` as one append to its file. */
@@ -182,6 +212,7 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
     if (!part.buffer) return;
     const data = part.buffer;
     part.buffer = '';
+    this.buffered -= data.length;
     const handle = this.handleOf(part);
     this.chain = this.chain.then(() => handle).then((h) => h.appendFile(data)).catch((err: Error) => this.fail(err));
   }
@@ -190,14 +221,8 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
   private roll(part: InProgressPart): void {
     this.append(part);
     this.parts.delete(part.bucketId);
-    const handle = part.handle;
-    if (!handle) return;
-    this.chain = this.chain
-      .then(() => handle)
-      .then((h) => h.sync().then(() => h.close()))
-      .catch((err: Error) => this.fail(err));
-    part.handle = undefined;
-    this.closed.push({ bucketId: part.bucketId, index: part.index });
+    this.closeFile(part);
+    if (part.created) this.closed.push({ bucketId: part.bucketId, index: part.index });
   }
 
   /** Closes every in-progress part file. */
@@ -286,6 +311,8 @@ export class FileSinkWriter<T> implements SinkWriter<T> {
   async close(): Promise<void> {
     const handles = [...this.parts.values()].flatMap((p) => (p.handle ? [p.handle] : []));
     this.parts.clear();
+    this.openParts.clear();
+    this.buffered = 0;
     await this.chain;
     for (const h of handles) await h.then((fh) => fh.close()).catch(() => undefined);
   }

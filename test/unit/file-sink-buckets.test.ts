@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileSink } from '../../src/connectors/file-sink.js';
+import { FileSink, MAX_OPEN_PART_FILES } from '../../src/connectors/file-sink.js';
 import { BasePathBucketAssigner, DateTimeBucketAssigner, type BucketAssigner } from '../../src/connectors/bucket-assigners.js';
 import type { SinkWriter } from '../../src/common/sink.js';
 import { stateInitializationContext, type CheckpointedFunction, type CheckpointListener } from '../../src/common/checkpoint-hooks.js';
@@ -167,6 +167,32 @@ describe('FileSink buckets', () => {
       'dt=d3/hm=h9': ['e3'],
     });
     await second.writer.close();
+  });
+
+  it('keeps at most MAX_OPEN_PART_FILES files open, reopening a closed one where it ended, and none after the barrier', async () => {
+    const dir = await tempDir();
+    /** Descriptors of this process open on files under `dir`. */
+    const openUnder = async () => {
+      let n = 0;
+      for (const fd of await readdir('/proc/self/fd')) n += await readlink(`/proc/self/fd/${fd}`).then((t) => (t.startsWith(dir + '/') ? 1 : 0), () => 0);
+      return n;
+    };
+    const buckets = MAX_OPEN_PART_FILES * 2 + 5;
+    const { writer } = await open(FileSink.forRowFormat<number>(dir).withBucketAssigner({ getBucketId: (i) => `b=${i % buckets}` }), 0);
+    for (let round = 0; round < 3; round++) {
+      for (let i = round * buckets; i < (round + 1) * buckets; i++) writer.write(i, ctx);
+      await writer.flush(false);
+      expect(await openUnder()).toBeLessThanOrEqual(MAX_OPEN_PART_FILES);
+    }
+    await writer.snapshotState(snap(1));
+    expect(await openUnder()).toBe(0);
+    await writer.notifyCheckpointComplete(1);
+    const got = await committed(dir);
+    expect(Object.keys(got)).toHaveLength(buckets);
+    expect(got['b=7']).toEqual(['7', String(7 + buckets), String(7 + 2 * buckets)].sort());
+    // One part file per bucket: closing a file to bound descriptors does not roll it.
+    expect((await files(dir)).length).toBe(buckets);
+    await writer.close();
   });
 
   it('refuses bucket ids that leave the sink directory, naming them', async () => {
