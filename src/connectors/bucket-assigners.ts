@@ -25,6 +25,7 @@ export interface BucketAssigner<T> {
 
 /** Every record goes into the base directory itself (Flink's `BasePathBucketAssigner`). */
 export class BasePathBucketAssigner<T> implements BucketAssigner<T> {
+  /** Always `''`: the base directory. */
   getBucketId(_element: T, _context: BucketAssignerContext): string {
     return '';
   }
@@ -169,6 +170,7 @@ export class DateTimeBucketAssigner<T> implements BucketAssigner<T> {
     this.unitMs = fine.has('S') ? 1 : fine.has('s') ? 1000 : 60_000;
   }
 
+  /** The formatted processing time the record reaches the sink at. */
   getBucketId(_element: T, context: BucketAssignerContext): string {
     return this.format(context.currentProcessingTime());
   }
