@@ -1,7 +1,8 @@
 /**
  * The Nexmark job around a query: the source with the reference's watermark (event time
  * minus 4 s), checkpoints every 10 s on the LevelDB backend, and a discarding sink — or a
- * FileSink when an output directory is given.
+ * FileSink when an output directory is given (into the query's buckets when it has a bucket
+ * assigner, as q10's partitions).
  *
  * Job arguments: `--events N` (default 1 000 000), `--unbounded` (the source never ends: the
  * runner's steady-state mode), `--rate R` (event-time rate, events per
@@ -10,7 +11,7 @@
  * `--timing-dir DIR` (probes after the source and in the discarding sink write their
  * first/last record times there, see timing.ts).
  */
-import { defineJob, FileSink, type StreamExecutionEnvironment, WatermarkStrategy } from 'fluss';
+import { type BucketAssigner, defineJob, FileSink, type StreamExecutionEnvironment, WatermarkStrategy } from 'fluss';
 import { NexmarkSource, type NexmarkEvent } from 'fluss/nexmark';
 import type { NexmarkQuery } from './queries/index.js';
 import { DiscardingProbeSink, SourceProbe } from './timing.js';
@@ -55,15 +56,25 @@ export function nexmarkEvents(env: StreamExecutionEnvironment, events: number, f
   );
 }
 
+/** How a query's job writes its output with `--out`. */
+export interface NexmarkOutput {
+  /** The FileSink's bucket assigner (default: the output directory itself). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any result type
+  bucketAssigner?: BucketAssigner<any>;
+}
+
 /** A job file's default export for `query`. */
-export function nexmarkJob(name: string, query: NexmarkQuery) {
+export function nexmarkJob(name: string, query: NexmarkQuery, output: NexmarkOutput = {}) {
   return defineJob((env, args) => {
     const a = parseNexmarkArgs(args);
     if (a.checkpointIntervalMs > 0) env.enableCheckpointing(a.checkpointIntervalMs);
     env.setStateBackend(a.backend);
     const source = nexmarkEvents(env, a.events, a.rate);
     const result = query(a.timingDir ? source.filter(new SourceProbe<NexmarkEvent>(a.timingDir)).name('timing probe') : source);
-    if (a.out) result.sinkTo(FileSink.forRowFormat(a.out)).name(`${name} file sink`);
+    if (a.out) {
+      const sink = FileSink.forRowFormat(a.out);
+      result.sinkTo(output.bucketAssigner ? sink.withBucketAssigner(output.bucketAssigner) : sink).name(`${name} file sink`);
+    }
     else result.addSink(new DiscardingProbeSink(a.timingDir)).name(`${name} discarding sink`);
     void env.execute(`Nexmark ${name}`);
   });

@@ -112,6 +112,13 @@ export { DataGeneratorSource, type DataGeneratorOptions } from '../connectors/da
 export { SourceFunctionSource, type SourceFunctionOptions } from '../connectors/source-function-source.js';
 export { PrintSink, type PrintSinkOptions } from '../connectors/print-sink.js';
 export { FileSink } from '../connectors/file-sink.js';
+export {
+  BasePathBucketAssigner,
+  DateTimeBucketAssigner,
+  DEFAULT_DATE_TIME_FORMAT,
+  type BucketAssigner,
+  type BucketAssignerContext,
+} from '../connectors/bucket-assigners.js';
 export * from '../connectors/postgres/index.js';
 export type { Sink, SinkWriter, SinkWriterContext } from '../common/sink.js';
 export type { Source, SourceReader, SourceReaderContext, ReaderOutput, InputStatus, Boundedness } from '../common/source.js';
