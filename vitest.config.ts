@@ -12,6 +12,25 @@ const shared = {
 /** Unit tests that replace process-wide functions (`process.exit`): each in a process of its own. */
 const ISOLATED_UNIT_TESTS = ['test/unit/job-builder-guard.test.ts'];
 
+/**
+ * Process tests that assert how quickly something happens (a failure noticed within a second,
+ * a restart within two, a dead JobManager reported within seconds) or that start three
+ * JobManagers: they run alone, after the others, so another test's cluster does not share
+ * their two cores.
+ */
+const ALONE = [
+  'test/integration/network-remote-failures.test.ts',
+  'test/integration/failover-generator-restore.test.ts',
+  'test/integration/jobmanager-cluster.test.ts',
+  'test/integration/taskmanager-liveness.test.ts',
+  'test/integration/taskmanager-registration.test.ts',
+  'test/integration/rest-api.test.ts',
+  'test/integration/cli-cluster.test.ts',
+  'test/e2e/chaos.test.ts',
+  'test/e2e/ha-etcd-failover.test.ts',
+  'test/e2e/compose-ha.test.ts',
+];
+
 export default defineConfig({
   test: {
     reporters: ['default'],
@@ -29,16 +48,20 @@ export default defineConfig({
           sequence: { groupOrder: 0 },
         },
       },
-      // Tests that start servers and daemons (clusters of processes): one file at a time, after the unit tests.
+      // Tests that start servers and daemons: two files at a time (most of their time is spent
+      // waiting for rate-limited sources, checkpoints and restarts, not computing).
       {
         test: {
           ...shared,
           name: 'processes',
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', ...ISOLATED_UNIT_TESTS],
-          maxWorkers: 1,
+          exclude: ALONE,
+          maxWorkers: 2,
           sequence: { groupOrder: 1 },
         },
       },
+      // Then the timing-sensitive ones, one at a time.
+      { test: { ...shared, name: 'alone', include: ALONE, maxWorkers: 1, sequence: { groupOrder: 2 } } },
     ],
   },
 });
