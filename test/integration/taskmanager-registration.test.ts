@@ -83,6 +83,8 @@ describe('TaskManager registration', () => {
       await jm.start();
       const restarted = jm;
       await until('re-registration at the restarted JobManager', () => restarted.resourceManager.taskManager(tm.taskManagerId) !== undefined);
+      // The JobManager records the TaskManager before its answer reaches it: wait for that answer.
+      await tm.whenRegistered();
       expect(tm.isRegistered).toBe(true);
     } finally {
       await tm.stop();
