@@ -12,6 +12,9 @@ const shared = {
 /** Unit tests that replace process-wide functions (`process.exit`): each in a process of its own. */
 const ISOLATED_UNIT_TESTS = ['test/unit/job-builder-guard.test.ts'];
 
+/** Unit tests that measure event-loop stalls: alone, in a fresh process, so no other test's work or garbage stalls them. */
+const TIMING_UNIT_TESTS = ['test/unit/state-restore-event-loop.test.ts', 'test/unit/runtime-timers-slicing.test.ts'];
+
 /**
  * Process tests that assert how quickly something happens (a failure noticed within a second,
  * a restart within two, a dead JobManager reported within seconds) or that start three
@@ -29,6 +32,7 @@ const ALONE = [
   'test/e2e/chaos.test.ts',
   'test/e2e/ha-etcd-failover.test.ts',
   'test/e2e/compose-ha.test.ts',
+  ...TIMING_UNIT_TESTS,
 ];
 
 export default defineConfig({
@@ -42,7 +46,7 @@ export default defineConfig({
           ...shared,
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
-          exclude: ISOLATED_UNIT_TESTS,
+          exclude: [...ISOLATED_UNIT_TESTS, ...TIMING_UNIT_TESTS],
           maxWorkers: 2,
           isolate: false,
           sequence: { groupOrder: 0 },
