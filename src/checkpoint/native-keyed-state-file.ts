@@ -234,10 +234,11 @@ export async function openNativeKeyedStateFile(checkpointDir: string, handle: St
 
 /**
  * The records of a native file in batches (views into the read buffers, which the consumer may
- * change in place); the size and checksum are checked once the last chunk is read, and a
- * record cut off by the end of the file refuses it as damaged.
+ * change in place); with `keyGroups`, only those of its key groups (the others are stepped over
+ * undecoded). The size and checksum are checked once the last chunk is read, and a record cut
+ * off by the end of the file refuses it as damaged.
  */
-export async function* readNativeKeyedStateRecords(ref: NativeKeyedStateFileRef): AsyncIterable<RawRecord[]> {
+export async function* readNativeKeyedStateRecords(ref: NativeKeyedStateFileRef, keyGroups?: KeyGroupRange): AsyncIterable<RawRecord[]> {
   const { checkpointDir, handle } = ref;
   let rest: Buffer | undefined;
   let headerDone = false;
@@ -259,12 +260,12 @@ export async function* readNativeKeyedStateRecords(ref: NativeKeyedStateFileRef)
     const n = buf.length;
     while (pos < n) {
       const windowEnd = Math.min(n, pos + DECODE_WINDOW);
-      let decoded = decodeNativeRecordBytes(windowEnd < n ? buf.subarray(0, windowEnd) : buf, pos, ref.header.version >= 2);
+      let decoded = decodeNativeRecordBytes(windowEnd < n ? buf.subarray(0, windowEnd) : buf, pos, ref.header.version >= 2, keyGroups);
       // A record larger than the window: decoded from the whole chunk.
-      if (decoded.end === pos && windowEnd < n) decoded = decodeNativeRecordBytes(buf, pos, ref.header.version >= 2);
+      if (decoded.end === pos && windowEnd < n) decoded = decodeNativeRecordBytes(buf, pos, ref.header.version >= 2, keyGroups);
       if (decoded.end === pos) break;
       pos = decoded.end;
-      yield decoded.records;
+      if (decoded.records.length > 0) yield decoded.records;
       await slices.maybeNext();
     }
     rest = pos < n ? buf.subarray(pos) : undefined;
@@ -280,7 +281,7 @@ export async function* readNativeKeyedStateRecords(ref: NativeKeyedStateFileRef)
  */
 export async function restoreNativeKeyedState(backend: KeyedStateBackend, refs: readonly NativeKeyedStateFileRef[]): Promise<void> {
   for (const ref of refs) {
-    const records = readNativeKeyedStateRecords(ref);
+    const records = readNativeKeyedStateRecords(ref, backend.keyGroupRange);
     if (backend instanceof LevelDbKeyedStateBackend) await backend.restoreNative(records, ref.header.states);
     else await backend.restore(decodeNativeRecords(records, ref.header.states, backend.keyGroupRange));
   }

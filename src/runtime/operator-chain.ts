@@ -129,17 +129,24 @@ export class OperatorChain {
     return this.chainOutputs.operatorRecordsIn(index);
   }
 
+  /** How long {@link open} spent creating the keyed backends and loading restored keyed state. */
+  readonly openTimes = { backendsMs: 0, keyedRestoreMs: 0 };
+
   /**
    * Creates the keyed backends and restores state into them, builds each operator's context,
    * loads the restored timers, then opens operators tail first, so every operator's consumers
    * are ready before it emits.
    */
   async open(): Promise<void> {
+    const started = Date.now();
     const backends = await this.state.createBackends();
     if (this.closed) return;
     this.backendOf = backends;
+    const restoreStarted = Date.now();
+    this.openTimes.backendsMs = restoreStarted - started;
     // Keyed state first, so the timer services below load the restored timers too.
     await this.state.restoreKeyedState(backends);
+    this.openTimes.keyedRestoreMs = Date.now() - restoreStarted;
     this.contexts = this.operators.map((op, i) => this.state.operatorContext(i, op, this.chainOutputs.outputs[i]!, backends[i]));
     this.timerOperators = this.operators.filter((op, i): op is AbstractStreamOperator => op instanceof AbstractStreamOperator && !!this.contexts[i]!.timerService);
     await this.state.loadTimers();

@@ -135,15 +135,22 @@ export class Task {
     const { mailbox, timers } = this;
     try {
       const restore = this.deployment.restore;
+      const started = Date.now();
       const restored = restore
         ? await mailbox.race(loadTaskStateAssignment(restore, this.job.jobGraph, this.vertex, this.deployment.subtaskIndex))
         : undefined;
       // In-flight records of an unaligned checkpoint: read before anything runs (never half-restored).
       const channelState = restore ? await mailbox.race(loadChannelState(restore, this.vertex, this.deployment.subtaskIndex)) : undefined;
+      const assigned = Date.now();
       this.setUp(restored);
       const chain = this.chain!;
       await mailbox.race(chain.open());
       mailbox.throwIfCanceled();
+      if (restore) {
+        const { backendsMs, keyedRestoreMs } = chain.openTimes;
+        const took = { totalMs: Date.now() - started, stateAssignmentMs: assigned - started, backendsMs, keyedRestoreMs };
+        this.logger.info({ checkpointId: restore.checkpointId, ...took }, `${this.taskName} restored checkpoint ${restore.checkpointId} in ${took.totalMs} ms`);
+      }
       if (channelState) this.restoredChannelState = replayOutputChannelState(channelState, this.partitions, this.logger);
       this.setState('RUNNING');
       this.logger.debug('running');

@@ -25,6 +25,7 @@ export async function loadRawRecords(
 ): Promise<void> {
   const { start, end } = range;
   let n = 0;
+  let previous = 0;
   for await (const batch of batches) {
     // Nothing seals or swaps the collecting batch inside this synchronous loop.
     const target = store.batch().batch;
@@ -43,7 +44,12 @@ export async function loadRawRecords(
     }
     if (n >= RAW_RESTORE_BATCH) {
       n = 0;
-      await store.whenWritten();
+      // Double-buffered: this batch is written while the next one is decoded; only the one
+      // before it must be written by now (at most two batches in memory).
+      store.schedule();
+      const mark = store.submittedSequence;
+      if (previous > 0) await store.whenWrittenUpTo(previous);
+      previous = mark;
     }
   }
   await store.whenWritten();

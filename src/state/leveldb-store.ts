@@ -72,6 +72,8 @@ export class LevelDbStore {
   private queue: QueuedBatch[] = [];
   private snapshotWaiters: SnapshotWaiter[] = [];
   private writing: Promise<void> | undefined;
+  /** Callers of {@link whenWrittenUpTo} waiting for the write in progress to end. */
+  private writeWaiters: (() => void)[] = [];
   private writeError: Error | undefined;
   private closed = false;
   /**
@@ -199,10 +201,34 @@ export class LevelDbStore {
       }
       this.written = seq;
       this.onWritten?.(seq);
+      const waiters = this.writeWaiters;
+      this.writeWaiters = [];
+      for (const w of waiters) w();
       // Before the next batch starts: these iterators see exactly the batches up to `seq`.
       this.openSnapshots();
     }
     this.writing = undefined;
+    for (const w of this.writeWaiters.splice(0)) w();
+  }
+
+  /** Sequence number of the last batch handed out by {@link batch}. */
+  get submittedSequence(): number {
+    return this.submitted;
+  }
+
+  /**
+   * Resolves once the batch of sequence `seq` (and every earlier one) is written; rejects when a
+   * write failed. Schedules the collected batch.
+   */
+  async whenWrittenUpTo(seq: number): Promise<void> {
+    this.schedule();
+    while (this.written < seq && this.writing) await Promise.race([this.writing, this.nextWrite()]);
+    this.throwIfFailed();
+  }
+
+  /** A promise for the end of the batch being written now. */
+  private nextWrite(): Promise<void> {
+    return new Promise((resolve) => this.writeWaiters.push(resolve));
   }
 
   /** Writes what was collected and resolves once everything is written; rejects when a write failed. */
