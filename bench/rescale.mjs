@@ -19,7 +19,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'fluss');
 const [KEYS = 1_000_000, RATE = 40_000] = process.argv.slice(2).map(Number);
 const dir = mkdtempSync(join(tmpdir(), 'fluss-bench-rescale-'));
-const env = { ...process.env, FLUSS_LOG_LEVEL: 'info' };
+const env = { ...process.env, FLUSS_LOG_LEVEL: 'warn' };
 
 const freePort = () =>
   new Promise((res) => {
@@ -79,7 +79,7 @@ async function cluster(name, taskManagers, slots, extra = []) {
   mkdirSync(join(work, 'progress'), { recursive: true });
   const common = [
     '-D', `jobmanager.rpc.port=${port}`, '-D', 'jobmanager.rpc.address=127.0.0.1', '-D', `rest.port=${restPort}`,
-    '-D', `state.checkpoints.dir=${join(work, 'checkpoints')}`, '-D', `io.tmp.dirs=${join(work, 'tmp')}`, '-D', 'log.level=info', ...extra,
+    '-D', `state.checkpoints.dir=${join(work, 'checkpoints')}`, '-D', `io.tmp.dirs=${join(work, 'tmp')}`, '-D', 'log.level=warn', ...extra,
   ];
   // Warnings and errors of every daemon go to <work>/<daemon>.log.
   const log = (n) => ['ignore', 'ignore', openSync(join(work, `${n}.log`), 'w')];
