@@ -99,10 +99,13 @@ export function createRestRouter(ctx: RestContext): RestRouter {
 
   router.add('GET', '/jobs/overview', () => {
     const now = Date.now();
-    return ok({ jobs: dispatcher.jobMasters().map((j) => jobOverview(j, now)) });
+    return ok({ jobs: dispatcher.jobMasters().map((j) => jobOverview(j, now, ctx.rescaler?.waitingForResources(j.jobId))) });
   });
 
-  router.add('GET', '/jobs/:jid', (req) => ok(jobDetails(jobOf(ctx, req), taskMetrics, Date.now())));
+  router.add('GET', '/jobs/:jid', (req) => {
+    const job = jobOf(ctx, req);
+    return ok(jobDetails(job, taskMetrics, Date.now(), ctx.rescaler?.waitingForResources(job.jobId)));
+  });
 
   router.add('PATCH', '/jobs/:jid', (req) => {
     const job = jobOf(ctx, req);
