@@ -47,7 +47,7 @@ export interface RescaleOutcome {
 export interface WaitingForResources {
   /** Slots the lower bounds need. */
   needed: number;
-  /** Slots the job could have when it started waiting. */
+  /** Slots the job can have now (free ones and its own). */
   available: number;
   /** When it started waiting (ms since epoch). */
   since: number;
@@ -122,7 +122,7 @@ export class JobRescaler {
     const ended = isTerminalJobStatus(job.status) || job.status === 'SUSPENDED';
     const runs = job.status === 'RUNNING' && job.executions.every((e) => e.state === 'RUNNING' || e.state === 'FINISHED');
     if (ended || runs) scaling.waiting = undefined;
-    return scaling.waiting ?? null;
+    return scaling.waiting ? { ...scaling.waiting, available: this.availableSlots(job) } : null;
   }
 
   /** True while a rescale of the job is under way. */
