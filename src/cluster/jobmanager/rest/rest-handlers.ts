@@ -8,6 +8,7 @@ import { resolveInsideRoots } from '../../../core/paths.js';
 import { VERSION } from '../../../core/version.js';
 import { isId } from '../../../core/ids.js';
 import { isTerminalJobStatus } from '../../../runtime/task-deployment.js';
+import { addVertexMetricsRoutes } from './vertex-metrics-routes.js';
 import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from '../../metrics/prometheus-exposition.js';
 import type { Dispatcher } from '../dispatcher.js';
 import { jobManagerMetricFamilies } from '../job-manager-metrics.js';
@@ -220,6 +221,7 @@ export function createRestRouter(ctx: RestContext): RestRouter {
     });
   });
 
+  addVertexMetricsRoutes(router, dispatcher, taskMetrics);
   if (ctx.rescaler) addResourceRequirementsRoutes(router, dispatcher, ctx.rescaler, ctx.autoscaler);
 
   router.add('GET', '/metrics', () => ({
