@@ -13,7 +13,23 @@ import { SequenceSource } from '../connectors/sequence-source.js';
 import { SocketTextSource } from '../connectors/socket-text-source.js';
 import { SourceFunctionSource, type SourceFunctionOptions } from '../connectors/source-function-source.js';
 import { JobBuildError } from '../core/errors.js';
+import type { StreamGraph, StreamNode } from '../graph/stream-graph.js';
 import { describeValue } from './function-checks.js';
+
+/** Adds a source node reading `source` to `graph`. */
+export function addSourceNode<T>(graph: StreamGraph, source: Source<T>, watermarkStrategy: WatermarkStrategy<T> | undefined, name: string | undefined): StreamNode {
+  const limit = source.maxParallelism;
+  return graph.addNode({
+    kind: 'source',
+    name: name || source.defaultName,
+    userFunction: source,
+    settings: { boundedness: source.boundedness },
+    // Flink's non-parallel sources run with exactly one subtask.
+    parallelism: limit === 1 ? 1 : undefined,
+    maxParallelism: limit,
+    watermarkStrategy,
+  });
+}
 
 /** `fromCollection(collection)`: the elements, copied now. */
 export function collectionSource<T>(collection: Iterable<T>): Source<T> {

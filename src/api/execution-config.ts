@@ -1,7 +1,8 @@
 /**
  * Job-wide execution options (Flink's ExecutionConfig), from `env.getConfig()`.
  */
-import { JobBuildError } from '../core/errors.js';
+import { ConfigurationError, JobBuildError } from '../core/errors.js';
+import { parseJobConfiguration, type JobConfiguration } from '../core/job-configuration.js';
 import { TypeRegistrationError, TypeRegistry } from '../core/type-registry.js';
 import { GlobalJobParameters, type JobExecutionConfig } from '../common/global-job-parameters.js';
 
@@ -13,6 +14,28 @@ export class ExecutionConfig implements JobExecutionConfig {
   private autoWatermarkIntervalMs = DEFAULT_AUTO_WATERMARK_INTERVAL_MS;
   private readonly types = new TypeRegistry();
   private globalJobParameters: GlobalJobParameters = new GlobalJobParameters();
+  private jobConfiguration: Record<string, string | number | boolean> | undefined;
+
+  /**
+   * Sets job-scoped configuration keys that win over the cluster's for this job (Flink's
+   * `configure(...)`), e.g. `{ 'jobmanager.autoscaler.enabled': true }`; later calls add to and
+   * override earlier ones. JobBuildError for a key a job cannot set or an invalid value.
+   */
+  configure(configuration: JobConfiguration): this {
+    try {
+      parseJobConfiguration(configuration);
+    } catch (err) {
+      if (err instanceof ConfigurationError) throw new JobBuildError(err.message, { cause: err });
+      throw err;
+    }
+    this.jobConfiguration = { ...this.jobConfiguration, ...configuration };
+    return this;
+  }
+
+  /** The keys given to {@link configure}, or undefined when none were. */
+  getJobConfiguration(): Readonly<Record<string, string | number | boolean>> | undefined {
+    return this.jobConfiguration;
+  }
 
   /**
    * Job-wide parameters (usually a `ParameterTool`), readable in every function through

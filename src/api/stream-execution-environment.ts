@@ -20,7 +20,7 @@ import { UPPER_BOUND_MAX_PARALLELISM } from '../state/key-groups.js';
 import { CheckpointConfig, type CheckpointingMode } from './checkpoint-config.js';
 import { DEFAULT_AUTO_WATERMARK_INTERVAL_MS, ExecutionConfig } from './execution-config.js';
 import { checkedTimeCharacteristic, checkRuntimeMode, type RuntimeExecutionMode, type TimeCharacteristic } from './execution-modes.js';
-import { checkFlip27Source, collectionSource, sequenceSource, socketTextSource, sourceFunctionSource, textFileSource } from './environment-sources.js';
+import { addSourceNode, checkFlip27Source, collectionSource, sequenceSource, socketTextSource, sourceFunctionSource, textFileSource } from './environment-sources.js';
 import { executionPlanJson } from './execution-plan.js';
 import { describeValue, requireParallelism } from './function-checks.js';
 import { KeyedStream } from './keyed-stream.js';
@@ -202,6 +202,12 @@ export class StreamExecutionEnvironment {
     return this.config;
   }
 
+  /** Job-scoped configuration over the cluster's (Flink's `env.configure`), as {@link ExecutionConfig.configure}. */
+  configure(configuration: Readonly<Record<string, string | number | boolean>>): this {
+    this.config.configure(configuration);
+    return this;
+  }
+
   /**
    * Registers a class whose instances are sent through network exchanges (`keyBy`, rebalance…)
    * and kept in state as instances of it (Flink's `env.registerType(Ride.class)`); same as
@@ -308,18 +314,7 @@ export class StreamExecutionEnvironment {
   }
 
   private addSourceNode<T>(source: Source<T>, watermarkStrategy: WatermarkStrategy<T> | undefined, name: string | undefined): SingleOutputStreamOperator<T> {
-    const limit = source.maxParallelism;
-    const node = this.graph.addNode({
-      kind: 'source',
-      name: name || source.defaultName,
-      userFunction: source,
-      settings: { boundedness: source.boundedness },
-      // Flink's non-parallel sources run with exactly one subtask.
-      parallelism: limit === 1 ? 1 : undefined,
-      maxParallelism: limit,
-      watermarkStrategy,
-    });
-    return new SingleOutputStreamOperator<T>(this.context, node);
+    return new SingleOutputStreamOperator<T>(this.context, addSourceNode(this.graph, source, watermarkStrategy, name));
   }
 
   // ---- execution ----
@@ -375,6 +370,7 @@ export class StreamExecutionEnvironment {
     const checkpointStorage = this.getCheckpointStorage();
     if (checkpointStorage !== undefined) draft.checkpointStorage = checkpointStorage;
     if (this.restartStrategy) draft.restartStrategy = { ...this.restartStrategy };
+    if (this.config.getJobConfiguration()) draft.configuration = { ...this.config.getJobConfiguration() };
     return draft;
   }
 

@@ -157,6 +157,11 @@ export interface JobSettings {
   /** Undefined: the cluster default (none without checkpointing). */
   restartStrategy?: RestartStrategySettings;
   autoWatermarkIntervalMs: number;
+  /**
+   * The job's own configuration (`env.configure(...)`): job-scoped keys (the autoscaler's) that
+   * win over the cluster's for this job; absent: the cluster's apply.
+   */
+  configuration?: Record<string, string | number | boolean>;
 }
 
 /** The whole job after translation. */

@@ -62,6 +62,12 @@ export interface SourceReader<T> {
    * already counts them must not leave them behind the barrier.
    */
   prepareSnapshotPreBarrier?(output: ReaderOutput<T>): void;
+  /**
+   * Records this reader knows are left to read (Flink's FLIP-33 `pendingRecords`, the backlog the
+   * autoscaler catches up); undefined when it does not know. Read once per metrics report, never
+   * per record: it must be cheap and must not do I/O.
+   */
+  pendingRecords?(): number | undefined;
   close(): void | Promise<void>;
 }
 

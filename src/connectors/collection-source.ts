@@ -33,6 +33,11 @@ class CollectionSourceReader<T> implements SourceReader<T> {
     return this.next < this.items.length ? 'MORE_AVAILABLE' : 'END_OF_INPUT';
   }
 
+  /** The elements left. */
+  pendingRecords(): number {
+    return Math.max(0, this.items.length - this.next);
+  }
+
   isAvailable(): Promise<void> {
     return Promise.resolve();
   }

@@ -116,6 +116,17 @@ class DataGeneratorReader<T> implements SourceReader<T> {
     return this.splits.length === 0 ? 'END_OF_INPUT' : 'MORE_AVAILABLE';
   }
 
+  /**
+   * Rate-limited: the records due by now but not emitted yet (it fell behind its rate), at most
+   * what is left. Otherwise the indices left below its count; unknown when it runs forever.
+   */
+  pendingRecords(): number | undefined {
+    const count = this.count;
+    const left = this.splits.reduce((n, s) => n + (s.next < count ? Math.ceil((count - s.next) / s.stride) : 0), 0);
+    if (this.limiter) return Math.min(left, Math.max(0, this.limiter.allowance() - 1));
+    return Number.isFinite(left) ? left : undefined;
+  }
+
   isAvailable(): Promise<void> {
     return this.limiter === undefined ? Promise.resolve() : this.limiter.nextDue();
   }

@@ -52,6 +52,11 @@ class SequenceSourceReader implements SourceReader<number> {
     return this.splits.length > 0 ? 'MORE_AVAILABLE' : 'END_OF_INPUT';
   }
 
+  /** The numbers left in its ranges. */
+  pendingRecords(): number {
+    return this.splits.reduce((n, s) => n + Math.max(0, s.end - s.next + 1), 0);
+  }
+
   isAvailable(): Promise<void> {
     return Promise.resolve();
   }

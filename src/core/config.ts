@@ -135,6 +135,8 @@ export const configSchema = z.strictObject({
   'jobmanager.autoscaler.target.utilization.boundary': fraction(0.1),
   'jobmanager.autoscaler.scale-down.max-factor': fraction(0.6),
   'jobmanager.autoscaler.scale-down.interval': duration(300_000),
+  // A source's backlog (pendingRecords) is to be caught up within this, on top of its input rate.
+  'jobmanager.autoscaler.catch-up.duration': duration(300_000),
   // How long a job builder may run, on the client and on each TaskManager that runs it again.
   'client.job-builder.timeout': duration(60_000),
   'execution.buffer-timeout': duration(5),

@@ -10,6 +10,8 @@ export interface OperatorMetricsSink {
   recordsIn(n: number): void;
   recordsOut(n: number): void;
   setInputWatermark(timestamp: number): void;
+  /** A source operator's backlog (`pendingRecords`), when its reader knows it. */
+  setPendingRecords?(n: number): void;
 }
 
 /** Per-task metrics a task reports into. */
@@ -36,6 +38,8 @@ export interface TaskCounters {
   operatorRecordsIn(index: number): number;
   inputWatermark(): number;
   operatorInputWatermark(index: number): number;
+  /** Per operator: its backlog when it is a source whose reader knows it. */
+  operatorPendingRecords?(index: number): number | undefined;
 }
 
 /**
@@ -95,6 +99,8 @@ export class TaskMetricsReporting {
       this.lastOpOut[i] = opOut;
       const wm = c.operatorInputWatermark(i);
       if (Number.isFinite(wm)) op.setInputWatermark(wm);
+      const pending = c.operatorPendingRecords?.(i);
+      if (pending !== undefined) op.setPendingRecords?.(pending);
     }
     const wm = c.inputWatermark();
     if (wm !== this.lastWatermark && Number.isFinite(wm)) this.sink.setInputWatermark(wm);

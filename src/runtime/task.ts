@@ -303,6 +303,7 @@ export class Task {
         operatorRecordsIn: (i) => (i === 0 ? (inputs?.recordsIn ?? 0) : chain.operatorRecordsIn(i)),
         operatorRecordsOut: (i) => chain.operatorRecordsOut(i),
         inputWatermark: () => this.currentInputWatermark,
+        operatorPendingRecords: (i) => (i === 0 ? chain.source?.pendingRecords() : undefined),
         operatorInputWatermark: (i) =>
           (chain.operators[i] as { currentInputWatermark?: number }).currentInputWatermark ?? Number.NEGATIVE_INFINITY,
       },

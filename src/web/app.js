@@ -121,7 +121,7 @@ function renderJobs(list) {
       <td>${fmtTime(j['start-time'])}</td>
       <td>${fmtDuration(j.duration)}</td>
       <td>${taskBar(j.tasks)}</td>
-      <td><span class="badge ${j.state}">${j.state}</span></td></tr>`)
+      <td><span class="badge ${j.state}">${j.state}</span>${j['waiting-for-resources'] ? `<div class="sub">waiting for resources: needs ${j['waiting-for-resources'].needed} slots, ${j['waiting-for-resources'].available} available</div>` : ''}</td></tr>`)
     .join('');
 }
 
@@ -269,6 +269,11 @@ function renderJob(job, checkpoints, exceptions) {
   $('#btn-cancel').disabled = terminal || job.state === 'CANCELLING';
   $('#btn-savepoint').disabled = terminal;
   $('#btn-savepoint').title = job['checkpointing-enabled'] ? 'Trigger a savepoint' : 'Checkpointing is not enabled for this job';
+  // The adaptive scheduler's WaitingForResources state: the job's lower bounds do not fit the slots.
+  const waiting = job['waiting-for-resources'];
+  const waitingEl = $('#job-waiting');
+  waitingEl.hidden = !waiting;
+  waitingEl.textContent = waiting ? `Waiting for resources: needs ${waiting.needed} slots, ${waiting.available} available (since ${fmtTime(waiting.since)})` : '';
   renderGraph(job);
 
   $('#vertices-table tbody').innerHTML = job.vertices

@@ -73,7 +73,7 @@ describe('resource requirements', () => {
 });
 
 describe('autoscaler arithmetic', () => {
-  const options = { targetUtilization: 0.7, utilizationBoundary: 0.1, scaleDownMaxFactor: 0.5 };
+  const options = { targetUtilization: 0.7, utilizationBoundary: 0.1, scaleDownMaxFactor: 0.5, catchUpDurationMs: 100_000 };
   const rates = (source: Partial<VertexRates>, keyed: Partial<VertexRates>): Map<string, VertexRates> =>
     new Map([
       ['a', { parallelism: 1, inRate: 0, outRate: 1000, busy: 0.1, backPressured: 0, ...source }],
@@ -98,6 +98,23 @@ describe('autoscaler arithmetic', () => {
     // ceil(1000 / (2500 × 0.7)) = 1, limited to 8 × (1 − 0.5) = 4.
     expect(down.recommended).toBe(4);
     expect(down.reason).toContain('scale-down limited to 4');
+  });
+
+  it('scales a source with a backlog for its input rate plus the backlog caught up within the catch-up duration, and its consumers with it', () => {
+    // Source: 1000/s at busy 0.5 → 2000/s per subtask; backlog 100 000 over 100 s adds 1000/s →
+    // target 2000/s → ceil(2000 / (2000 × 0.7)) = 2. Keyed: 500/s per subtask at busy 1 →
+    // ceil(2000 / (500 × 0.7)) = 6.
+    const [a, b] = evaluateVertices(graph('hash', [1, 2]), rates({ busy: 0.5, pendingRecords: 100_000 }, { busy: 1 }), new Map(), options);
+    expect(a).toMatchObject({ recommended: 2, pendingRecords: 100_000, catchUpRate: 1000, inputRate: 1000, targetInputRate: 2000, trueProcessingRatePerSubtask: 2000 });
+    expect(a!.reason).toContain('backlog 100000 over 100 s adds 1000/s');
+    expect(b).toMatchObject({ recommended: 6, targetInputRate: 2000 });
+    // Without a backlog the source is kept and reports none.
+    const [kept] = evaluateVertices(graph('hash', [1, 2]), rates({ busy: 0.5 }, { busy: 1 }), new Map(), options);
+    expect(kept).toMatchObject({ recommended: 1, pendingRecords: null, catchUpRate: 0 });
+    // An empty backlog: only the input rate counts: 1000/s over 2 subtasks at busy 0.25 → 2000/s
+    // per subtask, utilisation 0.25 → ceil(1000 / (2000 × 0.7)) = 1.
+    const [caughtUp] = evaluateVertices(graph('hash', [2, 2]), rates({ parallelism: 2, busy: 0.25, pendingRecords: 0 }, { busy: 0.7 }), new Map(), options);
+    expect(caughtUp).toMatchObject({ recommended: 1, catchUpRate: 0, pendingRecords: 0 });
   });
 });
 

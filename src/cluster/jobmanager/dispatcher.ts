@@ -15,7 +15,8 @@ import type { JobGraph } from '../../common/job-graph.js';
 import type { JobInfo, RunningTask, SubmitJobRequest } from '../rpc/messages.js';
 import type { BlobStore } from './blob-store.js';
 import { parseJobGraph } from './job-graph-validation.js';
-import { HaStore } from './ha-store.js';
+import { HaStore, type HaScalingRecord } from './ha-store.js';
+import type { ResourceRequirements } from './resource-requirements.js';
 import { completedOf, planJobRecovery } from './job-recovery.js';
 import { checkCheckpointingConfigured } from './job-checkpointing.js';
 import { JobMaster, type SavepointOptions, type TaskStateUpdate } from './job-master.js';
@@ -51,6 +52,8 @@ export class Dispatcher {
   private readonly createdListeners: ((job: JobMaster) => void)[] = [];
   /** Jobs and checkpoint pointers for a restarted JobManager (`high-availability.storageDir`). */
   private readonly haStore: HaStore;
+  /** Bounds of recovered jobs as the HA store had them (the rescaler starts from these). */
+  private readonly recoveredRequirements = new Map<string, ResourceRequirements>();
 
   constructor(
     private readonly config: FlussConfig,
@@ -108,6 +111,7 @@ export class Dispatcher {
     for (const job of await this.haStore.recoverJobs()) {
       const { record, nextAttempt } = job;
       if (this.jobs.has(record.jobId)) continue;
+      if (job.scaling) this.applyRecoveredScaling(record.jobId, record.jobGraph, job.scaling);
       let start: JobStart;
       try {
         await this.blobStore.get(record.bundleHash);
@@ -138,6 +142,32 @@ export class Dispatcher {
       else this.log.info({ jobId: record.jobId, checkpoint: latest?.externalPath ?? start.restore?.checkpointDir }, 'job recovered');
     }
     return recovered;
+  }
+
+  /**
+   * A recovered job runs at the parallelism and within the bounds its last rescale left, not its
+   * job graph's: its vertices take the stored parallelism (the restore redistributes the state).
+   */
+  private applyRecoveredScaling(jobId: string, jobGraph: JobGraph, scaling: HaScalingRecord): void {
+    const requirements: ResourceRequirements = new Map();
+    for (const v of jobGraph.vertices) {
+      const p = scaling.parallelism[v.id];
+      if (p !== undefined) v.parallelism = Math.min(p, v.maxParallelism);
+      const b = scaling.requirements[v.id];
+      if (b) requirements.set(v.id, { lowerBound: Math.min(b.lowerBound, v.maxParallelism), upperBound: Math.min(b.upperBound, v.maxParallelism) });
+    }
+    if (requirements.size === jobGraph.vertices.length) this.recoveredRequirements.set(jobId, requirements);
+    this.log.info({ jobId, parallelism: scaling.parallelism }, 'job recovered at the parallelism and bounds of its last rescale');
+  }
+
+  /** The bounds the HA store had for a recovered job; undefined for a job submitted to this JobManager. */
+  recoveredRequirementsOf(jobId: string): ResourceRequirements | undefined {
+    return this.recoveredRequirements.get(jobId);
+  }
+
+  /** Records a job's bounds and parallelism in the HA store, so a JobManager taking over keeps them. */
+  recordScaling(jobId: string, scaling: HaScalingRecord): Promise<void> {
+    return this.haStore.putScaling(jobId, scaling);
   }
 
   private startJobMaster(jobId: string, jobGraph: JobGraph, bundleHash: string, programArgs: string[], start: JobStart): void {
@@ -293,6 +323,7 @@ export class Dispatcher {
     for (let i = 0; i < terminal.length - RETAINED_TERMINAL_JOBS; i++) {
       const job = terminal[i]!;
       this.jobs.delete(job.jobId);
+      this.recoveredRequirements.delete(job.jobId);
       for (const l of this.removedListeners) l(job.jobId);
       const stillUsed = [...this.jobs.values()].some((j) => j.bundleHash === job.bundleHash);
       if (!stillUsed) this.blobStore.evict(job.bundleHash);

@@ -6,6 +6,8 @@
  * <ha>/jobs/<jobId>.json          job graph, bundle hash, program args, initial restore point
  * <ha>/checkpoints/<jobId>.json   the job's retained completed checkpoints (newest = latest)
  * <ha>/attempts/<jobId>.json      the highest execution attempt deployed so far
+ * <ha>/scaling/<jobId>.json       the job's resource requirements (per-vertex parallelism bounds)
+ *                                 and the parallelism it runs at, once either changed
  * ```
  *
  * A job is written when it is accepted and removed once it is globally terminal (FINISHED,
@@ -20,6 +22,7 @@ import { writeFileAtomically } from '../../checkpoint/checkpoint-storage.js';
 import type { TaskRestore } from '../../checkpoint/checkpoint-types.js';
 import { isId } from '../../core/ids.js';
 import type { JobGraph } from '../../common/job-graph.js';
+import type { ParallelismBounds } from './resource-requirements.js';
 import { assertHolds, NO_FENCE, type LeaderFence } from '../ha/fencing.js';
 
 /** A job as the HA store keeps it. */
@@ -54,6 +57,17 @@ export interface HaCheckpointPointer {
   retained?: HaCheckpointRef[];
 }
 
+/**
+ * A job's scaling as rescales left it: a recovered job runs at this parallelism within these
+ * bounds, not at its job graph's.
+ */
+export interface HaScalingRecord {
+  /** Vertex id → its parallelism bounds. */
+  requirements: Record<string, ParallelismBounds>;
+  /** Vertex id → the parallelism it runs at. */
+  parallelism: Record<string, number>;
+}
+
 /** A job to resume: its record and where to restore from. */
 export interface RecoveredJob {
   record: HaJobRecord;
@@ -63,10 +77,12 @@ export interface RecoveredJob {
   checkpointedBefore: boolean;
   /** The first attempt the resumed job deploys: above every attempt deployed before. */
   nextAttempt: number;
+  /** Its bounds and parallelism after rescales; absent when they never changed. */
+  scaling?: HaScalingRecord;
 }
 
 /** The kinds of per-job files, each in its own directory below the HA storage dir. */
-const KINDS = { job: 'jobs', checkpoint: 'checkpoints', attempt: 'attempts' } as const;
+const KINDS = { job: 'jobs', checkpoint: 'checkpoints', attempt: 'attempts', scaling: 'scaling' } as const;
 type Kind = keyof typeof KINDS;
 
 /** Jobs and checkpoint pointers on the HA storage dir; a no-op without one. */
@@ -121,6 +137,11 @@ export class HaStore {
     return this.put('attempt', jobId, { attempt });
   }
 
+  /** Records the job's resource requirements and parallelism (after they changed). */
+  putScaling(jobId: string, scaling: HaScalingRecord): Promise<void> {
+    return this.put('scaling', jobId, scaling);
+  }
+
   /** Forgets a globally terminal job. */
   async removeJob(jobId: string): Promise<void> {
     const root = this.storageDir;
@@ -154,7 +175,8 @@ export class HaStore {
       // Never deployed (or recorded by a version without attempts): start at 0.
       const attempt = (await this.read<{ attempt: number }>(root, 'attempt', jobId))?.attempt;
       const nextAttempt = Number.isInteger(attempt) && attempt! >= 0 ? attempt! + 1 : 0;
-      out.push({ record, retained, checkpointedBefore: pointer !== undefined, nextAttempt });
+      const scaling = scalingOf(await this.read<HaScalingRecord>(root, 'scaling', jobId));
+      out.push({ record, retained, checkpointedBefore: pointer !== undefined, nextAttempt, ...(scaling ? { scaling } : {}) });
     }
     return out;
   }
@@ -166,4 +188,13 @@ function retainedOf(pointer: HaCheckpointPointer): HaCheckpointRef[] {
   if (Array.isArray(pointer.retained)) return pointer.retained.filter(valid).sort((a, b) => a.checkpointId - b.checkpointId);
   const latest = { checkpointId: pointer.checkpointId!, checkpointDir: pointer.checkpointDir! };
   return valid(latest) ? [latest] : [];
+}
+
+/** A scaling record as read, or undefined when it is missing or malformed (the job graph's values apply). */
+function scalingOf(raw: HaScalingRecord | undefined): HaScalingRecord | undefined {
+  if (!raw || typeof raw.requirements !== 'object' || raw.requirements === null || typeof raw.parallelism !== 'object' || raw.parallelism === null) return undefined;
+  const isCount = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 1;
+  const requirements = Object.fromEntries(Object.entries(raw.requirements).filter(([, b]) => isCount(b?.lowerBound) && isCount(b?.upperBound) && b.lowerBound <= b.upperBound));
+  const parallelism = Object.fromEntries(Object.entries(raw.parallelism).filter(([, p]) => isCount(p)));
+  return { requirements, parallelism };
 }

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../core/errors.js';
+import { parseJobConfiguration } from '../../core/job-configuration.js';
 import type { JobEdge, JobGraph, RestartStrategySettings } from '../../common/job-graph.js';
 
 const PARTITIONERS = new Set(['forward', 'rebalance', 'rescale', 'shuffle', 'global', 'broadcast', 'hash', 'custom']);
@@ -159,6 +160,13 @@ export function validateJobGraph(raw: unknown): JobGraph {
   const settings = raw['settings'];
   if (!isObject(settings)) fail('settings is missing');
   checkRestartStrategy(settings['restartStrategy']);
+  if (settings['configuration'] !== undefined) {
+    try {
+      parseJobConfiguration(settings['configuration']);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  }
   const vertices = raw['vertices'];
   if (!Array.isArray(vertices) || vertices.length === 0) fail('it has no vertices');
 

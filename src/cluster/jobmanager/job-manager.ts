@@ -15,7 +15,7 @@ import { Dispatcher } from './dispatcher.js';
 import { jobManagerServiceHandlers } from './job-manager-service.js';
 import { JobRescaler } from './job-rescaler.js';
 import { AdaptiveScheduler, schedulerConfig, schedulerKindOf } from './adaptive-scheduler.js';
-import { autoscalerOptionsOf, JobAutoscaler } from './autoscaler/job-autoscaler.js';
+import { JobAutoscaler } from './autoscaler/job-autoscaler.js';
 import { rescaleServiceHandlers } from './rescale-service-handlers.js';
 import type { LeaderFence } from '../ha/fencing.js';
 import { ResourceManager } from './resource-manager.js';
@@ -64,7 +64,7 @@ export class JobManager {
     this.dispatcher.onJobRemoved((jobId) => this.taskMetrics.removeJob(jobId));
     this.rescaler = new JobRescaler(this.dispatcher, this.resourceManager, config, logger);
     this.dispatcher.onJobRemoved((jobId) => this.rescaler.history.remove(jobId));
-    this.autoscaler = new JobAutoscaler(autoscalerOptionsOf(config), this.dispatcher, this.rescaler, this.taskMetrics, logger);
+    this.autoscaler = new JobAutoscaler(config, this.dispatcher, this.rescaler, this.taskMetrics, logger);
     this.dispatcher.onJobCreated((job) => this.autoscaler.jobCreated(job));
     const kind = schedulerKindOf(config);
     if (kind !== 'default') {

@@ -39,6 +39,20 @@ export interface RescaleOutcome {
   rescaled: boolean;
 }
 
+/**
+ * A job under the adaptive scheduler whose lower bounds need more slots than it can have (Flink's
+ * `WaitingForResources` state): at submission, or after a TaskManager loss. Cleared once every
+ * task of the job runs.
+ */
+export interface WaitingForResources {
+  /** Slots the lower bounds need. */
+  needed: number;
+  /** Slots the job can have now (free ones and its own). */
+  available: number;
+  /** When it started waiting (ms since epoch). */
+  since: number;
+}
+
 interface JobScaling {
   requirements: ResourceRequirements;
   /** The parallelism the next restart applies (one rescale). */
@@ -50,6 +64,10 @@ interface JobScaling {
   lastRescaleAt: number;
   /** The autoscaler sets the parallelism within the bounds. */
   autoscaled: boolean;
+  /** Set while the job waits for the slots of its lower bounds. */
+  waiting: WaitingForResources | undefined;
+  /** The last write of its bounds and parallelism to the HA store (writes stay in order). */
+  persisted: Promise<void>;
 }
 
 /** Rescales the jobs of one Dispatcher. */
@@ -81,7 +99,8 @@ export class JobRescaler {
    */
   makeAdaptive(job: JobMaster, requirements: ResourceRequirements): void {
     const scaling = this.scalingOf(job);
-    scaling.requirements = requirements;
+    // A job recovered from the HA store keeps the bounds it had.
+    scaling.requirements = this.dispatcher.recoveredRequirementsOf(job.jobId) ?? requirements;
     scaling.adaptive = true;
     job.executionGraph.setParallelism(this.parallelismNow(job, scaling));
   }
@@ -90,6 +109,20 @@ export class JobRescaler {
   lastRescaleAt(jobId: string): number | undefined {
     const job = this.dispatcher.jobMaster(jobId);
     return job ? this.jobs.get(job)?.lastRescaleAt : undefined;
+  }
+
+  /**
+   * What the job waits for while its lower bounds do not fit the slots it can have; null once
+   * every task runs (or the job ended), and for a job never seen.
+   */
+  waitingForResources(jobId: string): WaitingForResources | null {
+    const job = this.dispatcher.jobMaster(jobId);
+    const scaling = job ? this.jobs.get(job) : undefined;
+    if (!job || !scaling?.waiting) return null;
+    const ended = isTerminalJobStatus(job.status) || job.status === 'SUSPENDED';
+    const runs = job.status === 'RUNNING' && job.executions.every((e) => e.state === 'RUNNING' || e.state === 'FINISHED');
+    if (ended || runs) scaling.waiting = undefined;
+    return scaling.waiting ? { ...scaling.waiting, available: this.availableSlots(job) } : null;
   }
 
   /** True while a rescale of the job is under way. */
@@ -102,8 +135,12 @@ export class JobRescaler {
   private parallelismNow(job: JobMaster, scaling: JobScaling): Map<string, number> {
     const slots = this.availableSlots(job);
     const target = parallelismFor(job.jobGraph, scaling.requirements, slots);
-    if (target) return target;
+    if (target) {
+      scaling.waiting = undefined;
+      return target;
+    }
     const needed = minimumSlots(scaling.requirements);
+    scaling.waiting = { needed, available: slots, since: scaling.waiting?.since ?? Date.now() };
     this.log.warn({ jobId: job.jobId, needed, available: slots }, `Job ${job.jobId} is waiting for resources: it needs ${needed} slots, ${slots} are available`);
     return new Map([...scaling.requirements].map(([id, b]) => [id, b.lowerBound] as const));
   }
@@ -136,12 +173,14 @@ export class JobRescaler {
     }
     if (!differsFromCurrent(job.jobGraph, target)) {
       scaling.requirements = merged;
+      this.persist(job, scaling);
       return { parallelism: target, rescaled: false };
     }
     if (!job.checkpointing.storage.checkpointsDir) {
       throw new FailedPreconditionError(`Job ${jobId} cannot be rescaled in place: it has no checkpoint storage (set state.checkpoints.dir).`);
     }
     scaling.requirements = merged;
+    this.persist(job, scaling);
     const done = this.rescale(job, scaling, target, trigger);
     if (wait) await done;
     else done.catch((err: unknown) => this.log.warn({ jobId, err: describeError(err) }, 'rescale failed'));
@@ -176,7 +215,7 @@ export class JobRescaler {
    */
   makeAutoscaled(jobId: string, requirements: ResourceRequirements): void {
     const scaling = this.scalingOf(this.jobOf(jobId));
-    scaling.requirements = requirements;
+    scaling.requirements = this.dispatcher.recoveredRequirementsOf(jobId) ?? requirements;
     scaling.autoscaled = true;
   }
 
@@ -220,6 +259,20 @@ export class JobRescaler {
     }
   }
 
+  /**
+   * Records the job's bounds and its parallelism (`parallelism`, else the current one) in the HA
+   * store, after the writes before it; a failed write is logged (the job runs on).
+   */
+  private persist(job: JobMaster, scaling: JobScaling, parallelism?: ReadonlyMap<string, number>): void {
+    const record = {
+      requirements: Object.fromEntries([...scaling.requirements].map(([id, b]) => [id, { lowerBound: b.lowerBound, upperBound: b.upperBound }] as const)),
+      parallelism: Object.fromEntries(job.jobGraph.vertices.map((v) => [v.id, parallelism?.get(v.id) ?? v.parallelism] as const)),
+    };
+    scaling.persisted = scaling.persisted
+      .then(() => this.dispatcher.recordScaling(job.jobId, record))
+      .catch((err: unknown) => this.log.warn({ jobId: job.jobId, err: describeError(err) }, 'could not record the job\'s resource requirements in the HA store'));
+  }
+
   private jobOf(jobId: string): JobMaster {
     const job = this.dispatcher.jobMaster(jobId);
     if (!job) throw new NotFoundError(`Job ${jobId} not found.`);
@@ -230,12 +283,22 @@ export class JobRescaler {
   private scalingOf(job: JobMaster): JobScaling {
     let scaling = this.jobs.get(job);
     if (!scaling) {
-      const created: JobScaling = { requirements: initialRequirements(job.jobGraph), pending: undefined, inProgress: false, adaptive: false, lastRescaleAt: job.startTime, autoscaled: false };
+      const created: JobScaling = {
+        requirements: this.dispatcher.recoveredRequirementsOf(job.jobId) ?? initialRequirements(job.jobGraph),
+        pending: undefined,
+        inProgress: false,
+        adaptive: false,
+        lastRescaleAt: job.startTime,
+        autoscaled: false,
+        waiting: undefined,
+        persisted: Promise.resolve(),
+      };
       job.executionGraph.parallelismOnRestart = () => {
         const next = created.pending ?? (created.adaptive ? this.parallelismNow(job, created) : undefined);
         created.pending = undefined;
         if (next && differsFromCurrent(job.jobGraph, next)) {
           created.lastRescaleAt = Date.now();
+          this.persist(job, created, next);
           this.log.info({ jobId: job.jobId, parallelism: describeParallelism(job.jobGraph, next) }, 'job restarts at a new parallelism');
         }
         return next;

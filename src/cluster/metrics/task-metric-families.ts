@@ -15,7 +15,7 @@ export const TASK_METRIC_PREFIX = 'fluss_taskmanager_job_task_';
 export const OPERATOR_METRIC_PREFIX = 'fluss_taskmanager_job_task_operator_';
 
 type TaskField = Exclude<keyof TaskMetricsSnapshot, 'jobId' | 'jobName' | 'vertexId' | 'taskName' | 'subtaskIndex' | 'attempt' | 'operators' | 'closed'>;
-type OperatorField = Exclude<keyof OperatorMetricsSnapshot, 'operatorId' | 'operatorName' | 'userMetrics'>;
+type OperatorField = Exclude<keyof OperatorMetricsSnapshot, 'operatorId' | 'operatorName' | 'userMetrics' | 'pendingRecords'>;
 
 const TASK_METRICS: readonly [TaskField, MetricType, string][] = [
   ['numRecordsIn', 'counter', 'Records the task consumed.'],
@@ -53,12 +53,14 @@ export function taskMetricFamilies(tasks: Iterable<{ taskManagerId: string; task
   const taskSamples = TASK_METRICS.map((): MetricSample[] => []);
   const operatorSamples = OPERATOR_METRICS.map((): MetricSample[] => []);
   const user = new Map<string, MetricFamily>();
+  const pending: MetricSample[] = [];
   for (const { taskManagerId, task } of tasks) {
     const labels = taskLabels(task, taskManagerId);
     TASK_METRICS.forEach(([field], i) => taskSamples[i]!.push({ labels, value: task[field] }));
     for (const op of task.operators) {
       const opLabels = { ...labels, operator_name: op.operatorName, operator_id: op.operatorId };
       OPERATOR_METRICS.forEach(([field], i) => operatorSamples[i]!.push({ labels: opLabels, value: op[field] }));
+      if (op.pendingRecords !== undefined) pending.push({ labels: opLabels, value: op.pendingRecords });
       for (const m of op.userMetrics ?? []) addUserSample(user, m, opLabels);
     }
   }
@@ -66,6 +68,7 @@ export function taskMetricFamilies(tasks: Iterable<{ taskManagerId: string; task
     ...user.values(),
     ...TASK_METRICS.map(([field, type, help], i) => ({ name: `${TASK_METRIC_PREFIX}${field}`, help, type, samples: taskSamples[i]! })),
     ...OPERATOR_METRICS.map(([field, type, help], i) => ({ name: `${OPERATOR_METRIC_PREFIX}${field}`, help, type, samples: operatorSamples[i]! })),
+    { name: `${OPERATOR_METRIC_PREFIX}pendingRecords`, help: 'Records a source knows are left to read (its backlog).', type: 'gauge' as const, samples: pending },
   ].filter((f) => f.samples.length > 0);
 }
 

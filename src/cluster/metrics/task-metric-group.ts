@@ -34,6 +34,7 @@ export class OperatorMetricGroup {
   private readonly inMeter: Meter;
   private readonly outMeter: Meter;
   private watermark = NO_WATERMARK;
+  private pending: number | undefined;
 
   constructor(
     readonly operatorId: string,
@@ -59,9 +60,15 @@ export class OperatorMetricGroup {
     this.watermark = timestamp;
   }
 
+  /** A source operator's backlog, as its reader knows it. */
+  setPendingRecords(n: number): void {
+    this.pending = n;
+  }
+
   /** Current values. */
   snapshot(): OperatorMetricsSnapshot {
     return {
+      ...(this.pending !== undefined ? { pendingRecords: this.pending } : {}),
       operatorId: this.operatorId,
       operatorName: this.operatorName,
       numRecordsIn: this.inMeter.getCount(),

@@ -20,6 +20,8 @@ export interface OperatorMetricsSnapshot {
   numRecordsInPerSecond: number;
   numRecordsOutPerSecond: number;
   currentInputWatermark: number;
+  /** A source's backlog (Flink's `pendingRecords`): records its reader knows are left; absent when unknown. */
+  pendingRecords?: number;
   /** Metrics the operator's functions registered (`getRuntimeContext().getMetricGroup()`). */
   userMetrics?: UserMetricSample[];
 }
@@ -86,6 +88,7 @@ export function parseTaskManagerMetricsReport(json: string): TaskManagerMetricsR
     t['operators'].forEach((o: unknown, j: number) => {
       if (!isRecord(o)) throw new InvalidArgumentError(`metrics_json: tasks[${i}].operators[${j}] must be an object`);
       check(o, OPERATOR_NUMBERS, OPERATOR_STRINGS, `tasks[${i}].operators[${j}]`);
+      if (o['pendingRecords'] !== undefined && typeof o['pendingRecords'] !== 'number') throw new InvalidArgumentError(`metrics_json: tasks[${i}].operators[${j}].pendingRecords must be a number`);
       if (o['userMetrics'] !== undefined) checkUserMetrics(o['userMetrics'], `tasks[${i}].operators[${j}].userMetrics`);
     });
   });

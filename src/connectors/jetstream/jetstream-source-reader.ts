@@ -30,6 +30,8 @@ interface OwnedSplit {
   fetcher: SplitFetcher | undefined;
   output: ReaderOutput<unknown> | undefined;
   finished: boolean;
+  /** Messages of the split the server had not delivered yet, as the last emitted message said (`info.pending`). */
+  undelivered: number | undefined;
 }
 
 /** Reads the splits of one subtask. */
@@ -152,7 +154,7 @@ export class JetStreamSourceReader<T> implements SourceReader<T>, FetchTarget {
 
   private addSplit(position: LogSplitPosition): void {
     const finished = position.end !== undefined && position.next !== undefined && position.next > position.end;
-    const split: OwnedSplit = { id: position.split, position, queue: [], head: 0, fetcher: undefined, output: undefined, finished };
+    const split: OwnedSplit = { id: position.split, position, queue: [], head: 0, fetcher: undefined, output: undefined, finished, undelivered: undefined };
     this.splits.set(split.id, split);
     this.order.push(split);
     if (!finished && !this.closed) {
@@ -197,6 +199,21 @@ export class JetStreamSourceReader<T> implements SourceReader<T>, FetchTarget {
 
   private readonly lastWarned = new Map<string, number>();
 
+  /**
+   * The backlog (`pendingRecords`): per unfinished split, the messages fetched but not emitted
+   * plus those the server had not delivered after the last emitted one; unknown until every
+   * unfinished split emitted a message.
+   */
+  pendingRecords(): number | undefined {
+    let n = 0;
+    for (const split of this.order) {
+      if (split.finished) continue;
+      if (split.undelivered === undefined) return undefined;
+      n += split.undelivered + split.queue.length - split.head;
+    }
+    return n;
+  }
+
   pollNext(output: ReaderOutput<T>, maxRecords: number): InputStatus {
     if (this.error) throw this.error;
     const order = this.order;
@@ -215,14 +232,17 @@ export class JetStreamSourceReader<T> implements SourceReader<T>, FetchTarget {
       if (split.finished) continue;
       // Every split gets its watermark output when it is assigned, so an empty split holds the watermark until idle.
       const out = (split.output ??= (output.createOutputForSplit?.(split.id) as ReaderOutput<unknown> | undefined) ?? (output as ReaderOutput<unknown>));
+      let last: JsMsg | undefined;
       while (emitted < maxRecords && split.head < split.queue.length) {
-        const m = split.queue[split.head]!;
+        const m = (last = split.queue[split.head]!);
         split.queue[split.head++] = undefined as unknown as JsMsg;
         this.buffered--;
         split.position = { split: split.id, next: m.seq + 1, end: split.position.end };
         this.emit(out, m);
         emitted++;
       }
+      // Once per poll and split: the delivery info the last message carries, no round trip.
+      if (last) split.undelivered = undeliveredAfter(last);
       if (split.head === split.queue.length) {
         split.queue = [];
         split.head = 0;
@@ -299,5 +319,15 @@ export class JetStreamSourceReader<T> implements SourceReader<T>, FetchTarget {
     const nc = this.nc;
     this.nc = undefined;
     await nc?.close().catch(() => undefined);
+  }
+}
+
+/** `info.pending` of a delivered message: what the consumer had not delivered after it; undefined when it does not say. */
+function undeliveredAfter(m: JsMsg): number | undefined {
+  try {
+    const pending = m.info.pending;
+    return Number.isInteger(pending) && pending >= 0 ? pending : undefined;
+  } catch {
+    return undefined;
   }
 }

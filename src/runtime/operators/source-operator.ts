@@ -168,6 +168,17 @@ export class SourceOperator extends AbstractStreamOperator implements WatermarkS
     }
   }
 
+  /** The reader's backlog (`pendingRecords`), undefined when it does not know (or fails to say). */
+  pendingRecords(): number | undefined {
+    try {
+      const n = this.reader?.pendingRecords?.();
+      return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined;
+    } catch {
+      // A metric never fails the task.
+      return undefined;
+    }
+  }
+
   /** Emits up to `maxRecords` records. */
   pollNext(maxRecords: number): InputStatus {
     try {

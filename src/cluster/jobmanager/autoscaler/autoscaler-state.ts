@@ -69,6 +69,12 @@ export class AutoscalerJobState {
     }
     const out = new Map<string, VertexRates>();
     for (const [id, { n, r }] of sums) out.set(id, { parallelism: r.parallelism, inRate: r.inRate / n, outRate: r.outRate / n, busy: r.busy / n, backPressured: r.backPressured / n });
+    // The backlog is the latest one: catching up is about what is left now, not on average.
+    const latest = this.samples.at(-1);
+    for (const [id, r] of latest?.rates ?? []) {
+      const averaged = out.get(id);
+      if (averaged && r.pendingRecords !== undefined) averaged.pendingRecords = r.pendingRecords;
+    }
     return out;
   }
 

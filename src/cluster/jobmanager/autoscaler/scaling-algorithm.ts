@@ -2,8 +2,14 @@
  * The autoscaler's arithmetic, as the Flink Kubernetes operator's autoscaler computes it, over
  * metrics averaged across a window. Pure: no I/O, no clock.
  *
- * - A source's target rate is what it would emit unthrottled by back pressure: its output rate
- *   divided by the fraction of time it was not back-pressured (Fluss has no backlog metric).
+ * - A source reporting its backlog (`pendingRecords`, summed over its subtasks) is scaled like
+ *   any vertex, for a target rate of its input rate plus the backlog caught up within
+ *   `catchUpDurationMs` (the operator's `job.autoscaler.catch-up.duration`): input rate +
+ *   backlog / catch-up duration, its true rate per subtask being its output rate per subtask
+ *   divided by its busy fraction.
+ * - A source without a backlog metric keeps its parallelism; its target rate is what it would
+ *   emit unthrottled by back pressure: its output rate divided by the fraction of time it was
+ *   not back-pressured.
  * - A vertex's target input rate is the sum, over its inputs, of the producer's target rate
  *   times the producer's output/input ratio (sources: their target rate).
  * - A vertex's true processing rate per subtask is its observed input rate per subtask divided
@@ -11,7 +17,7 @@
  * - Outside [target − boundary, target + boundary] the new parallelism is
  *   ceil(target input rate / (true rate per subtask × target utilisation)), a scale-down limited
  *   to `scaleDownMaxFactor` of the current parallelism, then clamped to the vertex's bounds.
- *   Sources keep their parallelism: without a backlog their demand is unknown.
+ *   Sources without a backlog metric keep their parallelism: their demand is unknown.
  */
 import type { JobGraph } from '../../../common/job-graph.js';
 import type { ParallelismBounds } from '../resource-requirements.js';
@@ -27,6 +33,8 @@ export interface VertexRates {
   busy: number;
   /** Mean fraction of time back-pressured (0..1). */
   backPressured: number;
+  /** A source's backlog, summed over its subtasks (latest sample); undefined when not every subtask reports it. */
+  pendingRecords?: number;
 }
 
 /** Tuning of the algorithm. */
@@ -34,6 +42,8 @@ export interface ScalingOptions {
   targetUtilization: number;
   utilizationBoundary: number;
   scaleDownMaxFactor: number;
+  /** A source's backlog is to be caught up within this (ms). */
+  catchUpDurationMs: number;
 }
 
 /** The evaluation of one vertex, with every input of the decision. */
@@ -49,6 +59,10 @@ export interface VertexEvaluation {
   backPressured: number;
   trueProcessingRatePerSubtask: number;
   utilization: number;
+  /** A source's backlog (records), null when it does not report one. */
+  pendingRecords: number | null;
+  /** The rate added to catch the backlog up within the catch-up duration (records/s). */
+  catchUpRate: number;
   /** Why: one line. */
   reason: string;
 }
@@ -73,10 +87,23 @@ export function evaluateVertices(
     const r = rates.get(v.id);
     const base = { vertexId: v.id, vertexName: v.name, parallelism: v.parallelism, recommended: v.parallelism };
     if (!r) {
-      out.push({ ...base, inputRate: 0, targetInputRate: 0, busy: 0, backPressured: 0, trueProcessingRatePerSubtask: 0, utilization: 0, reason: 'no metrics yet' });
+      out.push({ ...base, inputRate: 0, targetInputRate: 0, busy: 0, backPressured: 0, trueProcessingRatePerSubtask: 0, utilization: 0, pendingRecords: null, catchUpRate: 0, reason: 'no metrics yet' });
       continue;
     }
-    const metrics = { inputRate: round(r.inRate), busy: round(r.busy), backPressured: round(r.backPressured) };
+    const metrics = { inputRate: round(r.inRate), busy: round(r.busy), backPressured: round(r.backPressured), pendingRecords: r.pendingRecords ?? null, catchUpRate: 0 };
+    if (v.inputs.length === 0 && r.pendingRecords !== undefined) {
+      const catchUp = r.pendingRecords / Math.max(1, options.catchUpDurationMs / 1000);
+      const target = r.outRate + catchUp;
+      targetOut.set(v.id, target);
+      const evaluation = { ...base, ...metrics, inputRate: round(r.outRate), targetInputRate: round(target), catchUpRate: round(catchUp) };
+      if (r.outRate <= 0 || r.busy < MIN_BUSY) {
+        out.push({ ...evaluation, trueProcessingRatePerSubtask: 0, utilization: 0, reason: `source: idle, backlog ${r.pendingRecords}: kept` });
+        continue;
+      }
+      const truePerSubtask = r.outRate / r.parallelism / Math.min(1, r.busy);
+      out.push(scaled(v, { ...evaluation, trueProcessingRatePerSubtask: round(truePerSubtask) }, target, truePerSubtask, bounds, options, `backlog ${r.pendingRecords} over ${options.catchUpDurationMs / 1000} s adds ${round(catchUp, 1)}/s; `));
+      continue;
+    }
     if (v.inputs.length === 0) {
       const target = r.outRate / Math.max(1 / MAX_SOURCE_BOOST, 1 - r.backPressured);
       targetOut.set(v.id, target);
@@ -97,26 +124,42 @@ export function evaluateVertices(
       continue;
     }
     const truePerSubtask = r.inRate / r.parallelism / busy;
-    const utilization = targetIn / (truePerSubtask * r.parallelism);
-    const evaluation = { ...base, ...metrics, targetInputRate: round(targetIn), trueProcessingRatePerSubtask: round(truePerSubtask), utilization: round(utilization) };
-    if (Math.abs(utilization - options.targetUtilization) <= options.utilizationBoundary) {
-      out.push({ ...evaluation, reason: `utilisation ${round(utilization, 2)} within ${options.targetUtilization} ± ${options.utilizationBoundary}: kept` });
-      continue;
-    }
-    let next = Math.ceil(targetIn / (truePerSubtask * options.targetUtilization));
-    let reason = `utilisation ${round(utilization, 2)}, target ${options.targetUtilization}: ceil(${round(targetIn, 1)} / (${round(truePerSubtask, 1)} × ${options.targetUtilization})) = ${next}`;
-    const floor = Math.max(1, Math.ceil(v.parallelism * (1 - options.scaleDownMaxFactor)));
-    if (next < floor) {
-      next = floor;
-      reason += `, scale-down limited to ${floor}`;
-    }
-    const b = bounds.get(v.id);
-    if (b && (next < b.lowerBound || next > b.upperBound)) {
-      next = Math.min(b.upperBound, Math.max(b.lowerBound, next));
-      reason += `, bounded to ${next} by [${b.lowerBound}, ${b.upperBound}]`;
-    }
-    next = Math.min(next, v.maxParallelism);
-    out.push({ ...evaluation, recommended: next, reason });
+    out.push(scaled(v, { ...base, ...metrics, targetInputRate: round(targetIn), trueProcessingRatePerSubtask: round(truePerSubtask) }, targetIn, truePerSubtask, bounds, options, ''));
   }
   return out;
+}
+
+/**
+ * The evaluation of a vertex whose target rate and true rate per subtask are known: kept within
+ * the utilisation boundary, else the parallelism that meets the target utilisation, limited and
+ * bounded. `why` prefixes the reason.
+ */
+function scaled(
+  v: JobGraph['vertices'][number],
+  evaluation: Omit<VertexEvaluation, 'utilization' | 'reason'>,
+  target: number,
+  truePerSubtask: number,
+  bounds: ReadonlyMap<string, ParallelismBounds>,
+  options: ScalingOptions,
+  why: string,
+): VertexEvaluation {
+  const utilization = target / (truePerSubtask * v.parallelism);
+  const evaluated = { ...evaluation, utilization: round(utilization) };
+  if (Math.abs(utilization - options.targetUtilization) <= options.utilizationBoundary) {
+    return { ...evaluated, reason: `${why}utilisation ${round(utilization, 2)} within ${options.targetUtilization} ± ${options.utilizationBoundary}: kept` };
+  }
+  let next = Math.ceil(target / (truePerSubtask * options.targetUtilization));
+  let reason = `${why}utilisation ${round(utilization, 2)}, target ${options.targetUtilization}: ceil(${round(target, 1)} / (${round(truePerSubtask, 1)} × ${options.targetUtilization})) = ${next}`;
+  const floor = Math.max(1, Math.ceil(v.parallelism * (1 - options.scaleDownMaxFactor)));
+  if (next < floor) {
+    next = floor;
+    reason += `, scale-down limited to ${floor}`;
+  }
+  const b = bounds.get(v.id);
+  if (b && (next < b.lowerBound || next > b.upperBound)) {
+    next = Math.min(b.upperBound, Math.max(b.lowerBound, next));
+    reason += `, bounded to ${next} by [${b.lowerBound}, ${b.upperBound}]`;
+  }
+  next = Math.min(next, v.maxParallelism);
+  return { ...evaluated, recommended: next, reason };
 }

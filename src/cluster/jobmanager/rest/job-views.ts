@@ -8,6 +8,7 @@ import type { ExecutionState } from '../../../runtime/task-deployment.js';
 import { NO_WATERMARK } from '../../metrics/task-metrics-snapshot.js';
 import { aggregateExecutionState } from '../execution-graph.js';
 import type { JobMaster } from '../job-master.js';
+import type { WaitingForResources } from '../job-rescaler.js';
 import type { ReportedTaskMetrics, TaskMetricsStore } from '../task-metrics-store.js';
 
 const TASK_STATES: readonly ExecutionState[] = ['CREATED', 'SCHEDULED', 'DEPLOYING', 'INITIALIZING', 'RUNNING', 'FINISHED', 'CANCELING', 'CANCELED', 'FAILED'];
@@ -35,8 +36,17 @@ function duration(start: number, end: number, now: number): number {
   return (end > 0 ? end : now) - start;
 }
 
-/** One entry of `/jobs/overview`. */
-export function jobOverview(job: JobMaster, now: number): Record<string, unknown> {
+/**
+ * `waiting-for-resources` of `/jobs/overview` and `/jobs/:jid` (Fluss's own field: Flink shows
+ * its adaptive scheduler's WaitingForResources state only as the job status CREATED): null, or
+ * `{needed, available, since}` while the job waits for the slots of its lower bounds.
+ */
+function waitingJson(waiting: WaitingForResources | null | undefined): Record<string, number> | null {
+  return waiting ? { needed: waiting.needed, available: waiting.available, since: waiting.since } : null;
+}
+
+/** One entry of `/jobs/overview`; `waiting`: what the job waits for (job-rescaler.ts). */
+export function jobOverview(job: JobMaster, now: number, waiting?: WaitingForResources | null): Record<string, unknown> {
   const end = job.endTimestamp;
   return {
     jid: job.jobId,
@@ -47,6 +57,7 @@ export function jobOverview(job: JobMaster, now: number): Record<string, unknown
     duration: duration(job.startTime, end, now),
     'last-modification': Math.max(...Object.values(job.statusTimestamps).map((t) => t ?? 0)),
     tasks: lowerCaseCounts(countStates(job.executions.map((e) => e.state))),
+    'waiting-for-resources': waitingJson(waiting),
   };
 }
 
@@ -122,8 +133,8 @@ export function jobPlan(job: JobMaster): Record<string, unknown> {
   };
 }
 
-/** `/jobs/:jid`. */
-export function jobDetails(job: JobMaster, metrics: TaskMetricsStore, now: number): Record<string, unknown> {
+/** `/jobs/:jid`; `waiting`: what the job waits for (job-rescaler.ts). */
+export function jobDetails(job: JobMaster, metrics: TaskMetricsStore, now: number, waiting?: WaitingForResources | null): Record<string, unknown> {
   const end = job.endTimestamp;
   const graph = job.executionGraph;
   const vertices = job.jobGraph.vertices.map((v) => {
@@ -156,6 +167,7 @@ export function jobDetails(job: JobMaster, metrics: TaskMetricsStore, now: numbe
     timestamps: job.statusTimestamps,
     'failure-cause': job.status === 'FAILED' || job.status === 'FAILING' ? job.currentFailureCause : null,
     'checkpointing-enabled': job.jobGraph.settings.checkpoint.intervalMs > 0,
+    'waiting-for-resources': waitingJson(waiting),
     vertices,
     'status-counts': countStates(job.executions.map((e) => e.state)),
     plan: jobPlan(job),

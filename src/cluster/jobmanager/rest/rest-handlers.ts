@@ -8,6 +8,7 @@ import { resolveInsideRoots } from '../../../core/paths.js';
 import { VERSION } from '../../../core/version.js';
 import { isId } from '../../../core/ids.js';
 import { isTerminalJobStatus } from '../../../runtime/task-deployment.js';
+import { addVertexMetricsRoutes } from './vertex-metrics-routes.js';
 import { formatPrometheus, PROMETHEUS_CONTENT_TYPE } from '../../metrics/prometheus-exposition.js';
 import type { Dispatcher } from '../dispatcher.js';
 import { jobManagerMetricFamilies } from '../job-manager-metrics.js';
@@ -99,10 +100,13 @@ export function createRestRouter(ctx: RestContext): RestRouter {
 
   router.add('GET', '/jobs/overview', () => {
     const now = Date.now();
-    return ok({ jobs: dispatcher.jobMasters().map((j) => jobOverview(j, now)) });
+    return ok({ jobs: dispatcher.jobMasters().map((j) => jobOverview(j, now, ctx.rescaler?.waitingForResources(j.jobId))) });
   });
 
-  router.add('GET', '/jobs/:jid', (req) => ok(jobDetails(jobOf(ctx, req), taskMetrics, Date.now())));
+  router.add('GET', '/jobs/:jid', (req) => {
+    const job = jobOf(ctx, req);
+    return ok(jobDetails(job, taskMetrics, Date.now(), ctx.rescaler?.waitingForResources(job.jobId)));
+  });
 
   router.add('PATCH', '/jobs/:jid', (req) => {
     const job = jobOf(ctx, req);
@@ -217,6 +221,7 @@ export function createRestRouter(ctx: RestContext): RestRouter {
     });
   });
 
+  addVertexMetricsRoutes(router, dispatcher, taskMetrics);
   if (ctx.rescaler) addResourceRequirementsRoutes(router, dispatcher, ctx.rescaler, ctx.autoscaler);
 
   router.add('GET', '/metrics', () => ({
