@@ -102,4 +102,17 @@ describe('task-local recovery', () => {
     // Finished subtasks keep no local state.
     await waitFor('the job\'s local state to be removed', () => localJobDirs(cluster, jobId).every((d) => !existsSync(d) || readdirSync(d).length === 0), 30_000);
   });
+
+  it('a cancelled job\'s local state is removed from the TaskManager', async () => {
+    const cluster = new KillableCluster({ taskManagers: 1, slots: 2, extra: ['-D', 'state.backend.local-recovery=true'] });
+    clusters.push(cluster);
+    await cluster.start();
+    const jobId = await cluster.submit({ records: Number.MAX_SAFE_INTEGER, keys: KEYS, ratePerSecond: 2000, checkpointIntervalMs: 200, parallelism: 2 });
+    await cluster.waitForJobState(jobId, 'RUNNING');
+    await waitFor('local copies of the job', () => localJobDirs(cluster, jobId).some((d) => existsSync(d) && readdirSync(d).length === 4), 60_000);
+    await cluster.cancel(jobId);
+    await cluster.waitForJobState(jobId, 'CANCELED');
+    // The TaskManager learns from a heartbeat answer that the job ended.
+    await waitFor('the cancelled job\'s local state to be removed', () => localJobDirs(cluster, jobId).every((d) => !existsSync(d)), 30_000);
+  });
 });

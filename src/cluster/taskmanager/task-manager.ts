@@ -164,6 +164,10 @@ export class TaskManager {
       heartbeatTimeoutMs: config['heartbeat.timeout'],
       runningTasks: () => this.executor?.runningTasks() ?? [],
       metricsJson: () => metrics.metricsJson(),
+      localStateJobIds: () => this.localStates?.jobIds() ?? [],
+      onJobsEnded: (jobIds) => {
+        for (const jobId of jobIds) void this.localStates?.releaseJob(jobId);
+      },
       logger: this.log,
       security: this.security,
     });
