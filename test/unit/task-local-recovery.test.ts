@@ -12,6 +12,7 @@ import type { TaskMetricsSink } from '../../src/runtime/task-metrics.js';
 import { createKeyedStateBackendFactory } from '../../src/state/keyed-state-backend-factory.js';
 import { checkpoint, runJob, until, writeMetadata, type JobRun } from './checkpoint-task-harness.js';
 import { op } from './runtime-test-jobs.js';
+import { validateConfig } from '../../src/core/config.js';
 
 let dirs: string[] = [];
 let runs: JobRun[] = [];
@@ -44,6 +45,18 @@ async function fakeCheckpoint(jobDir: string, id: number): Promise<{ dir: string
   const keyed = { file: delta, keyGroupRange: { start: 0, end: 63 }, format: 'leveldb-native' as const, chain: [base, delta] };
   return { dir, operators: [{ operatorId: 'op1', subtaskIndex: 0, keyed, operatorState: opState }] };
 }
+
+describe('task-local recovery configuration', () => {
+  it('is off by default, with no root; both keys are known and typed', () => {
+    const config = validateConfig({});
+    expect(config['state.backend.local-recovery']).toBe(false);
+    expect(config['taskmanager.state.local.root-dirs']).toBeUndefined();
+    const on = validateConfig({ 'state.backend.local-recovery': 'true', 'taskmanager.state.local.root-dirs': '/data/a,/data/b' });
+    expect(on['state.backend.local-recovery']).toBe(true);
+    expect(on['taskmanager.state.local.root-dirs']).toBe('/data/a,/data/b');
+    expect(() => validateConfig({ 'state.backend.local-recovery': 'yes' })).toThrow('invalid value for configuration key state.backend.local-recovery');
+  });
+});
 
 describe('TaskLocalStateStore', () => {
   it('keeps a pending copy as hard links, confirms it, keeps only the latest confirmed one and drops aborted ones', async () => {
