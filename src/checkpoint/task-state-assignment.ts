@@ -92,12 +92,23 @@ export function redistributeOperatorState(
   return out;
 }
 
-/** Loads what subtask `subtaskIndex` of `vertex` restores from `restore`. */
+/** A checked local copy of the restoring subtask's own files (see local-state-restore.ts). */
+export interface LocalStateFiles {
+  /** Directory holding the subtask's keyed and operator state files under their handles' paths. */
+  dir: string;
+}
+
+/**
+ * Loads what subtask `subtaskIndex` of `vertex` restores from `restore`. With `local`, the
+ * subtask's own files (same index, unchanged parallelism) are read from the local copy; files of
+ * other subtasks (union and broadcast state) still come from the checkpoint.
+ */
 export async function loadTaskStateAssignment(
   restore: TaskRestore,
   jobGraph: JobGraph,
   vertex: JobVertex,
   subtaskIndex: number,
+  local?: LocalStateFiles,
 ): Promise<TaskStateAssignment> {
   // The same checks the JobManager made before deploying: the files may have changed since.
   const metadata = parseCheckpointMetadata(await readMetadataText(restore.checkpointDir), restore.checkpointDir);
@@ -114,17 +125,20 @@ export async function loadTaskStateAssignment(
     const operatorStates: OperatorStateSnapshot[] = [];
     const oldIndices: number[] = [];
     for (const s of subtasks) {
+      const fromLocal = local !== undefined && s.subtaskIndex === subtaskIndex && op.parallelism === vertex.parallelism;
+      // Where this subtask's files are read (a local copy keeps every file under its own name).
+      const dir = fromLocal ? local.dir : restore.checkpointDir;
       if (s.keyed?.chain && intersects(s.keyed.keyGroupRange, range)) {
         // Incremental: the base, then every delta, from the job's shared directory.
-        const shared = sharedStateDir(restore.checkpointDir);
+        const shared = fromLocal ? local.dir : sharedStateDir(restore.checkpointDir);
         for (const handle of s.keyed.chain) keyedNative.push(await openNativeKeyedStateFile(restore.checkpointDir, handle, shared));
       } else if (s.keyed && intersects(s.keyed.keyGroupRange, range)) {
-        const native = s.keyed.format ? s.keyed.format === 'leveldb-native' : await isNativeKeyedStateFile(restore.checkpointDir, s.keyed.file);
-        if (native) keyedNative.push(await openNativeKeyedStateFile(restore.checkpointDir, s.keyed.file));
-        else for (const e of await readKeyedStateFile(restore.checkpointDir, s.keyed.file, range)) keyed.push(e);
+        const native = s.keyed.format ? s.keyed.format === 'leveldb-native' : await isNativeKeyedStateFile(dir, s.keyed.file);
+        if (native) keyedNative.push(await openNativeKeyedStateFile(restore.checkpointDir, s.keyed.file, dir));
+        else for (const e of await readKeyedStateFile(dir, s.keyed.file, range)) keyed.push(e);
       }
       if (s.operatorState) {
-        operatorStates.push(await readOperatorStateFile(restore.checkpointDir, s.operatorState));
+        operatorStates.push(await readOperatorStateFile(dir, s.operatorState));
         oldIndices.push(s.subtaskIndex);
       }
     }

@@ -102,6 +102,12 @@ export const configSchema = z.strictObject({
   'state.backend.incremental.max-chain-length': int(20, 1),
   'state.backend.incremental.changelog.max-size': memory(64 * 1024 * 1024),
   'state.backend.incremental.max-delta-ratio': z.preprocess((v) => (typeof v === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), z.number().positive()).default(1),
+  // Task-local recovery (src/checkpoint/task-local-state-store.ts), Flink's keys: each TaskManager
+  // keeps a secondary copy of its subtasks' state of the latest completed checkpoint and restores
+  // a subtask restarted on it from there. Unset root-dirs: `local-state` in the TaskManager's temp
+  // directory; several comma-separated dirs: the first is used.
+  'state.backend.local-recovery': bool(false),
+  'taskmanager.state.local.root-dirs': z.string().min(1).optional(),
   // The TaskManager memory model (src/cluster/taskmanager/task-manager-memory.ts), Flink's keys.
   'taskmanager.memory.process.size': optionalMemory(),
   'taskmanager.memory.heap.size': optionalMemory(),

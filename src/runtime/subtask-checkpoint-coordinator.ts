@@ -29,6 +29,7 @@ import { writeNativeKeyedStateFile } from '../checkpoint/native-keyed-state-file
 import { writeKeyedStep } from '../checkpoint/incremental-keyed-state.js';
 import { channelStateFileName, writeChannelStateFile } from '../checkpoint/channel-state-file.js';
 import { PendingChannelState } from './pending-channel-state.js';
+import type { TaskLocalStateStore } from '../checkpoint/task-local-state-store.js';
 import { releaseKeyedStateSnapshot } from '../state/keyed-state-snapshot.js';
 import { describeError, InternalError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -67,6 +68,8 @@ export class SubtaskCheckpointCoordinator {
     private readonly chain: OperatorChain,
     private readonly responder: CheckpointResponder | undefined,
     private readonly logger: Logger,
+    /** With task-local recovery: where a copy of each checkpoint's files is kept before the ack. */
+    private readonly localState?: TaskLocalStateStore,
   ) {}
 
   /**
@@ -169,6 +172,8 @@ export class SubtaskCheckpointCoordinator {
       stateSize += channelStateBytes;
       checkpointedSize += channelStateBytes;
       if (entry.aborted) return;
+      if (this.localState && !barrier.savepoint) await this.keepLocalCopy(checkpointId, targetDir, operators);
+      if (entry.aborted) return;
       const asyncMs = Math.round(performance.now() - t0);
       this.logger.debug({ checkpointId, alignmentMs, syncMs: Math.round(syncMs), asyncMs, stateSize, checkpointedSize, channelStateBytes }, 'Checkpoint acknowledged');
       this.responder?.acknowledge({
@@ -184,6 +189,18 @@ export class SubtaskCheckpointCoordinator {
       if (!entry.aborted) this.decline(checkpointId, `writing the state files failed: ${describeError(err)}`);
     } finally {
       for (const s of snapshots.slice(unreleased)) if (s.keyed) releaseKeyedStateSnapshot(s.keyed);
+    }
+  }
+
+  /**
+   * Keeps the task-local copy of the files just written (links, or copies across filesystems).
+   * A failure only costs the local copy: the checkpoint itself is acknowledged.
+   */
+  private async keepLocalCopy(checkpointId: number, targetDir: string, operators: readonly OperatorSubtaskState[]): Promise<void> {
+    try {
+      await this.localState!.store(checkpointId, targetDir, operators);
+    } catch (err) {
+      this.logger.warn({ checkpointId, err: describeError(err) }, 'Keeping the local copy of a checkpoint failed; a restore here reads the checkpoint directory');
     }
   }
 

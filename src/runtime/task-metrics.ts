@@ -24,6 +24,8 @@ export interface TaskMetricsSink {
   setInputWatermark(timestamp: number): void;
   /** The metrics of operator `index` in chain order. */
   operator(index: number): OperatorMetricsSink;
+  /** A restore with task-local recovery on used the local copy (`true`) or fell back to the checkpoint directory. */
+  localRecovery?(usedLocalState: boolean): void;
 }
 
 /** Cumulative counters read from the running chain. */

@@ -12,7 +12,10 @@
  * operators open.
  */
 import type { CheckpointRequest } from '../checkpoint/checkpoint-types.js';
-import { loadTaskStateAssignment, type TaskStateAssignment } from '../checkpoint/task-state-assignment.js';
+import type { TaskStateAssignment } from '../checkpoint/task-state-assignment.js';
+import { loadTaskStateAssignmentPreferLocal } from '../checkpoint/local-state-restore.js';
+import type { TaskLocalStateStore } from '../checkpoint/task-local-state-store.js';
+import type { TaskRestore } from '../checkpoint/checkpoint-types.js';
 import { SubtaskCheckpointCoordinator, type CheckpointResponder } from './subtask-checkpoint-coordinator.js';
 import { TaskCheckpointing } from './task-checkpointing.js';
 import { performance } from 'node:perf_hooks';
@@ -69,6 +72,11 @@ export interface TaskEnvironment {
   metrics?: TaskMetricsSink;
   /** Where the task acknowledges and declines checkpoints (the JobManager connection). */
   checkpointResponder?: CheckpointResponder;
+  /**
+   * This subtask's task-local state (`state.backend.local-recovery`): checkpoints keep a copy
+   * there, and a restore reads it when it holds the restored checkpoint. Absent: off.
+   */
+  localState?: TaskLocalStateStore;
 }
 
 
@@ -136,9 +144,7 @@ export class Task {
     try {
       const restore = this.deployment.restore;
       const started = Date.now();
-      const restored = restore
-        ? await mailbox.race(loadTaskStateAssignment(restore, this.job.jobGraph, this.vertex, this.deployment.subtaskIndex))
-        : undefined;
+      const restored = restore ? await mailbox.race(this.restoreState(restore)) : undefined;
       // In-flight records of an unaligned checkpoint: read before anything runs (never half-restored).
       const channelState = restore ? await mailbox.race(loadChannelState(restore, this.vertex, this.deployment.subtaskIndex)) : undefined;
       const assigned = Date.now();
@@ -221,6 +227,17 @@ export class Task {
     this.mailbox.post(() => this.checkpointing?.notifyAborted(checkpointId));
   }
 
+  /** Reads the state to restore, from the task-local copy when it is usable (see local-state-restore.ts). */
+  private async restoreState(restore: TaskRestore): Promise<TaskStateAssignment> {
+    const { localState, metrics } = this.env;
+    const outcome = await loadTaskStateAssignmentPreferLocal(restore, this.job.jobGraph, this.vertex, this.deployment.subtaskIndex, localState);
+    if (!localState) return outcome.assignment;
+    metrics?.localRecovery?.(outcome.local);
+    if (outcome.local) this.logger.info({ checkpointId: restore.checkpointId }, `restored ${this.taskName} from local state of checkpoint ${restore.checkpointId}`);
+    else this.logger.info({ checkpointId: restore.checkpointId, reason: outcome.fallbackReason }, `restoring ${this.taskName} from the checkpoint directory, not local state: ${outcome.fallbackReason}`);
+    return outcome.assignment;
+  }
+
   private setUp(restored?: TaskStateAssignment): void {
     const { deployment, job, env, vertex } = this;
     const bufferTimeoutMs = job.jobGraph.settings.bufferTimeoutMs;
@@ -252,6 +269,7 @@ export class Task {
       chain,
       env.checkpointResponder,
       this.logger,
+      env.localState,
     );
   }
 

@@ -13,6 +13,8 @@ import { NetworkEnvironment } from '../../src/network/network-environment.js';
 import { resultPartitionId } from '../../src/network/shuffle-types.js';
 import type { KeyedStateBackendFactory } from '../../src/state/keyed-state-backend-factory.js';
 import { Task } from '../../src/runtime/task.js';
+import type { TaskMetricsSink } from '../../src/runtime/task-metrics.js';
+import type { TaskLocalStateStore } from '../../src/checkpoint/task-local-state-store.js';
 import type { ExecutionState, TaskDeploymentDescriptor } from '../../src/runtime/task-deployment.js';
 import { builtJob, linear, vertex, type TestOperator } from './runtime-test-jobs.js';
 
@@ -41,6 +43,10 @@ export interface JobOptions {
   attempt?: number;
   restore?: TaskRestore;
   backend?: KeyedStateBackendFactory;
+  /** Task-local state of each subtask (task-local recovery on). */
+  localState?: (vertexId: string, subtaskIndex: number) => TaskLocalStateStore;
+  /** Metrics of each subtask. */
+  metrics?: (vertexId: string, subtaskIndex: number) => TaskMetricsSink;
 }
 
 /** Operator ids that stay the same across runs (as the graph generator's hashes do). */
@@ -90,6 +96,8 @@ export function runJob(o: JobOptions): JobRun {
       logger: silentLogger(),
       config,
       keyedStateBackendFactory: o.backend,
+      localState: o.localState?.(d.vertexId, d.subtaskIndex),
+      metrics: o.metrics?.(d.vertexId, d.subtaskIndex),
       checkpointResponder: {
         acknowledge: (ack) => run.acks.push(ack),
         decline: (checkpointId, reason) => run.declines.push({ checkpointId, reason }),

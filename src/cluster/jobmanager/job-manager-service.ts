@@ -127,7 +127,12 @@ export function jobManagerServiceHandlers(
       const req = parseRequest(schemas.heartbeat, raw, 'HeartbeatRequest');
       resourceManager.heartbeat(req.taskManagerId, req.registrationId);
       acceptMetrics(req.taskManagerId, req.metricsJson);
-      return {};
+      // Task-local state of a job that ended is removed by its TaskManager.
+      const endedJobIds = (req.localStateJobIds ?? []).filter((id) => {
+        const job = dispatcher.jobMaster(id);
+        return job !== undefined && isTerminalJobStatus(job.status);
+      });
+      return { endedJobIds };
     }),
 
     updateTaskExecutionState: unaryHandler<TaskExecutionStateUpdate, Ack>((raw) => {

@@ -26,6 +26,8 @@ const TASK_METRICS: readonly [TaskField, MetricType, string][] = [
   ['busyTimeMsPerSecond', 'gauge', 'Milliseconds per second the task was busy processing.'],
   ['idleTimeMsPerSecond', 'gauge', 'Milliseconds per second the task waited for input.'],
   ['backPressuredTimeMsPerSecond', 'gauge', 'Milliseconds per second the task waited for output credit.'],
+  ['localRecoveryHits', 'counter', 'Restores of this attempt from task-local state.'],
+  ['localRecoveryMisses', 'counter', 'Restores of this attempt that fell back from task-local state to the checkpoint directory.'],
 ];
 
 const OPERATOR_METRICS: readonly [OperatorField, MetricType, string][] = [
@@ -56,7 +58,7 @@ export function taskMetricFamilies(tasks: Iterable<{ taskManagerId: string; task
   const pending: MetricSample[] = [];
   for (const { taskManagerId, task } of tasks) {
     const labels = taskLabels(task, taskManagerId);
-    TASK_METRICS.forEach(([field], i) => taskSamples[i]!.push({ labels, value: task[field] }));
+    TASK_METRICS.forEach(([field], i) => taskSamples[i]!.push({ labels, value: task[field] ?? 0 }));
     for (const op of task.operators) {
       const opLabels = { ...labels, operator_name: op.operatorName, operator_id: op.operatorId };
       OPERATOR_METRICS.forEach(([field], i) => operatorSamples[i]!.push({ labels: opLabels, value: op[field] }));

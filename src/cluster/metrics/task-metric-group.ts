@@ -94,6 +94,8 @@ export class TaskMetricGroup {
   private readonly operatorGroups: OperatorMetricGroup[];
   private watermark = NO_WATERMARK;
   private closedFlag = false;
+  private localHits = 0;
+  private localMisses = 0;
 
   constructor(
     readonly identity: TaskMetricIdentity,
@@ -145,6 +147,12 @@ export class TaskMetricGroup {
   /** The task's current input watermark (ms). */
   setInputWatermark(timestamp: number): void {
     this.watermark = timestamp;
+  }
+
+  /** A restore with task-local recovery on read the local copy, or fell back to the checkpoint. */
+  localRecovery(usedLocalState: boolean): void {
+    if (usedLocalState) this.localHits++;
+    else this.localMisses++;
   }
 
   /** The group of operator `index` in chain order (0 = head). */
@@ -206,6 +214,8 @@ export class TaskMetricGroup {
       busyTimeMsPerSecond: Math.min(1000, this.busy.getRate()),
       idleTimeMsPerSecond: Math.min(1000, this.idle.getRate()),
       backPressuredTimeMsPerSecond: Math.min(1000, this.backPressured.getRate()),
+      localRecoveryHits: this.localHits,
+      localRecoveryMisses: this.localMisses,
       operators: this.operatorSnapshots(),
       closed: this.closedFlag,
     };

@@ -39,6 +39,10 @@ export interface TaskMetricsSnapshot extends JobSubtaskAttempt {
   busyTimeMsPerSecond: number;
   idleTimeMsPerSecond: number;
   backPressuredTimeMsPerSecond: number;
+  /** Restores of this attempt from task-local state (0 or 1; absent: reported by an older TaskManager). */
+  localRecoveryHits?: number;
+  /** Restores of this attempt that fell back from task-local state to the checkpoint directory. */
+  localRecoveryMisses?: number;
   operators: OperatorMetricsSnapshot[];
   /** True for the last report of a task that ended. */
   closed: boolean;
@@ -83,6 +87,9 @@ export function parseTaskManagerMetricsReport(json: string): TaskManagerMetricsR
   doc['tasks'].forEach((t: unknown, i: number) => {
     if (!isRecord(t)) throw new InvalidArgumentError(`metrics_json: tasks[${i}] must be an object`);
     check(t, TASK_NUMBERS, TASK_STRINGS, `tasks[${i}]`);
+    for (const k of ['localRecoveryHits', 'localRecoveryMisses']) {
+      if (t[k] !== undefined && typeof t[k] !== 'number') throw new InvalidArgumentError(`metrics_json: tasks[${i}].${k} must be a number`);
+    }
     if (typeof t['closed'] !== 'boolean') throw new InvalidArgumentError(`metrics_json: tasks[${i}].closed must be a boolean`);
     if (!Array.isArray(t['operators'])) throw new InvalidArgumentError(`metrics_json: tasks[${i}].operators must be an array`);
     t['operators'].forEach((o: unknown, j: number) => {

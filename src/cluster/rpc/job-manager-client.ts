@@ -17,6 +17,7 @@ import type {
   TriggerSavepointRequest,
   TriggerSavepointResponse,
   FetchBundleResponse,
+  HeartbeatResponse,
   JobInfo,
   ListJobsResponse,
   RegisterTaskManagerRequest,
@@ -148,8 +149,10 @@ export class JobManagerClient {
    * Liveness signal, optionally carrying the TaskManager's task metrics
    * (`TaskManagerMetrics.reportJson()`); NotFoundError means: register again.
    */
-  async heartbeat(taskManagerId: string, registrationId: string, metricsJson = ''): Promise<void> {
-    await this.channel.unary('heartbeat', { taskManagerId, registrationId, metricsJson });
+  async heartbeat(taskManagerId: string, registrationId: string, metricsJson = '', localStateJobIds: string[] = []): Promise<string[]> {
+    const res = await this.channel.unary<HeartbeatResponse>('heartbeat', { taskManagerId, registrationId, metricsJson, localStateJobIds });
+    // Which of `localStateJobIds` ended (an older JobManager answers nothing).
+    return res?.endedJobIds ?? [];
   }
 
   /** Reports a task's new state. */

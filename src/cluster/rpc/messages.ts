@@ -121,10 +121,14 @@ export interface HeartbeatRequest {
   registrationId: string;
   /** Task metrics (TaskManagerMetricsReport as JSON); empty when the TaskManager sends none. */
   metricsJson: string;
+  /** Jobs of which the TaskManager keeps task-local state. */
+  localStateJobIds?: string[];
 }
 
-/** `HeartbeatResponse` (empty). */
-export type HeartbeatResponse = Record<string, never>;
+/** `HeartbeatResponse`: which of the request's `localStateJobIds` ended. */
+export interface HeartbeatResponse {
+  endedJobIds?: string[];
+}
 
 /** `TaskExecutionStateUpdate`: a task changed state. */
 export interface TaskExecutionStateUpdate extends JobSubtaskAttempt {

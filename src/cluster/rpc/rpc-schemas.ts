@@ -62,7 +62,7 @@ export function rpcSchemas(limits: PayloadLimits) {
         })
         .nullish(),
     }),
-    heartbeat: z.object({ taskManagerId: nameSchema, registrationId: z.string().max(256), metricsJson: json(limits.maxJsonBytes) }),
+    heartbeat: z.object({ taskManagerId: nameSchema, registrationId: z.string().max(256), metricsJson: json(limits.maxJsonBytes), localStateJobIds: z.array(z.string().max(256)).max(10_000).optional() }),
     updateTaskExecutionState: z.object({
       taskManagerId: nameSchema,
       jobId: jobIdSchema,

@@ -31,6 +31,10 @@ export interface JobManagerConnectionOptions {
   runningTasks: () => RunningTask[];
   /** Task metrics shipped with every heartbeat. */
   metricsJson?: () => string;
+  /** Jobs with task-local state here, named in every heartbeat. */
+  localStateJobIds?: () => string[];
+  /** Hears which of those jobs the JobManager reports ended. */
+  onJobsEnded?: (jobIds: string[]) => void;
   logger: Logger;
   /** TLS material and auth token of the connection (default plaintext). */
   security?: RpcSecurity;
@@ -226,8 +230,9 @@ export class JobManagerConnection {
     const registrationId = this.registrationId;
     if (this.stopped || registrationId === undefined) return;
     try {
-      await this.client.heartbeat(this.options.taskManagerId, registrationId, this.options.metricsJson?.());
+      const ended = await this.client.heartbeat(this.options.taskManagerId, registrationId, this.options.metricsJson?.(), this.options.localStateJobIds?.());
       this.lastHeartbeatOk = Date.now();
+      if (Array.isArray(ended) && ended.length > 0) this.options.onJobsEnded?.(ended);
       this.scheduleHeartbeat();
     } catch (err) {
       if (this.stopped) return;

@@ -27,6 +27,7 @@ import type { RunningTask, TaskExecutionStateUpdate } from '../rpc/messages.js';
 import type { JobBundleCache } from './job-bundle-cache.js';
 import type { TaskMetricsReporter } from './task-metrics-reporter.js';
 import type { ManagedMemoryPool } from '../../state/managed-memory.js';
+import type { TaskLocalStateStores } from '../../checkpoint/local-state-stores.js';
 import { type ExecutionKey, executionKey } from './execution-key.js';
 
 /**
@@ -70,6 +71,8 @@ export interface TaskExecutorServices {
   declineCheckpoint?(decline: CheckpointDecline): Promise<void>;
   /** Metric groups of running tasks (shipped to the JobManager with heartbeats). */
   metrics?: Pick<TaskMetricsReporter, 'createTaskMetricGroup' | 'releaseTaskMetricGroup'>;
+  /** Task-local state of the subtasks run here (`state.backend.local-recovery`); absent: off. */
+  localStates?: TaskLocalStateStores;
 }
 
 /** A task's refusal of one checkpoint, with its job. */
@@ -180,11 +183,14 @@ export class TaskExecutor {
    * `id`) every task of the job here. Returns the number of tasks told.
    */
   notifyCheckpointComplete(jobId: string, checkpointId: number, id?: Omit<ExecutionId, 'jobId'>): number {
+    // Local copies are confirmed whether or not their task still runs (it may be restarting).
+    this.services.localStates?.confirm(jobId, checkpointId, id);
     return this.forTasks(jobId, id, (t) => t.notifyCheckpointComplete(checkpointId));
   }
 
   /** Checkpoint `checkpointId` of `jobId` was aborted: as {@link notifyCheckpointComplete}. */
   abortCheckpoint(jobId: string, checkpointId: number, id?: Omit<ExecutionId, 'jobId'>): number {
+    this.services.localStates?.abort(jobId, checkpointId, id);
     return this.forTasks(jobId, id, (t) => t.abortCheckpoint(checkpointId));
   }
 
@@ -266,6 +272,7 @@ export class TaskExecutor {
 
     let task: Task;
     const vertex = built.jobGraph.vertices.find((v) => v.id === d.vertexId);
+    const localState = await this.services.localStates?.forSubtask(d.jobId, d.vertexId, d.subtaskIndex);
     const metrics = vertex ? this.services.metrics?.createTaskMetricGroup(d, vertex) : undefined;
     try {
       task = new Task(d, built, {
@@ -278,6 +285,7 @@ export class TaskExecutor {
         localStateDir: this.services.tmpDir,
         managedMemory: this.services.managedMemory,
         metrics,
+        localState,
         checkpointResponder: this.responderFor({ jobId: d.jobId, vertexId: d.vertexId, subtaskIndex: d.subtaskIndex, attempt: d.attempt }),
       });
     } catch (err) {
@@ -293,6 +301,8 @@ export class TaskExecutor {
       report('FAILED', err);
     });
     if (metrics) this.services.metrics?.releaseTaskMetricGroup(metrics);
+    // A finished subtask is never restored: its local copies go.
+    if (task.executionState === 'FINISHED') await this.services.localStates?.releaseSubtask(d.jobId, d.vertexId, d.subtaskIndex);
     log.debug({ state: task.executionState }, 'Task ended');
   }
 

@@ -28,6 +28,7 @@ import { TaskExecutor } from './task-executor.js';
 import { ManagedMemoryPool } from '../../state/managed-memory.js';
 import { deriveTaskManagerMemory, describeTaskManagerMemory, memoryMessage, type TaskManagerMemory } from './task-manager-memory.js';
 import { taskManagerServiceHandlers } from './task-manager-service.js';
+import { TaskLocalStateStores } from '../../checkpoint/local-state-stores.js';
 
 /** Options of a {@link TaskManager}. */
 export interface TaskManagerOptions {
@@ -53,6 +54,8 @@ export class TaskManager {
   private readonly jobManagerAddress: string;
   private server: grpc.Server | undefined;
   private network: NetworkEnvironment | undefined;
+  /** Task-local state, with `state.backend.local-recovery`. */
+  private localStates: TaskLocalStateStores | undefined;
   private connection: JobManagerConnection | undefined;
   /** With `high-availability.type: etcd`: the leader on etcd and the fencing-token check. */
   private ha: TaskManagerLeaderFollower | undefined;
@@ -122,6 +125,11 @@ export class TaskManager {
     const metrics = new TaskMetricsReporter(config, this.taskManagerId);
     await metrics.start();
     this.metrics = metrics;
+    if (config['state.backend.local-recovery']) {
+      const root = localStateRoot(config, this.tmpDir, this.taskManagerId);
+      this.localStates = new TaskLocalStateStores(root, (what, err) => this.log.warn({ err: describeError(err) }, `Local state: ${what} failed`));
+      this.log.info({ root }, 'Task-local recovery is on');
+    }
 
     // Sources without their own poison-record policy follow the cluster's.
     configurePoisonRecords({
@@ -156,6 +164,10 @@ export class TaskManager {
       heartbeatTimeoutMs: config['heartbeat.timeout'],
       runningTasks: () => this.executor?.runningTasks() ?? [],
       metricsJson: () => metrics.metricsJson(),
+      localStateJobIds: () => this.localStates?.jobIds() ?? [],
+      onJobsEnded: (jobIds) => {
+        for (const jobId of jobIds) void this.localStates?.releaseJob(jobId);
+      },
       logger: this.log,
       security: this.security,
     });
@@ -171,6 +183,7 @@ export class TaskManager {
       acknowledgeCheckpoint: (jobId, ack) => connection.acknowledgeCheckpoint(jobId, ack),
       declineCheckpoint: (decline) => connection.declineCheckpoint(decline),
       metrics,
+      ...(this.localStates ? { localStates: this.localStates } : {}),
     });
     this.executor = executor;
 
@@ -204,9 +217,20 @@ export class TaskManager {
     await this.network?.close().catch((err: unknown) => this.log.warn({ err: describeError(err) }, 'Closing the network failed'));
     await shutdownServer(server);
     await this.metrics?.stop();
+    await this.localStates?.close();
     if (this.tmpDir) await rm(this.tmpDir, { recursive: true, force: true });
     this.log.info('TaskManager stopped');
   }
+}
+
+/**
+ * Root of this TaskManager's task-local state: `fluss-localState-<id>` in the first of
+ * `taskmanager.state.local.root-dirs`, else `local-state` in its temp directory (beside its
+ * LevelDB databases). The id is new on every start, so a restarted process starts empty.
+ */
+function localStateRoot(config: FlussConfig, tmpDir: string, taskManagerId: string): string {
+  const dirs = config['taskmanager.state.local.root-dirs'];
+  return dirs ? join(firstTmpDir(dirs), `fluss-localState-${taskManagerId}`) : join(tmpDir, 'local-state');
 }
 
 /** `taskmanager.host`, else the bind host, else (wildcard bind) this machine's host name. */
