@@ -56,7 +56,7 @@ const UNWRITTEN_SLICE = 8192;
 /** Bytes read per read call on restore. */
 const READ_CHUNK = 4 * 1024 * 1024;
 /** Bytes of records decoded (and handed to the backend) at a time on restore. */
-const DECODE_WINDOW = 256 * 1024;
+const DECODE_WINDOW = 32 * 1024;
 
 /** The header of a native keyed state file. */
 export interface NativeKeyedStateHeader {
