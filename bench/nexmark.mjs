@@ -7,10 +7,10 @@
 // events the sources emitted so far (probes after the source, see bench/nexmark/timing.ts)
 // and the CPU time of the two TaskManager processes (utime + stime from /proc/<pid>/stat),
 // waits the measured window (default 30 s, at least 30; --window), and reads both again.
-// Checkpoints run every 10 s on LevelDB throughout, as in the job's defaults. Each run ends
-// with one JSON line:
+// Checkpoints run every 10 s on LevelDB throughout, as in the job's defaults (`--backend memory`
+// for the memory backend). Each run ends with one JSON line:
 //   {"query","events","seconds","eventsPerSecond","cores","eventsPerSecondPerCore",
-//    "coresUsed","eventsPerSecondPerCoreUsed"}
+//    "coresUsed","eventsPerSecondPerCoreUsed","backend","taskManagerPeakRssMb"}
 // `events` and `seconds` are the events emitted within the window and its length; `cores` is
 // the cores allocated (2), `coresUsed` the TaskManagers' CPU seconds per second of window
 // (Nexmark's "Cores"), and `eventsPerSecondPerCoreUsed` its "Throughput/Cores".
@@ -50,6 +50,11 @@ const all = process.argv.includes('--all');
 const bounded = flag('events') !== undefined;
 const events = Number(flag('events', 0));
 const parallelism = Number(flag('parallelism', 2));
+const backend = flag('backend', 'leveldb');
+if (backend !== 'leveldb' && backend !== 'memory') {
+  console.error(`--backend must be leveldb or memory, got ${backend}`);
+  process.exit(2);
+}
 const warmupS = Math.max(10, Number(flag('warmup', 10)));
 const windowS = Math.max(Number(process.env.NEXMARK_MIN_WINDOW ?? 30), Number(flag('window', 30)));
 const queries = all ? ALL : flag('query', 'q0').split(',');
@@ -127,7 +132,7 @@ async function runBounded(query) {
     const timingDir = join(workDir, 'timing');
     mkdirSync(timingDir);
     const res = await run(
-      [bin, 'run', '-m', cluster.address, '-p', String(parallelism), join(here, 'nexmark', `${query}.ts`), '--events', String(events), '--timing-dir', timingDir],
+      [bin, 'run', '-m', cluster.address, '-p', String(parallelism), join(here, 'nexmark', `${query}.ts`), '--events', String(events), '--timing-dir', timingDir, '--backend', backend],
       env,
     );
     if (res.code !== 0) throw new Error(`${query} failed (exit ${res.code}):\n${res.stdout}\n${res.stderr}`);
@@ -183,6 +188,30 @@ function cpuSeconds(pid) {
 }
 const CLOCK_TICKS = 100;
 
+/** Peak resident set (MB) of the largest process in the tree of `pid` (VmHWM from /proc). */
+function peakRssMb(pid) {
+  const todo = [pid];
+  let peak = 0;
+  while (todo.length > 0) {
+    const p = todo.pop();
+    try {
+      const kb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+      peak = Math.max(peak, kb / 1024);
+    } catch {
+      // Exited meanwhile.
+    }
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        if (procStat(name).ppid === p) todo.push(Number(name));
+      } catch {
+        // Exited meanwhile.
+      }
+    }
+  }
+  return Math.round(peak);
+}
+
 /** Events the source probes counted so far. */
 function sourcedSoFar(timingDir) {
   let n = 0;
@@ -208,7 +237,7 @@ async function runUnbounded(query) {
     const timingDir = join(workDir, 'timing');
     mkdirSync(timingDir);
     const res = await run(
-      [bin, 'run', '-d', '-m', cluster.address, '-p', String(parallelism), join(here, 'nexmark', `${query}.ts`), '--unbounded', '--timing-dir', timingDir],
+      [bin, 'run', '-d', '-m', cluster.address, '-p', String(parallelism), join(here, 'nexmark', `${query}.ts`), '--unbounded', '--timing-dir', timingDir, '--backend', backend],
       env,
     );
     if (res.code !== 0) throw new Error(`${query} could not be submitted (exit ${res.code}):\n${res.stdout}\n${res.stderr}`);
@@ -227,6 +256,7 @@ async function runUnbounded(query) {
     const measured = end.sourced - start.sourced;
     const eventsPerSecond = Math.round(measured / seconds);
     const coresUsed = Number(((end.cpu - start.cpu) / seconds).toFixed(2));
+    const taskManagerPeakRssMb = Math.max(...cluster.tmPids.map(peakRssMb));
     const list = await run([bin, 'list', '-m', cluster.address, '--json'], env);
     const failedOver = /RESTARTING|FAILED/.test(list.stdout);
     if (failedOver) console.error(`${query}: the job was not RUNNING at the end of the window: ${list.stdout.trim()}`);
@@ -239,6 +269,8 @@ async function runUnbounded(query) {
       eventsPerSecondPerCore: Math.round(eventsPerSecond / CORES),
       coresUsed,
       eventsPerSecondPerCoreUsed: Math.round(eventsPerSecond / coresUsed),
+      backend,
+      taskManagerPeakRssMb,
       ...(failedOver ? { failedOver: true } : {}),
     };
   } finally {
@@ -280,7 +312,7 @@ if (all || queries.length > 1) {
     ? [
         '# Nexmark results (bounded runs)',
         '',
-        `${date}, Fluss ${version}, Node ${process.version}, ${machine}; ${events} events per query, parallelism ${parallelism} on one JobManager and two TaskManager processes, LevelDB, checkpoints every 10 s, discarding sink.`,
+        `${date}, Fluss ${version}, Node ${process.version}, ${machine}; ${events} events per query, parallelism ${parallelism} on one JobManager and two TaskManager processes, ${backend === 'memory' ? 'memory backend' : 'LevelDB'}, checkpoints every 10 s, discarding sink.`,
         '',
         '| Query | Events | Seconds | Job runtime (s) | Events/s | Events/s per allocated core |',
         '|---|---:|---:|---:|---:|---:|',
@@ -293,7 +325,7 @@ if (all || queries.length > 1) {
         '# Nexmark results',
         '',
         `${date}, Fluss ${version}, Node ${process.version}, ${machine}. Each query runs an unbounded Nexmark source at parallelism ${parallelism} on one JobManager and two TaskManager processes ` +
-          `(LevelDB state backend, checkpoints every 10 s, discarding sink); after a ${warmupS} s warm-up the runner counts the events the sources emitted and the TaskManagers' CPU time ` +
+          `(${backend === 'memory' ? 'memory' : 'LevelDB'} state backend, checkpoints every 10 s, discarding sink); after a ${warmupS} s warm-up the runner counts the events the sources emitted and the TaskManagers' CPU time ` +
           `(/proc, user + system) over a ${windowS} s window. "Cores used" is CPU seconds per second (Nexmark's Cores); "per core used" is Nexmark's Throughput/Cores. ` +
           `Flink's figures are its published Throughput/Cores (Flink 2.0 where published, and Flink 1.13); the target is 1.5 × Flink 2.0's figure where it exists, else 1.5 × Flink 1.13's. ` +
           'The machine is shared with other work: figures swing between runs.',
