@@ -80,7 +80,15 @@ describe('task-local recovery', () => {
     let removing = true;
     const remover = (async () => {
       while (removing) {
-        for (const d of localJobDirs(cluster, jobId)) for (const s of existsSync(d) ? readdirSync(d) : []) rmSync(join(d, s), { recursive: true, force: true });
+        for (const d of localJobDirs(cluster, jobId)) {
+          for (const s of existsSync(d) ? readdirSync(d) : []) {
+            try {
+              rmSync(join(d, s), { recursive: true, force: true });
+            } catch {
+              // The TaskManager wrote a new copy into it meanwhile: removed on the next round.
+            }
+          }
+        }
         await sleep(5);
       }
     })();

@@ -14,7 +14,8 @@ import { type ProcessCluster, runCli, startProcessCluster, waitFor } from '../he
 
 const KEYS = 8;
 const COUNT = 24_000;
-const RATE = 4_000;
+// Slow enough that a job is still running when `fluss stop` reaches it after the progress checks.
+const RATE = 1_500;
 
 /**
  * args: output dir, state backend, source parallelism, operator uid of the check, max parallelism
