@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { signalTree } from './chaos-probes.js';
 
 /** Repository root. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -66,7 +67,10 @@ export function startProcess(command: string, args: string[], env: NodeJS.Proces
     kill: (signal: NodeJS.Signals = 'SIGTERM') =>
       new Promise<void>((res) => {
         if (proc.exitCode !== null || proc.signalCode !== null) return res();
-        const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+        // A frozen (SIGSTOPped) daemon acts on no signal but SIGKILL, and its re-executed child
+        // would outlive the test: wake the whole tree first, and kill the whole tree if it hangs.
+        signalTree(proc.pid!, 'SIGCONT');
+        const t = setTimeout(() => signalTree(proc.pid!, 'SIGKILL'), 5000);
         proc.once('exit', () => {
           clearTimeout(t);
           res();

@@ -4,35 +4,17 @@
  * operator list state) requests them again, so the exactly-once FileSink gets every result once.
  * A canceled task does not wait for requests that never answer.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DataGeneratorSource } from '../../src/connectors/data-generator-source.js';
 import { FileSink } from '../../src/connectors/file-sink.js';
 import type { TaskRestore } from '../../src/checkpoint/checkpoint-types.js';
 import { createKeyedStateBackendFactory } from '../../src/state/keyed-state-backend-factory.js';
-import { checkpoint, runJob, until, writeMetadata, type JobRun } from './checkpoint-task-harness.js';
+import { cleanUpAfterEach, checkpoint, runJob, until, writeMetadata, type JobRun } from './checkpoint-task-harness.js';
 import { op } from './runtime-test-jobs.js';
 
-let dirs: string[] = [];
-let runs: JobRun[] = [];
-afterEach(async () => {
-  for (const r of runs) {
-    for (const t of r.tasks) t.cancel();
-    await r.done;
-    await r.network.close();
-  }
-  runs = [];
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-  dirs = [];
-});
-
-async function tmp(prefix: string): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-}
+const { runs, tmp } = cleanUpAfterEach();
 
 /** Calls per index, over all runs. */
 const calls = new Map<number, number>();

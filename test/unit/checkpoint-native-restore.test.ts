@@ -1,34 +1,16 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TaskRestore } from '../../src/checkpoint/checkpoint-types.js';
 import { isNativeKeyedStateFile } from '../../src/checkpoint/native-keyed-state-file.js';
 import { DataGeneratorSource } from '../../src/connectors/data-generator-source.js';
 import { FileSink } from '../../src/connectors/file-sink.js';
 import { createKeyedStateBackendFactory, type StateBackendKind } from '../../src/state/keyed-state-backend-factory.js';
-import { checkpoint, runJob, until, writeMetadata, type JobRun } from './checkpoint-task-harness.js';
+import { cleanUpAfterEach, checkpoint, runJob, until, writeMetadata } from './checkpoint-task-harness.js';
 import { op } from './runtime-test-jobs.js';
 
 const KEYS = 10;
-let dirs: string[] = [];
-let runs: JobRun[] = [];
-afterEach(async () => {
-  for (const r of runs) {
-    for (const t of r.tasks) t.cancel();
-    await r.done;
-    await r.network.close();
-  }
-  runs = [];
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-  dirs = [];
-});
-
-async function tmp(prefix: string): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-}
+const { runs, tmp } = cleanUpAfterEach();
 
 type Agg = [key: number, count: number, sum: number];
 

@@ -3,8 +3,10 @@
  * NetworkEnvironment, collecting checkpoint acks and declines, and writes `_metadata` from the
  * acks the way the coordinator does, so tests can drive checkpoints and restores task-side.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import type { CheckpointMetadata, CheckpointRequest, TaskCheckpointAck, TaskRestore } from '../../src/checkpoint/checkpoint-types.js';
 import { validateConfig } from '../../src/core/config.js';
 import { silentLogger } from '../../src/core/logger.js';
@@ -145,4 +147,27 @@ export async function writeMetadata(run: JobRun, id: number, dir: string, acks: 
   const metadata: CheckpointMetadata = { version: 1, jobId: JOB_ID, checkpointId: id, timestamp: Date.now(), savepoint: false, operators: [...operators.values()] };
   await writeFile(join(dir, '_metadata'), JSON.stringify(metadata));
   return metadata;
+}
+
+/**
+ * Clean-up for a test file's job runs and temp directories: after each test every run pushed to
+ * `runs` is cancelled and its network closed, and every directory made by `tmp` is removed.
+ */
+export function cleanUpAfterEach(): { runs: JobRun[]; tmp: (prefix: string) => Promise<string> } {
+  const runs: JobRun[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const r of runs.splice(0)) {
+      for (const t of r.tasks) t.cancel();
+      await r.done;
+      await r.network.close();
+    }
+    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  });
+  const tmp = async (prefix: string): Promise<string> => {
+    const d = await mkdtemp(join(tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  };
+  return { runs, tmp };
 }

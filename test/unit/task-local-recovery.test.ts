@@ -1,7 +1,6 @@
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OperatorSubtaskState, TaskRestore } from '../../src/checkpoint/checkpoint-types.js';
 import { TaskLocalStateStores } from '../../src/checkpoint/local-state-stores.js';
 import { writeOperatorStateFile } from '../../src/checkpoint/state-files.js';
@@ -10,28 +9,11 @@ import { DataGeneratorSource } from '../../src/connectors/data-generator-source.
 import { FileSink } from '../../src/connectors/file-sink.js';
 import type { TaskMetricsSink } from '../../src/runtime/task-metrics.js';
 import { createKeyedStateBackendFactory } from '../../src/state/keyed-state-backend-factory.js';
-import { checkpoint, runJob, until, writeMetadata, type JobRun } from './checkpoint-task-harness.js';
+import { cleanUpAfterEach, checkpoint, runJob, until, writeMetadata } from './checkpoint-task-harness.js';
 import { op } from './runtime-test-jobs.js';
 import { validateConfig } from '../../src/core/config.js';
 
-let dirs: string[] = [];
-let runs: JobRun[] = [];
-afterEach(async () => {
-  for (const r of runs) {
-    for (const t of r.tasks) t.cancel();
-    await r.done;
-    await r.network.close();
-  }
-  runs = [];
-  for (const d of dirs) await rm(d, { recursive: true, force: true });
-  dirs = [];
-});
-
-async function tmp(prefix: string): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-}
+const { runs, tmp } = cleanUpAfterEach();
 
 /** A checkpoint `chk-<id>` of one subtask: an operator state file and a two-file chain in `shared`. */
 async function fakeCheckpoint(jobDir: string, id: number): Promise<{ dir: string; operators: OperatorSubtaskState[] }> {
