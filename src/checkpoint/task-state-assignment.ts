@@ -13,7 +13,7 @@ import type { JobGraph, JobVertex } from '../common/job-graph.js';
 import { keyGroupRangeForOperator, type KeyGroupRange } from '../state/key-groups.js';
 import type { KeyedStateEntry } from '../state/keyed-state-backend.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
-import type { TaskRestore } from './checkpoint-types.js';
+import type { StateFileHandle, TaskRestore } from './checkpoint-types.js';
 import { checkRestoreCompatibility, parseCheckpointMetadata, sharedStateDir } from './checkpoint-metadata-validation.js';
 import { readMetadataText } from './checkpoint-storage.js';
 import { DamagedCheckpointError, readKeyedStateFile, readOperatorStateFile } from './state-files.js';
@@ -28,6 +28,11 @@ export interface RestoredOperatorState {
   keyedNative?: NativeKeyedStateFileRef[];
   /** Operator state after redistribution. */
   operatorState: OperatorStateSnapshot;
+  /**
+   * The incremental chain this subtask had at the restored checkpoint, when it restores exactly
+   * that chain (same subtask, same key groups): its next checkpoint may continue it with a delta.
+   */
+  continuableChain?: { files: { handle: StateFileHandle; bytes: number }[]; origin: string };
 }
 
 /** Restored state per operator id; operators absent from it start empty. */
@@ -124,6 +129,7 @@ export async function loadTaskStateAssignment(
     const keyedNative: NativeKeyedStateFileRef[] = [];
     const operatorStates: OperatorStateSnapshot[] = [];
     const oldIndices: number[] = [];
+    let continuableChain: RestoredOperatorState['continuableChain'];
     for (const s of subtasks) {
       const fromLocal = local !== undefined && s.subtaskIndex === subtaskIndex && op.parallelism === vertex.parallelism;
       // Where this subtask's files are read (a local copy keeps every file under its own name).
@@ -132,6 +138,10 @@ export async function loadTaskStateAssignment(
         // Incremental: the base, then every delta, from the job's shared directory.
         const shared = fromLocal ? local.dir : sharedStateDir(restore.checkpointDir);
         for (const handle of s.keyed.chain) keyedNative.push(await openNativeKeyedStateFile(restore.checkpointDir, handle, shared));
+        const sameKeyGroups = s.keyed.keyGroupRange.start === range.start && s.keyed.keyGroupRange.end === range.end;
+        if (sameKeyGroups && s.subtaskIndex === subtaskIndex && op.parallelism === vertex.parallelism) {
+          continuableChain = { files: s.keyed.chain.map((handle) => ({ handle, bytes: handle.size })), origin: sharedStateDir(restore.checkpointDir) };
+        }
       } else if (s.keyed && intersects(s.keyed.keyGroupRange, range)) {
         const native = s.keyed.format ? s.keyed.format === 'leveldb-native' : await isNativeKeyedStateFile(dir, s.keyed.file);
         if (native) keyedNative.push(await openNativeKeyedStateFile(restore.checkpointDir, s.keyed.file, dir));
@@ -146,6 +156,7 @@ export async function loadTaskStateAssignment(
       checkpointId: metadata.checkpointId,
       keyed,
       ...(keyedNative.length > 0 ? { keyedNative } : {}),
+      ...(continuableChain ? { continuableChain } : {}),
       operatorState: redistributeOperatorState(operatorStates, subtaskIndex, vertex.parallelism, { oldParallelism: op.parallelism, oldIndices }),
     });
   }

@@ -163,7 +163,7 @@ export class OperatorChain {
    * unwritten entries captured; snapshot iterators opened). No record may be processed while
    * this runs.
    */
-  async snapshotState(ctx: StateSnapshotContext): Promise<OperatorSnapshot[]> {
+  async snapshotState(ctx: StateSnapshotContext, chainTarget?: string): Promise<OperatorSnapshot[]> {
     const out: OperatorSnapshot[] = [];
     for (let i = 0; i < this.operators.length; i++) {
       const d = this.options.vertex.operators[i]!;
@@ -180,7 +180,7 @@ export class OperatorChain {
     try {
       for (let i = 0; i < this.operators.length; i++) {
         const backend = this.backendOf[i];
-        if (backend) out[i]!.keyed = await snapshotKeyedState(backend, ctx.savepoint);
+        if (backend) out[i]!.keyed = await snapshotKeyedState(backend, ctx.savepoint, chainTarget);
       }
     } catch (err) {
       // The keyed snapshots already taken will not be written: let go of them.

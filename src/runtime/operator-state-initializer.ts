@@ -9,6 +9,7 @@ import type { JobVertex } from '../common/job-graph.js';
 import { restoreNativeKeyedState } from '../checkpoint/native-keyed-state-file.js';
 import type { TaskStateAssignment } from '../checkpoint/task-state-assignment.js';
 import { keyGroupRangeForOperator } from '../state/key-groups.js';
+import { LevelDbKeyedStateBackend } from '../state/leveldb-keyed-state-backend.js';
 import type { KeyedStateBackend } from '../state/keyed-state-backend.js';
 import type { KeyedStateBackendFactory } from '../state/keyed-state-backend-factory.js';
 import { MemoryKeyedStateBackend } from '../state/memory-keyed-state-backend.js';
@@ -89,6 +90,10 @@ export class OperatorStateInitializer {
       const restored = this.options.restoredState?.get(this.options.vertex.operators[i]!.operatorId);
       if (backends[i] && restored && restored.keyed.length > 0) await backends[i]!.restore(restored.keyed);
       if (backends[i] && restored?.keyedNative) await restoreNativeKeyedState(backends[i]!, restored.keyedNative);
+      // Loaded exactly the chain it had: the next checkpoint writes a delta of what changes from
+      // now on instead of a new base of all its state (a failover's first commit waits for it).
+      const backend = backends[i];
+      if (restored?.continuableChain && backend instanceof LevelDbKeyedStateBackend) backend.continueChain(restored.continuableChain.files, restored.continuableChain.origin);
     }
   }
 

@@ -27,6 +27,7 @@ import {
 } from '../checkpoint/state-files.js';
 import { writeNativeKeyedStateFile } from '../checkpoint/native-keyed-state-file.js';
 import { writeKeyedStep } from '../checkpoint/incremental-keyed-state.js';
+import { sharedStateDir } from '../checkpoint/checkpoint-metadata-validation.js';
 import { channelStateFileName, writeChannelStateFile } from '../checkpoint/channel-state-file.js';
 import { PendingChannelState } from './pending-channel-state.js';
 import type { TaskLocalStateStore } from '../checkpoint/task-local-state-store.js';
@@ -82,7 +83,7 @@ export class SubtaskCheckpointCoordinator {
     let snapshots: OperatorSnapshot[];
     try {
       if (!barrier.targetDir) throw new InternalError(`barrier of checkpoint ${checkpointId} names no target directory`);
-      snapshots = await this.chain.snapshotState({ checkpointId, timestamp: barrier.timestamp, savepoint: barrier.savepoint });
+      snapshots = await this.chain.snapshotState({ checkpointId, timestamp: barrier.timestamp, savepoint: barrier.savepoint }, sharedStateDir(barrier.targetDir));
     } catch (err) {
       inputChannelState?.abort('the synchronous part of the snapshot failed');
       this.decline(checkpointId, `the synchronous part of the snapshot failed: ${describeError(err)}`);

@@ -28,10 +28,11 @@ export type KeyedStateSnapshot =
  * and seals the collecting batch: the snapshot iterator opens once the batches handed over so
  * far are written, while records are processed again.
  */
-export async function snapshotKeyedState(backend: KeyedStateBackend, savepoint: boolean): Promise<KeyedStateSnapshot> {
+export async function snapshotKeyedState(backend: KeyedStateBackend, savepoint: boolean, chainTarget?: string): Promise<KeyedStateSnapshot> {
   if (!savepoint && backend instanceof LevelDbKeyedStateBackend) {
-    // Incremental: a delta of the changes since the last snapshot, or a new base (see snapshot-chain.ts).
-    const step = backend.chain?.begin(backend.canSnapshotDelta);
+    // Incremental: a delta of the changes since the last snapshot, or a new base (see
+    // snapshot-chain.ts); `chainTarget` is the directory the chain's files go to.
+    const step = backend.chain?.begin(backend.canSnapshotDelta, chainTarget);
     try {
       const native = backend.snapshotNative(step !== undefined && !step.full);
       return { format: 'leveldb-native', keyGroupRange: backend.keyGroupRange, native, ...(step ? { step } : {}) };

@@ -23,11 +23,11 @@ import {
   type StateNamespace,
   type TimerEntry,
 } from './keyed-state-backend.js';
-import { EVENT_TIMER_STATE_ID, keyGroupEnd, MAX_USER_STATE_ID, parseKey, prefixKey, PROCESSING_TIMER_STATE_ID, stateEnd, writeStateKey } from './leveldb-key-layout.js';
+import { EVENT_TIMER_STATE_ID, keyGroupEnd, MAX_USER_STATE_ID, parseKey, prefixKey, stateEnd, writeStateKey } from './leveldb-key-layout.js';
 import { rawRecordToEntry, type LevelDbNativeSnapshot } from './leveldb-native-snapshot.js';
 import { LevelDbStore } from './leveldb-store.js';
 import { LevelDbChangeRecorder, RecordListIterator } from './leveldb-change-recorder.js';
-import { loadRawRecords } from './leveldb-raw-restore.js';
+import { loadRawRecords, stateIdRemap } from './leveldb-raw-restore.js';
 import { SnapshotChain, type ChainFile, type SnapshotChainOptions } from './snapshot-chain.js';
 import { splitDatabaseShare, type ManagedMemoryLease } from './managed-memory.js';
 import { LevelDbWriteBackCache, type CacheEntry, type CachedState } from './leveldb-write-back-cache.js';
@@ -315,12 +315,27 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
     const unwritten = this.cache.captureUnwritten(delta);
     // Incremental: the next delta holds what is handed to a batch from this snapshot point on.
     // Bounded by a quarter of the cache's bound too: the memory stays near this database's share.
-    if (this.changelogBytes > 0) this.store.changes = new LevelDbChangeRecorder(Math.min(this.changelogBytes, Math.max(1 << 20, this.cache.boundBytes / 4)));
+    this.startChangelog();
     const iterator = delta ? Promise.resolve(new RecordListIterator(changes!)) : this.store.snapshotIterator(prefixKey(start), keyGroupEnd(end));
     // Observed now; the asynchronous part awaits it.
     iterator.catch(() => undefined);
     const states: [number, string][] = this.stateNames.map((name, i) => [i + 1, name]);
     return { keyGroupRange: { start, end }, states, iterator, unwritten };
+  }
+
+  /** Records the changes handed to batches from now on (incremental checkpoints only). */
+  private startChangelog(): void {
+    if (this.changelogBytes > 0) this.store.changes = new LevelDbChangeRecorder(Math.min(this.changelogBytes, Math.max(1 << 20, this.cache.boundBytes / 4)));
+  }
+
+  /**
+   * After a restore that loaded exactly `files` (this subtask's chain at the restored checkpoint,
+   * in `origin`): records changes from now on, so the next checkpoint can be a delta over them.
+   */
+  continueChain(files: readonly { handle: ChainFile; bytes: number }[], origin: string): void {
+    if (!this.chain || this.changelogBytes <= 0 || this.disposed) return;
+    this.startChangelog();
+    this.chain.continueFrom(files, origin);
   }
 
   /** True when a delta snapshot (the changes since the last native snapshot) can be taken. */
@@ -337,14 +352,7 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
    */
   async restoreNative(batches: AsyncIterable<RawRecord[]>, states: readonly [number, string][]): Promise<void> {
     await this.flush();
-    // Snapshot id → local id; -1: unknown. Timer ids stay as they are.
-    const remap = new Int32Array(0x10000).fill(-1);
-    remap[EVENT_TIMER_STATE_ID] = EVENT_TIMER_STATE_ID;
-    remap[PROCESSING_TIMER_STATE_ID] = PROCESSING_TIMER_STATE_ID;
-    for (const [id, name] of states) {
-      if (id < 1 || id > MAX_USER_STATE_ID) throw new StateBackendError(`${this.operatorName}: native snapshot names state id ${id}, outside the user range`);
-      remap[id] = (this.states.get(name) ?? this.define(name)).id;
-    }
+    const remap = stateIdRemap(states, (name) => (this.states.get(name) ?? this.define(name)).id, this.operatorName);
     await loadRawRecords(this.store, batches, remap, this.keyGroupRange, this.operatorName);
     this.cache.invalidate();
   }

@@ -5,6 +5,7 @@
  * deletion or a later put of a key replaces an earlier record).
  */
 import type { KeyGroupRange } from './key-groups.js';
+import { EVENT_TIMER_STATE_ID, MAX_USER_STATE_ID, PROCESSING_TIMER_STATE_ID } from './leveldb-key-layout.js';
 import type { LevelDbStore } from './leveldb-store.js';
 import type { RawRecord } from './native-record-codec.js';
 import { StateBackendError } from './state-errors.js';
@@ -53,4 +54,19 @@ export async function loadRawRecords(
     }
   }
   await store.whenWritten();
+}
+
+/**
+ * The table re-mapping a native snapshot's state ids (`states`: its id → name table) to this
+ * database's (`localIdOf(name)`); -1 marks an id the snapshot does not name. Timer ids stay.
+ */
+export function stateIdRemap(states: readonly [number, string][], localIdOf: (name: string) => number, operatorName: string): Int32Array {
+  const remap = new Int32Array(0x10000).fill(-1);
+  remap[EVENT_TIMER_STATE_ID] = EVENT_TIMER_STATE_ID;
+  remap[PROCESSING_TIMER_STATE_ID] = PROCESSING_TIMER_STATE_ID;
+  for (const [id, name] of states) {
+    if (id < 1 || id > MAX_USER_STATE_ID) throw new StateBackendError(`${operatorName}: native snapshot names state id ${id}, outside the user range`);
+    remap[id] = localIdOf(name);
+  }
+  return remap;
 }

@@ -53,8 +53,26 @@ interface Link<H> {
 export class SnapshotChain<H> {
   private links: Link<H>[] = [];
   private broken = true;
+  /** Where the files of a chain continued from a restore live (undefined: written by this chain). */
+  private origin: string | undefined;
 
   constructor(readonly options: SnapshotChainOptions) {}
+
+  /**
+   * Continues the chain a restore loaded: `files` (base first, with their sizes) become this
+   * chain's, so the next step can be a delta of the changes since the restore instead of a new
+   * base. `origin` names where they live; a step into another place starts a new base (see
+   * {@link begin}).
+   */
+  continueFrom(files: readonly { handle: H; bytes: number }[], origin: string): void {
+    if (files.length === 0) return;
+    this.links = files.map((f) => {
+      const handle = Promise.resolve(f.handle);
+      return { handle, bytes: f.bytes };
+    });
+    this.broken = false;
+    this.origin = origin;
+  }
 
   /** Files in the current chain (0 before the first step). */
   get length(): number {
@@ -71,8 +89,14 @@ export class SnapshotChain<H> {
     return deltas > base * this.options.maxDeltaRatio;
   }
 
-  /** Starts the next step: full or delta, as {@link needsFull} decides. */
-  begin(canDelta: boolean): ChainStep<H> {
+  /**
+   * Starts the next step: full or delta, as {@link needsFull} decides. `target` is where the
+   * step's file goes: a chain continued from files elsewhere (another job's checkpoint) starts a
+   * new base, so no checkpoint of this job references files it does not own.
+   */
+  begin(canDelta: boolean, target?: string): ChainStep<H> {
+    if (this.origin !== undefined && target !== this.origin) this.reset();
+    this.origin = undefined;
     const full = this.needsFull(canDelta);
     if (full) this.links = [];
     this.broken = false;
@@ -110,5 +134,6 @@ export class SnapshotChain<H> {
   reset(): void {
     this.links = [];
     this.broken = true;
+    this.origin = undefined;
   }
 }

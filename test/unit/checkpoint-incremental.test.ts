@@ -108,6 +108,51 @@ describe('incremental LevelDB checkpoints through the task', () => {
     }
   });
 
+  it('a restore at the same parallelism continues its chain: the next checkpoint is a delta over it, in the same job only; exactly once', async () => {
+    const n = 40_000;
+    const { out, state, jobDir, metadata } = await checkpointedRun(n, 4);
+    const restoredChains = new Map(keyedOf(metadata.at(-1)!).map((k) => [k.keyGroupRange.start, k.chain!] as const));
+    const restore = { checkpointDir: join(jobDir, 'chk-4'), checkpointId: 4, allowNonRestoredState: false };
+    // Restored and checkpointed into the same job's directory: a delta on top of the restored chain.
+    const second = job(n, 2000, 2, out, 'leveldb', state, { attempt: 1, restore });
+    await until(() => second.tasks.every((t) => t.executionState === 'RUNNING'));
+    await new Promise((r) => setTimeout(r, 40));
+    const chk5 = join(jobDir, 'chk-5');
+    const acks5 = await checkpoint(second, 5, chk5);
+    const meta5 = await writeMetadata(second, 5, chk5, acks5);
+    for (const t of second.tasks) t.notifyCheckpointComplete(5);
+    for (const k of keyedOf(meta5)) {
+      const before = restoredChains.get(k.keyGroupRange.start)!;
+      expect(k.chain).toHaveLength(before.length + 1);
+      expect(k.chain!.slice(0, before.length)).toEqual(before);
+    }
+    for (const a of acks5.filter((x) => x.operators.some((o) => o.keyed))) expect(a.stats.checkpointedSize!).toBeLessThan(a.stats.stateSize);
+    // Fail after checkpoint 5 and restore from it: every index exactly once.
+    await new Promise((r) => setTimeout(r, 50));
+    for (const t of second.tasks) t.cancel();
+    await second.done;
+    const last = job(n, undefined, 2, out, 'leveldb', state, { attempt: 2, restore: { checkpointDir: chk5, checkpointId: 5, allowNonRestoredState: false } });
+    await last.done;
+    for (const [name, st] of last.states) expect(st, `${name}: ${last.errors.get(name)?.message}`).toEqual(['INITIALIZING', 'RUNNING', 'FINISHED']);
+    const lines = await committed(out);
+    expect(lines).toHaveLength(n);
+    for (let k = 0; k < KEYS; k++) {
+      const mine = lines.filter((l) => l[0] === k).map((l) => l[1]).sort((a, b) => a - b);
+      expect(mine).toEqual(Array.from({ length: n / KEYS }, (_, i) => i + 1));
+    }
+    // The same restore checkpointed into another job's directory starts a new base there.
+    const otherJob = await tmp('fluss-inc-other-');
+    // (Same output directory: the restored sink state names its files.)
+    const third = job(n, 2000, 2, out, 'leveldb', await tmp('fluss-inc-state3-'), { attempt: 3, restore });
+    await until(() => third.tasks.every((t) => t.executionState === 'RUNNING') || third.errors.size > 0);
+    expect([...third.errors.values()].map((e) => e.message)).toEqual([]);
+    const chkOther = join(otherJob, 'chk-5');
+    const acksOther = await checkpoint(third, 5, chkOther);
+    for (const k of keyedOf(await writeMetadata(third, 5, chkOther, acksOther))) expect(k.chain).toHaveLength(1);
+    for (const t of third.tasks) t.cancel();
+    await third.done;
+  });
+
   it('a damaged file of the chain refuses every checkpoint that uses it, in one line naming the checkpoint', async () => {
     const { out, state, jobDir, metadata } = await checkpointedRun(20_000, 3);
     const base = keyedOf(metadata.at(-1)!)[0]!.chain![0]!;
