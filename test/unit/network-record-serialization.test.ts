@@ -157,7 +157,13 @@ function poison(base: unknown, kind: Poison, where: number): unknown {
 
 const poisoned = fc
   .tuple(faithful, fc.constantFrom<Poison>('circular', 'function', 'symbol', 'deep'), fc.nat())
-  .map(([base, kind, where]) => ({ value: poison(base, kind, where), kind }));
+  .map(([base, kind, where]) => ({
+    value: poison(base, kind, where),
+    kind,
+    // A failing case is reported by this line: printing a 5 000-deep value would overflow the
+    // reporter's stack and hide which assertion failed.
+    [fc.toStringMethod]: () => `${kind} poison at container ${where} of ${fc.stringify(base)}`,
+  }));
 
 describe('FrameCodec property', () => {
   it('every faithful value arrives intact, in batches with others', () => {
