@@ -75,7 +75,9 @@ export function startProcess(command: string, args: string[], env: NodeJS.Proces
           clearTimeout(t);
           res();
         });
-        proc.kill(signal);
+        // A killed daemon dies whole, as a killed TaskManager does: its re-executed child too.
+        if (signal === 'SIGKILL') signalTree(proc.pid!, 'SIGKILL');
+        else proc.kill(signal);
       }),
   };
 }
