@@ -8,7 +8,7 @@
 //       restarted job (exactly-once FileSink; target: at most 2 s).
 //   npm run bench -- checkpoint-overhead [keys=1000000]      (WINDOW_MS=8000: throughput window;
 //   ROUNDS=5: alternating runs of (a); PARTS=a,b,c: the parts to run; INCREMENTAL=false: full
-//   checkpoints, state.backend.incremental off)
+//   checkpoints, state.backend.incremental off; PROFILE_DIR=dir: CPU profiles of the TaskManagers)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -83,7 +83,8 @@ async function startCluster(taskManagers) {
   const tms = [];
   for (let i = 0; i < taskManagers; i++) {
     const tmPort = await freePort();
-    const proc = spawn(process.execPath, [bin, 'taskmanager', ...common, '-D', `taskmanager.rpc.port=${tmPort}`], { env, stdio: 'ignore' });
+    const profile = process.env.PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE_DIR}`] : [];
+    const proc = spawn(process.execPath, [...profile, bin, 'taskmanager', ...common, '-D', `taskmanager.rpc.port=${tmPort}`], { env, stdio: 'ignore' });
     tms.push({ proc, address: `127.0.0.1:${tmPort}` });
   }
   const rest = `http://127.0.0.1:${restPort}`;

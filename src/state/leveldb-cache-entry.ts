@@ -4,6 +4,7 @@
  * it, and the cheap size estimate used until a value is serialised.
  */
 import type { StateNamespace } from './keyed-state-backend.js';
+import type { KeyTable } from './leveldb-key-table.js';
 import type { UnwrittenCapture } from './leveldb-unwritten-capture.js';
 
 /** Approximate heap cost of one cached entry beyond its key and value (object, Map slot, list links). */
@@ -13,9 +14,9 @@ export const ENTRY_OVERHEAD = 200;
 export interface CachedState {
   readonly id: number;
   /** Entries of the void namespace by key identity (the common case, one lookup). */
-  readonly voidTable: Map<unknown, CacheEntry>;
+  readonly voidTable: KeyTable;
   /** Entries of other namespaces: namespace → key identity → entry. */
-  readonly tables: Map<StateNamespace, Map<unknown, CacheEntry>>;
+  readonly tables: Map<StateNamespace, KeyTable>;
 }
 
 /** A cached (key group, state, key, namespace) entry; `value` undefined means absent. */
@@ -40,10 +41,12 @@ export class CacheEntry {
   queued = false;
   /** The cache's snapshot epoch when the value last changed (incremental checkpoints' deltas). */
   changed = 0;
+  /** True while in the cache's admission window (a new key not used again yet), else in its main list. */
+  inWindow = false;
 
   constructor(
     readonly state: CachedState,
-    readonly table: Map<unknown, CacheEntry>,
+    readonly table: KeyTable,
     readonly keyId: unknown,
     readonly key: unknown,
     readonly keyGroup: number,

@@ -25,6 +25,7 @@ import {
 } from './keyed-state-backend.js';
 import { EVENT_TIMER_STATE_ID, keyGroupEnd, MAX_USER_STATE_ID, parseKey, prefixKey, stateEnd, writeStateKey } from './leveldb-key-layout.js';
 import { rawRecordToEntry, type LevelDbNativeSnapshot } from './leveldb-native-snapshot.js';
+import { KeyTable } from './leveldb-key-table.js';
 import { LevelDbStore } from './leveldb-store.js';
 import { LevelDbChangeRecorder, RecordListIterator } from './leveldb-change-recorder.js';
 import { loadRawRecords, stateIdRemap } from './leveldb-raw-restore.js';
@@ -155,6 +156,8 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
     this.currentKey = key;
     this.currentKeyId = keyIdentity(key);
     this.currentKeyGroup = keyGroup;
+    // A new record: its first access looks the entry up, which tells the cache of a reuse.
+    this.last = undefined;
   }
 
   clearCurrentKey(): void {
@@ -187,7 +190,7 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
   private define(name: string): RegisteredState {
     const id = this.stateNames.length + 1;
     if (id > MAX_USER_STATE_ID) throw new FailedPreconditionError(`${this.operatorName}: too many keyed states (at most ${MAX_USER_STATE_ID})`);
-    const state: RegisteredState = { id, name, kind: undefined, voidTable: new Map(), tables: new Map() };
+    const state: RegisteredState = { id, name, kind: undefined, voidTable: new KeyTable(), tables: new Map() };
     this.states.set(name, state);
     this.stateNames.push(name);
     return state;

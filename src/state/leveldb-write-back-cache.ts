@@ -9,45 +9,55 @@
  * - {@link captureUnwritten} captures what is not written yet for a native snapshot (lazily
  *   serialised, leveldb-unwritten-capture.ts), so checkpoints add no database writes.
  * Memory is accounted approximately (per-entry overhead + key bytes + a value estimate).
+ *
+ * Two LRU lists, as a segmented cache's admission window (2Q, W-TinyLFU): a key never seen
+ * before enters a small window, and moves to the main list when a later record uses it again
+ * or when it is read back from LevelDB (it was cached before). So a stream of keys used once
+ * (distinct keys, one-off windows) passes through the window without pushing the reused entries
+ * out of the main list, and the cache holds few of them: fewer long-lived objects for the
+ * garbage collector, smaller tables.
  */
 import type { TypeRegistry } from '../core/type-registry.js';
 import { VOID_NAMESPACE, type StateNamespace, type TimeDomain } from './keyed-state-backend.js';
-import { KeyBloomFilter } from './key-bloom-filter.js';
+import { KeyTable } from './leveldb-key-table.js';
 import { KeyWriter } from './key-codec.js';
 import { writeEntryKey, writeStateKey, writeTimerKey } from './leveldb-key-layout.js';
-import type { LevelDbStore, StoreBatch } from './leveldb-store.js';
+import type { LevelDbStore, PendingBatch, StoreBatch } from './leveldb-store.js';
 import { CacheEntry, ENTRY_OVERHEAD, roughSize, type CachedState } from './leveldb-cache-entry.js';
+import { DirtyQueue } from './leveldb-dirty-queue.js';
+import { LruList } from './leveldb-lru-list.js';
 import { InFlightValues } from './leveldb-in-flight-values.js';
 import { PendingTimerWrites } from './leveldb-pending-timer-writes.js';
 import { UnwrittenCapture } from './leveldb-unwritten-capture.js';
+import { WrittenKeys } from './leveldb-written-keys.js';
 import { deserializeValue, serializeValue } from './value-codec.js';
 export { CacheEntry, type CachedState } from './leveldb-cache-entry.js';
 /** Most dirty entries one background batch takes (bounds the pause of serialising them). */
 const FLUSH_CHUNK = 32_768;
+/** Share of the memory bound the admission window may take, and its bounds in entries. */
+const WINDOW_SHARE = 0.01;
+const WINDOW_MIN = 64;
+const WINDOW_MAX = 16_384;
 /** The write-back cache over one {@link LevelDbStore}. */
 export class LevelDbWriteBackCache {
-  /** Sentinel of the LRU list: `head.next` is the most recently used entry. */
-  private readonly head: CacheEntry;
+  /** Entries used by more than one record (or read back from LevelDB). */
+  private readonly main = new LruList();
+  /** The admission window: entries of keys new to the cache, used by one record so far. */
+  private readonly window = new LruList();
+  private windowMax = WINDOW_MIN;
   private bytes = 0;
   private dirtyBytes = 0;
-  private dirtyQueue: CacheEntry[] = [];
+  private readonly dirty = new DirtyQueue();
   /** Captures so far + 1; an entry records this epoch when its value changes. */
   private epoch = 1;
-  private dirtyHead = 0;
   /** Timer writes not handed to a batch (see leveldb-pending-timer-writes.ts). */
   private readonly timerOps = new PendingTimerWrites();
   private readonly inFlight = new InFlightValues();
   private readonly w = new KeyWriter();
   private flushThreshold = 0;
   private maxBytes = 0;
-  /**
-   * Every state key this cache ever cached (so every key it wrote to the store): a key it rules
-   * out is in neither, and skips the table lookup ({@link loadIfNew}) and the LevelDB read.
-   * Dropped (every miss reads) once something wrote around the cache (restore, see {@link invalidate}).
-   */
-  private written: KeyBloomFilter | undefined;
-  /** Memory of {@link written}, counted in the cache's bytes. */
-  private filterBytes = 0;
+  /** Every key this cache ever cached (see leveldb-written-keys.ts). */
+  private readonly written: WrittenKeys;
 
   /**
    * @param types where type names of stored instances resolve when a value is read back
@@ -57,13 +67,14 @@ export class LevelDbWriteBackCache {
     maxBytes: number,
     private readonly types?: TypeRegistry,
   ) {
-    const sentinel = new CacheEntry({ id: 0, voidTable: new Map(), tables: new Map() }, new Map(), undefined, undefined, 0, '', undefined, 0);
-    this.head = sentinel;
     store.onWritten = (seq) => this.inFlight.written(seq);
     this.setMaxBytes(maxBytes);
     // Sized first for about the entries the cache holds; it grows with the keys written.
-    this.written = new KeyBloomFilter(maxBytes / (ENTRY_OVERHEAD + 40));
-    this.filterGrew(this.written.memoryBytes);
+    this.written = new WrittenKeys(
+      maxBytes / (ENTRY_OVERHEAD + 40),
+      (delta) => (this.bytes += delta),
+      () => this.maxBytes / 2,
+    );
   }
 
   /** Approximate bytes held: cached entries plus values and timers waiting to be written. */
@@ -83,7 +94,9 @@ export class LevelDbWriteBackCache {
   setMaxBytes(maxBytes: number): void {
     this.maxBytes = maxBytes;
     this.flushThreshold = Math.max(16 * 1024, Math.floor(maxBytes / 2));
-    if (this.bytes > maxBytes) this.evict();
+    this.windowMax = Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, Math.floor((maxBytes * WINDOW_SHARE) / ENTRY_OVERHEAD)));
+    if (this.window.length > this.windowMax) this.evictWindow();
+    if (this.bytes > maxBytes) this.evict(undefined);
   }
 
   /**
@@ -92,14 +105,15 @@ export class LevelDbWriteBackCache {
    */
   reuse(e: CacheEntry): void {
     if (e.capture !== undefined) e.capture.release(e);
-    this.touch(e);
+    // The same record again (its read, then its write): no second use that earns the main list.
+    if (!e.inWindow) this.main.moveToFront(e);
   }
 
   /** The table of `namespace` in `state`, created when `create`. */
-  table(state: CachedState, namespace: StateNamespace, create: boolean): Map<unknown, CacheEntry> | undefined {
+  table(state: CachedState, namespace: StateNamespace, create: boolean): KeyTable | undefined {
     if (namespace === VOID_NAMESPACE) return state.voidTable;
     let t = state.tables.get(namespace);
-    if (!t && create) state.tables.set(namespace, (t = new Map()));
+    if (!t && create) state.tables.set(namespace, (t = new KeyTable()));
     return t;
   }
 
@@ -110,7 +124,8 @@ export class LevelDbWriteBackCache {
     if (e) {
       // The caller may change the value now: a checkpoint that captured it serialises it first.
       if (e.capture !== undefined) e.capture.release(e);
-      this.touch(e);
+      if (e.inWindow) this.promote(e);
+      else this.main.moveToFront(e);
     }
     return e;
   }
@@ -120,9 +135,10 @@ export class LevelDbWriteBackCache {
     const w = this.w.reset();
     writeStateKey(w, keyGroup, state.id, key, namespace);
     let value: unknown;
+    let fresh = false;
     const pending = this.inFlight.size > 0 ? this.inFlight.get(w.buf.toString('latin1', 0, w.pos)) : undefined;
     if (pending) value = pending.value;
-    else if (!this.remember(w)) {
+    else if (!(fresh = this.written.remember(w))) {
       const bytes = this.store.getSync(w.view());
       if (bytes) value = deserializeValue(bytes, this.types);
     }
@@ -130,7 +146,7 @@ export class LevelDbWriteBackCache {
     e.size = ENTRY_OVERHEAD + w.pos + roughSize(value);
     // Read from the database or a batch in flight: absent there means absent once written.
     e.stored = value !== undefined;
-    this.add(e);
+    this.add(e, fresh);
     return e;
   }
 
@@ -140,26 +156,15 @@ export class LevelDbWriteBackCache {
    * known; the caller then looks it up.
    */
   loadIfNew(state: CachedState, namespace: StateNamespace, keyId: unknown, key: unknown, keyGroup: number): CacheEntry | undefined {
-    if (this.written === undefined) return undefined;
+    if (!this.written.active) return undefined;
     const w = this.w.reset();
     writeStateKey(w, keyGroup, state.id, key, namespace);
-    if (!this.remember(w)) return undefined;
+    if (!this.written.remember(w)) return undefined;
     const e = new CacheEntry(state, this.table(state, namespace, true)!, keyId, key, keyGroup, namespace, undefined, w.pos);
     e.size = ENTRY_OVERHEAD + w.pos;
     e.stored = false;
-    this.add(e);
+    this.add(e, true);
     return e;
-  }
-
-  /**
-   * Records the key in `w` in the filter; true when it was certainly new (then it is in neither
-   * the cache nor LevelDB). False without a filter.
-   */
-  private remember(w: KeyWriter): boolean {
-    const filter = this.written;
-    if (filter === undefined || !filter.addIfAbsent(w.buf, w.pos)) return false;
-    if (filter.memoryBytes !== this.filterBytes) this.filterGrew(filter.memoryBytes);
-    return true;
   }
 
   /** Caches a new entry for a blind write (no read needed), dirty. */
@@ -167,12 +172,12 @@ export class LevelDbWriteBackCache {
     // Every cached key goes into the filter (see `written`).
     const w = this.w.reset();
     writeStateKey(w, keyGroup, state.id, key, namespace);
-    const isNew = this.remember(w);
+    const isNew = this.written.remember(w);
     const keyBytes = w.pos;
     const e = new CacheEntry(state, this.table(state, namespace, true)!, keyId, key, keyGroup, namespace, undefined, keyBytes);
     e.size = ENTRY_OVERHEAD + keyBytes;
     e.stored = !isNew;
-    this.add(e);
+    this.add(e, isNew);
     this.update(e, value);
     return e;
   }
@@ -191,22 +196,21 @@ export class LevelDbWriteBackCache {
       // Nothing to delete in the database (nor in a delta): a tombstone would only ride along.
       if (e.dirty) {
         e.dirty = false;
+        this.dirty.dirtyCount--;
         this.dirtyBytes -= size - delta;
       }
     } else if (e.dirty) this.dirtyBytes += delta;
     else {
       e.dirty = true;
+      this.dirty.dirtyCount++;
       this.dirtyBytes += size;
-      if (!e.queued) {
-        e.queued = true;
-        this.dirtyQueue.push(e);
-      }
+      this.dirty.push(e);
     }
     // A removal is evicted first: cleared entries (fired windows) would otherwise push out the
     // live entries still to be read, the oldest of which are usually the next to fire.
-    if (value === undefined) this.demote(e);
+    if (value === undefined) (e.inWindow ? this.window : this.main).moveToBack(e);
     if (this.dirtyBytes > this.flushThreshold) this.writeDirty(FLUSH_CHUNK);
-    if (this.bytes > this.maxBytes) this.evict();
+    if (this.bytes > this.maxBytes) this.evict(e);
   }
 
   /** Queues a timer write (timers are indexed in memory by the timer service, not cached). */
@@ -234,12 +238,7 @@ export class LevelDbWriteBackCache {
    */
   captureUnwritten(delta = false): UnwrittenCapture {
     const capture = new UnwrittenCapture(this.w);
-    const q = this.dirtyQueue;
-    // Past dirtyHead an entry is queued once (see CacheEntry.queued).
-    for (let i = this.dirtyHead; i < q.length; i++) {
-      const e = q[i]!;
-      if (e.dirty && (!delta || e.changed === this.epoch)) capture.add(e);
-    }
+    for (const e of this.dirty.dirtyEntries()) if (!delta || e.changed === this.epoch) capture.add(e);
     capture.addTimerOps(this.timerOps.values());
     this.epoch++;
     return capture;
@@ -248,91 +247,49 @@ export class LevelDbWriteBackCache {
   /** Drops every cached entry (after {@link flush}; restore wrote around the cache). */
   invalidate(): void {
     // The store now holds keys the filter never saw: every miss reads it from now on.
-    this.written = undefined;
-    this.filterBytes = 0;
-    for (let e = this.head.next; e !== this.head; e = e.next) {
-      e.cached = false;
-      e.table.clear();
-      e.state.tables.clear();
+    this.written.drop();
+    for (const list of [this.main, this.window]) {
+      for (const e of list.entries()) {
+        e.cached = false;
+        // Each table once (clearing one is linear in its capacity).
+        if (e.table.size > 0) e.table.clear();
+        e.state.tables.clear();
+      }
+      list.clear();
     }
-    this.head.next = this.head.prev = this.head;
     this.bytes = 0;
     this.dirtyBytes = 0;
-    this.dirtyQueue = [];
-    this.dirtyHead = 0;
+    this.dirty.clear();
   }
 
-  /**
-   * Counts the filter's new layer against the bound; a filter that would take more than half
-   * of the cache is dropped (every miss reads LevelDB then, as without one).
-   */
-  private filterGrew(bytes: number): void {
-    if (bytes > this.maxBytes / 2) {
-      this.written = undefined;
-      this.bytes -= this.filterBytes;
-      this.filterBytes = 0;
-      return;
-    }
-    this.bytes += bytes - this.filterBytes;
-    this.filterBytes = bytes;
-  }
-
-  private add(e: CacheEntry): void {
-    e.table.set(e.keyId, e);
-    this.link(e);
+  /** Caches `e`: in the admission window when its key is new to the cache, else in the main list. */
+  private add(e: CacheEntry, fresh: boolean): void {
+    e.table.add(e);
     this.bytes += e.size;
-    if (this.bytes > this.maxBytes) this.evict();
+    if (fresh) {
+      e.inWindow = true;
+      this.window.pushFront(e);
+      if (this.window.length > this.windowMax) this.evictWindow();
+    } else this.main.pushFront(e);
+    if (this.bytes > this.maxBytes) this.evict(e);
   }
 
-  private link(e: CacheEntry): void {
-    const h = this.head;
-    e.prev = h;
-    e.next = h.next;
-    h.next.prev = e;
-    h.next = e;
-  }
-
-  /** Moves `e` to the least recently used end. */
-  private demote(e: CacheEntry): void {
-    const h = this.head;
-    if (h.prev === e) return;
-    e.prev.next = e.next;
-    e.next.prev = e.prev;
-    e.next = h;
-    e.prev = h.prev;
-    h.prev.next = e;
-    h.prev = e;
-  }
-
-  private touch(e: CacheEntry): void {
-    if (this.head.next === e) return;
-    e.prev.next = e.next;
-    e.next.prev = e.prev;
-    this.link(e);
+  /** A window entry used again by a later record: it moves to the main list. */
+  private promote(e: CacheEntry): void {
+    this.window.remove(e);
+    e.inWindow = false;
+    this.main.pushFront(e);
   }
 
   /** Serialises up to `max` of the oldest dirty entries plus every pending timer into one batch. */
   private writeDirty(max: number): void {
     if (this.dirtyBytes === 0) return;
     const { batch, seq } = this.store.batch();
-    const q = this.dirtyQueue;
-    let n = 0;
-    while (this.dirtyHead < q.length && n < max) {
-      const e = q[this.dirtyHead]!;
-      q[this.dirtyHead++] = this.head;
-      e.queued = false;
-      // Turned clean since it was queued (evicted, or removed before it was ever written).
-      if (!e.dirty) continue;
+    for (let n = 0; n < max; n++) {
+      const e = this.dirty.shift();
+      if (e === undefined) break;
       this.writeEntry(batch, e);
       e.batch = seq;
-      n++;
-    }
-    if (this.dirtyHead === q.length) {
-      this.dirtyQueue = [];
-      this.dirtyHead = 0;
-    } else if (this.dirtyHead > 65_536 && this.dirtyHead * 2 > q.length) {
-      this.dirtyQueue = q.slice(this.dirtyHead);
-      this.dirtyHead = 0;
     }
     const timerBytes = this.timerOps.writeTo(batch, this.store.changes);
     this.bytes -= timerBytes;
@@ -364,37 +321,81 @@ export class LevelDbWriteBackCache {
     e.size = size;
     e.keyBytes = w.pos;
     e.dirty = false;
+    this.dirty.dirtyCount--;
     e.stored = e.value !== undefined;
     return key;
   }
 
-  /** Evicts least recently used entries down to 90 % of the bound. */
-  private evict(): void {
+  /**
+   * Evicts least recently used entries down to 90 % of the bound: the main list's first (its
+   * entries had their chance to be reused), then the window's; never `current`, which its
+   * caller is about to use.
+   */
+  private evict(current: CacheEntry | undefined): void {
     const target = this.maxBytes * 0.9;
-    const written = this.store.writtenSequence;
-    let batch: StoreBatch | undefined;
-    let seq = 0;
+    let batch: PendingBatch | undefined;
     while (this.bytes > target) {
-      const e = this.head.prev;
-      // The most recently used entry stays: its caller is about to use it.
-      if (e === this.head || e === this.head.next) break;
-      e.prev.next = this.head;
-      this.head.prev = e.prev;
-      e.table.delete(e.keyId);
-      e.cached = false;
-      if (e.table.size === 0 && e.namespace !== VOID_NAMESPACE) e.state.tables.delete(e.namespace);
-      if (e.dirty) {
-        if (!batch) ({ batch, seq } = this.store.batch());
-        const key = this.writeEntry(batch, e);
-        this.inFlight.add(key.toString('latin1'), e.value, seq);
-      } else if (e.batch > written) {
-        // Written in a batch still in progress: stay readable until it is durable.
-        const w = this.w.reset();
-        writeEntryKey(w, e);
-        this.inFlight.add(w.buf.toString('latin1', 0, w.pos), e.value, e.batch);
-      }
-      this.bytes -= e.size;
+      let e = this.main.oldest;
+      if (e === undefined || e === current) e = this.window.oldest;
+      if (e === undefined || e === current) break;
+      batch = this.drop(e, batch);
+    }
+    if (batch) {
+      this.store.schedule();
+      this.dirty.cleaned();
+    }
+  }
+
+  /**
+   * Evicts the window's oldest entries (keys not used again in time) down to its size. They are
+   * written ahead, half a window at a time, and leave once their batch is durable, so they need
+   * not stay readable in flight; should the batches lag a whole window behind, the oldest go now.
+   */
+  private evictWindow(): void {
+    let batch: PendingBatch | undefined;
+    const durable = this.store.writtenSequence;
+    for (let e = this.window.oldest; this.window.length > this.windowMax && e !== undefined; e = this.window.oldest) {
+      if (e.dirty) this.writeAhead();
+      if (e.batch > durable && this.window.length <= 4 * this.windowMax) break;
+      batch = this.drop(e, batch);
     }
     if (batch) this.store.schedule();
+    this.dirty.cleaned();
+  }
+
+  /** Writes the window's oldest dirty entries (half a window of entries) into one batch; they stay cached, clean. */
+  private writeAhead(): void {
+    const { batch, seq } = this.store.batch();
+    let n = 0;
+    for (let e = this.window.oldest; e !== undefined && n < this.windowMax / 2; e = this.window.newerThan(e), n++) {
+      if (!e.dirty) continue;
+      this.writeEntry(batch, e);
+      e.batch = seq;
+    }
+    this.store.schedule();
+  }
+
+  /**
+   * Takes `e` out of the cache; a dirty entry is written into `batch` (the collecting batch
+   * when undefined; returned). Until its batch is durable the value stays readable in flight.
+   */
+  private drop(e: CacheEntry, batch: PendingBatch | undefined): PendingBatch | undefined {
+    (e.inWindow ? this.window : this.main).remove(e);
+    e.table.delete(e.keyId);
+    e.cached = false;
+    if (e.table.size === 0 && e.namespace !== VOID_NAMESPACE) e.state.tables.delete(e.namespace);
+    if (e.dirty) {
+      batch ??= this.store.batch();
+      const key = this.writeEntry(batch.batch, e);
+      e.batch = batch.seq;
+      this.inFlight.add(key.toString('latin1'), e.value, batch.seq);
+    } else if (e.batch > this.store.writtenSequence) {
+      // Written in a batch still in progress: stay readable until it is durable.
+      const w = this.w.reset();
+      writeEntryKey(w, e);
+      this.inFlight.add(w.buf.toString('latin1', 0, w.pos), e.value, e.batch);
+    }
+    this.bytes -= e.size;
+    return batch;
   }
 }
