@@ -18,8 +18,8 @@
  * checkpoints keep covering everything two-phase-commit sinks wrote.
  *
  * All I/O goes through the interfaces of checkpoint-coordinator-types.ts. Directory deletion,
- * failure counting, completion notifications and the periodic timer live in their own modules
- * beside this one.
+ * failure counting, completion notifications, the periodic timer and the one-at-a-time order
+ * of triggers live in their own modules beside this one.
  */
 import { barrierAlignment } from './checkpoint-alignment.js';
 import { describeError } from '../core/errors.js';
@@ -32,11 +32,10 @@ import { notifyCompletedCheckpoint, type CheckpointNotifyContext } from './check
 import { PendingCheckpoint, type CheckpointFailureReason } from './pending-checkpoint.js';
 import { PeriodicCheckpointTrigger } from './periodic-checkpoint-trigger.js';
 import { sameTasks, type PendingCheckpointEntry as Entry } from './pending-checkpoint-entry.js';
+import { CheckpointTriggerSequence } from './checkpoint-trigger-sequence.js';
 
 export { CheckpointError } from './checkpoint-error.js';
 export type { CheckpointCoordinatorParams } from './checkpoint-coordinator-types.js';
-
-
 
 /** Coordinates the checkpoints and savepoints of one job. */
 export class CheckpointCoordinator {
@@ -56,6 +55,8 @@ export class CheckpointCoordinator {
   private readonly notifyContext: CheckpointNotifyContext;
   /** Completed checkpoints whose subsumed checkpoints are not being discarded yet. */
   private settling = 0;
+  /** Triggers run one at a time, so ids reach the sources in order. */
+  private readonly triggers = new CheckpointTriggerSequence();
 
   constructor(private readonly p: CheckpointCoordinatorParams) {
     this.nextCheckpointId = p.firstCheckpointId ?? 1;
@@ -69,7 +70,8 @@ export class CheckpointCoordinator {
       scheduler: p.scheduler,
       maxConcurrent: this.maxConcurrent,
       // A completed checkpoint whose subsumed directories are not discarded yet still counts.
-      inFlight: () => [...this.pending.values()].filter((e) => !e.pc.savepoint).length + this.settling,
+      // So does one still being triggered (its directory being created), or queued to be.
+      inFlight: () => [...this.pending.values()].filter((e) => !e.pc.savepoint).length + this.settling + this.triggers.triggering,
       lastCompletionTime: () => this.lastCompletionTime,
       trigger: () =>
         void this.trigger(false, undefined).catch(() => {
@@ -226,6 +228,18 @@ export class CheckpointCoordinator {
   }
 
   private async trigger(savepoint: boolean, targetDir: string | undefined, stop = false, drain = false): Promise<CompletedCheckpoint> {
+    let started: { done: Promise<CompletedCheckpoint> };
+    try {
+      started = await this.triggers.run(savepoint, () => this.triggerOne(savepoint, targetDir, stop, drain));
+    } finally {
+      // A periodic trigger queued behind this one goes on if this one never became pending.
+      this.periodic.releaseQueued();
+    }
+    return started.done;
+  }
+
+  /** Draws the next id, creates the directory and asks the sources; `done` settles with the checkpoint. */
+  private async triggerOne(savepoint: boolean, targetDir: string | undefined, stop: boolean, drain: boolean): Promise<{ done: Promise<CompletedCheckpoint> }> {
     const kind = savepoint ? 'Savepoint' : 'Checkpoint';
     if (this.isShutdown) throw new CheckpointError('TRIGGER_FAILURE', `${kind} triggering failed: the job is no longer running`);
     const tasks = this.p.gateway.runningTasks();
@@ -278,7 +292,7 @@ export class CheckpointCoordinator {
         }
       });
     }
-    return done;
+    return { done };
   }
 
   private async complete(entry: Entry): Promise<void> {
@@ -364,7 +378,6 @@ export class CheckpointCoordinator {
     entry.resolve(completed);
     await Promise.all(discarded);
   }
-
 
   private abort(entry: Entry, reason: CheckpointFailureReason, message: string): void {
     const { pc } = entry;

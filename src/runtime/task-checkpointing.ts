@@ -40,11 +40,16 @@ export class TaskCheckpointing {
    * then ends its input) or is aborted (a source then produces again).
    */
   private stopping: { checkpointId: number; drain: boolean; confirmed: boolean } | undefined;
+  /** The highest checkpoint id this task was triggered with so far (a source). */
+  private highestTakenId = 0;
   /**
    * Set when a source reached the end of its input with checkpointing on: it waits for its final
-   * checkpoint (`takenId`: the first one it took since), and finishes once `confirmed`.
+   * checkpoint, one it took after that end, and finishes once notified of one (`confirmed`).
+   * Those are the ids above `before` (the highest it took until the end) and the lower ones it
+   * took since (`late`): a notification of a higher id alone does not tell, as a trigger may
+   * arrive after a later one, and a checkpoint taken before the end does not cover the end.
    */
-  private finalCheckpoint: { takenId: number | undefined; confirmed: boolean } | undefined;
+  private finalCheckpoint: { before: number; late: Set<number>; confirmed: boolean } | undefined;
 
   constructor(
     private readonly taskName: string,
@@ -70,7 +75,7 @@ export class TaskCheckpointing {
   notifyComplete(checkpointId: number): void {
     if (this.stopping && checkpointId >= this.stopping.checkpointId) this.stopping.confirmed = true;
     const final = this.finalCheckpoint;
-    if (final?.takenId !== undefined && checkpointId >= final.takenId) final.confirmed = true;
+    if (final && (checkpointId > final.before || final.late.has(checkpointId))) final.confirmed = true;
     this.detach(this.chain.notifyCheckpointComplete(checkpointId));
   }
 
@@ -107,7 +112,7 @@ export class TaskCheckpointing {
    * two-phase-commit sinks commit the end of a bounded job under a checkpoint.
    */
   awaitFinalCheckpoint(): void {
-    this.finalCheckpoint = { takenId: undefined, confirmed: false };
+    this.finalCheckpoint = { before: this.highestTakenId, late: new Set(), confirmed: false };
     this.onAwaitingFinalCheckpoint();
   }
 
@@ -149,7 +154,8 @@ export class TaskCheckpointing {
       ? { kind: 'barrier', checkpointId, timestamp, savepoint, aligned, targetDir, stop, drain }
       : { kind: 'barrier', checkpointId, timestamp, savepoint, aligned, targetDir, ...alignment };
     const final = this.finalCheckpoint;
-    if (final) final.takenId ??= checkpointId;
+    if (final && checkpointId <= final.before) final.late.add(checkpointId);
+    this.highestTakenId = Math.max(this.highestTakenId, checkpointId);
     await this.mailbox.race(this.checkpointer.checkpoint(barrier, 0, final !== undefined));
     if (stop) this.stopping = { checkpointId, drain, confirmed: false };
   }

@@ -40,9 +40,8 @@ export class ManualScheduler implements CheckpointScheduler {
   }
 }
 
-export const flush = async (): Promise<void> => {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-};
+/** Lets every promise chain that can move on do so (all microtasks run before an immediate). */
+export const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Storage double: directories and `_metadata` in a Map (the real one is tested in integration). */
 export class MemoryStorage implements CheckpointStorageAccess {
@@ -50,7 +49,11 @@ export class MemoryStorage implements CheckpointStorageAccess {
   failMetadata = false;
   /** While set, `_metadata` writes wait for it. */
   metadataGate: Promise<void> | undefined;
+  /** Creating the directory of checkpoint n waits for `dirGates.get(n)` (a slow disk); a rejected gate fails it. */
+  readonly dirGates = new Map<number, Promise<void>>();
   async initCheckpointDir(id: number): Promise<string> {
+    const gate = this.dirGates.get(id);
+    if (gate) await gate;
     const dir = `/cp/job/chk-${id}`;
     this.dirs.set(dir, null);
     return dir;
