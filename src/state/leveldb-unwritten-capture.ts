@@ -11,7 +11,7 @@ import type { KeyWriter } from './key-codec.js';
 import type { StateNamespace } from './keyed-state-backend.js';
 import { TIMER_VALUE, writeEntryKey } from './leveldb-key-layout.js';
 import { NativeRecordEncoder } from './native-record-codec.js';
-import { serializeValue } from './value-codec.js';
+import { scalarLength, serializeValue } from './value-codec.js';
 
 /** What the capture needs of a cached entry (see leveldb-write-back-cache.ts). */
 export interface CapturableEntry {
@@ -69,7 +69,9 @@ export class UnwrittenCapture {
     if (!this.open) return;
     const w = this.w.reset();
     writeEntryKey(w, e);
+    const n = scalarLength(e.value);
     if (e.value === undefined) this.encoder.delete(w.buf, w.pos);
+    else if (n >= 0) this.encoder.putScalar(w.buf, w.pos, e.value, n);
     else this.encoder.put(w.buf, w.pos, serializeValue(e.value));
   }
 

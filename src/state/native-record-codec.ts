@@ -6,6 +6,8 @@
  * written followed by the cache's changes not written to it yet. (Files of version 1 wrote the
  * value length itself as the code and had no deletions.)
  */
+import { writeScalar } from './value-codec.js';
+
 
 /** One raw LevelDB record: key bytes, value bytes; an undefined value deletes the key. */
 export type RawRecord = [key: Buffer, value: Buffer | undefined];
@@ -31,6 +33,20 @@ export class NativeRecordEncoder {
     this.record(key, keyLength, value);
   }
 
+  /**
+   * Appends a put of `key[0, keyLength)` → scalar `value` in msgpack, written in place
+   * (`valueLength` is its `scalarLength`, see value-codec.ts; not -1).
+   */
+  putScalar(key: Buffer, keyLength: number, value: unknown, valueLength: number): void {
+    const need = keyLength + valueLength + 10;
+    if (this.pos + need > this.buf.length) this.startChunk(need);
+    const b = this.buf;
+    let p = writeVarint(b, this.pos, keyLength);
+    p = writeVarint(b, p, valueLength + 1);
+    p = copyKey(key, keyLength, b, p);
+    this.pos = writeScalar(b, p, value);
+  }
+
   /** Appends a deletion of `key[0, keyLength)`. */
   delete(key: Buffer, keyLength: number): void {
     this.record(key, keyLength, undefined);
@@ -43,7 +59,7 @@ export class NativeRecordEncoder {
     const b = this.buf;
     let p = writeVarint(b, this.pos, keyLength);
     p = writeVarint(b, p, value === undefined ? 0 : valueLength + 1);
-    p += key.copy(b, p, 0, keyLength);
+    p = copyKey(key, keyLength, b, p);
     if (value !== undefined) p += value.copy(b, p);
     this.pos = p;
   }
@@ -68,6 +84,13 @@ export class NativeRecordEncoder {
     this.pos = 0;
     return this.takeChunks();
   }
+}
+
+/** Copies `key[0, length)` to `to` at `p`: short keys byte by byte (cheaper than a native copy). */
+function copyKey(key: Buffer, length: number, to: Buffer, p: number): number {
+  if (length > 48) return p + key.copy(to, p, 0, length);
+  for (let i = 0; i < length; i++) to[p++] = key[i]!;
+  return p;
 }
 
 function writeVarint(buf: Buffer, pos: number, v: number): number {

@@ -60,3 +60,71 @@ export function deserializeValue(bytes: Buffer, types?: TypeRegistry): unknown {
     throw new StateSerializationError(`corrupt state value (${bytes.length} bytes): ${(cause as Error).message}`, { cause });
   }
 }
+
+/**
+ * Bytes of `v` in msgpack when {@link writeScalar} writes it (numbers, booleans, null, ASCII
+ * strings of up to 31 characters), else -1. Checkpoints write these, the common values of
+ * counters and sums, without a call into msgpackr and a Buffer per value; they decode as msgpackr
+ * decodes its own.
+ */
+export function scalarLength(v: unknown): number {
+  switch (typeof v) {
+    case 'number':
+      if (!Number.isInteger(v) || Object.is(v, -0)) return 9;
+      if (v >= -32 && v <= 127) return 1;
+      if (v >= -128 && v <= 255) return 2;
+      if (v >= -32768 && v <= 65535) return 3;
+      if (v >= -2147483648 && v <= 4294967295) return 5;
+      return 9;
+    case 'boolean':
+      return 1;
+    case 'string': {
+      if (v.length > 31) return -1;
+      for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) >= 0x80) return -1;
+      return 1 + v.length;
+    }
+    default:
+      return v === null ? 1 : -1;
+  }
+}
+
+const scalarView = new DataView(new ArrayBuffer(8));
+
+/** Writes `v` (whose {@link scalarLength} is not -1) at `pos`; returns the position after it. */
+export function writeScalar(buf: Uint8Array, pos: number, v: unknown): number {
+  if (typeof v === 'number') {
+    const n = scalarLength(v);
+    if (n === 1) buf[pos++] = v & 0xff;
+    else if (n === 2) {
+      buf[pos++] = v < 0 ? 0xd0 : 0xcc;
+      buf[pos++] = v & 0xff;
+    } else if (n === 3) {
+      buf[pos++] = v < 0 ? 0xd1 : 0xcd;
+      buf[pos++] = (v >> 8) & 0xff;
+      buf[pos++] = v & 0xff;
+    } else if (n === 5) {
+      buf[pos++] = v < 0 ? 0xd2 : 0xce;
+      buf[pos++] = (v >>> 24) & 0xff;
+      buf[pos++] = (v >>> 16) & 0xff;
+      buf[pos++] = (v >>> 8) & 0xff;
+      buf[pos++] = v & 0xff;
+    } else {
+      buf[pos++] = 0xcb;
+      scalarView.setFloat64(0, v);
+      for (let i = 0; i < 8; i++) buf[pos++] = scalarView.getUint8(i);
+    }
+    return pos;
+  }
+  if (typeof v === 'boolean') {
+    buf[pos++] = v ? 0xc3 : 0xc2;
+    return pos;
+  }
+  if (v === null) {
+    buf[pos++] = 0xc0;
+    return pos;
+  }
+  const s = v as string;
+  buf[pos++] = 0xa0 | s.length;
+  for (let i = 0; i < s.length; i++) buf[pos++] = s.charCodeAt(i);
+  return pos;
+}
