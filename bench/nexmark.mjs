@@ -18,6 +18,8 @@
 // `--events N` keeps the bounded mode: N events, `seconds` from the first event a source
 // emitted to the last record that left a source or reached the sink, without `coresUsed`.
 // Set NEXMARK_CPU_PROFILE=<dir> to run the TaskManagers with --cpu-prof into <dir>.
+// `--tm-memory <size>` sets each TaskManager's taskmanager.memory.process.size (default: the
+// configuration's, 1728m as in Flink); its peak RSS is held to it.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -51,6 +53,7 @@ const bounded = flag('events') !== undefined;
 const events = Number(flag('events', 0));
 const parallelism = Number(flag('parallelism', 2));
 const backend = flag('backend', 'leveldb');
+const tmMemory = flag('tm-memory', undefined);
 if (backend !== 'leveldb' && backend !== 'memory') {
   console.error(`--backend must be leveldb or memory, got ${backend}`);
   process.exit(2);
@@ -104,7 +107,8 @@ async function startCluster(workDir) {
     jmLog += d;
     if (jmLog.length > 200_000) jmLog = jmLog.slice(-100_000);
   });
-  const tms = [0, 1].map(() => spawn(process.execPath, [...tmArgs, 'taskmanager', ...common], { env: { ...env, FLUSS_LOG_LEVEL: 'warn' }, stdio: 'ignore' }));
+  const tmMemoryArgs = tmMemory ? ['-D', `taskmanager.memory.process.size=${tmMemory}`] : [];
+  const tms = [0, 1].map(() => spawn(process.execPath, [...tmArgs, 'taskmanager', ...common, ...tmMemoryArgs], { env: { ...env, FLUSS_LOG_LEVEL: 'warn' }, stdio: 'ignore' }));
   const deadline = Date.now() + 120_000;
   while ((jmLog.match(/TaskManager registered/g) ?? []).length < 2) {
     if (Date.now() > deadline) throw new Error(`TaskManagers did not register:\n${jmLog.slice(-2000)}`);
@@ -271,6 +275,7 @@ async function runUnbounded(query) {
       eventsPerSecondPerCoreUsed: Math.round(eventsPerSecond / coresUsed),
       backend,
       taskManagerPeakRssMb,
+      taskManagerProcessSize: tmMemory ?? '1728m',
       ...(failedOver ? { failedOver: true } : {}),
     };
   } finally {
