@@ -46,10 +46,18 @@ export class DirtyQueue {
     return this.head >= this.q.length;
   }
 
-  /** Every queued entry that is still dirty, oldest first (the queue must not change meanwhile). */
-  *dirtyEntries(): IterableIterator<CacheEntry> {
+  /**
+   * The entries that are dirty now, oldest first, changed at `epoch` or later (a copy; every
+   * dirty entry with `epoch` 0).
+   */
+  dirtySince(epoch: number): CacheEntry[] {
     const q = this.q;
-    for (let i = this.head; i < q.length; i++) if (q[i]!.dirty) yield q[i]!;
+    const out: CacheEntry[] = [];
+    for (let i = this.head; i < q.length; i++) {
+      const e = q[i]!;
+      if (e.dirty && e.changed >= epoch) out.push(e);
+    }
+    return out;
   }
 
   /**

@@ -33,7 +33,7 @@ export interface CapturedTimerOp {
 /** The unwritten changes of one native snapshot, serialised lazily into records. */
 export class UnwrittenCapture {
   private readonly encoder = new NativeRecordEncoder();
-  private readonly entries: CapturableEntry[] = [];
+  private entries: CapturableEntry[] = [];
   private next = 0;
   private open = true;
   private timerRecords = 0;
@@ -52,6 +52,17 @@ export class UnwrittenCapture {
     if (e.capture !== undefined) e.capture.release(e);
     e.capture = this;
     this.entries.push(e);
+  }
+
+  /** Captures every entry of `entries` (the array is kept). */
+  addAll(entries: CapturableEntry[]): void {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      if (e.capture !== undefined) e.capture.release(e);
+      e.capture = this;
+    }
+    if (this.entries.length === 0) this.entries = entries;
+    else for (const e of entries) this.entries.push(e);
   }
 
   /** Encodes pending timer writes as they are now (their keys never change). */

@@ -11,11 +11,11 @@
  * Memory is accounted approximately (per-entry overhead + key bytes + a value estimate).
  *
  * Two LRU lists, as a segmented cache's admission window (2Q, W-TinyLFU): a key never seen
- * before enters a small window, and moves to the main list when a later record uses it again
- * or when it is read back from LevelDB (it was cached before). So a stream of keys used once
- * (distinct keys, one-off windows) passes through the window without pushing the reused entries
- * out of the main list, and the cache holds few of them: fewer long-lived objects for the
- * garbage collector, smaller tables.
+ * before enters a small window, and moves to the main list when a later record uses it again,
+ * when it is read back from LevelDB (it was cached before), or when it leaves the window while
+ * the cache has room. Once the cache is full, a stream of keys used once (distinct keys, one-off
+ * windows) passes through the window without pushing the reused entries out of the main list,
+ * and the main list stops churning: fewer objects for the garbage collector to move.
  */
 import type { TypeRegistry } from '../core/type-registry.js';
 import { VOID_NAMESPACE, type StateNamespace, type TimeDomain } from './keyed-state-backend.js';
@@ -38,6 +38,8 @@ const FLUSH_CHUNK = 32_768;
 const WINDOW_SHARE = 0.01;
 const WINDOW_MIN = 64;
 const WINDOW_MAX = 16_384;
+/** Share of the bound under which entries leaving the window are kept (in the main list). */
+const ADMIT_BELOW = 0.85;
 /** The write-back cache over one {@link LevelDbStore}. */
 export class LevelDbWriteBackCache {
   /** Entries used by more than one record (or read back from LevelDB). */
@@ -238,7 +240,7 @@ export class LevelDbWriteBackCache {
    */
   captureUnwritten(delta = false): UnwrittenCapture {
     const capture = new UnwrittenCapture(this.w);
-    for (const e of this.dirty.dirtyEntries()) if (!delta || e.changed === this.epoch) capture.add(e);
+    capture.addAll(this.dirty.dirtySince(delta ? this.epoch : 0));
     capture.addTimerOps(this.timerOps.values());
     this.epoch++;
     return capture;
@@ -347,14 +349,21 @@ export class LevelDbWriteBackCache {
   }
 
   /**
-   * Evicts the window's oldest entries (keys not used again in time) down to its size. They are
-   * written ahead, half a window at a time, and leave once their batch is durable, so they need
-   * not stay readable in flight; should the batches lag a whole window behind, the oldest go now.
+   * Moves the window's oldest entries out, down to its size: into the main list while the cache
+   * has room (state that fits in memory is never read back), else out of the cache (keys not used
+   * again in time). Those are written ahead, half a window at a time, and leave once their batch
+   * is durable, so they need not stay readable in flight; should the batches lag a whole window
+   * behind, the oldest go now.
    */
   private evictWindow(): void {
     let batch: PendingBatch | undefined;
     const durable = this.store.writtenSequence;
     for (let e = this.window.oldest; this.window.length > this.windowMax && e !== undefined; e = this.window.oldest) {
+      // Below the eviction target, so the main list does not reach the bound and evict at once.
+      if (this.bytes < this.maxBytes * ADMIT_BELOW) {
+        this.promote(e);
+        continue;
+      }
       if (e.dirty) this.writeAhead();
       if (e.batch > durable && this.window.length <= 4 * this.windowMax) break;
       batch = this.drop(e, batch);
