@@ -66,7 +66,7 @@ describe('fluss taskmanager memory budget', () => {
     // The daemon runs in a child of the launched process; a SIGKILL of the launcher ends it too.
     const [child] = childrenOf(tm.proc.pid!);
     expect(child).toBeGreaterThan(0);
-    expect(readFileSync(`/proc/${child}/cmdline`, 'utf8')).toContain('--max-old-space-size=749');
+    expect(readFileSync(`/proc/${child}/cmdline`, 'utf8')).toContain('--max-old-space-size=611\0--max-semi-space-size=46');
     await tm.kill('SIGKILL');
     await waitFor('the TaskManager child to exit', () => !alive(child!), 15_000);
   });

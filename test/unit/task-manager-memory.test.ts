@@ -3,6 +3,7 @@ import {
   deriveTaskManagerMemory,
   describeTaskManagerMemory,
   heapLimitArgs,
+  semiSpaceMb,
   memoryConfigurationOf,
   memoryMessage,
 } from '../../src/cluster/taskmanager/task-manager-memory.js';
@@ -22,7 +23,11 @@ describe('TaskManager memory model', () => {
     expect(m.processBytes).toBe(1024 * MB);
     // The V8 heap holds the heap plus the write-back caches' three quarters of managed memory.
     expect(m.heapLimitBytes).toBe(m.heapBytes! + Math.round(m.managedBytes * 0.75));
-    expect(heapLimitArgs(m)).toEqual([`--max-old-space-size=${Math.ceil(m.heapLimitBytes! / MB)}`]);
+    // Young (three semi-spaces of a sixteenth of the limit) and old generation share the limit.
+    expect(Math.ceil(m.heapLimitBytes! / MB)).toBe(749);
+    expect(heapLimitArgs(m)).toEqual(['--max-old-space-size=611', '--max-semi-space-size=46']);
+    expect(semiSpaceMb(128 * MB)).toBe(16);
+    expect(semiSpaceMb(4096 * MB)).toBe(64);
     const big = deriveTaskManagerMemory(validateConfig({ 'taskmanager.memory.process.size': '20g' }));
     expect(big.overheadBytes).toBe(1024 * MB); // clamped to jvm-overhead.max
   });
