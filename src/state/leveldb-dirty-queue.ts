@@ -41,11 +41,6 @@ export class DirtyQueue {
     return undefined;
   }
 
-  /** True when no entry is queued. */
-  get empty(): boolean {
-    return this.head >= this.q.length;
-  }
-
   /**
    * The entries that are dirty now, oldest first, changed at `epoch` or later (a copy; every
    * dirty entry with `epoch` 0).

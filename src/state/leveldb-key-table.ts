@@ -5,24 +5,13 @@
  * freshly allocated table every few thousand operations and costs about five times as much per
  * key once it holds ten thousand entries; this one never rehashes at a steady size.
  */
-import { stringHash } from './key-groups.js';
+import { keyHash } from './key-groups.js';
 import type { CacheEntry } from './leveldb-cache-entry.js';
-
-const f64 = new Float64Array(1);
-const f64Words = new Int32Array(f64.buffer);
 
 /** A well-spread 32-bit hash of a key identity (string, number, boolean, null, undefined). */
 export function keyIdHash(keyId: unknown): number {
-  let h: number;
-  if (typeof keyId === 'string') h = stringHash(keyId);
-  else if (typeof keyId === 'number') {
-    if ((keyId | 0) === keyId) h = keyId;
-    else {
-      f64[0] = keyId;
-      h = f64Words[0]! ^ f64Words[1]!;
-    }
-  } else h = keyId === true ? 1231 : keyId === false ? 1237 : keyId === null ? 7 : 0;
-  // murmur3's finaliser: sequential ids and short strings differ in their low bits otherwise.
+  // murmur3's finaliser over the key-group hash: sequential ids and short strings differ in their low bits otherwise.
+  let h = keyHash(keyId);
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
   return h ^ (h >>> 16);

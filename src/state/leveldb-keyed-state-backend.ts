@@ -12,30 +12,27 @@
 import { FailedPreconditionError, InvalidArgumentError } from '../core/errors.js';
 import { TypeRegistry } from '../core/type-registry.js';
 import { assignToKeyGroup, type KeyGroupRange } from './key-groups.js';
-import { EventLoopSlices, ITEMS_PER_CLOCK_LOOK } from './event-loop-slices.js';
-import { KeyWriter } from './key-codec.js';
 import {
   keyIdentity,
-  timerDomainOfStateName,
   type KeyedStateBackend,
   type KeyedStateEntry,
   type KeyedStateKind,
   type StateNamespace,
   type TimerEntry,
 } from './keyed-state-backend.js';
-import { EVENT_TIMER_STATE_ID, keyGroupEnd, MAX_USER_STATE_ID, parseKey, prefixKey, stateEnd, writeStateKey } from './leveldb-key-layout.js';
+import { EVENT_TIMER_STATE_ID, keyGroupEnd, MAX_USER_STATE_ID, parseKey, prefixKey, stateEnd } from './leveldb-key-layout.js';
 import { rawRecordToEntry, type LevelDbNativeSnapshot } from './leveldb-native-snapshot.js';
 import { KeyTable } from './leveldb-key-table.js';
 import { LevelDbStore } from './leveldb-store.js';
 import { LevelDbChangeRecorder, RecordListIterator } from './leveldb-change-recorder.js';
-import { loadRawRecords, stateIdRemap } from './leveldb-raw-restore.js';
+import { loadCanonicalEntries, loadRawRecords, stateIdRemap } from './leveldb-raw-restore.js';
 import { SnapshotChain, type ChainFile, type SnapshotChainOptions } from './snapshot-chain.js';
 import { splitDatabaseShare, type ManagedMemoryLease } from './managed-memory.js';
-import { LevelDbWriteBackCache, type CacheEntry, type CachedState } from './leveldb-write-back-cache.js';
+import type { CacheEntry, CachedState } from './leveldb-cache-entry.js';
+import { LevelDbWriteBackCache } from './leveldb-write-back-cache.js';
 import type { RawRecord } from './native-record-codec.js';
 import { StateBackendError } from './state-errors.js';
 import { checkStateRegistration } from './state-registration.js';
-import { serializeValue } from './value-codec.js';
 
 /** Options of {@link LevelDbKeyedStateBackend.open}. */
 export interface LevelDbKeyedStateBackendOptions {
@@ -71,9 +68,6 @@ interface RegisteredState extends CachedState {
   /** Undefined while known only from a restored snapshot, until the operator registers it. */
   kind: KeyedStateKind | undefined;
 }
-
-/** Restore writes this many entries per batch. */
-const RESTORE_BATCH = 10_000;
 
 /** The `leveldb` keyed state backend. */
 export class LevelDbKeyedStateBackend implements KeyedStateBackend {
@@ -372,25 +366,8 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
 
   async restore(entries: Iterable<KeyedStateEntry> | AsyncIterable<KeyedStateEntry>): Promise<void> {
     await this.flush();
-    const w = new KeyWriter();
-    let n = 0;
-    // Time slices: a large restore lets timers and I/O (heartbeats) run in between.
-    const slices = new EventLoopSlices();
-    let seen = 0;
-    for await (const e of entries) {
-      if (++seen % ITEMS_PER_CLOCK_LOOK === 0) await slices.maybeNext();
-      if (e.keyGroup < this.keyGroupRange.start || e.keyGroup > this.keyGroupRange.end) continue;
-      const domain = timerDomainOfStateName(e.stateName);
-      if (domain) {
-        this.putTimer({ domain, timestamp: e.value as number, key: e.key, keyGroup: e.keyGroup, namespace: e.namespace });
-        continue;
-      }
-      const state = this.states.get(e.stateName) ?? this.define(e.stateName);
-      w.reset();
-      writeStateKey(w, e.keyGroup, state.id, e.key, e.namespace);
-      this.store.batch().batch.put(w.view(), serializeValue(e.value));
-      if (++n % RESTORE_BATCH === 0) await this.store.whenWritten();
-    }
+    const stateId = (name: string): number => (this.states.get(name) ?? this.define(name)).id;
+    await loadCanonicalEntries(this.store, entries, this.keyGroupRange, stateId, (t) => this.putTimer(t));
     await this.flush();
     this.cache.invalidate();
   }

@@ -16,11 +16,6 @@ export class LruList {
     this.head = new CacheEntry({ id: 0, voidTable: new KeyTable(), tables: new Map() }, new KeyTable(), undefined, undefined, 0, '', undefined, 0);
   }
 
-  /** The most recently used entry, undefined when empty. */
-  get newest(): CacheEntry | undefined {
-    return this.head.next === this.head ? undefined : this.head.next;
-  }
-
   /** The least recently used entry, undefined when empty. */
   get oldest(): CacheEntry | undefined {
     return this.head.prev === this.head ? undefined : this.head.prev;

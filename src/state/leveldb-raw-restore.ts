@@ -2,14 +2,21 @@
  * Loading raw records of native snapshots into a LevelDB database (restore of a checkpoint,
  * before processing starts): records of key groups outside the subtask's range are skipped,
  * state ids re-mapped in place, and records go into chained batches as they are, in order (a
- * deletion or a later put of a key replaces an earlier record).
+ * deletion or a later put of a key replaces an earlier record). Canonical entries (a savepoint, or
+ * a snapshot of another backend) are encoded into the same layout first.
  */
+import { EventLoopSlices, ITEMS_PER_CLOCK_LOOK } from './event-loop-slices.js';
+import { KeyWriter } from './key-codec.js';
 import type { KeyGroupRange } from './key-groups.js';
-import { EVENT_TIMER_STATE_ID, MAX_USER_STATE_ID, PROCESSING_TIMER_STATE_ID } from './leveldb-key-layout.js';
+import { timerDomainOfStateName, type KeyedStateEntry, type TimerEntry } from './keyed-state-backend.js';
+import { EVENT_TIMER_STATE_ID, MAX_USER_STATE_ID, PROCESSING_TIMER_STATE_ID, writeStateKey } from './leveldb-key-layout.js';
 import type { LevelDbStore } from './leveldb-store.js';
 import type { RawRecord } from './native-record-codec.js';
 import { StateBackendError } from './state-errors.js';
+import { serializeValue } from './value-codec.js';
 
+/** Canonical restore writes this many entries per batch. */
+const RESTORE_BATCH = 10_000;
 /** Native restore writes this many raw records per batch (no decoding: larger batches pay off). */
 const RAW_RESTORE_BATCH = 50_000;
 
@@ -69,4 +76,35 @@ export function stateIdRemap(states: readonly [number, string][], localIdOf: (na
     remap[id] = localIdOf(name);
   }
   return remap;
+}
+
+/**
+ * Writes canonical `entries` of key groups in `range` into `store` (others are skipped); `stateId`
+ * names the local id of a state, timers go to `putTimer`. Resolves once every batch is handed over;
+ * time slices let timers and I/O (heartbeats) run in between.
+ */
+export async function loadCanonicalEntries(
+  store: LevelDbStore,
+  entries: Iterable<KeyedStateEntry> | AsyncIterable<KeyedStateEntry>,
+  range: KeyGroupRange,
+  stateId: (name: string) => number,
+  putTimer: (timer: TimerEntry) => void,
+): Promise<void> {
+  const w = new KeyWriter();
+  const slices = new EventLoopSlices();
+  let n = 0;
+  let seen = 0;
+  for await (const e of entries) {
+    if (++seen % ITEMS_PER_CLOCK_LOOK === 0) await slices.maybeNext();
+    if (e.keyGroup < range.start || e.keyGroup > range.end) continue;
+    const domain = timerDomainOfStateName(e.stateName);
+    if (domain) {
+      putTimer({ domain, timestamp: e.value as number, key: e.key, keyGroup: e.keyGroup, namespace: e.namespace });
+      continue;
+    }
+    w.reset();
+    writeStateKey(w, e.keyGroup, stateId(e.stateName), e.key, e.namespace);
+    store.batch().batch.put(w.view(), serializeValue(e.value));
+    if (++n % RESTORE_BATCH === 0) await store.whenWritten();
+  }
 }

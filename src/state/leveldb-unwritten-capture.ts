@@ -46,18 +46,11 @@ export class UnwrittenCapture {
     return this.entries.length + this.timerRecords;
   }
 
-  /** Captures `e` (its value is serialised later, before it can change). */
-  add(e: CapturableEntry): void {
-    // Still owed to an older capture (checkpoints overlap): that one gets it now.
-    if (e.capture !== undefined) e.capture.release(e);
-    e.capture = this;
-    this.entries.push(e);
-  }
-
   /** Captures every entry of `entries` (the array is kept). */
   addAll(entries: CapturableEntry[]): void {
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i]!;
+      // Still owed to an older capture (checkpoints overlap): that one gets it now.
       if (e.capture !== undefined) e.capture.release(e);
       e.capture = this;
     }

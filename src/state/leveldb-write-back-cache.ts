@@ -24,6 +24,7 @@ import { KeyWriter } from './key-codec.js';
 import { writeEntryKey, writeStateKey, writeTimerKey } from './leveldb-key-layout.js';
 import type { LevelDbStore, PendingBatch, StoreBatch } from './leveldb-store.js';
 import { CacheEntry, ENTRY_OVERHEAD, roughSize, type CachedState } from './leveldb-cache-entry.js';
+import { ADMIT_BELOW, admissionWindowEntries } from './leveldb-admission-window.js';
 import { DirtyQueue } from './leveldb-dirty-queue.js';
 import { LruList } from './leveldb-lru-list.js';
 import { InFlightValues } from './leveldb-in-flight-values.js';
@@ -31,22 +32,15 @@ import { PendingTimerWrites } from './leveldb-pending-timer-writes.js';
 import { UnwrittenCapture } from './leveldb-unwritten-capture.js';
 import { WrittenKeys } from './leveldb-written-keys.js';
 import { deserializeValue, serializeValue } from './value-codec.js';
-export { CacheEntry, type CachedState } from './leveldb-cache-entry.js';
 /** Most dirty entries one background batch takes (bounds the pause of serialising them). */
 const FLUSH_CHUNK = 32_768;
-/** Share of the memory bound the admission window may take, and its bounds in entries. */
-const WINDOW_SHARE = 0.01;
-const WINDOW_MIN = 64;
-const WINDOW_MAX = 16_384;
-/** Share of the bound under which entries leaving the window are kept (in the main list). */
-const ADMIT_BELOW = 0.85;
 /** The write-back cache over one {@link LevelDbStore}. */
 export class LevelDbWriteBackCache {
   /** Entries used by more than one record (or read back from LevelDB). */
   private readonly main = new LruList();
   /** The admission window: entries of keys new to the cache, used by one record so far. */
   private readonly window = new LruList();
-  private windowMax = WINDOW_MIN;
+  private windowMax = 0;
   private bytes = 0;
   private dirtyBytes = 0;
   private readonly dirty = new DirtyQueue();
@@ -96,7 +90,7 @@ export class LevelDbWriteBackCache {
   setMaxBytes(maxBytes: number): void {
     this.maxBytes = maxBytes;
     this.flushThreshold = Math.max(16 * 1024, Math.floor(maxBytes / 2));
-    this.windowMax = Math.min(WINDOW_MAX, Math.max(WINDOW_MIN, Math.floor((maxBytes * WINDOW_SHARE) / ENTRY_OVERHEAD)));
+    this.windowMax = admissionWindowEntries(maxBytes);
     if (this.window.length > this.windowMax) this.evictWindow();
     if (this.bytes > maxBytes) this.evict(undefined);
   }
@@ -144,12 +138,8 @@ export class LevelDbWriteBackCache {
       const bytes = this.store.getSync(w.view());
       if (bytes) value = deserializeValue(bytes, this.types);
     }
-    const e = new CacheEntry(state, this.table(state, namespace, true)!, keyId, key, keyGroup, namespace, value, w.pos);
-    e.size = ENTRY_OVERHEAD + w.pos + roughSize(value);
     // Read from the database or a batch in flight: absent there means absent once written.
-    e.stored = value !== undefined;
-    this.add(e, fresh);
-    return e;
+    return this.add(state, namespace, keyId, key, keyGroup, value, value !== undefined, fresh);
   }
 
   /**
@@ -162,11 +152,7 @@ export class LevelDbWriteBackCache {
     const w = this.w.reset();
     writeStateKey(w, keyGroup, state.id, key, namespace);
     if (!this.written.remember(w)) return undefined;
-    const e = new CacheEntry(state, this.table(state, namespace, true)!, keyId, key, keyGroup, namespace, undefined, w.pos);
-    e.size = ENTRY_OVERHEAD + w.pos;
-    e.stored = false;
-    this.add(e, true);
-    return e;
+    return this.add(state, namespace, keyId, key, keyGroup, undefined, false, true);
   }
 
   /** Caches a new entry for a blind write (no read needed), dirty. */
@@ -175,11 +161,7 @@ export class LevelDbWriteBackCache {
     const w = this.w.reset();
     writeStateKey(w, keyGroup, state.id, key, namespace);
     const isNew = this.written.remember(w);
-    const keyBytes = w.pos;
-    const e = new CacheEntry(state, this.table(state, namespace, true)!, keyId, key, keyGroup, namespace, undefined, keyBytes);
-    e.size = ENTRY_OVERHEAD + keyBytes;
-    e.stored = !isNew;
-    this.add(e, isNew);
+    const e = this.add(state, namespace, keyId, key, keyGroup, undefined, !isNew, isNew);
     this.update(e, value);
     return e;
   }
@@ -264,8 +246,15 @@ export class LevelDbWriteBackCache {
     this.dirty.clear();
   }
 
-  /** Caches `e`: in the admission window when its key is new to the cache, else in the main list. */
-  private add(e: CacheEntry, fresh: boolean): void {
+  /**
+   * Caches a new entry (its key encoded in `this.w`): in the admission window when the key is
+   * new to the cache (`fresh`), else in the main list.
+   */
+  private add(state: CachedState, namespace: StateNamespace, keyId: unknown, key: unknown, keyGroup: number, value: unknown, stored: boolean, fresh: boolean): CacheEntry {
+    const keyBytes = this.w.pos;
+    const e = new CacheEntry(state, this.table(state, namespace, true)!, keyId, key, keyGroup, namespace, value, keyBytes);
+    e.size = ENTRY_OVERHEAD + keyBytes + roughSize(value);
+    e.stored = stored;
     e.table.add(e);
     this.bytes += e.size;
     if (fresh) {
@@ -274,6 +263,7 @@ export class LevelDbWriteBackCache {
       if (this.window.length > this.windowMax) this.evictWindow();
     } else this.main.pushFront(e);
     if (this.bytes > this.maxBytes) this.evict(e);
+    return e;
   }
 
   /** A window entry used again by a later record: it moves to the main list. */

@@ -44,7 +44,7 @@ export class NativeRecordEncoder {
     let p = writeVarint(b, this.pos, keyLength);
     p = writeVarint(b, p, valueLength + 1);
     p = copyKey(key, keyLength, b, p);
-    this.pos = writeScalar(b, p, value);
+    this.pos = writeScalar(b, p, value, valueLength);
   }
 
   /** Appends a deletion of `key[0, keyLength)`. */

@@ -90,10 +90,9 @@ export function scalarLength(v: unknown): number {
 
 const scalarView = new DataView(new ArrayBuffer(8));
 
-/** Writes `v` (whose {@link scalarLength} is not -1) at `pos`; returns the position after it. */
-export function writeScalar(buf: Uint8Array, pos: number, v: unknown): number {
+/** Writes `v` of {@link scalarLength} `n` (not -1) at `pos`; returns the position after it. */
+export function writeScalar(buf: Uint8Array, pos: number, v: unknown, n: number): number {
   if (typeof v === 'number') {
-    const n = scalarLength(v);
     if (n === 1) buf[pos++] = v & 0xff;
     else if (n === 2) {
       buf[pos++] = v < 0 ? 0xd0 : 0xcc;
