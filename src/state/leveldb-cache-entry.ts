@@ -32,15 +32,17 @@ export class CacheEntry {
   /** A checkpoint's capture that still has to serialise this entry's value before it changes. */
   capture: UnwrittenCapture | undefined = undefined;
   /**
-   * False while LevelDB (as of the batches handed over) certainly holds no value for the key: a
-   * removal then needs no deletion record, and the entry turns clean instead of carrying a
-   * tombstone into every checkpoint until the next write (expired windows of new keys).
+   * False while neither LevelDB (as of the batches handed over) nor the last snapshot holds a
+   * value for the key: a removal then needs no deletion record, and the entry turns clean instead
+   * of carrying a tombstone into every checkpoint until the next write (expired windows of new keys).
    */
   stored = true;
   /** True while the entry has a slot in the dirty queue past its head (so it is queued once). */
   queued = false;
   /** The cache's snapshot epoch when the value last changed (incremental checkpoints' deltas). */
   changed = 0;
+  /** The epoch of the last delta capture that serialised this entry (see leveldb-changed-entries.ts). */
+  saved = 0;
   /** True while in the cache's admission window (a new key not used again yet), else in its main list. */
   inWindow = false;
 

@@ -41,16 +41,13 @@ export class DirtyQueue {
     return undefined;
   }
 
-  /**
-   * The entries that are dirty now, oldest first, changed at `epoch` or later (a copy; every
-   * dirty entry with `epoch` 0).
-   */
-  dirtySince(epoch: number): CacheEntry[] {
+  /** The entries that are dirty now, oldest first (a copy). */
+  dirtyEntries(): CacheEntry[] {
     const q = this.q;
     const out: CacheEntry[] = [];
     for (let i = this.head; i < q.length; i++) {
       const e = q[i]!;
-      if (e.dirty && e.changed >= epoch) out.push(e);
+      if (e.dirty) out.push(e);
     }
     return out;
   }

@@ -1,11 +1,17 @@
 /**
  * The cache's changes not written to LevelDB at a checkpoint's barrier, captured without
- * serialising them there (copy on access, as Flink's copy-on-write heap snapshots): the
- * synchronous part only marks the dirty entries and copies the list of pending timer writes.
- * An entry's value is serialised into the capture the first time anything could change it (the
- * task looks the entry up, with the intent to read, mutate or replace its value) or when the
- * asynchronous part gets to it, whichever comes first; so the task pauses at the barrier for
- * marking, not for serialising, and the capture still holds each value as it was at the barrier.
+ * serialising them there (copy on access, as Flink's copy-on-write heap snapshots). An entry's
+ * value is serialised into the capture the first time anything could change it (the task looks
+ * the entry up, with the intent to read, mutate or replace its value, or the cache writes it to
+ * LevelDB) or when the asynchronous part gets to it, whichever comes first; so the capture holds
+ * each value as it was at the barrier, and the task pauses there for no serialisation.
+ *
+ * Two ways to know which entries a capture still owes:
+ * - a full capture (every dirty entry) marks each one (`capture`), a pass over them at the barrier;
+ * - a delta capture (entries changed since the previous snapshot point, incremental checkpoints)
+ *   marks none: it takes over the cache's list of entries changed in its epoch, and an entry is
+ *   owed while it is dirty, last changed in that epoch, and not serialised for it (`saved`), so
+ *   the barrier costs nothing per entry.
  */
 import type { KeyWriter } from './key-codec.js';
 import type { StateNamespace } from './keyed-state-backend.js';
@@ -20,8 +26,13 @@ export interface CapturableEntry {
   readonly key: unknown;
   readonly namespace: StateNamespace;
   readonly value: unknown;
-  /** The capture that still has to serialise this entry's value. */
+  readonly dirty: boolean;
+  /** The cache's epoch when the value last changed. */
+  readonly changed: number;
+  /** The full capture that still has to serialise this entry's value. */
   capture: UnwrittenCapture | undefined;
+  /** The epoch of the last delta capture that serialised this entry. */
+  saved: number;
 }
 
 /** A pending timer write: the timer's key, put or delete. */
@@ -38,8 +49,16 @@ export class UnwrittenCapture {
   private open = true;
   private timerRecords = 0;
 
-  /** @param w key scratch space shared with the cache (used synchronously only). */
-  constructor(private readonly w: KeyWriter) {}
+  /**
+   * @param w key scratch space shared with the cache (used synchronously only)
+   * @param epoch for a delta capture, the epoch whose changed entries it holds
+   * @param onClose told once the capture is finished or discarded
+   */
+  constructor(
+    private readonly w: KeyWriter,
+    readonly epoch?: number,
+    private readonly onClose?: (capture: UnwrittenCapture) => void,
+  ) {}
 
   /** Records captured: entries plus timer writes. */
   get records(): number {
@@ -58,6 +77,14 @@ export class UnwrittenCapture {
     else for (const e of entries) this.entries.push(e);
   }
 
+  /**
+   * Takes over the entries changed in this delta capture's epoch (the array is kept; entries
+   * clean or changed again by the time they are drained are skipped there).
+   */
+  adopt(entries: CapturableEntry[]): void {
+    this.entries = entries;
+  }
+
   /** Encodes pending timer writes as they are now (their keys never change). */
   addTimerOps(ops: Iterable<CapturedTimerOp>): void {
     for (const op of ops) {
@@ -70,6 +97,21 @@ export class UnwrittenCapture {
   /** Serialises `e`'s value (as captured: it has not changed since) and lets go of it. */
   release(e: CapturableEntry): void {
     e.capture = undefined;
+    this.serialise(e);
+  }
+
+  /** As {@link release}, for an entry a delta capture owes (see {@link owes}). */
+  releaseChanged(e: CapturableEntry): void {
+    e.saved = this.epoch!;
+    this.serialise(e);
+  }
+
+  /** True when this delta capture still has to serialise `e`. */
+  owes(e: CapturableEntry): boolean {
+    return e.dirty && e.changed === this.epoch && e.saved !== this.epoch;
+  }
+
+  private serialise(e: CapturableEntry): void {
     if (!this.open) return;
     const w = this.w.reset();
     writeEntryKey(w, e);
@@ -90,9 +132,16 @@ export class UnwrittenCapture {
    */
   drain(max: number): Buffer[] {
     const end = Math.min(this.entries.length, this.next + max);
-    for (let i = this.next; i < end; i++) {
-      const e = this.entries[i]!;
-      if (e.capture === this) this.release(e);
+    if (this.epoch === undefined) {
+      for (let i = this.next; i < end; i++) {
+        const e = this.entries[i]!;
+        if (e.capture === this) this.release(e);
+      }
+    } else {
+      for (let i = this.next; i < end; i++) {
+        const e = this.entries[i]!;
+        if (this.owes(e)) this.releaseChanged(e);
+      }
     }
     this.next = end;
     return this.encoder.takeChunks();
@@ -101,20 +150,27 @@ export class UnwrittenCapture {
   /** Every remaining record, encoded; the capture is complete afterwards. */
   finish(): Buffer[] {
     const chunks = this.drain(Number.POSITIVE_INFINITY);
-    this.open = false;
-    this.entries.length = 0;
+    this.close();
     return [...chunks, ...this.encoder.finish()];
   }
 
   /** Drops the capture (checkpoint aborted): captured entries are let go unserialised. */
   discard(): void {
     if (!this.open) return;
-    this.open = false;
-    for (let i = this.next; i < this.entries.length; i++) {
-      const e = this.entries[i]!;
-      if (e.capture === this) e.capture = undefined;
+    if (this.epoch === undefined) {
+      for (let i = this.next; i < this.entries.length; i++) {
+        const e = this.entries[i]!;
+        if (e.capture === this) e.capture = undefined;
+      }
     }
-    this.entries.length = 0;
+    this.close();
     this.encoder.finish();
+  }
+
+  private close(): void {
+    this.open = false;
+    // Not `length = 0`: a delta capture's array is the cache's former list, nobody else's.
+    this.entries = [];
+    this.onClose?.(this);
   }
 }

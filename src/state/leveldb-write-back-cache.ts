@@ -29,7 +29,8 @@ import { DirtyQueue } from './leveldb-dirty-queue.js';
 import { LruList } from './leveldb-lru-list.js';
 import { InFlightValues } from './leveldb-in-flight-values.js';
 import { PendingTimerWrites } from './leveldb-pending-timer-writes.js';
-import { UnwrittenCapture } from './leveldb-unwritten-capture.js';
+import type { UnwrittenCapture } from './leveldb-unwritten-capture.js';
+import { ChangedEntries } from './leveldb-changed-entries.js';
 import { WrittenKeys } from './leveldb-written-keys.js';
 import { deserializeValue, serializeValue } from './value-codec.js';
 /** Most dirty entries one background batch takes (bounds the pause of serialising them). */
@@ -44,8 +45,8 @@ export class LevelDbWriteBackCache {
   private bytes = 0;
   private dirtyBytes = 0;
   private readonly dirty = new DirtyQueue();
-  /** Captures so far + 1; an entry records this epoch when its value changes. */
-  private epoch = 1;
+  /** The snapshot epoch, entries changed in it, and what open delta captures still owe. */
+  private readonly epochs = new ChangedEntries();
   /** Timer writes not handed to a batch (see leveldb-pending-timer-writes.ts). */
   private readonly timerOps = new PendingTimerWrites();
   private readonly inFlight = new InFlightValues();
@@ -100,7 +101,7 @@ export class LevelDbWriteBackCache {
    * be {@link CacheEntry.cached}); as {@link lookup} on a hit, without the table lookup.
    */
   reuse(e: CacheEntry): void {
-    if (e.capture !== undefined) e.capture.release(e);
+    this.epochs.settle(e);
     // The same record again (its read, then its write): no second use that earns the main list.
     if (!e.inWindow) this.main.moveToFront(e);
   }
@@ -118,8 +119,7 @@ export class LevelDbWriteBackCache {
     const t = namespace === VOID_NAMESPACE ? state.voidTable : state.tables.get(namespace);
     const e = t?.get(keyId);
     if (e) {
-      // The caller may change the value now: a checkpoint that captured it serialises it first.
-      if (e.capture !== undefined) e.capture.release(e);
+      this.epochs.settle(e);
       if (e.inWindow) this.promote(e);
       else this.main.moveToFront(e);
     }
@@ -168,15 +168,15 @@ export class LevelDbWriteBackCache {
 
   /** Sets the value of a cached entry (same object or new) and marks it dirty. */
   update(e: CacheEntry, value: unknown): void {
-    // Changed before the last snapshot point: its old value may be in a snapshot's delta.
-    const earlier = e.changed !== this.epoch;
-    e.changed = this.epoch;
+    // First change since the last snapshot point: the value it had there may be in that snapshot
+    // (captured unwritten), so a removal from now on must reach the next delta as a deletion.
+    if (this.epochs.change(e, this.dirty.dirtyCount) && e.value !== undefined && this.store.changes) e.stored = true;
     e.value = value;
     const size = ENTRY_OVERHEAD + e.keyBytes + roughSize(value);
     const delta = size - e.size;
     e.size = size;
     this.bytes += delta;
-    if (value === undefined && !e.stored && !(earlier && this.store.changes)) {
+    if (value === undefined && !e.stored) {
       // Nothing to delete in the database (nor in a delta): a tombstone would only ride along.
       if (e.dirty) {
         e.dirty = false;
@@ -221,11 +221,7 @@ export class LevelDbWriteBackCache {
    * far, this is the state now (every entry and timer belongs to the backend's key groups).
    */
   captureUnwritten(delta = false): UnwrittenCapture {
-    const capture = new UnwrittenCapture(this.w);
-    capture.addAll(this.dirty.dirtySince(delta ? this.epoch : 0));
-    capture.addTimerOps(this.timerOps.values());
-    this.epoch++;
-    return capture;
+    return this.epochs.capture(this.w, delta, () => this.dirty.dirtyEntries(), this.timerOps.values());
   }
 
   /** Drops every cached entry (after {@link flush}; restore wrote around the cache). */
@@ -291,12 +287,14 @@ export class LevelDbWriteBackCache {
 
   /** Serialises a dirty entry into `batch`, marks it clean and refines its size estimate. */
   private writeEntry(batch: StoreBatch, e: CacheEntry): Buffer {
+    // Clean once written: a capture that owes the entry must have it first.
+    this.epochs.settle(e);
     const w = this.w.reset();
     writeEntryKey(w, e);
     const key = w.view();
     let size: number;
     // Unchanged since the last snapshot point: that snapshot holds the value already.
-    const changes = e.changed === this.epoch ? this.store.changes : undefined;
+    const changes = e.changed === this.epochs.epoch ? this.store.changes : undefined;
     if (e.value === undefined) {
       batch.del(key);
       changes?.delete(key, key.length);
