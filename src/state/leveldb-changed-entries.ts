@@ -4,7 +4,9 @@
  * and a delta capture takes the list of its epoch over whole (see leveldb-unwritten-capture.ts).
  * Entries that turned clean meanwhile (written: the change recorder has them) are dropped from
  * the list when it grows past twice the dirty entries, so neither a cache without checkpoints
- * nor a long checkpoint interval keeps evicted entries alive through it.
+ * nor a long checkpoint interval keeps evicted entries alive through it. The lists' arrays are
+ * reused from epoch to epoch: growing a new array of a million entries by `push` every epoch
+ * costs several times more than storing into one that already has the room.
  */
 import type { KeyWriter } from './key-codec.js';
 import type { CacheEntry } from './leveldb-cache-entry.js';
@@ -18,7 +20,11 @@ const COMPACT_SLACK = 4096;
 export class ChangedEntries {
   /** Captures so far + 1; an entry records this epoch when its value changes. */
   epoch = 1;
-  private list: CacheEntry[] = [];
+  private list: (CacheEntry | undefined)[] = [];
+  /** Entries in `list` (its first `size` elements; the rest are undefined). */
+  private size = 0;
+  /** The array of the last closed delta capture, emptied, for the next epoch's list. */
+  private spare: (CacheEntry | undefined)[] | undefined;
   private readonly open: UnwrittenCapture[] = [];
   /** The lowest epoch an open delta capture holds (none: never reached): entries changed before it owe nothing. */
   openFrom = Number.MAX_SAFE_INTEGER;
@@ -41,14 +47,20 @@ export class ChangedEntries {
   capture(w: KeyWriter, delta: boolean, dirtyEntries: () => CacheEntry[], timerOps: Iterable<CapturedTimerOp>): UnwrittenCapture {
     let capture: UnwrittenCapture;
     if (delta) {
-      capture = new UnwrittenCapture(w, this.epoch, (c) => this.closed(c));
-      capture.adopt(this.take());
+      // The array handed back is this list, so of cache entries.
+      capture = new UnwrittenCapture(w, this.epoch, (c, entries, count) => this.closed(c, entries as (CacheEntry | undefined)[], count));
+      capture.adopt(this.list, this.size);
+      this.list = this.spare ?? [];
+      this.spare = undefined;
+      this.size = 0;
       this.open.push(capture);
       this.openFrom = Math.min(this.openFrom, this.epoch);
     } else {
       capture = new UnwrittenCapture(w);
       capture.addAll(dirtyEntries());
-      this.take();
+      // Covered by the full capture: the list starts again, in the same array.
+      this.list.fill(undefined, 0, this.size);
+      this.size = 0;
     }
     capture.addTimerOps(timerOps);
     this.epoch++;
@@ -65,27 +77,24 @@ export class ChangedEntries {
   /** Lists `e`, changed for the first time in the current epoch. */
   private add(e: CacheEntry, dirtyCount: number): void {
     const list = this.list;
-    list.push(e);
-    if (list.length > 2 * dirtyCount + COMPACT_SLACK) {
+    list[this.size++] = e;
+    if (this.size > 2 * dirtyCount + COMPACT_SLACK) {
       let n = 0;
-      for (let i = 0; i < list.length; i++) {
+      for (let i = 0; i < this.size; i++) {
         const x = list[i]!;
         // Clean: written, so the change recorder has it; changed again later: listed again then.
         if (x.dirty && x.changed === e.changed) list[n++] = x;
       }
-      list.length = n;
+      // Cleared, not shortened: the array keeps its room.
+      list.fill(undefined, n, this.size);
+      this.size = n;
     }
   }
 
-  /** Hands the current epoch's list over (to a delta capture, or dropped at a full one). */
-  private take(): CacheEntry[] {
-    const list = this.list;
-    this.list = [];
-    return list;
-  }
-
-  /** A delta capture finished or was discarded: it owes nothing any more. */
-  private closed(capture: UnwrittenCapture): void {
+  /** A delta capture finished or was discarded: it owes nothing any more; its array is reused. */
+  private closed(capture: UnwrittenCapture, entries: (CacheEntry | undefined)[], count: number): void {
+    entries.fill(undefined, 0, count);
+    this.spare = entries;
     const i = this.open.indexOf(capture);
     if (i >= 0) this.open.splice(i, 1);
     let from = Number.MAX_SAFE_INTEGER;

@@ -44,7 +44,9 @@ export interface CapturedTimerOp {
 /** The unwritten changes of one native snapshot, serialised lazily into records. */
 export class UnwrittenCapture {
   private readonly encoder = new NativeRecordEncoder();
-  private entries: CapturableEntry[] = [];
+  private entries: (CapturableEntry | undefined)[] = [];
+  /** Captured entries: the first `count` of `entries` (a delta's array may be longer). */
+  private count = 0;
   private next = 0;
   private open = true;
   private timerRecords = 0;
@@ -52,17 +54,18 @@ export class UnwrittenCapture {
   /**
    * @param w key scratch space shared with the cache (used synchronously only)
    * @param epoch for a delta capture, the epoch whose changed entries it holds
-   * @param onClose told once the capture is finished or discarded
+   * @param onClose told once the capture is finished or discarded, with its array of entries
+   *   (a delta capture's array is the cache's to reuse)
    */
   constructor(
     private readonly w: KeyWriter,
     readonly epoch?: number,
-    private readonly onClose?: (capture: UnwrittenCapture) => void,
+    private readonly onClose?: (capture: UnwrittenCapture, entries: (CapturableEntry | undefined)[], count: number) => void,
   ) {}
 
   /** Records captured: entries plus timer writes. */
   get records(): number {
-    return this.entries.length + this.timerRecords;
+    return this.count + this.timerRecords;
   }
 
   /** Captures every entry of `entries` (the array is kept). */
@@ -73,16 +76,18 @@ export class UnwrittenCapture {
       if (e.capture !== undefined) e.capture.release(e);
       e.capture = this;
     }
-    if (this.entries.length === 0) this.entries = entries;
+    if (this.count === 0) this.entries = entries;
     else for (const e of entries) this.entries.push(e);
+    this.count = this.entries.length;
   }
 
   /**
-   * Takes over the entries changed in this delta capture's epoch (the array is kept; entries
-   * clean or changed again by the time they are drained are skipped there).
+   * Takes over the first `count` of `entries`, those changed in this delta capture's epoch (the
+   * array is kept; entries clean or changed again by the time they are drained are skipped there).
    */
-  adopt(entries: CapturableEntry[]): void {
+  adopt(entries: (CapturableEntry | undefined)[], count: number): void {
     this.entries = entries;
+    this.count = count;
   }
 
   /** Encodes pending timer writes as they are now (their keys never change). */
@@ -123,7 +128,7 @@ export class UnwrittenCapture {
 
   /** True once every captured entry is serialised. */
   get drained(): boolean {
-    return this.next >= this.entries.length;
+    return this.next >= this.count;
   }
 
   /**
@@ -131,7 +136,7 @@ export class UnwrittenCapture {
    * encoded chunks that are full; the asynchronous part calls it between turns of the event loop.
    */
   drain(max: number): Buffer[] {
-    const end = Math.min(this.entries.length, this.next + max);
+    const end = Math.min(this.count, this.next + max);
     if (this.epoch === undefined) {
       for (let i = this.next; i < end; i++) {
         const e = this.entries[i]!;
@@ -158,7 +163,7 @@ export class UnwrittenCapture {
   discard(): void {
     if (!this.open) return;
     if (this.epoch === undefined) {
-      for (let i = this.next; i < this.entries.length; i++) {
+      for (let i = this.next; i < this.count; i++) {
         const e = this.entries[i]!;
         if (e.capture === this) e.capture = undefined;
       }
@@ -169,8 +174,9 @@ export class UnwrittenCapture {
 
   private close(): void {
     this.open = false;
-    // Not `length = 0`: a delta capture's array is the cache's former list, nobody else's.
+    const { entries, count } = this;
     this.entries = [];
-    this.onClose?.(this);
+    this.count = 0;
+    this.onClose?.(this, entries, count);
   }
 }
