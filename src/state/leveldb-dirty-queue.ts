@@ -5,16 +5,24 @@
  * the head passes it; slots of clean entries are dropped from the head at once, and the whole
  * queue is compacted when they outnumber the dirty ones, so evicted entries are not kept alive
  * by the queue however long no batch of dirty entries is due.
+ *
+ * A ring buffer that only grows: a queue that empties and fills again (every batch of dirty
+ * entries) reuses its room instead of growing a new array by `push`, which costs several times
+ * more per entry once the array is large.
  */
 import type { CacheEntry } from './leveldb-cache-entry.js';
 
-/** Slots past the head before the array is sliced (the slots before it are spent). */
-const SLICE_AFTER = 65_536;
+/** Initial room of the ring (a power of two). */
+const INITIAL_ROOM = 1024;
 
 /** FIFO of dirty cache entries. */
 export class DirtyQueue {
-  private q: (CacheEntry | undefined)[] = [];
+  private ring: (CacheEntry | undefined)[] = new Array<CacheEntry | undefined>(INITIAL_ROOM).fill(undefined);
+  private mask = INITIAL_ROOM - 1;
+  /** Index of the oldest slot. */
   private head = 0;
+  /** Slots in use (dirty entries and clean ones not dropped yet). */
+  private length = 0;
   /** Entries that are dirty now (each is in the queue). */
   dirtyCount = 0;
 
@@ -22,31 +30,24 @@ export class DirtyQueue {
   push(e: CacheEntry): void {
     if (e.queued) return;
     e.queued = true;
-    this.q.push(e);
+    if (this.length === this.ring.length) this.grow();
+    this.ring[(this.head + this.length++) & this.mask] = e;
   }
 
   /** Removes and returns the oldest dirty entry, undefined when none is left. */
   shift(): CacheEntry | undefined {
-    const q = this.q;
-    while (this.head < q.length) {
-      const e = q[this.head]!;
-      q[this.head++] = undefined;
-      e.queued = false;
-      if (e.dirty) {
-        this.trim();
-        return e;
-      }
+    while (this.length > 0) {
+      const e = this.takeHead();
+      if (e.dirty) return e;
     }
-    this.trim();
     return undefined;
   }
 
   /** The entries that are dirty now, oldest first (a copy). */
   dirtyEntries(): CacheEntry[] {
-    const q = this.q;
     const out: CacheEntry[] = [];
-    for (let i = this.head; i < q.length; i++) {
-      const e = q[i]!;
+    for (let i = 0; i < this.length; i++) {
+      const e = this.ring[(this.head + i) & this.mask]!;
       if (e.dirty) out.push(e);
     }
     return out;
@@ -57,39 +58,45 @@ export class DirtyQueue {
    * compacts when clean slots are the majority.
    */
   cleaned(): void {
-    const q = this.q;
-    while (this.head < q.length && !q[this.head]!.dirty) {
-      q[this.head]!.queued = false;
-      q[this.head++] = undefined;
+    while (this.length > 0 && !this.ring[this.head]!.dirty) this.takeHead();
+    if (this.length <= 2 * this.dirtyCount + 4096) return;
+    // Compacted in place, oldest first: dirty entries move towards the head.
+    const { ring, mask, head } = this;
+    let kept = 0;
+    for (let i = 0; i < this.length; i++) {
+      const slot = (head + i) & mask;
+      const e = ring[slot]!;
+      ring[slot] = undefined;
+      if (e.dirty) ring[(head + kept++) & mask] = e;
+      else e.queued = false;
     }
-    if (q.length - this.head > 2 * this.dirtyCount + 4096) {
-      const kept: CacheEntry[] = [];
-      for (let i = this.head; i < q.length; i++) {
-        const e = q[i]!;
-        if (e.dirty) kept.push(e);
-        else e.queued = false;
-      }
-      this.q = kept;
-      this.head = 0;
-      return;
-    }
-    this.trim();
+    this.length = kept;
   }
 
   /** Forgets every entry (the cache dropped them all). */
   clear(): void {
-    this.q = [];
+    this.ring.fill(undefined);
     this.head = 0;
+    this.length = 0;
     this.dirtyCount = 0;
   }
 
-  private trim(): void {
-    if (this.head === this.q.length) {
-      this.q = [];
-      this.head = 0;
-    } else if (this.head > SLICE_AFTER && this.head * 2 > this.q.length) {
-      this.q = this.q.slice(this.head);
-      this.head = 0;
-    }
+  private takeHead(): CacheEntry {
+    const e = this.ring[this.head]!;
+    this.ring[this.head] = undefined;
+    this.head = (this.head + 1) & this.mask;
+    this.length--;
+    e.queued = false;
+    return e;
+  }
+
+  /** Doubles the room, the slots in order from index 0. */
+  private grow(): void {
+    const old = this.ring;
+    const ring = new Array<CacheEntry | undefined>(old.length * 2).fill(undefined);
+    for (let i = 0; i < this.length; i++) ring[i] = old[(this.head + i) & this.mask];
+    this.ring = ring;
+    this.mask = ring.length - 1;
+    this.head = 0;
   }
 }
