@@ -112,21 +112,28 @@ describe('timeoutable aligned barriers in output queues', () => {
       }
       return n;
     };
-    let found: { id: number; records: number } | undefined;
+    // Output channel state records per completed checkpoint, read while the job runs (a finished job's checkpoints are deleted).
+    const outputs = new Map<number, number>();
+    const scan = async (): Promise<void> => {
+      for (const chk of await readdir(jobDir).catch(() => [] as string[])) {
+        const id = Number(chk.replace('chk-', ''));
+        if (outputs.has(id) || !(await readdir(join(jobDir, chk)).catch(() => [] as string[])).includes('_metadata')) continue;
+        const records = await outputRecords(chk).catch(() => undefined);
+        if (records !== undefined) outputs.set(id, records);
+      }
+    };
+    let found: number | undefined;
     await waitFor(
       async () => {
-        for (const chk of await readdir(jobDir).catch(() => [] as string[])) {
-          if (!(await readdir(join(jobDir, chk)).catch(() => [] as string[])).includes('_metadata')) continue;
-          const records = await outputRecords(chk);
-          if (records > 0) found = { id: Number(chk.replace('chk-', '')), records };
-        }
+        await scan();
+        found = [...outputs].find(([, records]) => records > 0)?.[0];
         return found !== undefined;
       },
       60_000,
       'a completed checkpoint with output channel state',
     );
     // The generators acknowledged it with channel state bytes (the only output channel state of the job is theirs).
-    const details = (await (await fetch(`http://${cluster.restAddress}/jobs/${jobId}/checkpoints/details/${found!.id}`)).json()) as {
+    const details = (await (await fetch(`http://${cluster.restAddress}/jobs/${jobId}/checkpoints/details/${found}`)).json()) as {
       status: string;
       tasks: Record<string, { persisted_data: number }>;
     };
@@ -135,10 +142,18 @@ describe('timeoutable aligned barriers in output queues', () => {
 
     // Fail once: the job restores from its latest checkpoint, which re-emits the generators' output channel state.
     failNow = true;
-    await waitFor(async () => (await client.getJob(jobId)).status === 'FINISHED', 90_000, 'job finished');
+    await waitFor(
+      async () => {
+        await scan();
+        return (await client.getJob(jobId)).status === 'FINISHED';
+      },
+      90_000,
+      'job finished',
+    );
     const stats = (await (await fetch(`http://${cluster.restAddress}/jobs/${jobId}/checkpoints`)).json()) as { latest: { restored: { id: number } | null } };
     const restored = stats.latest.restored!.id;
-    expect(restored).toBeGreaterThanOrEqual(found!.id);
+    expect(restored).toBeGreaterThanOrEqual(found!);
+    expect(outputs.get(restored)).toBeGreaterThan(0);
 
     const seen = new Set<string>();
     const next = new Map<number, number>();
