@@ -18,13 +18,13 @@
  * checkpoints keep covering everything two-phase-commit sinks wrote.
  *
  * All I/O goes through the interfaces of checkpoint-coordinator-types.ts. Directory deletion,
- * failure counting, completion notifications, the periodic timer and the one-at-a-time order
- * of triggers live in their own modules beside this one.
+ * failure counting, completion notifications, the periodic timer, the one-at-a-time order
+ * of triggers and the request sent to the sources live in their own modules beside this one.
  */
-import { barrierAlignment } from './checkpoint-alignment.js';
+import { checkpointRequest } from './checkpoint-request.js';
 import { describeError } from '../core/errors.js';
 import type { CheckpointCoordinatorParams } from './checkpoint-coordinator-types.js';
-import type { CheckpointMetadata, CheckpointRequest, TaskCheckpointAck, TaskCheckpointDecline } from './checkpoint-types.js';
+import type { CheckpointMetadata, TaskCheckpointAck, TaskCheckpointDecline } from './checkpoint-types.js';
 import { CheckpointDiscarder } from './checkpoint-discarder.js';
 import { CheckpointError, CheckpointFailureCounter, FAILURE_MESSAGES } from './checkpoint-error.js';
 import { CompletedCheckpointStore, type CompletedCheckpoint } from './completed-checkpoint-store.js';
@@ -273,17 +273,7 @@ export class CheckpointCoordinator {
       this.pending.set(checkpointId, { pc, cancelTimeout, finalizing: false, resolve, reject, stop });
     });
     this.p.stats.reportPending(checkpointId, timestamp, savepoint);
-    const request: CheckpointRequest = {
-      checkpointId,
-      timestamp,
-      savepoint,
-      ...barrierAlignment(this.p.settings, savepoint),
-      targetDir: dir,
-    };
-    if (stop) {
-      request.stop = true;
-      request.drain = drain;
-    }
+    const request = checkpointRequest({ checkpointId, timestamp, savepoint, targetDir: dir, stop, drain }, this.p.settings);
     for (const source of tasks.sources) {
       this.p.gateway.triggerCheckpoint(source, request).catch((err: unknown) => {
         const entry = this.pending.get(checkpointId);

@@ -3,7 +3,8 @@
  * TaskManager holds the confirmed copy of exactly the checkpoint being restored, the operator's
  * parallelism did not change, the copy names the same files (path, size, sha256) the
  * checkpoint's `_metadata` names for this subtask, and every local file has that size and
- * checksum. Anything else — no copy, another checkpoint's, a missing, short or altered file, a
+ * checksum (each file hashed once: native LevelDB files before the copy is chosen, canonical
+ * files as they are read). Anything else — no copy, another checkpoint's, a missing, short or altered file, a
  * failed read — restores from the checkpoint directory instead, and the unusable copy is
  * dropped. The local attempt builds nothing the task keeps before it succeeded as a whole, so a
  * restore is never half local.
@@ -18,6 +19,7 @@ import type { OperatorSubtaskState, StateFileHandle, TaskRestore } from './check
 import { parseCheckpointMetadata } from './checkpoint-metadata-validation.js';
 import { readMetadataText } from './checkpoint-storage.js';
 import { loadTaskStateAssignment, type TaskStateAssignment } from './task-state-assignment.js';
+import { isNativeKeyedStateFile } from './native-keyed-state-file.js';
 import { LocalStateUnusableError, type LocalSubtaskState, type TaskLocalStateStore } from './task-local-state-store.js';
 
 /** What a restore read, and from where. */
@@ -40,19 +42,33 @@ function sameHandle(a: StateFileHandle, b: StateFileHandle): boolean {
   return a.path === b.path && a.size === b.size && a.checksum === b.checksum;
 }
 
-/** Checks size and sha256 of `dir/handle.path`. */
-async function verifyFile(dir: string, handle: StateFileHandle): Promise<void> {
-  const path = join(dir, handle.path);
+/** Checks that `dir/handle.path` exists with the handle's size. */
+async function checkSize(dir: string, handle: StateFileHandle): Promise<void> {
   let size: number;
   try {
-    size = (await stat(path)).size;
+    size = (await stat(join(dir, handle.path))).size;
   } catch (cause) {
     throw new LocalStateUnusableError(`local file ${handle.path} is missing`, { cause });
   }
   if (size !== handle.size) throw new LocalStateUnusableError(`local file ${handle.path} has ${size} bytes, expected ${handle.size}`);
+}
+
+/** Checks size and sha256 of `dir/handle.path`. */
+async function verifyFile(dir: string, handle: StateFileHandle): Promise<void> {
+  await checkSize(dir, handle);
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(join(dir, handle.path), { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
   if (hash.digest('hex') !== handle.checksum) throw new LocalStateUnusableError(`local file ${handle.path} does not match its checksum`);
+}
+
+/**
+ * True for a native LevelDB keyed state file of `s`: the backend loads it after the restore
+ * chose the local copy, too late to fall back, so its checksum is checked before.
+ */
+async function loadedAfterTheChoice(dir: string, s: OperatorSubtaskState, handle: StateFileHandle): Promise<boolean> {
+  if (!s.keyed || handle === s.operatorState) return false;
+  if (s.keyed.chain) return true;
+  return s.keyed.format ? s.keyed.format === 'leveldb-native' : isNativeKeyedStateFile(dir, handle);
 }
 
 /** Throws LocalStateUnusableError unless `local` holds exactly this subtask's files of the checkpoint, intact. */
@@ -68,11 +84,17 @@ async function checkLocalCopy(restore: TaskRestore, vertex: JobVertex, subtaskIn
     if (!op) continue;
     if (op.parallelism !== vertex.parallelism) throw new LocalStateUnusableError(`operator ${d.operatorId} was rescaled (${op.parallelism} → ${vertex.parallelism})`);
     const expected = handlesOf(op.subtasks.find((s) => s.subtaskIndex === subtaskIndex));
-    const kept = handlesOf(localById.get(d.operatorId));
+    const keptState = localById.get(d.operatorId);
+    const kept = handlesOf(keptState);
     if (expected.length !== kept.length || expected.some((h, i) => !sameHandle(h, kept[i]!))) {
       throw new LocalStateUnusableError(`the local state of operator ${d.operatorId} does not hold the files the checkpoint names`);
     }
-    for (const h of kept) await verifyFile(local.dir, h);
+    // Each file is hashed once: native files here (the load then checks sizes only), canonical
+    // ones as loadTaskStateAssignment reads them, which fails before the task keeps anything.
+    for (const h of kept) {
+      if (await loadedAfterTheChoice(local.dir, keptState!, h)) await verifyFile(local.dir, h);
+      else await checkSize(local.dir, h);
+    }
   }
 }
 
@@ -92,7 +114,7 @@ export async function loadTaskStateAssignmentPreferLocal(
   try {
     const local = await store.retrieve(restore.checkpointId);
     await checkLocalCopy(restore, vertex, subtaskIndex, local);
-    const assignment = await loadTaskStateAssignment(restore, jobGraph, vertex, subtaskIndex, { dir: local.dir });
+    const assignment = await loadTaskStateAssignment(restore, jobGraph, vertex, subtaskIndex, { dir: local.dir, nativeChecksummed: true });
     return { assignment, local: true };
   } catch (err) {
     fallbackReason = describeError(err);

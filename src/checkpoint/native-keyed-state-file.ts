@@ -76,6 +76,11 @@ export interface NativeKeyedStateFileRef {
   fileDir?: string;
   handle: StateFileHandle;
   header: NativeKeyedStateHeader;
+  /**
+   * The file's checksum was checked already (a task-local copy, checked before the restore chose
+   * it): loading it checks the size only, so the restore hashes the file once.
+   */
+  checksumVerified?: true;
 }
 
 /**
@@ -176,8 +181,8 @@ function parseHeader(buf: Buffer, checkpointDir: string, handle: StateFileHandle
   return { header, end: 12 + n };
 }
 
-/** Streams the file's bytes in large chunks, checking size and checksum at the end. */
-async function* chunksOf(checkpointDir: string, handle: StateFileHandle, fileDir = checkpointDir): AsyncIterable<Buffer> {
+/** Streams the file's bytes in large chunks, checking size and (unless `verified`) checksum at the end. */
+async function* chunksOf(checkpointDir: string, handle: StateFileHandle, fileDir = checkpointDir, verified = false): AsyncIterable<Buffer> {
   let file: FileHandle;
   try {
     file = await open(join(fileDir, handle.path), 'r');
@@ -192,14 +197,14 @@ async function* chunksOf(checkpointDir: string, handle: StateFileHandle, fileDir
       const { bytesRead } = await file.read(buf, 0, READ_CHUNK, null);
       if (bytesRead === 0) break;
       const chunk = buf.subarray(0, bytesRead);
-      hash.update(chunk);
+      if (!verified) hash.update(chunk);
       size += bytesRead;
       yield chunk;
     }
   } finally {
     await file.close();
   }
-  const checksum = hash.digest('hex');
+  const checksum = verified ? handle.checksum : hash.digest('hex');
   if (size !== handle.size || checksum !== handle.checksum) throw checksumMismatch(checkpointDir, handle, size, checksum);
 }
 
@@ -207,8 +212,15 @@ async function* chunksOf(checkpointDir: string, handle: StateFileHandle, fileDir
  * Opens a native file for restore: checks its size and reads its header. The checksum is checked
  * by the pass that reads the records ({@link readNativeKeyedStateRecords}), so a restore reads
  * the file once; the JobManager checked every file's checksum before it deployed the restore.
+ * With `checksumVerified` (a task-local copy checked before the restore chose it) that pass
+ * checks the size only.
  */
-export async function openNativeKeyedStateFile(checkpointDir: string, handle: StateFileHandle, fileDir = checkpointDir): Promise<NativeKeyedStateFileRef> {
+export async function openNativeKeyedStateFile(
+  checkpointDir: string,
+  handle: StateFileHandle,
+  fileDir = checkpointDir,
+  checksumVerified = false,
+): Promise<NativeKeyedStateFileRef> {
   let file: FileHandle;
   try {
     file = await open(join(fileDir, handle.path), 'r');
@@ -221,7 +233,9 @@ export async function openNativeKeyedStateFile(checkpointDir: string, handle: St
     let head = Buffer.alloc(0);
     for (;;) {
       const parsed = parseHeader(head, checkpointDir, handle);
-      if (parsed) return { checkpointDir, ...(fileDir !== checkpointDir ? { fileDir } : {}), handle, header: parsed.header };
+      if (parsed) {
+        return { checkpointDir, ...(fileDir !== checkpointDir ? { fileDir } : {}), handle, header: parsed.header, ...(checksumVerified ? { checksumVerified } : {}) };
+      }
       const buf = Buffer.allocUnsafe(64 * 1024);
       const { bytesRead } = await file.read(buf, 0, buf.length, head.length);
       if (bytesRead === 0) throw damagedStateFile(checkpointDir, handle, 'ends inside its header');
@@ -243,7 +257,7 @@ export async function* readNativeKeyedStateRecords(ref: NativeKeyedStateFileRef,
   let rest: Buffer | undefined;
   let headerDone = false;
   const slices = new EventLoopSlices();
-  for await (const chunk of chunksOf(checkpointDir, handle, ref.fileDir)) {
+  for await (const chunk of chunksOf(checkpointDir, handle, ref.fileDir, ref.checksumVerified === true)) {
     const buf = rest && rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
     let pos = 0;
     if (!headerDone) {

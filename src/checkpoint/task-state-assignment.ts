@@ -101,6 +101,11 @@ export function redistributeOperatorState(
 export interface LocalStateFiles {
   /** Directory holding the subtask's keyed and operator state files under their handles' paths. */
   dir: string;
+  /**
+   * The native keyed state files of the copy were checksummed already: loading them checks
+   * their sizes only. (Canonical files are checksummed as they are read here.)
+   */
+  nativeChecksummed?: boolean;
 }
 
 /**
@@ -134,17 +139,18 @@ export async function loadTaskStateAssignment(
       const fromLocal = local !== undefined && s.subtaskIndex === subtaskIndex && op.parallelism === vertex.parallelism;
       // Where this subtask's files are read (a local copy keeps every file under its own name).
       const dir = fromLocal ? local.dir : restore.checkpointDir;
+      const checksummed = fromLocal && local.nativeChecksummed === true;
       if (s.keyed?.chain && intersects(s.keyed.keyGroupRange, range)) {
         // Incremental: the base, then every delta, from the job's shared directory.
         const shared = fromLocal ? local.dir : sharedStateDir(restore.checkpointDir);
-        for (const handle of s.keyed.chain) keyedNative.push(await openNativeKeyedStateFile(restore.checkpointDir, handle, shared));
+        for (const handle of s.keyed.chain) keyedNative.push(await openNativeKeyedStateFile(restore.checkpointDir, handle, shared, checksummed));
         const sameKeyGroups = s.keyed.keyGroupRange.start === range.start && s.keyed.keyGroupRange.end === range.end;
         if (sameKeyGroups && s.subtaskIndex === subtaskIndex && op.parallelism === vertex.parallelism) {
           continuableChain = { files: s.keyed.chain.map((handle) => ({ handle, bytes: handle.size })), origin: sharedStateDir(restore.checkpointDir) };
         }
       } else if (s.keyed && intersects(s.keyed.keyGroupRange, range)) {
         const native = s.keyed.format ? s.keyed.format === 'leveldb-native' : await isNativeKeyedStateFile(dir, s.keyed.file);
-        if (native) keyedNative.push(await openNativeKeyedStateFile(restore.checkpointDir, s.keyed.file, dir));
+        if (native) keyedNative.push(await openNativeKeyedStateFile(restore.checkpointDir, s.keyed.file, dir, checksummed));
         else for (const e of await readKeyedStateFile(dir, s.keyed.file, range)) keyed.push(e);
       }
       if (s.operatorState) {

@@ -4,6 +4,7 @@
  * location inside the value (`record.lines[0].order`). Walks iteratively and linearly, so the
  * very values that overflow an encoder's stack cannot overflow it; meant for error paths only.
  */
+import { MAX_NESTING_DEPTH } from './nesting-depth.js';
 
 /** Path segments shown before the rest of a long path is elided. */
 const MAX_PATH_SEGMENTS = 12;
@@ -54,7 +55,7 @@ function childrenOf(value: object): [string | number, unknown][] {
 }
 
 /** Depth from which a record counts as nested too deeply (msgpackr recurses per level). */
-const TOO_DEEP = 500;
+const TOO_DEEP = MAX_NESTING_DEPTH;
 /** Nodes the diagnosis visits at most: a huge batch is not walked to its last leaf. */
 const MAX_VISITS = 1_000_000;
 

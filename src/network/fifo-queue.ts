@@ -49,6 +49,13 @@ export class FifoQueue<T> {
     else this.items.splice(this.head + Math.min(offset, this.size), 0, item);
   }
 
+  /** Removes and returns the item `offset` places behind the head; O(size), for rare priority events. */
+  removeAt(offset: number): T | undefined {
+    if (offset < 0 || offset >= this.size) return undefined;
+    if (offset === 0) return this.shift();
+    return this.items.splice(this.head + offset, 1)[0];
+  }
+
   /** Drops every item. */
   clear(): void {
     this.items = [];

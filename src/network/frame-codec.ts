@@ -8,6 +8,7 @@
 import { Packr, Unpackr } from 'msgpackr';
 import type { ChannelItem } from '../common/stream-element.js';
 import { InvalidArgumentError } from '../core/errors.js';
+import { MAX_NESTING_DEPTH, nestedTooDeeply } from '../core/nesting-depth.js';
 import { UnregisteredTypeError, type TypeRegistry } from '../core/type-registry.js';
 import { decodeWithTypes, STRICT_TYPES } from '../core/typed-value-extension.js';
 import { UnserializableRecordError, unserializableItem } from './record-serialization.js';
@@ -29,14 +30,26 @@ export class FrameCodec {
 
   /**
    * Encodes one item; the returned buffer is owned by the caller. Throws an
-   * {@link UnserializableRecordError} naming the problem (circular, function, symbol, too deep).
+   * {@link UnserializableRecordError} naming the problem (circular, function, symbol, nested
+   * {@link MAX_NESTING_DEPTH} levels or deeper).
    */
   encode(item: ChannelItem): Buffer {
+    let frame: Buffer;
     try {
-      return this.packr.pack(item);
+      frame = this.packr.pack(item);
     } catch (err) {
       throw unserializableItem(item, err);
     }
+    // msgpackr recursing into a deep record overflows the stack or not depending on how large
+    // the JIT made its frames; the depth bound makes the refusal depend on the record alone.
+    // Each level takes at least one byte, so a frame shorter than the bound needs no check.
+    if (item.kind === 'records' && frame.length > MAX_NESTING_DEPTH) {
+      const values = item.values;
+      for (let i = 0; i < values.length; i++) {
+        if (nestedTooDeeply(values[i])) throw unserializableItem(item, new UnserializableRecordError(`a record nests ${MAX_NESTING_DEPTH} levels deep or more`));
+      }
+    }
+    return frame;
   }
 
   /**

@@ -4,7 +4,7 @@
  * task.
  */
 import type { ResultPartition, ResultPartitionOptions } from './shuffle-types.js';
-import { END_OF_PARTITION, type ChannelEvent, type RecordBatch } from '../common/stream-element.js';
+import { END_OF_PARTITION, type ChannelEvent, type CheckpointBarrierEvent, type RecordBatch } from '../common/stream-element.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { SubpartitionQueue, type SubpartitionOwner } from './subpartition-queue.js';
 import { ProducerFailedError } from './network-errors.js';
@@ -93,6 +93,17 @@ export class PipelinedResultPartition implements ResultPartition, SubpartitionOw
     const out = this.subpartitions.map((sub) => sub.addPriorityEvent(event));
     if (this.producerFailure !== null) throw this.producerFailure;
     return out;
+  }
+
+  broadcastTimeoutableBarrier(barrier: CheckpointBarrierEvent): Promise<RecordBatch[][]> {
+    const settled = this.subpartitions.map((sub) => new Promise<RecordBatch[]>((resolve) => sub.addTimeoutableBarrier(barrier, resolve)));
+    if (this.producerFailure !== null) throw this.producerFailure;
+    return Promise.all(settled);
+  }
+
+  alignedBarrierTimeout(checkpointId: number): void {
+    const subs = this.subpartitions;
+    for (let i = 0; i < subs.length; i++) subs[i]!.alignedBarrierTimeout(checkpointId);
   }
 
   flushAll(): void {

@@ -6,7 +6,7 @@
  * between TaskManagers travel as msgpack-encoded batches over gRPC streams with credit-based
  * flow control. Nothing here awaits per record.
  */
-import type { ChannelEvent, ChannelItem, RecordBatch } from '../common/stream-element.js';
+import type { ChannelEvent, ChannelItem, CheckpointBarrierEvent, RecordBatch } from '../common/stream-element.js';
 
 /** Builds the id of a result partition: one per (job, edge, producer subtask, attempt). */
 export function resultPartitionId(jobId: string, edgeId: string, producerSubtask: number, attempt: number): string {
@@ -45,6 +45,14 @@ export interface ResultPartition {
    * SubpartitionQueue#addPriorityEvent); returns, per subpartition, the batches it overtook.
    */
   broadcastPriorityEvent(event: ChannelEvent): RecordBatch[][];
+  /**
+   * Sends an aligned barrier that may time out (it carries `alignedTimeoutMs`) like
+   * {@link broadcastEvent}; resolves, per subpartition, with the batches it overtook: none where
+   * it went out in order, the queued ones where {@link alignedBarrierTimeout} found it first.
+   */
+  broadcastTimeoutableBarrier(barrier: CheckpointBarrierEvent): Promise<RecordBatch[][]>;
+  /** The aligned timeout of `checkpointId` passed: its barriers still queued become unaligned, at the head. */
+  alignedBarrierTimeout(checkpointId: number): void;
   /** Flushes every open buffer now. */
   flushAll(): void;
   /**

@@ -7,7 +7,7 @@
  * end of input); their order relative to batches is kept because the queue is drained
  * strictly in order.
  */
-import { type ChannelItem, NO_TIMESTAMP, type RecordBatch } from '../common/stream-element.js';
+import { type ChannelItem, type CheckpointBarrierEvent, NO_TIMESTAMP, type RecordBatch } from '../common/stream-element.js';
 import { describeError, FailedPreconditionError, InternalError } from '../core/errors.js';
 import { FifoQueue } from './fifo-queue.js';
 import { ConsumerDisconnectedError } from './network-errors.js';
@@ -45,6 +45,15 @@ export function isPriorityEvent(item: ChannelItem): boolean {
   return item.kind === 'barrier' && item.unaligned === true;
 }
 
+/**
+ * An aligned barrier that may still time out while it waits in the queue (Flink's timeoutable
+ * barrier), and whom to tell what it overtook: nothing when it went out in order.
+ */
+interface TimeoutableBarrier {
+  readonly barrier: CheckpointBarrierEvent;
+  readonly settle: (overtaken: RecordBatch[]) => void;
+}
+
 const OPEN = 0;
 const ENDED = 1;
 const DISCARDING = 2;
@@ -62,6 +71,8 @@ export class SubpartitionQueue {
   private overfull = false;
   private draining = false;
   private endDelivered = false;
+  /** Timeoutable aligned barriers still queued here (rarely more than one). */
+  private timeoutable: TimeoutableBarrier[] = [];
 
   /**
    * @param owner the partition, told about backlog and delivery changes.
@@ -130,6 +141,54 @@ export class SubpartitionQueue {
     return overtaken;
   }
 
+  /**
+   * Enqueues an aligned barrier that turns unaligned if {@link alignedBarrierTimeout} finds it
+   * still queued. `settle` is called once: with no batches when the barrier left in order (or
+   * the subpartition was dropped), with the batches it overtook when it timed out.
+   */
+  addTimeoutableBarrier(barrier: CheckpointBarrierEvent, settle: (overtaken: RecordBatch[]) => void): void {
+    if (this.state !== OPEN) {
+      settle([]);
+      return;
+    }
+    this.flush();
+    // Registered first: the barrier may go out at once, inside enqueue.
+    this.timeoutable.push({ barrier, settle });
+    this.enqueue(barrier);
+  }
+
+  /**
+   * The aligned timeout of checkpoint `checkpointId` passed: if its barrier is still queued, it
+   * becomes an unaligned barrier at the head of the queue (behind earlier priority events), and
+   * the batches it overtook are the output channel state of the checkpoint (Flink's
+   * PipelinedSubpartition#alignedBarrierTimeout). They still go out after it.
+   */
+  alignedBarrierTimeout(checkpointId: number): void {
+    const i = this.timeoutable.findIndex((t) => t.barrier.checkpointId === checkpointId);
+    if (i < 0) return;
+    const { barrier, settle } = this.timeoutable[i]!;
+    this.timeoutable.splice(i, 1);
+    const queue = this.queue;
+    let position = 0;
+    while (position < queue.size && queue.at(position) !== barrier) position++;
+    if (position === queue.size) {
+      settle([]);
+      return;
+    }
+    queue.removeAt(position);
+    let at = 0;
+    for (let item = queue.at(0); item !== undefined && at < position && isPriorityEvent(item); item = queue.at(++at));
+    const overtaken: RecordBatch[] = [];
+    for (let k = at; k < position; k++) {
+      const item = queue.at(k)!;
+      if (item.kind === 'records') overtaken.push(item);
+    }
+    queue.insertAt(at, { ...barrier, unaligned: true });
+    settle(overtaken);
+    if (this.reader !== null) this.drain();
+    else this.updateOverfull();
+  }
+
   /** Attaches the consumer with its initial credit and starts delivering. */
   attachReader(reader: SubpartitionReader, initialCredit: number): void {
     if (this.reader !== null || this.endDelivered) {
@@ -183,7 +242,19 @@ export class SubpartitionQueue {
     this.values = [];
     this.timestamps = null;
     this.queue.clear();
+    this.settleTimeoutable(undefined);
     this.updateOverfull();
+  }
+
+  /** A queued timeoutable barrier left in order (`item`), or every one when the queue is dropped (undefined). */
+  private settleTimeoutable(item: ChannelItem | undefined): void {
+    const pending = this.timeoutable;
+    for (let i = 0; i < pending.length; i++) {
+      const t = pending[i]!;
+      if (item !== undefined && t.barrier !== item) continue;
+      pending.splice(i--, 1);
+      t.settle([]);
+    }
   }
 
   private enqueue(item: ChannelItem): void {
@@ -203,6 +274,7 @@ export class SubpartitionQueue {
           this.credit--;
         }
         this.queue.shift();
+        if (item.kind === 'barrier' && this.timeoutable.length > 0) this.settleTimeoutable(item);
         try {
           if (item.kind === 'endOfPartition') {
             this.reader.deliver(item, () => {

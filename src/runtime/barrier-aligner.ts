@@ -14,7 +14,8 @@
  * them as channel state ({@link BarrierAligner.isPersisting}); once every channel delivered it,
  * the channel state is complete. An aligned barrier with `alignedTimeoutMs` starts aligned and
  * turns unaligned when the timeout (counted from the checkpoint's trigger) passes, at its first
- * barrier or later ({@link BarrierAligner.checkTimeout}): the blocked channels are released.
+ * barrier or later ({@link BarrierAligner.checkTimeout}), or when an unaligned barrier of it
+ * arrives (one that timed out in an upstream output queue): the blocked channels are released.
  */
 import type { CheckpointBarrierEvent } from '../common/stream-element.js';
 
@@ -124,6 +125,10 @@ export class BarrierAligner {
       if (barrier.unaligned === true || timedOut) started = this.startUnaligned();
       else if (barrier.aligned) this.channels.block(channel);
     } else if (!this.arrived[channel]) {
+      // An upstream task's barrier timed out in its output queue and overtook it: the
+      // checkpoint turns unaligned here too, and what that barrier overtook in this channel
+      // belongs to it.
+      if (barrier.unaligned === true && !this.unaligned) started = this.startUnaligned();
       this.arrived[channel] = true;
       if (this.pending.aligned && !this.unaligned) this.channels.block(channel);
     }

@@ -6,7 +6,7 @@
  */
 import type { BuiltJob } from '../common/built-job.js';
 import type { JobVertex } from '../common/job-graph.js';
-import type { ChannelEvent, RecordBatch } from '../common/stream-element.js';
+import type { ChannelEvent, CheckpointBarrierEvent, RecordBatch } from '../common/stream-element.js';
 import type { ResultPartition } from '../network/shuffle-types.js';
 import { createChannelSelector } from './channel-selectors.js';
 import { edgeDisplayName, RecordWriter } from './record-writer.js';
@@ -181,6 +181,16 @@ export class ChainOutputs {
   /** Puts an unaligned barrier ahead of every network output's queued batches; returns them per output and subpartition. */
   broadcastPriorityEvent(event: ChannelEvent): RecordBatch[][][] {
     return this.writers.map((w) => w.partition.broadcastPriorityEvent(event));
+  }
+
+  /** Sends a timeoutable aligned barrier on every network output; resolves with what it overtook per output and subpartition. */
+  broadcastTimeoutableBarrier(barrier: CheckpointBarrierEvent): Promise<RecordBatch[][][]> {
+    return Promise.all(this.writers.map((w) => w.partition.broadcastTimeoutableBarrier(barrier)));
+  }
+
+  /** The aligned timeout of `checkpointId` passed: its barriers still queued in the outputs jump ahead. */
+  alignedBarrierTimeout(checkpointId: number): void {
+    for (const w of this.writers) w.partition.alignedBarrierTimeout(checkpointId);
   }
 }
 

@@ -10,7 +10,7 @@ import type { TaskStateAssignment } from '../checkpoint/task-state-assignment.js
 import { releaseKeyedStateSnapshot, snapshotKeyedState, type KeyedStateSnapshot } from '../state/keyed-state-snapshot.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
 import type { StateSnapshotContext } from '../common/checkpoint-hooks.js';
-import type { ChannelEvent, RecordBatch } from '../common/stream-element.js';
+import type { ChannelEvent, CheckpointBarrierEvent, RecordBatch } from '../common/stream-element.js';
 import type { Logger } from '../core/logger.js';
 import type { BuiltJob } from '../common/built-job.js';
 import type { JobVertex } from '../common/job-graph.js';
@@ -198,6 +198,16 @@ export class OperatorChain {
   /** Puts an unaligned barrier ahead of the queued output; returns what it overtook (per output, per subpartition). */
   broadcastPriorityEvent(event: ChannelEvent): RecordBatch[][][] {
     return this.chainOutputs.broadcastPriorityEvent(event);
+  }
+
+  /** Sends a timeoutable aligned barrier; resolves with what it overtook (per output, per subpartition). */
+  broadcastTimeoutableBarrier(barrier: CheckpointBarrierEvent): Promise<RecordBatch[][][]> {
+    return this.chainOutputs.broadcastTimeoutableBarrier(barrier);
+  }
+
+  /** The aligned timeout of `checkpointId` passed: its barriers still queued in the outputs turn unaligned. */
+  alignedBarrierTimeout(checkpointId: number): void {
+    this.chainOutputs.alignedBarrierTimeout(checkpointId);
   }
 
   /** Tells every operator that checkpoint `checkpointId` completed; resolves when all handled it. */

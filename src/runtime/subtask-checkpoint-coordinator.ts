@@ -14,7 +14,9 @@
  *
  * An unaligned barrier goes out ahead of the records queued in the output subpartitions; those
  * it overtook, and the input records of its {@link PendingChannelState}, are written as the
- * subtask's channel state (held by the head operator) once the last input barrier arrived.
+ * subtask's channel state (held by the head operator) once the last input barrier arrived. A
+ * timeoutable aligned barrier goes out in order and overtakes the output queues only if its
+ * timeout passes first (timeoutable-output-barrier.ts).
  */
 import { access } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
@@ -30,6 +32,7 @@ import { writeKeyedStep } from '../checkpoint/incremental-keyed-state.js';
 import { sharedStateDir } from '../checkpoint/checkpoint-metadata-validation.js';
 import { channelStateFileName, writeChannelStateFile } from '../checkpoint/channel-state-file.js';
 import { PendingChannelState } from './pending-channel-state.js';
+import { isTimeoutable, sendTimeoutableBarrier, type SentTimeoutableBarrier } from './timeoutable-output-barrier.js';
 import type { TaskLocalStateStore } from '../checkpoint/task-local-state-store.js';
 import { releaseKeyedStateSnapshot } from '../state/keyed-state-snapshot.js';
 import { describeError, InternalError } from '../core/errors.js';
@@ -53,6 +56,14 @@ export interface SubtaskIdentity {
   attempt: number;
 }
 
+/** The asynchronous part of one checkpoint. */
+interface InFlightCheckpoint {
+  aborted: boolean;
+  done: Promise<void>;
+  /** Its barrier, while it may still time out in an output queue. */
+  timeoutable?: SentTimeoutableBarrier | undefined;
+}
+
 /** True when some state of the snapshot holds items. */
 function hasItems(s: OperatorStateSnapshot): boolean {
   for (const k in s) if (s[k]!.items.length > 0) return true;
@@ -62,7 +73,7 @@ function hasItems(s: OperatorStateSnapshot): boolean {
 /** Takes the checkpoints of one subtask. */
 export class SubtaskCheckpointCoordinator {
   /** Asynchronous parts still running, by checkpoint id. */
-  private readonly inFlight = new Map<number, { aborted: boolean; done: Promise<void> }>();
+  private readonly inFlight = new Map<number, InFlightCheckpoint>();
 
   constructor(
     private readonly id: SubtaskIdentity,
@@ -91,16 +102,21 @@ export class SubtaskCheckpointCoordinator {
       return;
     }
     let channelState: PendingChannelState | undefined;
+    let timeoutable: SentTimeoutableBarrier | undefined;
     if (barrier.unaligned === true) {
       channelState = inputChannelState ?? new PendingChannelState(checkpointId);
       channelState.addOutputs(this.chain.broadcastPriorityEvent(barrier));
       // A source has no input channels: its channel state is what the barrier overtook.
       if (!inputChannelState) channelState.complete();
+    } else if (isTimeoutable(barrier)) {
+      // Aligned, but it may still overtake the output queues when its timeout passes.
+      timeoutable = sendTimeoutableBarrier(this.chain, barrier);
+      channelState = timeoutable.channelState;
     } else {
       this.chain.broadcastEvent(barrier);
     }
     const syncMs = performance.now() - t0;
-    const entry = { aborted: false, done: Promise.resolve() };
+    const entry: InFlightCheckpoint = { aborted: false, done: Promise.resolve(), timeoutable };
     entry.done = this.asyncPart(barrier, barrier.targetDir, snapshots, alignmentMs, syncMs, entry, endOfInput, channelState).finally(() => {
       if (this.inFlight.get(checkpointId) === entry) this.inFlight.delete(checkpointId);
     });
@@ -114,7 +130,7 @@ export class SubtaskCheckpointCoordinator {
     snapshots: OperatorSnapshot[],
     alignmentMs: number,
     syncMs: number,
-    entry: { aborted: boolean },
+    entry: InFlightCheckpoint,
     endOfInput: boolean,
     channelState: PendingChannelState | undefined,
   ): Promise<void> {
@@ -208,7 +224,10 @@ export class SubtaskCheckpointCoordinator {
   /** The coordinator aborted `checkpointId` (or it was superseded): no ack is sent for it. */
   abort(checkpointId: number): void {
     const entry = this.inFlight.get(checkpointId);
-    if (entry) entry.aborted = true;
+    if (entry) {
+      entry.aborted = true;
+      entry.timeoutable?.cancel(`checkpoint ${checkpointId} was aborted`);
+    }
   }
 
   /** Resolves once every asynchronous part ended (acked, declined or aborted). */

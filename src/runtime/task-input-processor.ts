@@ -22,6 +22,7 @@ import { InternalError } from '../core/errors.js';
 import type { InputChannelState } from '../checkpoint/channel-state-file.js';
 import type { GateItem } from '../network/shuffle-types.js';
 import { PendingChannelState } from './pending-channel-state.js';
+import { gateChannelBlocker } from './gate-channel-blocker.js';
 
 /** A checkpoint to take now, with the channel state it collects when unaligned. */
 export type CheckpointToTake = AlignedCheckpoint & { channelState?: PendingChannelState };
@@ -115,21 +116,7 @@ export class TaskInputProcessor {
       this.bindings.push({ gate: gates[i]!, target, channelOffset: offset, globalOffset });
       globalOffset += gates[i]!.numberOfChannels;
     });
-    const locate = (channel: number): [InputGate, number] => {
-      let b = this.bindings[0]!;
-      for (const x of this.bindings) if (x.globalOffset <= channel && x.gate.numberOfChannels > 0) b = x;
-      return [b.gate, channel - b.globalOffset];
-    };
-    this.aligner = new BarrierAligner(globalOffset, {
-      block: (ch) => {
-        const [gate, c] = locate(ch);
-        gate.blockChannel(c);
-      },
-      unblock: (ch) => {
-        const [gate, c] = locate(ch);
-        gate.unblockChannel(c);
-      },
-    });
+    this.aligner = new BarrierAligner(globalOffset, gateChannelBlocker(this.bindings));
     // Inputs without channels (zero producers) have ended before they began.
     for (const input of this.inputs) if (input.valve.numberOfChannels === 0) this.endInput(input);
   }

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { FrameCodec } from '../../src/network/frame-codec.js';
 import { encodeFrames } from '../../src/network/data-exchange-service.js';
 import { findUnserializable } from '../../src/core/find-unserializable.js';
+import { MAX_NESTING_DEPTH } from '../../src/core/nesting-depth.js';
 import { UnserializableRecordError } from '../../src/network/record-serialization.js';
 import type { ChannelItem, RecordBatch } from '../../src/common/stream-element.js';
 
@@ -61,6 +62,35 @@ describe('FrameCodec and unserialisable records', () => {
     const err = refusal(codec, deep);
     expect(err.message).toMatch(/^nested too deeply to serialise: record(\.next){12}… \(\d+ levels deep\)$/);
     expect(err.message.length).toBeLessThan(200);
+  });
+
+  it('refuses from the nesting bound on, whatever the stack has room for', () => {
+    const codec = new FrameCodec();
+    // `levels` containers below the record: arrays, objects, Maps and Sets alike.
+    const wraps: ((inner: unknown) => unknown)[] = [(v) => [v], (v) => ({ next: v }), (v) => new Map([['k', v]]), (v) => new Set([v])];
+    for (const wrap of wraps) {
+      const nest = (levels: number): unknown => {
+        let v: unknown = [];
+        for (let i = 0; i < levels; i++) v = wrap(v);
+        return v;
+      };
+      // One level short of the bound arrives intact, in a batch with a flat record.
+      const fits = batch({ id: 1 }, nest(MAX_NESTING_DEPTH - 1));
+      expect(codec.decode(codec.encode(fits))).toEqual(fits);
+      // At the bound, and far below where msgpack's recursion could overflow, it is refused.
+      for (const levels of [MAX_NESTING_DEPTH, MAX_NESTING_DEPTH + 1, 600]) {
+        expect(() => codec.encode(batch({ id: 1 }, nest(levels)))).toThrow(/^nested too deeply to serialise: record/);
+      }
+    }
+  });
+
+  it('refuses a 5 000-deep record every time', () => {
+    const codec = new FrameCodec();
+    let deep: unknown = 0;
+    for (let i = 0; i < 5_000; i++) deep = [deep];
+    // Warm the encoder so the JIT keeps its frames small: then the stack has room for 5 000 levels.
+    for (let i = 0; i < 200; i++) codec.encode(batch([[[i]]], { a: { b: [i] } }));
+    for (let i = 0; i < 50; i++) expect(refusal(codec, deep).message).toMatch(/^nested too deeply to serialise: record(\[0\]){12}… \(4999 levels deep\)$/);
   });
 
   it('keeps encoding after a refusal', () => {

@@ -4,8 +4,8 @@
  * once, follows task state updates, and drives the job state machine: all tasks FINISHED →
  * FINISHED; a failure → RESTARTING (restart strategy permitting) or FAILING → FAILED; a cancel
  * → CANCELLING → CANCELED. A lost TaskManager fails the tasks it ran. Slots are released when
- * the job is terminal. Deployment, task cancellation, failover decisions, savepoints and the
- * status history live in their own modules beside this one.
+ * the job is terminal. Deployment, task cancellation, failover decisions, savepoints, the slot
+ * request and the status history live in their own modules beside this one.
  */
 import { describeError, FailedPreconditionError, NotFoundError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -25,6 +25,7 @@ import { deployExecutions, recordHighestAttempt, skipAttempts } from './job-depl
 import { jobCheckpointingParams, type JobMasterParams, type SavepointOptions, type TaskStateUpdate } from './job-master-params.js';
 import { jobInfoOf } from './job-info.js';
 import { JobSavepoints } from './job-savepoints.js';
+import { JobSlots } from './job-slots.js';
 import { effectiveRestartStrategy, RestartStrategy } from './restart-strategy.js';
 import { requiredSlots } from './slot-assignment.js';
 import { cancelExecutions, sendCancel, type TaskCancellationContext } from './task-cancellation.js';
@@ -44,7 +45,7 @@ export class JobMaster {
   private endTime = 0;
   /** Bumped on every (re)scheduling and on cancel, so stale async work is dropped. */
   private epoch = 0;
-  private slotRequest: AbortController | undefined;
+  private readonly slots: JobSlots;
   private readonly timers = new JobTimers();
   /** Failures of this job, newest first (REST `/jobs/:jid/exceptions`). */
   readonly exceptionHistory = new ExceptionHistory();
@@ -66,6 +67,7 @@ export class JobMaster {
     this.jobGraph = params.jobGraph;
     this.bundleHash = params.bundleHash;
     this.graph = new ExecutionGraph(params.jobGraph);
+    this.slots = new JobSlots(params.resourceManager.slotPool, params.jobId, params.config['slot.request.timeout']);
     for (const e of this.graph.executions) e.attempt = params.firstAttempt ?? 0;
     this.log = params.logger.child({ component: 'JobMaster', jobId: params.jobId });
     this.failover = new JobFailover(new RestartStrategy(effectiveRestartStrategy(params.jobGraph.settings)), this.log);
@@ -254,7 +256,7 @@ export class JobMaster {
   suspend(): void {
     if (isTerminalJobStatus(this.jobStatus) || this.jobStatus === 'SUSPENDED') return;
     this.epoch++;
-    this.slotRequest?.abort(new FailedPreconditionError('the JobManager is shutting down'));
+    this.slots.abort(new FailedPreconditionError('the JobManager is shutting down'));
     this.timers.clear();
     void this.checkpointing.jobEnded('SUSPENDED');
     this.setStatus('SUSPENDED');
@@ -268,22 +270,18 @@ export class JobMaster {
       if (epoch !== this.epoch || this.jobStatus !== 'RUNNING') return;
     }
     for (const e of this.graph.executions) e.state = 'SCHEDULED';
-    const controller = new AbortController();
-    this.slotRequest = controller;
     let slots;
     try {
-      slots = await this.params.resourceManager.slotPool.requestSlots(this.jobId, needed, this.params.config['slot.request.timeout'], controller.signal);
+      slots = await this.slots.acquire(needed);
     } catch (err) {
       if (epoch !== this.epoch) return;
       this.recordException(describeError(err));
       this.handleFailure(describeError(err));
       this.checkSettled();
       return;
-    } finally {
-      if (this.slotRequest === controller) this.slotRequest = undefined;
     }
     if (epoch !== this.epoch || this.jobStatus !== 'RUNNING') {
-      this.params.resourceManager.slotPool.releaseSlots(this.jobId);
+      this.slots.release();
       return;
     }
     for (const e of this.graph.executions) {
@@ -329,7 +327,7 @@ export class JobMaster {
 
   /** Cancels every unfinished task: undeployed ones at once, deployed ones via their TaskManager. */
   private cancelAllTasks(): void {
-    this.slotRequest?.abort(new FailedPreconditionError(`job ${this.jobId} is ${this.jobStatus}`));
+    this.slots.abort(new FailedPreconditionError(`job ${this.jobId} is ${this.jobStatus}`));
     const epoch = this.epoch;
     cancelExecutions(this.cancellation, this.graph.executions, () => epoch === this.epoch);
   }
@@ -340,7 +338,7 @@ export class JobMaster {
     if (this.jobStatus === 'RESTARTING') {
       const delay = this.failover.scheduleRestart();
       if (delay === undefined) return;
-      this.params.resourceManager.slotPool.releaseSlots(this.jobId);
+      this.slots.release();
       this.timers.clear();
       this.timers.add(() => this.restart(), delay);
       return;
@@ -356,7 +354,7 @@ export class JobMaster {
     }
     this.epoch++;
     this.timers.clear();
-    this.params.resourceManager.slotPool.releaseSlots(this.jobId);
+    this.slots.release();
     this.endTime = Date.now();
     this.checkpointing.jobEnded(next).catch((err: unknown) => this.log.warn({ err: describeError(err) }, 'could not clean up checkpoints'));
     this.setStatus(next);
