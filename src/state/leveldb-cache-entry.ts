@@ -5,7 +5,6 @@
  */
 import type { StateNamespace } from './keyed-state-backend.js';
 import type { KeyTable } from './leveldb-key-table.js';
-import type { UnwrittenCapture } from './leveldb-unwritten-capture.js';
 
 /** Approximate heap cost of one cached entry beyond its key and value (object, Map slot, list links). */
 export const ENTRY_OVERHEAD = 200;
@@ -29,8 +28,6 @@ export class CacheEntry {
   /** Sequence number of the last batch the entry was written in (0: none). */
   batch = 0;
   size = 0;
-  /** A checkpoint's capture that still has to serialise this entry's value before it changes. */
-  capture: UnwrittenCapture | undefined = undefined;
   /**
    * False while neither LevelDB (as of the batches handed over) nor the last snapshot holds a
    * value for the key: a removal then needs no deletion record, and the entry turns clean instead
@@ -41,7 +38,7 @@ export class CacheEntry {
   queued = false;
   /** The cache's snapshot epoch when the value last changed (incremental checkpoints' deltas). */
   changed = 0;
-  /** The epoch of the last delta capture that serialised this entry (see leveldb-changed-entries.ts). */
+  /** The latest capture's epoch when this entry was last serialised into the open captures (see leveldb-changed-entries.ts). */
   saved = 0;
   /** True while in the cache's admission window (a new key not used again yet), else in its main list. */
   inWindow = false;

@@ -43,6 +43,14 @@ export class DirtyQueue {
     return undefined;
   }
 
+  /**
+   * A copy of the slots, in no particular order, undefined where free: every dirty entry is in
+   * it (with clean ones not dropped yet). Copies pointers only, no entry is read.
+   */
+  slots(): (CacheEntry | undefined)[] {
+    return this.ring.slice();
+  }
+
   /** The entries that are dirty now, oldest first (a copy). */
   dirtyEntries(): CacheEntry[] {
     const out: CacheEntry[] = [];

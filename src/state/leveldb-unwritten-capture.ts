@@ -6,12 +6,12 @@
  * LevelDB) or when the asynchronous part gets to it, whichever comes first; so the capture holds
  * each value as it was at the barrier, and the task pauses there for no serialisation.
  *
- * Two ways to know which entries a capture still owes:
- * - a full capture (every dirty entry) marks each one (`capture`), a pass over them at the barrier;
- * - a delta capture (entries changed since the previous snapshot point, incremental checkpoints)
- *   marks none: it takes over the cache's list of entries changed in its epoch, and an entry is
- *   owed while it is dirty, last changed in that epoch, and not serialised for it (`saved`), so
- *   the barrier costs nothing per entry.
+ * No entry is marked at the barrier (a pass over every changed entry there cost as much as
+ * serialising them): capture `c` is the cache's snapshot epoch `c`, and an entry is owed while it
+ * is dirty, was last changed in epoch `c` (a delta: incremental checkpoints) or in any epoch up to
+ * `c` (a full capture), and no capture serialised it since (`saved` < `c`). The capture keeps an
+ * array of candidates to drain: the cache's list of the entries changed in its epoch (a delta), or
+ * a copy of the dirty queue's slots (full).
  */
 import type { KeyWriter } from './key-codec.js';
 import type { StateNamespace } from './keyed-state-backend.js';
@@ -29,10 +29,14 @@ export interface CapturableEntry {
   readonly dirty: boolean;
   /** The cache's epoch when the value last changed. */
   readonly changed: number;
-  /** The full capture that still has to serialise this entry's value. */
-  capture: UnwrittenCapture | undefined;
-  /** The epoch of the last delta capture that serialised this entry. */
+  /** The epoch of the latest capture when the entry was last serialised into the open captures. */
   saved: number;
+}
+
+/** The open captures of one cache, which serialise an entry into every one that owes it. */
+export interface CaptureSettler {
+  /** Serialises `e` into every open capture that owes it (see {@link UnwrittenCapture.owes}). */
+  settleNow(e: CapturableEntry): void;
 }
 
 /** A pending timer write: the timer's key, put or delete. */
@@ -45,46 +49,42 @@ export interface CapturedTimerOp {
 export class UnwrittenCapture {
   private readonly encoder = new NativeRecordEncoder();
   private entries: (CapturableEntry | undefined)[] = [];
-  /** Captured entries: the first `count` of `entries` (a delta's array may be longer). */
+  /** Candidates: the first `count` of `entries` (the array may be longer; undefined slots are skipped). */
   private count = 0;
   private next = 0;
   private open = true;
-  private timerRecords = 0;
+  /** Records encoded so far: entries and timer writes. */
+  private encoded = 0;
 
   /**
    * @param w key scratch space shared with the cache (used synchronously only)
-   * @param epoch for a delta capture, the epoch whose changed entries it holds
-   * @param onClose told once the capture is finished or discarded, with its array of entries
-   *   (a delta capture's array is the cache's to reuse)
+   * @param epoch the snapshot epoch this capture ends
+   * @param full every dirty entry changed up to `epoch`, else only those changed in it
+   * @param settler the cache's open captures (an entry is serialised into all that owe it at once)
+   * @param onClose told once the capture is finished or discarded, with its array of candidates
    */
   constructor(
     private readonly w: KeyWriter,
-    readonly epoch?: number,
-    private readonly onClose?: (capture: UnwrittenCapture, entries: (CapturableEntry | undefined)[], count: number) => void,
+    readonly epoch: number,
+    readonly full: boolean,
+    private readonly settler: CaptureSettler,
+    private readonly onClose: (capture: UnwrittenCapture, entries: (CapturableEntry | undefined)[], count: number) => void,
   ) {}
 
-  /** Records captured: entries plus timer writes. */
-  get records(): number {
-    return this.count + this.timerRecords;
-  }
-
-  /** Captures every entry of `entries` (the array is kept). */
-  addAll(entries: CapturableEntry[]): void {
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!;
-      // Still owed to an older capture (checkpoints overlap): that one gets it now.
-      if (e.capture !== undefined) e.capture.release(e);
-      e.capture = this;
-    }
-    if (this.count === 0) this.entries = entries;
-    else for (const e of entries) this.entries.push(e);
-    this.count = this.entries.length;
-  }
-
   /**
-   * Takes over the first `count` of `entries`, those changed in this delta capture's epoch (the
-   * array is kept; entries clean or changed again by the time they are drained are skipped there).
+   * Records the capture holds: entries and timer writes encoded so far, plus the candidates still
+   * owed (a pass over them: for tests and diagnostics, not for the hot path).
    */
+  get records(): number {
+    let owed = 0;
+    for (let i = this.next; i < this.count; i++) {
+      const e = this.entries[i];
+      if (e !== undefined && this.owes(e)) owed++;
+    }
+    return this.encoded + owed;
+  }
+
+  /** Takes the first `count` of `entries` as the candidates to drain (the array is kept). */
   adopt(entries: (CapturableEntry | undefined)[], count: number): void {
     this.entries = entries;
     this.count = count;
@@ -95,58 +95,41 @@ export class UnwrittenCapture {
     for (const op of ops) {
       if (op.put) this.encoder.put(op.key, op.key.length, TIMER_VALUE);
       else this.encoder.delete(op.key, op.key.length);
-      this.timerRecords++;
+      this.encoded++;
     }
   }
 
-  /** Serialises `e`'s value (as captured: it has not changed since) and lets go of it. */
-  release(e: CapturableEntry): void {
-    e.capture = undefined;
-    this.serialise(e);
-  }
-
-  /** As {@link release}, for an entry a delta capture owes (see {@link owes}). */
-  releaseChanged(e: CapturableEntry): void {
-    e.saved = this.epoch!;
-    this.serialise(e);
-  }
-
-  /** True when this delta capture still has to serialise `e`. */
+  /** True when this capture still has to serialise `e` (its value is still the one at the barrier). */
   owes(e: CapturableEntry): boolean {
-    return e.dirty && e.changed === this.epoch && e.saved !== this.epoch;
+    return this.open && e.dirty && e.saved < this.epoch && (this.full ? e.changed <= this.epoch : e.changed === this.epoch);
   }
 
-  private serialise(e: CapturableEntry): void {
-    if (!this.open) return;
+  /** Serialises `e`'s value (the caller checked {@link owes}). */
+  serialise(e: CapturableEntry): void {
     const w = this.w.reset();
     writeEntryKey(w, e);
     const n = scalarLength(e.value);
     if (e.value === undefined) this.encoder.delete(w.buf, w.pos);
     else if (n >= 0) this.encoder.putScalar(w.buf, w.pos, e.value, n);
     else this.encoder.put(w.buf, w.pos, serializeValue(e.value));
+    this.encoded++;
   }
 
-  /** True once every captured entry is serialised. */
+  /** True once every candidate is serialised or skipped. */
   get drained(): boolean {
     return this.next >= this.count;
   }
 
   /**
-   * Serialises up to `max` more captured entries (those not released already) and returns the
-   * encoded chunks that are full; the asynchronous part calls it between turns of the event loop.
+   * Serialises up to `max` more candidates (those still owed) and returns the encoded chunks that
+   * are full; the asynchronous part calls it between turns of the event loop.
    */
   drain(max: number): Buffer[] {
     const end = Math.min(this.count, this.next + max);
-    if (this.epoch === undefined) {
-      for (let i = this.next; i < end; i++) {
-        const e = this.entries[i]!;
-        if (e.capture === this) this.release(e);
-      }
-    } else {
-      for (let i = this.next; i < end; i++) {
-        const e = this.entries[i]!;
-        if (this.owes(e)) this.releaseChanged(e);
-      }
+    const entries = this.entries;
+    for (let i = this.next; i < end; i++) {
+      const e = entries[i];
+      if (e !== undefined && this.owes(e)) this.settler.settleNow(e);
     }
     this.next = end;
     return this.encoder.takeChunks();
@@ -159,15 +142,9 @@ export class UnwrittenCapture {
     return [...chunks, ...this.encoder.finish()];
   }
 
-  /** Drops the capture (checkpoint aborted): captured entries are let go unserialised. */
+  /** Drops the capture (checkpoint aborted): it owes nothing any more. */
   discard(): void {
     if (!this.open) return;
-    if (this.epoch === undefined) {
-      for (let i = this.next; i < this.count; i++) {
-        const e = this.entries[i]!;
-        if (e.capture === this) e.capture = undefined;
-      }
-    }
     this.close();
     this.encoder.finish();
   }
@@ -177,6 +154,6 @@ export class UnwrittenCapture {
     const { entries, count } = this;
     this.entries = [];
     this.count = 0;
-    this.onClose?.(this, entries, count);
+    this.onClose(this, entries, count);
   }
 }

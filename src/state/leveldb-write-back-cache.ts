@@ -221,7 +221,7 @@ export class LevelDbWriteBackCache {
    * far, this is the state now (every entry and timer belongs to the backend's key groups).
    */
   captureUnwritten(delta = false): UnwrittenCapture {
-    return this.epochs.capture(this.w, delta, () => this.dirty.dirtyEntries(), this.timerOps.values());
+    return this.epochs.capture(this.w, delta, () => this.dirty.slots(), this.timerOps.values());
   }
 
   /** Drops every cached entry (after {@link flush}; restore wrote around the cache). */
