@@ -78,6 +78,7 @@ export class MemoryKeyedStateSnapshot implements ReleasableEntries {
     let n = 0;
     const lo = Math.max(this.range.start, keyGroupRange.start);
     const hi = Math.min(this.range.end, keyGroupRange.end);
+    this.checkRunning(versions);
     for (let keyGroup = lo; keyGroup <= hi; keyGroup++) {
       const slot = keyGroup - keyGroupRange.start;
       for (const [stateName, t] of tables) {
