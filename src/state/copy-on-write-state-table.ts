@@ -54,6 +54,7 @@ export class CopyOnWriteStateTable {
     return copy;
   }
 
+  /** Stores `value` for (key, namespace); a shared entry is replaced by its copy first. */
   put(slot: number, keyId: unknown, key: unknown, namespace: StateNamespace, value: unknown): void {
     let keys = this.groups[slot];
     if (keys === undefined) this.groups[slot] = keys = new Map();
@@ -67,6 +68,7 @@ export class CopyOnWriteStateTable {
     keys.set(keyId, { key, byNamespace, version: this.versions.current, origin: undefined });
   }
 
+  /** Removes the value of (key, namespace) (no-op when absent). */
   remove(slot: number, keyId: unknown, namespace: StateNamespace): void {
     const keys = this.groups[slot];
     const e = keys?.get(keyId);
