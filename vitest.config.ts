@@ -13,7 +13,7 @@ const shared = {
 const ISOLATED_UNIT_TESTS = ['test/unit/job-builder-guard.test.ts'];
 
 /** Unit tests that measure event-loop stalls: alone, in a fresh process, so no other test's work or garbage stalls them. */
-const TIMING_UNIT_TESTS = ['test/unit/state-restore-event-loop.test.ts', 'test/unit/runtime-timers-slicing.test.ts'];
+const TIMING_UNIT_TESTS = ['test/unit/state-restore-event-loop.test.ts', 'test/unit/runtime-timers-slicing.test.ts', 'test/unit/state-memory-snapshot-event-loop.test.ts'];
 
 /**
  * Process tests that assert how quickly something happens (a failure noticed within a second,

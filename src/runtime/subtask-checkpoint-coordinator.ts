@@ -206,6 +206,8 @@ export class SubtaskCheckpointCoordinator {
       if (!entry.aborted) this.decline(checkpointId, `writing the state files failed: ${describeError(err)}`);
     } finally {
       for (const s of snapshots.slice(unreleased)) if (s.keyed) releaseKeyedStateSnapshot(s.keyed);
+      // A canonical snapshot whose writer failed before reading it would otherwise keep running.
+      for (const s of snapshots.slice(0, unreleased)) if (s.keyed?.format === 'canonical') releaseKeyedStateSnapshot(s.keyed);
     }
   }
 

@@ -11,6 +11,7 @@ import type { KeyGroupRange } from './key-groups.js';
 import type { KeyedStateBackend, KeyedStateEntry } from './keyed-state-backend.js';
 import { LevelDbKeyedStateBackend } from './leveldb-keyed-state-backend.js';
 import type { LevelDbNativeSnapshot } from './leveldb-native-snapshot.js';
+import { releaseSnapshotEntries } from './memory-keyed-state-snapshot.js';
 import type { ChainFile, ChainStep } from './snapshot-chain.js';
 import { StateBackendError } from './state-errors.js';
 
@@ -47,10 +48,12 @@ export async function snapshotKeyedState(backend: KeyedStateBackend, savepoint: 
 /**
  * Frees a snapshot that will not be written (checkpoint aborted or failed first): a native
  * snapshot's LevelDB iterator pins old data until closed, and its capture of unwritten entries
- * would otherwise still serialise them when they are next used.
+ * would otherwise still serialise them when they are next used. A memory backend's snapshot
+ * makes the task copy what it shares until it ends (idempotent: a snapshot read to the end has
+ * ended already).
  */
 export function releaseKeyedStateSnapshot(snapshot: KeyedStateSnapshot): void {
-  if (snapshot.format !== 'leveldb-native') return;
+  if (snapshot.format === 'canonical') return releaseSnapshotEntries(snapshot.entries);
   snapshot.step?.failed(new StateBackendError('the snapshot was released unwritten'));
   snapshot.native.unwritten.discard();
   snapshot.native.iterator.then((it) => it.close()).catch(() => undefined);

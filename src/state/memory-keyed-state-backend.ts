@@ -1,9 +1,9 @@
 /**
- * Keyed state in memory: per state name, one table per owned key group mapping keys to their
- * namespaces and values; timers per domain and key group. Reads and writes are Map lookups;
- * nothing is copied, except by snapshots, which deep-copy the values they take (keeping their
- * classes) so that later in-place changes (ListState.add pushes onto the stored array) do not
- * leak into them.
+ * Keyed state in memory (Flink's HashMapStateBackend): per state name, a copy-on-write table of
+ * keys per owned key group ({@link CopyOnWriteStateTable}); timers per domain and key group
+ * ({@link CopyOnWriteTimerTable}). Reads and writes are Map lookups and hand out the stored
+ * objects. Snapshots are asynchronous: taking one only fixes a version; its entries are read
+ * while the task goes on, and copy-on-write keeps what it shares as it was at the snapshot point.
  */
 import { FailedPreconditionError } from '../core/errors.js';
 import { TypeRegistry } from '../core/type-registry.js';
@@ -17,26 +17,15 @@ import {
   type KeyedStateEntry,
   type KeyedStateKind,
   type StateNamespace,
-  type TimeDomain,
   type TimerEntry,
-  timerId,
 } from './keyed-state-backend.js';
 import { EventLoopSlices, ITEMS_PER_CLOCK_LOOK } from './event-loop-slices.js';
 import { checkStateRegistration } from './state-registration.js';
-import { cloneStateValue, resolveTypedValues } from './typed-values.js';
-
-/** Entries of one key in one state. */
-interface KeyEntry {
-  key: unknown;
-  byNamespace: Map<StateNamespace, unknown>;
-}
-
-/** One state: a table of keys per key group (index = keyGroup - range.start). */
-interface StateTable {
-  /** Undefined while known only from a restored snapshot, until the operator registers it. */
-  kind: KeyedStateKind | undefined;
-  groups: (Map<unknown, KeyEntry> | undefined)[];
-}
+import { resolveTypedValues } from './typed-values.js';
+import { CopyOnWriteStateTable } from './copy-on-write-state-table.js';
+import { CopyOnWriteTimerTable } from './copy-on-write-timer-table.js';
+import { SnapshotVersions } from './copy-on-write-versions.js';
+import { MemoryKeyedStateSnapshot } from './memory-keyed-state-snapshot.js';
 
 /** Options of a {@link MemoryKeyedStateBackend}. */
 export interface MemoryKeyedStateBackendOptions {
@@ -53,12 +42,13 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
   readonly maxParallelism: number;
   readonly keyGroupRange: KeyGroupRange;
   private readonly operatorName: string;
-  private readonly tables = new Map<string, StateTable>();
+  private readonly tables = new Map<string, CopyOnWriteStateTable>();
+  /** The version counter and running snapshots shared by the tables and the timers. */
+  private readonly versions = new SnapshotVersions();
   readonly types: TypeRegistry;
   /** Restored values still holding instances whose class is not named yet. */
   private unresolved: unknown[] = [];
-  /** Per domain, per key group slot: timer id → timer. */
-  private readonly timerTables: Record<TimeDomain, (Map<string, TimerEntry> | undefined)[]>;
+  private readonly timerTable: CopyOnWriteTimerTable;
   private currentKey: unknown = undefined;
   private currentKeyId: unknown = undefined;
   private currentKeyGroup = -1;
@@ -70,7 +60,7 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
     this.keyGroupRange = options.keyGroupRange;
     this.operatorName = options.operatorName;
     this.types = new TypeRegistry(options.types);
-    this.timerTables = { EVENT_TIME: this.newGroups(), PROCESSING_TIME: this.newGroups() };
+    this.timerTable = new CopyOnWriteTimerTable(this.slots, this.versions);
   }
 
   registerTypes(classes: readonly object[]): void {
@@ -78,8 +68,9 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
     if (classes.length > 0 && this.unresolved.length > 0) this.unresolved = this.unresolved.filter((v) => resolveTypedValues(v, this.types));
   }
 
-  private newGroups<T>(): (T | undefined)[] {
-    return new Array<T | undefined>(this.keyGroupRange.end - this.keyGroupRange.start + 1).fill(undefined);
+  /** Number of key group slots. */
+  private get slots(): number {
+    return this.keyGroupRange.end - this.keyGroupRange.start + 1;
   }
 
   setCurrentKey(key: unknown): void {
@@ -118,10 +109,10 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
     const existing = this.tables.get(name);
     checkStateRegistration(this.operatorName, name, kind, existing?.kind);
     if (existing) existing.kind = kind;
-    else this.tables.set(name, { kind, groups: this.newGroups() });
+    else this.tables.set(name, new CopyOnWriteStateTable(kind, this.slots, this.versions));
   }
 
-  private table(name: string): StateTable {
+  private table(name: string): CopyOnWriteStateTable {
     const t = this.tables.get(name);
     if (!t) throw new FailedPreconditionError(`${this.operatorName}: state "${name}" is not registered`);
     return t;
@@ -133,41 +124,25 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
 
   get(name: string, namespace: StateNamespace): unknown {
     this.requireKey();
-    return this.table(name).groups[this.currentSlot]?.get(this.currentKeyId)?.byNamespace.get(namespace);
+    return this.table(name).get(this.currentSlot, this.currentKeyId, namespace);
   }
 
   put(name: string, namespace: StateNamespace, value: unknown): void {
     this.requireKey();
-    this.store(this.table(name), this.currentSlot, this.currentKeyId, this.currentKey, namespace, value);
-  }
-
-  private store(t: StateTable, slot: number, keyId: unknown, key: unknown, namespace: StateNamespace, value: unknown): void {
-    let keys = t.groups[slot];
-    if (!keys) t.groups[slot] = keys = new Map();
-    let entry = keys.get(keyId);
-    if (!entry) keys.set(keyId, (entry = { key, byNamespace: new Map() }));
-    entry.byNamespace.set(namespace, value);
+    this.table(name).put(this.currentSlot, this.currentKeyId, this.currentKey, namespace, value);
   }
 
   remove(name: string, namespace: StateNamespace): void {
     this.requireKey();
-    const keys = this.table(name).groups[this.currentSlot];
-    const entry = keys?.get(this.currentKeyId);
-    if (!entry) return;
-    entry.byNamespace.delete(namespace);
-    if (entry.byNamespace.size === 0) keys!.delete(this.currentKeyId);
+    this.table(name).remove(this.currentSlot, this.currentKeyId, namespace);
   }
 
   putTimer(timer: TimerEntry): void {
-    const groups = this.timerTables[timer.domain];
-    const slot = this.slotOf(timer.keyGroup);
-    let m = groups[slot];
-    if (!m) groups[slot] = m = new Map();
-    m.set(timerId(timer), { ...timer });
+    this.timerTable.put(timer, this.slotOf(timer.keyGroup));
   }
 
   deleteTimer(timer: TimerEntry): void {
-    this.timerTables[timer.domain][this.slotOf(timer.keyGroup)]?.delete(timerId(timer));
+    this.timerTable.delete(timer, this.slotOf(timer.keyGroup));
   }
 
   private slotOf(keyGroup: number): number {
@@ -179,60 +154,46 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
   }
 
   async *timers(): AsyncIterable<TimerEntry> {
-    const all: TimerEntry[] = [];
-    for (const groups of Object.values(this.timerTables)) for (const m of groups) if (m) for (const t of m.values()) all.push(t);
-    yield* all;
+    yield* [...this.timerTable.live()];
   }
 
   async *keys(name: string): AsyncIterable<unknown> {
     const t = this.tables.get(name);
     if (!t) return;
-    const out: unknown[] = [];
-    for (const keys of t.groups) if (keys) for (const entry of keys.values()) out.push(entry.key);
-    yield* out;
+    yield* [...t.liveKeys()];
   }
 
   async *entriesOfKeyGroup(keyGroup: number): AsyncIterable<KeyedStateEntry> {
-    yield* this.collect(keyGroup, keyGroup, false);
-  }
-
-  /** Entries of key groups [from, to], values deep-copied when `copy`. */
-  private collect(from: number, to: number, copy: boolean): KeyedStateEntry[] {
+    if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) return;
+    // The live entries, collected at once (the caller may change state while it reads them).
+    const slot = keyGroup - this.keyGroupRange.start;
     const out: KeyedStateEntry[] = [];
-    const lo = Math.max(from, this.keyGroupRange.start);
-    const hi = Math.min(to, this.keyGroupRange.end);
-    for (let keyGroup = lo; keyGroup <= hi; keyGroup++) {
-      const slot = keyGroup - this.keyGroupRange.start;
-      for (const [stateName, t] of this.tables) {
-        const keys = t.groups[slot];
-        if (!keys) continue;
-        for (const entry of keys.values()) {
-          for (const [namespace, value] of entry.byNamespace) {
-            out.push({ keyGroup, stateName, key: copy ? cloneStateValue(entry.key) : entry.key, namespace, value: copy ? cloneStateValue(value) : value });
-          }
-        }
-      }
-      for (const domain of ['EVENT_TIME', 'PROCESSING_TIME'] as const) {
-        const timers = this.timerTables[domain][slot];
-        if (!timers) continue;
-        for (const t of timers.values()) {
-          out.push({ keyGroup, stateName: TIMER_STATE_NAMES[domain], key: t.key, namespace: t.namespace, value: t.timestamp });
-        }
-      }
+    for (const [stateName, t] of this.tables) {
+      const keys = t.groups[slot];
+      if (keys) for (const e of keys.values()) for (const [namespace, value] of e.byNamespace) out.push({ keyGroup, stateName, key: e.key, namespace, value });
     }
-    return out;
+    for (const domain of ['EVENT_TIME', 'PROCESSING_TIME'] as const) {
+      const cells = this.timerTable.groups[domain][slot];
+      if (cells) for (const c of cells.values()) if (!c.removed) out.push({ keyGroup, stateName: TIMER_STATE_NAMES[domain], key: c.key, namespace: c.namespace, value: c.timestamp });
+    }
+    yield* out;
   }
 
   flush(): Promise<void> {
     return Promise.resolve();
   }
 
+  /** Number of snapshots running (taken, neither read to the end nor released). */
+  get runningSnapshots(): number {
+    return this.versions.runningCount;
+  }
+
+  /**
+   * The snapshot point is only a version: O(1), nothing copied. The entries are read while the
+   * returned iterable is consumed; copy-on-write keeps them as they are now.
+   */
   async snapshotKeyGroups(range: KeyGroupRange = this.keyGroupRange): Promise<AsyncIterable<KeyedStateEntry>> {
-    // Copied now, synchronously: that is the consistent point of the snapshot.
-    const entries = this.collect(range.start, range.end, true);
-    return (async function* () {
-      yield* entries;
-    })();
+    return new MemoryKeyedStateSnapshot({ tables: this.tables, timers: this.timerTable, versions: this.versions, keyGroupRange: this.keyGroupRange }, range);
   }
 
   async restore(entries: Iterable<KeyedStateEntry> | AsyncIterable<KeyedStateEntry>): Promise<void> {
@@ -249,15 +210,16 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
       }
       if (isReservedStateName(e.stateName)) continue;
       let t = this.tables.get(e.stateName);
-      if (!t) this.tables.set(e.stateName, (t = { kind: undefined, groups: this.newGroups() }));
+      if (!t) this.tables.set(e.stateName, (t = new CopyOnWriteStateTable(undefined, this.slots, this.versions)));
       // Decoded before the job's classes were known here: resolved now, or once a descriptor names them.
       if (resolveTypedValues(e.value, this.types)) this.unresolved.push(e.value);
-      this.store(t, e.keyGroup - this.keyGroupRange.start, keyIdentity(e.key), e.key, e.namespace, e.value);
+      t.put(e.keyGroup - this.keyGroupRange.start, keyIdentity(e.key), e.key, e.namespace, e.value);
     }
   }
 
   async dispose(): Promise<void> {
+    this.versions.releaseAll();
     this.tables.clear();
-    for (const groups of Object.values(this.timerTables)) groups.fill(undefined);
+    this.timerTable.clear();
   }
 }

@@ -1,0 +1,123 @@
+/**
+ * A snapshot of the memory backend (Flink's `CopyOnWriteStateMapSnapshot`): taking it fixes a
+ * version ({@link SnapshotVersions.begin}), nothing else; its entries are read when it is
+ * consumed, in event-loop slices so that the task keeps processing records meanwhile. For each
+ * key it emits the entry the snapshot version sees; copy-on-write keeps those unchanged while the
+ * snapshot runs. The values handed out are the stored objects themselves (their classes kept):
+ * the task never changes an object a running snapshot shares.
+ *
+ * A snapshot ends when consumed to the end, when its consumer stops early, when released
+ * ({@link releaseSnapshotEntries}, an aborted checkpoint) or, as a last resort, when it is
+ * garbage-collected unconsumed: a running snapshot makes the task copy what it shares.
+ */
+import type { KeyGroupRange } from './key-groups.js';
+import { TIMER_STATE_NAMES, type KeyedStateEntry } from './keyed-state-backend.js';
+import type { CopyOnWriteStateTable } from './copy-on-write-state-table.js';
+import type { CopyOnWriteTimerTable } from './copy-on-write-timer-table.js';
+import { visibleAt, type SnapshotVersions } from './copy-on-write-versions.js';
+import { EventLoopSlices, ITEMS_PER_CLOCK_LOOK } from './event-loop-slices.js';
+import { StateBackendError } from './state-errors.js';
+
+/** Ends a snapshot nobody holds any more (never consumed, never released). */
+const abandoned = new FinalizationRegistry<{ versions: SnapshotVersions; version: number }>(({ versions, version }) => versions.release(version));
+
+/** What a memory snapshot reads: the backend's tables, timers and versions. */
+export interface MemoryStateSource {
+  readonly tables: ReadonlyMap<string, CopyOnWriteStateTable>;
+  readonly timers: CopyOnWriteTimerTable;
+  readonly versions: SnapshotVersions;
+  /** The backend's key group range (slot = key group - start). */
+  readonly keyGroupRange: KeyGroupRange;
+}
+
+/** Canonical snapshot entries that can be released unconsumed. */
+export interface ReleasableEntries extends AsyncIterable<KeyedStateEntry> {
+  /** Ends the snapshot (idempotent): consuming it afterwards fails. */
+  release(): void;
+}
+
+/** Releases `entries` when they are a releasable snapshot (no-op otherwise). */
+export function releaseSnapshotEntries(entries: AsyncIterable<KeyedStateEntry>): void {
+  const r = entries as Partial<ReleasableEntries>;
+  if (typeof r.release === 'function') r.release();
+}
+
+/** The entries of key groups [from, to] of a memory backend at one version, read lazily, once. */
+export class MemoryKeyedStateSnapshot implements ReleasableEntries {
+  /** The snapshot point. */
+  readonly version: number;
+  private consumed = false;
+
+  constructor(
+    private readonly source: MemoryStateSource,
+    private readonly range: KeyGroupRange,
+  ) {
+    this.version = source.versions.begin();
+    abandoned.register(this, { versions: source.versions, version: this.version }, this);
+  }
+
+  release(): void {
+    abandoned.unregister(this);
+    this.source.versions.release(this.version);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<KeyedStateEntry> {
+    if (this.consumed) throw new StateBackendError('a memory state snapshot can be read only once');
+    this.consumed = true;
+    try {
+      yield* this.entries();
+    } finally {
+      this.release();
+    }
+  }
+
+  private async *entries(): AsyncGenerator<KeyedStateEntry> {
+    const { tables, timers, versions, keyGroupRange } = this.source;
+    const version = this.version;
+    const slices = new EventLoopSlices();
+    let n = 0;
+    const lo = Math.max(this.range.start, keyGroupRange.start);
+    const hi = Math.min(this.range.end, keyGroupRange.end);
+    this.checkRunning(versions);
+    for (let keyGroup = lo; keyGroup <= hi; keyGroup++) {
+      const slot = keyGroup - keyGroupRange.start;
+      for (const [stateName, t] of tables) {
+        const keys = t.groups[slot];
+        if (!keys) continue;
+        // Live Map iteration: keys added later are visited but see nothing; keys a snapshot sees stay.
+        for (const head of keys.values()) {
+          if (++n % ITEMS_PER_CLOCK_LOOK === 0) {
+            await slices.maybeNext();
+            this.checkRunning(versions);
+          }
+          const e = visibleAt(head, version);
+          if (e === undefined) continue;
+          for (const [namespace, value] of e.byNamespace) {
+            yield { keyGroup, stateName, key: e.key, namespace, value };
+            this.checkRunning(versions);
+          }
+        }
+      }
+      for (const domain of ['EVENT_TIME', 'PROCESSING_TIME'] as const) {
+        const cells = timers.groups[domain][slot];
+        if (!cells) continue;
+        for (const head of cells.values()) {
+          if (++n % ITEMS_PER_CLOCK_LOOK === 0) {
+            await slices.maybeNext();
+            this.checkRunning(versions);
+          }
+          const c = visibleAt(head, version);
+          if (c === undefined || c.removed) continue;
+          yield { keyGroup, stateName: TIMER_STATE_NAMES[domain], key: c.key, namespace: c.namespace, value: c.timestamp };
+          this.checkRunning(versions);
+        }
+      }
+    }
+    this.checkRunning(versions);
+  }
+
+  /** A released snapshot must not end as if complete: its entries may no longer be kept. */
+  private checkRunning(versions: SnapshotVersions): void {
+    if (!versions.isRunning(this.version)) throw new StateBackendError('the memory state snapshot was released before it was read to the end');
+  }
+}
