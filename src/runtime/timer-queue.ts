@@ -27,6 +27,12 @@ import { TimerIndex } from './timer-index.js';
 /** Timers fired between two looks at the clock; also the least a run fires, so it progresses. */
 const FIRE_CLOCK_CHECK = 32;
 
+/**
+ * Far timers remembered per timer of the bound, per generation: a timer each record registers
+ * again (a window's end timer) is written once while it stays in the set, not once per record.
+ */
+const RECENT_PER_BOUND = 2;
+
 /** A write past the horizon made while a load runs, replayed over the loaded chunk. */
 interface LoadOp {
   readonly put: boolean;
@@ -40,7 +46,7 @@ export class TimerQueue {
   /** Bounded: memory holds exactly the live timers ordered before it; undefined: memory holds all. */
   private horizon: string | undefined = undefined;
   private horizonTs = Number.POSITIVE_INFINITY;
-  /** Far timers registered since the horizon last moved up (two generations, each up to `bound`). */
+  /** Far timers registered since the horizon last moved up (two generations, each up to {@link RECENT_PER_BOUND} × `bound`). */
   private recent = new TimerIndex();
   private older = new TimerIndex();
   private loading: Promise<void> | undefined = undefined;
@@ -86,7 +92,7 @@ export class TimerQueue {
     if (order !== undefined && order < this.horizon) return this.add(keyId, key, keyGroup, timestamp, namespace, true, order);
     if (this.recent.find(keyId, namespace, timestamp) || this.older.find(keyId, namespace, timestamp)) return false;
     const t = newTimer(key, keyGroup, timestamp, namespace, 0, order ?? '');
-    if (this.recent.size >= this.bound!) {
+    if (this.recent.size >= RECENT_PER_BOUND * this.bound!) {
       this.older = this.recent;
       this.recent = new TimerIndex();
     }
@@ -222,6 +228,9 @@ export class TimerQueue {
     const done = (): void => {
       this.loading = undefined;
       this.loadOps = undefined;
+      // Nothing waits any more: the next run (the pending watermark's, or the wake-up `onLoaded`
+      // asks for) fires what is due now; a processing-time run must not hold input back until then.
+      this.incomplete = false;
     };
     this.loading = this.backend.scanTimers!(this.domain, from, this.chunk + 1).then(
       (rows) => {

@@ -203,4 +203,32 @@ describe('InternalTimerService over LevelDB holds only a bounded head of its tim
     expect(left).toEqual([]);
     await s.backend.dispose();
   }, 120_000);
+
+  it('does not hold input back after a processing-time load brings only later timers', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fluss-timer-head-'));
+    dirs.push(dir);
+    const backend = await LevelDbKeyedStateBackend.open({ maxParallelism: 128, keyGroupRange: { start: 0, end: 127 }, operatorName: 'Op', path: join(dir, 'db'), cacheBytes: 1 << 20 });
+    const wakeUps: number[] = [];
+    const timers = new InternalTimerService(backend, { now: () => 0, requestWakeUp: (ts) => void wakeUps.push(ts) }, undefined, { cacheSize: 4 });
+    const fired: number[] = [];
+    timers.setCallback((t) => fired.push(t.timestamp));
+    await timers.loadTimers();
+    backend.setCurrentKey('k');
+    for (let ts = 100; ts < 110; ts++) timers.registerProcessingTimeTimer(ts);
+    expect(timers.numTimers().processingTime).toBeLessThanOrEqual(4);
+    expect(timers.fireProcessingTimers(101)).toBe(true);
+    expect(fired).toEqual([100, 101]);
+    // 102 is due but only in LevelDB: a load starts; 102 is deleted while it runs.
+    expect(timers.fireProcessingTimers(102)).toBe(false);
+    backend.setCurrentKey('k');
+    timers.deleteProcessingTimeTimer(102);
+    wakeUps.length = 0;
+    await timers.pendingLoad;
+    // Nothing is due at 102 any more: no firing is pending, and the task is woken for the next timer.
+    expect(timers.hasPendingFiring).toBe(false);
+    expect(wakeUps.at(-1)).toBe(103);
+    expect(timers.fireProcessingTimers(102)).toBe(true);
+    expect(fired).toEqual([100, 101]);
+    await backend.dispose();
+  });
 });
