@@ -31,7 +31,7 @@ const FIRE_CLOCK_CHECK = 32;
  * Far timers remembered per timer of the bound, per generation: a timer each record registers
  * again (a window's end timer) is written once while it stays in the set, not once per record.
  */
-const RECENT_PER_BOUND = 2;
+const RECENT_PER_BOUND = 8;
 
 /** A write past the horizon made while a load runs, replayed over the loaded chunk. */
 interface LoadOp {
@@ -88,18 +88,31 @@ export class TimerQueue {
   register(key: unknown, keyGroup: number, timestamp: number, namespace: StateNamespace): boolean {
     const keyId = keyIdentity(key);
     if (this.horizon === undefined || timestamp < this.horizonTs) return this.add(keyId, key, keyGroup, timestamp, namespace, true);
+    // Known before its order is computed (the common case: a window's timer registered again per record).
+    if (timestamp === this.horizonTs && this.index.find(keyId, namespace, timestamp) !== undefined) return false;
+    if (this.recent.find(keyId, namespace, timestamp) !== undefined) return false;
+    const seen = this.older.remove(keyId, namespace, timestamp);
+    if (seen !== undefined) {
+      // Still registered again: it stays in the set past the next generation change.
+      this.remember(keyId, seen);
+      return false;
+    }
     const order = this.farOrder(keyGroup, timestamp, key, namespace);
     if (order !== undefined && order < this.horizon) return this.add(keyId, key, keyGroup, timestamp, namespace, true, order);
-    if (this.recent.find(keyId, namespace, timestamp) || this.older.find(keyId, namespace, timestamp)) return false;
     const t = newTimer(key, keyGroup, timestamp, namespace, 0, order ?? '');
+    this.remember(keyId, t);
+    this.backend.putTimer(entryOf(this.domain, t), true);
+    this.loadOps?.push({ put: true, timer: t });
+    return true;
+  }
+
+  /** Adds a far timer to the recent set; a full generation becomes the older one (the oldest is dropped). */
+  private remember(keyId: unknown, t: Timer): void {
     if (this.recent.size >= RECENT_PER_BOUND * this.bound!) {
       this.older = this.recent;
       this.recent = new TimerIndex();
     }
     this.recent.add(keyId, t);
-    this.backend.putTimer(entryOf(this.domain, t), true);
-    this.loadOps?.push({ put: true, timer: t });
-    return true;
   }
 
   /** Deletes the current key's timer (no-op when absent). */
