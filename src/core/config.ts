@@ -95,6 +95,9 @@ export const configSchema = z.strictObject({
   // Unset: each LevelDB database's write-back cache gets its share of the TaskManager's managed
   // memory; set: that bound per database, as before managed memory existed.
   'state.backend.leveldb.cache.size': z.preprocess((v) => parseMemorySize(v) ?? v, z.number({ error: 'expected a size such as 256 mb' }).nonnegative()).optional(),
+  // Timers per domain, keyed operator and subtask held in memory over LevelDB (the head of the
+  // queue; the rest stays in LevelDB). Flink's RocksDB key counts per key group instead.
+  'state.backend.leveldb.timer-service.cache-size': z.coerce.number().int().min(2).optional(),
   // Incremental checkpoints of the LevelDB backend (src/checkpoint/incremental-keyed-state.ts):
   // a changelog of the changes between checkpoints, materialized once the chain of files a
   // restore applies reaches max-chain-length; a changelog over max-size makes the next one full.

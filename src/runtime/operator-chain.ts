@@ -42,6 +42,8 @@ export interface OperatorChainOptions {
   processingTimeService: ProcessingTimeService;
   /** Bounds timer firing of every operator of the chain (a task's timer slicing moves it per slice). Default: unbounded. */
   timerBudget?: TimerFiringBudget;
+  /** Timers per domain each keyed operator holds in memory over a LevelDB backend (`state.backend.leveldb.timer-service.cache-size`); default: all. */
+  timerCacheSize?: number;
   /** Default: in-memory backends (a Task passes the job's or cluster's choice). */
   keyedStateBackendFactory?: KeyedStateBackendFactory;
   /** Clock of state TTL (default `Date.now`). */
@@ -241,6 +243,15 @@ export class OperatorChain {
   /** Fires due processing-time timers of every keyed operator. */
   fireProcessingTimers(now: number): void {
     for (const op of this.operators) op.fireProcessingTimers?.(now);
+  }
+
+  /** A load of timers some operator's firing waits for, if any. */
+  pendingTimerLoad(): Promise<void> | undefined {
+    for (const t of this.timers) {
+      const load = t.pendingLoad;
+      if (load) return load;
+    }
+    return undefined;
   }
 
   /** Earliest pending processing-time timer over the chain. */

@@ -15,7 +15,7 @@ import type { KeyedStateBackendFactory } from '../state/keyed-state-backend-fact
 import { MemoryKeyedStateBackend } from '../state/memory-keyed-state-backend.js';
 import { OperatorStateStore } from '../state/operator-state-store.js';
 import type { TtlTimeProvider } from '../state/state-ttl.js';
-import { InternalTimerService, type ProcessingTimeService, type TimerFiringBudget } from './internal-timer-service.js';
+import { InternalTimerService, type ProcessingTimeService, type TimerFiringBudget, type TimerServiceOptions } from './internal-timer-service.js';
 import type { MailboxExecutor, OperatorContext, Output, StreamOperator } from './stream-operator.js';
 import { StreamingRuntimeContext } from './streaming-runtime-context.js';
 
@@ -35,6 +35,8 @@ export interface OperatorStateInitializerOptions {
   restoredState?: TaskStateAssignment;
   /** Bounds the firing of every timer service created here. */
   timerBudget: TimerFiringBudget;
+  /** See {@link TimerServiceOptions.cacheSize}. */
+  timerCacheSize?: number;
   /** The task's mailbox, handed to operators whose work completes outside it. */
   mailboxExecutor?: MailboxExecutor;
 }
@@ -107,7 +109,7 @@ export class OperatorStateInitializer {
     const d = vertex.operators[index]!;
     let timerService: InternalTimerService | undefined;
     if (backend) {
-      timerService = new InternalTimerService(backend, options.processingTimeService, options.timerBudget);
+      timerService = new InternalTimerService(backend, options.processingTimeService, options.timerBudget, { cacheSize: options.timerCacheSize });
       this.timers.push(timerService);
     }
     const operatorStateStore = new OperatorStateStore(d.name);

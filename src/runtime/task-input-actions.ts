@@ -60,7 +60,12 @@ function beginSlice(timers: TimerSlicing, outputs: TaskOutputs, controller: Mail
     return undefined;
   }
   // Timers of a watermark already received fire before any later input is taken.
-  if (timers.resumePending()) return undefined;
+  if (timers.resumePending()) {
+    // Waiting for timers loaded from the state backend: the loop sleeps until they are in.
+    const load = timers.pendingLoad();
+    if (load) controller.suspendDefaultAction(load, false);
+    return undefined;
+  }
   return deadline;
 }
 

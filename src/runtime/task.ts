@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { Mailbox, MailboxCanceledSignal, type MailboxSuspensionListener } from './mailbox.js';
 import { NetworkInputAction, SourceInputAction, TaskOutputs } from './task-input-actions.js';
 import { TimerSlicing } from './timer-slicing.js';
+import { DEFAULT_TIMER_CACHE_SIZE } from './internal-timer-service.js';
 import { describeError, FlussError, InternalError } from '../core/errors.js';
 import type { FlussConfig } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
@@ -256,6 +257,7 @@ export class Task {
       partitions: this.partitions,
       processingTimeService: this.timers.processingTimeService,
       timerBudget: this.timers.budget,
+      timerCacheSize: env.config['state.backend.leveldb.timer-service.cache-size'] ?? DEFAULT_TIMER_CACHE_SIZE,
       keyedStateBackendFactory: env.keyedStateBackendFactory ?? this.defaultKeyedStateBackendFactory(),
       ttlTimeProvider: env.ttlTimeProvider,
       logger: this.logger,

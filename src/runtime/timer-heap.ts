@@ -1,6 +1,8 @@
 /**
  * A binary min-heap of timers ordered by timestamp, then by registration order, so timers with
- * equal timestamps fire in the order they were registered.
+ * equal timestamps fire in the order they were registered; then by their order string (timer
+ * queues that hold only a head of their timers give every timer the same sequence number and
+ * order equal timestamps by key group, key and namespace instead, as their backend scans them).
  */
 
 /** One registered timer. */
@@ -11,13 +13,32 @@ export interface Timer {
   readonly namespace: string | number;
   /** Registration sequence number (tie-breaker). */
   readonly seq: number;
+  /** Second tie-breaker: the timer's order string (ordered-timer-store.ts), or '' when unused. */
+  readonly order: string;
   /** Set when deleted; the heap drops it lazily. */
   cancelled: boolean;
 }
 
 /** Min-heap of {@link Timer}s. */
 export class TimerHeap {
-  private readonly items: Timer[] = [];
+  private items: Timer[] = [];
+
+  /** Number of timers held (cancelled ones included). */
+  get length(): number {
+    return this.items.length;
+  }
+
+  /** Removes every timer and returns them, in no particular order. */
+  takeAll(): Timer[] {
+    const all = this.items;
+    this.items = [];
+    return all;
+  }
+
+  /** Replaces the content by `sorted` (earliest first: a sorted array is a heap). */
+  resetSorted(sorted: Timer[]): void {
+    this.items = sorted;
+  }
 
   /** The earliest timer (possibly cancelled), or undefined. */
   peek(): Timer | undefined {
@@ -68,5 +89,10 @@ export class TimerHeap {
 }
 
 function before(a: Timer, b: Timer): boolean {
-  return a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.seq < b.seq);
+  return a.timestamp < b.timestamp || (a.timestamp === b.timestamp && (a.seq < b.seq || (a.seq === b.seq && a.order < b.order)));
+}
+
+/** Compares timers in heap order (for sorting). */
+export function compareTimers(a: Timer, b: Timer): number {
+  return before(a, b) ? -1 : before(b, a) ? 1 : 0;
 }

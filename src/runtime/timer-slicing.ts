@@ -24,6 +24,8 @@ export interface ChainTimers {
   fireProcessingTimers(now: number): void;
   /** Earliest pending processing-time timer. */
   nextProcessingTimer(): number | undefined;
+  /** A load of timers from a state backend that firing waits for, if any (resolves once applied). */
+  pendingTimerLoad(): Promise<void> | undefined;
 }
 
 /** Slices the timer firing of one task. */
@@ -71,6 +73,14 @@ export class TimerSlicing {
     return chain.hasPendingTimers() && (!chain.resumeTimers() || chain.hasPendingTimers());
   }
 
+  /**
+   * What pending timers wait for, when it is a load of timers from the state backend rather
+   * than the next slice: the task waits for it instead of spinning.
+   */
+  pendingLoad(): Promise<void> | undefined {
+    return this.chain!.pendingTimerLoad();
+  }
+
   /** Lifts the bound: finishing is one step, whatever timers it fires fire now. */
   unbounded(): void {
     this.budget.deadline = Number.POSITIVE_INFINITY;
@@ -92,7 +102,10 @@ export class TimerSlicing {
       }
       this.beginSlice(performance.now() + SLICE_MILLIS);
       chain.resumeTimers();
-      if (chain.hasPendingTimers()) await yieldToEventLoop();
+      if (!chain.hasPendingTimers()) break;
+      const load = chain.pendingTimerLoad();
+      if (load) await this.mailbox.race(load);
+      else await yieldToEventLoop();
     }
   }
 }

@@ -14,6 +14,7 @@
 import type { TypeRegistry } from '../core/type-registry.js';
 import type { KeyGroupRange } from './key-groups.js';
 import { canonicalKeyString } from './key-codec.js';
+import type { OrderedTimerStore } from './ordered-timer-store.js';
 
 /** The namespace of state that is not scoped to a window (Flink's VoidNamespace). */
 export const VOID_NAMESPACE = '';
@@ -89,15 +90,21 @@ export interface KeyedStateBackend {
   put(name: string, namespace: StateNamespace, value: unknown): void;
   remove(name: string, namespace: StateNamespace): void;
   /**
-   * Stores a timer (idempotent). Synchronous; the timer service keeps the ordered index, and
-   * puts only timers it does not hold (the LevelDB cache relies on it to cancel a put deleted
-   * before it was written).
+   * Stores a timer (idempotent). Synchronous; the timer service keeps the ordered head of its
+   * queue in memory. `maybeStored`: the backend may hold the timer already; without it the
+   * timer service knows the backend does not (the LevelDB cache relies on it to cancel a put
+   * deleted before it was written, see leveldb-pending-timer-writes.ts).
    */
-  putTimer(timer: TimerEntry): void;
+  putTimer(timer: TimerEntry, maybeStored?: boolean): void;
   /** Removes a timer (no-op when absent). */
   deleteTimer(timer: TimerEntry): void;
   /** Every stored timer of this subtask, in no particular order (restore of the timer index). */
   timers(): AsyncIterable<TimerEntry>;
+  /**
+   * Present when the backend stores timers durably and scans them in time order (LevelDB): the
+   * timer service then keeps only the head of each queue in memory (ordered-timer-store.ts).
+   */
+  scanTimers?: OrderedTimerStore['scanTimers'];
   /** Every key that has an entry of state `name` in this subtask (each key once). */
   keys(name: string): AsyncIterable<unknown>;
   /** Every entry (states and timers) of one key group, in no particular order. */

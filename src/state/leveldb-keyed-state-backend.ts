@@ -18,8 +18,11 @@ import {
   type KeyedStateEntry,
   type KeyedStateKind,
   type StateNamespace,
+  type TimeDomain,
   type TimerEntry,
 } from './keyed-state-backend.js';
+import type { OrderedTimer, OrderedTimerStore } from './ordered-timer-store.js';
+import { scanTimersInOrder } from './leveldb-timer-scan.js';
 import { EVENT_TIMER_STATE_ID, keyGroupEnd, MAX_USER_STATE_ID, parseKey, prefixKey, stateEnd } from './leveldb-key-layout.js';
 import { rawRecordToEntry, type LevelDbNativeSnapshot } from './leveldb-native-snapshot.js';
 import { KeyTable } from './leveldb-key-table.js';
@@ -70,7 +73,7 @@ interface RegisteredState extends CachedState {
 }
 
 /** The `leveldb` keyed state backend. */
-export class LevelDbKeyedStateBackend implements KeyedStateBackend {
+export class LevelDbKeyedStateBackend implements KeyedStateBackend, OrderedTimerStore {
   readonly maxParallelism: number;
   readonly keyGroupRange: KeyGroupRange;
   private readonly operatorName: string;
@@ -233,9 +236,16 @@ export class LevelDbKeyedStateBackend implements KeyedStateBackend {
     this.put(name, namespace, undefined);
   }
 
-  putTimer(t: TimerEntry): void {
+  putTimer(t: TimerEntry, maybeStored = false): void {
     this.checkKeyGroup(t.keyGroup);
-    this.cache.timerOp(true, t.keyGroup, t.domain, t.timestamp, t.key, t.namespace);
+    this.cache.timerOp(true, t.keyGroup, t.domain, t.timestamp, t.key, t.namespace, maybeStored);
+  }
+
+  /** {@inheritDoc OrderedTimerStore.scanTimers} Pending timer writes are handed over first (no state entries). */
+  async scanTimers(domain: TimeDomain, from: string, limit: number): Promise<OrderedTimer[]> {
+    if (this.disposed) throw new StateBackendError(`${this.operatorName}: the keyed state backend is disposed`);
+    await this.cache.flush(true);
+    return scanTimersInOrder(this.store, this.keyGroupRange, domain, from, limit);
   }
 
   deleteTimer(t: TimerEntry): void {

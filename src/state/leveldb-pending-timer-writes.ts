@@ -1,10 +1,12 @@
 /**
  * Timer writes of the LevelDB write-back cache not handed to a batch yet, by encoded timer key:
- * only the last write of a key matters. The timer service puts only timers it does not hold and
- * deletes only timers it holds, so a put with no pending write of its key is of a timer the
- * database does not hold: deleting it before the put is handed over cancels both (fired or
+ * only the last write of a key matters. A put says whether the database may hold the timer
+ * already: the timer service knows that its in-memory head holds every live timer below its
+ * horizon, so a put of a new timer there, with no pending write of its key, is of a timer the
+ * database does not hold, and deleting it before the put is handed over cancels both (fired or
  * deleted timers of expired windows would otherwise ride along in every checkpoint as a put and
- * a deletion until the next write).
+ * a deletion until the next write). A put beyond the horizon is "maybe stored": its deletion
+ * is always written.
  */
 import type { KeyWriter } from './key-codec.js';
 import { TIMER_VALUE } from './leveldb-key-layout.js';
@@ -25,8 +27,11 @@ interface PendingTimerOp extends CapturedTimerOp {
 export class PendingTimerWrites {
   private ops = new Map<string, PendingTimerOp>();
 
-  /** Queues a put or deletion of the timer key in `w`; returns the change of bytes held. */
-  queue(w: KeyWriter, put: boolean): number {
+  /**
+   * Queues a put or deletion of the timer key in `w`; returns the change of bytes held.
+   * `maybeStored`: a put of a timer the database may hold already.
+   */
+  queue(w: KeyWriter, put: boolean, maybeStored = false): number {
     const id = w.buf.toString('latin1', 0, w.pos);
     const pending = this.ops.get(id);
     if (pending !== undefined) {
@@ -37,7 +42,7 @@ export class PendingTimerWrites {
       pending.put = put;
       return 0;
     }
-    this.ops.set(id, { key: w.toBuffer(), put, stored: !put });
+    this.ops.set(id, { key: w.toBuffer(), put, stored: !put || maybeStored });
     return TIMER_OP_OVERHEAD + w.pos;
   }
 

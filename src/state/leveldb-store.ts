@@ -244,6 +244,12 @@ export class LevelDbStore {
     return this.db.iterator({ gte, lt, highWaterMarkBytes: SCAN_READ_BYTES });
   }
 
+  /** A raw iterator over `gte <= key < lt` read in chunks (timer scans), reading the database as it is now. */
+  rawRangeIterator(gte: Buffer, lt: Buffer): RawIterator {
+    this.throwIfFailed();
+    return this.db.iterator({ gte, lt, highWaterMarkBytes: SCAN_READ_BYTES }) as unknown as RawIterator;
+  }
+
   /** Throws the first write failure, or when closed. */
   throwIfFailed(): void {
     if (this.writeError) throw this.writeError;

@@ -197,19 +197,19 @@ export class LevelDbWriteBackCache {
     if (this.bytes > this.maxBytes) this.evict(e);
   }
 
-  /** Queues a timer write (timers are indexed in memory by the timer service, not cached). */
-  timerOp(put: boolean, keyGroup: number, domain: TimeDomain, timestamp: number, key: unknown, namespace: StateNamespace): void {
+  /** Queues a timer write (`maybeStored`: see leveldb-pending-timer-writes.ts); timers are not cached. */
+  timerOp(put: boolean, keyGroup: number, domain: TimeDomain, timestamp: number, key: unknown, namespace: StateNamespace, maybeStored = false): void {
     const w = this.w.reset();
     writeTimerKey(w, keyGroup, domain, timestamp, key, namespace);
-    const delta = this.timerOps.queue(w, put);
+    const delta = this.timerOps.queue(w, put, maybeStored);
     this.bytes += delta;
     this.dirtyBytes += delta;
     if (delta > 0 && this.dirtyBytes > this.flushThreshold) this.writeDirty(FLUSH_CHUNK);
   }
 
-  /** Writes every dirty entry and pending timer, and waits until all of it is durable. */
-  async flush(): Promise<void> {
-    this.writeDirty(Number.POSITIVE_INFINITY);
+  /** Writes every dirty entry (`timersOnly`: none, for a timer scan) and pending timer, and waits until all of it is durable. */
+  async flush(timersOnly = false): Promise<void> {
+    this.writeDirty(timersOnly ? 0 : Number.POSITIVE_INFINITY);
     await this.store.whenWritten();
   }
 
