@@ -22,6 +22,7 @@ import { brandErrorClass, FailedPreconditionError } from '../core/errors.js';
 import type { KeyGroupRange } from '../state/key-groups.js';
 import { EventLoopSlices, ITEMS_PER_CLOCK_LOOK } from '../state/event-loop-slices.js';
 import type { KeyedStateEntry } from '../state/keyed-state-backend.js';
+import { entryBatches } from '../state/entry-batches.js';
 import type { OperatorStateSnapshot } from '../state/operator-state-store.js';
 import { stateValuePackr as packr, storedValue } from '../state/value-codec.js';
 import type { StateFileHandle } from './checkpoint-types.js';
@@ -113,6 +114,14 @@ export function operatorStateFileName(operatorId: string, subtaskIndex: number):
 
 /** Streams msgpack values into `dir/name`, hashing as it goes; resolves with the handle (also for channel state files). */
 export async function writeStream(dir: string, name: string, values: AsyncIterable<unknown> | Iterable<unknown>): Promise<StateFileHandle> {
+  async function* single(): AsyncIterable<unknown[]> {
+    for await (const v of values) yield [v];
+  }
+  return writeValueBatches(dir, name, single());
+}
+
+/** As {@link writeStream}, values handed over in batches (one await per batch, not per value). */
+async function writeValueBatches(dir: string, name: string, batches: AsyncIterable<readonly unknown[]>): Promise<StateFileHandle> {
   const out = await StateFileWriter.open(dir, name);
   try {
     let chunks: Buffer[] = [];
@@ -124,10 +133,12 @@ export async function writeStream(dir: string, name: string, values: AsyncIterab
       chunks = [];
       pending = 0;
     };
-    for await (const v of values) {
-      const bytes = packr.pack(v);
-      chunks.push(bytes);
-      pending += bytes.length;
+    for await (const batch of batches) {
+      for (let i = 0; i < batch.length; i++) {
+        const bytes = packr.pack(batch[i]);
+        chunks.push(bytes);
+        pending += bytes.length;
+      }
       if (pending >= WRITE_CHUNK) await flush();
     }
     await flush();
@@ -149,11 +160,11 @@ export async function writeKeyedStateFile(
   keyGroupRange: KeyGroupRange,
   entries: AsyncIterable<KeyedStateEntry>,
 ): Promise<StateFileHandle> {
-  async function* records(): AsyncIterable<unknown> {
-    yield { format: KEYED_STATE_FORMAT, version: 1, keyGroupRange };
-    for await (const e of entries) yield entryRecord(e);
+  async function* records(): AsyncIterable<unknown[]> {
+    yield [{ format: KEYED_STATE_FORMAT, version: 1, keyGroupRange }];
+    for await (const batch of entryBatches(entries)) yield batch.map(entryRecord);
   }
-  return writeStream(dir, name, records());
+  return writeValueBatches(dir, name, records());
 }
 
 /** Writes an operator state file. */

@@ -15,6 +15,7 @@ import { TIMER_STATE_NAMES, type KeyedStateEntry } from './keyed-state-backend.j
 import type { CopyOnWriteStateTable } from './copy-on-write-state-table.js';
 import type { CopyOnWriteTimerTable } from './copy-on-write-timer-table.js';
 import { visibleAt, type SnapshotVersions } from './copy-on-write-versions.js';
+import type { BatchedEntries } from './entry-batches.js';
 import { EventLoopSlices, ITEMS_PER_CLOCK_LOOK } from './event-loop-slices.js';
 import { StateBackendError } from './state-errors.js';
 
@@ -42,8 +43,11 @@ export function releaseSnapshotEntries(entries: AsyncIterable<KeyedStateEntry>):
   if (typeof r.release === 'function') r.release();
 }
 
+/** Entries in one batch at most (a batch also ends with each time slice). */
+const BATCH = 4096;
+
 /** The entries of key groups [from, to] of a memory backend at one version, read lazily, once. */
-export class MemoryKeyedStateSnapshot implements ReleasableEntries {
+export class MemoryKeyedStateSnapshot implements ReleasableEntries, BatchedEntries {
   /** The snapshot point. */
   readonly version: number;
   private consumed = false;
@@ -62,6 +66,17 @@ export class MemoryKeyedStateSnapshot implements ReleasableEntries {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<KeyedStateEntry> {
+    const versions = this.source.versions;
+    for await (const batch of this.batches()) {
+      for (const e of batch) {
+        // Released while a batch was being read: its values are no longer kept as they were.
+        this.checkRunning(versions);
+        yield e;
+      }
+    }
+  }
+
+  async *batches(): AsyncGenerator<KeyedStateEntry[]> {
     if (this.consumed) throw new StateBackendError('a memory state snapshot can be read only once');
     this.consumed = true;
     try {
@@ -71,7 +86,8 @@ export class MemoryKeyedStateSnapshot implements ReleasableEntries {
     }
   }
 
-  private async *entries(): AsyncGenerator<KeyedStateEntry> {
+  /** The entries in batches: one ends when full or when the slice is used up (the task runs between slices). */
+  private async *entries(): AsyncGenerator<KeyedStateEntry[]> {
     const { tables, timers, versions, keyGroupRange } = this.source;
     const version = this.version;
     const slices = new EventLoopSlices();
@@ -79,6 +95,7 @@ export class MemoryKeyedStateSnapshot implements ReleasableEntries {
     const lo = Math.max(this.range.start, keyGroupRange.start);
     const hi = Math.min(this.range.end, keyGroupRange.end);
     this.checkRunning(versions);
+    let batch: KeyedStateEntry[] = [];
     for (let keyGroup = lo; keyGroup <= hi; keyGroup++) {
       const slot = keyGroup - keyGroupRange.start;
       for (const [stateName, t] of tables) {
@@ -86,34 +103,39 @@ export class MemoryKeyedStateSnapshot implements ReleasableEntries {
         if (!keys) continue;
         // Live Map iteration: keys added later are visited but see nothing; keys a snapshot sees stay.
         for (const head of keys.values()) {
-          if (++n % ITEMS_PER_CLOCK_LOOK === 0) {
+          if (++n % ITEMS_PER_CLOCK_LOOK === 0 && (slices.due || batch.length >= BATCH)) {
+            // Handed over before the turn: the consumer writes it while the task runs.
+            if (batch.length > 0) yield batch;
+            batch = [];
             await slices.maybeNext();
             this.checkRunning(versions);
           }
           const e = visibleAt(head, version);
           if (e === undefined) continue;
-          for (const [namespace, value] of e.byNamespace) {
-            yield { keyGroup, stateName, key: e.key, namespace, value };
-            this.checkRunning(versions);
-          }
+          for (const [namespace, value] of e.byNamespace) batch.push({ keyGroup, stateName, key: e.key, namespace, value });
         }
       }
       for (const domain of ['EVENT_TIME', 'PROCESSING_TIME'] as const) {
         const cells = timers.groups[domain][slot];
         if (!cells) continue;
         for (const head of cells.values()) {
-          if (++n % ITEMS_PER_CLOCK_LOOK === 0) {
+          if (++n % ITEMS_PER_CLOCK_LOOK === 0 && (slices.due || batch.length >= BATCH)) {
+            if (batch.length > 0) yield batch;
+            batch = [];
             await slices.maybeNext();
             this.checkRunning(versions);
           }
           const c = visibleAt(head, version);
           if (c === undefined || c.removed) continue;
-          yield { keyGroup, stateName: TIMER_STATE_NAMES[domain], key: c.key, namespace: c.namespace, value: c.timestamp };
-          this.checkRunning(versions);
+          batch.push({ keyGroup, stateName: TIMER_STATE_NAMES[domain], key: c.key, namespace: c.namespace, value: c.timestamp });
         }
       }
     }
     this.checkRunning(versions);
+    if (batch.length > 0) {
+      yield batch;
+      this.checkRunning(versions);
+    }
   }
 
   /** A released snapshot must not end as if complete: its entries may no longer be kept. */
