@@ -51,16 +51,6 @@ export class DirtyQueue {
     return this.ring.slice();
   }
 
-  /** The entries that are dirty now, oldest first (a copy). */
-  dirtyEntries(): CacheEntry[] {
-    const out: CacheEntry[] = [];
-    for (let i = 0; i < this.length; i++) {
-      const e = this.ring[(this.head + i) & this.mask]!;
-      if (e.dirty) out.push(e);
-    }
-    return out;
-  }
-
   /**
    * After an entry turned clean outside {@link shift}: drops clean slots from the head, and
    * compacts when clean slots are the majority.
