@@ -20,8 +20,9 @@
  */
 import type { TimerService } from '../common/functions.js';
 import { VOID_NAMESPACE, type KeyedStateBackend, type StateNamespace, type TimeDomain } from '../state/keyed-state-backend.js';
-import type { Timer } from './timer-heap.js';
+import type { FiredTimer } from '../state/heap-timer-queue.js';
 import { TimerQueue } from './timer-queue.js';
+import { HeapTimers } from './heap-timers.js';
 import { InvalidArgumentError } from '../core/errors.js';
 
 /** Asks the task to wake its mailbox at a processing time. */
@@ -32,7 +33,7 @@ export interface ProcessingTimeService {
 }
 
 /** Receives fired timers. */
-export type TimerCallback = (timer: Timer, domain: TimeDomain) => void;
+export type TimerCallback = (timer: FiredTimer, domain: TimeDomain) => void;
 
 /**
  * How long timer firing may run: firing stops once `performance.now()` passed `deadline`
@@ -61,14 +62,14 @@ export const DEFAULT_TIMER_CACHE_SIZE = 4096;
 
 /** The timers of one keyed operator in one subtask. */
 export class InternalTimerService implements TimerService {
-  private readonly eventTime: TimerQueue;
-  private readonly processingTime: TimerQueue;
+  private readonly eventTime: TimerQueue | HeapTimers;
+  private readonly processingTime: TimerQueue | HeapTimers;
   /** Only the head of each queue is held in memory. */
   private readonly bounded: boolean;
   private watermark = Number.NEGATIVE_INFINITY;
   private onTimer: TimerCallback = () => undefined;
-  private readonly fireEvent = (t: Timer): void => this.onTimer(t, 'EVENT_TIME');
-  private readonly fireProcessing = (t: Timer): void => this.onTimer(t, 'PROCESSING_TIME');
+  private readonly fireEvent = (t: FiredTimer): void => this.onTimer(t, 'EVENT_TIME');
+  private readonly fireProcessing = (t: FiredTimer): void => this.onTimer(t, 'PROCESSING_TIME');
 
   constructor(
     private readonly backend: KeyedStateBackend,
@@ -79,6 +80,11 @@ export class InternalTimerService implements TimerService {
   ) {
     const bound = backend.scanTimers !== undefined && options.cacheSize !== undefined ? Math.max(2, options.cacheSize) : undefined;
     this.bounded = bound !== undefined;
+    if (!this.bounded && backend.timerQueue !== undefined) {
+      this.eventTime = new HeapTimers('EVENT_TIME', backend, backend.timerQueue('EVENT_TIME'));
+      this.processingTime = new HeapTimers('PROCESSING_TIME', backend, backend.timerQueue('PROCESSING_TIME'));
+      return;
+    }
     this.eventTime = new TimerQueue('EVENT_TIME', backend, bound);
     // A loaded chunk of processing-time timers may be due at once: the task is woken for them.
     this.processingTime = new TimerQueue('PROCESSING_TIME', backend, bound, () => this.wakeForProcessingTimers());
@@ -91,12 +97,13 @@ export class InternalTimerService implements TimerService {
 
   /** Rebuilds the queues from the timers stored in the backend (after a restore): all of them, or the head. */
   async loadTimers(): Promise<void> {
-    if (this.bounded) {
+    if (this.eventTime instanceof TimerQueue && this.processingTime instanceof TimerQueue && this.bounded) {
       await this.eventTime.loadHead();
       await this.processingTime.loadHead();
-    } else {
+    } else if (this.eventTime instanceof TimerQueue && this.processingTime instanceof TimerQueue) {
       for await (const t of this.backend.timers()) (t.domain === 'EVENT_TIME' ? this.eventTime : this.processingTime).addRestored(t);
     }
+    // HeapTimers: the backend's queues hold the restored timers already.
     this.wakeForProcessingTimers();
   }
 
@@ -124,7 +131,7 @@ export class InternalTimerService implements TimerService {
     this.processingTime.remove(this.backend.getCurrentKey(), this.backend.getCurrentKeyGroup(), timestamp, namespace);
   }
 
-  private register(queue: TimerQueue, timestamp: number, namespace: StateNamespace): boolean {
+  private register(queue: TimerQueue | HeapTimers, timestamp: number, namespace: StateNamespace): boolean {
     if (!Number.isFinite(timestamp)) throw new InvalidArgumentError(`timer timestamp must be a finite number, got ${timestamp}`);
     // -0 and 0 are one timer (one key in the backend's layout too).
     return queue.register(this.backend.getCurrentKey(), this.backend.getCurrentKeyGroup(), timestamp + 0, namespace);

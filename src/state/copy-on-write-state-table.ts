@@ -1,34 +1,47 @@
 /**
- * One keyed state of the memory backend as a copy-on-write table (Flink's `CopyOnWriteStateTable`
- * and `CopyOnWriteStateMap`): per key group, a Map from key to the key's entry, which holds the
- * values per namespace. Reads and writes are Map lookups plus one version comparison.
+ * One keyed state of the memory backend (Flink's `CopyOnWriteStateTable`): per key group slot,
+ * per namespace, a {@link CopyOnWriteMap} from key identity to value. An entry costs one Map
+ * slot: a window's state is one Map per key group and window, a state without namespace one Map
+ * per key group. Reads and writes are three Map lookups; copy-on-write adds one comparison while
+ * no snapshot runs.
  *
- * While a snapshot runs ({@link SnapshotVersions}), an entry it shares is never changed: the first
- * write, removal or read of a mutable value replaces it in the Map by a copy (its namespace Map
- * copied, the values shared) whose `origin` is the shared entry; a read hands out a deep copy of a
- * mutable value still shared with an origin (writers change values in place before `put`, as
- * ListState.add pushes onto the stored array). A key whose last value is removed stays in the Map,
- * empty, while a snapshot still sees an older entry, so that each key keeps its place in the Map's
- * order and a snapshot iterating it meets every key once.
+ * Keys that are strings, numbers, booleans, null or undefined are their own identity; any other
+ * key (a tuple, an object) is stored with its value ({@link KeyedValue}) so that snapshots and
+ * key iteration hand out the key itself. A read of a mutable value a running snapshot shares
+ * hands out a deep copy, which takes the value's place (writers change values in place before
+ * `put`, as ListState.add pushes onto the stored array).
  */
 import type { KeyedStateKind, StateNamespace } from './keyed-state-backend.js';
-import type { SnapshotVersions, Versioned } from './copy-on-write-versions.js';
+import type { SnapshotVersions } from './copy-on-write-versions.js';
+import { CopyOnWriteMap } from './copy-on-write-map.js';
 import { cloneStateValue } from './typed-values.js';
 
-/** Entries of one key in one state, at one version. */
-export interface KeyEntry extends Versioned<KeyEntry> {
-  key: unknown;
-  byNamespace: Map<StateNamespace, unknown>;
+/** The stored form of a value whose key is not its own identity. */
+export class KeyedValue {
+  constructor(
+    readonly key: unknown,
+    readonly value: unknown,
+  ) {}
 }
 
-/** A key entry with no value left (a removal kept for a running snapshot). */
-const keyEntryGone = (e: KeyEntry): boolean => e.byNamespace.size === 0;
+/** A copy of a stored value that its reader may change in place. */
+function copyStored(v: unknown): unknown {
+  return v instanceof KeyedValue ? new KeyedValue(v.key, cloneStateValue(v.value)) : cloneStateValue(v);
+}
 
-/** One keyed state: a table of keys per key group slot (index = keyGroup - range start). */
+/** The key and value of a stored entry under `keyId`. */
+export function unpackEntry(keyId: unknown, stored: unknown): { key: unknown; value: unknown } {
+  return stored instanceof KeyedValue ? { key: stored.key, value: stored.value } : { key: keyId, value: stored };
+}
+
+/** Values of one key group slot: per namespace, key identity → stored value. */
+export type NamespaceMaps = Map<StateNamespace, CopyOnWriteMap<unknown, unknown>>;
+
+/** One keyed state: per key group slot (index = keyGroup - range start), its namespaces' maps. */
 export class CopyOnWriteStateTable {
   /** Undefined while known only from a restored snapshot, until the operator registers it. */
   kind: KeyedStateKind | undefined;
-  readonly groups: (Map<unknown, KeyEntry> | undefined)[];
+  readonly groups: (NamespaceMaps | undefined)[];
 
   constructor(
     kind: KeyedStateKind | undefined,
@@ -36,63 +49,55 @@ export class CopyOnWriteStateTable {
     private readonly versions: SnapshotVersions,
   ) {
     this.kind = kind;
-    this.groups = new Array<Map<unknown, KeyEntry> | undefined>(slots).fill(undefined);
+    this.groups = new Array<NamespaceMaps | undefined>(slots).fill(undefined);
   }
 
   /** The value of (key, namespace); a mutable value shared with a running snapshot is copied first. */
   get(slot: number, keyId: unknown, namespace: StateNamespace): unknown {
-    const keys = this.groups[slot];
-    if (keys === undefined) return undefined;
-    const e = keys.get(keyId);
-    if (e === undefined) return undefined;
-    const v = e.byNamespace.get(namespace);
-    if (typeof v !== 'object' || v === null) return v;
-    if (e.version > this.versions.highest && (e.origin === undefined || e.origin.byNamespace.get(namespace) !== v)) return v;
-    // Shared with a snapshot: the caller may change it in place, so this key gets its own copy.
-    const copy = cloneStateValue(v);
-    this.writable(keys, keyId, e).byNamespace.set(namespace, copy);
-    return copy;
+    const m = this.groups[slot]?.get(namespace);
+    if (m === undefined) return undefined;
+    const v = m.getOwn(keyId, copyStored);
+    return v instanceof KeyedValue ? v.value : v;
   }
 
-  /** Stores `value` for (key, namespace); a shared entry is replaced by its copy first. */
+  /** Stores `value` for (key, namespace). */
   put(slot: number, keyId: unknown, key: unknown, namespace: StateNamespace, value: unknown): void {
-    let keys = this.groups[slot];
-    if (keys === undefined) this.groups[slot] = keys = new Map();
-    const e = keys.get(keyId);
-    if (e !== undefined) {
-      this.writable(keys, keyId, e).byNamespace.set(namespace, value);
-      return;
-    }
-    const byNamespace = new Map<StateNamespace, unknown>();
-    byNamespace.set(namespace, value);
-    keys.set(keyId, { key, byNamespace, version: this.versions.current, origin: undefined });
+    let maps = this.groups[slot];
+    if (maps === undefined) this.groups[slot] = maps = new Map();
+    let m = maps.get(namespace);
+    if (m === undefined) maps.set(namespace, (m = new CopyOnWriteMap(this.versions, maps as Map<unknown, CopyOnWriteMap<unknown, unknown>>, namespace)));
+    // NaN is no identity of itself: such keys are stored with their value, as objects are.
+    m.set(keyId, keyId === key ? value : new KeyedValue(key, value));
   }
 
   /** Removes the value of (key, namespace) (no-op when absent). */
   remove(slot: number, keyId: unknown, namespace: StateNamespace): void {
-    const keys = this.groups[slot];
-    const e = keys?.get(keyId);
-    if (e === undefined) return;
-    if (e.version > this.versions.highest && e.origin === undefined) {
-      e.byNamespace.delete(namespace);
-      if (e.byNamespace.size === 0) keys!.delete(keyId);
-      return;
-    }
-    // A snapshot still sees this entry or its origin: an emptied entry stays until it is swept.
-    if (e.byNamespace.has(namespace)) this.writable(keys!, keyId, e).byNamespace.delete(namespace);
-  }
-
-  /** `e` itself when no running snapshot shares it, else its copy, which takes its place. */
-  private writable(keys: Map<unknown, KeyEntry>, keyId: unknown, e: KeyEntry): KeyEntry {
-    if (e.version > this.versions.highest) return e;
-    const own: KeyEntry = { key: e.key, byNamespace: new Map(e.byNamespace), version: this.versions.current, origin: e };
-    keys.set(keyId, own);
-    this.versions.replaced(keys, keyId, own, keyEntryGone);
-    return own;
+    this.groups[slot]?.get(namespace)?.delete(keyId);
   }
 
   /** Every key with a value, live (each once). */
   *liveKeys(): Iterable<unknown> {
-    for (const keys of this.groups) if (keys) for (const e of keys.values()) if (e.byNamespace.size > 0) yield e.key;
+    for (const maps of this.groups) {
+      if (maps === undefined) continue;
+      if (maps.size === 1) {
+        for (const m of maps.values()) for (const [keyId, v] of m.entries()) yield unpackEntry(keyId, v).key;
+        continue;
+      }
+      const seen = new Set<unknown>();
+      for (const m of maps.values()) {
+        for (const [keyId, v] of m.entries()) {
+          if (seen.has(keyId)) continue;
+          seen.add(keyId);
+          yield unpackEntry(keyId, v).key;
+        }
+      }
+    }
+  }
+
+  /** Stored entries (removed keys kept for snapshots included): for tests of the bookkeeping. */
+  storedCount(): number {
+    let n = 0;
+    for (const maps of this.groups) if (maps) for (const m of maps.values()) n += m.map.size;
+    return n;
   }
 }

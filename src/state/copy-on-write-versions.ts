@@ -1,48 +1,36 @@
 /**
  * Versions of copy-on-write state (the memory backend's counterpart of the version counters of
- * Flink's `CopyOnWriteStateMap`). Every stored entry carries the version it was written at; a
- * snapshot is a version number: it sees, for each entry, the newest one at or below its version.
- * Taking a snapshot only bumps the counter (O(1)); while snapshots run, the first change of an
- * entry they share replaces it by a copy that keeps the shared one as its `origin`, so the
- * snapshots still find it. Entries replaced that way are listed; once no running snapshot needs
- * an origin any more (a snapshot finished or was released), the list drops the origins and
- * removes the entries that only stood for a removal.
+ * Flink's `CopyOnWriteStateMap`). A snapshot is a version number: it sees every write made up to
+ * it and nothing later. Taking one only bumps the counter (O(1)). While snapshots run, the maps
+ * that hold state ({@link CopyOnWriteMap}) log the value a key had before its first change, and
+ * keep removed keys in place, so that the running snapshots still read what they saw. The maps
+ * that logged something are listed here; once no running snapshot needs a log any more, they
+ * drop it, and once none runs at all, they drop the removed keys too.
  */
 
-/** An entry of copy-on-write state: the version it was written at, and what it replaced. */
-export interface Versioned<T> {
-  version: number;
-  /** The entry this one replaced while a running snapshot might still read it. */
-  origin: T | undefined;
+/** What {@link SnapshotVersions} asks of a map that logged changes for running snapshots. */
+export interface VersionedStore {
+  /**
+   * Drops the logs no running snapshot needs (every running snapshot is newer than `lowest`);
+   * `idle`: none runs, removed keys go too. Returns whether anything is still kept.
+   */
+  sweep(lowest: number, idle: boolean): boolean;
 }
 
-/** The entry of a chain (newest first) that a snapshot at `version` sees, or undefined. */
-export function visibleAt<T extends Versioned<T>>(head: T | undefined, version: number): T | undefined {
-  let e = head;
-  while (e !== undefined && e.version > version) e = e.origin;
-  return e;
-}
-
-/** Whether an entry only stands for a removal (a running snapshot still sees what it replaced). */
-export type GoneCheck<T> = (entry: T) => boolean;
-
-/** The version counter and running snapshots of one backend, with the entries replaced under them. */
+/** The version counter and running snapshots of one backend, with the maps that keep logs for them. */
 export class SnapshotVersions {
   /** The version entries written now get; a snapshot taken now sees every version up to it. */
   current = 0;
   /**
-   * The newest version a running snapshot sees, -1 when none runs: an entry at or below it is
-   * shared with a snapshot and is copied before it changes. One comparison on the common path.
+   * The newest version a running snapshot sees, -1 when none runs: a map created at or below it
+   * is shared with a snapshot and logs before it changes. One comparison on the common path.
    */
   highest = -1;
-  /** The oldest version a running snapshot sees (Infinity when none): entries at or below it need no origin. */
+  /** The oldest version a running snapshot sees (Infinity when none). */
   private lowest = Infinity;
   private readonly running = new Set<number>();
-  // The entries replaced while snapshots ran: parallel arrays, no allocation per entry.
-  private replacedEntries: Versioned<unknown>[] = [];
-  private replacedMaps: Map<unknown, unknown>[] = [];
-  private replacedIds: unknown[] = [];
-  private replacedGone: GoneCheck<never>[] = [];
+  /** Maps holding logs or removed keys for running snapshots. */
+  private kept: VersionedStore[] = [];
 
   /** Fixes a snapshot point: the returned version sees everything written so far, nothing later. */
   begin(): number {
@@ -63,12 +51,12 @@ export class SnapshotVersions {
     return this.running.size;
   }
 
-  /** Number of replaced entries still kept for running snapshots. */
-  get replacedCount(): number {
-    return this.replacedEntries.length;
+  /** Number of maps still keeping logs or removed keys for running snapshots. */
+  get keptCount(): number {
+    return this.kept.length;
   }
 
-  /** Ends the snapshot at `version` (idempotent); origins no running snapshot needs are dropped. */
+  /** Ends the snapshot at `version` (idempotent); what no running snapshot needs is dropped. */
   release(version: number): void {
     if (!this.running.delete(version)) return;
     let hi = -1;
@@ -88,42 +76,15 @@ export class SnapshotVersions {
     for (const v of [...this.running]) this.release(v);
   }
 
-  /**
-   * Records that `entry` (which has an origin) now stands under `id` in `map`, so that its origin
-   * is dropped, and the entry removed when `gone` says it only stands for a removal, once no
-   * running snapshot needs it.
-   */
-  replaced<T extends Versioned<T>>(map: Map<unknown, T>, id: unknown, entry: T, gone: GoneCheck<T>): void {
-    this.replacedEntries.push(entry);
-    this.replacedMaps.push(map as Map<unknown, unknown>);
-    this.replacedIds.push(id);
-    this.replacedGone.push(gone as GoneCheck<never>);
+  /** Lists a map that started keeping a log or a removed key (once until it is swept clean). */
+  keep(store: VersionedStore): void {
+    this.kept.push(store);
   }
 
-  /** Drops the origins every running snapshot can do without (all of them see the entry or a newer one). */
   private sweep(): void {
-    const entries = this.replacedEntries;
-    const lowest = this.lowest;
-    let kept = 0;
-    for (let i = 0; i < entries.length; i++) {
-      const e = entries[i]!;
-      const map = this.replacedMaps[i]!;
-      const id = this.replacedIds[i];
-      const gone = this.replacedGone[i]!;
-      if (e.version <= lowest) {
-        e.origin = undefined;
-        if (map.get(id) === e && (gone as GoneCheck<unknown>)(e)) map.delete(id);
-        continue;
-      }
-      entries[kept] = e;
-      this.replacedMaps[kept] = map;
-      this.replacedIds[kept] = id;
-      this.replacedGone[kept] = gone;
-      kept++;
-    }
-    entries.length = kept;
-    this.replacedMaps.length = kept;
-    this.replacedIds.length = kept;
-    this.replacedGone.length = kept;
+    const idle = this.running.size === 0;
+    let n = 0;
+    for (const s of this.kept) if (s.sweep(this.lowest, idle)) this.kept[n++] = s;
+    this.kept.length = n;
   }
 }

@@ -15,6 +15,7 @@ import type { TypeRegistry } from '../core/type-registry.js';
 import type { KeyGroupRange } from './key-groups.js';
 import { canonicalKeyString } from './key-codec.js';
 import type { OrderedTimerStore } from './ordered-timer-store.js';
+import type { HeapTimerQueue } from './heap-timer-queue.js';
 
 /** The namespace of state that is not scoped to a window (Flink's VoidNamespace). */
 export const VOID_NAMESPACE = '';
@@ -105,6 +106,11 @@ export interface KeyedStateBackend {
    * timer service then keeps only the head of each queue in memory (ordered-timer-store.ts).
    */
   scanTimers?: OrderedTimerStore['scanTimers'];
+  /**
+   * Present when the backend holds timers in memory in a queue snapshots read (the memory
+   * backend): the timer service fires from that queue instead of keeping timers of its own.
+   */
+  timerQueue?(domain: TimeDomain): HeapTimerQueue;
   /** Every key that has an entry of state `name` in this subtask (each key once). */
   keys(name: string): AsyncIterable<unknown>;
   /** Every entry (states and timers) of one key group, in no particular order. */

@@ -1,8 +1,8 @@
 /**
  * Keyed state in memory (Flink's HashMapStateBackend): per state name, a copy-on-write table of
- * keys per owned key group ({@link CopyOnWriteStateTable}); timers per domain and key group
- * ({@link CopyOnWriteTimerTable}). Reads and writes are Map lookups and hand out the stored
- * objects. Snapshots are asynchronous: taking one only fixes a version; its entries are read
+ * keys per owned key group and namespace ({@link CopyOnWriteStateTable}); timers per domain in a
+ * queue the timer service fires from ({@link HeapTimerQueue}), so each timer is held once. Reads
+ * and writes are Map lookups and hand out the stored objects. Snapshots are asynchronous: taking one only fixes a version; its entries are read
  * while the task goes on, and copy-on-write keeps what it shares as it was at the snapshot point.
  */
 import { FailedPreconditionError } from '../core/errors.js';
@@ -17,13 +17,15 @@ import {
   type KeyedStateEntry,
   type KeyedStateKind,
   type StateNamespace,
+  type TimeDomain,
   type TimerEntry,
 } from './keyed-state-backend.js';
 import { EventLoopSlices, ITEMS_PER_CLOCK_LOOK } from './event-loop-slices.js';
 import { checkStateRegistration } from './state-registration.js';
 import { resolveTypedValues } from './typed-values.js';
 import { CopyOnWriteStateTable } from './copy-on-write-state-table.js';
-import { CopyOnWriteTimerTable } from './copy-on-write-timer-table.js';
+import { HeapTimerQueue } from './heap-timer-queue.js';
+import { unpackEntry } from './copy-on-write-state-table.js';
 import { SnapshotVersions } from './copy-on-write-versions.js';
 import { MemoryKeyedStateSnapshot } from './memory-keyed-state-snapshot.js';
 
@@ -48,7 +50,7 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
   readonly types: TypeRegistry;
   /** Restored values still holding instances whose class is not named yet. */
   private unresolved: unknown[] = [];
-  private readonly timerTable: CopyOnWriteTimerTable;
+  private readonly timerQueues: Record<TimeDomain, HeapTimerQueue>;
   private currentKey: unknown = undefined;
   private currentKeyId: unknown = undefined;
   private currentKeyGroup = -1;
@@ -60,7 +62,10 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
     this.keyGroupRange = options.keyGroupRange;
     this.operatorName = options.operatorName;
     this.types = new TypeRegistry(options.types);
-    this.timerTable = new CopyOnWriteTimerTable(this.slots, this.versions);
+    this.timerQueues = {
+      EVENT_TIME: new HeapTimerQueue('EVENT_TIME', this.versions, this.maxParallelism),
+      PROCESSING_TIME: new HeapTimerQueue('PROCESSING_TIME', this.versions, this.maxParallelism),
+    };
   }
 
   registerTypes(classes: readonly object[]): void {
@@ -138,11 +143,18 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
   }
 
   putTimer(timer: TimerEntry): void {
-    this.timerTable.put(timer, this.slotOf(timer.keyGroup));
+    this.slotOf(timer.keyGroup);
+    this.timerQueues[timer.domain].add(timer.key, timer.timestamp, timer.namespace);
   }
 
   deleteTimer(timer: TimerEntry): void {
-    this.timerTable.delete(timer, this.slotOf(timer.keyGroup));
+    this.slotOf(timer.keyGroup);
+    this.timerQueues[timer.domain].remove(timer.key, timer.timestamp, timer.namespace);
+  }
+
+  /** The queue of a domain's timers: the timer service fires from it (timers are held once). */
+  timerQueue(domain: TimeDomain): HeapTimerQueue {
+    return this.timerQueues[domain];
   }
 
   private slotOf(keyGroup: number): number {
@@ -154,7 +166,7 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
   }
 
   async *timers(): AsyncIterable<TimerEntry> {
-    yield* [...this.timerTable.live()];
+    yield* [...this.timerQueues.EVENT_TIME.live(), ...this.timerQueues.PROCESSING_TIME.live()];
   }
 
   async *keys(name: string): AsyncIterable<unknown> {
@@ -169,12 +181,11 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
     const slot = keyGroup - this.keyGroupRange.start;
     const out: KeyedStateEntry[] = [];
     for (const [stateName, t] of this.tables) {
-      const keys = t.groups[slot];
-      if (keys) for (const e of keys.values()) for (const [namespace, value] of e.byNamespace) out.push({ keyGroup, stateName, key: e.key, namespace, value });
+      const maps = t.groups[slot];
+      if (maps) for (const [namespace, m] of maps) for (const [keyId, stored] of m.entries()) out.push({ keyGroup, stateName, namespace, ...unpackEntry(keyId, stored) });
     }
-    for (const domain of ['EVENT_TIME', 'PROCESSING_TIME'] as const) {
-      const cells = this.timerTable.groups[domain][slot];
-      if (cells) for (const c of cells.values()) if (!c.removed) out.push({ keyGroup, stateName: TIMER_STATE_NAMES[domain], key: c.key, namespace: c.namespace, value: c.timestamp });
+    for (const q of Object.values(this.timerQueues)) {
+      for (const t of q.live()) if (t.keyGroup === keyGroup) out.push({ keyGroup, stateName: TIMER_STATE_NAMES[t.domain], key: t.key, namespace: t.namespace, value: t.timestamp });
     }
     yield* out;
   }
@@ -193,7 +204,8 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
    * returned iterable is consumed; copy-on-write keeps them as they are now.
    */
   async snapshotKeyGroups(range: KeyGroupRange = this.keyGroupRange): Promise<AsyncIterable<KeyedStateEntry>> {
-    return new MemoryKeyedStateSnapshot({ tables: this.tables, timers: this.timerTable, versions: this.versions, keyGroupRange: this.keyGroupRange }, range);
+    const timers = [this.timerQueues.EVENT_TIME, this.timerQueues.PROCESSING_TIME];
+    return new MemoryKeyedStateSnapshot({ tables: this.tables, timers, versions: this.versions, keyGroupRange: this.keyGroupRange, maxParallelism: this.maxParallelism }, range);
   }
 
   async restore(entries: Iterable<KeyedStateEntry> | AsyncIterable<KeyedStateEntry>): Promise<void> {
@@ -220,6 +232,7 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
   async dispose(): Promise<void> {
     this.versions.releaseAll();
     this.tables.clear();
-    this.timerTable.clear();
+    this.timerQueues.EVENT_TIME.clear();
+    this.timerQueues.PROCESSING_TIME.clear();
   }
 }

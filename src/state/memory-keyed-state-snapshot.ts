@@ -12,9 +12,11 @@
  */
 import type { KeyGroupRange } from './key-groups.js';
 import { TIMER_STATE_NAMES, type KeyedStateEntry } from './keyed-state-backend.js';
-import type { CopyOnWriteStateTable } from './copy-on-write-state-table.js';
-import type { CopyOnWriteTimerTable } from './copy-on-write-timer-table.js';
-import { visibleAt, type SnapshotVersions } from './copy-on-write-versions.js';
+import { unpackEntry, type CopyOnWriteStateTable } from './copy-on-write-state-table.js';
+import type { SnapshotVersions } from './copy-on-write-versions.js';
+import { REMOVED } from './copy-on-write-map.js';
+import type { HeapTimerQueue } from './heap-timer-queue.js';
+import { assignToKeyGroup } from './key-groups.js';
 import type { BatchedEntries } from './entry-batches.js';
 import { EventLoopSlices, ITEMS_PER_CLOCK_LOOK } from './event-loop-slices.js';
 import { StateBackendError } from './state-errors.js';
@@ -25,7 +27,9 @@ const abandoned = new FinalizationRegistry<{ versions: SnapshotVersions; version
 /** What a memory snapshot reads: the backend's tables, timers and versions. */
 export interface MemoryStateSource {
   readonly tables: ReadonlyMap<string, CopyOnWriteStateTable>;
-  readonly timers: CopyOnWriteTimerTable;
+  /** Timers per domain. */
+  readonly timers: readonly HeapTimerQueue[];
+  readonly maxParallelism: number;
   readonly versions: SnapshotVersions;
   /** The backend's key group range (slot = key group - start). */
   readonly keyGroupRange: KeyGroupRange;
@@ -88,7 +92,7 @@ export class MemoryKeyedStateSnapshot implements ReleasableEntries, BatchedEntri
 
   /** The entries in batches: one ends when full or when the slice is used up (the task runs between slices). */
   private async *entries(): AsyncGenerator<KeyedStateEntry[]> {
-    const { tables, timers, versions, keyGroupRange } = this.source;
+    const { tables, timers, versions, keyGroupRange, maxParallelism } = this.source;
     const version = this.version;
     const slices = new EventLoopSlices();
     let n = 0;
@@ -96,38 +100,49 @@ export class MemoryKeyedStateSnapshot implements ReleasableEntries, BatchedEntri
     const hi = Math.min(this.range.end, keyGroupRange.end);
     this.checkRunning(versions);
     let batch: KeyedStateEntry[] = [];
+    // Live Map iteration throughout: entries added later are visited but seen as absent, and a
+    // removal a snapshot still sees keeps its key in place (copy-on-write-map.ts).
     for (let keyGroup = lo; keyGroup <= hi; keyGroup++) {
       const slot = keyGroup - keyGroupRange.start;
       for (const [stateName, t] of tables) {
-        const keys = t.groups[slot];
-        if (!keys) continue;
-        // Live Map iteration: keys added later are visited but see nothing; keys a snapshot sees stay.
-        for (const head of keys.values()) {
-          if (++n % ITEMS_PER_CLOCK_LOOK === 0 && (slices.due || batch.length >= BATCH)) {
-            // Handed over before the turn: the consumer writes it while the task runs.
-            if (batch.length > 0) yield batch;
-            batch = [];
-            await slices.maybeNext();
-            this.checkRunning(versions);
+        const maps = t.groups[slot];
+        if (!maps) continue;
+        for (const [namespace, m] of maps) {
+          if (!m.visibleTo(version)) continue;
+          for (const [keyId, current] of m.map) {
+            if (++n % ITEMS_PER_CLOCK_LOOK === 0 && (slices.due || batch.length >= BATCH)) {
+              // Handed over before the turn: the consumer writes it while the task runs.
+              if (batch.length > 0) yield batch;
+              batch = [];
+              await slices.maybeNext();
+              this.checkRunning(versions);
+            }
+            const stored = m.valueAt(keyId, current, version);
+            if (stored === REMOVED) continue;
+            const { key, value } = unpackEntry(keyId, stored);
+            batch.push({ keyGroup, stateName, key, namespace, value });
           }
-          const e = visibleAt(head, version);
-          if (e === undefined) continue;
-          for (const [namespace, value] of e.byNamespace) batch.push({ keyGroup, stateName, key: e.key, namespace, value });
         }
       }
-      for (const domain of ['EVENT_TIME', 'PROCESSING_TIME'] as const) {
-        const cells = timers.groups[domain][slot];
-        if (!cells) continue;
-        for (const head of cells.values()) {
+    }
+    for (const queue of timers) {
+      const stateName = TIMER_STATE_NAMES[queue.domain];
+      for (const [timestamp, b] of queue.buckets) {
+        if (!b.visibleTo(version)) continue;
+        for (const [keyId, current] of b.map) {
           if (++n % ITEMS_PER_CLOCK_LOOK === 0 && (slices.due || batch.length >= BATCH)) {
             if (batch.length > 0) yield batch;
             batch = [];
             await slices.maybeNext();
             this.checkRunning(versions);
           }
-          const c = visibleAt(head, version);
-          if (c === undefined || c.removed) continue;
-          batch.push({ keyGroup, stateName: TIMER_STATE_NAMES[domain], key: c.key, namespace: c.namespace, value: c.timestamp });
+          const stored = b.valueAt(keyId, current, version);
+          if (stored === REMOVED) continue;
+          const key = typeof stored === 'object' ? stored.key : keyId;
+          const keyGroup = assignToKeyGroup(key, maxParallelism);
+          if (keyGroup < lo || keyGroup > hi) continue;
+          if (typeof stored !== 'object') batch.push({ keyGroup, stateName, key, namespace: stored, value: timestamp });
+          else for (const namespace of stored.namespaces) batch.push({ keyGroup, stateName, key, namespace, value: timestamp });
         }
       }
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openNativeKeyedStateFile, restoreNativeKeyedState, writeNativeKeyedStateFile } from '../../src/checkpoint/native-keyed-state-file.js';
 import { InternalTimerService } from '../../src/runtime/internal-timer-service.js';
-import type { Timer } from '../../src/runtime/timer-heap.js';
+import type { FiredTimer as Timer } from '../../src/state/heap-timer-queue.js';
 import type { TimeDomain } from '../../src/state/keyed-state-backend.js';
 import { LevelDbKeyedStateBackend } from '../../src/state/leveldb-keyed-state-backend.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GlobalWindow, TimeWindow, windowId, windowFromId } from '../../src/common/windowing/windows.js';
 import { InternalTimerService, type TimerFiringBudget } from '../../src/runtime/internal-timer-service.js';
-import type { Timer } from '../../src/runtime/timer-heap.js';
+import type { FiredTimer as Timer } from '../../src/state/heap-timer-queue.js';
 import type { KeyedStateEntry, TimerEntry } from '../../src/state/keyed-state-backend.js';
 import { MemoryKeyedStateBackend } from '../../src/state/memory-keyed-state-backend.js';
 

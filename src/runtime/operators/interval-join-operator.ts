@@ -14,7 +14,7 @@ import type { OutputTag } from '../../common/output-tag.js';
 import { FailedPreconditionError, InvalidArgumentError } from '../../core/errors.js';
 import { KeyedMapState } from '../../state/keyed-states.js';
 import { NO_TIMESTAMP } from '../../common/stream-element.js';
-import type { Timer } from '../timer-heap.js';
+import type { FiredTimer } from '../../state/heap-timer-queue.js';
 import { bindUserFunction } from '../user-function.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
 import { bindInputKeySelectors, type InputKeySelectors } from './co-input-keys.js';
@@ -137,7 +137,7 @@ export class IntervalJoinOperator extends AbstractStreamOperator {
   }
 
   /** Drops the buffered elements whose cleanup timer fired (the key is current). */
-  private cleanUp(timer: Timer): void {
+  private cleanUp(timer: FiredTimer): void {
     const { lowerBound, upperBound } = this.s;
     if (timer.namespace === CLEANUP_LEFT) {
       this.leftBuffer.remove(upperBound <= 0 ? timer.timestamp : timer.timestamp - upperBound);

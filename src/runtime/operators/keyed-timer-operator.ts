@@ -6,7 +6,7 @@
  */
 import type { Collector } from '../../common/functions.js';
 import { NO_TIMESTAMP } from '../../common/stream-element.js';
-import type { Timer } from '../timer-heap.js';
+import type { FiredTimer } from '../../state/heap-timer-queue.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
 
 /** Base of the keyed operators that call the user function's `onTimer`; `C` is the context `onTimer` receives. */
@@ -33,7 +33,7 @@ export abstract class KeyedTimerOperator<C> extends AbstractStreamOperator {
     this.ctx.timerService!.setCallback((timer, domain) => this.onTimer(timer, domain));
   }
 
-  private onTimer(timer: Timer, domain: 'EVENT_TIME' | 'PROCESSING_TIME'): void {
+  private onTimer(timer: FiredTimer, domain: 'EVENT_TIME' | 'PROCESSING_TIME'): void {
     if (!this.onTimerFn) return;
     this.domain = domain;
     this.timestamp = domain === 'EVENT_TIME' ? timer.timestamp : NO_TIMESTAMP;

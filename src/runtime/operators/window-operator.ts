@@ -14,7 +14,7 @@ import { type TimeWindow, type Window, windowFromId, windowId } from '../../comm
 import { closeUserFunction, openUserFunction } from '../user-function.js';
 import { MAX_WATERMARK } from '../../common/stream-element.js';
 import type { StreamingRuntimeContext } from '../streaming-runtime-context.js';
-import type { Timer } from '../timer-heap.js';
+import type { FiredTimer } from '../../state/heap-timer-queue.js';
 import { AbstractStreamOperator } from './abstract-stream-operator.js';
 import { bindKeySelector } from './keyed-process-operator.js';
 import { createWindowContents, type WindowContents } from './window-contents.js';
@@ -158,7 +158,7 @@ export class WindowOperator extends AbstractStreamOperator {
     this.contents.merge(stateResult, mergedState);
   }
 
-  private onTimer(timer: Timer, domain: 'EVENT_TIME' | 'PROCESSING_TIME'): void {
+  private onTimer(timer: FiredTimer, domain: 'EVENT_TIME' | 'PROCESSING_TIME'): void {
     try {
       const window = windowFromId(String(timer.namespace));
       let set: MergingWindowSet | undefined;
