@@ -2,10 +2,10 @@
  * Timers of one keyed operator: event-time timers fire when the watermark passes them,
  * processing-time timers when the task's mailbox sees they are due. At most one timer per
  * (key, namespace, timestamp) and domain. Timers are stored in the keyed state backend by key
- * group (so they are snapshotted and rescaled with the state); this service keeps per domain a
- * {@link TimerQueue}: every timer in memory for the memory backend, only a bounded head of the
- * queue for a backend that scans its timers in time order (LevelDB, `cacheSize`), the rest
- * loaded asynchronously as firing reaches it. {@link InternalTimerService.loadTimers} rebuilds
+ * group (so they are snapshotted and rescaled with the state). Per domain, this service fires
+ * from the memory backend's own timer queue ({@link HeapTimers}: each timer held once), or keeps
+ * a {@link TimerQueue}: only a bounded head of the queue for a backend that scans its timers in
+ * time order (LevelDB, `cacheSize`), the rest loaded asynchronously as firing reaches it. {@link InternalTimerService.loadTimers} rebuilds
  * the queues on restore. Firing sets the key as current in the backend, so `onTimer` reads that
  * key's state. Both firing paths run on the task's mailbox, so `onTimer` never interleaves with
  * `processElement`.

@@ -2,8 +2,9 @@
  * The timers of one domain of one keyed operator in one subtask: the ordered queue the timer
  * service fires from, and the identity index that dedupes and deletes.
  *
- * Unbounded (the memory backend, test harnesses): every timer is held in memory, and timers of
- * equal timestamps fire in registration order, as before.
+ * Unbounded (LevelDB without a timer cache size, as the operator test harness runs it): every
+ * timer is held here as well as in the backend, and timers of equal timestamps fire in
+ * registration order. (The memory backend holds its timers in a queue of its own, heap-timers.ts.)
  *
  * Bounded (a backend that stores timers durably and scans them in time order, LevelDB): memory
  * holds only the head, at most `bound` timers: exactly the live timers ordered before a

@@ -25,7 +25,6 @@ import { checkStateRegistration } from './state-registration.js';
 import { resolveTypedValues } from './typed-values.js';
 import { CopyOnWriteStateTable } from './copy-on-write-state-table.js';
 import { HeapTimerQueue } from './heap-timer-queue.js';
-import { unpackEntry } from './copy-on-write-state-table.js';
 import { SnapshotVersions } from './copy-on-write-versions.js';
 import { MemoryKeyedStateSnapshot } from './memory-keyed-state-snapshot.js';
 
@@ -177,17 +176,8 @@ export class MemoryKeyedStateBackend implements KeyedStateBackend {
 
   async *entriesOfKeyGroup(keyGroup: number): AsyncIterable<KeyedStateEntry> {
     if (keyGroup < this.keyGroupRange.start || keyGroup > this.keyGroupRange.end) return;
-    // The live entries, collected at once (the caller may change state while it reads them).
-    const slot = keyGroup - this.keyGroupRange.start;
-    const out: KeyedStateEntry[] = [];
-    for (const [stateName, t] of this.tables) {
-      const maps = t.groups[slot];
-      if (maps) for (const [namespace, m] of maps) for (const [keyId, stored] of m.entries()) out.push({ keyGroup, stateName, namespace, ...unpackEntry(keyId, stored) });
-    }
-    for (const q of Object.values(this.timerQueues)) {
-      for (const t of q.live()) if (t.keyGroup === keyGroup) out.push({ keyGroup, stateName: TIMER_STATE_NAMES[t.domain], key: t.key, namespace: t.namespace, value: t.timestamp });
-    }
-    yield* out;
+    // A snapshot of the one key group: the caller may change state while it reads.
+    yield* await this.snapshotKeyGroups({ start: keyGroup, end: keyGroup });
   }
 
   flush(): Promise<void> {
