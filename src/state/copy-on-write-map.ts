@@ -28,12 +28,13 @@ export class CopyOnWriteMap<K, V> implements VersionedStore {
   readonly created: number;
   /** Entries with a value. */
   size = 0;
-  /** Per running snapshot that needed one, oldest first: values keys had at its point, for keys changed since. */
-  private logs: Map<K, Logged<V>>[] = [];
-  private logVersions: number[] = [];
+  /**
+   * Per running snapshot that needed one, oldest first: values keys had at its point, for keys
+   * changed since. Made on first use (a map per distinct timestamp of timers stays small).
+   */
+  private logs: { version: number; log: Map<K, Logged<V>> }[] | undefined = undefined;
   /** Keys marked removed, deleted for good once no snapshot runs. */
-  private removed: K[] = [];
-  private listed = false;
+  private removed: K[] | undefined = undefined;
 
   constructor(
     private readonly versions: SnapshotVersions,
@@ -62,9 +63,9 @@ export class CopyOnWriteMap<K, V> implements VersionedStore {
     const v = this.map.get(key);
     if (v === undefined || v === REMOVED) return undefined;
     if (typeof v !== 'object' || v === null || !this.shared) return v;
-    const n = this.logVersions.length;
+    const last = this.logs?.[this.logs.length - 1];
     // Logged for the newest snapshot already: the value was written (or copied) after it.
-    if (n > 0 && this.logVersions[n - 1] === this.versions.highest && this.logs[n - 1]!.has(key)) return v;
+    if (last !== undefined && last.version === this.versions.highest && last.log.has(key)) return v;
     const own = copy(v);
     this.log(key, v);
     this.map.set(key, own);
@@ -86,7 +87,7 @@ export class CopyOnWriteMap<K, V> implements VersionedStore {
     if (this.shared) {
       this.log(key, prev);
       this.map.set(key, REMOVED);
-      this.removed.push(key);
+      (this.removed ??= []).push(key);
     } else {
       this.map.delete(key);
       if (this.size === 0) this.dropFromOwner();
@@ -97,19 +98,19 @@ export class CopyOnWriteMap<K, V> implements VersionedStore {
   /** Logs `prev` (the current value of `key`) for the newest running snapshot unless logged already. */
   private log(key: K, prev: V | typeof REMOVED | undefined): void {
     const h = this.versions.highest;
-    const n = this.logVersions.length;
+    const last = this.logs?.[this.logs.length - 1];
     let log: Map<K, Logged<V>>;
-    if (n > 0 && this.logVersions[n - 1] === h) {
-      log = this.logs[n - 1]!;
+    if (last !== undefined && last.version === h) {
+      log = last.log;
       if (log.has(key)) return;
     } else {
       log = new Map();
-      this.logs.push(log);
-      this.logVersions.push(h);
-      if (!this.listed) {
-        this.listed = true;
+      // Listed once until swept clean (a sweep while snapshots run leaves an empty list).
+      if (this.logs === undefined) {
+        this.logs = [];
         this.versions.keep(this);
       }
+      this.logs.push({ version: h, log });
     }
     log.set(key, prev === undefined || prev === REMOVED ? ABSENT : prev);
   }
@@ -125,10 +126,12 @@ export class CopyOnWriteMap<K, V> implements VersionedStore {
    */
   valueAt(key: K, current: V | typeof REMOVED, version: number): V | typeof REMOVED {
     const logs = this.logs;
+    if (logs === undefined) return current;
     for (let i = 0; i < logs.length; i++) {
-      if (this.logVersions[i]! < version) continue;
-      const v = logs[i]!.get(key);
-      if (v !== undefined || logs[i]!.has(key)) return v === ABSENT ? REMOVED : (v as V);
+      const { version: at, log } = logs[i]!;
+      if (at < version) continue;
+      const v = log.get(key);
+      if (v !== undefined || log.has(key)) return v === ABSENT ? REMOVED : (v as V);
     }
     return current;
   }
@@ -139,19 +142,14 @@ export class CopyOnWriteMap<K, V> implements VersionedStore {
   }
 
   sweep(lowest: number, idle: boolean): boolean {
-    let kept = 0;
-    for (let i = 0; i < this.logs.length; i++) {
-      if (!idle && this.logVersions[i]! >= lowest) {
-        this.logs[kept] = this.logs[i]!;
-        this.logVersions[kept++] = this.logVersions[i]!;
-      }
+    if (!idle) {
+      // Still listed: removed keys stay until no snapshot runs.
+      if (this.logs !== undefined) this.logs = this.logs.filter((l) => l.version >= lowest);
+      return true;
     }
-    this.logs.length = kept;
-    this.logVersions.length = kept;
-    if (!idle) return true;
-    for (const k of this.removed) if (this.map.get(k) === REMOVED) this.map.delete(k);
-    this.removed = [];
-    this.listed = false;
+    this.logs = undefined;
+    if (this.removed !== undefined) for (const k of this.removed) if (this.map.get(k) === REMOVED) this.map.delete(k);
+    this.removed = undefined;
     if (this.size === 0) this.dropFromOwner();
     return false;
   }

@@ -147,10 +147,3 @@ export function keyIdentity(key: unknown): unknown {
 export function isReservedStateName(name: string): boolean {
   return name.startsWith('_timers_');
 }
-
-/** Identity of a timer within its domain: (timestamp, namespace, key). */
-export function timerId(t: { timestamp: number; namespace: StateNamespace; key: unknown }): string {
-  const id = keyIdentity(t.key);
-  const ns = typeof t.namespace === 'number' ? `n${t.namespace}` : `s${t.namespace}`;
-  return `${t.timestamp}\u0001${ns}\u0001${typeof id === 'string' ? `s${id}` : `o${String(id)}`}`;
-}

@@ -11,7 +11,6 @@ import { assignToKeyGroup, type KeyGroupRange } from './key-groups.js';
 import {
   isReservedStateName,
   keyIdentity,
-  TIMER_STATE_NAMES,
   timerDomainOfStateName,
   type KeyedStateBackend,
   type KeyedStateEntry,
