@@ -5,8 +5,8 @@
  * group (so they are snapshotted and rescaled with the state). Per domain, this service fires
  * from the memory backend's own timer queue ({@link HeapTimers}: each timer held once), or keeps
  * a {@link TimerQueue}: only a bounded head of the queue for a backend that scans its timers in
- * time order (LevelDB, `cacheSize`), the rest loaded asynchronously as firing reaches it. {@link InternalTimerService.loadTimers} rebuilds
- * the queues on restore. Firing sets the key as current in the backend, so `onTimer` reads that
+ * time order (LevelDB, `cacheSize`), the rest loaded asynchronously as firing reaches it.
+ * {@link InternalTimerService.loadTimers} rebuilds the queues on restore. Firing sets the key as current in the backend, so `onTimer` reads that
  * key's state. Both firing paths run on the task's mailbox, so `onTimer` never interleaves with
  * `processElement`.
  *
@@ -97,13 +97,17 @@ export class InternalTimerService implements TimerService {
 
   /** Rebuilds the queues from the timers stored in the backend (after a restore): all of them, or the head. */
   async loadTimers(): Promise<void> {
-    if (this.eventTime instanceof TimerQueue && this.processingTime instanceof TimerQueue && this.bounded) {
-      await this.eventTime.loadHead();
-      await this.processingTime.loadHead();
-    } else if (this.eventTime instanceof TimerQueue && this.processingTime instanceof TimerQueue) {
-      for await (const t of this.backend.timers()) (t.domain === 'EVENT_TIME' ? this.eventTime : this.processingTime).addRestored(t);
-    }
+    const event = this.eventTime;
+    const processing = this.processingTime;
     // HeapTimers: the backend's queues hold the restored timers already.
+    if (event instanceof TimerQueue && processing instanceof TimerQueue) {
+      if (this.bounded) {
+        await event.loadHead();
+        await processing.loadHead();
+      } else {
+        for await (const t of this.backend.timers()) (t.domain === 'EVENT_TIME' ? event : processing).addRestored(t);
+      }
+    }
     this.wakeForProcessingTimers();
   }
 

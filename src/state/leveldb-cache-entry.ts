@@ -42,6 +42,11 @@ export class CacheEntry {
   saved = 0;
   /** True while in the cache's admission window (a new key not used again yet), else in its main list. */
   inWindow = false;
+  /**
+   * Used since the main list's eviction last passed it: an access sets it instead of moving the
+   * entry to the list's front, and eviction gives such an entry a second chance (CLOCK).
+   */
+  referenced = false;
 
   constructor(
     readonly state: CachedState,

@@ -44,8 +44,9 @@ export class LruList {
     this.length--;
   }
 
-  /** Marks `e` (in this list) most recently used. */
-  moveToFront(e: CacheEntry): void {
+  /** Marks `e` (in this list) most recently used; `unmark`: its second chance is used up. */
+  moveToFront(e: CacheEntry, unmark = false): void {
+    if (unmark) e.referenced = false;
     const h = this.head;
     if (h.next === e) return;
     e.prev.next = e.next;
@@ -56,8 +57,9 @@ export class LruList {
     h.next = e;
   }
 
-  /** Marks `e` (in this list) least recently used: it is the next to go. */
-  moveToBack(e: CacheEntry): void {
+  /** Marks `e` (in this list) least recently used: it is the next to go (`unmark`: without a second chance). */
+  moveToBack(e: CacheEntry, unmark = false): void {
+    if (unmark) e.referenced = false;
     const h = this.head;
     if (h.prev === e) return;
     e.prev.next = e.next;

@@ -4,7 +4,8 @@
  * without serialising the collection; values are serialised only when written out:
  * - a miss reads through `getSync` (after the entries handed to batches not yet written);
  * - once dirty entries pass half the memory bound, the oldest ones go to a background batch;
- * - past the bound, least recently used entries are evicted; dirty ones are written first;
+ * - past the bound, entries not used lately are evicted (LRU by second chance: an access marks
+ *   an entry, eviction sends a marked one back to the front), dirty ones written first;
  * - {@link flush} writes everything and waits until it is durable (iteration, savepoints call it);
  * - {@link captureUnwritten} captures what is not written yet for a native snapshot (lazily
  *   serialised, leveldb-unwritten-capture.ts), so checkpoints add no database writes.
@@ -56,9 +57,7 @@ export class LevelDbWriteBackCache {
   /** Every key this cache ever cached (see leveldb-written-keys.ts). */
   private readonly written: WrittenKeys;
 
-  /**
-   * @param types where type names of stored instances resolve when a value is read back
-   */
+  /** @param types where type names of stored instances resolve when a value is read back */
   constructor(
     private readonly store: LevelDbStore,
     maxBytes: number,
@@ -101,9 +100,8 @@ export class LevelDbWriteBackCache {
    * be {@link CacheEntry.cached}); as {@link lookup} on a hit, without the table lookup.
    */
   reuse(e: CacheEntry): void {
+    // The same record again (read, then write): no second use, no second chance (the first counted).
     this.epochs.settle(e);
-    // The same record again (its read, then its write): no second use that earns the main list.
-    if (!e.inWindow) this.main.moveToFront(e);
   }
 
   /** The table of `namespace` in `state`, created when `create`. */
@@ -121,7 +119,8 @@ export class LevelDbWriteBackCache {
     if (e) {
       this.epochs.settle(e);
       if (e.inWindow) this.promote(e);
-      else this.main.moveToFront(e);
+      // Marked, not moved: moving would write to both neighbours, two more cache misses per access.
+      else e.referenced = true;
     }
     return e;
   }
@@ -192,7 +191,7 @@ export class LevelDbWriteBackCache {
     }
     // A removal is evicted first: cleared entries (fired windows) would otherwise push out the
     // live entries still to be read, the oldest of which are usually the next to fire.
-    if (value === undefined) (e.inWindow ? this.window : this.main).moveToBack(e);
+    if (value === undefined) (e.inWindow ? this.window : this.main).moveToBack(e, true);
     if (this.dirtyBytes > this.flushThreshold) this.writeDirty(FLUSH_CHUNK);
     if (this.bytes > this.maxBytes) this.evict(e);
   }
@@ -242,10 +241,7 @@ export class LevelDbWriteBackCache {
     this.dirty.clear();
   }
 
-  /**
-   * Caches a new entry (its key encoded in `this.w`): in the admission window when the key is
-   * new to the cache (`fresh`), else in the main list.
-   */
+  /** Caches a new entry (its key in `this.w`): in the admission window when the key is new to the cache (`fresh`), else in the main list. */
   private add(state: CachedState, namespace: StateNamespace, keyId: unknown, key: unknown, keyGroup: number, value: unknown, stored: boolean, fresh: boolean): CacheEntry {
     const keyBytes = this.w.pos;
     const e = new CacheEntry(state, this.table(state, namespace, true)!, keyId, key, keyGroup, namespace, value, keyBytes);
@@ -317,15 +313,19 @@ export class LevelDbWriteBackCache {
   }
 
   /**
-   * Evicts least recently used entries down to 90 % of the bound: the main list's first (its
-   * entries had their chance to be reused), then the window's; never `current`, which its
-   * caller is about to use.
+   * Evicts entries not used lately down to 90 % of the bound: the main list's first (its entries had
+   * their chance to be reused), then the window's; never `current`, which its caller is about to use.
    */
   private evict(current: CacheEntry | undefined): void {
     const target = this.maxBytes * 0.9;
     let batch: PendingBatch | undefined;
     while (this.bytes > target) {
       let e = this.main.oldest;
+      // Used since the list last passed it: a second chance at the front (each entry once per pass).
+      if (e !== undefined && e !== current && e.referenced) {
+        this.main.moveToFront(e, true);
+        continue;
+      }
       if (e === undefined || e === current) e = this.window.oldest;
       if (e === undefined || e === current) break;
       batch = this.drop(e, batch);

@@ -87,6 +87,24 @@ describe('LevelDB write-back cache admission window', () => {
     expect(reads).not.toHaveBeenCalled();
   });
 
+  it('gives an entry of the main list used by a later record a second chance before evicting it', async () => {
+    const b = await open(256 * 1024);
+    const reads = vi.spyOn(LevelDbStore.prototype, 'getSync');
+    // Two records each: the keys earn the main list, k-0 its oldest entry.
+    for (let i = 0; i < 600; i++) (bump(b, `k-${i}`), bump(b, `k-${i}`));
+    expect(bump(b, 'k-0')).toBe(3);
+    // More keys of the main list than the cache holds beside them: the oldest entries go.
+    for (let i = 0; i < 600; i++) (bump(b, `m-${i}`), bump(b, `m-${i}`));
+    await b.flush();
+    expect(b.cacheMemoryBytes).toBeLessThanOrEqual(b.cacheBoundBytes);
+    reads.mockClear();
+    // k-0 was used after k-1 was: k-1 went, k-0 stayed.
+    expect(bump(b, 'k-0')).toBe(4);
+    expect(reads).not.toHaveBeenCalled();
+    expect(bump(b, 'k-1')).toBe(3);
+    expect(reads).toHaveBeenCalledTimes(1);
+  });
+
   it('loses no update while keys leave the window with their batches written or still in flight', async () => {
     const b = await open(256 * 1024);
     const expected = new Map<string, number>();
