@@ -29,9 +29,14 @@ function copyStored(v: unknown): unknown {
   return v instanceof KeyedValue ? new KeyedValue(v.key, cloneStateValue(v.value)) : cloneStateValue(v);
 }
 
-/** The key and value of a stored entry under `keyId`. */
-export function unpackEntry(keyId: unknown, stored: unknown): { key: unknown; value: unknown } {
-  return stored instanceof KeyedValue ? { key: stored.key, value: stored.value } : { key: keyId, value: stored };
+/** The key of a stored entry under `keyId`. */
+export function storedKey(keyId: unknown, stored: unknown): unknown {
+  return stored instanceof KeyedValue ? stored.key : keyId;
+}
+
+/** The value of a stored entry. */
+export function storedValue(stored: unknown): unknown {
+  return stored instanceof KeyedValue ? stored.value : stored;
 }
 
 /** Values of one key group slot: per namespace, key identity → stored value. */
@@ -56,8 +61,7 @@ export class CopyOnWriteStateTable {
   get(slot: number, keyId: unknown, namespace: StateNamespace): unknown {
     const m = this.groups[slot]?.get(namespace);
     if (m === undefined) return undefined;
-    const v = m.getOwn(keyId, copyStored);
-    return v instanceof KeyedValue ? v.value : v;
+    return storedValue(m.getOwn(keyId, copyStored));
   }
 
   /** Stores `value` for (key, namespace). */
@@ -79,16 +83,15 @@ export class CopyOnWriteStateTable {
   *liveKeys(): Iterable<unknown> {
     for (const maps of this.groups) {
       if (maps === undefined) continue;
-      if (maps.size === 1) {
-        for (const m of maps.values()) for (const [keyId, v] of m.entries()) yield unpackEntry(keyId, v).key;
-        continue;
-      }
-      const seen = new Set<unknown>();
+      // A key may have values in several namespaces: met once.
+      const seen = maps.size > 1 ? new Set<unknown>() : undefined;
       for (const m of maps.values()) {
         for (const [keyId, v] of m.entries()) {
-          if (seen.has(keyId)) continue;
-          seen.add(keyId);
-          yield unpackEntry(keyId, v).key;
+          if (seen !== undefined) {
+            if (seen.has(keyId)) continue;
+            seen.add(keyId);
+          }
+          yield storedKey(keyId, v);
         }
       }
     }

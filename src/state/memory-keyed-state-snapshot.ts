@@ -12,7 +12,7 @@
  */
 import type { KeyGroupRange } from './key-groups.js';
 import { TIMER_STATE_NAMES, type KeyedStateEntry } from './keyed-state-backend.js';
-import { unpackEntry, type CopyOnWriteStateTable } from './copy-on-write-state-table.js';
+import { storedKey, storedValue, type CopyOnWriteStateTable } from './copy-on-write-state-table.js';
 import type { SnapshotVersions } from './copy-on-write-versions.js';
 import { REMOVED } from './copy-on-write-map.js';
 import type { HeapTimerQueue } from './heap-timer-queue.js';
@@ -119,8 +119,7 @@ export class MemoryKeyedStateSnapshot implements ReleasableEntries, BatchedEntri
             }
             const stored = m.valueAt(keyId, current, version);
             if (stored === REMOVED) continue;
-            const { key, value } = unpackEntry(keyId, stored);
-            batch.push({ keyGroup, stateName, key, namespace, value });
+            batch.push({ keyGroup, stateName, key: storedKey(keyId, stored), namespace, value: storedValue(stored) });
           }
         }
       }
